@@ -1,0 +1,58 @@
+# The two commands: `make run` and `make test`. Each sets itself up first (a virtual environment from
+# requirements.lock, `npm ci` in hardhat-local/ from its lockfile), only when the lockfiles changed.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
+NODE_MODULES := hardhat-local/node_modules/.package-lock.json
+PYTEST_ARGS ?=
+
+.PHONY: run test setup lint typecheck pytest contracts bench clean help
+
+help:
+	@echo "make run        start the local chain, deploy the registry, load the demo supply chain, keep serving"
+	@echo "make test       lint (ruff), types (mypy --strict), every test (pytest)"
+	@echo "make contracts  recompile contracts/ into chain/artifacts/ with the pinned solc-js"
+	@echo "make bench      print the benchmark figures (chain, hashing, Merkle)"
+
+setup: $(VENV)/.installed $(NODE_MODULES)
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	VIRTUAL_ENV=$(abspath $(VENV)) $(UV) pip sync --quiet requirements.lock
+	VIRTUAL_ENV=$(abspath $(VENV)) $(UV) pip install --quiet --no-deps -e .
+	touch $@
+
+$(NODE_MODULES): hardhat-local/package.json hardhat-local/package-lock.json
+	cd hardhat-local && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: setup
+	$(VENV)/bin/supplychain demo
+
+test: setup lint typecheck pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+pytest: setup
+	$(VENV)/bin/pytest -n 2 --dist loadgroup --cov --cov-report=term $(PYTEST_ARGS)
+
+contracts: setup
+	$(PY) -m chain.build
+
+bench: setup
+	$(VENV)/bin/supplychain bench chain --engine hardhat
+	$(VENV)/bin/supplychain bench chain --engine anvil
+	$(VENV)/bin/supplychain bench-hash
+	$(VENV)/bin/supplychain bench-merkle
+
+clean:
+	rm -rf $(VENV) hardhat-local/node_modules hardhat-local/cache hardhat-local/artifacts

@@ -1,0 +1,3 @@
+"""The consumer-side verifier: trusts the chain, not the platform."""
+
+__all__: list[str] = []

@@ -1,0 +1,62 @@
+"""The one direction of dependency (DESIGN.md): supplychain is pure, only chain imports web3."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FORBIDDEN_IN_CORE = {
+    "web3", "eth_tester", "fastapi", "starlette", "sqlmodel", "sqlalchemy", "httpx", "requests", "socket",
+    "urllib.request", "http", "asyncio", "subprocess", "solcx", "chain", "backend", "scanner", "sqlite3",
+}
+
+
+def _imports(package: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        names: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+def _hits(names: set[str], forbidden: set[str]) -> set[str]:
+    return {n for n in names if any(n == f or n.startswith(f + ".") for f in forbidden)}
+
+
+def test_core_imports_no_io_no_web3_and_nothing_of_ours() -> None:
+    bad = {f: _hits(n, FORBIDDEN_IN_CORE) for f, n in _imports("supplychain").items()}
+    assert {f: h for f, h in bad.items() if h} == {}
+
+
+def test_only_chain_imports_web3() -> None:
+    for package in ("supplychain", "backend", "scanner"):
+        bad = {f: _hits(n, {"web3", "eth_tester", "eth_account"}) for f, n in _imports(package).items()}
+        assert {f: h for f, h in bad.items() if h} == {}, package
+
+
+def test_chain_does_not_import_backend_or_scanner() -> None:
+    bad = {f: _hits(n, {"backend", "scanner"}) for f, n in _imports("chain").items()}
+    assert {f: h for f, h in bad.items() if h} == {}
+
+
+def test_importing_the_core_loads_no_io_module() -> None:
+    code = (
+        "import sys, pkgutil, importlib, supplychain\n"
+        "for m in pkgutil.walk_packages(supplychain.__path__, 'supplychain.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'web3','eth_tester','fastapi','sqlmodel','sqlalchemy','httpx','requests','socket','chain','backend'})\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == ""
