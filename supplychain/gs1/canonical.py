@@ -44,9 +44,7 @@ _DL_CHAR: Final = r"[\x22\x27\x2D\x2E\x30-\x39\x3B-\x3F\x41-\x5A\x5F\x61-\x7A]"
 def _split(total: int, last: str | None = None) -> str:
     """Company prefix of 6..12 digits, a dot, the rest of ``total`` digits (``last``: the 12-digit case)."""
     parts = [rf"\d{{{n}}}\.\d{{{total - n}}}" for n in range(6, 12)]
-    parts.append(
-        last if last is not None else (rf"\d{{12}}\.\d{{{total - 12}}}" if total > 12 else r"\d{12}\.")
-    )
+    parts.append(last if last is not None else (rf"\d{{12}}\.\d{{{total - 12}}}" if total > 12 else r"\d{12}\."))
     return "(?:" + "|".join(parts) + ")"
 
 
@@ -274,9 +272,7 @@ _GTIN_PADDING: Final = (
 )
 _ITEM: Final = r"https://id\.gs1\.org/(?:8006/\d{18}|01/\d{14})"
 _CPV_LAST: Final = _c(rf"{_ITEM}/22/({_DL_CHAR}{{0,20}})$")
-_CPV_THEN_MORE: Final = _c(
-    rf"{_ITEM}/22/([\x2F\x22\x27\x2D\x2E\x30-\x39\x3B-\x3F\x41-\x5A\x5F\x61-\x7A]{{0,20}})$"
-)
+_CPV_THEN_MORE: Final = _c(rf"{_ITEM}/22/([\x2F\x22\x27\x2D\x2E\x30-\x39\x3B-\x3F\x41-\x5A\x5F\x61-\x7A]{{0,20}})$")
 _LOT_AND_SERIAL: Final = _c(rf"{_ITEM}/10/({_DL_CHAR}{{0,20}})/21/({_DL_CHAR}{{0,20}})$")
 _VALID: Final = _c(
     r"https://id\.gs1\.org/(?:"

@@ -66,10 +66,21 @@ def test_only_ascii_digits_count_as_digits() -> None:
 
 def test_other_hosts_that_look_like_id_gs1_org_are_moved() -> None:
     # Deliberate difference: the reference's unescaped dots keep this host as it is.
-    assert (
-        reference_normaliser("https://idXgs1.org/01/09780345418913") == "https://idXgs1.org/01/09780345418913"
-    )
+    assert reference_normaliser("https://idXgs1.org/01/09780345418913") == "https://idXgs1.org/01/09780345418913"
     assert canonical_dl("https://idXgs1.org/01/09780345418913") == "https://id.gs1.org/01/09780345418913"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("urn:epc:id:sgcn:4012345.22222.77", "https://id.gs1.org/255/401234522222777"),
+        ("urn:epc:id:gdti:4012345.00009PO", "https://id.gs1.org/253/4012345000092O"),  # the reference's quirk
+        ("urn:epc:id:grai:123456789012...5", "https://id.gs1.org/8003/01234567890128.5"),  # likewise
+    ],
+)
+def test_schemes_beyond_the_vectors(value: str, expected: str) -> None:
+    assert canonical_dl(value) == expected
+    assert reference_normaliser(value) == expected
 
 
 def test_serial_wins_over_lot_and_cpv_is_dropped() -> None:
@@ -130,9 +141,7 @@ def web_uris(draw: st.DrawFn) -> str:
         )
     )
     key_len = draw(st.sampled_from([8, 12, 13, 14, 17, 18, 4, 5, 20]))
-    path = f"/{draw(st.sampled_from(_PRIMARY.split()))}/" + draw(
-        st.text(_DIGIT, min_size=key_len, max_size=key_len)
-    )
+    path = f"/{draw(st.sampled_from(_PRIMARY.split()))}/" + draw(st.text(_DIGIT, min_size=key_len, max_size=key_len))
     if draw(st.booleans()):
         path += draw(_TAIL)
     for _ in range(draw(st.integers(0, 3))):

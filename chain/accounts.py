@@ -1,0 +1,76 @@
+"""Chain accounts: loading keys, and the well-known development accounts of Hardhat and anvil.
+
+The development keys are public knowledge (Hardhat's and anvil's default mnemonic ``test test ... junk``): they are
+for local dev chains only, and the platform refuses them on any other chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+__all__ = ["DEV_ACCOUNTS", "DEV_CHAIN_IDS", "DevAccount", "account_from_key", "dev_account"]
+
+#: Chain ids of the local dev chains (Hardhat and anvil use 31337).
+DEV_CHAIN_IDS = frozenset({31337, 1337, 131277322940537})
+
+
+@dataclass(frozen=True)
+class DevAccount:
+    """A development account with its role in the demo and the tests."""
+
+    role: str
+    private_key: str
+
+    @property
+    def account(self) -> LocalAccount:
+        """The signing account."""
+        return account_from_key(self.private_key)
+
+    @property
+    def address(self) -> str:
+        """The checksummed address."""
+        return str(self.account.address)
+
+
+#: The first accounts of the ``test test ... junk`` mnemonic, as Hardhat and anvil fund them.
+DEV_ACCOUNTS: tuple[DevAccount, ...] = (
+    DevAccount("regulator", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"),
+    DevAccount("provincial-certifier", "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"),
+    DevAccount("national-certifier", "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"),
+    DevAccount("anchorer", "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"),
+    DevAccount("city-certifier", "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a"),
+    DevAccount("stranger", "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba"),
+)
+
+
+def dev_account(role: str) -> DevAccount:
+    """The development account playing ``role``.
+
+    Raises:
+        KeyError: no development account has that role.
+    """
+    for account in DEV_ACCOUNTS:
+        if account.role == role:
+            return account
+    roles = ", ".join(a.role for a in DEV_ACCOUNTS)
+    raise KeyError(f"no development account for role {role!r}; known: {roles}")
+
+
+def account_from_key(private_key: str) -> LocalAccount:
+    """A signing account from a hex private key (with or without ``0x``).
+
+    Raises:
+        ValueError: the key is not 32 bytes of hex.
+    """
+    key = private_key.removeprefix("0x")
+    if len(key) != 64:
+        raise ValueError(f"a private key is 32 bytes of hex (64 characters), got {len(key)} characters")
+    try:
+        int(key, 16)
+    except ValueError:
+        raise ValueError("a private key must be hexadecimal") from None
+    account: LocalAccount = Account.from_key("0x" + key)
+    return account

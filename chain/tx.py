@@ -1,0 +1,259 @@
+"""Sending transactions: signed locally, with a managed nonce, cached fees, receipts awaited with a timeout.
+
+One :class:`Transactor` per sending account and process. It keeps the account's next nonce itself (read once from
+the node), so a burst of transactions needs no round trip per transaction for the nonce, the fees or, when the caller
+gives a gas limit, the gas. A transaction is signed once; when the node cannot be reached, the *same signed bytes*
+are sent again (same hash), so a retry can never make a second transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import TransactionNotFound
+
+from chain.connection import Chain
+from chain.errors import (
+    ChainConnectionError,
+    ChainError,
+    ErrorDecoder,
+    TransactionError,
+    TransactionRevertedError,
+    TransactionTimeoutError,
+    map_errors,
+)
+
+__all__ = ["PendingTransaction", "Receipt", "Transactor"]
+
+log = logging.getLogger(__name__)
+
+_PRIORITY_FEE = Web3.to_wei(1, "gwei")
+_FEE_TTL = 5.0
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A mined transaction."""
+
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    status: int
+    logs: tuple[Any, ...]
+    contract_address: str | None = None
+
+
+@dataclass(frozen=True)
+class PendingTransaction:
+    """A signed transaction that was handed to the node."""
+
+    tx_hash: str
+    raw: bytes
+    nonce: int
+    action: str
+    call: dict[str, Any]
+
+
+class Transactor:
+    """Signs and sends transactions from one account; see the module docstring.
+
+    Args:
+        chain: The connected chain.
+        account: The local signing account.
+        decoder: Decodes the registry's custom errors.
+        receipt_timeout: Seconds to wait for a receipt before :class:`TransactionTimeoutError`.
+        send_retry_window: Seconds during which sending the same bytes is retried while the node is unreachable.
+    """
+
+    def __init__(
+        self,
+        chain: Chain,
+        account: LocalAccount,
+        decoder: ErrorDecoder,
+        *,
+        receipt_timeout: float = 30.0,
+        send_retry_window: float = 30.0,
+    ) -> None:
+        self.chain = chain
+        self.account = account
+        self.address: str = account.address
+        self.decoder = decoder
+        self.receipt_timeout = receipt_timeout
+        self.send_retry_window = send_retry_window
+        self._lock = threading.Lock()
+        self._nonce: int | None = None
+        self._fees: tuple[float, dict[str, int]] | None = None
+
+    # --- nonce and fees ---
+
+    def _next_nonce(self) -> int:
+        if self._nonce is None:
+            with map_errors(self.decoder, action=f"reading the nonce of {self.address}"):
+                self._nonce = int(self.chain.w3.eth.get_transaction_count(self.account.address, "pending"))
+        nonce = self._nonce
+        self._nonce += 1
+        return nonce
+
+    def resync_nonce(self) -> None:
+        """Forget the local nonce; the next transaction reads it from the node again."""
+        with self._lock:
+            self._nonce = None
+
+    def _fee_fields(self) -> dict[str, int]:
+        now = time.monotonic()
+        if self._fees is not None and now - self._fees[0] < _FEE_TTL:
+            return self._fees[1]
+        with map_errors(self.decoder, action="reading the fees"):
+            base = self.chain.w3.eth.get_block("latest").get("baseFeePerGas")
+            if base is None:
+                fees = {"gasPrice": int(self.chain.w3.eth.gas_price)}
+            else:
+                fees = {"maxFeePerGas": 2 * int(base) + _PRIORITY_FEE, "maxPriorityFeePerGas": _PRIORITY_FEE}
+        self._fees = (now, fees)
+        return fees
+
+    # --- sending ---
+
+    def estimate(self, to: str, data: bytes, *, action: str) -> int:
+        """Dry-run the call and return a gas limit with head-room; a revert raises its decoded error."""
+        with map_errors(self.decoder, action=action):
+            gas = int(self.chain.w3.eth.estimate_gas({"from": self.address, "to": to, "data": HexBytes(data)}))
+        return gas + gas // 4 + 10_000
+
+    def send(self, to: str | None, data: bytes, *, gas: int | None = None, action: str) -> PendingTransaction:
+        """Sign and send a transaction without waiting for it to be mined.
+
+        Args:
+            to: The contract address, or ``None`` to deploy ``data`` as creation code.
+            data: The call data.
+            gas: A gas limit; when ``None``, the call is dry-run first (a revert raises before anything is sent).
+            action: What this is, for messages and logs.
+
+        Raises:
+            RegistryError: the dry run reverted with a registry error.
+            ChainConnectionError: the node stayed unreachable for ``send_retry_window`` seconds.
+        """
+        if gas is None:
+            gas = self.estimate(to, data, action=action) if to else 6_000_000
+        with self._lock:
+            call: dict[str, Any] = {
+                "data": HexBytes(data),
+                "gas": gas,
+                "chainId": self.chain.chain_id,
+                **self._fee_fields(),
+            }
+            if to:
+                call["to"] = Web3.to_checksum_address(to)
+            nonce = self._next_nonce()
+            signed = self.account.sign_transaction({**call, "nonce": nonce})
+            pending = PendingTransaction(
+                tx_hash="0x" + bytes(signed.hash).hex(),
+                raw=bytes(signed.raw_transaction),
+                nonce=nonce,
+                action=action,
+                call=call,
+            )
+            try:
+                self._broadcast(pending)
+            except BaseException:
+                self._nonce = None  # the nonce may or may not be used now: ask the node next time
+                raise
+        log.debug("sent %s as %s (nonce %s)", action, pending.tx_hash, nonce)
+        return pending
+
+    def _broadcast(self, pending: PendingTransaction) -> None:
+        deadline = time.monotonic() + self.send_retry_window
+        delay = 0.1
+        while True:
+            try:
+                with map_errors(self.decoder, action=pending.action):
+                    self.chain.w3.eth.send_raw_transaction(pending.raw)
+                return
+            except ChainConnectionError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+            except TransactionError as exc:
+                # The node may refuse the bytes because it already has them (an earlier try got through).
+                if self._known(pending.tx_hash):
+                    return
+                exc.tx_hash = pending.tx_hash
+                raise
+
+    def _known(self, tx_hash: str) -> bool:
+        try:
+            self.chain.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+        except Exception:  # TransactionNotFound, or the node is gone again: not known
+            return False
+        return True
+
+    # --- waiting ---
+
+    def wait(self, pending: PendingTransaction, *, timeout: float | None = None) -> Receipt:
+        """Wait for ``pending`` to be mined; a revert raises its decoded error.
+
+        Raises:
+            TransactionTimeoutError: no receipt within the timeout (the transaction may still be mined).
+            RegistryError: mined with status 0; the reason was recovered by replaying the call.
+            TransactionRevertedError: mined with status 0 and no reason could be recovered.
+        """
+        deadline = time.monotonic() + (self.receipt_timeout if timeout is None else timeout)
+        delay = 0.02
+        while True:
+            try:
+                with map_errors(self.decoder, action=f"waiting for {pending.action}"):
+                    try:
+                        raw = self.chain.w3.eth.get_transaction_receipt(pending.tx_hash)  # type: ignore[arg-type]
+                    except TransactionNotFound:
+                        raw = None
+                if raw is not None:
+                    break
+            except ChainConnectionError:
+                log.warning("node unreachable while waiting for %s; retrying", pending.tx_hash)
+            if time.monotonic() >= deadline:
+                raise TransactionTimeoutError(
+                    f"{pending.action}: no receipt for {pending.tx_hash} after "
+                    f"{self.receipt_timeout if timeout is None else timeout:.0f} s",
+                    tx_hash=pending.tx_hash,
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        receipt = Receipt(
+            tx_hash=pending.tx_hash,
+            block_number=int(raw["blockNumber"]),
+            gas_used=int(raw["gasUsed"]),
+            status=int(raw["status"]),
+            logs=tuple(raw["logs"]),
+            contract_address=raw.get("contractAddress"),
+        )
+        if receipt.status != 1:
+            raise self._revert_reason(pending, receipt)
+        return receipt
+
+    def _revert_reason(self, pending: PendingTransaction, receipt: Receipt) -> Exception:
+        call = {"from": self.address, "to": pending.call.get("to"), "data": pending.call["data"]}
+        try:
+            with map_errors(self.decoder, action=pending.action):
+                self.chain.w3.eth.call(call, receipt.block_number - 1)  # type: ignore[arg-type]
+        except ChainError as exc:
+            exc.tx_hash = pending.tx_hash
+            return exc
+        if receipt.gas_used >= int(pending.call["gas"]):
+            return TransactionRevertedError(
+                f"{pending.action}: ran out of gas ({receipt.gas_used} used)", tx_hash=pending.tx_hash
+            )
+        return TransactionRevertedError(
+            f"{pending.action}: reverted in block {receipt.block_number}", tx_hash=pending.tx_hash
+        )
+
+    def transact(self, to: str | None, data: bytes, *, gas: int | None = None, action: str) -> Receipt:
+        """:meth:`send` then :meth:`wait`."""
+        return self.wait(self.send(to, data, gas=gas, action=action))
