@@ -17,6 +17,7 @@ Tree::
     │       ├── NestingTooDeepError
     │       ├── ListTooLongError
     │       └── StringTooLongError
+    ├── RegistryHistoryError (ValueError)          registry events out of order or inconsistent
     ├── MerkleError
     │   └── MerkleValueError (ValueError)           empty / duplicate values, sizes, indices, dumps
     ├── MalformedHashIdError (ValueError)           hash_id, reason
@@ -35,6 +36,13 @@ Tree::
             ├── KeystoreFormatError (ValueError)    unknown format, or corrupted
             ├── WrongPassphraseError
             └── EmptyPassphraseError (ValueError)
+    TraceError (continued)
+    └── Gs1Error
+        └── Gs1ValueError (ValueError)              kind, value, reason
+            ├── InvalidGs1KeyError                  length, characters, check digit
+            ├── InvalidUsccError                    unified social credit code
+            ├── EpcUriError                         EPC URI syntax or conversion
+            └── DigitalLinkError                    Digital Link path, qualifiers, query
 """
 
 from __future__ import annotations
@@ -278,3 +286,47 @@ class EpcisMediaTypeError(EpcisError, ValueError):
         self.media_type = media_type
         self.accepted = tuple(accepted)
         super().__init__(f"unsupported media type {media_type!r}: expected one of {', '.join(self.accepted)}")
+
+
+# --- GS1 identifiers (supplychain.gs1) ---
+
+
+class Gs1Error(TraceError):
+    """Anything wrong with a GS1 identifier, an EPC URI, a GS1 Digital Link or an organisation id."""
+
+
+class Gs1ValueError(Gs1Error, ValueError):
+    """A value is not a valid identifier of the kind expected; says which kind, which value and what is wrong."""
+
+    def __init__(self, kind: str, value: object, reason: str) -> None:
+        """Build the message from the kind of identifier (``GTIN``, ``EPC URI``...), the value and the reason."""
+        self.kind = kind
+        self.value = value
+        self.reason = reason
+        shown = repr(value)
+        if len(shown) > 120:
+            shown = shown[:117] + "..."
+        super().__init__(f"invalid {kind} {shown}: {reason}")
+
+
+class InvalidGs1KeyError(Gs1ValueError):
+    """A GS1 key (GTIN, GLN, SSCC, GRAI, ...) or AI value has a bad length, bad characters or check digit."""
+
+
+class InvalidUsccError(Gs1ValueError):
+    """A unified social credit code (GB 32100-2015) is malformed or its check character is wrong."""
+
+
+class EpcUriError(Gs1ValueError):
+    """An EPC URI (pure identity, class or id pattern) is malformed or cannot be converted."""
+
+
+class DigitalLinkError(Gs1ValueError):
+    """A GS1 Digital Link URI is malformed: bad path, key, qualifier order, query attribute or escape."""
+
+
+# --- registry history (supplychain.registry) ---
+
+
+class RegistryHistoryError(TraceError, ValueError):
+    """Registry events were applied out of chain order, or refer to something no earlier event created."""
