@@ -236,7 +236,7 @@ SENSOR_MEASUREMENT_TYPES: frozenset[str] = frozenset(
         "Wavenumber",
     ]
 )
-"""GS1 Web Vocabulary measurement types for ``sensorReport.type`` (EPCIS 2.0 §7.3.8, 73 terms)."""
+"""GS1 Web Vocabulary measurement types for ``sensorReport.type`` (EPCIS 2.0 §7.3.8, 72 terms)."""
 
 SENSOR_ALERT_TYPES: frozenset[str] = frozenset({"ALARM_CONDITION", "ERROR_CONDITION"})
 """GS1 Web Vocabulary sensor alert types for ``sensorReport.exception``."""
@@ -283,12 +283,8 @@ class Vocabulary:
         return (self.curie, *self.uris)
 
 
-BIZ_STEP_VOCAB = Vocabulary(
-    "bizStep", BIZ_STEPS, "cbv:BizStep-", (CBV_WEB + "BizStep-", "urn:epcglobal:cbv:bizstep:")
-)
-DISPOSITION_VOCAB = Vocabulary(
-    "disposition", DISPOSITIONS, "cbv:Disp-", (CBV_WEB + "Disp-", "urn:epcglobal:cbv:disp:")
-)
+BIZ_STEP_VOCAB = Vocabulary("bizStep", BIZ_STEPS, "cbv:BizStep-", (CBV_WEB + "BizStep-", "urn:epcglobal:cbv:bizstep:"))
+DISPOSITION_VOCAB = Vocabulary("disposition", DISPOSITIONS, "cbv:Disp-", (CBV_WEB + "Disp-", "urn:epcglobal:cbv:disp:"))
 BIZ_TRANSACTION_TYPE_VOCAB = Vocabulary(
     "bizTransaction type", BIZ_TRANSACTION_TYPES, "cbv:BTT-", (CBV_WEB + "BTT-", "urn:epcglobal:cbv:btt:")
 )
@@ -298,13 +294,9 @@ SOURCE_DESTINATION_TYPE_VOCAB = Vocabulary(
     "cbv:SDT-",
     (CBV_WEB + "SDT-", "urn:epcglobal:cbv:sdt:"),
 )
-ERROR_REASON_VOCAB = Vocabulary(
-    "error reason", ERROR_REASONS, "cbv:ER-", (CBV_WEB + "ER-", "urn:epcglobal:cbv:er:")
-)
+ERROR_REASON_VOCAB = Vocabulary("error reason", ERROR_REASONS, "cbv:ER-", (CBV_WEB + "ER-", "urn:epcglobal:cbv:er:"))
 COMPONENT_VOCAB = Vocabulary("component", COMPONENTS, "cbv:Comp-", (CBV_WEB + "Comp-",))
-SENSOR_MEASUREMENT_TYPE_VOCAB = Vocabulary(
-    "sensor measurement type", SENSOR_MEASUREMENT_TYPES, "gs1:", (GS1_VOC,)
-)
+SENSOR_MEASUREMENT_TYPE_VOCAB = Vocabulary("sensor measurement type", SENSOR_MEASUREMENT_TYPES, "gs1:", (GS1_VOC,))
 SENSOR_ALERT_TYPE_VOCAB = Vocabulary("sensor alert type", SENSOR_ALERT_TYPES, "gs1:", (GS1_VOC,))
 
 

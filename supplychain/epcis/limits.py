@@ -19,7 +19,7 @@ from supplychain.errors import (
     StringTooLongError,
 )
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "check_document_size", "check_tree", "json_nesting_depth", "format_path"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "check_document_size", "check_tree", "format_path", "json_nesting_depth"]
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(rb"[^\[\]{}]+")

@@ -17,7 +17,16 @@ _EPCS: Order = (("epc", None),)
 
 SENSOR_METADATA: Order = tuple(
     (n, None)
-    for n in ("time", "startTime", "endTime", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "bizRules")
+    for n in (
+        "time",
+        "startTime",
+        "endTime",
+        "deviceID",
+        "deviceMetadata",
+        "rawData",
+        "dataProcessingMethod",
+        "bizRules",
+    )
 )
 SENSOR_REPORT: Order = tuple(
     (n, None)

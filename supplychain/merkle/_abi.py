@@ -17,9 +17,7 @@ _BYTES_N_TYPE = re.compile(r"bytes(\d+)")
 
 def check_encoding(leaf_encoding: Sequence[str]) -> tuple[str, ...]:
     if isinstance(leaf_encoding, str) or not isinstance(leaf_encoding, Sequence) or not leaf_encoding:
-        raise MerkleValueError(
-            f"leaf encoding must be a non-empty list of Solidity types, got {leaf_encoding!r}"
-        )
+        raise MerkleValueError(f"leaf encoding must be a non-empty list of Solidity types, got {leaf_encoding!r}")
     for t in leaf_encoding:
         ok = isinstance(t, str) and (t in ("address", "bool", "string", "bytes"))
         if isinstance(t, str) and (m := _INT_TYPE.fullmatch(t)):
@@ -86,8 +84,7 @@ def abi_encode(leaf_encoding: tuple[str, ...], value: Sequence[object]) -> bytes
     """``abi.encode(value...)`` for the types :func:`check_encoding` accepts."""
     if isinstance(value, str | bytes) or not isinstance(value, Sequence) or len(value) != len(leaf_encoding):
         raise MerkleValueError(
-            f"value {value!r} must be a list of {len(leaf_encoding)} item(s) "
-            f"for leaf encoding {list(leaf_encoding)}"
+            f"value {value!r} must be a list of {len(leaf_encoding)} item(s) for leaf encoding {list(leaf_encoding)}"
         )
     heads: list[bytes] = []
     tails: list[bytes] = []

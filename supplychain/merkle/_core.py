@@ -113,8 +113,11 @@ def _node_hash(a: bytes, b: bytes) -> bytes:
 def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """The root reached from a leaf *hash* and its proof (OpenZeppelin ``processProof``)."""
     node = _check_node(leaf, "leaf")
+    new = _keccak_new
     for i, sibling in enumerate(proof):
-        node = _node_hash(node, _check_node(sibling, f"proof[{i}]"))
+        if type(sibling) is not bytes or len(sibling) != 32:
+            _check_node(sibling, f"proof[{i}]")
+        node = new(node + sibling if node <= sibling else sibling + node).digest()
     return node
 
 
@@ -126,10 +129,7 @@ def process_multiproof(leaves: Sequence[bytes], proof: Sequence[bytes], proof_fl
     """
     stack = [_check_node(leaf, f"leaves[{i}]") for i, leaf in enumerate(leaves)]
     siblings = [_check_node(node, f"proof[{i}]") for i, node in enumerate(proof)]
-    if (
-        len(siblings) < sum(1 for flag in proof_flags if not flag)
-        or len(stack) + len(siblings) != len(proof_flags) + 1
-    ):
+    if len(siblings) < sum(1 for flag in proof_flags if not flag) or len(stack) + len(siblings) != len(proof_flags) + 1:
         raise MerkleValueError(
             f"invalid multiproof: {len(stack)} leaves and {len(siblings)} proof nodes do not fit "
             f"{len(proof_flags)} flags"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -21,9 +22,7 @@ from supplychain.merkle._core import (
 V = TypeVar("V", bound=Value)
 
 
-def _make_tree(
-    leaf_hashes: list[bytes], sort_leaves: bool
-) -> tuple[list[bytes], list[int], dict[bytes, int]]:
+def _make_tree(leaf_hashes: list[bytes], sort_leaves: bool) -> tuple[list[bytes], list[int], dict[bytes, int]]:
     """The node array, each value's index in it, and leaf hash -> value index (OpenZeppelin ``prepare``)."""
     n = len(leaf_hashes)
     if n == 0:
@@ -152,9 +151,9 @@ class _Tree(Generic[V]):
         tree = self._tree
         i = self._tree_indices[self.index_of(index_or_value)]
         proof = []
-        while i > 0:
-            proof.append(tree[i - 1 if i % 2 == 0 else i + 1])
-            i = (i - 1) // 2
+        while i:
+            proof.append(tree[((i - 1) ^ 1) + 1])  # the sibling: i + 1 for a left child, i - 1 for a right one
+            i = (i - 1) >> 1
         return proof
 
     def multiproof(self, indices_or_values: Iterable[int | Value | Sequence[AbiValue]]) -> MultiProof:
@@ -163,27 +162,27 @@ class _Tree(Generic[V]):
         Raises:
             MerkleValueError: An unknown index or value, or one given twice.
         """
-        tree = self._tree
-        indices = sorted((self.tree_index(x) for x in indices_or_values), reverse=True)
+        tree, tree_indices = self._tree, self._tree_indices
+        chosen = sorted(((tree_indices[i], i) for i in map(self.index_of, indices_or_values)), reverse=True)
+        indices = [t for t, _ in chosen]
         if len(set(indices)) != len(indices):
             raise MerkleValueError("cannot prove the same value twice in one multiproof")
-        stack = list(indices)
+        queue = deque(indices)
         proof: list[bytes] = []
         flags: list[bool] = []
-        while stack and stack[0] > 0:
-            j = stack.pop(0)
-            sibling = j - 1 if j % 2 == 0 else j + 1
-            if stack and stack[0] == sibling:
+        while queue and queue[0] > 0:
+            j = queue.popleft()
+            sibling = ((j - 1) ^ 1) + 1
+            if queue and queue[0] == sibling:
                 flags.append(True)
-                stack.pop(0)
+                queue.popleft()
             else:
                 flags.append(False)
                 proof.append(tree[sibling])
-            stack.append((j - 1) // 2)
+            queue.append((j - 1) >> 1)
         if not indices:
             proof.append(tree[0])
-        by_tree_index = {t: i for i, t in enumerate(self._tree_indices)}
-        leaves = tuple(self._values[by_tree_index[t]] for t in indices)
+        leaves = tuple(self._values[i] for _, i in chosen)
         return MultiProof(leaves=leaves, proof=tuple(proof), proof_flags=tuple(flags))
 
 
@@ -236,9 +235,7 @@ class MerkleTree(_Tree[Value]):
         """The tree of values with any supported leaf encoding (``StandardMerkleTree.of``)."""
         encoding = check_encoding(leaf_encoding)
         if encoding == BYTES32:
-            return cls.build(
-                [_as_bytes32(v, f"value {i}") for i, v in enumerate(values)], sort_leaves=sort_leaves
-            )
+            return cls.build([_as_bytes32(v, f"value {i}") for i, v in enumerate(values)], sort_leaves=sort_leaves)
         items: list[Value] = [tuple(v) for v in values]
         tree, tree_indices, lookup = _make_tree([standard_leaf_hash(v, encoding) for v in items], sort_leaves)
         return cls(tree, items, tree_indices, encoding, lookup)
@@ -250,8 +247,7 @@ class MerkleTree(_Tree[Value]):
             "leafEncoding": list(self._leaf_encoding),
             "tree": [f"0x{node.hex()}" for node in self._tree],
             "values": [
-                {"value": _json_value(v), "treeIndex": t}
-                for v, t in zip(self._values, self._tree_indices, strict=True)
+                {"value": _json_value(v), "treeIndex": t} for v, t in zip(self._values, self._tree_indices, strict=True)
             ],
         }
 
@@ -262,9 +258,7 @@ class MerkleTree(_Tree[Value]):
         Raises:
             MerkleValueError: Unknown format, bad shape, a node or leaf that does not match, duplicate values.
         """
-        data, nodes, pairs = _parse_dump(
-            dump, cls.FORMAT, frozenset({"format", "leafEncoding", "tree", "values"})
-        )
+        data, nodes, pairs = _parse_dump(dump, cls.FORMAT, frozenset({"format", "leafEncoding", "tree", "values"}))
         encoding = check_encoding(data["leafEncoding"])
         values: list[Value] = []
         for i, (raw, index) in enumerate(pairs):
@@ -283,19 +277,13 @@ def _as_bytes32(value: object, what: str) -> bytes:
         return _check_node(value, what)
     if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 1:
         return _check_node(abi_bytes(value[0], "bytes32"), what)
-    raise MerkleValueError(
-        f"{what} must be 32 bytes or a one-item list for leaf encoding ['bytes32'], got {value!r}"
-    )
+    raise MerkleValueError(f"{what} must be 32 bytes or a one-item list for leaf encoding ['bytes32'], got {value!r}")
 
 
 def _json_value(value: Value) -> list[object]:
     items: tuple[AbiValue, ...] = (value,) if isinstance(value, bytes) else value
     return [
-        f"0x{v.hex()}"
-        if isinstance(v, bytes)
-        else str(v)
-        if isinstance(v, int) and not isinstance(v, bool)
-        else v
+        f"0x{v.hex()}" if isinstance(v, bytes) else str(v) if isinstance(v, int) and not isinstance(v, bool) else v
         for v in items
     ]
 
@@ -323,8 +311,7 @@ class SimpleMerkleTree(_Tree[bytes]):
             "format": self.FORMAT,
             "tree": [f"0x{node.hex()}" for node in self._tree],
             "values": [
-                {"value": f"0x{v.hex()}", "treeIndex": t}
-                for v, t in zip(self._values, self._tree_indices, strict=True)
+                {"value": f"0x{v.hex()}", "treeIndex": t} for v, t in zip(self._values, self._tree_indices, strict=True)
             ],
         }
 
@@ -332,9 +319,7 @@ class SimpleMerkleTree(_Tree[bytes]):
     def load(cls, dump: Mapping[str, Any]) -> SimpleMerkleTree:
         """Read and fully check a ``simple-v1`` dump (dumps with a custom node hash are refused)."""
         _, nodes, pairs = _parse_dump(dump, cls.FORMAT, frozenset({"format", "tree", "values"}))
-        values = [
-            _check_node(abi_bytes(raw, "bytes32"), f"values[{i}].value") for i, (raw, _) in enumerate(pairs)
-        ]
+        values = [_check_node(abi_bytes(raw, "bytes32"), f"values[{i}].value") for i, (raw, _) in enumerate(pairs)]
         for i, (value, (_, index)) in enumerate(zip(values, pairs, strict=True)):
             if value != nodes[index]:
                 raise MerkleValueError(f"simple-v1 dump: values[{i}] is not tree[{index}]")

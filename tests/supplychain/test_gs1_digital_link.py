@@ -169,8 +169,11 @@ def test_to_uri_agrees_with_canonical_dl_when_values_need_no_escaping(link: Digi
         finest = {q: v for q, v in link.qualifiers if q != "22"}
         if "21" in finest:
             finest.pop("10", None)
-        expected = DigitalLink(link.key_ai, link.key, tuple(finest.items())).to_uri()
-        assert canonical_dl(bare.to_uri("https://brand.example/x")) == expected
+        expected: str | None = DigitalLink(link.key_ai, link.key, tuple(finest.items())).to_uri()
+        uri = bare.to_uri("https://brand.example/x")
+        if "/22/" in uri and len(uri.split("/22/", 1)[1]) > 20:
+            expected = None  # GS1's normaliser refuses a CPV followed by more than 20 characters of path
+        assert canonical_dl(uri) == expected
 
 
 # --- EPC URIs ---

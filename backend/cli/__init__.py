@@ -1,0 +1,1 @@
+"""The supplychain command line."""

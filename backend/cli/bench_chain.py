@@ -1,0 +1,144 @@
+"""``supplychain bench-chain`` and ``bench-gas``: transactions per second and gas per registry function."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from backend.cli.common import console, fail, reported
+from chain.accounts import dev_account
+from chain.connection import TESTER_URL, connect
+from chain.deploy import deploy_registry
+from chain.devchain import ENGINES, start_node, stop_node
+from chain.registry import ANCHOR_GAS, ROLE_ANCHORER, Registry, TxResult
+from supplychain.registry import BusinessRole, Grade, Level, ReasonCode, RecognitionKind, Scope
+from supplychain.registry import events as ev
+
+app = typer.Typer()
+
+
+def _fresh_registry(url: str) -> Registry:
+    chain = connect(url)
+    regulator = dev_account("regulator").account
+    registry = Registry(chain, deploy_registry(chain, regulator))
+    registry.as_signer(regulator).grant_role(ROLE_ANCHORER, dev_account("anchorer").address)
+    return registry
+
+
+def measure_tx_rate(url: str, count: int) -> dict[str, float]:
+    """Anchor ``count`` roots one after another, then ``count`` more pipelined (all sent, then all awaited)."""
+    registry = _fresh_registry(url)
+    anchorer = registry.as_signer(dev_account("anchorer").account)
+    start = time.perf_counter()
+    for i in range(count):
+        anchorer.anchor_root((1_000_000 + i).to_bytes(32, "big"), 1000)
+    sequential = count / (time.perf_counter() - start)
+    start = time.perf_counter()
+    pending = [
+        anchorer.submit("anchorRoot", (2_000_000 + i).to_bytes(32, "big"), 1000, gas=ANCHOR_GAS) for i in range(count)
+    ]
+    for p in pending:
+        anchorer.wait(p)
+    pipelined = count / (time.perf_counter() - start)
+    return {"sequential_tx_per_s": sequential, "pipelined_tx_per_s": pipelined}
+
+
+@app.command("bench-chain")
+def bench_chain(
+    engine: Annotated[
+        str, typer.Option(help=f"Node to start: {', '.join(ENGINES)}, or 'tester' (in-process).")
+    ] = "hardhat",
+    count: Annotated[int, typer.Option("--count", "-n", min=1, help="Transactions per measurement.")] = 300,
+) -> None:
+    """Transactions per second the chain layer sustains (anchorRoot, signed locally, receipts awaited)."""
+    with reported(), TemporaryDirectory() as tmp:
+        if engine == TESTER_URL:
+            figures = measure_tx_rate(TESTER_URL, count)
+        elif engine in ENGINES:
+            record, process = start_node(engine, log_path=Path(tmp) / "node.log")
+            try:
+                figures = measure_tx_rate(record.url, count)
+            finally:
+                stop_node(record.pid, process=process)
+        else:
+            fail(f"unknown engine {engine!r}")
+    console.print(
+        f"{engine}: {figures['sequential_tx_per_s']:.0f} tx/s one after another, "
+        f"{figures['pipelined_tx_per_s']:.0f} tx/s pipelined ({count} anchorRoot transactions each)"
+    )
+
+
+def measure_gas(url: str) -> list[tuple[str, int]]:
+    """Gas used by each registry function, on a fresh registry."""
+    registry = _fresh_registry(url)
+    reg = registry.as_signer(dev_account("regulator").account)
+    cert = registry.as_signer(dev_account("provincial-certifier").account)
+    anchorer = registry.as_signer(dev_account("anchorer").account)
+    rows: list[tuple[str, int]] = [("deploy (TraceRegistry)", _deploy_gas(registry))]
+
+    def row(name: str, result: TxResult) -> None:
+        rows.append((name, result.receipt.gas_used))
+
+    city = dev_account("city-certifier").address
+    row("registerCertifier", reg.register_certifier(dev_account("provincial-certifier").address, 2))
+    row("registerCertifier (city)", reg.register_certifier(city, 1))
+    row("removeCertifier", reg.remove_certifier(city))
+    row("grantRole (anchorer)", reg.grant_role(ROLE_ANCHORER, dev_account("stranger").address))
+    org, key1, key2, key3 = "6901234000016", b"\x01" * 32, b"\x02" * 32, b"\x03" * 32
+    row("registerOrganisation", reg.register_organisation(org, BusinessRole.MANUFACTURER, profile_hash=b"\x07" * 32))
+    row("updateOrganisation", reg.update_organisation(org, BusinessRole.MANUFACTURER | BusinessRole.SUPPLIER))
+    row("suspendOrganisation", reg.suspend_organisation(org, ReasonCode.DATA_FALSIFIED))
+    row("reinstateOrganisation", reg.reinstate_organisation(org, ReasonCode.RECTIFIED))
+    row("addKey", reg.add_key(org, key1))
+    row("rotateKey", reg.rotate_key(key1, key2, ReasonCode.KEY_ROTATION))
+    reg.add_key(org, key3)
+    row("revokeKey", reg.revoke_key(key3, ReasonCode.KEY_COMPROMISED))
+    now = registry.chain.block_timestamp()
+    terms = ev.RecognitionTerms(
+        org,
+        RecognitionKind.GREEN_FACTORY,
+        Level.PROVINCIAL,
+        Grade.NONE,
+        Scope.FACILITY,
+        "6901234000047",
+        "GB/T 36132-2018",
+        now,
+        now + 10**8,
+        b"\x09" * 32,
+    )
+    rid, result = cert.issue_recognition(terms)
+    row("issueRecognition", result)
+    row("suspendRecognition", cert.suspend_recognition(rid, ReasonCode.SPOT_CHECK_FAILED))
+    row("reinstateRecognition", cert.reinstate_recognition(rid, ReasonCode.RECTIFIED))
+    row("recordSpotCheck (pass)", reg.record_spot_check(rid, passed=True, report_hash=b"\x0a" * 32))
+    reg.record_spot_check(rid, passed=True, report_hash=b"\x0b" * 32)
+    row("recordSpotCheck (3rd pass: exemption)", reg.record_spot_check(rid, passed=True, report_hash=b"\x0c" * 32))
+    row("revokeRecognition", reg.revoke_recognition(rid, ReasonCode.DATA_FALSIFIED))
+    _, first = anchorer.anchor_root(b"\x10" * 32, 10_000)
+    row("anchorRoot (first)", first)
+    _, later = anchorer.anchor_root(b"\x11" * 32, 10_000)
+    row("anchorRoot (later, 10,000 leaves)", later)
+    rows.append(("  = gas per event at 10,000 leaves", later.receipt.gas_used // 10_000))
+    return rows
+
+
+def _deploy_gas(registry: Registry) -> int:
+    return registry.chain.gas_used(registry.deployment.tx_hash)
+
+
+@app.command("bench-gas")
+def bench_gas() -> None:
+    """Gas used by each registry function (in-process chain; gas is the same on every EVM chain)."""
+    with reported():
+        rows = measure_gas(TESTER_URL)
+    table = Table(title="Gas per registry function")
+    table.add_column("function")
+    table.add_column("gas used", justify="right")
+    for name, gas in rows:
+        table.add_row(name, f"{gas:,}")
+    console.print(table)

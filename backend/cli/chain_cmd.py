@@ -1,0 +1,128 @@
+"""``supplychain chain up|down|status``: the local dev chain as a background process, with the registry on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from backend.cli.common import console, data_dir, fail, reported
+from chain.accounts import dev_account
+from chain.connection import connect
+from chain.deploy import Deployment, check_deployment, ensure_registry
+from chain.devchain import ENGINES, NodeProcess, is_alive, read_record, start_node, stop_node
+from chain.errors import ChainError
+from chain.registry import ROLE_ANCHORER, Registry
+
+app = typer.Typer(help="Start, stop and inspect the local dev chain (Hardhat node or anvil).", no_args_is_help=True)
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data folder (default: $SUPPLYCHAIN_DATA_DIR or ./data).")
+]
+
+
+def node_record_path(root: Path) -> Path:
+    """Where the running node's record is kept."""
+    return root / "chain" / "node.json"
+
+
+def deployment_path(root: Path) -> Path:
+    """Where the registry's deployment record is kept."""
+    return root / "deployment.json"
+
+
+def running_node(root: Path) -> NodeProcess | None:
+    """The dev-chain node started by ``chain up`` that is still running, if any."""
+    record = read_record(node_record_path(root))
+    return record if record is not None and is_alive(record.pid) else None
+
+
+def prepare_registry(url: str, root: Path) -> tuple[Registry, bool]:
+    """Connect to ``url``, deploy the registry if it is not there, and let the dev anchorer anchor."""
+    chain = connect(url)
+    regulator = dev_account("regulator").account
+    deployment, created = ensure_registry(chain, deployment_path(root), regulator)
+    registry = Registry(chain, deployment, check=False)
+    anchorer = dev_account("anchorer").address
+    if not registry.has_role(ROLE_ANCHORER, anchorer):
+        registry.as_signer(regulator).grant_role(ROLE_ANCHORER, anchorer)
+    return registry, created
+
+
+@app.command("up")
+def up(
+    engine: Annotated[str, typer.Option(help=f"Dev-chain engine: {' or '.join(ENGINES)}.")] = "hardhat",
+    port: Annotated[int, typer.Option(help="JSON-RPC port on 127.0.0.1.")] = 8545,
+    data: DataDir = None,
+) -> None:
+    """Start the dev chain in the background (if it is not running) and deploy the registry (if it is not there).
+
+    anvil keeps its state in DATA/chain/anvil-state.json across restarts; a Hardhat node starts empty, and the
+    registry is deployed anew on it.
+    """
+    root = data_dir(data)
+    if engine not in ENGINES:
+        fail(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")
+    with reported():
+        record = running_node(root)
+        if record is None:
+            state = root / "chain" / "anvil-state.json" if engine == "anvil" else None
+            record, _ = start_node(
+                engine,
+                port=port,
+                log_path=root / "chain" / f"{engine}.log",
+                state_path=state,
+            )
+            record.save(node_record_path(root))
+            console.print(f"started {record.engine} at {record.url} (pid {record.pid}, log {record.log_path})")
+        else:
+            console.print(f"{record.engine} already running at {record.url} (pid {record.pid})")
+        registry, created = prepare_registry(record.url, root)
+    verb = "deployed" if created else "found"
+    console.print(
+        f"registry {verb} at {registry.address} (chain {registry.chain.chain_id}, "
+        f"block {registry.deployment.block_number}); record: {deployment_path(root)}"
+    )
+
+
+@app.command("down")
+def down(data: DataDir = None) -> None:
+    """Stop the dev chain started by ``chain up``."""
+    root = data_dir(data)
+    path = node_record_path(root)
+    with reported():
+        record = read_record(path)
+    if record is None:
+        fail(f"no dev chain was started from {root} (no {path})")
+    stopped = stop_node(record.pid)
+    path.unlink(missing_ok=True)
+    console.print(f"stopped {record.engine} (pid {record.pid})" if stopped else f"{record.engine} was not running")
+
+
+@app.command("status")
+def status(
+    rpc: Annotated[str | None, typer.Option(help="JSON-RPC URL (default: the node started by `chain up`).")] = None,
+    data: DataDir = None,
+) -> None:
+    """Show the dev chain and the registry on it; exit code 1 when either is missing."""
+    root = data_dir(data)
+    with reported():
+        record = running_node(root)
+    url = rpc or (record.url if record else None)
+    if url is None:
+        fail(f"no dev chain is running from {root}: start one with `supplychain chain up`")
+    if record:
+        console.print(f"node: {record.engine}, pid {record.pid}, {record.url}, log {record.log_path}")
+    try:
+        chain = connect(url, retries=1)
+        console.print(f"chain: id {chain.chain_id}, block {chain.block_number()}, genesis {chain.genesis_hash}")
+        deployment = Deployment.load(deployment_path(root))
+        check_deployment(chain, deployment)
+    except ChainError as exc:
+        fail(str(exc))
+    registry = Registry(chain, deployment, check=False)
+    console.print(
+        f"registry: {deployment.address} (deployed in block {deployment.block_number}), "
+        f"{registry.anchor_count()} roots anchored, {registry.recognition_count()} recognitions"
+    )

@@ -1,0 +1,219 @@
+"""``supplychain demo`` (what ``make run`` runs): the local chain, the registry, and a small demo supply chain.
+
+It starts a dev chain (unless ``--rpc`` names one), deploys the registry, and registers, from the well-known dev
+accounts, a green supply chain: a car maker leading it, a battery-materials supplier recognised as a provincial green
+factory, a logistics firm and a retailer, each with an Ed25519 event-signing key (kept encrypted in
+``DATA/keys/<org>.key``, passphrase ``demo``). Everything is idempotent: a second run on the same chain adds nothing.
+Then it keeps serving until stopped (Ctrl-C), and stops the chain it started.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from eth_utils.crypto import keccak
+from rich.table import Table
+
+from backend.cli.chain_cmd import DataDir, node_record_path, prepare_registry, running_node
+from backend.cli.common import console, data_dir, fail, reported
+from chain.accounts import dev_account
+from chain.devchain import ENGINES, start_node, stop_node
+from chain.registry import Registry
+from supplychain.registry import BusinessRole, Grade, Level, RecognitionKind, Scope
+from supplychain.registry import events as ev
+from supplychain.signing import SigningKey, encrypt_private_key
+
+__all__ = ["DEMO_ORGANISATIONS", "DEMO_PASSPHRASE", "app", "demo_key", "load_demo_supply_chain"]
+
+app = typer.Typer()
+
+#: Passphrase of the demo keys (development only).
+DEMO_PASSPHRASE = "demo"  # noqa: S105 - the demo keys are public by design
+_THREE_YEARS = 3 * 365 * 86_400
+
+
+@dataclass(frozen=True)
+class DemoOrganisation:
+    """One organisation of the demo supply chain."""
+
+    org_id: str
+    name_zh: str
+    name_en: str
+    roles: BusinessRole
+
+    @property
+    def profile(self) -> bytes:
+        """The profile document (canonical JSON) whose keccak256 goes on chain."""
+        doc = {"id": self.org_id, "name": {"zh-CN": self.name_zh, "en": self.name_en}}
+        return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+DEMO_ORGANISATIONS = (
+    DemoOrganisation("6901234000016", "绿源汽车制造有限公司", "Lvyuan Automotive Co., Ltd.", BusinessRole.MANUFACTURER),
+    DemoOrganisation(
+        "91320200MA1MX7K3GD",
+        "锡城电池材料有限公司",
+        "Xicheng Battery Materials Co., Ltd.",
+        BusinessRole.SUPPLIER | BusinessRole.MANUFACTURER,
+    ),
+    DemoOrganisation(
+        "6901234000023", "长江绿色物流有限公司", "Changjiang Green Logistics Co., Ltd.", BusinessRole.LOGISTICS
+    ),
+    DemoOrganisation("6901234000030", "苏果绿色超市", "Suguo Green Supermarket", BusinessRole.RETAILER),
+)
+#: The supplier's plant, recognised as a provincial green factory.
+DEMO_FACILITY_GLN = "6901234000047"
+
+
+def demo_key(org_id: str) -> SigningKey:
+    """The demo organisation's signing key, derived from its id (the same on every run; never for production)."""
+    return SigningKey.from_private_bytes(hashlib.sha256(b"supplychain demo key\0" + org_id.encode()).digest())
+
+
+def _demo_recognitions(now: int) -> list[tuple[str, ev.RecognitionTerms]]:
+    supplier, leader = DEMO_ORGANISATIONS[1], DEMO_ORGANISATIONS[0]
+    report = b"Xicheng Battery Materials: green factory evaluation report (demo), GB/T 36132-2018, 78/100 points"
+    green_factory = ev.RecognitionTerms(
+        holder=supplier.org_id,
+        kind=RecognitionKind.GREEN_FACTORY,
+        level=Level.PROVINCIAL,
+        grade=Grade.NONE,
+        scope=Scope.FACILITY,
+        subject=DEMO_FACILITY_GLN,
+        standard_ref="GB/T 36132-2018",
+        valid_from=now,
+        valid_until=now + _THREE_YEARS,
+        evidence_hash=keccak(report),
+    )
+    report = b"Lvyuan Automotive: green supply-chain management evaluation report (demo), GB/T 33635-2017, index 86"
+    green_chain = ev.RecognitionTerms(
+        holder=leader.org_id,
+        kind=RecognitionKind.GREEN_SUPPLY_CHAIN,
+        level=Level.NATIONAL,
+        grade=Grade.NONE,
+        scope=Scope.ENTERPRISE,
+        subject="",
+        standard_ref="GB/T 33635-2017",
+        valid_from=now,
+        valid_until=None,
+        evidence_hash=keccak(report),
+    )
+    return [("provincial-certifier", green_factory), ("national-certifier", green_chain)]
+
+
+def load_demo_supply_chain(registry: Registry, keys_dir: Path) -> list[str]:
+    """Register the demo certifiers, organisations, keys and recognitions that are not there yet.
+
+    Returns:
+        One line per change made (empty when everything was already there).
+    """
+    done: list[str] = []
+    regulator = registry.as_signer(dev_account("regulator").account)
+    for role, level in (("city-certifier", 1), ("provincial-certifier", 2), ("national-certifier", 3)):
+        account = dev_account(role)
+        if registry.certifier_level(account.address) != level:
+            regulator.register_certifier(account.address, level)
+            done.append(f"certifier {account.address} ({role}, level {level})")
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    for org in DEMO_ORGANISATIONS:
+        if not registry.is_registered(org.org_id):
+            regulator.register_organisation(org.org_id, org.roles, profile_hash=keccak(org.profile))
+            done.append(f"organisation {org.org_id} {org.name_zh} ({', '.join(org.roles.names())})")
+        key = demo_key(org.org_id)
+        if key.public_key_bytes not in registry.keys_of(org.org_id):
+            regulator.add_key(org.org_id, key.public_key_bytes)
+            done.append(f"signing key {key.key_id} for {org.org_id}")
+        key_file = keys_dir / f"{org.org_id}.key"
+        if not key_file.exists():
+            key_file.write_bytes(encrypt_private_key(key, DEMO_PASSPHRASE))
+            key_file.chmod(0o600)
+    mirror = registry.mirror()
+    now = registry.chain.block_timestamp()
+    for issuer_role, terms in _demo_recognitions(now):
+        if not any(r.terms.kind == terms.kind for r in mirror.recognitions_of(terms.holder)):
+            recognition_id, _ = registry.as_signer(dev_account(issuer_role).account).issue_recognition(terms)
+            done.append(
+                f"recognition #{recognition_id}: {terms.kind.label_zh} ({terms.level.name.lower()}) for {terms.holder}"
+            )
+    return done
+
+
+def _summary(registry: Registry) -> Table:
+    mirror = registry.mirror()
+    table = Table(title=f"Demo supply chain on chain {registry.chain.chain_id}, registry {registry.address}")
+    for column in ("organisation", "name", "roles", "signing keys", "green recognitions"):
+        table.add_column(column)
+    names = {o.org_id: o.name_zh for o in DEMO_ORGANISATIONS}
+    for org_id, org in mirror.organisations.items():
+        keys = [f"0x{k.key.hex()[:12]}…" for k in mirror.keys.values() if k.org_id == org_id]
+        recognitions = [
+            f"#{r.recognition_id} {r.terms.kind.label_zh} {r.terms.level.name.lower()} {r.status.name.lower()}"
+            for r in mirror.recognitions_of(org_id)
+        ]
+        table.add_row(
+            org_id, names.get(org_id, ""), ", ".join(org.roles.names()), "\n".join(keys), "\n".join(recognitions)
+        )
+    return table
+
+
+@app.command("demo")
+def demo(
+    engine: Annotated[str, typer.Option(help=f"Dev-chain engine to start: {' or '.join(ENGINES)}.")] = "hardhat",
+    port: Annotated[int, typer.Option(help="JSON-RPC port of the chain this command starts.")] = 8545,
+    rpc: Annotated[str | None, typer.Option(help="Use this running chain instead of starting one.")] = None,
+    once: Annotated[bool, typer.Option("--once", help="Set up, print, stop what was started, and exit.")] = False,
+    data: DataDir = None,
+) -> None:
+    """Run the platform on its local defaults with the demo supply chain, until stopped (Ctrl-C)."""
+    root = data_dir(data)
+    if engine not in ENGINES:
+        fail(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")
+    started = None
+    with reported():
+        if rpc is None:
+            record = running_node(root)
+            if record is None:
+                state = root / "chain" / "anvil-state.json" if engine == "anvil" else None
+                record, process = start_node(
+                    engine,
+                    port=port,
+                    log_path=root / "chain" / f"{engine}.log",
+                    state_path=state,
+                )
+                record.save(node_record_path(root))
+                started = (record, process)
+                console.print(f"started {engine} at {record.url} (log {record.log_path})")
+            rpc = record.url
+        try:
+            registry, created = prepare_registry(rpc, root)
+            console.print(f"registry {'deployed' if created else 'found'} at {registry.address}")
+            for line in load_demo_supply_chain(registry, root / "keys"):
+                console.print(f"  + {line}")
+            console.print(_summary(registry))
+            if not once:
+                console.print(f"serving: chain {rpc}, data {root}. Press Ctrl-C to stop.")
+                _wait_for_signal()
+        finally:
+            if started is not None:
+                stop_node(started[0].pid, process=started[1])
+                node_record_path(root).unlink(missing_ok=True)
+                console.print(f"stopped {engine}")
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    stop.wait()

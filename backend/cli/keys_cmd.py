@@ -1,0 +1,153 @@
+"""``keys``: generate an organisation's event-signing key, show it, and sign EPCIS documents with it.
+
+Private keys live in keystore files (scrypt + AES-256-GCM, see :mod:`supplychain.signing`) written with mode
+0600. Passphrases come from an environment variable named with ``--passphrase-env`` or from a prompt. Errors go
+to stderr with exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from supplychain.errors import TraceError
+from supplychain.signing import (
+    SigningKey,
+    decrypt_private_key,
+    encrypt_private_key,
+    generate_signing_key,
+    make_envelope,
+)
+
+app = typer.Typer(help="Event-signing keys: generate, show, and sign EPCIS documents.", no_args_is_help=True)
+
+_PassphraseEnv = Annotated[
+    str | None,
+    typer.Option("--passphrase-env", help="Read the passphrase from this environment variable instead of prompting."),
+]
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _passphrase(env_var: str | None, *, confirm: bool) -> str:
+    if env_var is not None:
+        value = os.environ.get(env_var)
+        if value is None:
+            _fail(f"environment variable {env_var} is not set")
+        return value
+    entered: str = typer.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+    return entered
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {what} {path}: {exc.strerror or exc}")
+
+
+def _write_new(path: Path, data: bytes, *, mode: int) -> None:
+    """Create ``path`` with ``mode`` and write ``data``; never overwrite."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        _fail(f"{path} already exists; refusing to overwrite it")
+    except OSError as exc:
+        _fail(f"cannot create {path}: {exc.strerror or exc}")
+    with os.fdopen(fd, "wb") as out:
+        os.fchmod(out.fileno(), mode)
+        out.write(data)
+
+
+def _load_key(path: Path, passphrase_env: str | None) -> SigningKey:
+    data = _read(path, "key file")
+    try:
+        return decrypt_private_key(data, _passphrase(passphrase_env, confirm=False))
+    except TraceError as exc:
+        _fail(f"{path}: {exc}")
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Key file to create (mode 0600; never overwritten).")],
+    passphrase_env: _PassphraseEnv = None,
+) -> None:
+    """Generate an Ed25519 signing key, write it encrypted, and print its key id (register that on chain)."""
+    if out.exists():
+        _fail(f"{out} already exists; refusing to overwrite it")
+    passphrase = _passphrase(passphrase_env, confirm=True)
+    key = generate_signing_key()
+    try:
+        data = encrypt_private_key(key, passphrase)
+    except TraceError as exc:
+        _fail(str(exc))
+    _write_new(out, data, mode=0o600)
+    typer.echo(key.key_id)
+
+
+@app.command()
+def show(
+    file: Annotated[Path, typer.Argument(help="Key file made by 'generate'.")],
+    passphrase_env: _PassphraseEnv = None,
+) -> None:
+    """Open a key file and print its key id (0x + hex of the raw Ed25519 public key)."""
+    key = _load_key(file, passphrase_env)
+    typer.echo(f"key id:     {key.key_id}")
+    typer.echo(f"public key: {key.public_key_bytes.hex()} (Ed25519, raw 32 bytes)")
+
+
+def _sign_document(data: bytes, key: SigningKey, organisation_id: str) -> list[dict[str, Any]]:
+    """One envelope per event, each event made self-contained with the document's ``@context``."""
+    from supplychain.eventhash import document_events, event_hash_id, hash_document, read_document
+
+    context = read_document(data).get("@context")
+    hash_ids = hash_document(data)
+    envelopes = []
+    for index, (event, hash_id) in enumerate(zip(document_events(data), hash_ids, strict=True)):
+        standalone = dict(event)
+        if context is not None and "@context" not in standalone:
+            standalone = {"@context": context, **standalone}
+        if event_hash_id(standalone) != hash_id:
+            raise _UnsignableError(index)
+        envelopes.append(make_envelope(key, organisation_id, standalone, hash_id))
+    return envelopes
+
+
+class _UnsignableError(Exception):
+    def __init__(self, index: int) -> None:
+        super().__init__(
+            f"event {index} cannot be signed on its own: its Event Hash ID depends on the document "
+            "(e.g. ignoreFields), so a verifier could not recompute it from the envelope"
+        )
+
+
+@app.command()
+def sign(
+    file: Annotated[Path, typer.Argument(help="EPCIS 2.0 document (JSON-LD or XML).")],
+    key_file: Annotated[Path, typer.Option("--key", "-k", help="Key file made by 'generate'.")],
+    organisation_id: Annotated[str, typer.Option("--org", help="The signer's GLN or USCC.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the envelopes here (default: stdout).")] = None,
+    passphrase_env: _PassphraseEnv = None,
+) -> None:
+    """Sign every event of an EPCIS document; write a JSON array of SignedEpcisEvent envelopes."""
+    if out is not None and out.exists():
+        _fail(f"{out} already exists; refusing to overwrite it")
+    data = _read(file, "document")
+    key = _load_key(key_file, passphrase_env)
+    try:
+        envelopes = _sign_document(data, key, organisation_id)
+    except (TraceError, _UnsignableError) as exc:
+        _fail(f"{file}: {exc}")
+    text = json.dumps(envelopes, ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        _write_new(out, text.encode("utf-8"), mode=0o644)
+        typer.echo(f"{len(envelopes)} signed event(s) written to {out}", err=True)

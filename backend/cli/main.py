@@ -1,0 +1,35 @@
+"""The ``supplychain`` command: the composition root of the project's command line.
+
+It sits above every package (``backend``, ``chain``, ``supplychain``) and only wires their commands together; each
+command imports what it needs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import typer
+
+from backend.cli import bench_chain, bench_hash, bench_merkle, chain_cmd, demo, hash_cmd, keys_cmd
+
+app = typer.Typer(
+    name="supplychain",
+    help=(
+        "Blockchain-anchored traceability for green supply chains: GS1 EPCIS 2.0 events, Event Hash IDs, "
+        "Merkle batches anchored on an Ethereum registry, green recognitions."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(chain_cmd.app, name="chain")
+app.add_typer(keys_cmd.app, name="keys")
+for module in (hash_cmd, demo, bench_chain, bench_hash, bench_merkle):
+    app.registered_commands.extend(module.app.registered_commands)
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what the chain layer does.")) -> None:
+    """Blockchain-anchored traceability for green supply chains."""
+    level = logging.DEBUG if verbose else getattr(logging, os.environ.get("SUPPLYCHAIN_LOG_LEVEL", "WARNING"), 30)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")

@@ -1,0 +1,75 @@
+"""The CBV 2.0 pre-hash string of one EPCIS event, and its Event Hash ID.
+
+The algorithm is GS1's reference implementation (PyPI ``epcis-event-hash-generator``), re-implemented on the
+JSON-LD form of an event without JSON-LD expansion or deep copies:
+
+1. The event becomes a tree of ``(name, text, children)`` nodes the way the reference reads JSON: extension keys
+   written as CURIEs become ``{namespace}local``; bare words in ``@vocab`` fields become CBV URIs; every
+   ``xxxList`` gets one child ``xxx`` per value (``quantityList`` -> ``quantityElement``, ``inputEPCList`` ->
+   ``epc``); ``bizTransactionList`` / ``sourceList`` / ``destinationList`` hold (type, value) pairs.
+2. The standard fields are written in the canonical property order as ``name=value`` (timestamps in UTC at
+   millisecond precision, numbers and identifiers canonical), repeated values sorted, empty ones left out.
+   Extensions inside a standard field (namespace ending in ``/``) follow that field's own values, sorted.
+3. Everything else except ``eventID``, ``recordTime``, ``errorDeclaration`` and the document's ``ignoreFields`` is
+   appended generically, sorted: the (type, value) pair lists, ``ilmd`` and the user extensions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from supplychain.errors import EventHashError
+from supplychain.eventhash._context import HashContext, hash_context
+from supplychain.eventhash._fast import fast_prehash
+from supplychain.eventhash._tree import general_prehash
+
+__all__ = ["HashContext", "event_hash_id", "hash_context", "prehash_string"]
+
+
+def prehash_string(event: Mapping[str, Any], context: HashContext | object = None) -> str:
+    """Return the CBV 2.0 pre-hash string of one EPCIS event in its JSON-LD form.
+
+    Args:
+        event: The event object (``{"type": "ObjectEvent", ...}``), as in a JSON-LD document's ``eventList``
+            or as :func:`supplychain.epcis.xmldoc.xml_to_jsonld` reads it from XML.
+        context: A :class:`HashContext` from :func:`hash_context`, or the document's raw ``@context``
+            (``None``: only the prefixes of the standard EPCIS context).
+
+    Returns:
+        The canonical string whose SHA-256 is the Event Hash ID.
+
+    Raises:
+        EventHashError: The event is not an object with a ``type``, or holds a value JSON cannot.
+    """
+    ctx = context if isinstance(context, HashContext) else hash_context(context)
+    if not isinstance(event, Mapping):
+        raise EventHashError("event", f"expected a JSON object, got {type(event).__name__}")
+    event_type = event.get("type")
+    if not isinstance(event_type, str) or not event_type:
+        raise EventHashError("event", "it has no event type ('type' must be a non-empty string)")
+    if "@context" in event:
+        ctx = ctx.extended(event["@context"])
+    try:
+        fast = fast_prehash(event, event_type, ctx)
+        return fast if fast is not None else general_prehash(event, event_type, ctx)
+    except RecursionError:
+        raise EventHashError(f"event of type {event_type}", "it is nested too deeply") from None
+
+
+def event_hash_id(event: Mapping[str, Any], context: HashContext | object = None) -> str:
+    """Return the CBV 2.0 Event Hash ID ``ni:///sha-256;<hex>?ver=CBV2.0`` of one event.
+
+    Args:
+        event: The event in its JSON-LD form (see :func:`prehash_string`).
+        context: A :class:`HashContext`, or the document's raw ``@context``.
+
+    Returns:
+        The Event Hash ID.
+
+    Raises:
+        EventHashError: The event cannot be hashed.
+    """
+    digest = hashlib.sha256(prehash_string(event, context).encode("utf-8")).hexdigest()
+    return "ni:///sha-256;" + digest + "?ver=CBV2.0"

@@ -1,0 +1,85 @@
+"""Chains for the tests: the in-process chain, and Hardhat and anvil nodes that the tests start themselves.
+
+One node per engine per test process (``session`` scope); each test runs inside a snapshot that is reverted after it,
+so tests never see each other's transactions.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from chain.accounts import dev_account
+from chain.connection import TESTER_URL, Chain, connect
+from chain.deploy import Deployment, deploy_registry
+from chain.devchain import HARDHAT_DIR, NodeProcess, start_node, stop_node
+from chain.registry import ROLE_ANCHORER, Registry, RegistryWriter
+from supplychain.registry import BusinessRole
+
+ENGINES = ("tester", "hardhat", "anvil")
+
+MANUFACTURER = "6901234000016"
+SUPPLIER = "91320200MA1MX7K3GD"
+RETAILER = "6901234000030"
+
+
+def node_modules_ready() -> bool:
+    """Whether ``npm ci`` has run in hardhat-local (``make test`` does it)."""
+    return (HARDHAT_DIR / "node_modules" / ".bin" / "hardhat").exists() and shutil.which("node") is not None
+
+
+@dataclass
+class Node:
+    """A chain for the tests, and how to reach it."""
+
+    engine: str
+    url: str
+    process: NodeProcess | None = None
+
+
+def start(engine: str, tmp: Path) -> Iterator[Node]:
+    """Start ``engine`` (nothing to start for the in-process chain) and stop it afterwards."""
+    if engine == "tester":
+        yield Node(engine, TESTER_URL)
+        return
+    if not node_modules_ready():
+        pytest.fail(f"{HARDHAT_DIR}/node_modules is missing: run `make test` (it runs `npm ci`)")
+    record, process = start_node(engine, log_path=tmp / f"{engine}.log")  # type: ignore[arg-type]
+    try:
+        yield Node(engine, record.url, record)
+    finally:
+        stop_node(record.pid, process=process)
+
+
+@dataclass
+class Deployed:
+    """A registry deployed with the standard cast: certifiers at each level, the anchorer, three organisations."""
+
+    chain: Chain
+    deployment: Deployment
+    registry: Registry
+
+    def writer(self, role: str) -> RegistryWriter:
+        """A writer for the dev account playing ``role`` (fresh: it reads its nonce from the node)."""
+        return self.registry.as_signer(dev_account(role).account, receipt_timeout=20.0)
+
+
+def deploy_cast(url: str) -> Deployed:
+    """Deploy a registry and register the cast of the tests."""
+    chain = connect(url)
+    regulator = dev_account("regulator").account
+    deployment = deploy_registry(chain, regulator)
+    registry = Registry(chain, deployment)
+    w = registry.as_signer(regulator)
+    w.register_certifier(dev_account("city-certifier").address, 1)
+    w.register_certifier(dev_account("provincial-certifier").address, 2)
+    w.register_certifier(dev_account("national-certifier").address, 3)
+    w.grant_role(ROLE_ANCHORER, dev_account("anchorer").address)
+    w.register_organisation(MANUFACTURER, BusinessRole.MANUFACTURER)
+    w.register_organisation(SUPPLIER, BusinessRole.SUPPLIER | BusinessRole.MANUFACTURER)
+    w.register_organisation(RETAILER, BusinessRole.RETAILER)
+    return Deployed(chain, deployment, registry)
