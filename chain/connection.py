@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from eth_typing import HexStr
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
 from web3.types import BlockIdentifier
@@ -80,6 +81,11 @@ class Chain:
         with map_errors(_NO_ERRORS, action=f"reading the balance of {address}"):
             return int(self.w3.eth.get_balance(Web3.to_checksum_address(address)))
 
+    def gas_used(self, tx_hash: str) -> int:
+        """Gas used by the mined transaction ``tx_hash``."""
+        with map_errors(_NO_ERRORS, action=f"reading the receipt of {tx_hash}"):
+            return int(self.w3.eth.get_transaction_receipt(HexStr(tx_hash))["gasUsed"])
+
     def rpc(self, method: str, *params: Any) -> Any:
         """A raw JSON-RPC call (``evm_snapshot``, ``evm_increaseTime``, ...)."""
         with map_errors(_NO_ERRORS, action=f"calling {method}"):
@@ -119,23 +125,24 @@ class Chain:
             self.rpc("evm_mine")
 
 
-def _http_provider(url: str, *, timeout: float, retries: int) -> HTTPProvider:
+def _http_provider(url: str, *, timeout: float, attempts: int) -> HTTPProvider:
     retry = ExceptionRetryConfiguration(
         errors=(requests.ConnectionError, requests.Timeout, ConnectionError),
-        retries=retries,
+        retries=max(attempts, 1),  # web3 counts attempts here, the first one included
         backoff_factor=0.2,
         method_allowlist=[*REQUEST_RETRY_ALLOWLIST, "evm_snapshot", "evm_revert", "evm_mine", "evm_increaseTime"],
     )
     return HTTPProvider(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry)
 
 
-def connect(url: str | None = None, *, timeout: float = 10.0, retries: int = 5) -> Chain:
+def connect(url: str | None = None, *, timeout: float = 10.0, attempts: int = 6) -> Chain:
     """Connect to a chain and read its chain id and genesis hash.
 
     Args:
         url: ``"tester"`` for the in-process chain, else a JSON-RPC URL; ``None`` for :func:`default_rpc_url`.
         timeout: Seconds one HTTP request may take.
-        retries: How often a request that failed to connect is retried (with exponential backoff) before giving up.
+        attempts: How often a request that fails to connect is tried (with exponential backoff: 6 tries span about
+            6 s) before :class:`ChainConnectionError`.
 
     Raises:
         ChainConnectionError: the node cannot be reached.
@@ -147,7 +154,7 @@ def connect(url: str | None = None, *, timeout: float = 10.0, retries: int = 5) 
         tester = provider.ethereum_tester
         w3 = Web3(provider)
     elif url.startswith(("http://", "https://")):
-        w3 = Web3(_http_provider(url, timeout=timeout, retries=retries))
+        w3 = Web3(_http_provider(url, timeout=timeout, attempts=attempts))
     else:
         raise ChainConnectionError(f"unsupported chain URL {url!r}: use http(s)://host:port or {TESTER_URL!r}")
     with map_errors(_NO_ERRORS, action=f"connecting to {url}"):

@@ -24,7 +24,7 @@ from chain.connection import Chain
 from chain.errors import ChainMismatchError, ChainResetError, DeploymentError, ErrorDecoder
 from chain.tx import Transactor
 
-__all__ = ["Deployment", "check_deployment", "deploy_registry"]
+__all__ = ["Deployment", "check_deployment", "deploy_registry", "ensure_registry"]
 
 log = logging.getLogger(__name__)
 
@@ -161,3 +161,29 @@ def check_deployment(chain: Chain, deployment: Deployment) -> None:
             f"the code at {deployment.address} is not this version of the registry "
             f"(keccak 0x{keccak(code).hex()}, expected 0x{keccak(expected).hex()})"
         )
+
+
+def ensure_registry(
+    chain: Chain, record: Path, deployer: LocalAccount, *, regulator: str | None = None
+) -> tuple[Deployment, bool]:
+    """The registry recorded at ``record`` if it is on ``chain``, else a new deployment (saved to ``record``).
+
+    A record left from another chain, or from a dev chain that was reset, is kept beside the new one as
+    ``<record>.<chain id>-<block>.old`` so that nothing the platform knew is lost.
+
+    Returns:
+        The deployment and whether it was made now.
+    """
+    if record.exists():
+        old = Deployment.load(record)
+        try:
+            check_deployment(chain, old)
+        except ChainMismatchError as exc:
+            backup = record.with_name(f"{record.name}.{old.chain_id}-{old.block_number}.old")
+            record.replace(backup)
+            log.warning("%s; the old deployment record is kept as %s", exc, backup)
+        else:
+            return old, False
+    deployment = deploy_registry(chain, deployer, regulator=regulator)
+    deployment.save(record)
+    return deployment, True

@@ -25,6 +25,7 @@ from chain.deploy import Deployment, check_deployment
 from chain.errors import ErrorDecoder, abi_type, map_errors
 from chain.history import LogDecoder, replay, terms_from_abi
 from chain.tx import PendingTransaction, Receipt, Transactor
+from supplychain.gs1 import org_id_bytes32
 from supplychain.registry import (
     BusinessRole,
     RecognitionStatus,
@@ -47,6 +48,7 @@ __all__ = [
     "RegistryWriter",
     "SpotCheckInfo",
     "TxResult",
+    "terms_to_abi",
 ]
 
 ROLE_REGULATOR = keccak(text="REGULATOR_ROLE")
@@ -124,9 +126,10 @@ class TxResult:
         return self.receipt.tx_hash
 
 
-def _terms_tuple(t: ev.RecognitionTerms) -> tuple[Any, ...]:
+def terms_to_abi(t: ev.RecognitionTerms) -> tuple[Any, ...]:
+    """The ``RecognitionTerms`` tuple the registry's ABI takes."""
     return (
-        text_bytes32(t.holder),
+        org_id_bytes32(t.holder),
         int(t.kind),
         int(t.level),
         int(t.grade),
@@ -211,12 +214,12 @@ class Registry:
 
     def organisation(self, org_id: str) -> OrganisationInfo:
         """The organisation ``org_id`` (raises :class:`RegistryNotFoundError` when unknown)."""
-        o = self._call("organisation", text_bytes32(org_id))
+        o = self._call("organisation", org_id_bytes32(org_id))
         return OrganisationInfo(org_id, BusinessRole(o[3]), bool(o[4]), bytes(o[0]), int(o[1]), int(o[2]))
 
     def is_registered(self, org_id: str) -> bool:
         """Whether ``org_id`` is registered."""
-        return bool(self._call("isRegistered", text_bytes32(org_id)))
+        return bool(self._call("isRegistered", org_id_bytes32(org_id)))
 
     def key_info(self, key: bytes) -> KeyInfo:
         """The key ``key`` (raises :class:`RegistryNotFoundError` when unknown)."""
@@ -225,11 +228,11 @@ class Registry:
 
     def keys_of(self, org_id: str) -> list[bytes]:
         """Every key ever registered for ``org_id``."""
-        return [bytes(k) for k in self._call("keysOf", text_bytes32(org_id))]
+        return [bytes(k) for k in self._call("keysOf", org_id_bytes32(org_id))]
 
     def is_key_valid_at(self, key: bytes, org_id: str, timestamp: int) -> bool:
         """Whether ``key`` was a valid signing key of ``org_id`` at ``timestamp``."""
-        return bool(self._call("isKeyValidAt", _key32(key), text_bytes32(org_id), timestamp))
+        return bool(self._call("isKeyValidAt", _key32(key), org_id_bytes32(org_id), timestamp))
 
     # --- recognitions ---
 
@@ -337,7 +340,8 @@ class RegistryWriter:
         """The sending account."""
         return self.tx.address
 
-    def _send(self, fn: str, *args: Any, gas: int | None = None) -> TxResult:
+    def send(self, fn: str, *args: Any, gas: int | None = None) -> TxResult:
+        """Call the registry function ``fn`` with ABI-ready arguments and wait for it (any function, raw values)."""
         receipt = self.tx.transact(self.registry.address, self.registry.encode(fn, *args), gas=gas, action=fn)
         return TxResult(receipt, self.registry.decode_logs(receipt.logs))
 
@@ -354,19 +358,19 @@ class RegistryWriter:
 
     def register_certifier(self, certifier: str, level: int) -> TxResult:
         """Register ``certifier`` (or change its level) with the highest level it may grant."""
-        return self._send("registerCertifier", Web3.to_checksum_address(certifier), level)
+        return self.send("registerCertifier", Web3.to_checksum_address(certifier), level)
 
     def remove_certifier(self, certifier: str) -> TxResult:
         """Remove a certifier."""
-        return self._send("removeCertifier", Web3.to_checksum_address(certifier))
+        return self.send("removeCertifier", Web3.to_checksum_address(certifier))
 
     def grant_role(self, role: bytes, account: str) -> TxResult:
         """Grant an AccessControl role (e.g. :data:`ROLE_ANCHORER` to the platform's account)."""
-        return self._send("grantRole", role, Web3.to_checksum_address(account))
+        return self.send("grantRole", role, Web3.to_checksum_address(account))
 
     def revoke_role(self, role: bytes, account: str) -> TxResult:
         """Revoke an AccessControl role."""
-        return self._send("revokeRole", role, Web3.to_checksum_address(account))
+        return self.send("revokeRole", role, Web3.to_checksum_address(account))
 
     # --- organisations and keys (regulator) ---
 
@@ -374,62 +378,62 @@ class RegistryWriter:
         self, org_id: str, roles: BusinessRole, *, profile_hash: bytes = bytes(32), profile_uri: str = ""
     ) -> TxResult:
         """Register an organisation with its business roles and profile."""
-        return self._send("registerOrganisation", text_bytes32(org_id), int(roles), profile_hash, profile_uri)
+        return self.send("registerOrganisation", org_id_bytes32(org_id), int(roles), profile_hash, profile_uri)
 
     def update_organisation(
         self, org_id: str, roles: BusinessRole, *, profile_hash: bytes = bytes(32), profile_uri: str = ""
     ) -> TxResult:
         """Change an organisation's roles or profile (no event when nothing changed)."""
-        return self._send("updateOrganisation", text_bytes32(org_id), int(roles), profile_hash, profile_uri)
+        return self.send("updateOrganisation", org_id_bytes32(org_id), int(roles), profile_hash, profile_uri)
 
     def suspend_organisation(self, org_id: str, reason: int) -> TxResult:
         """Suspend an organisation."""
-        return self._send("suspendOrganisation", text_bytes32(org_id), reason)
+        return self.send("suspendOrganisation", org_id_bytes32(org_id), reason)
 
     def reinstate_organisation(self, org_id: str, reason: int) -> TxResult:
         """Lift an organisation's suspension."""
-        return self._send("reinstateOrganisation", text_bytes32(org_id), reason)
+        return self.send("reinstateOrganisation", org_id_bytes32(org_id), reason)
 
     def add_key(self, org_id: str, key: bytes) -> TxResult:
         """Add an Ed25519 event-signing key to an organisation."""
-        return self._send("addKey", text_bytes32(org_id), _key32(key))
+        return self.send("addKey", org_id_bytes32(org_id), _key32(key))
 
     def revoke_key(self, key: bytes, reason: int) -> TxResult:
         """Revoke an event-signing key."""
-        return self._send("revokeKey", _key32(key), reason)
+        return self.send("revokeKey", _key32(key), reason)
 
     def rotate_key(self, old_key: bytes, new_key: bytes, reason: int) -> TxResult:
         """Replace an organisation's key by a new one in one transaction."""
-        return self._send("rotateKey", _key32(old_key), _key32(new_key), reason)
+        return self.send("rotateKey", _key32(old_key), _key32(new_key), reason)
 
     # --- recognitions (certifiers; changes also by the regulator) ---
 
     def issue_recognition(self, terms: ev.RecognitionTerms) -> tuple[int, TxResult]:
         """Issue a recognition; returns its id and the transaction."""
-        result = self._send("issueRecognition", _terms_tuple(terms))
+        result = self.send("issueRecognition", terms_to_abi(terms))
         issued = [e for e in result.events if isinstance(e, ev.RecognitionIssued)]
         return issued[0].recognition_id, result
 
     def suspend_recognition(self, recognition_id: int, reason: int) -> TxResult:
         """Suspend a recognition."""
-        return self._send("suspendRecognition", recognition_id, reason)
+        return self.send("suspendRecognition", recognition_id, reason)
 
     def reinstate_recognition(self, recognition_id: int, reason: int) -> TxResult:
         """Reinstate a suspended recognition."""
-        return self._send("reinstateRecognition", recognition_id, reason)
+        return self.send("reinstateRecognition", recognition_id, reason)
 
     def revoke_recognition(self, recognition_id: int, reason: int) -> TxResult:
         """Revoke a recognition for good (摘牌)."""
-        return self._send("revokeRecognition", recognition_id, reason)
+        return self.send("revokeRecognition", recognition_id, reason)
 
     def record_spot_check(self, recognition_id: int, *, passed: bool, report_hash: bytes) -> TxResult:
         """Record a spot check's result (regulator)."""
-        return self._send("recordSpotCheck", recognition_id, passed, report_hash)
+        return self.send("recordSpotCheck", recognition_id, passed, report_hash)
 
     # --- anchors (anchorer) ---
 
     def anchor_root(self, root: bytes, leaf_count: int) -> tuple[int, TxResult]:
         """Anchor a Merkle root; returns its sequence number and the transaction."""
-        result = self._send("anchorRoot", root, leaf_count, gas=ANCHOR_GAS)
+        result = self.send("anchorRoot", root, leaf_count, gas=ANCHOR_GAS)
         anchored = [e for e in result.events if isinstance(e, ev.RootAnchored)]
         return anchored[0].sequence, result

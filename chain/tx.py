@@ -24,7 +24,6 @@ from chain.errors import (
     ChainConnectionError,
     ChainError,
     ErrorDecoder,
-    TransactionError,
     TransactionRevertedError,
     TransactionTimeoutError,
     map_errors,
@@ -181,8 +180,9 @@ class Transactor:
                     raise
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
-            except TransactionError as exc:
-                # The node may refuse the bytes because it already has them (an earlier try got through).
+            except ChainError as exc:
+                # The node may refuse the bytes because it already has them (an earlier try got through, "nonce too
+                # low"), or because it executed them on receipt and they reverted (Hardhat): then the receipt tells.
                 if self._known(pending.tx_hash):
                     return
                 exc.tx_hash = pending.tx_hash

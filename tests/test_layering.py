@@ -10,8 +10,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 FORBIDDEN_IN_CORE = {
-    "web3", "eth_tester", "fastapi", "starlette", "sqlmodel", "sqlalchemy", "httpx", "requests", "socket",
-    "urllib.request", "http", "asyncio", "subprocess", "solcx", "chain", "backend", "scanner", "sqlite3",
+    "web3",
+    "eth_tester",
+    "fastapi",
+    "starlette",
+    "sqlmodel",
+    "sqlalchemy",
+    "httpx",
+    "requests",
+    "socket",
+    "urllib.request",
+    "http",
+    "asyncio",
+    "subprocess",
+    "solcx",
+    "chain",
+    "backend",
+    "scanner",
+    "sqlite3",
 }
 
 

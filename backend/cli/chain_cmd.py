@@ -115,7 +115,7 @@ def status(
     if record:
         console.print(f"node: {record.engine}, pid {record.pid}, {record.url}, log {record.log_path}")
     try:
-        chain = connect(url, retries=1)
+        chain = connect(url, attempts=1)
         console.print(f"chain: id {chain.chain_id}, block {chain.block_number()}, genesis {chain.genesis_hash}")
         deployment = Deployment.load(deployment_path(root))
         check_deployment(chain, deployment)

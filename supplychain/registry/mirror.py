@@ -129,7 +129,7 @@ class RecognitionState:
     terms: RecognitionTerms
     changes: list[StatusChange] = field(default_factory=list)
     spot_checks: list[SpotCheck] = field(default_factory=list)
-    exempt_until: int = 0
+    exemptions: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def status(self) -> RecognitionStatus:
@@ -156,9 +156,14 @@ class RecognitionState:
             return self.changes[-1].timestamp
         return self.terms.valid_until
 
+    @property
+    def exempt_until(self) -> int:
+        """End of the latest spot-check exemption (cut short by a failed check), 0 when there was none."""
+        return self.exemptions[-1][1] if self.exemptions else 0
+
     def exempt_at(self, t: int) -> bool:
-        """Whether the recognition was exempt from spot checks at ``t`` (only the latest exemption is kept)."""
-        return t < self.exempt_until and any(c.timestamp <= t for c in self.spot_checks)
+        """Whether the recognition was exempt from spot checks at ``t``: ``[granted, until)`` of an exemption."""
+        return any(start <= t < end for start, end in self.exemptions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,10 +256,10 @@ class RegistryMirror:
             case SpotCheckRecorded():
                 rec = self._recognition(event.recognition_id)
                 rec.spot_checks.append(SpotCheck(t, event.passed, event.report_hash))
-                if not event.passed:
-                    rec.exempt_until = 0
+                if not event.passed and rec.exempt_at(t):
+                    rec.exemptions[-1] = (rec.exemptions[-1][0], t)
             case SpotCheckExemptionGranted():
-                self._recognition(event.recognition_id).exempt_until = event.exempt_until
+                self._recognition(event.recognition_id).exemptions.append((t, event.exempt_until))
             case RootAnchored():
                 self.anchors[event.root] = AnchorState(
                     event.root, event.sequence, event.anchorer, event.leaf_count, t, event.position
