@@ -206,6 +206,10 @@ class Registry:
         """Whether ``account`` holds ``role`` (one of the ``ROLE_*`` constants)."""
         return bool(self._call("hasRole", role, Web3.to_checksum_address(account)))
 
+    def role_admin(self, role: bytes) -> bytes:
+        """The role that administers ``role`` (the regulator's for certifiers and anchorers)."""
+        return bytes(self._call("getRoleAdmin", role))
+
     def certifier_level(self, certifier: str) -> int:
         """The highest level ``certifier`` may grant (0: not a certifier)."""
         return int(self._call("certifierLevel", Web3.to_checksum_address(certifier)))
@@ -371,6 +375,10 @@ class RegistryWriter:
     def revoke_role(self, role: bytes, account: str) -> TxResult:
         """Revoke an AccessControl role."""
         return self.send("revokeRole", role, Web3.to_checksum_address(account))
+
+    def renounce_role(self, role: bytes) -> TxResult:
+        """Give up one of the sender's own roles (e.g. a retired anchoring account)."""
+        return self.send("renounceRole", role, Web3.to_checksum_address(self.address))
 
     # --- organisations and keys (regulator) ---
 

@@ -6,10 +6,8 @@ and the value found, so a capture endpoint can say exactly why a document was re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import Any
 
 from supplychain.errors import (
@@ -19,10 +17,7 @@ from supplychain.errors import (
     StringTooLongError,
 )
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "check_document_size", "check_tree", "format_path", "json_nesting_depth"]
-
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+__all__ = ["DEFAULT_LIMITS", "Limits", "check_document_size", "check_tree", "format_path"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,12 +63,6 @@ def check_document_size(size: int, limits: Limits) -> None:
     """
     if size > limits.max_document_bytes:
         raise DocumentTooLargeError("max_document_bytes", limits.max_document_bytes, size)
-
-
-def json_nesting_depth(text: bytes) -> int:
-    """Deepest nesting of ``[``/``{`` in JSON text, strings skipped; used when the decoder gave up on depth."""
-    brackets = _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", text))
-    return max(accumulate(1 if b in b"[{" else -1 for b in brackets), default=0)
 
 
 def check_tree(root: Any, limits: Limits) -> None:

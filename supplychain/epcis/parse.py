@@ -22,7 +22,6 @@ from supplychain.epcis.limits import (
     check_document_size,
     check_tree,
     format_path,
-    json_nesting_depth,
 )
 from supplychain.epcis.model import EpcisDocument, Event
 from supplychain.errors import (
@@ -33,6 +32,7 @@ from supplychain.errors import (
     NestingTooDeepError,
     TooManyEventsError,
 )
+from supplychain.jsondepth import nesting_depth, within_depth
 
 __all__ = ["JSON_MEDIA_TYPES", "XML_MEDIA_TYPES", "parse_document", "parse_document_object", "parse_event"]
 
@@ -46,6 +46,8 @@ _DOCUMENT_KEYS = (
 _SCHEMA_VERSION = re.compile(r"^2\.0(?:\.\d+)?$")
 _BOM = b"\xef\xbb\xbf"
 _XML_EXTRA_DEPTH = 8
+# The bracket pre-check's bound: above max_depth (check_tree counts exactly), far below what the C stack holds.
+_JSON_EXTRA_DEPTH = 16
 
 
 def parse_document(data: bytes, *, media_type: str | None = None, limits: Limits = DEFAULT_LIMITS) -> EpcisDocument:
@@ -145,12 +147,13 @@ def _is_xml(data: bytes, media_type: str | None) -> bool:
 
 
 def _decode_json(data: bytes, limits: Limits) -> Any:
+    # The decoder must never see deep nesting: it recurses, and may crash the process (see supplychain.jsondepth).
+    bound = limits.max_depth + _JSON_EXTRA_DEPTH
+    if not within_depth(data, bound) and (depth := nesting_depth(data)) > bound:
+        raise NestingTooDeepError("max_depth", limits.max_depth, depth)
     try:
         text = data.removeprefix(_BOM).decode("utf-8")
         return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
-    except RecursionError:
-        depth = json_nesting_depth(data)
-        raise NestingTooDeepError("max_depth", limits.max_depth, depth) from None
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, duplicate keys, NaN, huge integers
         raise EpcisSyntaxError("JSON", str(exc)) from None
 

@@ -10,8 +10,12 @@ from typing import Any
 from supplychain.epcis.xmldoc import xml_to_jsonld
 from supplychain.errors import DocumentError, EventHashError
 from supplychain.eventhash.prehash import HashContext, hash_context, prehash_string
+from supplychain.jsondepth import nesting_depth, within_depth
 
 __all__ = ["document_events", "hash_document", "read_document"]
+
+#: Deepest JSON nesting read (EPCIS documents need about ten levels; see supplychain.jsondepth for why).
+MAX_JSON_DEPTH = 256
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -34,9 +38,11 @@ def read_document(data: bytes) -> dict[str, Any]:
         return xml_to_jsonld(data)
     if not head.startswith(b"{"):
         raise DocumentError("input", "it is neither JSON (starts with '{') nor XML (starts with '<')")
+    if not within_depth(head, MAX_JSON_DEPTH) and (depth := nesting_depth(head)) > MAX_JSON_DEPTH:
+        raise DocumentError("JSON", f"nested {depth} levels deep; at most {MAX_JSON_DEPTH} are read")
     try:
         document = json.loads(head)
-    except (ValueError, RecursionError) as exc:
+    except ValueError as exc:
         raise DocumentError("JSON", f"malformed JSON: {exc}") from None
     _event_list(document)
     return document  # type: ignore[no-any-return]

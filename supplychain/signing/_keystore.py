@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from supplychain.errors import EmptyPassphraseError, KeystoreFormatError, WrongPassphraseError
+from supplychain.jsondepth import nesting_depth, within_depth
 from supplychain.signing._keys import SigningKey, is_key_id
 
 KEYSTORE_TYPE = "SupplychainSigningKey"
@@ -81,6 +82,8 @@ def encrypt_private_key(key: SigningKey, passphrase: str, *, scrypt_n: int = DEF
 
 
 def _parse(data: bytes) -> dict[str, Any]:
+    if isinstance(data, bytes) and not within_depth(data, 4) and nesting_depth(data) > 4:  # a keystore is shallow
+        raise KeystoreFormatError("not a keystore: the JSON is nested too deep")
     try:
         store = json.loads(data)
     except (ValueError, TypeError):

@@ -95,6 +95,15 @@ def test_anchorer_role_is_granted_by_the_regulator(deployed: Deployed, regulator
     assert deployed.registry.has_role(ROLE_ANCHORER, stranger)
     regulator.revoke_role(ROLE_ANCHORER, stranger)
     assert not deployed.registry.has_role(ROLE_ANCHORER, stranger)
+    assert deployed.registry.role_admin(ROLE_ANCHORER) == ROLE_REGULATOR
+    assert deployed.registry.role_admin(ROLE_CERTIFIER) == ROLE_REGULATOR
+
+
+def test_an_anchorer_can_renounce_its_role(deployed: Deployed, anchorer: RegistryWriter) -> None:
+    (revoked,) = only(anchorer.renounce_role(ROLE_ANCHORER).events, ev.RoleRevoked)
+    assert revoked.account == anchorer.address
+    with expect(RegistryPermissionError, "AccessControlUnauthorizedAccount"):
+        anchorer.anchor_root(b"\x01" * 32, 1)
 
 
 # --- organisations ---

@@ -20,9 +20,12 @@ from supplychain.epcis import (
     parse_document_object,
     parse_event,
 )
-from supplychain.epcis.limits import json_nesting_depth
+from supplychain.jsondepth import nesting_depth as json_nesting_depth
 
-CTX = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"example": "https://ns.example.com/epcis/"}]
+CTX = [
+    "https://ref.gs1.org/standards/epcis/epcis-context.jsonld",
+    {"example": "https://ns.example.com/epcis/"},
+]
 
 
 def _event(**extra: Any) -> dict[str, Any]:
@@ -38,7 +41,12 @@ def _event(**extra: Any) -> dict[str, Any]:
 
 def _doc(*events: dict[str, Any]) -> bytes:
     body = {"eventList": list(events)}
-    doc = {"@context": CTX, "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2024-03-01T10:00:00Z"}
+    doc = {
+        "@context": CTX,
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2024-03-01T10:00:00Z",
+    }
     return json.dumps(doc | {"epcisBody": body}).encode()
 
 
