@@ -43,6 +43,11 @@ Tree::
             ├── InvalidUsccError                    unified social credit code
             ├── EpcUriError                         EPC URI syntax or conversion
             └── DigitalLinkError                    Digital Link path, qualifiers, query
+    TraceError (continued)
+    ├── GreenRuleError
+    │   └── UnknownRecognitionError (LookupError)   recognition_id: not in the registry mirror
+    └── ProofBundleError
+        └── ProofBundleFormatError (ValueError)     field, reason: not a version-1 proof bundle
 """
 
 from __future__ import annotations
@@ -330,3 +335,33 @@ class DigitalLinkError(Gs1ValueError):
 
 class RegistryHistoryError(TraceError, ValueError):
     """Registry events were applied out of chain order, or refer to something no earlier event created."""
+
+
+# --- green rules (supplychain.green) and proof bundles (supplychain.verify) ---
+
+
+class GreenRuleError(TraceError):
+    """Anything wrong with a question asked of the green rules."""
+
+
+class UnknownRecognitionError(GreenRuleError, LookupError):
+    """A recognition id is not in the registry mirror."""
+
+    def __init__(self, recognition_id: int) -> None:
+        """Name the recognition that was looked for."""
+        self.recognition_id = recognition_id
+        super().__init__(f"recognition {recognition_id} is not in the registry mirror (was it ever issued?)")
+
+
+class ProofBundleError(TraceError):
+    """Anything wrong with a proof bundle as a document (its verification results are a ``Verdict``)."""
+
+
+class ProofBundleFormatError(ProofBundleError, ValueError):
+    """A proof bundle's JSON is not version 1 of the documented form: a field is missing, unknown or malformed."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        """Name the field (a JSON-pointer-like path, ``<bundle>`` for the whole) and what is wrong with it."""
+        self.field = field
+        self.reason = reason
+        super().__init__(f"proof bundle field {field!r}: {reason}")

@@ -51,11 +51,31 @@ def prehash_string(event: Mapping[str, Any], context: HashContext | object = Non
         raise EventHashError("event", "it has no event type ('type' must be a non-empty string)")
     if "@context" in event:
         ctx = ctx.extended(event["@context"])
-    try:
-        fast = fast_prehash(event, event_type, ctx)
-        return fast if fast is not None else general_prehash(event, event_type, ctx)
-    except RecursionError:
-        raise EventHashError(f"event of type {event_type}", "it is nested too deeply") from None
+    fast = fast_prehash(event, event_type, ctx)  # scalars only: never recurses
+    if fast is not None:
+        return fast
+    # The general path recurses once per level. Python's recursion limit is no guard: libraries loaded beside the
+    # core (py_ecc) raise it to 100,000, past what the C stack holds. So the depth is bounded here, explicitly.
+    if _deeper_than(event, MAX_EVENT_DEPTH):
+        raise EventHashError(f"event of type {event_type}", f"it is nested too deeply (over {MAX_EVENT_DEPTH} levels)")
+    return general_prehash(event, event_type, ctx)
+
+
+#: Deepest nesting of objects and lists inside one event that is hashed (EPCIS events need under ten).
+MAX_EVENT_DEPTH = 64
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, Mapping):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend((child, depth + 1) for child in item)
+    return False
 
 
 def event_hash_id(event: Mapping[str, Any], context: HashContext | object = None) -> str:

@@ -182,3 +182,13 @@ def test_ai_table_names_short_names_once() -> None:
     assert len(shorts) == len(set(shorts))
     assert AI_SPECS["01"].short_name == "gtin"
     assert AI_SPECS["3103"].fmt == "N6"
+
+
+def test_long_values_are_shortened_in_messages() -> None:
+    from supplychain.errors import InvalidGs1KeyError
+    from supplychain.gs1 import parse_gtin
+
+    with pytest.raises(InvalidGs1KeyError) as info:
+        parse_gtin("9" * 500)
+    assert len(str(info.value)) < 250
+    assert "..." in str(info.value)

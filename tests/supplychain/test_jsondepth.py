@@ -65,3 +65,21 @@ def test_a_bracket_bomb_is_an_error_not_a_crash_beside_py_ecc() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["NestingTooDeepError", "DocumentError"]
+
+
+def test_every_decoder_of_untrusted_json_refuses_a_bracket_bomb() -> None:
+    from supplychain.epcis import parse_document
+    from supplychain.errors import DocumentError, KeystoreFormatError, NestingTooDeepError
+    from supplychain.eventhash import hash_document
+    from supplychain.signing import decrypt_private_key
+
+    bomb = b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    with pytest.raises(NestingTooDeepError) as info:
+        parse_document(bomb)
+    assert info.value.actual == 5001
+    with pytest.raises(DocumentError, match="nested 5001 levels deep; at most 256 are read"):
+        hash_document(bomb)
+    with pytest.raises(KeystoreFormatError, match="nested too deep"):
+        decrypt_private_key(bomb, "passphrase")
+    with pytest.raises(DocumentError, match="malformed JSON"):  # shallow but broken: the decoder's own message
+        hash_document(b'{"epcisBody": [}')

@@ -1,0 +1,71 @@
+"""Independent verification of a product's proof bundle against the chain: one pure function, no I/O.
+
+The scanner and the regulator's audit fetch a :class:`ProofBundle` from the platform and replay the registry
+from the chain into a :class:`~supplychain.registry.RegistryMirror`; :func:`verify_bundle` then checks every
+event (hash, signature, key, roles, Merkle proof, anchor, chronology) and returns a :class:`Verdict` whose
+checks carry stable codes (:data:`FAILURE_CODES`). Nothing the platform says is trusted: keys, roles,
+recognitions and anchors come from the mirror; the bundle only says where to look.
+
+Proof bundle (JSON), version 1
+------------------------------
+::
+
+    {
+      "type": "SupplychainProofBundle",
+      "version": 1,
+      "chainId": 31337,
+      "registryAddress": "0x<40 hex, any case>",
+      "product": "<EPC URI or GS1 Digital Link of the product>",
+      "events": [
+        {
+          "envelope": { ...signed envelope, version 1 (see supplychain.signing)... },
+          "proof": ["0x<64 lowercase hex>", ...],
+          "root": "0x<64 lowercase hex>",
+          "anchor": {"sequence": 7, "blockNumber": 1234, "txHash": "0x<64 lowercase hex>",
+                     "timestamp": 1700000000},
+          "receiptTime": 1699999990
+        }
+      ]
+    }
+
+``events`` holds the product's own events and the upstream ones its trace rests on, in any order. ``proof``
+(sibling nodes, OpenZeppelin StandardMerkleTree, leaf = the Event Hash ID's 32-byte digest), ``root`` and
+``anchor`` (as claimed by the platform) are all ``null`` while an event is not anchored yet; ``receiptTime``
+(seconds, from the platform's signed receipt) is optional and may be ``null``. Integers are non-negative JSON
+integers; times are Unix seconds. No other fields are allowed; :meth:`ProofBundle.from_json` raises
+:class:`~supplychain.errors.ProofBundleFormatError` naming the first field that is wrong. Event-level problems
+(a malformed envelope, a bad signature...) are not format errors: they are verdicts.
+"""
+
+from supplychain.errors import ProofBundleError, ProofBundleFormatError
+from supplychain.verify._bundle import BUNDLE_TYPE, BUNDLE_VERSION, AnchorClaim, BundleEvent, ProofBundle
+from supplychain.verify._verdict import (
+    FAILURE_CODES,
+    INCOMPLETE_CODES,
+    Check,
+    EventVerdict,
+    GreenInfo,
+    RecognitionInfo,
+    Verdict,
+    VerdictStatus,
+)
+from supplychain.verify._verify import verify_bundle
+
+__all__ = [
+    "BUNDLE_TYPE",
+    "BUNDLE_VERSION",
+    "FAILURE_CODES",
+    "INCOMPLETE_CODES",
+    "AnchorClaim",
+    "BundleEvent",
+    "Check",
+    "EventVerdict",
+    "GreenInfo",
+    "ProofBundle",
+    "ProofBundleError",
+    "ProofBundleFormatError",
+    "RecognitionInfo",
+    "Verdict",
+    "VerdictStatus",
+    "verify_bundle",
+]

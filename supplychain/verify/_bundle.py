@@ -1,0 +1,191 @@
+"""The proof bundle: what a verifier needs besides the chain, as version-1 JSON (see the package docs)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from supplychain.errors import ProofBundleFormatError
+
+__all__ = ["BUNDLE_TYPE", "BUNDLE_VERSION", "AnchorClaim", "BundleEvent", "ProofBundle"]
+
+BUNDLE_TYPE = "SupplychainProofBundle"
+BUNDLE_VERSION = 1
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_BYTES32 = re.compile(r"0x[0-9a-f]{64}")
+_KEYS = ("type", "version", "chainId", "registryAddress", "product", "events")
+_EVENT_KEYS = ("envelope", "proof", "root", "anchor")
+_ANCHOR_KEYS = ("sequence", "blockNumber", "txHash", "timestamp")
+
+
+def _fail(field: str, reason: str) -> ProofBundleFormatError:
+    return ProofBundleFormatError(field, reason)
+
+
+def _path(field: str, key: object) -> str:
+    return str(key) if field == "<bundle>" else f"{field}.{key}"
+
+
+def _object(value: object, field: str, keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _fail(field, f"expected a JSON object, got {type(value).__name__}")
+    for key in keys:
+        if key not in value:
+            raise _fail(_path(field, key), "missing")
+    for key in value:
+        if key not in keys and key not in optional:
+            raise _fail(_path(field, key), f"unknown field; expected {', '.join(keys + optional)}")
+    return value
+
+
+def _integer(value: object, field: str) -> int:
+    if type(value) is not int or value < 0:
+        raise _fail(field, f"expected a non-negative integer, got {value!r:.40}")
+    return value
+
+
+def _bytes32(value: object, field: str) -> bytes:
+    if not isinstance(value, str) or _BYTES32.fullmatch(value) is None:
+        raise _fail(field, f"expected 0x + 64 lowercase hex digits, got {value!r:.80}")
+    return bytes.fromhex(value[2:])
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorClaim:
+    """Where the platform says an event's batch was anchored (checked against the chain by the verifier).
+
+    Attributes:
+        sequence: The batch's sequence number in the registry.
+        block_number: The block of the anchoring transaction.
+        tx_hash: Its transaction hash (``0x`` + 64 hex).
+        timestamp: The block's time (seconds).
+    """
+
+    sequence: int
+    block_number: int
+    tx_hash: str
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class BundleEvent:
+    """One event of a bundle: its signed envelope and, once anchored, its Merkle proof and anchor.
+
+    Attributes:
+        envelope: The signed envelope's JSON form, as stored (its shape is checked during verification).
+        proof: Sibling nodes from its leaf to the root; ``None`` while not anchored.
+        root: The batch's Merkle root; ``None`` while not anchored.
+        anchor: The anchor as claimed; ``None`` while not anchored.
+        receipt_time: When the platform received the event (seconds), if it says.
+    """
+
+    envelope: Mapping[str, Any]
+    proof: tuple[bytes, ...] | None
+    root: bytes | None
+    anchor: AnchorClaim | None
+    receipt_time: int | None = None
+
+    @property
+    def anchored(self) -> bool:
+        """Whether the bundle carries a proof and an anchor for it."""
+        return self.root is not None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form."""
+        out: dict[str, Any] = {
+            "envelope": dict(self.envelope),
+            "proof": None if self.proof is None else ["0x" + p.hex() for p in self.proof],
+            "root": None if self.root is None else "0x" + self.root.hex(),
+            "anchor": None,
+            "receiptTime": self.receipt_time,
+        }
+        if self.anchor is not None:
+            a = self.anchor
+            out["anchor"] = {
+                "sequence": a.sequence,
+                "blockNumber": a.block_number,
+                "txHash": a.tx_hash,
+                "timestamp": a.timestamp,
+            }
+        return out
+
+    @classmethod
+    def from_json(cls, obj: object, field: str) -> BundleEvent:
+        """Read one entry of ``events`` (``field`` names it in errors)."""
+        item = _object(obj, field, _EVENT_KEYS, ("receiptTime",))
+        if not isinstance(item["envelope"], Mapping):
+            raise _fail(f"{field}.envelope", "expected a JSON object (a signed envelope)")
+        receipt = item.get("receiptTime")
+        receipt_time = None if receipt is None else _integer(receipt, f"{field}.receiptTime")
+        present = [item[k] is not None for k in ("proof", "root", "anchor")]
+        if not any(present):
+            return cls(item["envelope"], None, None, None, receipt_time)
+        if not all(present):
+            raise _fail(field, "proof, root and anchor are given together, or all null (not yet anchored)")
+        if not isinstance(item["proof"], list):
+            raise _fail(f"{field}.proof", "expected a list of 0x + 64 hex digits")
+        proof = tuple(_bytes32(p, f"{field}.proof[{i}]") for i, p in enumerate(item["proof"]))
+        raw = _object(item["anchor"], f"{field}.anchor", _ANCHOR_KEYS)
+        if not isinstance(raw["txHash"], str) or _BYTES32.fullmatch(raw["txHash"]) is None:
+            raise _fail(f"{field}.anchor.txHash", f"expected 0x + 64 lowercase hex digits, got {raw['txHash']!r:.80}")
+        anchor = AnchorClaim(
+            sequence=_integer(raw["sequence"], f"{field}.anchor.sequence"),
+            block_number=_integer(raw["blockNumber"], f"{field}.anchor.blockNumber"),
+            tx_hash=raw["txHash"],
+            timestamp=_integer(raw["timestamp"], f"{field}.anchor.timestamp"),
+        )
+        return cls(item["envelope"], proof, _bytes32(item["root"], f"{field}.root"), anchor, receipt_time)
+
+
+@dataclass(frozen=True, slots=True)
+class ProofBundle:
+    """Everything about a product a verifier cannot read from the chain (format in the package docstring).
+
+    Attributes:
+        chain_id: The chain the events were anchored on.
+        registry_address: The registry contract there.
+        product: The product identifier (EPC URI or GS1 Digital Link).
+        events: The product's events (its own and upstream ones).
+    """
+
+    chain_id: int
+    registry_address: str
+    product: str
+    events: tuple[BundleEvent, ...]
+
+    @classmethod
+    def from_json(cls, obj: object) -> ProofBundle:
+        """Read a version-1 bundle.
+
+        Raises:
+            ProofBundleFormatError: Not a version-1 bundle: ``field`` names the first thing wrong.
+        """
+        doc = _object(obj, "<bundle>", _KEYS)
+        if doc["type"] != BUNDLE_TYPE:
+            raise _fail("type", f"expected {BUNDLE_TYPE!r}, got {doc['type']!r:.60}")
+        if doc["version"] != BUNDLE_VERSION or type(doc["version"]) is not int:
+            raise _fail("version", f"unsupported version {doc['version']!r:.20}; this library reads version 1")
+        chain_id = _integer(doc["chainId"], "chainId")
+        address = doc["registryAddress"]
+        if not isinstance(address, str) or _ADDRESS.fullmatch(address) is None:
+            raise _fail("registryAddress", f"expected 0x + 40 hex digits, got {address!r:.60}")
+        if not isinstance(doc["product"], str) or not doc["product"]:
+            raise _fail("product", "expected a non-empty string (EPC URI or GS1 Digital Link)")
+        if not isinstance(doc["events"], list):
+            raise _fail("events", "expected a list")
+        events = tuple(BundleEvent.from_json(e, f"events[{i}]") for i, e in enumerate(doc["events"]))
+        return cls(chain_id, address, doc["product"], events)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (``from_json(b.to_json()) == b``)."""
+        return {
+            "type": BUNDLE_TYPE,
+            "version": BUNDLE_VERSION,
+            "chainId": self.chain_id,
+            "registryAddress": self.registry_address,
+            "product": self.product,
+            "events": [e.to_json() for e in self.events],
+        }

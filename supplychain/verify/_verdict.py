@@ -1,0 +1,229 @@
+"""The result of verifying a proof bundle: checks with stable codes, per event and for the bundle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from supplychain.registry import Grade, Level, RecognitionKind, Scope
+
+__all__ = [
+    "FAILURE_CODES",
+    "INCOMPLETE_CODES",
+    "Check",
+    "EventVerdict",
+    "GreenInfo",
+    "RecognitionInfo",
+    "Verdict",
+    "VerdictStatus",
+]
+
+FAILURE_CODES = frozenset(
+    {
+        "wrong_chain",
+        "wrong_registry",
+        "malformed_envelope",
+        "malformed_event",
+        "hash_mismatch",
+        "bad_signature",
+        "key_not_registered",
+        "key_not_yet_valid",
+        "key_revoked",
+        "organisation_not_registered",
+        "organisation_suspended",
+        "role_not_allowed",
+        "proof_invalid",
+        "root_not_anchored",
+        "anchor_mismatch",
+        "event_after_anchor",
+        "event_in_future",
+    }
+)
+"""Stable codes of failed checks (``Check.code`` when ``passed`` is False)."""
+
+INCOMPLETE_CODES = frozenset({"not_anchored", "no_events", "product_not_found"})
+"""Stable codes of checks that could not be made yet (``Check.code`` when ``passed`` is None)."""
+
+
+class VerdictStatus(StrEnum):
+    """Overall outcome: all checks passed; one failed; none failed but some could not be made yet."""
+
+    VERIFIED = "verified"
+    FAILED = "failed"
+    INCOMPLETE = "incomplete"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One check and its outcome.
+
+    Attributes:
+        name: What was checked (stable): ``chain``, ``registry``, ``envelope``, ``event``, ``event_hash``,
+            ``signature``, ``key``, ``organisation``, ``role``, ``clock``, ``proof``, ``anchor``,
+            ``chronology``, and for the bundle ``events``, ``product``.
+        passed: True, False (failed), or None (could not be made yet: e.g. the event is not anchored).
+        detail: What was found, for people.
+        code: A stable code when not passed (see :data:`FAILURE_CODES`, :data:`INCOMPLETE_CODES`).
+    """
+
+    name: str
+    passed: bool | None
+    detail: str
+    code: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"name", "passed", "code", "detail"}``."""
+        return {"name": self.name, "passed": self.passed, "code": self.code, "detail": self.detail}
+
+
+def _status(checks: tuple[Check, ...]) -> VerdictStatus:
+    if any(c.passed is False for c in checks):
+        return VerdictStatus.FAILED
+    if any(c.passed is None for c in checks):
+        return VerdictStatus.INCOMPLETE
+    return VerdictStatus.VERIFIED
+
+
+@dataclass(frozen=True, slots=True)
+class RecognitionInfo:
+    """A green recognition as it stood (information shown with an event, never a failure)."""
+
+    recognition_id: int
+    kind: RecognitionKind
+    level: Level
+    grade: Grade
+    scope: Scope
+    subject: str
+    standard_ref: str
+    in_force_now: bool | None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form; enums by name."""
+        return {
+            "recognitionId": self.recognition_id,
+            "kind": self.kind.name,
+            "level": self.level.name,
+            "grade": self.grade.name,
+            "scope": self.scope.name,
+            "subject": self.subject,
+            "standardRef": self.standard_ref,
+            "inForceNow": self.in_force_now,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GreenInfo:
+    """The recognitions an event's organisation held, in force at the event's time.
+
+    Attributes:
+        organisation_id: The organisation.
+        at: The event time (seconds).
+        recognitions: Those in force then (``in_force_now`` filled when the verifier was given ``now``).
+    """
+
+    organisation_id: str
+    at: int
+    recognitions: tuple[RecognitionInfo, ...]
+
+    @property
+    def green_factory(self) -> bool:
+        """Whether a green-factory recognition was in force."""
+        return any(r.kind == RecognitionKind.GREEN_FACTORY for r in self.recognitions)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "organisationId": self.organisation_id,
+            "at": self.at,
+            "recognitions": [r.to_json() for r in self.recognitions],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EventVerdict:
+    """The checks of one event of the bundle.
+
+    Attributes:
+        index: Its position in the bundle.
+        hash_id: Its claimed Event Hash ID (``None`` if the envelope is unreadable).
+        organisation_id: The claimed signer.
+        event_time: When it happened (``None`` if the event is unreadable).
+        biz_step: Its bizStep.
+        checks: Every check made, in order.
+        green: The organisation's green status at the event's time (information only).
+    """
+
+    index: int
+    hash_id: str | None
+    organisation_id: str | None
+    event_time: datetime | None
+    biz_step: str | None
+    checks: tuple[Check, ...]
+    green: GreenInfo | None = None
+
+    @property
+    def status(self) -> VerdictStatus:
+        """Failed if a check failed, incomplete if one could not be made, else verified."""
+        return _status(self.checks)
+
+    @property
+    def failures(self) -> tuple[str, ...]:
+        """Codes of the failed checks."""
+        return tuple(c.code or c.name for c in self.checks if c.passed is False)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "index": self.index,
+            "eventHashId": self.hash_id,
+            "organisationId": self.organisation_id,
+            "eventTime": None if self.event_time is None else self.event_time.isoformat(),
+            "bizStep": self.biz_step,
+            "status": self.status.value,
+            "checks": [c.to_json() for c in self.checks],
+            "green": None if self.green is None else self.green.to_json(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The verification of a proof bundle.
+
+    Attributes:
+        product: The bundle's product identifier.
+        chain_id: The chain the verifier was asked to trust.
+        registry_address: The registry the verifier was asked to trust.
+        checks: Bundle-level checks (chain, registry, events present, product found).
+        events: One verdict per event, in bundle order.
+    """
+
+    product: str
+    chain_id: int
+    registry_address: str
+    checks: tuple[Check, ...]
+    events: tuple[EventVerdict, ...]
+
+    @property
+    def status(self) -> VerdictStatus:
+        """Failed if any check failed anywhere, incomplete if one could not be made, else verified."""
+        return _status(self.checks + tuple(c for e in self.events for c in e.checks))
+
+    @property
+    def failures(self) -> tuple[str, ...]:
+        """Every failure code, each once, in order met."""
+        codes = [c.code or c.name for c in self.checks if c.passed is False]
+        codes += [code for e in self.events for code in e.failures]
+        return tuple(dict.fromkeys(codes))
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form, for the scanner's and the audit's reports."""
+        return {
+            "status": self.status.value,
+            "product": self.product,
+            "chainId": self.chain_id,
+            "registryAddress": self.registry_address,
+            "checks": [c.to_json() for c in self.checks],
+            "events": [e.to_json() for e in self.events],
+        }

@@ -1,0 +1,241 @@
+"""``verify_bundle``: check every event of a proof bundle against the registry as replayed from the chain."""
+
+from __future__ import annotations
+
+from supplychain.epcis import Event, allowed_biz_step, parse_event
+from supplychain.errors import EnvelopeFormatError, EpcisError, EventHashError, SignatureVerificationError
+from supplychain.eventhash import event_hash_id
+from supplychain.green import recognised_at, seconds
+from supplychain.merkle import hash_id_to_bytes32, verify_proof
+from supplychain.registry import RegistryMirror
+from supplychain.signing import SignedEnvelope, parse_envelope, verify_envelope
+from supplychain.trace import TracedEvent, TraceIndex
+from supplychain.verify._bundle import BundleEvent, ProofBundle
+from supplychain.verify._verdict import Check, EventVerdict, GreenInfo, RecognitionInfo, Verdict
+
+__all__ = ["verify_bundle"]
+
+
+def _key_check(mirror: RegistryMirror, envelope: SignedEnvelope, t: int) -> Check:
+    key = bytes.fromhex(envelope.key_id[2:])
+    state = mirror.keys.get(key)
+    org = envelope.organisation_id
+    if state is None:
+        return Check("key", False, f"key {envelope.key_id} is not registered", "key_not_registered")
+    if state.org_id != org:
+        detail = f"key {envelope.key_id} is registered to organisation {state.org_id}, not {org}"
+        return Check("key", False, detail, "key_not_registered")
+    if t < state.valid_from:
+        detail = f"key {envelope.key_id} became valid at {state.valid_from}, after the event ({t})"
+        return Check("key", False, detail, "key_not_yet_valid")
+    if state.revoked_at is not None and t >= state.revoked_at:
+        detail = f"key {envelope.key_id} was revoked at {state.revoked_at}, before the event ({t})"
+        return Check("key", False, detail, "key_revoked")
+    return Check("key", True, f"key {envelope.key_id} of {org} was valid at {t}")
+
+
+def _organisation_checks(mirror: RegistryMirror, org: str, event: Event, t: int) -> list[Check]:
+    state = mirror.organisations.get(org)
+    checks: list[Check] = []
+    if state is None or t < state.registered_at:
+        checks.append(Check("organisation", False, f"{org} was not registered at {t}", "organisation_not_registered"))
+    elif not state.active_at(t):
+        checks.append(Check("organisation", False, f"{org} was suspended at {t}", "organisation_suspended"))
+    else:
+        checks.append(Check("organisation", True, f"{org} was registered and active at {t}"))
+    roles = mirror.roles_at(org, t).names()
+    step = event.biz_step
+    allowed = bool(roles) if step is None else allowed_biz_step(roles, step)
+    shown = ", ".join(roles) or "no role"
+    if allowed:
+        checks.append(Check("role", True, f"{shown} may post bizStep {step}"))
+    else:
+        checks.append(
+            Check("role", False, f"{org} held {shown} at {t}: not allowed bizStep {step}", "role_not_allowed")
+        )
+    return checks
+
+
+def _anchor_checks(mirror: RegistryMirror, item: BundleEvent, hash_id: str, event: Event | None) -> list[Check]:
+    if item.root is None or item.proof is None or item.anchor is None:
+        return [Check("anchor", None, "not anchored yet: the bundle has no proof for it", "not_anchored")]
+    root_hex = "0x" + item.root.hex()
+    proved = verify_proof(item.root, item.proof, hash_id_to_bytes32(hash_id))
+    checks = [
+        Check("proof", True, f"the Merkle proof leads to {root_hex}")
+        if proved
+        else Check("proof", False, f"the Merkle proof does not lead from {hash_id} to {root_hex}", "proof_invalid")
+    ]
+    anchor = mirror.anchors.get(item.root)
+    if anchor is None:
+        checks.append(Check("anchor", False, f"root {root_hex} is not anchored in the registry", "root_not_anchored"))
+        return checks
+    claim = item.anchor
+    mismatches = [
+        f"{name} {claimed} (chain: {actual})"
+        for name, claimed, actual in (
+            ("sequence", claim.sequence, anchor.sequence),
+            ("timestamp", claim.timestamp, anchor.anchored_at),
+            ("blockNumber", claim.block_number, anchor.position.block_number),
+            ("txHash", claim.tx_hash, anchor.position.tx_hash.lower() or claim.tx_hash),
+        )
+        if claimed != actual
+    ]
+    if mismatches:
+        checks.append(Check("anchor", False, "claimed " + "; ".join(mismatches), "anchor_mismatch"))
+    else:
+        detail = f"root {root_hex} anchored as batch {anchor.sequence} at {anchor.anchored_at}"
+        checks.append(Check("anchor", True, detail))
+    if event is not None:
+        if event.event_time.timestamp() > anchor.anchored_at:
+            detail = f"event time {event.event_time.isoformat()} is after its anchoring at {anchor.anchored_at}"
+            checks.append(Check("chronology", False, detail, "event_after_anchor"))
+        else:
+            checks.append(Check("chronology", True, f"the event precedes its anchoring at {anchor.anchored_at}"))
+    return checks
+
+
+def _green(mirror: RegistryMirror, org: str, t: int, now: int | None) -> GreenInfo:
+    infos = tuple(
+        RecognitionInfo(
+            r.recognition_id,
+            r.terms.kind,
+            r.terms.level,
+            r.terms.grade,
+            r.terms.scope,
+            r.terms.subject,
+            r.terms.standard_ref,
+            None if now is None else r.in_force_at(now),
+        )
+        for r in recognised_at(mirror, org, t)
+    )
+    return GreenInfo(org, t, infos)
+
+
+def _verify_event(
+    index: int, item: BundleEvent, mirror: RegistryMirror, now: int | None
+) -> tuple[EventVerdict, TracedEvent | None]:
+    try:
+        envelope = parse_envelope(item.envelope)
+    except EnvelopeFormatError as exc:
+        bad = (Check("envelope", False, str(exc), "malformed_envelope"),)
+        return EventVerdict(index, None, None, None, None, bad), None
+    checks = [Check("envelope", True, "a version-1 signed envelope")]
+    event: Event | None = None
+    try:
+        event = parse_event(envelope.event)
+        checks.append(Check("event", True, f"a valid EPCIS 2.0 {event.type_name}"))
+    except EpcisError as exc:
+        checks.append(Check("event", False, str(exc)[:500], "malformed_event"))
+    try:
+        recomputed: str | None = event_hash_id(envelope.event)
+        why = f"recomputed {recomputed}"
+    except EventHashError as exc:
+        recomputed, why = None, str(exc)
+    if recomputed == envelope.event_hash_id:
+        checks.append(Check("event_hash", True, f"the event hashes to {recomputed}"))
+    else:
+        checks.append(Check("event_hash", False, f"claimed {envelope.event_hash_id}, {why}", "hash_mismatch"))
+    try:
+        verify_envelope(envelope, bytes.fromhex(envelope.key_id[2:]))
+        checks.append(Check("signature", True, f"signed by key {envelope.key_id}"))
+    except SignatureVerificationError as exc:
+        checks.append(Check("signature", False, str(exc), "bad_signature"))
+    green = None
+    if event is not None:
+        t = seconds(event.event_time)
+        checks.append(_key_check(mirror, envelope, t))
+        checks += _organisation_checks(mirror, envelope.organisation_id, event, t)
+        if now is not None:
+            late = event.event_time.timestamp() > now
+            detail = f"event time {event.event_time.isoformat()} {'is after' if late else 'precedes'} now ({now})"
+            checks.append(Check("clock", not late, detail, "event_in_future" if late else None))
+        green = _green(mirror, envelope.organisation_id, t, now)
+    checks += _anchor_checks(mirror, item, envelope.event_hash_id, event)
+    verdict = EventVerdict(
+        index,
+        envelope.event_hash_id,
+        envelope.organisation_id,
+        None if event is None else event.event_time,
+        None if event is None else event.biz_step,
+        tuple(checks),
+        green,
+    )
+    traced = None if event is None else TracedEvent(envelope.event_hash_id, envelope.organisation_id, event)
+    return verdict, traced
+
+
+def verify_bundle(
+    bundle: ProofBundle,
+    registry: RegistryMirror,
+    *,
+    chain_id: int,
+    registry_address: str,
+    now: int | None = None,
+) -> Verdict:
+    """Verify every event of ``bundle`` against the registry as replayed from the chain; no I/O.
+
+    Per event, in order (each a :class:`Check` with a stable code when it fails): the envelope's shape
+    (``malformed_envelope``); the event is valid EPCIS 2.0 (``malformed_event``); the Event Hash ID recomputed
+    from the event equals the claimed one (``hash_mismatch``); the Ed25519 signature over it verifies with the
+    envelope's key (``bad_signature``); that key was registered to the organisation (``key_not_registered``)
+    and valid at the event time (``key_not_yet_valid``, ``key_revoked``); the organisation was registered
+    (``organisation_not_registered``) and not suspended (``organisation_suspended``) then; its roles then
+    allowed the bizStep (``role_not_allowed``); the event is not later than ``now`` (``event_in_future``, only
+    when ``now`` is given); the Merkle proof leads from the Event Hash ID to the root (``proof_invalid``); the
+    root is anchored in the registry (``root_not_anchored``) with the claimed sequence, time, block and
+    transaction (``anchor_mismatch``); the event time is not after the anchoring (``event_after_anchor``).
+    Checks that depend on a readable event are skipped when it is not; an event without proof gets the
+    check ``anchor`` with ``passed=None`` (``not_anchored``): the verdict is then at best ``incomplete``.
+
+    A bundle from another chain or registry fails as a whole: every event gets only the failed ``chain`` /
+    ``registry`` check (``wrong_chain``, ``wrong_registry``), since the registry given says nothing of it.
+    Bundle-level checks: ``events`` (``no_events``: incomplete) and ``product`` (no readable event names the
+    product: ``product_not_found``, incomplete). Times are compared in seconds (event times rounded down for
+    key and role validity, exact against the anchor's block time).
+
+    Each event also carries, as information and never as a failure, the recognitions its organisation held in
+    force at the event time (``green``), with whether each is still in force at ``now`` when it is given.
+
+    Args:
+        bundle: The proof bundle (:meth:`ProofBundle.from_json`).
+        registry: The registry replayed from the chain the verifier trusts.
+        chain_id: That chain's id.
+        registry_address: The registry's address there (compared case-insensitively).
+        now: The current time (seconds), for ``event_in_future`` and the current state of recognitions.
+    """
+    checks: list[Check] = []
+    foreign: list[Check] = []
+    if bundle.chain_id == chain_id:
+        checks.append(Check("chain", True, f"chain {chain_id}"))
+    else:
+        detail = f"bundle from another chain: chainId {bundle.chain_id}, expected {chain_id}"
+        foreign.append(Check("chain", False, detail, "wrong_chain"))
+    if bundle.registry_address.lower() == registry_address.lower():
+        checks.append(Check("registry", True, f"registry {registry_address}"))
+    else:
+        detail = f"bundle from another registry: {bundle.registry_address}, expected {registry_address}"
+        foreign.append(Check("registry", False, detail, "wrong_registry"))
+    checks += foreign
+    if not bundle.events:
+        checks.append(Check("events", None, "the bundle holds no event", "no_events"))
+        return Verdict(bundle.product, chain_id, registry_address, tuple(checks), ())
+    checks.append(Check("events", True, f"{len(bundle.events)} event(s)"))
+    if foreign:
+        verdicts = tuple(
+            EventVerdict(i, _claimed_hash(e), None, None, None, tuple(foreign)) for i, e in enumerate(bundle.events)
+        )
+        return Verdict(bundle.product, chain_id, registry_address, tuple(checks), verdicts)
+    results = [_verify_event(i, e, registry, now) for i, e in enumerate(bundle.events)]
+    traced = [t for _, t in results if t is not None]
+    if bundle.product in TraceIndex.build(traced):
+        checks.append(Check("product", True, f"the events name {bundle.product}"))
+    else:
+        detail = f"no readable event of the bundle names {bundle.product}"
+        checks.append(Check("product", None, detail, "product_not_found"))
+    return Verdict(bundle.product, chain_id, registry_address, tuple(checks), tuple(v for v, _ in results))
+
+
+def _claimed_hash(item: BundleEvent) -> str | None:
+    value = item.envelope.get("eventHashId")
+    return value if isinstance(value, str) else None
