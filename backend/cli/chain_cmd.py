@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +39,23 @@ def running_node(root: Path) -> NodeProcess | None:
     return record if record is not None and is_alive(record.pid) else None
 
 
+def ensure_node(root: Path, engine: str, port: int) -> tuple[NodeProcess, subprocess.Popen[bytes] | None]:
+    """The dev chain started from ``root`` if it is running, else a new one (its process is returned then).
+
+    anvil keeps its state in ``root/chain/anvil-state.json``; the node's output goes to ``root/chain/<engine>.log``.
+    """
+    if engine not in ENGINES:
+        fail(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")
+    record = running_node(root)
+    if record is not None:
+        return record, None
+    state = root / "chain" / "anvil-state.json" if engine == "anvil" else None
+    record, process = start_node(engine, port=port, log_path=root / "chain" / f"{engine}.log", state_path=state)
+    record.save(node_record_path(root))
+    console.print(f"started {record.engine} at {record.url} (pid {record.pid}, log {record.log_path})")
+    return record, process
+
+
 def prepare_registry(url: str, root: Path) -> tuple[Registry, bool]:
     """Connect to ``url``, deploy the registry if it is not there, and let the dev anchorer anchor."""
     chain = connect(url)
@@ -62,21 +80,9 @@ def up(
     registry is deployed anew on it.
     """
     root = data_dir(data)
-    if engine not in ENGINES:
-        fail(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")
     with reported():
-        record = running_node(root)
-        if record is None:
-            state = root / "chain" / "anvil-state.json" if engine == "anvil" else None
-            record, _ = start_node(
-                engine,
-                port=port,
-                log_path=root / "chain" / f"{engine}.log",
-                state_path=state,
-            )
-            record.save(node_record_path(root))
-            console.print(f"started {record.engine} at {record.url} (pid {record.pid}, log {record.log_path})")
-        else:
+        record, process = ensure_node(root, engine, port)
+        if process is None:
             console.print(f"{record.engine} already running at {record.url} (pid {record.pid})")
         registry, created = prepare_registry(record.url, root)
     verb = "deployed" if created else "found"

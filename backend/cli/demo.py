@@ -22,10 +22,10 @@ import typer
 from eth_utils.crypto import keccak
 from rich.table import Table
 
-from backend.cli.chain_cmd import DataDir, node_record_path, prepare_registry, running_node
-from backend.cli.common import console, data_dir, fail, reported
+from backend.cli.chain_cmd import DataDir, ensure_node, node_record_path, prepare_registry
+from backend.cli.common import console, data_dir, reported
 from chain.accounts import dev_account
-from chain.devchain import ENGINES, start_node, stop_node
+from chain.devchain import ENGINES, stop_node
 from chain.registry import Registry
 from supplychain.registry import BusinessRole, Grade, Level, RecognitionKind, Scope
 from supplychain.registry import events as ev
@@ -174,23 +174,12 @@ def demo(
 ) -> None:
     """Run the platform on its local defaults with the demo supply chain, until stopped (Ctrl-C)."""
     root = data_dir(data)
-    if engine not in ENGINES:
-        fail(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")
     started = None
     with reported():
         if rpc is None:
-            record = running_node(root)
-            if record is None:
-                state = root / "chain" / "anvil-state.json" if engine == "anvil" else None
-                record, process = start_node(
-                    engine,
-                    port=port,
-                    log_path=root / "chain" / f"{engine}.log",
-                    state_path=state,
-                )
-                record.save(node_record_path(root))
+            record, process = ensure_node(root, engine, port)
+            if process is not None:
                 started = (record, process)
-                console.print(f"started {engine} at {record.url} (log {record.log_path})")
             rpc = record.url
         try:
             registry, created = prepare_registry(rpc, root)

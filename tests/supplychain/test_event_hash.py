@@ -628,3 +628,18 @@ def test_xml_envelope_variants() -> None:
     deep = b"<EPCISDocument>" + b"<a>" * 10 + b"</a>" * 10 + b"</EPCISDocument>"
     with pytest.raises(DocumentError, match="deeper than 5"):
         xml_to_jsonld(deep, max_depth=5)
+
+
+@pytest.mark.parametrize("key", ["example:sensorList", "example:quantity", "example:childEPCs"])
+def test_extensions_the_fast_path_cannot_order_take_the_general_path(key: str) -> None:
+    ctx = hash_context({"example": "https://ns.example.com/epcis/"})
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2024-03-01T08:00:00+08:00",
+        "eventTimeZoneOffset": "+08:00",
+        "action": "OBSERVE",
+        "epcList": ["urn:epc:id:sgtin:0614141.107346.2018"],
+        key: [{"example:b": "2"}, {"example:a": "1"}],
+    }
+    assert prehash_string(event, ctx) == general_prehash(event, "ObjectEvent", ctx)
+    assert "https://ns.example.com/epcis/" in prehash_string(event, ctx)
