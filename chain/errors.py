@@ -32,6 +32,7 @@ from typing import Any
 import requests
 from eth_abi.abi import decode as abi_decode
 from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.exceptions import ValidationError as EthValidationError
 from web3.exceptions import (
     ContractCustomError,
     ContractLogicError,
@@ -255,6 +256,8 @@ def map_errors(decoder: ErrorDecoder, *, action: str) -> Iterator[None]:
         if data:
             raise decoder.decode(data) from exc
         raise RpcError(f"{action}: {exc}") from exc
+    except EthValidationError as exc:  # the in-process chain refusing a transaction (stale nonce, no funds)
+        raise RpcError(f"{action}: the chain refused it: {exc}") from exc
     except Exception as exc:
         if type(exc).__name__ == "TransactionFailed":
             data = _revert_data(exc)

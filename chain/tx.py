@@ -86,7 +86,7 @@ class Transactor:
         self.decoder = decoder
         self.receipt_timeout = receipt_timeout
         self.send_retry_window = send_retry_window
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # send() holds it across sign and broadcast: nonces reach the node in order
         self._nonce: int | None = None
         self._fees: tuple[float, dict[str, int]] | None = None
 
@@ -126,18 +126,14 @@ class Transactor:
             gas = int(self.chain.w3.eth.estimate_gas({"from": self.address, "to": to, "data": HexBytes(data)}))
         return gas + gas // 4 + 10_000
 
-    def send(self, to: str | None, data: bytes, *, gas: int | None = None, action: str) -> PendingTransaction:
-        """Sign and send a transaction without waiting for it to be mined.
+    def sign(self, to: str | None, data: bytes, *, gas: int | None = None, action: str) -> PendingTransaction:
+        """Sign a transaction with the next nonce, without sending it (see :meth:`broadcast`).
 
-        Args:
-            to: The contract address, or ``None`` to deploy ``data`` as creation code.
-            data: The call data.
-            gas: A gas limit; when ``None``, the call is dry-run first (a revert raises before anything is sent).
-            action: What this is, for messages and logs.
+        A caller that must survive a crash records the returned bytes before broadcasting them, so that after a
+        restart it can send the *same* transaction again instead of a second one.
 
         Raises:
-            RegistryError: the dry run reverted with a registry error.
-            ChainConnectionError: the node stayed unreachable for ``send_retry_window`` seconds.
+            RegistryError: ``gas`` was not given and the dry run reverted with a registry error.
         """
         if gas is None:
             gas = self.estimate(to, data, action=action) if to else 6_000_000
@@ -152,19 +148,39 @@ class Transactor:
                 call["to"] = Web3.to_checksum_address(to)
             nonce = self._next_nonce()
             signed = self.account.sign_transaction({**call, "nonce": nonce})
-            pending = PendingTransaction(
-                tx_hash="0x" + bytes(signed.hash).hex(),
-                raw=bytes(signed.raw_transaction),
-                nonce=nonce,
-                action=action,
-                call=call,
-            )
-            try:
-                self._broadcast(pending)
-            except BaseException:
-                self._nonce = None  # the nonce may or may not be used now: ask the node next time
-                raise
-        log.debug("sent %s as %s (nonce %s)", action, pending.tx_hash, nonce)
+        return PendingTransaction(
+            tx_hash="0x" + bytes(signed.hash).hex(),
+            raw=bytes(signed.raw_transaction),
+            nonce=nonce,
+            action=action,
+            call=call,
+        )
+
+    def broadcast(self, pending: PendingTransaction) -> None:
+        """Hand signed bytes to the node; sending the same bytes again is safe (see :meth:`_broadcast`).
+
+        Raises:
+            ChainConnectionError: the node stayed unreachable for ``send_retry_window`` seconds.
+        """
+        try:
+            self._broadcast(pending)
+        except BaseException:
+            self.resync_nonce()  # the nonce may or may not be used now: ask the node next time
+            raise
+        log.debug("sent %s as %s (nonce %s)", pending.action, pending.tx_hash, pending.nonce)
+
+    def send(self, to: str | None, data: bytes, *, gas: int | None = None, action: str) -> PendingTransaction:
+        """Sign and send a transaction without waiting for it to be mined (:meth:`sign` then :meth:`broadcast`).
+
+        Raises:
+            RegistryError: the dry run reverted with a registry error.
+            ChainConnectionError: the node stayed unreachable for ``send_retry_window`` seconds.
+        """
+        if gas is None:
+            gas = self.estimate(to, data, action=action) if to else 6_000_000
+        with self._lock:
+            pending = self.sign(to, data, gas=gas, action=action)
+            self.broadcast(pending)
         return pending
 
     def _broadcast(self, pending: PendingTransaction) -> None:

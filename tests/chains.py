@@ -74,12 +74,18 @@ def deploy_cast(url: str) -> Deployed:
     regulator = dev_account("regulator").account
     deployment = deploy_registry(chain, regulator)
     registry = Registry(chain, deployment)
-    w = registry.as_signer(regulator)
-    w.register_certifier(dev_account("city-certifier").address, 1)
-    w.register_certifier(dev_account("provincial-certifier").address, 2)
-    w.register_certifier(dev_account("national-certifier").address, 3)
-    w.grant_role(ROLE_ANCHORER, dev_account("anchorer").address)
-    w.register_organisation(MANUFACTURER, BusinessRole.MANUFACTURER)
-    w.register_organisation(SUPPLIER, BusinessRole.SUPPLIER | BusinessRole.MANUFACTURER)
-    w.register_organisation(RETAILER, BusinessRole.RETAILER)
+    cast(registry.as_signer(regulator))
     return Deployed(chain, deployment, registry)
+
+
+def cast(regulator: RegistryWriter) -> None:
+    """Register the cast of the tests from the regulator's writer: certifiers at each level, the anchorer, and
+    three organisations (the manufacturer, the supplier, the retailer)."""
+    regulator.register_certifier(dev_account("city-certifier").address, 1)
+    regulator.register_certifier(dev_account("provincial-certifier").address, 2)
+    regulator.register_certifier(dev_account("national-certifier").address, 3)
+    if not regulator.registry.has_role(ROLE_ANCHORER, dev_account("anchorer").address):
+        regulator.grant_role(ROLE_ANCHORER, dev_account("anchorer").address)
+    regulator.register_organisation(MANUFACTURER, BusinessRole.MANUFACTURER)
+    regulator.register_organisation(SUPPLIER, BusinessRole.SUPPLIER | BusinessRole.MANUFACTURER)
+    regulator.register_organisation(RETAILER, BusinessRole.RETAILER)

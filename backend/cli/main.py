@@ -11,7 +11,17 @@ import os
 
 import typer
 
-from backend.cli import bench_chain, bench_hash, bench_merkle, chain_cmd, demo, hash_cmd, keys_cmd
+from backend.cli import (
+    bench_capture,
+    bench_chain,
+    bench_hash,
+    bench_merkle,
+    chain_cmd,
+    demo,
+    hash_cmd,
+    keys_cmd,
+    serve_cmd,
+)
 
 app = typer.Typer(
     name="supplychain",
@@ -24,7 +34,8 @@ app = typer.Typer(
 )
 app.add_typer(chain_cmd.app, name="chain")
 app.add_typer(keys_cmd.app, name="keys")
-for module in (hash_cmd, demo, bench_chain, bench_hash, bench_merkle):
+app.add_typer(serve_cmd.tokens_app, name="tokens")
+for module in (serve_cmd, hash_cmd, demo, bench_capture, bench_chain, bench_hash, bench_merkle):
     app.registered_commands.extend(module.app.registered_commands)
 
 

@@ -74,8 +74,7 @@ def parse_document(data: bytes, *, media_type: str | None = None, limits: Limits
         tree: Any = _decode_xml(raw, limits)
     else:
         tree = _decode_json(raw, limits)
-    check_tree(tree, limits)
-    return parse_document_object(tree, limits=limits)
+    return parse_document_object(tree, limits=limits)  # checks the tree's limits once
 
 
 def parse_document_object(obj: Any, *, limits: Limits = DEFAULT_LIMITS) -> EpcisDocument:

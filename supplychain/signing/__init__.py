@@ -82,7 +82,9 @@ from supplychain.signing._keys import (
     key_id_of,
     load_public_key_hex,
     sign_hash_id,
+    sign_message,
     signature_message,
+    verify_message,
     verify_signature,
 )
 from supplychain.signing._keystore import decrypt_private_key, encrypt_private_key
@@ -105,7 +107,9 @@ __all__ = [
     "make_envelope",
     "parse_envelope",
     "sign_hash_id",
+    "sign_message",
     "signature_message",
     "verify_envelope",
+    "verify_message",
     "verify_signature",
 ]

@@ -122,8 +122,23 @@ def verify_signature(public_key: bytes, hash_id: str, signature: bytes) -> None:
         SignatureLengthError: ``signature`` is not 64 bytes.
         InvalidSignatureError: The signature does not verify.
     """
+    verify_message(public_key, signature_message(hash_id), signature, what=hash_id)
+
+
+def sign_message(key: SigningKey, message: bytes) -> bytes:
+    """The 64-byte Ed25519 signature of ``message`` (which must carry its own domain prefix)."""
+    return key.private_key.sign(message)
+
+
+def verify_message(public_key: bytes, message: bytes, signature: bytes, *, what: str) -> None:
+    """Check an Ed25519 signature of ``message``; ``what`` names the signed thing in the error.
+
+    Raises:
+        PublicKeyFormatError: ``public_key`` is not 32 bytes.
+        SignatureLengthError: ``signature`` is not 64 bytes.
+        InvalidSignatureError: The signature does not verify.
+    """
     verifier = Ed25519PublicKey.from_public_bytes(_check_public_key(public_key))
-    message = signature_message(hash_id)
     if not isinstance(signature, bytes) or len(signature) != SIGNATURE_LENGTH:
         shown = f"{len(signature)} bytes" if isinstance(signature, bytes) else type(signature).__name__
         raise SignatureLengthError(f"an Ed25519 signature is {SIGNATURE_LENGTH} bytes, got {shown}")
@@ -131,7 +146,7 @@ def verify_signature(public_key: bytes, hash_id: str, signature: bytes) -> None:
         verifier.verify(signature, message)
     except InvalidSignature:
         raise InvalidSignatureError(
-            f"the signature of {hash_id} does not verify with key {key_id_of(public_key)}"
+            f"the signature of {what} does not verify with key {key_id_of(public_key)}"
         ) from None
 
 

@@ -15,7 +15,7 @@ so an EPC URN and its Digital Link are one node. Cycles and missing links are re
 ``problems`` (:class:`TraceProblem`), never looped on. Pure: no I/O.
 """
 
-from supplychain.trace._index import Consumption, Packing, TraceIndex, Transformation
+from supplychain.trace._index import Consumption, Packing, TraceIndex, Transformation, lots_of
 from supplychain.trace._journey import Containment, Journey, journey, last_seen
 from supplychain.trace._model import (
     Edge,
@@ -58,6 +58,7 @@ __all__ = [
     "identifier_kind",
     "journey",
     "last_seen",
+    "lots_of",
     "node_id",
     "stage_of",
 ]

@@ -93,8 +93,8 @@ def _lot_number(ilmd: Mapping[str, Any] | None) -> str | None:
     return None
 
 
-def _lots_of(epcs: Iterable[str], ilmd: Mapping[str, Any] | None) -> dict[str, list[str]]:
-    """Lot node -> its serials, for the serials in ``epcs`` when the ILMD names a lot (one lot per GTIN)."""
+def lots_of(epcs: Iterable[str], ilmd: Mapping[str, Any] | None) -> dict[str, list[str]]:
+    """Lot node (``/01/{GTIN}/10/{lot}``) -> its serials among ``epcs``, when the ILMD names a lot (one per GTIN)."""
     lot = _lot_number(ilmd)
     found: dict[str, list[str]] = {}
     if lot is None:
@@ -199,7 +199,7 @@ class TraceIndex:
         if isinstance(event, TransformationEvent):
             inputs = _elements(event.input_epc_list, event.input_quantity_list)
             outputs = _elements(event.output_epc_list, event.output_quantity_list)
-            lots = _lots_of(event.output_epc_list, event.ilmd)
+            lots = lots_of(event.output_epc_list, event.ilmd)
             self._mention(record, [n for n, _, _ in inputs + outputs] + list(lots))
             hashes, ins, outs = groups.setdefault(event.transformation_id or record.hash_id, ([], [], []))
             hashes.append(record.hash_id)
@@ -219,7 +219,7 @@ class TraceIndex:
         else:
             items = _elements(event.epc_list, event.quantity_list)
             parent = node_id(event.parent_id) if not isinstance(event, ObjectEvent) and event.parent_id else None
-            lots = _lots_of(event.epc_list, event.ilmd) if isinstance(event, ObjectEvent) else {}
+            lots = lots_of(event.epc_list, event.ilmd) if isinstance(event, ObjectEvent) else {}
             self._mention(record, ([parent] if parent else []) + [n for n, _, _ in items] + list(lots))
             if isinstance(event, ObjectEvent) and event.action is Action.ADD:
                 for node, _, _ in items:

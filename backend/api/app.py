@@ -1,0 +1,51 @@
+"""The FastAPI application: ``create_app(settings)``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from backend.api.routes import bundles, capture, events, health, metrics, qr, resolver, trace
+from backend.core.config import Settings
+from backend.core.errors import install_problem_handlers
+from backend.services.platform import Platform
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """\
+Blockchain-anchored traceability for green supply chains. Organisations post signed GS1 EPCIS 2.0 events; the
+platform checks each signature against the key the on-chain registry holds, stores the event, anchors its Event Hash
+ID in a Merkle batch on chain, and hands out receipts, proofs and GS1 Digital Link QR codes. Errors are RFC 9457
+problem+json.
+"""
+
+
+def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> FastAPI:
+    """The application; it opens the platform (database, receipt key) at start-up unless one is given."""
+    settings = settings or (platform.settings if platform else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened = platform or Platform.open(settings)
+        app.state.platform = opened
+        worker = None
+        if settings.run_worker:
+            from backend.services.anchoring import AnchoringWorker
+
+            worker = AnchoringWorker(opened)
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+            if platform is None:
+                opened.close()
+
+    app = FastAPI(title="supplychain", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    install_problem_handlers(app)
+    for module in (health, metrics, capture, events, trace, bundles, qr, resolver):
+        app.include_router(module.router)
+    return app

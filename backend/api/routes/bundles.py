@@ -1,0 +1,83 @@
+"""Routes: the proof bundle of a product (everything needed to verify it offline against the chain)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from backend.api.deps import PlatformDep, SessionDep
+from backend.api.routes.events import BAD_PARAMETER, problem_doc
+from backend.services.tracing import proof_bundle
+
+__all__ = ["TRUNCATED_HEADER", "router"]
+
+router = APIRouter(prefix="/bundles", tags=["bundles"])
+
+TRUNCATED_HEADER = "Supplychain-Bundle-Truncated"
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A proof bundle, version 1 (format: `supplychain.verify`).",
+        "headers": {TRUNCATED_HEADER: {"description": "`true` when the event bound left events out"}},
+        "content": {
+            "application/json": {
+                "example": {
+                    "type": "SupplychainProofBundle",
+                    "version": 1,
+                    "chainId": 31337,
+                    "registryAddress": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+                    "product": "https://id.gs1.org/01/06904444400010/21/A-1",
+                    "events": [
+                        {
+                            "envelope": {"type": "SignedEpcisEvent", "version": 1, "event": {}, "...": "..."},
+                            "proof": ["0x" + "ab" * 32],
+                            "root": "0x" + "cd" * 32,
+                            "anchor": {
+                                "sequence": 7,
+                                "blockNumber": 1234,
+                                "txHash": "0x" + "ef" * 32,
+                                "timestamp": 1700000000,
+                            },
+                            "receiptTime": 1699999990,
+                        }
+                    ],
+                }
+            }
+        },
+    },
+    400: BAD_PARAMETER,
+    404: problem_doc(404, "not-found", "Not found", "no stored event names https://id.gs1.org/01/06904444400010/21/X"),
+    503: problem_doc(503, "chain-unavailable", "The chain cannot be reached", "connecting to http://127.0.0.1:8545"),
+}
+
+
+def _bundle(session: SessionDep, platform: PlatformDep, identifier: str) -> JSONResponse:
+    deployment = platform.registry.deployment
+    result = proof_bundle(session, identifier, chain_id=deployment.chain_id, registry_address=deployment.address)
+    headers = {TRUNCATED_HEADER: "true" if result.truncated else "false"}
+    return JSONResponse(result.bundle.to_json(), headers=headers)
+
+
+@router.get("", summary="Proof bundle of a serial or lot", responses=RESPONSES)
+def get_bundle(
+    session: SessionDep,
+    platform: PlatformDep,
+    identifier: Annotated[
+        str,
+        Query(alias="id", description="EPC URN or GS1 Digital Link", examples=["urn:epc:id:sgtin:6904444.040001.A-1"]),
+    ],
+) -> JSONResponse:
+    """The product's proof bundle (``supplychain.verify.ProofBundle``, version 1): every event of its backward
+    trace and its journey, each with its signed envelope and, once anchored, its Merkle proof, root and anchor
+    (sequence, block, transaction, block time); ``null`` for all three while an event is pending. With the
+    registry's chain id and address, a verifier needs nothing else but the chain
+    (``supplychain.verify.verify_bundle``). ``product`` is the identifier's canonical GS1 Digital Link.
+    """
+    return _bundle(session, platform, identifier)
+
+
+@router.get("/01/{path:path}", summary="Proof bundle by Digital Link path", responses=RESPONSES)
+def get_bundle_by_path(session: SessionDep, platform: PlatformDep, path: str) -> JSONResponse:
+    """The same bundle addressed by the Digital Link path: ``/bundles/01/{gtin}[/10/{lot}][/21/{serial}]``."""
+    return _bundle(session, platform, "https://id.gs1.org/01/" + path)

@@ -1,0 +1,47 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from backend.api.deps import PlatformDep
+from chain.errors import ChainError
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/health", summary="Liveness: the process answers")
+def health() -> dict[str, str]:
+    """Always ``{"status": "ok"}`` while the process serves requests."""
+    return {"status": "ok"}
+
+
+@router.get(
+    "/ready",
+    summary="Readiness: database and chain reachable",
+    responses={503: {"description": "The database or the chain cannot be reached"}},
+)
+def ready(platform: PlatformDep) -> JSONResponse:
+    """``200`` when the database answers and the registry is reachable on its chain, else ``503`` with what failed."""
+    checks: dict[str, Any] = {}
+    try:
+        with platform.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {exc}"
+    try:
+        view = platform.registry
+        checks["chain"] = {
+            "chainId": view.chain_id,
+            "registry": view.deployment.address,
+            "block": view.registry.chain.block_number(),
+        }
+    except ChainError as exc:
+        checks["chain"] = f"error: {exc}"
+    ok = checks["database"] == "ok" and isinstance(checks["chain"], dict)
+    return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)

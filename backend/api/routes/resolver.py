@@ -1,0 +1,427 @@
+"""Routes: the GS1 Digital Link resolver for the codes the platform issued, and lot recalls.
+
+The platform answers its own Digital Links, ``/01/{gtin}[/10/{lot}][/21/{serial}]`` (qualifiers in any order, short
+names allowed), following the GS1 Digital Link resolver conventions where they are cheap: ``linkType=all`` answers the
+RFC 9264 linkset, ``linkType=gs1:traceability`` (or another type the linkset lists) redirects to that link, a
+``Link`` header points to the linkset, ``Vary: Accept``. Browsers get a small HTML page (the consumer page of the
+next issue replaces :func:`product_page`); ``Accept: application/json`` gets the code's description with its links.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from html import escape
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from pydantic import BaseModel, Field, field_validator
+
+from backend.api.deps import PlatformDep, Principal, SessionDep, get_principal
+from backend.api.routes.events import problem_doc
+from backend.api.routes.qr import code_key
+from backend.core.errors import GoneError, NotFoundError, ProblemError, problem_response
+from backend.models import IssuedCode, Recall
+from backend.services.issuance import find_issued, find_recall, list_recalls, record_recall
+from backend.services.qr import CodeKey
+from supplychain.errors import DigitalLinkError
+from supplychain.gs1 import DigitalLink, canonical_dl, parse_ai, parse_digital_link, parse_gtin
+
+__all__ = ["LINKSET_JSON", "product_page", "router"]
+
+router = APIRouter(tags=["resolver"])
+
+LINKSET_JSON = "application/linkset+json"
+GS1_VOC = "https://gs1.org/voc/"
+QR_CODE_REL = "https://supplychain.dev/voc/qrCode"
+_SHORT = {"gtin": "01", "cpv": "22", "lot": "10", "ser": "21"}
+_ORDER = ("22", "10", "21")
+_EXAMPLE = "https://qr.example.cn/01/06901234000108/10/LOT42/21/0001"
+
+
+# --- parsing and looking up ---
+
+
+def _reordered(raw_path: str, query: str, base: str) -> DigitalLink | None:
+    """The link with its GTIN qualifiers put in their canonical order, or None if that does not help."""
+    segments = raw_path.strip("/").split("/")
+    if len(segments) % 2 or _SHORT.get(segments[0], segments[0]) != "01":
+        return None
+    pairs = [(_SHORT.get(segments[i], segments[i]), segments[i + 1]) for i in range(2, len(segments), 2)]
+    ais = [ai for ai, _ in pairs]
+    if len(set(ais)) != len(ais) or not set(ais) <= set(_ORDER):
+        return None
+    pairs.sort(key=lambda p: _ORDER.index(p[0]))
+    path = "/01/" + segments[1] + "".join(f"/{ai}/{value}" for ai, value in pairs)
+    try:
+        return parse_digital_link(base + path + (f"?{query}" if query else ""))
+    except DigitalLinkError:
+        return None
+
+
+def _parse(request: Request, base: str) -> DigitalLink:
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    raw_path = raw.decode("latin-1")
+    query = request.url.query
+    try:
+        return parse_digital_link(base + raw_path + (f"?{query}" if query else ""))
+    except DigitalLinkError as exc:
+        link = _reordered(raw_path, query, base)
+        if link is None:
+            raise ProblemError(str(exc), code="invalid-digital-link", reason=exc.reason) from exc
+        return link
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """An issued code the resolver answers for."""
+
+    key: CodeKey
+    uri: str
+    gs1_uri: str
+    row: IssuedCode
+    recall: Recall | None
+
+    @property
+    def lot(self) -> str | None:
+        """The lot in the link, else the lot the serial was issued under (None for a GTIN alone)."""
+        return self.key.lot if self.key.lot is not None or self.key.serial is None else self.row.lot
+
+
+def _links(r: Resolved, base: str) -> dict[str, list[dict[str, Any]]]:
+    """The linkset's links by relation type (full URIs, as RFC 9264 wants for extension relations)."""
+    page = {"href": r.uri, "title": "产品信息 Product information", "type": "text/html", "hreflang": ["zh-CN", "en"]}
+    code = urlencode({k: v for k, v in (("gtin", r.key.gtin), ("lot", r.key.lot), ("serial", r.key.serial)) if v})
+    links: dict[str, list[dict[str, Any]]] = {
+        GS1_VOC + "defaultLink": [page],
+        GS1_VOC + "pip": [page],
+        GS1_VOC + "traceability": [
+            {
+                "href": f"{base}/trace/journey?id={quote(r.gs1_uri, safe='')}",
+                "title": "溯源 Traceability",
+                "type": "application/json",
+            }
+        ],
+        GS1_VOC + "verificationService": [
+            {
+                "href": f"{base}/bundles?id={quote(r.gs1_uri, safe='')}",
+                "title": "证明包 Proof bundle",
+                "type": "application/json",
+            }
+        ],
+        QR_CODE_REL: [
+            {"href": f"{base}/qr/code.svg?{code}", "title": "二维码 QR code", "type": "image/svg+xml"},
+            {"href": f"{base}/qr/code.png?{code}", "title": "二维码 QR code", "type": "image/png"},
+        ],
+    }
+    if r.lot is not None:
+        recalls = f"{base}/recalls?{urlencode({'gtin': r.key.gtin, 'lot': r.lot})}"
+        links[GS1_VOC + "recallStatus"] = [
+            {"href": recalls, "title": "召回状态 Recall status", "type": "application/json"}
+        ]
+    return links
+
+
+def _linkset(r: Resolved, base: str) -> list[dict[str, Any]]:
+    return [{"anchor": r.uri, **_links(r, base)}]
+
+
+def _headers(uri: str, links: dict[str, list[dict[str, Any]]] | None) -> dict[str, str]:
+    parts = [f'<{uri}?linkType=all>; rel="linkset"; type="{LINKSET_JSON}"']
+    for rel, targets in (links or {}).items():
+        parts += [f'<{t["href"]}>; rel="{rel}"; type="{t["type"]}"' for t in targets]
+    return {"Link": ", ".join(parts), "Vary": "Accept", "Access-Control-Allow-Origin": "*"}
+
+
+def _wants_json(request: Request) -> bool:
+    """True when the Accept header prefers JSON (or a linkset) to HTML; */* alone means HTML."""
+    best = {"json": 0.0, "html": 0.0}
+    for item in request.headers.get("accept", "").split(","):
+        media, *params = (p.strip() for p in item.split(";"))
+        q = next((float(p[2:]) for p in params if p.startswith("q=") and p[2:].replace(".", "", 1).isdigit()), 1.0)
+        media = media.lower()
+        if media in ("application/json", LINKSET_JSON) or media.endswith("+json"):
+            best["json"] = max(best["json"], q)
+        elif media in ("text/html", "application/xhtml+xml", "text/*", "*/*"):
+            best["html"] = max(best["html"], q * (0.99 if media.endswith("*") else 1.0))
+    return best["json"] > best["html"]
+
+
+# --- pages ---
+
+_PAGE_STYLE = """
+body{margin:0;font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;background:#f3f6f4;color:#1b2b22}
+main{max-width:32rem;margin:0 auto;padding:1rem}
+h1{font-size:1.35rem;margin:.5rem 0 1rem}h1 small,dt small,a small{display:block;font-size:.75rem;color:#5b6b62;
+font-weight:normal}
+.card{background:#fff;border-radius:.75rem;padding:1rem;margin-bottom:1rem;box-shadow:0 1px 3px #0002}
+dl{margin:0;display:grid;grid-template-columns:auto 1fr;gap:.6rem 1rem}dt{font-weight:600}
+dd{margin:0;font-family:ui-monospace,monospace;overflow-wrap:anywhere}
+ul{list-style:none;margin:0;padding:0}li+li{margin-top:.5rem}
+a{display:block;padding:.7rem 1rem;border-radius:.5rem;background:#1e7d4f;color:#fff;text-decoration:none}
+.warn{background:#fff1f0;border-left:.3rem solid #c0392b}.uri{font-size:.75rem;color:#5b6b62;overflow-wrap:anywhere}
+"""
+
+
+def _page(title_zh: str, title_en: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title_zh)} · {escape(title_en)}</title><style>{_PAGE_STYLE}</style></head>"
+        f'<body><main><h1>{escape(title_zh)}<small lang="en">{escape(title_en)}</small></h1>{body}</main>'
+        "</body></html>\n"
+    )
+
+
+def product_page(r: Resolved, links: dict[str, list[dict[str, Any]]]) -> str:
+    """The browser page of an issued code (Chinese first, English underneath); the next issue replaces it."""
+    issued = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(r.row.created_at / 1000))
+    fields = [("商品条码", "GTIN", r.key.gtin), ("批号", "Lot", r.lot), ("序列号", "Serial", r.key.serial)]
+    fields += [("发码机构", "Issued by", r.row.org_id), ("发码时间", "Issued", issued)]
+    rows = "".join(
+        f'<dt>{zh}<small lang="en">{en}</small></dt><dd>{escape(v)}</dd>' for zh, en, v in fields if v is not None
+    )
+    items = [
+        (links[GS1_VOC + "traceability"][0], "溯源记录", "Traceability"),
+        (links[GS1_VOC + "verificationService"][0], "下载证明包（离线验证）", "Proof bundle (verify offline)"),
+        (links[QR_CODE_REL][0], "二维码", "QR code"),
+        ({"href": f"{r.uri}?linkType=all"}, "全部链接", "All links (linkset)"),
+    ]
+    anchors = "".join(
+        f'<li><a href="{escape(t["href"])}">{zh}<small lang="en">{en}</small></a></li>' for t, zh, en in items
+    )
+    body = (
+        f'<section class="card"><dl>{rows}</dl></section><section class="card"><ul>{anchors}</ul></section>'
+        f'<p class="uri">{escape(r.uri)}</p>'
+    )
+    return _page("产品信息", "Product information", body)
+
+
+_ERROR_TITLES = {
+    400: ("链接无效", "Invalid link"),
+    404: ("未找到该产品码", "Code not found"),
+    410: ("该批次已召回", "This lot has been recalled"),
+}
+
+
+def problem_page(exc: ProblemError) -> str:
+    """The browser page of a refusal: what is wrong, in Chinese and English."""
+    zh, en = _ERROR_TITLES.get(exc.status, ("出错了", exc.title))
+    recall = exc.extra.get("recall")
+    body = '<section class="card warn">'
+    if isinstance(recall, dict):
+        body += f"<p>召回原因 <small>Reason</small>：{escape(str(recall['reason']))}</p>"
+        body += '<p>请勿使用该批次产品。<br><span lang="en">Do not use products of this lot.</span></p>'
+    body += f'<p lang="en">{escape(exc.detail)}</p></section>'
+    return _page(zh, en, body)
+
+
+# --- the resolver ---
+
+_RESOLVER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The code: HTML for browsers, JSON for `Accept: application/json`, a linkset for `linkType=all`",
+        "content": {
+            "text/html": {},
+            "application/json": {
+                "example": {
+                    "id": _EXAMPLE,
+                    "gtin": "06901234000108",
+                    "lot": "LOT42",
+                    "serial": "0001",
+                    "issuer": "6901234000016",
+                }
+            },
+            LINKSET_JSON: {},
+        },
+    },
+    307: {"description": "`linkType` names one link type of the linkset: redirect to it"},
+    400: problem_doc(
+        400, "invalid-digital-link", "Bad request", "invalid GS1 Digital Link ...: check digit 9, expected 8"
+    ),
+    404: problem_doc(404, "not-found", "Not found", f"{_EXAMPLE} was not issued here"),
+    410: problem_doc(410, "gone", "Gone", "GTIN 06901234000108 lot 'LOT42' was recalled: contamination"),
+}
+
+
+@router.get("/01/{path:path}", summary="Resolve a GS1 Digital Link the platform issued", responses=_RESOLVER_RESPONSES)
+def resolve(path: str, request: Request, session: SessionDep, platform: PlatformDep) -> Response:
+    """`/01/{gtin}`, `/01/{gtin}/10/{lot}`, `/01/{gtin}/10/{lot}/21/{serial}`, `/01/{gtin}/21/{serial}` (other
+    orders and the short names `lot`, `ser` are accepted).
+
+    - `400` for a malformed link (what is wrong: check digit, characters, qualifier), `404` for a code never issued
+      here (a serial must have been issued; a lot or GTIN when any code of it was), `410 Gone` for a recalled lot
+      (with the recall and the links, so its trace can still be read).
+    - `linkType=all`: the linkset (`application/linkset+json`): product page (`gs1:pip`, `gs1:defaultLink`),
+      `gs1:traceability` (the journey), `gs1:verificationService` (the proof bundle), `gs1:recallStatus`, QR images.
+      `linkType=gs1:traceability` (or another listed type): `307` to that link.
+    - `Accept: application/json`: `{id, gs1Uri, gtin, lot, serial, issuer, issuedAt, recalled, linkset}`.
+    - Otherwise an HTML page (zh-CN, with English).
+    """
+    base = platform.settings.public_base_url.rstrip("/")
+    link_type = request.query_params.get("linkType")
+    json_wanted = link_type is not None or _wants_json(request)
+    try:
+        resolved = _resolve(request, session, base)
+        links = _links(resolved, base)
+        headers = _headers(resolved.uri, links)
+        if resolved.recall is not None:
+            recall = resolved.recall
+            raise GoneError(
+                f"GTIN {recall.gtin} lot {recall.lot!r} was recalled: {recall.reason}",
+                id=resolved.uri,
+                recall={"reason": recall.reason, "recalledAt": recall.recalled_at, "recalledBy": recall.org_id},
+                linkset=_linkset(resolved, base),
+            )
+    except ProblemError as exc:
+        return _refusal(exc, request, json_wanted)
+    if link_type is not None:
+        return _by_link_type(link_type, resolved, base, links, headers, request)
+    if json_wanted:
+        body = {
+            "id": resolved.uri,
+            "gs1Uri": resolved.gs1_uri,
+            "gtin": resolved.key.gtin,
+            "lot": resolved.lot,
+            "serial": resolved.key.serial,
+            "issuer": resolved.row.org_id,
+            "issuedAt": resolved.row.created_at,
+            "recalled": False,
+            "linkset": _linkset(resolved, base),
+        }
+        return JSONResponse(body, headers=headers)
+    return HTMLResponse(product_page(resolved, links), headers=headers)
+
+
+def _resolve(request: Request, session: SessionDep, base: str) -> Resolved:
+    link = _parse(request, base)
+    key = CodeKey(link.key, link.qualifier("10"), link.qualifier("21"))
+    uri = key.uri(base)
+    plain = all(ai in ("10", "21") for ai, _ in link.qualifiers)  # the platform issues no variants (22), no TPX (235)
+    row = find_issued(session, key) if plain else None
+    if row is None:
+        raise NotFoundError(f"{uri} was not issued here", id=uri)
+    resolved = Resolved(key, uri, canonical_dl(uri) or uri, row, None)
+    if resolved.lot is None:
+        return resolved
+    return Resolved(key, uri, resolved.gs1_uri, row, find_recall(session, key.gtin, resolved.lot))
+
+
+def _refusal(exc: ProblemError, request: Request, json_wanted: bool) -> Response:
+    uri = exc.extra.get("id")
+    headers = _headers(uri, None) if isinstance(uri, str) else {"Vary": "Accept", "Access-Control-Allow-Origin": "*"}
+    if json_wanted:
+        response = problem_response(exc.status, exc.code, exc.title, exc.detail, request.url.path, **exc.extra)
+        response.headers.update(headers)
+        return response
+    return HTMLResponse(problem_page(exc), status_code=exc.status, headers=headers)
+
+
+def _by_link_type(
+    link_type: str,
+    r: Resolved,
+    base: str,
+    links: dict[str, list[dict[str, Any]]],
+    headers: dict[str, str],
+    request: Request,
+) -> Response:
+    if link_type == "all":
+        return JSONResponse({"linkset": _linkset(r, base)}, media_type=LINKSET_JSON, headers=headers)
+    rel = GS1_VOC + link_type.removeprefix("gs1:") if link_type.startswith("gs1:") else link_type
+    targets = links.get(rel)
+    if not targets:
+        available = ", ".join(["all", *(k.replace(GS1_VOC, "gs1:") for k in links)])
+        exc = NotFoundError(f"no link of type {link_type!r} for {r.uri}; available: {available}", id=r.uri)
+        return _refusal(exc, request, True)
+    return RedirectResponse(targets[0]["href"], status_code=307, headers=headers)
+
+
+# --- recalls ---
+
+
+class RecallRequest(BaseModel):
+    """A lot to recall."""
+
+    gtin: str = Field(examples=["06901234000108"])
+    lot: str = Field(examples=["LOT42"])
+    reason: str = Field(min_length=1, max_length=500, examples=["微生物超标 / microbial contamination"])
+
+    @field_validator("gtin")
+    @classmethod
+    def _gtin(cls, value: str) -> str:
+        return parse_gtin(value)
+
+    @field_validator("lot")
+    @classmethod
+    def _lot(cls, value: str) -> str:
+        return parse_ai("10", value)
+
+
+class RecallOut(BaseModel):
+    """A recalled lot."""
+
+    id: int
+    gtin: str
+    lot: str
+    reason: str
+    recalled_by: str = Field(alias="recalledBy", description="The organisation id, or 'regulator'")
+    recalled_at: int = Field(alias="recalledAt", description="Milliseconds since the epoch")
+
+    @classmethod
+    def of(cls, r: Recall) -> RecallOut:
+        """From the table row."""
+        return cls(id=r.id or 0, gtin=r.gtin, lot=r.lot, reason=r.reason, recalledBy=r.org_id, recalledAt=r.recalled_at)
+
+
+_NO_TOKEN = problem_doc(
+    401, "unauthorized", "Authentication required", "send an API token as 'Authorization: Bearer <token>'"
+)
+
+
+@router.post(
+    "/recalls",
+    status_code=201,
+    summary="Recall a lot",
+    tags=["recalls"],
+    response_model=RecallOut,
+    response_model_by_alias=True,
+    responses={
+        401: _NO_TOKEN,
+        403: problem_doc(403, "forbidden", "Not allowed", "organisation 6901234000030 issued no codes of GTIN ..."),
+        409: problem_doc(
+            409, "conflict", "Conflict", "GTIN 06901234000108 lot 'LOT42' was recalled already (recall 1)"
+        ),
+        422: problem_doc(422, "invalid-request", "Invalid request", "body.gtin: Value error, invalid GTIN ..."),
+    },
+)
+def post_recall(
+    body: RecallRequest, session: SessionDep, principal: Annotated[Principal, Depends(get_principal)]
+) -> RecallOut:
+    """Recall a lot: the organisation that issued its codes, or the regulator, may. From then on the resolver
+    answers `410 Gone` for the lot and its serials. A lot is recalled once (`409` for a second recall).
+    """
+    org_id = None if principal.role == "regulator" else principal.org_id
+    recall = record_recall(
+        session, org_id=org_id, gtin=body.gtin, lot=body.lot, reason=body.reason, now=time.time_ns() // 1_000_000
+    )
+    return RecallOut.of(recall)
+
+
+@router.get(
+    "/recalls",
+    summary="Recalled lots",
+    tags=["recalls"],
+    responses={400: problem_doc(400, "invalid-parameter", "Invalid query parameter", "gtin: ...", parameter="gtin")},
+)
+def get_recalls(
+    session: SessionDep,
+    gtin: Annotated[str | None, Query(description="Only this GTIN")] = None,
+    lot: Annotated[str | None, Query(description="Only this lot")] = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Every recall, newest first (public: consumers and retailers check it), optionally of one GTIN and lot."""
+    if gtin is not None:
+        code_key(gtin, lot)
+    recalls = list_recalls(session, gtin=gtin, lot=lot)
+    return {"recalls": [RecallOut.of(r).model_dump(by_alias=True) for r in recalls]}

@@ -1,0 +1,175 @@
+"""``supplychain bench-capture``: bulk capture rate over HTTP, event-to-anchor latency, gas per event.
+
+It starts a dev chain (anvil or Hardhat) and the service (uvicorn, in this process) on a temporary data folder,
+registers an organisation and its key, and then
+
+1. posts bulk documents of signed events and times each from request to durable answer (events/s);
+2. posts small documents at a steady pace for a while, with the anchoring worker running at its default interval,
+   and reads from the database how long each event waited from receipt to its anchor being recorded (p50/p99);
+3. reads the gas used by each anchoring transaction and divides by the batch size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from sqlmodel import col, select
+
+from backend.cli.common import console, reported
+
+app = typer.Typer()
+
+
+def _events(count: int, start_ms: int, tag: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "ObjectEvent",
+            "eventTime": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(start_ms / 1000)) + f".{i % 1000:03d}Z",
+            "eventTimeZoneOffset": "+08:00",
+            "epcList": [f"https://id.gs1.org/01/06901234000108/21/{tag}{i}"],
+            "action": "ADD",
+            "bizStep": "commissioning",
+            "disposition": "active",
+            "readPoint": {"id": "https://id.gs1.org/414/6901234000016/254/line1"},
+            "bizLocation": {"id": "https://id.gs1.org/414/6901234000016"},
+        }
+        for i in range(count)
+    ]
+
+
+def _document(key: Any, events: list[dict[str, Any]]) -> bytes:
+    from supplychain.eventhash import event_hash_id, hash_context
+    from supplychain.signing import encode_signature, sign_hash_id
+
+    context = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"sc": "https://ns.supplychain.dev/epcis/"}]
+    ctx = hash_context(context)
+    signatures = []
+    for event in events:
+        h = event_hash_id(event, ctx)
+        signatures.append({"eventHashId": h, "keyId": key.key_id, "signature": encode_signature(sign_hash_id(key, h))})
+    doc = {
+        "@context": context,
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-01-01T00:00:00Z",
+        "epcisHeader": {"sc:signatures": signatures},
+        "epcisBody": {"eventList": events},
+    }
+    return json.dumps(doc).encode()
+
+
+def bench_capture(  # noqa: PLR0915 - the measurements one after the other, in one place
+    *, engine: str = "anvil", bulk: int = 10_000, rounds: int = 3, seconds: float = 15.0
+) -> dict[str, float]:
+    """Run the three measurements and return the figures (also printed)."""
+    import uvicorn
+
+    from backend.api.app import create_app
+    from backend.core.config import Settings
+    from backend.models import Batch, Event
+    from backend.services.platform import Platform
+    from chain.accounts import dev_account
+    from chain.devchain import start_node, stop_node
+    from chain.registry import ROLE_ANCHORER
+    from supplychain.registry import BusinessRole
+    from supplychain.signing import SigningKey
+
+    org = "6901234000016"
+    key = SigningKey.from_private_bytes(hashlib.sha256(b"bench key").digest())
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        record, process = start_node(engine, log_path=Path(tmp) / "node.log")  # type: ignore[arg-type]
+        server: uvicorn.Server | None = None
+        try:
+            settings = Settings(data_dir=Path(tmp) / "data", rpc_url=record.url, port=0)
+            platform = Platform.open(settings)
+            registry = platform.registry.registry
+            regulator = registry.as_signer(dev_account("regulator").account)
+            if not registry.has_role(ROLE_ANCHORER, dev_account("anchorer").address):
+                regulator.grant_role(ROLE_ANCHORER, dev_account("anchorer").address)
+            regulator.register_organisation(org, BusinessRole.MANUFACTURER)
+            regulator.add_key(org, key.public_key_bytes)
+            token = platform.issue_token(org_id=org, role="organisation")
+            now_ms = registry.chain.block_timestamp() * 1000 + 1000
+            server = uvicorn.Server(uvicorn.Config(create_app(platform=platform), port=0, log_level="warning"))
+            thread = threading.Thread(target=server.run, daemon=True)
+            thread.start()
+            while not server.started:
+                time.sleep(0.05)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            url = f"http://127.0.0.1:{port}/capture"
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/ld+json",
+                "Prefer": "return=representation",
+            }
+            with httpx.Client(timeout=300) as client:
+                rates = []
+                for r in range(rounds):
+                    body = _document(key, _events(bulk, now_ms, f"B{r}-"))
+                    start = time.perf_counter()
+                    answer = client.post(url, content=body, headers=headers)
+                    elapsed = time.perf_counter() - start
+                    accepted = answer.json()["acceptedCount"]
+                    rates.append(accepted / elapsed)
+                    console.print(
+                        f"bulk capture {r + 1}: {accepted:,} events in {elapsed:.2f} s = {accepted / elapsed:,.0f}/s"
+                    )
+                figures["capture_events_per_s"] = statistics.median(rates)
+                deadline = time.monotonic() + seconds
+                steady = 0
+                while time.monotonic() < deadline:
+                    client.post(url, content=_document(key, _events(20, now_ms, f"L{steady}-")), headers=headers)
+                    steady += 1
+                    time.sleep(0.1)
+            time.sleep(settings.batch_interval_seconds * 3 + 1)
+            with platform.session() as session:
+                batches = {b.id: b for b in session.exec(select(Batch)).all()}
+                steady_events = session.exec(select(Event).where(col(Event.hash_id).is_not(None))).all()
+            latencies = [
+                batches[e.batch_id].anchored_at - e.received_at  # type: ignore[operator]
+                for e in steady_events
+                if e.batch_id in batches and batches[e.batch_id].anchored_at and "/21/L" in e.document
+            ]
+            latencies.sort()
+            figures["anchor_latency_p50_ms"] = latencies[len(latencies) // 2]
+            figures["anchor_latency_p99_ms"] = latencies[int(len(latencies) * 0.99) - 1]
+            full = [b for b in batches.values() if b.leaf_count >= min(bulk, settings.batch_max_events) and b.tx_hash]
+            if full:
+                gas = registry.chain.gas_used(full[0].tx_hash)  # type: ignore[arg-type]
+                figures["gas_per_event_full_batch"] = gas / full[0].leaf_count
+                console.print(
+                    f"gas: {gas:,} for a batch of {full[0].leaf_count:,} = {gas / full[0].leaf_count:.2f} per event"
+                )
+            console.print(
+                f"event → anchored: p50 {figures['anchor_latency_p50_ms']:.0f} ms, "
+                f"p99 {figures['anchor_latency_p99_ms']:.0f} ms over {len(latencies)} events "
+                f"(batch interval {settings.batch_interval_seconds} s)"
+            )
+            console.print(f"bulk capture: {figures['capture_events_per_s']:,.0f} events/s (median of {rounds})")
+        finally:
+            if server is not None:
+                server.should_exit = True
+            stop_node(record.pid, process=process)
+    return figures
+
+
+@app.command("bench-capture")
+def bench_capture_command(
+    engine: Annotated[str, typer.Option(help="Dev chain to start: anvil or hardhat.")] = "anvil",
+    bulk: Annotated[int, typer.Option(min=1, help="Events per bulk document.")] = 10_000,
+    rounds: Annotated[int, typer.Option(min=1, help="Bulk documents to time.")] = 3,
+    seconds: Annotated[float, typer.Option(min=1, help="Duration of the steady-load latency run.")] = 15.0,
+) -> None:
+    """Bulk capture rate over HTTP (signed, durable), event-to-anchor latency p50/p99, gas per event."""
+    with reported():
+        bench_capture(engine=engine, bulk=bulk, rounds=rounds, seconds=seconds)

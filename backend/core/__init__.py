@@ -1,0 +1,1 @@
+"""Settings, database and errors of the platform service."""

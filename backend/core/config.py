@@ -1,0 +1,96 @@
+"""The service's settings: one ``Settings`` from ``SUPPLYCHAIN_*`` environment variables or a TOML file.
+
+``SUPPLYCHAIN_CONFIG=path/to/supplychain.toml`` names a file of the same keys (lower case, no prefix); environment
+variables win over it. Outside ``development`` and ``test`` the settings refuse the well-known development keys and
+placeholder tokens.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from chain.accounts import DEV_ACCOUNTS, dev_account
+
+__all__ = ["Settings"]
+
+_PLACEHOLDERS = {"", "changeme", "change-me", "secret", "token", "regulator"}
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told; see the README for the environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="SUPPLYCHAIN_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Field(Path("data"), description="Folder of the SQLite file, keys, QR codes and the chain state.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in WAL mode under data_dir.")
+    rpc_url: str = Field("http://127.0.0.1:8545", description="JSON-RPC URL of the chain ('tester' for in-process).")
+    deployment_file: Path | None = Field(None, description="Where the registry is; default data_dir/deployment.json.")
+    anchorer_key: SecretStr | None = Field(None, description="Hex private key of the anchoring account.")
+    regulator_token: SecretStr | None = Field(None, description="API token of the regulator's routes.")
+    public_base_url: str = Field("http://127.0.0.1:8000", description="Base of the Digital Link URIs in QR codes.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    batch_max_events: int = Field(10_000, ge=1, le=1_000_000, description="Anchor as soon as this many are pending.")
+    batch_interval_seconds: float = Field(1.0, gt=0, description="Anchor what is pending at least this often.")
+    anchor_deadline_seconds: int = Field(300, ge=1, description="Receipts promise anchoring within this time.")
+    clock_skew_seconds: int = Field(300, ge=0, description="How far in the future an event time may be.")
+    registry_refresh_seconds: float = Field(2.0, ge=0, description="How old the registry mirror may be at capture.")
+    run_worker: bool = Field(True, description="Run the anchoring worker inside the server process.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then the TOML file named by ``SUPPLYCHAIN_CONFIG``."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config = os.environ.get("SUPPLYCHAIN_CONFIG")
+        if config:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
+        return tuple(sources)
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets_in_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        dev_keys = {a.private_key.removeprefix("0x") for a in DEV_ACCOUNTS}
+        if self.anchorer_key is None or self.anchorer_key.get_secret_value().removeprefix("0x") in dev_keys:
+            raise ValueError("production needs SUPPLYCHAIN_ANCHORER_KEY, and not a well-known development key")
+        token = self.regulator_token.get_secret_value() if self.regulator_token else ""
+        if token.lower() in _PLACEHOLDERS or len(token) < 24:
+            raise ValueError("production needs SUPPLYCHAIN_REGULATOR_TOKEN of at least 24 characters")
+        return self
+
+    # --- derived ---
+
+    @property
+    def database(self) -> str:
+        """The database URL in use."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'supplychain.db').resolve()}"
+
+    @property
+    def deployment_path(self) -> Path:
+        """The registry's deployment record."""
+        return self.deployment_file or self.data_dir / "deployment.json"
+
+    @property
+    def anchorer_private_key(self) -> str:
+        """The anchoring account's key (the development anchorer outside production)."""
+        if self.anchorer_key is not None:
+            return self.anchorer_key.get_secret_value()
+        return dev_account("anchorer").private_key

@@ -1,0 +1,166 @@
+"""The platform's tables (SQLModel). Events are kept exactly as received, beside indexed columns for queries.
+
+Times are integers: milliseconds since the epoch (UTC) for event and receipt times, seconds for block times.
+Schema changes go through Alembic migrations (``backend/migrations``); a test fails when the models and the
+migrations disagree.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import Index, Table
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "ApiToken",
+    "Batch",
+    "Capture",
+    "Event",
+    "EventIdentifier",
+    "IssuedCode",
+    "Recall",
+    "RegistryTx",
+    "table_of",
+]
+
+
+class ApiToken(SQLModel, table=True):
+    """An API token, stored as its SHA-256; an organisation's or the regulator's."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    org_id: str | None = Field(default=None, index=True, max_length=18)
+    role: str = Field(max_length=16)  # "organisation" | "regulator"
+    label: str = Field(default="", max_length=200)
+    created_at: int
+    revoked_at: int | None = None
+
+
+class Capture(SQLModel, table=True):
+    """One POST /capture and its outcome."""
+
+    __tablename__ = "capture"
+
+    id: str = Field(primary_key=True, max_length=32)
+    org_id: str = Field(index=True, max_length=18)
+    received_at: int
+    status: str = Field(max_length=24)  # ACCEPTED | PARTIALLY_ACCEPTED | REJECTED
+    total: int
+    accepted: int
+    duplicates: int
+    rejected: int
+    outcome: str  # JSON: the per-event results
+
+
+class Batch(SQLModel, table=True):
+    """A Merkle batch of Event Hash IDs and its anchoring transaction.
+
+    Written before its transaction is sent (``prepared``), then with the signed transaction (``sent``), then with
+    the anchor (``anchored``); a restart reconciles ``prepared`` and ``sent`` batches with the chain.
+    """
+
+    __tablename__ = "batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    root: str = Field(unique=True, max_length=66)
+    leaf_count: int
+    status: str = Field(index=True, max_length=16)
+    created_at: int
+    chain_id: int
+    tx_hash: str | None = Field(default=None, max_length=66)
+    raw_tx: bytes | None = None
+    nonce: int | None = None
+    sequence: int | None = None
+    block_number: int | None = None
+    block_time: int | None = None
+    anchored_at: int | None = None
+    remade_at: int | None = None  # when its anchor was re-made on a dev chain that had been reset
+
+
+class RegistryTx(SQLModel, table=True):
+    """A registry transaction as signed bytes, journaled while its chain lives, replayed if a dev chain is reset."""
+
+    __tablename__ = "registry_tx"
+
+    tx_hash: str = Field(primary_key=True, max_length=66)
+    block_number: int
+    log_index: int  # of its first registry log: the replay order is (block_number, log_index)
+    raw: bytes
+    recorded_at: int
+
+
+class Event(SQLModel, table=True):
+    """A captured, signed EPCIS event."""
+
+    __tablename__ = "event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    hash_id: str = Field(unique=True, max_length=90)
+    org_id: str = Field(index=True, max_length=18)
+    key_id: str = Field(max_length=66)
+    signature: str = Field(max_length=90)
+    event_type: str = Field(max_length=32)
+    event_time: int = Field(index=True)
+    biz_step: str | None = Field(default=None, index=True, max_length=200)
+    biz_location: str | None = Field(default=None, index=True, max_length=300)
+    read_point: str | None = Field(default=None, index=True, max_length=300)
+    received_at: int
+    capture_id: str = Field(index=True, max_length=32)
+    document: str  # the event's JSON-LD as received, with the @context its hash needs
+    batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
+    leaf_index: int | None = None
+    proof: str | None = None  # JSON list of 0x-hex sibling hashes
+
+
+class EventIdentifier(SQLModel, table=True):
+    """Which identifiers an event names, and how (for queries and the trace graph).
+
+    Identifiers are canonical GS1 Digital Links where they have one. Roles: epc, class, parent, child, input, output,
+    input_class, output_class, lot (a lot named by an event's ILMD for the serials it makes). The covering index
+    (identifier, role, event_id) answers "which events name X as Y" from the index alone.
+    """
+
+    __tablename__ = "event_identifier"
+    __table_args__ = (Index("ix_event_identifier_lookup", "identifier", "role", "event_id"),)
+
+    event_id: int = Field(foreign_key="event.id", primary_key=True)
+    identifier: str = Field(primary_key=True, max_length=300)
+    role: str = Field(primary_key=True, max_length=16)
+
+
+class IssuedCode(SQLModel, table=True):
+    """A GS1 Digital Link the platform issued as a QR code (the resolver answers 404 for any other)."""
+
+    __tablename__ = "issued_code"
+    __table_args__ = (
+        Index("ix_issued_code_gtin_serial", "gtin", "serial"),
+        Index("ix_issued_code_gtin_lot", "gtin", "lot"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    gtin: str = Field(max_length=14)
+    lot: str | None = Field(default=None, max_length=20)
+    serial: str | None = Field(default=None, max_length=20)
+    org_id: str = Field(max_length=18)
+    created_at: int
+
+
+class Recall(SQLModel, table=True):
+    """A recalled lot (the resolver answers 410 Gone for it)."""
+
+    __tablename__ = "recall"
+
+    id: int | None = Field(default=None, primary_key=True)
+    gtin: str = Field(index=True, max_length=14)
+    lot: str = Field(max_length=20)
+    reason: str = Field(max_length=500)
+    org_id: str = Field(max_length=18)
+    recalled_at: int
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The SQLAlchemy table of a model, for bulk statements (SQLModel does not type ``__table__``)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""The service's work: the registry view, capture, anchoring, receipts, queries, QR codes."""

@@ -1,0 +1,220 @@
+"""The anchoring worker: pending events → one Merkle root → one transaction; crash-safe and exactly-once.
+
+Every ``batch_max_events`` pending events, or every ``batch_interval_seconds`` when fewer are pending, the worker:
+
+1. builds the Merkle tree (OpenZeppelin StandardMerkleTree over the events' SHA-256 digests) and, in one database
+   transaction, writes the batch (``prepared``) and each event's batch, leaf index and proof;
+2. signs the ``anchorRoot`` transaction and writes its bytes and hash (``sent``) *before* handing them to the node;
+3. waits for the receipt and writes the anchor (sequence, block, block time: ``anchored``).
+
+After a crash or a stopped node, unfinished batches are reconciled first: a ``prepared`` batch is signed and sent; a
+``sent`` batch is looked up by its transaction, and if the node never got it the *same bytes* are sent again. The
+registry refuses a root anchored twice, and the worker asks ``isAnchored(root)`` before signing anything new for a
+batch, so nothing is anchored twice and nothing is lost. Capture never waits for the chain.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+from sqlalchemy import bindparam, func, update
+from sqlmodel import Session, col, select
+
+from backend.models import Batch, Event, RegistryTx, table_of
+from backend.services.platform import Platform, now_ms
+from chain.errors import ChainConnectionError, ChainError, TransactionTimeoutError
+from chain.registry import ANCHOR_GAS
+from chain.tx import PendingTransaction
+from supplychain.merkle import MerkleTree, hash_id_to_bytes32
+from supplychain.registry import events as ev
+
+__all__ = ["AnchoringWorker"]
+
+log = logging.getLogger(__name__)
+
+
+class AnchoringWorker:
+    """Anchors pending events in batches; :meth:`run_once` does one step, :meth:`start` loops in a thread."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.max_events = platform.settings.batch_max_events
+        self.interval_ms = int(platform.settings.batch_interval_seconds * 1000)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+
+    # --- the loop ---
+
+    def start(self) -> None:
+        """Run in a daemon thread until :meth:`stop`."""
+        self._thread = threading.Thread(target=self._loop, name="anchoring-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the loop to end and wait for it."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                anchored = self.run_once()
+                self.last_error = None
+                backoff = 0.5
+            except (ChainConnectionError, TransactionTimeoutError) as exc:
+                self.last_error = str(exc)
+                self.platform.metrics.chain_errors.labels(type(exc).__name__).inc()
+                log.warning("anchoring waits for the chain (retry in %.1f s): %s", backoff, exc)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            except Exception as exc:
+                self.last_error = str(exc)
+                self.platform.metrics.chain_errors.labels(type(exc).__name__).inc()
+                log.exception("anchoring failed; retrying in %.1f s", backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            if not anchored:
+                self._stop.wait(min(self.interval_ms / 4000, 0.25))
+
+    # --- one step ---
+
+    def run_once(self, *, force: bool = False) -> int:
+        """Finish unfinished batches, then anchor one new batch if one is due (``force``: whatever is pending).
+
+        Returns:
+            How many events were anchored by this call.
+        """
+        self.platform.registry.refresh()  # also notices a reset dev chain and restores the registry first
+        done = self.recover()
+        batch = self._prepare(force=force)
+        if batch is not None:
+            done += self._finish(batch)
+        return done
+
+    def recover(self) -> int:
+        """Reconcile every ``prepared`` or ``sent`` batch with the chain; returns the events they anchored."""
+        with self.platform.session() as session:
+            query = select(Batch).where(col(Batch.status).in_(("prepared", "sent"))).order_by(col(Batch.id))
+            unfinished = list(session.exec(query).all())
+        return sum(self._finish(batch) for batch in unfinished)
+
+    def _prepare(self, *, force: bool) -> Batch | None:
+        with self.platform.session() as session:
+            rows = session.exec(
+                select(col(Event.id), col(Event.hash_id), col(Event.received_at))
+                .where(col(Event.batch_id).is_(None))
+                .order_by(col(Event.id))
+                .limit(self.max_events)
+            ).all()
+            if not rows:
+                return None
+            oldest = min(received for _, _, received in rows)
+            if not force and len(rows) < self.max_events and now_ms() - oldest < self.interval_ms:
+                return None
+            tree = MerkleTree.build([hash_id_to_bytes32(hash_id) for _, hash_id, _ in rows])
+            batch = Batch(
+                root="0x" + tree.root.hex(),
+                leaf_count=len(rows),
+                status="prepared",
+                created_at=now_ms(),
+                chain_id=self.platform.registry.chain_id,
+            )
+            session.add(batch)
+            session.flush()
+            assignments = []
+            for event_id, hash_id, _ in rows:
+                value = hash_id_to_bytes32(hash_id)
+                proof = json.dumps(["0x" + p.hex() for p in tree.proof(value)])
+                index = tree.tree_index(value)
+                assignments.append({"_id": event_id, "batch_id": batch.id, "leaf_index": index, "proof": proof})
+            events = table_of(Event)
+            session.connection().execute(
+                update(events)
+                .where(events.c.id == bindparam("_id"))
+                .values(batch_id=bindparam("batch_id"), leaf_index=bindparam("leaf_index"), proof=bindparam("proof")),
+                assignments,
+            )
+            session.commit()
+            session.refresh(batch)
+            log.info("prepared batch %s: %s events, root %s", batch.id, batch.leaf_count, batch.root)
+            return batch
+
+    def _finish(self, batch: Batch) -> int:
+        writer = self.platform.registry.writer
+        root = bytes.fromhex(batch.root[2:])
+        if batch.status == "sent" and batch.raw_tx is not None and batch.tx_hash is not None:
+            pending = PendingTransaction(batch.tx_hash, batch.raw_tx, batch.nonce or 0, "anchorRoot", {})
+            if self._is_anchored(root):
+                return self._record_anchor(batch, root, pending.tx_hash)
+            try:
+                writer.tx.broadcast(pending)  # the same bytes: a no-op when the node already has them
+            except ChainError as exc:
+                if self._is_anchored(root):
+                    return self._record_anchor(batch, root, pending.tx_hash)
+                # The node refused the bytes (their nonce was used by another transaction): sign anew.
+                log.warning("batch %s: the node refused its transaction (%s); signing a new one", batch.id, exc)
+                self._set(batch, status="prepared", tx_hash=None, raw_tx=None, nonce=None)
+                return self._finish(batch)
+            return self._await(batch, root, pending)
+        if self._is_anchored(root):  # anchored by an earlier run whose record was lost
+            return self._record_anchor(batch, root, None)
+        data = writer.registry.encode("anchorRoot", root, batch.leaf_count)
+        pending = writer.tx.sign(writer.registry.address, data, gas=ANCHOR_GAS, action="anchorRoot")
+        self._set(batch, status="sent", tx_hash=pending.tx_hash, raw_tx=pending.raw, nonce=pending.nonce)
+        writer.tx.broadcast(pending)
+        return self._await(batch, root, pending)
+
+    def _await(self, batch: Batch, root: bytes, pending: PendingTransaction) -> int:
+        result = self.platform.registry.writer.wait(pending)
+        anchored = [e for e in result.events if isinstance(e, ev.RootAnchored)]
+        if not anchored:  # pragma: no cover - a mined anchorRoot always emits RootAnchored
+            return self._record_anchor(batch, root, pending.tx_hash)
+        event = anchored[0]
+        return self._complete(batch, event.sequence, event.position.block_number, event.timestamp, pending.tx_hash)
+
+    def _is_anchored(self, root: bytes) -> bool:
+        return self.platform.registry.registry.is_anchored(root)
+
+    def _record_anchor(self, batch: Batch, root: bytes, tx_hash: str | None) -> int:
+        info = self.platform.registry.registry.anchor_of(root)
+        return self._complete(batch, info.sequence, info.block_number, info.anchored_at, tx_hash)
+
+    def _complete(self, batch: Batch, sequence: int, block: int, block_time: int, tx_hash: str | None) -> int:
+        with self.platform.session() as session:
+            oldest = session.exec(select(func.min(Event.received_at)).where(col(Event.batch_id) == batch.id)).one()
+            if tx_hash is not None and batch.raw_tx is not None and session.get(RegistryTx, tx_hash) is None:
+                # journaled now, not at the next refresh: a dev chain reset right after must not lose it
+                session.add(
+                    RegistryTx(tx_hash=tx_hash, block_number=block, log_index=0, raw=batch.raw_tx, recorded_at=now_ms())
+                )
+                session.commit()
+        metrics = self.platform.metrics
+        metrics.anchored.inc(batch.leaf_count)
+        metrics.batches.inc()
+        if oldest is not None:
+            metrics.anchor_latency.observe(max(0, now_ms() - oldest) / 1000)
+        self._set(
+            batch,
+            status="anchored",
+            sequence=sequence,
+            block_number=block,
+            block_time=block_time,
+            anchored_at=now_ms(),
+            tx_hash=tx_hash,
+        )
+        log.info("anchored batch %s (%s events) as #%s in block %s", batch.id, batch.leaf_count, sequence, block)
+        return batch.leaf_count
+
+    def _set(self, batch: Batch, **values: object) -> None:
+        with Session(self.platform.engine) as session:
+            session.execute(update(table_of(Batch)).where(table_of(Batch).c.id == batch.id).values(**values))
+            session.commit()
+        for key, value in values.items():
+            setattr(batch, key, value)

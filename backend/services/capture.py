@@ -1,0 +1,433 @@
+"""Capture: an EPCIS 2.0 document of signed events in, per-event outcomes and signed receipts out.
+
+Signatures travel beside the events, so that they do not change the events' hashes. Either
+
+- an EPCIS 2.0 document (JSON-LD or XML) whose header carries them as an extension in the namespace
+  ``https://ns.supplychain.dev/epcis/`` (any prefix)::
+
+      "epcisHeader": {"sc:signatures": [{"eventHashId": "ni:///…", "keyId": "0x…", "signature": "…"}, …]}
+
+  (in XML: ``<sc:signatures><sc:signature><sc:eventHashId>…</sc:eventHashId><sc:keyId>…</sc:keyId>
+  <sc:signature>…</sc:signature></sc:signature>…</sc:signatures>`` in the ``EPCISHeader``); or
+- a JSON array of signed envelopes (``application/vnd.supplychain.signed-events+json``), as
+  ``supplychain keys sign`` writes them.
+
+Per event, in this order (the first failure is the reason code): a signature for its Event Hash ID
+(``missing_signature``, ``malformed_signature``), the key on chain (``unknown_key``, ``key_of_another_organisation``,
+``key_revoked``: revoked by now, ``key_not_valid_at_event_time``), the organisation (``organisation_not_registered``,
+``organisation_suspended``), the Ed25519 signature (``bad_signature``), the bizStep against the organisation's roles
+(``biz_step_not_allowed``), the event time (``event_in_future``: beyond the allowed clock skew). An event already
+stored, or twice in the document, is a ``DUPLICATE``, not stored again. With ``all_or_nothing`` one refusal stores
+nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from backend.models import Capture, Event, EventIdentifier, table_of
+from backend.services.platform import Platform, now_ms
+from supplychain.epcis import DEFAULT_LIMITS, EpcisDocument, Limits, parse_document, parse_document_object
+from supplychain.epcis.cbv import allowed_biz_step
+from supplychain.epcis.model import (
+    AggregationEvent,
+    AssociationEvent,
+    EpcisEvent,
+    Location,
+    ObjectEvent,
+    TransactionEvent,
+    TransformationEvent,
+)
+from supplychain.errors import EpcisSyntaxError, MerkleError, SignatureError
+from supplychain.eventhash import event_hash_id, hash_context
+from supplychain.gs1 import canonical_dl
+from supplychain.receipt import make_receipt
+from supplychain.registry import RegistryMirror
+from supplychain.signing import decode_signature, is_key_id, parse_envelope, verify_signature
+from supplychain.trace import lots_of
+
+__all__ = ["SIGNATURE_NS", "SIGNED_EVENTS_MEDIA_TYPE", "CaptureResult", "EventOutcome", "capture"]
+
+SIGNATURE_NS = "https://ns.supplychain.dev/epcis/"
+SIGNED_EVENTS_MEDIA_TYPE = "application/vnd.supplychain.signed-events+json"
+
+
+@dataclass
+class EventOutcome:
+    """What happened to one event of a capture."""
+
+    index: int
+    event_id: str | None
+    hash_id: str | None
+    status: str  # ACCEPTED | DUPLICATE | REJECTED
+    reason: str | None = None
+    detail: str | None = None
+    receipt: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The outcome as the API shows it."""
+        out: dict[str, Any] = {"index": self.index, "eventID": self.event_id, "eventHashId": self.hash_id}
+        out["status"] = self.status
+        if self.reason:
+            out["reason"], out["detail"] = self.reason, self.detail
+        if self.receipt:
+            out["receipt"] = self.receipt
+        return out
+
+
+@dataclass
+class CaptureResult:
+    """The outcome of one capture."""
+
+    capture_id: str
+    org_id: str
+    received_at: int
+    outcomes: list[EventOutcome] = field(default_factory=list)
+    rolled_back: bool = False
+
+    def count(self, status: str) -> int:
+        """How many events ended with ``status``."""
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def status(self) -> str:
+        """ACCEPTED (nothing refused), PARTIALLY_ACCEPTED, or REJECTED (nothing stored)."""
+        stored = self.count("ACCEPTED") + self.count("DUPLICATE")
+        if self.count("REJECTED") == 0:
+            return "ACCEPTED"
+        return "REJECTED" if self.rolled_back or stored == 0 else "PARTIALLY_ACCEPTED"
+
+    def to_json(self) -> dict[str, Any]:
+        """The capture as ``GET /capture/{id}`` shows it."""
+        return {
+            "captureID": self.capture_id,
+            "organisationId": self.org_id,
+            "receivedAt": self.received_at,
+            "status": self.status,
+            "rolledBack": self.rolled_back,
+            "totalCount": len(self.outcomes),
+            "acceptedCount": self.count("ACCEPTED"),
+            "duplicateCount": self.count("DUPLICATE"),
+            "rejectedCount": self.count("REJECTED"),
+            "events": [o.to_json() for o in self.outcomes],
+        }
+
+
+@dataclass(frozen=True)
+class _Signed:
+    key: bytes
+    key_id: str
+    signature: bytes
+    text: str
+
+
+class _RefusedError(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+def _ms(event: EpcisEvent) -> int:
+    return int(event.event_time.timestamp() * 1000)
+
+
+def _documents(data: bytes, media_type: str | None, limits: Limits) -> tuple[EpcisDocument, list[dict[str, Any]]]:
+    """The parsed document and its signature entries (from the header, or from the envelopes)."""
+    base = (media_type or "").split(";")[0].strip().lower()
+    if base != SIGNED_EVENTS_MEDIA_TYPE:
+        document = parse_document(data, media_type=media_type, limits=limits)
+        return document, _header_signatures(document.raw or {})
+    try:
+        envelopes = json.loads(data)
+    except ValueError as exc:
+        raise EpcisSyntaxError("JSON", f"not a JSON array of signed envelopes: {exc}") from None
+    if not isinstance(envelopes, list):
+        raise EpcisSyntaxError("JSON", "a signed-events document is a JSON array of signed envelopes")
+    events, signatures = [], []
+    for i, raw in enumerate(envelopes):
+        try:
+            envelope = parse_envelope(raw)
+        except SignatureError as exc:
+            raise EpcisSyntaxError("JSON", f"envelope {i}: {exc}") from None
+        events.append(envelope.event)
+        signatures.append(
+            {"eventHashId": envelope.event_hash_id, "keyId": envelope.key_id, "signature": envelope.signature}
+        )
+    document_object = {
+        "@context": "https://ref.gs1.org/standards/epcis/epcis-context.jsonld",
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "1970-01-01T00:00:00Z",
+        "epcisBody": {"eventList": events},
+    }
+    return parse_document_object(document_object, limits=limits), signatures
+
+
+def _header_signatures(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
+    context = raw.get("@context")
+    prefixes = [
+        prefix
+        for item in (context if isinstance(context, list) else [context])
+        if isinstance(item, Mapping)
+        for prefix, iri in item.items()
+        if iri == SIGNATURE_NS
+    ]
+    header = raw.get("epcisHeader")
+    if not prefixes or not isinstance(header, Mapping):
+        return []
+    found: list[dict[str, Any]] = []
+    for prefix in prefixes:
+        value = header.get(f"{prefix}:signatures")
+        if isinstance(value, Mapping):  # the XML shape: <sc:signatures><sc:signature>…
+            value = value.get(f"{prefix}:signature")
+        items = value if isinstance(value, list) else [value] if isinstance(value, Mapping) else []
+        for item in items:
+            if isinstance(item, Mapping):
+                found.append({str(k).removeprefix(f"{prefix}:"): v for k, v in item.items()})
+    return found
+
+
+def _identifiers(event: EpcisEvent) -> set[tuple[str, str]]:
+    named: list[tuple[str, str]] = []
+    if isinstance(event, ObjectEvent | TransactionEvent):
+        named += [(e, "epc") for e in event.epc_list] + [(q.epc_class, "class") for q in event.quantity_list]
+    if isinstance(event, AggregationEvent | AssociationEvent | TransactionEvent) and event.parent_id:
+        named.append((event.parent_id, "parent"))
+    if isinstance(event, AggregationEvent | AssociationEvent):
+        named += [(e, "child") for e in event.child_epcs] + [(q.epc_class, "child") for q in event.child_quantity_list]
+    if isinstance(event, TransformationEvent):
+        named += [(e, "input") for e in event.input_epc_list] + [(e, "output") for e in event.output_epc_list]
+        named += [(q.epc_class, "input_class") for q in event.input_quantity_list]
+        named += [(q.epc_class, "output_class") for q in event.output_quantity_list]
+    if isinstance(event, ObjectEvent | TransformationEvent) and event.ilmd:
+        made = event.epc_list if isinstance(event, ObjectEvent) else event.output_epc_list
+        named += [(lot, "lot") for lot in lots_of(made, event.ilmd)]
+    return {(canonical_dl(identifier) or identifier, role) for identifier, role in named}
+
+
+def _place(location: Location | None) -> str | None:
+    """A readPoint or bizLocation as stored: its canonical Digital Link where it has one (an SGLN URN and its
+    Digital Link are one place), else the URI as written."""
+    return None if location is None else canonical_dl(location.id) or location.id
+
+
+@dataclass
+class _Validator:
+    """The per-event checks of one capture, against the registry mirror as it is now."""
+
+    org_id: str
+    mirror: RegistryMirror
+    signed: dict[str, _Signed]
+    malformed: dict[str, str]
+    now: int
+    skew_ms: int
+
+    def check(self, event: EpcisEvent, hash_id: str) -> None:
+        """Raise :class:`_RefusedError` with the first reason the event cannot be accepted."""
+        if hash_id in self.malformed:
+            raise _RefusedError("malformed_signature", self.malformed[hash_id])
+        signed = self.signed.get(hash_id)
+        if signed is None:
+            raise _RefusedError("missing_signature", f"no signature for {hash_id} in the document")
+        self._check_key(signed, _ms(event) // 1000)
+        org = self.mirror.organisations.get(self.org_id)
+        if org is None:
+            raise _RefusedError("organisation_not_registered", f"organisation {self.org_id} is not registered on chain")
+        if org.suspended:  # as on chain now (the chain's clock, not ours, says when things happened)
+            raise _RefusedError("organisation_suspended", f"organisation {self.org_id} is suspended")
+        try:
+            verify_signature(signed.key, hash_id, signed.signature)
+        except SignatureError as exc:
+            raise _RefusedError("bad_signature", str(exc)) from None
+        roles = org.roles.names()
+        if event.biz_step and not allowed_biz_step(roles, event.biz_step):
+            raise _RefusedError("biz_step_not_allowed", f"bizStep {event.biz_step!r} is not allowed for roles {roles}")
+        if _ms(event) > self.now + self.skew_ms:
+            raise _RefusedError(
+                "event_in_future", f"event time is over {self.skew_ms // 1000} s after the time received"
+            )
+
+    def _check_key(self, signed: _Signed, event_s: int) -> None:
+        key = self.mirror.keys.get(signed.key)
+        if key is None:
+            raise _RefusedError("unknown_key", f"key {signed.key_id} is not registered on chain")
+        if key.org_id != self.org_id:
+            raise _RefusedError(
+                "key_of_another_organisation", f"key {signed.key_id} belongs to {key.org_id}, not to {self.org_id}"
+            )
+        if key.revoked_at is not None:
+            raise _RefusedError("key_revoked", f"key {signed.key_id} was revoked at {key.revoked_at}")
+        if not key.valid_at(event_s):
+            raise _RefusedError(
+                "key_not_valid_at_event_time", f"key {signed.key_id} was not valid at the event time ({event_s} s)"
+            )
+
+
+def _signatures_by_hash(entries: Sequence[Mapping[str, Any]]) -> tuple[dict[str, _Signed], dict[str, str]]:
+    good: dict[str, _Signed] = {}
+    bad: dict[str, str] = {}
+    for entry in entries:
+        hash_id, key_id, text = entry.get("eventHashId"), entry.get("keyId"), entry.get("signature")
+        if not isinstance(hash_id, str):
+            continue
+        if not (isinstance(key_id, str) and is_key_id(key_id)) or not isinstance(text, str):
+            bad[hash_id] = "keyId must be 0x + 64 hex digits and signature base64url text"
+            continue
+        try:
+            good[hash_id] = _Signed(bytes.fromhex(key_id[2:]), key_id, decode_signature(text), text)
+        except SignatureError as exc:
+            bad[hash_id] = str(exc)
+    return good, bad
+
+
+def capture(
+    platform: Platform, org_id: str, data: bytes, media_type: str | None, *, all_or_nothing: bool = False
+) -> CaptureResult:
+    """Validate, store and receipt a captured document (see the module docstring).
+
+    Raises:
+        EpcisError: the document is malformed, outside the standard, or beyond a limit (nothing is stored).
+    """
+    settings = platform.settings
+    received = now_ms()
+    document, entries = _documents(data, media_type, DEFAULT_LIMITS)
+    signed, malformed = _signatures_by_hash(entries)
+    validator = _Validator(
+        org_id, platform.registry.refresh(), signed, malformed, received, settings.clock_skew_seconds * 1000
+    )
+    result = CaptureResult(uuid.uuid4().hex, org_id, received)
+    rows = _validate(document, validator, result)
+    if all_or_nothing and result.count("REJECTED"):
+        result.rolled_back = True
+        rows = []
+        for o in result.outcomes:
+            if o.status == "ACCEPTED":
+                o.status, o.reason, o.detail = "REJECTED", "rolled_back", "another event of the document was refused"
+    _store(platform, result, rows, anchor_by=received + settings.anchor_deadline_seconds * 1000)
+    for status in ("ACCEPTED", "DUPLICATE", "REJECTED"):
+        platform.metrics.captured.labels(status).inc(result.count(status))
+    return result
+
+
+def _validate(document: EpcisDocument, validator: _Validator, result: CaptureResult) -> list[_Row]:
+    doc_raw = document.raw or {}
+    ctx = hash_context(doc_raw.get("@context"))
+    rows: list[_Row] = []
+    seen: set[str] = set()
+    for position, event in enumerate(document.events):
+        raw = dict(event.raw or {})
+        outcome = EventOutcome(event.index if event.index is not None else position, event.event_id, None, "REJECTED")
+        result.outcomes.append(outcome)
+        try:
+            outcome.hash_id = hash_id = event_hash_id(raw, ctx)
+        except (ValueError, MerkleError) as exc:
+            outcome.reason, outcome.detail = "unhashable_event", str(exc)
+            continue
+        if hash_id in seen:
+            outcome.status = "DUPLICATE"
+            continue
+        seen.add(hash_id)
+        try:
+            validator.check(event, hash_id)
+        except _RefusedError as refused:
+            outcome.reason, outcome.detail = refused.reason, refused.detail
+            continue
+        outcome.status = "ACCEPTED"
+        if "@context" not in raw and "@context" in doc_raw:
+            raw["@context"] = doc_raw["@context"]  # stored with the namespaces its hash needs
+        sig = validator.signed[hash_id]
+        columns = {
+            "hash_id": hash_id,
+            "org_id": validator.org_id,
+            "key_id": sig.key_id,
+            "signature": sig.text,
+            "event_type": type(event).__name__,
+            "event_time": _ms(event),
+            "biz_step": event.biz_step,
+            "biz_location": _place(event.biz_location),
+            "read_point": _place(event.read_point),
+            "received_at": validator.now,
+            "capture_id": result.capture_id,
+            "document": json.dumps(raw, ensure_ascii=False, separators=(",", ":")),
+        }
+        rows.append(_Row(columns, _identifiers(event)))
+    return rows
+
+
+@dataclass(frozen=True)
+class _Row:
+    columns: dict[str, Any]
+    identifiers: set[tuple[str, str]]
+
+
+def _store(platform: Platform, result: CaptureResult, rows: list[_Row], *, anchor_by: int) -> None:
+    with platform.session() as session:
+        stored = _existing(session, [r.columns["hash_id"] for r in rows])
+        fresh = [r for r in rows if r.columns["hash_id"] not in stored]
+        if fresh:
+            ids = _insert_new(session, [r.columns for r in fresh])
+            stored |= {r.columns["hash_id"] for r in fresh} - set(ids)  # stored meanwhile by a concurrent capture
+            links = [
+                {"event_id": ids[r.columns["hash_id"]], "identifier": identifier, "role": role}
+                for r in fresh
+                if r.columns["hash_id"] in ids
+                for identifier, role in r.identifiers
+            ]
+            if links:
+                session.execute(insert(table_of(EventIdentifier)), links)
+        for o in result.outcomes:
+            if o.status == "ACCEPTED" and o.hash_id in stored:
+                o.status = "DUPLICATE"
+            elif o.status == "ACCEPTED" and o.hash_id is not None:
+                o.receipt = make_receipt(
+                    platform.receipt_key,
+                    event_hash_id=o.hash_id,
+                    organisation_id=result.org_id,
+                    received_at=result.received_at,
+                    anchor_by=anchor_by,
+                )
+        session.add(
+            Capture(
+                id=result.capture_id,
+                org_id=result.org_id,
+                received_at=result.received_at,
+                status=result.status,
+                total=len(result.outcomes),
+                accepted=result.count("ACCEPTED"),
+                duplicates=result.count("DUPLICATE"),
+                rejected=result.count("REJECTED"),
+                outcome=json.dumps(result.to_json(), ensure_ascii=False),
+            )
+        )
+        session.commit()  # events, their identifiers and the capture: all or nothing, durable at commit
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert the events, skipping any hash already stored (a concurrent capture); returns the new ids by hash."""
+    events = table_of(Event)
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        statement: Any = sqlite_insert(events).on_conflict_do_nothing(index_elements=["hash_id"])
+    elif dialect == "postgresql":
+        statement = postgresql_insert(events).on_conflict_do_nothing(index_elements=["hash_id"])
+    else:  # pragma: no cover - other databases are not supported
+        raise NotImplementedError(f"capture needs SQLite or PostgreSQL, not {dialect}")
+    returned = session.execute(statement.returning(events.c.id, events.c.hash_id), rows).all()
+    return {hash_id: event_id for event_id, hash_id in returned}
+
+
+def _existing(session: Session, hash_ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(hash_ids), 500):
+        chunk = hash_ids[start : start + 500]
+        found.update(session.exec(select(col(Event.hash_id)).where(col(Event.hash_id).in_(chunk))).all())
+    return found

@@ -1,0 +1,204 @@
+"""Issued codes and recalls in the database: what the platform printed, what the resolver answers, what is recalled.
+
+Rules:
+    * A GTIN belongs to the first organisation that issues a code for it; others get ``403`` (the platform does not
+      know GS1 Company Prefix licences, so first use is the claim).
+    * One ``IssuedCode`` row per lot code (``serial`` empty) or per serial; issuing again what is issued already is
+      a no-op, so a client may retry. A serial is unique per GTIN (as in an SGTIN): issuing it again under another
+      lot is a ``409``.
+    * The resolver answers a code when it was issued: a serial that was issued (under the lot in the link, or under
+      any lot when the link has none); a lot or a GTIN of which any code was issued.
+    * A lot is recalled by the organisation that issued it or by the regulator; the resolver then answers ``410``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, insert
+from sqlmodel import Session, col, func, select
+
+from backend.core.errors import ConflictError, ForbiddenError, NotFoundError
+from backend.models import IssuedCode, Recall, table_of
+from backend.services.qr import CodeKey
+
+__all__ = [
+    "REGULATOR",
+    "IssueOutcome",
+    "count_codes",
+    "find_issued",
+    "find_recall",
+    "issue_codes",
+    "list_codes",
+    "list_recalls",
+    "record_recall",
+]
+
+REGULATOR = "regulator"
+"""``Recall.org_id`` of a recall made by the regulator (who has no organisation id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssueOutcome:
+    """What one issue request produced: every code asked for, in order, and how many were new."""
+
+    codes: list[CodeKey]
+    created: int
+
+
+def _lot_is(lot: str | None) -> ColumnElement[bool]:
+    return col(IssuedCode.lot).is_(None) if lot is None else col(IssuedCode.lot) == lot
+
+
+def _claim_gtin(session: Session, org_id: str, gtin: str) -> None:
+    other = session.exec(
+        select(IssuedCode.org_id).where(col(IssuedCode.gtin) == gtin, col(IssuedCode.org_id) != org_id).limit(1)
+    ).first()
+    if other is not None:
+        raise ForbiddenError(f"GTIN {gtin} belongs to organisation {other}, which issued its first code", gtin=gtin)
+
+
+def issue_codes(
+    session: Session, *, org_id: str, gtin: str, lot: str | None, serials: Sequence[str] | None, now: int
+) -> IssueOutcome:
+    """Record the codes of one issue request and commit; ``serials=None`` issues the lot code (or the GTIN code).
+
+    Raises:
+        DigitalLinkError: A bad GTIN, lot or serial (via :class:`CodeKey`).
+        ForbiddenError: Another organisation issued codes for this GTIN.
+        ConflictError: A serial was issued already under another lot.
+    """
+    if serials is None:
+        key = CodeKey(gtin, lot)
+        _claim_gtin(session, org_id, key.gtin)
+        exists = session.exec(
+            select(IssuedCode.id).where(
+                col(IssuedCode.gtin) == key.gtin, _lot_is(lot), col(IssuedCode.serial).is_(None)
+            )
+        ).first()
+        if exists is None:
+            session.add(IssuedCode(gtin=key.gtin, lot=lot, serial=None, org_id=org_id, created_at=now))
+            session.commit()
+        return IssueOutcome([key], 0 if exists is not None else 1)
+
+    codes = [CodeKey(gtin, lot, s) for s in dict.fromkeys(serials)]
+    gtin14 = codes[0].gtin if codes else CodeKey(gtin).gtin
+    _claim_gtin(session, org_id, gtin14)
+    issued = dict(
+        session.exec(
+            select(IssuedCode.serial, IssuedCode.lot).where(
+                col(IssuedCode.gtin) == gtin14, col(IssuedCode.serial).is_not(None)
+            )
+        ).all()
+    )
+    clashes = [c.serial for c in codes if c.serial in issued and issued[c.serial] != lot]
+    if clashes:
+        shown = ", ".join(repr(s) for s in clashes[:5]) + (f" and {len(clashes) - 5} more" if len(clashes) > 5 else "")
+        raise ConflictError(
+            f"serial(s) {shown} of GTIN {gtin14} were issued already under another lot; a serial is unique per GTIN",
+            serials=clashes[:100],
+        )
+    rows = [
+        {"gtin": gtin14, "lot": lot, "serial": c.serial, "org_id": org_id, "created_at": now}
+        for c in codes
+        if c.serial not in issued
+    ]
+    if rows:
+        session.exec(insert(table_of(IssuedCode)), params=rows)
+        session.commit()
+    return IssueOutcome(codes, len(rows))
+
+
+def find_issued(session: Session, key: CodeKey) -> IssuedCode | None:
+    """The first issued row that makes ``key`` an issued code (see the module rules), or None."""
+    query = select(IssuedCode).where(col(IssuedCode.gtin) == key.gtin)
+    if key.serial is not None:
+        query = query.where(col(IssuedCode.serial) == key.serial)
+    if key.lot is not None:
+        query = query.where(col(IssuedCode.lot) == key.lot)
+    return session.exec(query.order_by(col(IssuedCode.id)).limit(1)).first()
+
+
+def _owned(session: Session, org_id: str, gtin: str, lot: str | None) -> ColumnElement[bool]:
+    where = and_(col(IssuedCode.gtin) == gtin, _lot_is(lot))
+    mine = session.exec(select(IssuedCode.id).where(where, col(IssuedCode.org_id) == org_id).limit(1)).first()
+    if mine is None:
+        anyone = session.exec(select(IssuedCode.org_id).where(where).limit(1)).first()
+        what = f"GTIN {gtin} lot {lot!r}" if lot is not None else f"GTIN {gtin} without a lot"
+        if anyone is None:
+            raise NotFoundError(f"no codes were issued for {what}", gtin=gtin, lot=lot)
+        raise ForbiddenError(f"the codes of {what} were issued by another organisation", gtin=gtin, lot=lot)
+    return and_(where, col(IssuedCode.org_id) == org_id)
+
+
+def count_codes(session: Session, *, org_id: str, gtin: str, lot: str | None) -> int:
+    """How many codes the organisation issued for the GTIN and lot (404 or 403 when it issued none)."""
+    where = _owned(session, org_id, gtin, lot)
+    return session.exec(select(func.count()).select_from(IssuedCode).where(where)).one()
+
+
+def list_codes(
+    session: Session, *, org_id: str, gtin: str, lot: str | None, offset: int = 0, limit: int = 100_000
+) -> list[CodeKey]:
+    """The organisation's codes of a GTIN and lot (``lot=None``: those without a lot), in issue order.
+
+    Raises:
+        NotFoundError: Nobody issued codes for it.
+        ForbiddenError: Another organisation did.
+    """
+    where = _owned(session, org_id, gtin, lot)
+    rows = session.exec(
+        select(IssuedCode.lot, IssuedCode.serial).where(where).order_by(col(IssuedCode.id)).offset(offset).limit(limit)
+    ).all()
+    return [CodeKey(gtin, row_lot, serial) for row_lot, serial in dict.fromkeys(rows)]
+
+
+def find_recall(session: Session, gtin: str, lot: str) -> Recall | None:
+    """The recall of a lot, or None."""
+    query = select(Recall).where(col(Recall.gtin) == gtin, col(Recall.lot) == lot).order_by(col(Recall.id))
+    return session.exec(query.limit(1)).first()
+
+
+def record_recall(session: Session, *, org_id: str | None, gtin: str, lot: str, reason: str, now: int) -> Recall:
+    """Recall a lot: by the organisation that issued it (``org_id``) or by the regulator (``org_id=None``).
+
+    Raises:
+        DigitalLinkError: A bad GTIN or lot.
+        ForbiddenError: The organisation did not issue codes of this lot.
+        ConflictError: The lot is recalled already.
+    """
+    key = CodeKey(gtin, lot)
+    if org_id is not None:
+        mine = session.exec(
+            select(IssuedCode.id).where(
+                col(IssuedCode.gtin) == key.gtin, col(IssuedCode.lot) == lot, col(IssuedCode.org_id) == org_id
+            )
+        ).first()
+        if mine is None:
+            raise ForbiddenError(
+                f"organisation {org_id} issued no codes of GTIN {key.gtin} lot {lot!r}; only the organisation that "
+                "issued a lot, or the regulator, may recall it",
+                gtin=key.gtin,
+                lot=lot,
+            )
+    existing = find_recall(session, key.gtin, lot)
+    if existing is not None:
+        raise ConflictError(
+            f"GTIN {key.gtin} lot {lot!r} was recalled already (recall {existing.id})", recallId=existing.id
+        )
+    recall = Recall(gtin=key.gtin, lot=lot, reason=reason, org_id=org_id or REGULATOR, recalled_at=now)
+    session.add(recall)
+    session.commit()
+    session.refresh(recall)
+    return recall
+
+
+def list_recalls(session: Session, *, gtin: str | None = None, lot: str | None = None) -> list[Recall]:
+    """Recalls, newest first, optionally of one GTIN and lot."""
+    query = select(Recall)
+    if gtin is not None:
+        query = query.where(col(Recall.gtin) == CodeKey(gtin).gtin)
+    if lot is not None:
+        query = query.where(col(Recall.lot) == lot)
+    return list(session.exec(query.order_by(col(Recall.id).desc())).all())

@@ -1,0 +1,29 @@
+"""Prometheus metrics of the platform: captured, pending, anchored, anchor latency, chain errors."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+__all__ = ["Metrics"]
+
+
+class Metrics:
+    """One set of metrics per platform (its own registry, so several platforms can live in one process)."""
+
+    def __init__(self) -> None:
+        self.registry = registry = CollectorRegistry()
+        self.captured = Counter(
+            "supplychain_events_captured", "Events received at /capture, by outcome", ["status"], registry=registry
+        )
+        self.anchored = Counter("supplychain_events_anchored", "Events anchored on chain", registry=registry)
+        self.batches = Counter("supplychain_batches_anchored", "Merkle batches anchored on chain", registry=registry)
+        self.pending = Gauge("supplychain_events_pending", "Events stored but not yet in a batch", registry=registry)
+        self.chain_errors = Counter(
+            "supplychain_chain_errors", "Failures talking to the chain, by kind", ["kind"], registry=registry
+        )
+        self.anchor_latency = Histogram(
+            "supplychain_anchor_latency_seconds",
+            "From the receipt of a batch's oldest event to its anchor being recorded",
+            buckets=(0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 300),
+            registry=registry,
+        )

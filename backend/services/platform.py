@@ -1,0 +1,125 @@
+"""The running platform: settings, database, registry view, receipt key, anchoring worker — one object per process."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from backend.core.config import Settings
+from backend.core.db import make_engine, migrate
+from backend.models import ApiToken, Batch
+from backend.services.metrics import Metrics
+from backend.services.registry_view import RegistryView
+from supplychain.signing import SigningKey
+
+__all__ = ["Platform", "hash_token", "now_ms"]
+
+log = logging.getLogger(__name__)
+
+
+def now_ms() -> int:
+    """Milliseconds since the epoch."""
+    return time.time_ns() // 1_000_000
+
+
+def hash_token(token: str) -> str:
+    """How a token is stored: its SHA-256 in hex (tokens are long random strings, so no salt is needed)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _receipt_key(path: Path) -> SigningKey:
+    """The platform's receipt-signing key, made on first start (32 random bytes, file mode 0600)."""
+    if path.exists():
+        return SigningKey.from_private_bytes(bytes.fromhex(path.read_text(encoding="ascii").strip()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = SigningKey.from_private_bytes(secrets.token_bytes(32))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key.private_bytes().hex() + "\n")
+    return key
+
+
+@dataclass
+class Platform:
+    """Everything a request or the worker needs."""
+
+    settings: Settings
+    engine: Engine
+    receipt_key: SigningKey
+    metrics: Metrics = field(default_factory=Metrics, repr=False)
+    _registry: RegistryView | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Platform:
+        """Open the database (migrated to the latest schema) and the receipt key; the chain is connected lazily."""
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.database)
+        migrate(engine)
+        platform = cls(settings, engine, _receipt_key(settings.data_dir / "keys" / "platform-receipts.key"))
+        if settings.regulator_token is not None:
+            platform.ensure_token(settings.regulator_token.get_secret_value(), org_id=None, role="regulator")
+        return platform
+
+    @property
+    def registry(self) -> RegistryView:
+        """The registry view (connects to the chain on first use; raises ChainError when it cannot)."""
+        if self._registry is None:
+            s = self.settings
+            view = RegistryView(
+                s.rpc_url,
+                s.deployment_path,
+                s.anchorer_private_key,
+                self.engine,
+                max_age=s.registry_refresh_seconds,
+                on_restored=self._remake_anchors,
+            )
+            view.refresh(force=True)
+            self._registry = view
+        return self._registry
+
+    def _remake_anchors(self, view: RegistryView) -> None:
+        """After a dev-chain reset was restored: give each anchored batch its new block and time, marked re-made."""
+        registry = view.registry
+        remade = now_ms()
+        with self.session() as session:
+            batches = session.exec(select(Batch).where(col(Batch.status).in_(("anchored", "sent")))).all()
+            for batch in batches:
+                root = bytes.fromhex(batch.root[2:])
+                if not registry.is_anchored(root):
+                    continue  # sent but never mined before the reset: the worker sends its bytes again
+                info = registry.anchor_of(root)
+                batch.status, batch.sequence = "anchored", info.sequence
+                batch.block_number, batch.block_time, batch.remade_at = info.block_number, info.anchored_at, remade
+                session.add(batch)
+            session.commit()
+        log.warning("anchors re-made on the restored chain")
+
+    def session(self) -> Session:
+        """A new database session."""
+        return Session(self.engine)
+
+    def ensure_token(self, token: str, *, org_id: str | None, role: str, label: str = "") -> None:
+        """Store ``token`` (hashed) for an organisation or the regulator, unless it is already there."""
+        digest = hash_token(token)
+        with self.session() as session:
+            if session.exec(select(ApiToken).where(col(ApiToken.token_hash) == digest)).first() is None:
+                session.add(ApiToken(token_hash=digest, org_id=org_id, role=role, label=label, created_at=now_ms()))
+                session.commit()
+
+    def issue_token(self, *, org_id: str | None, role: str, label: str = "") -> str:
+        """A new random token for an organisation (or the regulator); only its hash is stored."""
+        token = "sc_" + secrets.token_urlsafe(32)
+        self.ensure_token(token, org_id=org_id, role=role, label=label)
+        return token
+
+    def close(self) -> None:
+        """Release the database."""
+        self.engine.dispose()

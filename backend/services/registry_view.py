@@ -1,0 +1,210 @@
+"""The platform's view of the on-chain registry: a mirror kept up to date, a journal of its transactions, and the
+restoration of a dev chain that was reset under the platform.
+
+Capture checks keys and roles against the mirror "as on chain at that moment": before each capture (and each anchoring
+round) the view replays the registry events since the last block it saw, unless it did so within
+``registry_refresh_seconds``. When the node cannot be reached it answers from what it saw last.
+
+Every registry transaction it sees is journaled as signed bytes (``registry_tx``). When the chain turns out to be
+another one than the registry was deployed on (a restarted Hardhat node: another genesis, or no code at the address),
+the view replays the journal in its original order: the same signed transactions, with the same senders' nonces, put
+the registry back at the same address with the same organisations, keys, recognitions and anchored roots. The
+platform's batches get their new block numbers and times and are marked re-made.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from backend.models import RegistryTx
+from chain.accounts import account_from_key, dev_account
+from chain.connection import Chain, connect
+from chain.deploy import Deployment, check_deployment, ensure_registry
+from chain.errors import ChainConnectionError, ChainError, ChainResetError
+from chain.journal import raw_transaction, replay_transactions
+from chain.registry import Registry, RegistryWriter
+from supplychain.registry import RegistryMirror
+from supplychain.registry import events as ev
+
+__all__ = ["RegistryView"]
+
+log = logging.getLogger(__name__)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class RegistryView:
+    """The registry, its mirror, its journal and the anchoring writer (connected lazily: the chain may be down)."""
+
+    def __init__(
+        self,
+        rpc_url: str,
+        record: Path,
+        anchorer_key: str,
+        engine: Engine,
+        *,
+        max_age: float,
+        on_restored: Callable[[RegistryView], None] | None = None,
+    ) -> None:
+        self.rpc_url = rpc_url
+        self.record = record
+        self._anchorer_key = anchorer_key
+        self.engine = engine
+        self.max_age = max_age
+        self.on_restored = on_restored
+        self._lock = threading.RLock()
+        self._registry: Registry | None = None
+        self._writer: RegistryWriter | None = None
+        self._deployment: Deployment | None = None
+        self.mirror = RegistryMirror()
+        self._next_block = 0
+        self.refreshed_at = 0.0
+        self.restored_at: int | None = None
+
+    # --- connection ---
+
+    def _attach(self) -> Registry:
+        chain = connect(self.rpc_url)
+        if self._deployment is None:
+            self._deployment, _ = ensure_registry(chain, self.record, dev_account("regulator").account)
+            self._next_block = self._deployment.block_number
+        self._registry = Registry(chain, self._deployment, check=False)
+        self._writer = self._registry.as_signer(account_from_key(self._anchorer_key))
+        return self._registry
+
+    @property
+    def registry(self) -> Registry:
+        """The connected registry (connects on first use, deploying it on a fresh dev chain)."""
+        with self._lock:
+            return self._registry if self._registry is not None else self._attach()
+
+    @property
+    def writer(self) -> RegistryWriter:
+        """The anchoring account's writer."""
+        with self._lock:
+            if self._writer is None:
+                self._attach()
+            assert self._writer is not None  # noqa: S101 - set by _attach
+            return self._writer
+
+    @property
+    def deployment(self) -> Deployment:
+        """Where the registry is (connects on first use)."""
+        with self._lock:
+            if self._deployment is None:
+                self._attach()
+            assert self._deployment is not None  # noqa: S101 - set by _attach
+            return self._deployment
+
+    @property
+    def chain_id(self) -> int:
+        """The registry's chain id."""
+        return self.registry.chain.chain_id
+
+    # --- keeping up ---
+
+    def refresh(self, *, force: bool = False) -> RegistryMirror:
+        """Bring the mirror and the journal up to date; restore the registry if the chain was reset."""
+        with self._lock:
+            if not force and time.monotonic() - self.refreshed_at < self.max_age:
+                return self.mirror
+            try:
+                self._refresh()
+            except ChainResetError as exc:
+                log.warning("%s: restoring the registry from the journal", exc)
+                self.restore()
+                self._refresh()
+            except ChainConnectionError as exc:
+                log.warning("registry not refreshed, answering from a mirror %.0f s old: %s", self.age(), exc)
+            return self.mirror
+
+    def _refresh(self) -> None:
+        registry = self.registry
+        assert self._deployment is not None  # noqa: S101 - set by registry
+        check_deployment(registry.chain, self._deployment)
+        last = registry.chain.block_number()
+        if last >= self._next_block:
+            new = list(registry.history(from_block=self._next_block, to_block=last))
+            self._journal(registry.chain, new)
+            self.mirror.apply_all(new)
+            self._next_block = last + 1
+        self.refreshed_at = time.monotonic()
+
+    def _journal(self, chain: Chain, events: list[ev.RegistryEvent]) -> None:
+        first_log: dict[str, tuple[int, int]] = {}
+        for event in events:
+            first_log.setdefault(event.position.tx_hash, (event.position.block_number, event.position.log_index))
+        with Session(self.engine) as session:
+            known = set(
+                session.exec(select(col(RegistryTx.tx_hash)).where(col(RegistryTx.tx_hash).in_(list(first_log))))
+            )
+            for tx_hash, (block, log_index) in first_log.items():
+                if tx_hash not in known:
+                    raw = raw_transaction(chain, tx_hash)
+                    session.add(
+                        RegistryTx(
+                            tx_hash=tx_hash, block_number=block, log_index=log_index, raw=raw, recorded_at=_now_ms()
+                        )
+                    )
+            session.commit()
+
+    def age(self) -> float:
+        """Seconds since the mirror was last brought up to date."""
+        return time.monotonic() - self.refreshed_at if self.refreshed_at else float("inf")
+
+    # --- restoring a reset dev chain ---
+
+    def restore(self) -> None:
+        """Replay the journaled registry transactions on the (reset) chain and take up the registry there again.
+
+        Raises:
+            ChainError: the journal is empty, or a transaction could not be replayed.
+        """
+        with self._lock:
+            assert self._deployment is not None  # noqa: S101 - a reset is only found once deployed
+            old = self._deployment
+            with Session(self.engine) as session:
+                journal = list(
+                    session.exec(select(RegistryTx).order_by(col(RegistryTx.block_number), col(RegistryTx.log_index)))
+                )
+            if not journal or journal[0].tx_hash != old.tx_hash:
+                raise ChainError("the journal does not start with the registry's deployment: cannot restore it")
+            chain = connect(self.rpc_url)
+            mined = replay_transactions(chain, [tx.raw for tx in journal])
+            restored = Deployment(
+                address=old.address,
+                chain_id=chain.chain_id,
+                genesis_hash=chain.genesis_hash,
+                block_number=mined[0][1],
+                tx_hash=old.tx_hash,
+                deployer=old.deployer,
+                regulator=old.regulator,
+                code_hash=old.code_hash,
+            )
+            check_deployment(chain, restored)
+            backup = self.record.with_name(f"{self.record.name}.{old.chain_id}-{old.genesis_hash[:10]}.old")
+            if self.record.exists():
+                self.record.replace(backup)
+            restored.save(self.record)
+            with Session(self.engine) as session:
+                for tx, (_, block) in zip(journal, mined, strict=True):
+                    tx.block_number = block
+                    session.add(tx)
+                session.commit()
+            self._deployment = restored
+            self._registry = self._writer = None
+            self.mirror = RegistryMirror()
+            self._next_block = restored.block_number
+            self.restored_at = _now_ms()
+            log.warning("registry restored at %s: %s transactions replayed", restored.address, len(mined))
+            if self.on_restored is not None:
+                self.on_restored(self)

@@ -1,0 +1,441 @@
+"""Trace queries and proof bundles over the stored events, without ever loading the whole store.
+
+A trace needs only the events around one product. :class:`SubgraphLoader` walks ``event_identifier`` from the
+traced identifier outwards and parses only the events it reaches (at most ``max_events``, else the result says
+``truncated``); a :class:`~supplychain.trace.TraceIndex` over that subset answers the query. The walk repeats
+until the query's answer names no identifier whose events are still unloaded:
+
+* backward: every event naming the product itself; for each upstream node, only the events that can create it
+  or list what went into it (roles ``epc``, ``class``, ``parent``, ``output``, ``output_class``, ``lot``), never
+  the events that *used* it, so a raw material lot used by a million products costs nothing;
+* journey: every event of the product and of each container it was in;
+* forward (recall list): every event of every node reached.
+
+Each round first follows the stored links alone (``event_identifier`` rows of the events just loaded: e.g. the
+inputs of an event that outputs a traced node), which needs no index; the index is rebuilt only when those guesses
+run out, and the query's real answer decides whether another round is needed (lots from ILMD, transformation IDs).
+Parsed events are kept per process (LRU of 20,000): a stored event never changes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlmodel import Session
+
+from backend.core.errors import NotFoundError
+from backend.services.queries import EI, EV, anchor_json, batches_of, envelope_of, iso_ms, normalise_identifier
+from supplychain.epcis import Event, parse_event
+from supplychain.trace import (
+    BackwardTrace,
+    ForwardTrace,
+    Journey,
+    Sighting,
+    TracedEvent,
+    TraceIndex,
+    TraceNode,
+    TraceProblem,
+    identifier_kind,
+    node_id,
+)
+from supplychain.verify import AnchorClaim, BundleEvent, ProofBundle
+
+__all__ = [
+    "MAX_EVENTS",
+    "UPSTREAM_ROLES",
+    "BundleResult",
+    "SubgraphLoader",
+    "backward_json",
+    "forward_json",
+    "journey_json",
+    "proof_bundle",
+    "resolve_identifier",
+]
+
+MAX_EVENTS = 5000
+UPSTREAM_ROLES = ("epc", "class", "parent", "output", "output_class", "lot")
+_CHUNK = 500
+_ALL = "all"
+_UP = "upstream"
+_LOADED_COLUMNS = (
+    "id", "hash_id", "org_id", "key_id", "signature", "event_type", "event_time", "biz_step", "biz_location",
+    "read_point", "received_at", "capture_id", "document", "batch_id", "leaf_index", "proof",
+)  # fmt: skip
+
+
+def _chunks(values: list[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """How a walk guesses its next identifiers from stored links: in an event where an identifier it walks has a
+    ``trigger`` role, the identifiers with a ``follow`` role come next (loaded in ``scope``)."""
+
+    trigger: frozenset[str]
+    follow: frozenset[str]
+    scope: str
+
+
+_BACKWARD = _Rule(frozenset({"output", "output_class", "parent"}), frozenset({"input", "input_class", "child"}), _UP)
+_JOURNEY = _Rule(frozenset({"child"}), frozenset({"parent"}), _ALL)
+_FORWARD = _Rule(frozenset({"input", "input_class", "child"}), frozenset({"output", "output_class", "parent"}), _ALL)
+_PARSED: OrderedDict[str, Event] = OrderedDict()
+_PARSED_MAX = 20_000
+_PARSED_LOCK = threading.Lock()
+
+
+def _parsed(document: str) -> Event:
+    """The parsed event of a stored document; stored events never change, so parses are kept (LRU, per process)."""
+    with _PARSED_LOCK:
+        event = _PARSED.get(document)
+        if event is not None:
+            _PARSED.move_to_end(document)
+            return event
+    event = parse_event(json.loads(document))
+    with _PARSED_LOCK:
+        _PARSED[document] = event
+        if len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return event
+
+
+def resolve_identifier(session: Session, identifier: str, parameter: str = "id") -> str:
+    """The graph node of an identifier the store has seen.
+
+    Raises:
+        BadParameterError: Not an EPC URN or Digital Link (nor any URI).
+        NotFoundError: No stored event names it.
+    """
+    node = node_id(normalise_identifier(identifier, parameter))
+    seen = session.execute(select(EI.c.event_id).where(EI.c.identifier == node).limit(1)).first()
+    if seen is None:
+        raise NotFoundError(f"no stored event names {node}", identifier=node)
+    return node
+
+
+class SubgraphLoader:
+    """Loads the events around some identifiers on demand, remembering what it loaded (see the module docstring).
+
+    Attributes:
+        rows: Stored rows of the loaded events, by Event Hash ID.
+        truncated: Some events were left out because ``max_events`` was reached.
+    """
+
+    def __init__(self, session: Session, *, max_events: int = MAX_EVENTS) -> None:
+        self.session = session
+        self.max_events = max_events
+        self.rows: dict[str, Row[Any]] = {}
+        self.truncated = False
+        self._links: dict[int, list[tuple[str, str]]] = {}
+        self._records: list[TracedEvent] = []
+        self._ids: set[int] = set()
+        self._expanded: dict[str, str] = {}
+        self._index: TraceIndex | None = None
+
+    def _missing(self, wanted: dict[str, str]) -> dict[str, str]:
+        """The nodes of ``wanted`` whose events (in that scope) are not loaded yet."""
+        return {n: s for n, s in wanted.items() if self._expanded.get(n) not in (_ALL, s)}
+
+    def load(self, wanted: dict[str, str]) -> list[int]:
+        """Load the events naming each node (``"all"`` roles or ``"upstream"`` ones); returns the new events' ids."""
+        groups: dict[str, list[str]] = {_ALL: [], _UP: []}
+        for node, scope in self._missing(wanted).items():
+            groups[scope].append(node)
+            self._expanded[node] = scope
+        new: list[int] = []
+        for scope, nodes in groups.items():
+            for chunk in _chunks(nodes):
+                stmt = select(EI.c.event_id).where(EI.c.identifier.in_(chunk))
+                if scope == _UP:
+                    stmt = stmt.where(EI.c.role.in_(UPSTREAM_ROLES))
+                new += [i for (i,) in self.session.execute(stmt) if i not in self._ids]
+        fresh = sorted(set(new))
+        room = self.max_events - len(self._ids)
+        if len(fresh) > room:
+            self.truncated = True
+            fresh = fresh[: max(room, 0)]
+        if not fresh:
+            return []
+        columns = [EV.c[name] for name in _LOADED_COLUMNS]
+        loaded: list[Row[Any]] = []
+        for chunk in _chunks(fresh):
+            loaded += self.session.execute(select(*columns).where(EV.c.id.in_(chunk)))
+            links = select(EI.c.event_id, EI.c.identifier, EI.c.role).where(EI.c.event_id.in_(chunk))
+            for event_id, identifier, role in self.session.execute(links):
+                self._links.setdefault(event_id, []).append((identifier, role))
+        loaded.sort(key=lambda r: r.id)
+        for row in loaded:
+            self._ids.add(row.id)
+            self.rows[row.hash_id] = row
+            self._records.append(TracedEvent(row.hash_id, row.org_id, _parsed(row.document)))
+        self._index = None
+        return fresh
+
+    def _prefetch(self, wanted: dict[str, str], rule: _Rule) -> None:
+        """Load ``wanted``, then follow ``rule`` over the identifier links of each new event (no index rebuilds)."""
+        frontier = wanted
+        while frontier and not self.truncated:
+            follow: dict[str, str] = {}
+            for event_id in self.load(frontier):
+                links = self._links.get(event_id, [])
+                if any(role in rule.trigger and self._expanded.get(i) for i, role in links):
+                    follow.update({i: rule.scope for i, role in links if role in rule.follow})
+            frontier = self._missing(follow)
+
+    def index(self) -> TraceIndex:
+        """The trace index over what is loaded (rebuilt only after new events)."""
+        if self._index is None:
+            self._index = TraceIndex.build(self._records)
+        return self._index
+
+    def document(self, hash_id: str) -> dict[str, Any]:
+        """A loaded event's JSON-LD as received."""
+        return dict(json.loads(self.rows[hash_id].document))
+
+    def settle(self, start: str, ask: Callable[[TraceIndex], dict[str, str]], rule: _Rule) -> TraceIndex:
+        """Load ``start``'s events and follow ``rule``; then whatever ``ask`` names from the index, until nothing new.
+
+        ``rule`` guesses the next identifiers from the stored links alone (cheap); ``ask`` reads the real answer
+        from a trace index over what is loaded, and decides when the walk is complete.
+        """
+        wanted = {start: _ALL}
+        while True:
+            self._prefetch(wanted, rule)
+            index = self.index()
+            wanted = {} if self.truncated else self._missing(ask(index))
+            if not wanted:
+                return index
+
+    # --- the three walks ---
+
+    def backward(self, start: str) -> BackwardTrace:
+        """The backward trace of ``start`` over the events it needs."""
+
+        def ask(index: TraceIndex) -> dict[str, str]:
+            trace = index.backward(start)
+            return {n.identifier: _UP for n in trace.nodes() if n.depth and not (n.repeated or n.cycle)}
+
+        return self.settle(start, ask, _BACKWARD).backward(start)
+
+    def journey(self, start: str) -> Journey:
+        """The journey of ``start`` over its events and its containers'."""
+
+        def ask(index: TraceIndex) -> dict[str, str]:
+            return {c.parent: _ALL for c in index.journey(start).containments}
+
+        return self.settle(start, ask, _JOURNEY).journey(start)
+
+    def forward(self, start: str) -> ForwardTrace:
+        """The forward trace (recall list) of ``start`` over every event of every node it reached."""
+
+        def ask(index: TraceIndex) -> dict[str, str]:
+            return {n.identifier: _ALL for n in index.forward(start).root.walk() if not (n.repeated or n.cycle)}
+
+        return self.settle(start, ask, _FORWARD).forward(start)
+
+    # --- JSON ---
+
+    def events_json(self, hash_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Summaries of loaded events (hash, signer, time, type, bizStep, location, anchor), in time order."""
+        rows = [self.rows[h] for h in dict.fromkeys(hash_ids) if h in self.rows]
+        rows.sort(key=lambda r: (r.event_time, r.id))
+        batches = batches_of(self.session, rows)
+        return [
+            {
+                "eventHashId": r.hash_id,
+                "organisationId": r.org_id,
+                "eventType": r.event_type,
+                "eventTime": iso_ms(r.event_time),
+                "bizStep": r.biz_step,
+                "bizLocation": r.biz_location,
+                "readPoint": r.read_point,
+                "anchor": anchor_json(r, batches.get(r.batch_id) if r.batch_id is not None else None),
+            }
+            for r in rows
+        ]
+
+    def limits_json(self) -> dict[str, Any]:
+        """How much was loaded, and whether the bound cut it short."""
+        return {"eventsLoaded": len(self._ids), "maxEvents": self.max_events, "truncated": self.truncated}
+
+
+def _time(t: datetime) -> str:
+    """RFC 3339 UTC with milliseconds, as in the event summaries."""
+    return iso_ms(int(t.timestamp() * 1000)) or ""
+
+
+def _problems(problems: Iterable[TraceProblem]) -> list[dict[str, Any]]:
+    return [
+        {"code": p.code, "identifier": p.identifier, "detail": p.detail, "eventHashId": p.hash_id} for p in problems
+    ]
+
+
+def _node_json(root: TraceNode) -> dict[str, Any]:
+    """A trace tree as nested JSON (built iteratively: no recursion limit)."""
+
+    def one(n: TraceNode) -> dict[str, Any]:
+        return {
+            "identifier": n.identifier,
+            "kind": n.kind.value,
+            "depth": n.depth,
+            "relation": n.relation.value if n.relation else None,
+            "via": n.via,
+            "quantity": n.quantity,
+            "uom": n.uom,
+            "makers": list(n.makers),
+            "origins": [
+                {
+                    "eventHashId": o.hash_id,
+                    "organisationId": o.organisation_id,
+                    "eventTime": _time(o.event_time),
+                    "how": o.how,
+                }
+                for o in n.origins
+            ],
+            "repeated": n.repeated,
+            "cycle": n.cycle,
+            "children": [],
+        }
+
+    top = one(root)
+    stack = [(root, top)]
+    while stack:
+        node, out = stack.pop()
+        for child in node.children:
+            converted = one(child)
+            out["children"].append(converted)
+            stack.append((child, converted))
+    return top
+
+
+def _sighting(s: Sighting) -> dict[str, Any]:
+    return {
+        "identifier": s.identifier,
+        "eventHashId": s.hash_id,
+        "organisationId": s.organisation_id,
+        "eventTime": _time(s.event_time),
+        "eventType": s.event_type,
+        "bizStep": s.biz_step,
+        "stage": s.stage.value,
+        "location": s.location,
+        "readPoint": s.read_point,
+        "bizLocation": s.biz_location,
+        "via": s.via,
+    }
+
+
+def backward_json(loader: SubgraphLoader, start: str) -> dict[str, Any]:
+    """``GET /trace/backward``: the tree, suppliers, raw materials, problems, and every event it rests on."""
+    trace = loader.backward(start)
+    return {
+        "identifier": trace.identifier,
+        "kind": identifier_kind(trace.identifier).value,
+        "depth": trace.depth,
+        "root": _node_json(trace.root),
+        "suppliers": {k: list(v) for k, v in trace.suppliers.items()},
+        "rawMaterials": list(trace.raw_materials),
+        "problems": _problems(trace.problems),
+        "events": loader.events_json(trace.event_ids),
+        **loader.limits_json(),
+    }
+
+
+def forward_json(loader: SubgraphLoader, start: str) -> dict[str, Any]:
+    """``GET /trace/forward``: the recall list (lots, serials, containers reached), sightings and events."""
+    trace = loader.forward(start)
+    return {
+        "identifier": trace.identifier,
+        "kind": identifier_kind(trace.identifier).value,
+        "root": _node_json(trace.root),
+        "reached": {"lots": list(trace.lots), "serials": list(trace.serials), "containers": list(trace.containers)},
+        "locations": list(trace.locations),
+        "organisations": list(trace.organisations),
+        "sightings": [_sighting(s) for s in trace.sightings],
+        "problems": _problems(trace.problems),
+        "events": loader.events_json(trace.event_ids),
+        **loader.limits_json(),
+    }
+
+
+def journey_json(loader: SubgraphLoader, start: str) -> dict[str, Any]:
+    """``GET /trace/journey``: the steps by time (with stage and location), the containers, and the events."""
+    trip = loader.journey(start)
+    return {
+        "identifier": trip.identifier,
+        "kind": identifier_kind(trip.identifier).value,
+        "steps": [_sighting(s) for s in trip.steps],
+        "containments": [
+            {
+                "child": c.child,
+                "parent": c.parent,
+                "start": _time(c.start),
+                "end": _time(c.end) if c.end else None,
+                "packedBy": c.packed_by,
+                "unpackedBy": c.unpacked_by,
+            }
+            for c in trip.containments
+        ],
+        "organisations": list(trip.organisations),
+        "problems": _problems(trip.problems),
+        "events": loader.events_json(s.hash_id for s in trip.steps),
+        **loader.limits_json(),
+    }
+
+
+@dataclass(frozen=True)
+class BundleResult:
+    """A proof bundle and whether the event bound cut it short."""
+
+    bundle: ProofBundle
+    truncated: bool
+
+
+def proof_bundle(
+    session: Session,
+    identifier: str,
+    *,
+    chain_id: int,
+    registry_address: str,
+    max_events: int = MAX_EVENTS,
+) -> BundleResult:
+    """The proof bundle (version 1) of a product: every event of its backward trace and its journey.
+
+    Each event carries its signed envelope, and once anchored its Merkle proof (leaves are
+    :func:`~supplychain.merkle.hash_id_to_bytes32` of the Event Hash IDs), root and anchor; pending events carry
+    ``null`` for all three (a verifier reports them as not yet anchored).
+
+    Raises:
+        BadParameterError: ``identifier`` is no URI.
+        NotFoundError: No stored event names it.
+    """
+    start = resolve_identifier(session, identifier)
+    loader = SubgraphLoader(session, max_events=max_events)
+    trace = loader.backward(start)
+    trip = loader.journey(start)
+    wanted = list(trace.event_ids) + [s.hash_id for s in trip.steps]
+    wanted += [h for c in trip.containments for h in (c.packed_by, c.unpacked_by) if h]
+    rows = [loader.rows[h] for h in dict.fromkeys(wanted) if h in loader.rows]
+    rows.sort(key=lambda r: (r.event_time, r.id))
+    batches = batches_of(session, rows)
+    events: list[BundleEvent] = []
+    for row in rows:
+        batch = batches.get(row.batch_id) if row.batch_id is not None else None
+        envelope = envelope_of(row, loader.document(row.hash_id))
+        receipt_time = row.received_at // 1000
+        if batch is None or batch.status != "anchored" or row.proof is None:
+            events.append(BundleEvent(envelope, None, None, None, receipt_time))
+            continue
+        proof = tuple(bytes.fromhex(p[2:]) for p in json.loads(row.proof))
+        claim = AnchorClaim(batch.sequence, batch.block_number, batch.tx_hash.lower(), batch.block_time)
+        events.append(BundleEvent(envelope, proof, bytes.fromhex(batch.root[2:]), claim, receipt_time))
+    bundle = ProofBundle(chain_id, registry_address, start, tuple(events))
+    return BundleResult(bundle, loader.truncated)

@@ -1,0 +1,179 @@
+"""POST /capture: signed events accepted, every refusal reason reported, duplicates idempotent, receipts signed."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backend.services.platform import Platform
+from chain.accounts import dev_account
+from supplychain.receipt import verify_receipt
+from supplychain.registry import ReasonCode
+from supplychain.signing import SigningKey, encode_signature, sign_hash_id
+from tests.backend.documents import document, envelopes, hash_of, object_event, signed_document
+from tests.chains import MANUFACTURER, RETAILER, SUPPLIER
+
+JSONLD = "application/ld+json"
+
+
+def post(client: TestClient, token: str, body: bytes, media: str = JSONLD, **headers: str) -> Any:
+    return client.post(
+        "/capture",
+        content=body,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": media,
+            "Prefer": "return=representation",
+            **headers,
+        },
+    )
+
+
+def test_signed_events_are_accepted_with_receipts(
+    client: TestClient, platform: Platform, tokens: dict[str, str], keys: dict[str, SigningKey]
+) -> None:
+    events = [object_event(f"S{i}") for i in range(3)]
+    response = post(client, tokens["manufacturer"], signed_document(keys[MANUFACTURER], events))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["status"], body["acceptedCount"], body["rejectedCount"]) == ("ACCEPTED", 3, 0)
+    assert [e["eventHashId"] for e in body["events"]] == [hash_of(e) for e in events]
+    for outcome in body["events"]:
+        receipt = outcome["receipt"]
+        verify_receipt(receipt, platform.receipt_key.public_key_bytes)
+        assert receipt["organisationId"] == MANUFACTURER
+        assert receipt["anchorBy"] == receipt["receivedAt"] + platform.settings.anchor_deadline_seconds * 1000
+    again = client.get(response.headers["Location"], headers={"Authorization": f"Bearer {tokens['manufacturer']}"})
+    assert again.json() == body
+
+
+def test_async_capture_answers_202_with_a_location(
+    client: TestClient, tokens: dict[str, str], keys: dict[str, SigningKey]
+) -> None:
+    auth = {"Authorization": f"Bearer {tokens['manufacturer']}", "Content-Type": JSONLD}
+    response = client.post("/capture", content=signed_document(keys[MANUFACTURER], [object_event("A1")]), headers=auth)
+    assert response.status_code == 202
+    outcome = client.get(response.headers["Location"], headers=auth)
+    assert outcome.status_code == 200
+    assert outcome.json()["acceptedCount"] == 1
+    other = client.get(response.headers["Location"], headers={"Authorization": f"Bearer {tokens['supplier']}"})
+    assert other.status_code == 404  # another organisation's capture is not shown
+
+
+def test_the_same_event_twice_is_a_duplicate_and_stored_once(
+    client: TestClient, platform: Platform, tokens: dict[str, str], keys: dict[str, SigningKey]
+) -> None:
+    doc = signed_document(keys[MANUFACTURER], [object_event("D1")])
+    first = post(client, tokens["manufacturer"], doc).json()
+    second = post(client, tokens["manufacturer"], doc).json()
+    assert (first["acceptedCount"], second["duplicateCount"], second["acceptedCount"]) == (1, 1, 0)
+    assert "receipt" not in second["events"][0]
+    twice = signed_document(keys[MANUFACTURER], [object_event("D2")] * 2)
+    assert [e["status"] for e in post(client, tokens["manufacturer"], twice).json()["events"]] == [
+        "ACCEPTED",
+        "DUPLICATE",
+    ]
+
+
+def test_envelopes_are_accepted_too(client: TestClient, tokens: dict[str, str], keys: dict[str, SigningKey]) -> None:
+    body = envelopes(keys[SUPPLIER], SUPPLIER, [object_event("E1"), object_event("E2")])
+    response = post(client, tokens["supplier"], body, media="application/vnd.supplychain.signed-events+json")
+    assert response.json()["acceptedCount"] == 2
+
+
+def refusal(client: TestClient, token: str, body: bytes) -> tuple[str, str]:
+    outcome = post(client, token, body).json()["events"][0]
+    return outcome["status"], outcome.get("reason", "")
+
+
+def test_every_refusal_reason(
+    client: TestClient, platform: Platform, tokens: dict[str, str], keys: dict[str, SigningKey]
+) -> None:
+    key, token = keys[MANUFACTURER], tokens["manufacturer"]
+    event = object_event("R1")
+    assert refusal(client, token, document([event], [])) == ("REJECTED", "missing_signature")
+    bad_key_id = [{"eventHashId": hash_of(event), "keyId": "0x12", "signature": "x"}]
+    assert refusal(client, token, document([event], bad_key_id)) == ("REJECTED", "malformed_signature")
+    stranger = SigningKey.from_private_bytes(b"\x09" * 32)
+    assert refusal(client, token, signed_document(stranger, [event])) == ("REJECTED", "unknown_key")
+    assert refusal(client, token, signed_document(keys[SUPPLIER], [event])) == (
+        "REJECTED",
+        "key_of_another_organisation",
+    )
+    forged = [
+        {
+            "eventHashId": hash_of(event),
+            "keyId": key.key_id,
+            "signature": encode_signature(sign_hash_id(key, hash_of(object_event("other")))),
+        }
+    ]
+    assert refusal(client, token, document([event], forged)) == ("REJECTED", "bad_signature")
+    retail_step = object_event("R2", biz_step="retail_selling")
+    assert refusal(client, token, signed_document(key, [retail_step])) == ("REJECTED", "biz_step_not_allowed")
+    future = object_event("R3", at_ms=int(time.time() * 1000) + 3_600_000)
+    assert refusal(client, token, signed_document(key, [future])) == ("REJECTED", "event_in_future")
+    before_key = object_event("R4", at_ms=1_000_000_000_000)  # 2001: before the key was registered
+    assert refusal(client, token, signed_document(key, [before_key])) == ("REJECTED", "key_not_valid_at_event_time")
+    regulator = platform.registry.registry.as_signer(dev_account("regulator").account)
+    regulator.revoke_key(key.public_key_bytes, ReasonCode.KEY_COMPROMISED)
+    regulator.suspend_organisation(RETAILER, ReasonCode.QUALITY_INCIDENT)
+    platform.registry.refresh(force=True)
+    assert refusal(client, token, signed_document(key, [object_event("R5")])) == ("REJECTED", "key_revoked")
+    sold = object_event("R6", biz_step="retail_selling")
+    assert refusal(client, tokens["retailer"], signed_document(keys[RETAILER], [sold])) == (
+        "REJECTED",
+        "organisation_suspended",
+    )
+
+
+def test_proceed_keeps_the_valid_events_and_rollback_stores_nothing(
+    client: TestClient, tokens: dict[str, str], keys: dict[str, SigningKey]
+) -> None:
+    key, token = keys[MANUFACTURER], tokens["manufacturer"]
+    good, bad = object_event("P1"), object_event("P2", biz_step="retail_selling")
+    mixed = signed_document(key, [good, bad])
+    rolled = post(client, token, mixed, **{"GS1-Capture-Error-Behaviour": "rollback"}).json()
+    assert (rolled["status"], rolled["rolledBack"], rolled["acceptedCount"]) == ("REJECTED", True, 0)
+    assert [e.get("reason") for e in rolled["events"]] == ["rolled_back", "biz_step_not_allowed"]
+    kept = post(client, token, mixed).json()
+    assert (kept["status"], kept["acceptedCount"], kept["rejectedCount"]) == ("PARTIALLY_ACCEPTED", 1, 1)
+    wrong = post(client, token, mixed, **{"GS1-Capture-Error-Behaviour": "maybe"})
+    assert wrong.status_code == 400
+    assert "GS1-Capture-Error-Behaviour" in wrong.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "media", "status", "kind"),
+    [
+        (b"{not json", JSONLD, 400, "malformed-document"),
+        (b'{"type": "EPCISDocument"}', JSONLD, 400, "invalid-epcis"),
+        (b"<nope/>", "application/xml", 400, "malformed-document"),
+        (b"{}", "text/plain", 415, "unsupported-media-type"),
+        (b"[1]", "application/vnd.supplychain.signed-events+json", 400, "malformed-document"),
+    ],
+)
+def test_bad_documents_are_problems(
+    client: TestClient, tokens: dict[str, str], body: bytes, media: str, status: int, kind: str
+) -> None:
+    response = post(client, tokens["manufacturer"], body, media=media)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/" + kind)
+
+
+def test_authentication(client: TestClient, tokens: dict[str, str]) -> None:
+    doc = document([object_event("X")], [])
+    assert client.post("/capture", content=doc).status_code == 401
+    assert client.post("/capture", content=doc, headers={"Authorization": "Bearer nope"}).status_code == 401
+    regulator = client.post("/capture", content=doc, headers={"Authorization": f"Bearer {tokens['regulator']}"})
+    assert regulator.status_code == 403
+
+
+def test_options_advertises_the_limits(client: TestClient) -> None:
+    response = client.options("/capture")
+    assert response.status_code == 200
+    assert response.headers["GS1-EPCIS-Capture-Limit"] == "100000"
+    assert "application/ld+json" in response.json()["mediaTypes"]

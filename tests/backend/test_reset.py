@@ -1,0 +1,127 @@
+"""A dev chain reset under the platform (a restarted Hardhat node): detected, the registry restored from the journal
+of its signed transactions, the anchors re-made; every stored event verifies again, and capture goes on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlmodel import col, select
+
+from backend.api.app import create_app
+from backend.core.config import Settings
+from backend.models import Batch, Event
+from backend.services.anchoring import AnchoringWorker
+from backend.services.platform import Platform
+from chain.accounts import dev_account
+from chain.devchain import free_port, start_node, stop_node
+from chain.errors import ChainConnectionError
+from supplychain.merkle import hash_id_to_bytes32
+from supplychain.signing import SigningKey
+from tests.backend import documents
+from tests.chains import MANUFACTURER, cast
+
+KEY = SigningKey.from_private_bytes(b"\x31" * 32)
+
+
+def test_a_restarted_hardhat_node_is_restored_and_every_event_verifies_again(tmp_path: Path) -> None:
+    port = free_port()
+    node, process = start_node("hardhat", port=port, log_path=tmp_path / "hardhat.log")
+    settings = Settings(
+        environment="test", data_dir=tmp_path / "data", rpc_url=node.url, run_worker=False, registry_refresh_seconds=0
+    )
+    platform = Platform.open(settings)
+    try:
+        registry = platform.registry.registry
+        regulator = registry.as_signer(dev_account("regulator").account)
+        cast(regulator)
+        regulator.add_key(MANUFACTURER, KEY.public_key_bytes)
+        platform.registry.refresh(force=True)
+        token = platform.issue_token(org_id=MANUFACTURER, role="organisation")
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/ld+json",
+            "Prefer": "return=representation",
+        }
+        documents.NOW_MS[0] = registry.chain.block_timestamp() * 1000 + 1000
+        worker = AnchoringWorker(platform)
+        with TestClient(create_app(platform=platform)) as client:
+            for batch in range(2):
+                events = [documents.object_event(f"Z{batch}-{i}") for i in range(5)]
+                body = client.post("/capture", content=documents.signed_document(KEY, events), headers=headers)
+                assert body.json()["acceptedCount"] == 5
+                assert worker.run_once(force=True) == 5
+            with platform.session() as session:
+                before = {b.root: (b.block_number, b.sequence) for b in session.exec(select(Batch)).all()}
+            stop_node(node.pid, process=process)
+            node, process = start_node("hardhat", port=port, log_path=tmp_path / "hardhat.log")  # empty again
+            assert worker.run_once(force=True) == 0  # notices the reset, restores, re-makes the anchors
+            view = platform.registry
+            assert view.restored_at is not None
+            assert view.deployment.genesis_hash == view.registry.chain.genesis_now()  # the new chain's
+            registry = view.registry
+            with platform.session() as session:
+                batches = {b.id: b for b in session.exec(select(Batch)).all()}
+                stored = list(session.exec(select(Event).order_by(col(Event.id))).all())
+            assert {b.root: b.sequence for b in batches.values()} == {r: s for r, (_, s) in before.items()}
+            assert [(b.status, b.remade_at is not None) for b in batches.values()] == [("anchored", True)] * 2
+            for event in stored:
+                batch = batches[event.batch_id]
+                proof = [bytes.fromhex(p[2:]) for p in json.loads(event.proof or "[]")]
+                assert registry.verify_event(bytes.fromhex(batch.root[2:]), proof, hash_id_to_bytes32(event.hash_id))
+            assert registry.organisation(MANUFACTURER).roles  # the regulator's work is back, signed by the regulator
+            assert registry.is_key_valid_at(KEY.public_key_bytes, MANUFACTURER, registry.chain.block_timestamp())
+            documents.NOW_MS[0] = registry.chain.block_timestamp() * 1000 + 1000
+            later = client.post(
+                "/capture", content=documents.signed_document(KEY, [documents.object_event("after")]), headers=headers
+            )
+            assert later.json()["acceptedCount"] == 1  # capture goes on, against the restored registry
+            assert worker.run_once(force=True) == 1
+            assert registry.anchor_count() == 3
+    finally:
+        platform.close()
+        stop_node(node.pid, process=process)
+
+
+def test_while_the_node_is_down_capture_goes_on_and_anchoring_waits(tmp_path: Path) -> None:
+    port, state = free_port(), tmp_path / "anvil-state.json"
+    node, process = start_node("anvil", port=port, state_path=state, log_path=tmp_path / "anvil.log")
+    settings = Settings(
+        environment="test", data_dir=tmp_path / "data", rpc_url=node.url, run_worker=False, registry_refresh_seconds=0
+    )
+    platform = Platform.open(settings)
+    try:
+        registry = platform.registry.registry
+        regulator = registry.as_signer(dev_account("regulator").account)
+        cast(regulator)
+        regulator.add_key(MANUFACTURER, KEY.public_key_bytes)
+        platform.registry.refresh(force=True)
+        token = platform.issue_token(org_id=MANUFACTURER, role="organisation")
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/ld+json",
+            "Prefer": "return=representation",
+        }
+        documents.NOW_MS[0] = registry.chain.block_timestamp() * 1000 + 1000
+        worker = AnchoringWorker(platform)
+        with TestClient(create_app(platform=platform)) as client:
+            stop_node(node.pid, process=process)  # the node goes away (anvil saves its state)
+            body = client.post(
+                "/capture", content=documents.signed_document(KEY, [documents.object_event("down")]), headers=headers
+            )
+            assert body.json()["acceptedCount"] == 1  # checked against the registry as last seen
+            try:
+                worker.run_once(force=True)
+            except ChainConnectionError:
+                pass
+            else:
+                raise AssertionError("anchoring should have failed while the node is down")
+            with platform.session() as session:  # the batch is written down, its transaction not yet mined
+                assert [b.status for b in session.exec(select(Batch)).all()] in (["prepared"], ["sent"])
+            node, process = start_node("anvil", port=port, state_path=state, log_path=tmp_path / "anvil.log")
+            assert worker.run_once(force=True) == 1  # back: anchored, same chain, nothing restored
+            assert platform.registry.restored_at is None
+    finally:
+        platform.close()
+        stop_node(node.pid, process=process)
