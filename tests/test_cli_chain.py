@@ -57,8 +57,8 @@ def test_status_against_a_node_without_the_registry(tmp_path: Path) -> None:
 
 
 def test_demo_sets_up_once_and_a_second_run_adds_nothing(tmp_path: Path) -> None:
-    data, port = str(tmp_path), str(free_port())
-    first = run("demo", "--once", "--engine", "anvil", "--port", port, "--data-dir", data)
+    data, port, http = str(tmp_path), str(free_port()), str(free_port())
+    first = run("demo", "--once", "--engine", "anvil", "--port", port, "--http-port", http, "--data-dir", data)
     assert first.returncode == 0, first.stderr
     for expected in (
         "registry deployed at",
@@ -66,21 +66,29 @@ def test_demo_sets_up_once_and_a_second_run_adds_nothing(tmp_path: Path) -> None
         "+ organisation 91320200MA1MX7K3GD",
         "+ recognition #1: 绿色工厂 (provincial) for 91320200MA1MX7K3GD",
         "+ recognition #2: 绿色供应链管理企业 (national) for 6901234000016",
+        f"platform serving at http://127.0.0.1:{http}",
+        "retailer     retail_selling  ACCEPTED",
+        f"http://127.0.0.1:{http}/01/06901234000108/10/LY-20261121/21/0001",
         "stopped anvil",
     ):
         assert expected in first.stdout
+    assert first.stdout.count("ACCEPTED") == 11
+    qr = sorted(p.name for p in (tmp_path / "qr").iterdir())
+    assert len(qr) == 12 and "labels.html" in qr and "codes.zip" in qr
     assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == [
         "6901234000016.key",
         "6901234000023.key",
         "6901234000030.key",
         "91320200MA1MX7K3GD.key",
+        "platform-receipts.key",
     ]
     key = decrypt_private_key((tmp_path / "keys" / "6901234000016.key").read_bytes(), DEMO_PASSPHRASE)
     assert f"signing key {key.key_id} for 6901234000016" in first.stdout.replace("\n", "")
-    second = run("demo", "--once", "--engine", "anvil", "--port", port, "--data-dir", data)
+    second = run("demo", "--once", "--engine", "anvil", "--port", port, "--http-port", http, "--data-dir", data)
     assert second.returncode == 0, second.stderr
     assert "registry found at" in second.stdout  # anvil kept its state in the data folder
     assert "  + " not in second.stdout
+    assert "demo events already posted" in second.stdout
 
 
 @pytest.mark.parametrize("args", [["bench-chain", "--engine", "tester", "-n", "3"], ["bench-gas"]])

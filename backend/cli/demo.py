@@ -13,10 +13,11 @@ import hashlib
 import json
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from eth_utils.crypto import keccak
@@ -165,16 +166,25 @@ def _summary(registry: Registry) -> Table:
 
 
 @app.command("demo")
-def demo(
+def demo(  # noqa: PLR0917 - typer options
     engine: Annotated[str, typer.Option(help=f"Dev-chain engine to start: {' or '.join(ENGINES)}.")] = "hardhat",
     port: Annotated[int, typer.Option(help="JSON-RPC port of the chain this command starts.")] = 8545,
+    http_port: Annotated[int, typer.Option("--http-port", help="Port of the platform's HTTP service.")] = 8000,
     rpc: Annotated[str | None, typer.Option(help="Use this running chain instead of starting one.")] = None,
-    once: Annotated[bool, typer.Option("--once", help="Set up, print, stop what was started, and exit.")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="Set up, post the demo, stop what was started, and exit.")
+    ] = False,
     data: DataDir = None,
 ) -> None:
-    """Run the platform on its local defaults with the demo supply chain, until stopped (Ctrl-C)."""
+    """Run the platform on its local defaults with the demo supply chain, until stopped (Ctrl-C).
+
+    Starts the dev chain (unless --rpc), deploys the registry, registers the demo organisations, keys and
+    recognitions, starts the HTTP service with its anchoring worker, posts the demo supply chain's signed events
+    (the first time), issues the lot's QR codes into DATA/qr, and prints the URLs to open.
+    """
     root = data_dir(data)
     started = None
+    server = None
     with reported():
         if rpc is None:
             record, process = ensure_node(root, engine, port)
@@ -187,14 +197,86 @@ def demo(
             for line in load_demo_supply_chain(registry, root / "keys"):
                 console.print(f"  + {line}")
             console.print(_summary(registry))
+            server, base = _serve(root, rpc, http_port)
+            _post_story(registry, base, root)
+            _print_urls(base, root)
             if not once:
                 console.print(f"serving: chain {rpc}, data {root}. Press Ctrl-C to stop.")
                 _wait_for_signal()
         finally:
+            if server is not None:
+                server.should_exit = True
             if started is not None:
                 stop_node(started[0].pid, process=started[1])
                 node_record_path(root).unlink(missing_ok=True)
                 console.print(f"stopped {engine}")
+
+
+def _serve(root: Path, rpc: str, port: int) -> tuple[Any, str]:
+    """The platform's HTTP service (with its anchoring worker) in a thread of this process."""
+    import uvicorn
+
+    from backend.api.app import create_app
+    from backend.core.config import Settings
+
+    base = f"http://127.0.0.1:{port}"
+    settings = Settings(data_dir=root, rpc_url=rpc, port=port, public_base_url=base)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="http", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise OSError(f"the HTTP service did not start on port {port} (is the port in use?)")
+        time.sleep(0.05)
+    console.print(f"platform serving at {base}")
+    return server, base
+
+
+def _post_story(registry: Registry, base: str, root: Path) -> None:
+    """Post the demo's events and issue its QR codes, the first time only (the demo data stays in DATA)."""
+    from backend.cli.demo_story import DEMO_LOT, post_demo_story, save_demo_codes
+    from backend.core.config import Settings
+    from backend.services.platform import Platform
+
+    marker = root / "demo-posted.json"
+    if marker.exists():
+        console.print(f"demo events already posted (remove {marker} and the database to start over)")
+        return
+    roles = {
+        "manufacturer": DEMO_ORGANISATIONS[0].org_id,
+        "supplier": DEMO_ORGANISATIONS[1].org_id,
+        "logistics": DEMO_ORGANISATIONS[2].org_id,
+        "retailer": DEMO_ORGANISATIONS[3].org_id,
+    }
+
+    platform = Platform.open(Settings(data_dir=root, rpc_url=registry.chain.url))
+    tokens = {org: platform.issue_token(org_id=org, role="organisation", label="demo") for org in roles.values()}
+    platform.close()
+    keys = {org: demo_key(org) for org in roles.values()}
+    start = registry.chain.block_timestamp() + 1
+    console.print("posting the demo supply chain's signed events:")
+    for line in post_demo_story(base, start, roles, keys, tokens):
+        console.print(f"  {line}")
+    saved = save_demo_codes(base, tokens[roles["manufacturer"]], root / "qr")
+    console.print(f"QR codes of lot {DEMO_LOT}: {len(saved) - 2} PNG files, codes.zip, labels.html in {root / 'qr'}")
+    marker.write_text(json.dumps({"tokens": tokens}, indent=2) + "\n", encoding="utf-8")
+    marker.chmod(0o600)
+
+
+def _print_urls(base: str, root: Path) -> None:
+    from backend.cli.demo_story import DEMO_LOT, DEMO_PRODUCT_GTIN, DEMO_SERIALS
+
+    product = f"{base}/01/{DEMO_PRODUCT_GTIN}/10/{DEMO_LOT}/21/{DEMO_SERIALS[0]}"
+    dl = f"https://id.gs1.org/01/{DEMO_PRODUCT_GTIN}/21/{DEMO_SERIALS[0]}"
+    console.print("open:")
+    console.print(f"  产品页 product page     {product}")
+    console.print(f"  溯源 journey (JSON)     {base}/trace/journey?id={dl}")
+    console.print(f"  证明包 proof bundle     {base}/bundles?id={dl}")
+    console.print(f"  API (OpenAPI)          {base}/docs")
+    console.print(f"  metrics                {base}/metrics")
+    console.print(f"  QR codes, label sheet  {root / 'qr'}")
+    console.print(f"  API tokens of the demo {root / 'demo-posted.json'}")
 
 
 def _wait_for_signal() -> None:

@@ -1,0 +1,285 @@
+"""The demo supply chain's events, posted to the running service over HTTP as the organisations would post them.
+
+A battery-materials supplier (a provincial green factory) commissions and ships a lot of cells; the car maker
+receives it, turns 40 cells into 10 serialised charging modules of one lot, packs them into a case and ships it;
+the logistics firm moves the case; the retailer receives it, unpacks it and sells one module. Each organisation
+signs its own events with its key. Then the maker issues the lot's QR codes, and the demo saves them (PNG files, a
+ZIP and a printable label sheet) under ``DATA/qr``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from supplychain.eventhash import event_hash_id, hash_context
+from supplychain.signing import SigningKey, encode_signature, sign_hash_id
+
+__all__ = ["DEMO_LOT", "DEMO_PRODUCT_GTIN", "DEMO_SERIALS", "post_demo_story", "save_demo_codes"]
+
+CONTEXT = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"sc": "https://ns.supplychain.dev/epcis/"}]
+DEMO_PRODUCT_GTIN = "06901234000108"  # 绿源 充电模块 charging module
+DEMO_MATERIAL_GTIN = "06901234000207"  # 锡城 磷酸铁锂电芯 LFP cells
+DEMO_MATERIAL_LOT = "XC-20261121-A"
+DEMO_LOT = "LY-20261121"
+DEMO_SERIALS = [f"{n:04d}" for n in range(1, 11)]
+DEMO_CASE = "urn:epc:id:sscc:6901234.0000000011"
+
+
+def _dl(gtin: str, *, lot: str | None = None, serial: str | None = None) -> str:
+    uri = f"https://id.gs1.org/01/{gtin}"
+    return uri + (f"/10/{lot}" if lot else "") + (f"/21/{serial}" if serial else "")
+
+
+def _place(gln: str) -> dict[str, str]:
+    return {"id": f"https://id.gs1.org/414/{gln}"}
+
+
+def _event(kind: str, at: int, **fields: Any) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "eventTime": datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "eventTimeZoneOffset": "+08:00",
+        **fields,
+    }
+
+
+def _story(t: int, orgs: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """(role, event) in time order; ``orgs`` maps the roles to the organisations' ids."""
+    cells = _dl(DEMO_MATERIAL_GTIN, lot=DEMO_MATERIAL_LOT)
+    modules = [_dl(DEMO_PRODUCT_GTIN, serial=s) for s in DEMO_SERIALS]
+    plant, maker, hub, shop = "6901234000047", orgs["manufacturer"], orgs["logistics"], orgs["retailer"]
+    to_maker = [{"type": "owning_party", "destination": f"https://id.gs1.org/417/{maker}"}]
+    return [
+        (
+            "supplier",
+            _event(
+                "ObjectEvent",
+                t,
+                action="ADD",
+                bizStep="commissioning",
+                disposition="active",
+                quantityList=[{"epcClass": cells, "quantity": 500, "uom": "H87"}],
+                readPoint=_place(plant),
+                bizLocation=_place(plant),
+                ilmd={"cbvmda:lotNumber": DEMO_MATERIAL_LOT},
+            ),
+        ),
+        (
+            "supplier",
+            _event(
+                "ObjectEvent",
+                t + 1,
+                action="OBSERVE",
+                bizStep="shipping",
+                disposition="in_transit",
+                quantityList=[{"epcClass": cells, "quantity": 40, "uom": "H87"}],
+                readPoint=_place(plant),
+                destinationList=to_maker,
+            ),
+        ),
+        (
+            "manufacturer",
+            _event(
+                "ObjectEvent",
+                t + 2,
+                action="OBSERVE",
+                bizStep="receiving",
+                disposition="in_progress",
+                quantityList=[{"epcClass": cells, "quantity": 40, "uom": "H87"}],
+                readPoint=_place(maker),
+                bizLocation=_place(maker),
+            ),
+        ),
+        (
+            "manufacturer",
+            _event(
+                "TransformationEvent",
+                t + 3,
+                bizStep="commissioning",
+                disposition="active",
+                inputQuantityList=[{"epcClass": cells, "quantity": 40, "uom": "H87"}],
+                outputEPCList=modules,
+                readPoint=_place(maker),
+                bizLocation=_place(maker),
+                ilmd={"cbvmda:lotNumber": DEMO_LOT},
+            ),
+        ),
+        (
+            "manufacturer",
+            _event(
+                "AggregationEvent",
+                t + 4,
+                action="ADD",
+                bizStep="packing",
+                disposition="in_progress",
+                parentID=DEMO_CASE,
+                childEPCs=modules,
+                readPoint=_place(maker),
+                bizLocation=_place(maker),
+            ),
+        ),
+        (
+            "manufacturer",
+            _event(
+                "ObjectEvent",
+                t + 5,
+                action="OBSERVE",
+                bizStep="shipping",
+                disposition="in_transit",
+                epcList=[DEMO_CASE],
+                readPoint=_place(maker),
+            ),
+        ),
+        (
+            "logistics",
+            _event(
+                "ObjectEvent",
+                t + 6,
+                action="OBSERVE",
+                bizStep="departing",
+                disposition="in_transit",
+                epcList=[DEMO_CASE],
+                readPoint=_place(hub),
+            ),
+        ),
+        (
+            "logistics",
+            _event(
+                "ObjectEvent",
+                t + 7,
+                action="OBSERVE",
+                bizStep="arriving",
+                disposition="in_transit",
+                epcList=[DEMO_CASE],
+                readPoint=_place(hub),
+            ),
+        ),
+        (
+            "retailer",
+            _event(
+                "ObjectEvent",
+                t + 8,
+                action="OBSERVE",
+                bizStep="receiving",
+                disposition="in_progress",
+                epcList=[DEMO_CASE],
+                readPoint=_place(shop),
+                bizLocation=_place(shop),
+            ),
+        ),
+        (
+            "retailer",
+            _event(
+                "AggregationEvent",
+                t + 9,
+                action="DELETE",
+                bizStep="unpacking",
+                disposition="sellable_accessible",
+                parentID=DEMO_CASE,
+                childEPCs=modules,
+                readPoint=_place(shop),
+                bizLocation=_place(shop),
+            ),
+        ),
+        (
+            "retailer",
+            _event(
+                "ObjectEvent",
+                t + 10,
+                action="OBSERVE",
+                bizStep="retail_selling",
+                disposition="retail_sold",
+                epcList=[modules[0]],
+                readPoint=_place(shop),
+                bizLocation=_place(shop),
+            ),
+        ),
+    ]
+
+
+def _signed_document(key: SigningKey, events: list[dict[str, Any]]) -> bytes:
+    ctx = hash_context(CONTEXT)
+    signatures = []
+    for event in events:
+        h = event_hash_id(event, ctx)
+        signatures.append({"eventHashId": h, "keyId": key.key_id, "signature": encode_signature(sign_hash_id(key, h))})
+    return json.dumps(
+        {
+            "@context": CONTEXT,
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "epcisHeader": {"sc:signatures": signatures},
+            "epcisBody": {"eventList": events},
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+def post_demo_story(
+    base_url: str, start: int, orgs: Mapping[str, str], keys: Mapping[str, SigningKey], tokens: Mapping[str, str]
+) -> list[str]:
+    """Post every organisation's events (one document each, in story order); returns one line per capture.
+
+    Raises:
+        RuntimeError: an event was refused (the message says why).
+    """
+    lines = []
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        for role, event in _story(start, orgs):
+            org = orgs[role]
+            response = client.post(
+                "/capture",
+                content=_signed_document(keys[org], [event]),
+                headers={
+                    "Authorization": f"Bearer {tokens[org]}",
+                    "Content-Type": "application/ld+json",
+                    "Prefer": "return=representation",
+                },
+            )
+            body = response.json()
+            if response.status_code != 200 or body.get("rejectedCount"):
+                raise RuntimeError(f"the demo event of the {role} was refused: {json.dumps(body, ensure_ascii=False)}")
+            outcome = body["events"][0]
+            lines.append(f"{role:<12} {event.get('bizStep', ''):<15} {outcome['status']:<9} {outcome['eventHashId']}")
+    return lines
+
+
+def save_demo_codes(base_url: str, token: str, folder: Path) -> list[Path]:
+    """Issue the demo lot's QR codes as the maker and save them: one PNG per serial, the ZIP, the label sheet."""
+    folder.mkdir(parents=True, exist_ok=True)
+    headers = {"Authorization": f"Bearer {token}"}
+    saved: list[Path] = []
+    with httpx.Client(base_url=base_url, timeout=120) as client:
+        issued = client.post(
+            "/qr/issue",
+            headers=headers,
+            json={
+                "gtin": DEMO_PRODUCT_GTIN,
+                "lot": DEMO_LOT,
+                "serials": DEMO_SERIALS,
+                "productName": "绿源 充电模块 7kW",
+            },
+        )
+        if issued.status_code not in (200, 201):
+            raise RuntimeError(f"issuing the demo QR codes failed: {issued.text}")
+        query = {"gtin": DEMO_PRODUCT_GTIN, "lot": DEMO_LOT}
+        for serial in DEMO_SERIALS:
+            png = client.get("/qr/code.png", params={**query, "serial": serial})
+            path = folder / f"{DEMO_PRODUCT_GTIN}-{DEMO_LOT}-{serial}.png"
+            path.write_bytes(png.content)
+            saved.append(path)
+        for name, route, params in (
+            ("codes.zip", "/qr/bulk.zip", {**query, "format": "png"}),
+            ("labels.html", "/qr/labels", {**query, "productName": "绿源 充电模块 7kW"}),
+        ):
+            answer = client.get(route, params=params, headers=headers)
+            (folder / name).write_bytes(answer.content)
+            saved.append(folder / name)
+    return saved
