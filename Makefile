@@ -12,10 +12,10 @@ PYTEST_ARGS ?=
 .PHONY: run test setup lint typecheck pytest contracts bench clean help
 
 help:
-	@echo "make run        start the local chain, deploy the registry, load the demo supply chain, keep serving"
+	@echo "make run        run the platform on a local chain with the demo supply chain, until Ctrl-C"
 	@echo "make test       lint (ruff), types (mypy --strict), every test (pytest)"
 	@echo "make contracts  recompile contracts/ into chain/artifacts/ with the pinned solc-js"
-	@echo "make bench      print the benchmark figures (chain, hashing, Merkle)"
+	@echo "make bench      print the benchmark figures (chain, gas, hashing, Merkle, capture)"
 
 setup: $(VENV)/.installed $(NODE_MODULES)
 
@@ -49,10 +49,12 @@ contracts: setup
 	$(PY) -m chain.build
 
 bench: setup
-	$(VENV)/bin/supplychain bench chain --engine hardhat
-	$(VENV)/bin/supplychain bench chain --engine anvil
+	$(VENV)/bin/supplychain bench-chain --engine hardhat
+	$(VENV)/bin/supplychain bench-chain --engine anvil
+	$(VENV)/bin/supplychain bench-gas
 	$(VENV)/bin/supplychain bench-hash
 	$(VENV)/bin/supplychain bench-merkle
+	$(VENV)/bin/supplychain bench-capture
 
 clean:
 	rm -rf $(VENV) hardhat-local/node_modules hardhat-local/cache hardhat-local/artifacts

@@ -173,3 +173,21 @@ def bench_capture_command(
     """Bulk capture rate over HTTP (signed, durable), event-to-anchor latency p50/p99, gas per event."""
     with reported():
         bench_capture(engine=engine, bulk=bulk, rounds=rounds, seconds=seconds)
+
+
+@app.command("bench-queries")
+def bench_queries_command(
+    events: Annotated[int, typer.Option("--events", "-n", min=1000, help="Events in the store.")] = 100_000,
+    repeats: Annotated[int, typer.Option(min=10, help="Timed requests of each kind.")] = 200,
+) -> None:
+    """Proof bundle and backward trace of a product with ~50 upstream events, in a store of N events (p50/p99)."""
+    from backend.services.bench_queries import bench_queries
+
+    with reported():
+        f = bench_queries(events, repeats=repeats)
+    console.print(
+        f"{f.events:,} events stored ({f.database_mb:,.0f} MB, filled in {f.fill_seconds:.0f} s); the product's bundle "
+        f"holds {f.bundle_events} events ({f.events_loaded} loaded)"
+    )
+    console.print(f"bundle:         p50 {f.bundle_p50_ms:.1f} ms, p99 {f.bundle_p99_ms:.1f} ms")
+    console.print(f"backward trace: p50 {f.backward_p50_ms:.1f} ms, p99 {f.backward_p99_ms:.1f} ms")

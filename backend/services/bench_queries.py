@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, insert
 from sqlmodel import Session
 
 from backend.core.db import make_engine, migrate
@@ -42,7 +42,6 @@ T0 = 1_700_000_000
 CHAIN_ID = 31337
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 _CHUNK = 20_000
-COVERING_INDEX = "CREATE INDEX ix_event_identifier_cover ON event_identifier (identifier, role, event_id)"
 
 
 def _gln(prefix: str) -> str:
@@ -322,7 +321,6 @@ class BenchFigures:
     backward_p50_ms: float
     backward_p99_ms: float
     database_mb: float
-    covering_index: bool
 
     def to_json(self) -> dict[str, Any]:
         """The figures as a dict."""
@@ -353,7 +351,6 @@ def bench_queries(
     path: Path | None = None,
     repeats: int = 200,
     usages: int = 4800,
-    covering_index: bool = False,
 ) -> BenchFigures:
     """Fill a SQLite store with ``events`` events and time the product's bundle and backward trace.
 
@@ -362,8 +359,6 @@ def bench_queries(
         path: The SQLite file (default: a temporary one, deleted afterwards).
         repeats: Timed calls of each query (after 5 warm-up calls).
         usages: Unrelated events consuming the product's raw material lots.
-        covering_index: Add an index on ``event_identifier (identifier, role, event_id)`` (a proposed migration:
-            identifier look-ups then never touch the table).
     """
     with tempfile.TemporaryDirectory() as tmp:
         db = path or Path(tmp) / "bench.db"
@@ -372,9 +367,6 @@ def bench_queries(
             migrate(engine)
             started = time.perf_counter()
             serial = fill_store(engine, events, usages=usages)
-            if covering_index:
-                with engine.begin() as connection:
-                    connection.execute(text(COVERING_INDEX))
             fill = round(time.perf_counter() - started, 1)
             start = node_id(serial)
 
@@ -405,5 +397,4 @@ def bench_queries(
         backward_p50_ms=backward_p50,
         backward_p99_ms=backward_p99,
         database_mb=round(size, 1),
-        covering_index=covering_index,
     )
