@@ -7,7 +7,6 @@ command imports what it needs.
 from __future__ import annotations
 
 import logging
-import os
 
 import typer
 
@@ -22,6 +21,7 @@ from backend.cli import (
     keys_cmd,
     serve_cmd,
 )
+from backend.core.logs import configure_logging
 
 app = typer.Typer(
     name="supplychain",
@@ -42,5 +42,4 @@ for module in (serve_cmd, hash_cmd, demo, bench_capture, bench_chain, bench_hash
 @app.callback()
 def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what the chain layer does.")) -> None:
     """Blockchain-anchored traceability for green supply chains."""
-    level = logging.DEBUG if verbose else getattr(logging, os.environ.get("SUPPLYCHAIN_LOG_LEVEL", "WARNING"), 30)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.DEBUG if verbose else None)

@@ -139,6 +139,7 @@ async def post_capture(
     summary="The outcome of a capture",
     responses={
         200: {"content": {"application/json": {"example": _EXAMPLE_OUTCOME}}},
+        401: {"description": "No or unknown API token", **_PROBLEM},
         404: {"description": "No such capture by this organisation", **_PROBLEM},
     },
 )
