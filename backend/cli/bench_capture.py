@@ -47,24 +47,17 @@ def _events(count: int, start_ms: int, tag: str) -> list[dict[str, Any]]:
 
 
 def _document(key: Any, events: list[dict[str, Any]]) -> bytes:
-    from supplychain.eventhash import event_hash_id, hash_context
-    from supplychain.signing import encode_signature, sign_hash_id
+    from supplychain.signing import sign_document
 
     context = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"sc": "https://ns.supplychain.dev/epcis/"}]
-    ctx = hash_context(context)
-    signatures = []
-    for event in events:
-        h = event_hash_id(event, ctx)
-        signatures.append({"eventHashId": h, "keyId": key.key_id, "signature": encode_signature(sign_hash_id(key, h))})
-    doc = {
+    document = {
         "@context": context,
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": "2026-01-01T00:00:00Z",
-        "epcisHeader": {"sc:signatures": signatures},
         "epcisBody": {"eventList": events},
     }
-    return json.dumps(doc).encode()
+    return json.dumps(sign_document(key, document)).encode()
 
 
 def bench_capture(  # noqa: PLR0915 - the measurements one after the other, in one place

@@ -17,8 +17,7 @@ from typing import Any
 
 import httpx
 
-from supplychain.eventhash import event_hash_id, hash_context
-from supplychain.signing import SigningKey, encode_signature, sign_hash_id
+from supplychain.signing import SigningKey, sign_document
 
 __all__ = ["DEMO_LOT", "DEMO_PRODUCT_GTIN", "DEMO_SERIALS", "post_demo_story", "save_demo_codes"]
 
@@ -204,22 +203,14 @@ def _story(t: int, orgs: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _signed_document(key: SigningKey, events: list[dict[str, Any]]) -> bytes:
-    ctx = hash_context(CONTEXT)
-    signatures = []
-    for event in events:
-        h = event_hash_id(event, ctx)
-        signatures.append({"eventHashId": h, "keyId": key.key_id, "signature": encode_signature(sign_hash_id(key, h))})
-    return json.dumps(
-        {
-            "@context": CONTEXT,
-            "type": "EPCISDocument",
-            "schemaVersion": "2.0",
-            "creationDate": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "epcisHeader": {"sc:signatures": signatures},
-            "epcisBody": {"eventList": events},
-        },
-        ensure_ascii=False,
-    ).encode()
+    document = {
+        "@context": CONTEXT,
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "epcisBody": {"eventList": events},
+    }
+    return json.dumps(sign_document(key, document), ensure_ascii=False).encode()
 
 
 def post_demo_story(

@@ -52,12 +52,19 @@ from supplychain.eventhash import event_hash_id, hash_context
 from supplychain.gs1 import canonical_dl
 from supplychain.receipt import make_receipt
 from supplychain.registry import RegistryMirror
-from supplychain.signing import decode_signature, is_key_id, parse_envelope, verify_signature
+from supplychain.signing import (
+    SIGNATURE_NAMESPACE,
+    decode_signature,
+    header_signatures,
+    is_key_id,
+    parse_envelope,
+    verify_signature,
+)
 from supplychain.trace import lots_of
 
 __all__ = ["SIGNATURE_NS", "SIGNED_EVENTS_MEDIA_TYPE", "CaptureResult", "EventOutcome", "capture"]
 
-SIGNATURE_NS = "https://ns.supplychain.dev/epcis/"
+SIGNATURE_NS = SIGNATURE_NAMESPACE
 SIGNED_EVENTS_MEDIA_TYPE = "application/vnd.supplychain.signed-events+json"
 
 
@@ -145,7 +152,7 @@ def _documents(data: bytes, media_type: str | None, limits: Limits) -> tuple[Epc
     base = (media_type or "").split(";")[0].strip().lower()
     if base != SIGNED_EVENTS_MEDIA_TYPE:
         document = parse_document(data, media_type=media_type, limits=limits)
-        return document, _header_signatures(document.raw or {})
+        return document, header_signatures(document.raw or {})
     try:
         envelopes = json.loads(data)
     except ValueError as exc:
@@ -170,30 +177,6 @@ def _documents(data: bytes, media_type: str | None, limits: Limits) -> tuple[Epc
         "epcisBody": {"eventList": events},
     }
     return parse_document_object(document_object, limits=limits), signatures
-
-
-def _header_signatures(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
-    context = raw.get("@context")
-    prefixes = [
-        prefix
-        for item in (context if isinstance(context, list) else [context])
-        if isinstance(item, Mapping)
-        for prefix, iri in item.items()
-        if iri == SIGNATURE_NS
-    ]
-    header = raw.get("epcisHeader")
-    if not prefixes or not isinstance(header, Mapping):
-        return []
-    found: list[dict[str, Any]] = []
-    for prefix in prefixes:
-        value = header.get(f"{prefix}:signatures")
-        if isinstance(value, Mapping):  # the XML shape: <sc:signatures><sc:signature>…
-            value = value.get(f"{prefix}:signature")
-        items = value if isinstance(value, list) else [value] if isinstance(value, Mapping) else []
-        for item in items:
-            if isinstance(item, Mapping):
-                found.append({str(k).removeprefix(f"{prefix}:"): v for k, v in item.items()})
-    return found
 
 
 def _identifiers(event: EpcisEvent) -> set[tuple[str, str]]:

@@ -63,6 +63,7 @@ its parameters are explicit and documented here, memory-hard, and independent of
 passphrases are refused (``EmptyPassphraseError``). Files are the caller's business (this package does no I/O).
 """
 
+from supplychain.signing._document import SIGNATURE_NAMESPACE, header_signatures, sign_document
 from supplychain.signing._envelope import (
     ENVELOPE_TYPE,
     ENVELOPE_VERSION,
@@ -93,6 +94,7 @@ __all__ = [
     "ENVELOPE_TYPE",
     "ENVELOPE_VERSION",
     "SIGNATURE_DOMAIN",
+    "SIGNATURE_NAMESPACE",
     "SignedEnvelope",
     "SigningKey",
     "decode_signature",
@@ -100,12 +102,14 @@ __all__ = [
     "encode_signature",
     "encrypt_private_key",
     "generate_signing_key",
+    "header_signatures",
     "is_key_id",
     "is_organisation_id",
     "key_id_of",
     "load_public_key_hex",
     "make_envelope",
     "parse_envelope",
+    "sign_document",
     "sign_hash_id",
     "sign_message",
     "signature_message",

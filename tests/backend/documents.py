@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from supplychain.eventhash import event_hash_id, hash_context
-from supplychain.signing import SigningKey, encode_signature, make_envelope, sign_hash_id
+from supplychain.signing import SigningKey, make_envelope, sign_document
 
 CONTEXT = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"sc": "https://ns.supplychain.dev/epcis/"}]
 GTIN = "06901234000108"
@@ -42,26 +42,24 @@ def hash_of(event: dict[str, Any]) -> str:
     return event_hash_id(event, hash_context(CONTEXT))
 
 
-def document(events: list[dict[str, Any]], signatures: list[dict[str, Any]]) -> bytes:
-    """An EPCIS 2.0 JSON-LD document with the signatures in its header."""
-    doc = {
+def _document(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
         "@context": CONTEXT,
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": iso(int(time.time() * 1000)),
-        "epcisHeader": {"sc:signatures": signatures},
         "epcisBody": {"eventList": events},
     }
-    return json.dumps(doc).encode()
+
+
+def document(events: list[dict[str, Any]], signatures: list[dict[str, Any]]) -> bytes:
+    """An EPCIS 2.0 JSON-LD document with these signature entries in its header (to test bad ones)."""
+    return json.dumps({**_document(events), "epcisHeader": {"sc:signatures": signatures}}).encode()
 
 
 def signed_document(key: SigningKey, events: list[dict[str, Any]]) -> bytes:
-    """Every event signed with ``key``."""
-    signatures = []
-    for event in events:
-        h = hash_of(event)
-        signatures.append({"eventHashId": h, "keyId": key.key_id, "signature": encode_signature(sign_hash_id(key, h))})
-    return document(events, signatures)
+    """Every event signed with ``key``, as a submitter does (``supplychain.signing.sign_document``)."""
+    return json.dumps(sign_document(key, _document(events))).encode()
 
 
 def envelopes(key: SigningKey, org_id: str, events: list[dict[str, Any]]) -> bytes:

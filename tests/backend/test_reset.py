@@ -25,26 +25,32 @@ from tests.chains import MANUFACTURER, cast
 KEY = SigningKey.from_private_bytes(b"\x31" * 32)
 
 
+def open_platform(tmp_path: Path, rpc_url: str) -> tuple[Platform, dict[str, str]]:
+    """The platform on ``rpc_url`` with the cast registered, the manufacturer's key, and its request headers."""
+    settings = Settings(
+        environment="test", data_dir=tmp_path / "data", rpc_url=rpc_url, run_worker=False, registry_refresh_seconds=0
+    )
+    platform = Platform.open(settings)
+    registry = platform.registry.registry
+    regulator = registry.as_signer(dev_account("regulator").account)
+    cast(regulator)
+    regulator.add_key(MANUFACTURER, KEY.public_key_bytes)
+    platform.registry.refresh(force=True)
+    token = platform.issue_token(org_id=MANUFACTURER, role="organisation")
+    documents.NOW_MS[0] = registry.chain.block_timestamp() * 1000 + 1000
+    return platform, {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/ld+json",
+        "Prefer": "return=representation",
+    }
+
+
 def test_a_restarted_hardhat_node_is_restored_and_every_event_verifies_again(tmp_path: Path) -> None:
     port = free_port()
     node, process = start_node("hardhat", port=port, log_path=tmp_path / "hardhat.log")
-    settings = Settings(
-        environment="test", data_dir=tmp_path / "data", rpc_url=node.url, run_worker=False, registry_refresh_seconds=0
-    )
-    platform = Platform.open(settings)
+    platform, headers = open_platform(tmp_path, node.url)
     try:
         registry = platform.registry.registry
-        regulator = registry.as_signer(dev_account("regulator").account)
-        cast(regulator)
-        regulator.add_key(MANUFACTURER, KEY.public_key_bytes)
-        platform.registry.refresh(force=True)
-        token = platform.issue_token(org_id=MANUFACTURER, role="organisation")
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/ld+json",
-            "Prefer": "return=representation",
-        }
-        documents.NOW_MS[0] = registry.chain.block_timestamp() * 1000 + 1000
         worker = AnchoringWorker(platform)
         with TestClient(create_app(platform=platform)) as client:
             for batch in range(2):
@@ -87,23 +93,8 @@ def test_a_restarted_hardhat_node_is_restored_and_every_event_verifies_again(tmp
 def test_while_the_node_is_down_capture_goes_on_and_anchoring_waits(tmp_path: Path) -> None:
     port, state = free_port(), tmp_path / "anvil-state.json"
     node, process = start_node("anvil", port=port, state_path=state, log_path=tmp_path / "anvil.log")
-    settings = Settings(
-        environment="test", data_dir=tmp_path / "data", rpc_url=node.url, run_worker=False, registry_refresh_seconds=0
-    )
-    platform = Platform.open(settings)
+    platform, headers = open_platform(tmp_path, node.url)
     try:
-        registry = platform.registry.registry
-        regulator = registry.as_signer(dev_account("regulator").account)
-        cast(regulator)
-        regulator.add_key(MANUFACTURER, KEY.public_key_bytes)
-        platform.registry.refresh(force=True)
-        token = platform.issue_token(org_id=MANUFACTURER, role="organisation")
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/ld+json",
-            "Prefer": "return=representation",
-        }
-        documents.NOW_MS[0] = registry.chain.block_timestamp() * 1000 + 1000
         worker = AnchoringWorker(platform)
         with TestClient(create_app(platform=platform)) as client:
             stop_node(node.pid, process=process)  # the node goes away (anvil saves its state)
