@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     clock_skew_seconds: int = Field(300, ge=0, description="How far in the future an event time may be.")
     registry_refresh_seconds: float = Field(2.0, ge=0, description="How old the registry mirror may be at capture.")
     run_worker: bool = Field(True, description="Run the anchoring worker inside the server process.")
+    rpc_attempts: int = Field(6, ge=1, le=20, description="Tries of a request to an unreachable node (backoff: ~6 s).")
 
     @classmethod
     def settings_customise_sources(

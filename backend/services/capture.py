@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from backend.core.errors import UnavailableError
 from backend.models import Capture, Event, EventIdentifier, table_of
 from backend.services.platform import Platform, now_ms
 from supplychain.epcis import DEFAULT_LIMITS, EpcisDocument, Limits, parse_document, parse_document_object
@@ -279,14 +280,17 @@ def capture(
 
     Raises:
         EpcisError: the document is malformed, outside the standard, or beyond a limit (nothing is stored).
+        UnavailableError: the registry was never read since start-up (the chain is unreachable).
     """
     settings = platform.settings
     received = now_ms()
     document, entries = _documents(data, media_type, DEFAULT_LIMITS)
     signed, malformed = _signatures_by_hash(entries)
-    validator = _Validator(
-        org_id, platform.registry.refresh(), signed, malformed, received, settings.clock_skew_seconds * 1000
-    )
+    view = platform.registry
+    mirror = view.refresh()
+    if not view.refreshed_at:
+        raise UnavailableError("the registry has never been read: the chain cannot be reached; nothing was stored")
+    validator = _Validator(org_id, mirror, signed, malformed, received, settings.clock_skew_seconds * 1000)
     result = CaptureResult(uuid.uuid4().hex, org_id, received)
     rows = _validate(document, validator, result)
     if all_or_nothing and result.count("REJECTED"):

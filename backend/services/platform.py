@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,7 @@ class Platform:
     receipt_key: SigningKey
     metrics: Metrics = field(default_factory=Metrics, repr=False)
     _registry: RegistryView | None = field(default=None, repr=False)
+    _registry_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(cls, settings: Settings) -> Platform:
@@ -70,7 +72,11 @@ class Platform:
 
     @property
     def registry(self) -> RegistryView:
-        """The registry view (connects to the chain on first use; raises ChainError when it cannot)."""
+        """The registry view, made on first use (it connects to the chain lazily: the chain may be down)."""
+        with self._registry_lock:
+            return self._registry or self._open_registry()
+
+    def _open_registry(self) -> RegistryView:
         if self._registry is None:
             s = self.settings
             view = RegistryView(
@@ -80,6 +86,7 @@ class Platform:
                 self.engine,
                 max_age=s.registry_refresh_seconds,
                 on_restored=self._remake_anchors,
+                attempts=s.rpc_attempts,
             )
             view.refresh(force=True)
             self._registry = view

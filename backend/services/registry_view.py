@@ -54,6 +54,7 @@ class RegistryView:
         *,
         max_age: float,
         on_restored: Callable[[RegistryView], None] | None = None,
+        attempts: int = 6,
     ) -> None:
         self.rpc_url = rpc_url
         self.record = record
@@ -61,6 +62,7 @@ class RegistryView:
         self.engine = engine
         self.max_age = max_age
         self.on_restored = on_restored
+        self.attempts = attempts
         self._lock = threading.RLock()
         self._registry: Registry | None = None
         self._writer: RegistryWriter | None = None
@@ -73,7 +75,7 @@ class RegistryView:
     # --- connection ---
 
     def _attach(self) -> Registry:
-        chain = connect(self.rpc_url)
+        chain = connect(self.rpc_url, attempts=self.attempts)
         if self._deployment is None:
             self._deployment, _ = ensure_registry(chain, self.record, dev_account("regulator").account)
             self._next_block = self._deployment.block_number
@@ -178,7 +180,7 @@ class RegistryView:
                 )
             if not journal or journal[0].tx_hash != old.tx_hash:
                 raise ChainError("the journal does not start with the registry's deployment: cannot restore it")
-            chain = connect(self.rpc_url)
+            chain = connect(self.rpc_url, attempts=self.attempts)
             mined = replay_transactions(chain, [tx.raw for tx in journal])
             restored = Deployment(
                 address=old.address,

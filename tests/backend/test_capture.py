@@ -177,3 +177,27 @@ def test_options_advertises_the_limits(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.headers["GS1-EPCIS-Capture-Limit"] == "100000"
     assert "application/ld+json" in response.json()["mediaTypes"]
+
+
+def test_capture_before_the_registry_was_ever_read_is_503_and_stores_nothing(tmp_path: Any) -> None:
+    from backend.api.app import create_app
+    from backend.core.config import Settings
+    from chain.devchain import free_port
+
+    settings = Settings(
+        environment="test",
+        data_dir=tmp_path / "down",
+        rpc_url=f"http://127.0.0.1:{free_port()}",
+        run_worker=False,
+        rpc_attempts=1,
+    )
+    down = Platform.open(settings)
+    token = down.issue_token(org_id=MANUFACTURER, role="organisation")
+    try:
+        with TestClient(create_app(platform=down)) as client:
+            response = post(client, token, document([object_event("never")], []))
+            assert response.status_code == 503
+            assert "nothing was stored" in response.json()["detail"]
+            assert client.get("/ready").status_code == 503
+    finally:
+        down.close()
