@@ -100,3 +100,15 @@ def test_benchmarks_print_their_figures(args: list[str]) -> None:
             assert name in result.stdout
     else:
         assert "tx/s one after another" in result.stdout
+
+
+def test_a_second_demo_on_a_fresh_hardhat_node_restores_the_registry(tmp_path: Path) -> None:
+    data, port, http = str(tmp_path), str(free_port()), str(free_port())
+    first = run("demo", "--once", "--engine", "hardhat", "--port", port, "--http-port", http, "--data-dir", data)
+    assert first.returncode == 0, first.stderr
+    second = run("demo", "--once", "--engine", "hardhat", "--port", port, "--http-port", http, "--data-dir", data)
+    assert second.returncode == 0, second.stderr
+    out = second.stdout.replace("\n", " ")
+    assert "registry restored from the platform's journal" in out  # the Hardhat node started empty again
+    assert "  + " not in second.stdout  # organisations, keys and recognitions came back by replay
+    assert "demo events already posted" in out

@@ -10,10 +10,10 @@ import typer
 
 from backend.cli.common import console, data_dir, fail, reported
 from chain.accounts import dev_account
-from chain.connection import connect
+from chain.connection import Chain, connect
 from chain.deploy import Deployment, check_deployment, ensure_registry
 from chain.devchain import ENGINES, NodeProcess, is_alive, read_record, start_node, stop_node
-from chain.errors import ChainError
+from chain.errors import ChainError, ChainResetError
 from chain.registry import ROLE_ANCHORER, Registry
 
 app = typer.Typer(help="Start, stop and inspect the local dev chain (Hardhat node or anvil).", no_args_is_help=True)
@@ -57,15 +57,39 @@ def ensure_node(root: Path, engine: str, port: int) -> tuple[NodeProcess, subpro
 
 
 def prepare_registry(url: str, root: Path) -> tuple[Registry, bool]:
-    """Connect to ``url``, deploy the registry if it is not there, and let the dev anchorer anchor."""
+    """Connect to ``url``, deploy the registry if it is not there, and let the dev anchorer anchor.
+
+    When the data folder holds a platform that journaled the registry and the chain was reset (a restarted Hardhat
+    node), the registry is restored from that journal (same address, same history) instead of deployed anew.
+    """
     chain = connect(url)
     regulator = dev_account("regulator").account
+    _restore_if_reset(chain, root, url)
     deployment, created = ensure_registry(chain, deployment_path(root), regulator)
     registry = Registry(chain, deployment, check=False)
     anchorer = dev_account("anchorer").address
     if not registry.has_role(ROLE_ANCHORER, anchorer):
         registry.as_signer(regulator).grant_role(ROLE_ANCHORER, anchorer)
     return registry, created
+
+
+def _restore_if_reset(chain: Chain, root: Path, url: str) -> None:
+    record = deployment_path(root)
+    if not record.exists() or not (root / "supplychain.db").exists():
+        return
+    try:
+        check_deployment(chain, Deployment.load(record))
+    except ChainResetError:
+        from backend.core.config import Settings
+        from backend.services.platform import Platform
+
+        platform = Platform.open(Settings(data_dir=root, rpc_url=url))
+        try:
+            restored = platform.registry.restored_at is not None  # the first refresh notices the reset
+        finally:
+            platform.close()
+        if restored:
+            console.print(f"the chain at {url} was reset: registry restored from the platform's journal")
 
 
 @app.command("up")

@@ -77,7 +77,10 @@ class RegistryView:
     def _attach(self) -> Registry:
         chain = connect(self.rpc_url, attempts=self.attempts)
         if self._deployment is None:
-            self._deployment, _ = ensure_registry(chain, self.record, dev_account("regulator").account)
+            if self.record.exists():  # checked by the first refresh: a reset chain is restored, not redeployed
+                self._deployment = Deployment.load(self.record)
+            else:
+                self._deployment, _ = ensure_registry(chain, self.record, dev_account("regulator").account)
             self._next_block = self._deployment.block_number
         self._registry = Registry(chain, self._deployment, check=False)
         self._writer = self._registry.as_signer(account_from_key(self._anchorer_key))
@@ -122,8 +125,14 @@ class RegistryView:
             try:
                 self._refresh()
             except ChainResetError as exc:
-                log.warning("%s: restoring the registry from the journal", exc)
-                self.restore()
+                if self._journal_size():
+                    log.warning("%s: restoring the registry from the journal", exc)
+                    self.restore()
+                else:  # nothing journaled (the platform never saw this registry): deploy a new one
+                    log.warning("%s: no journal to restore from; deploying a new registry", exc)
+                    self._deployment = None
+                    self._registry = self._writer = None
+                    self.record.unlink(missing_ok=True)
                 self._refresh()
             except ChainConnectionError as exc:
                 log.warning("registry not refreshed, answering from a mirror %.0f s old: %s", self.age(), exc)
@@ -158,6 +167,10 @@ class RegistryView:
                         )
                     )
             session.commit()
+
+    def _journal_size(self) -> int:
+        with Session(self.engine) as session:
+            return len(session.exec(select(col(RegistryTx.tx_hash)).limit(1)).all())
 
     def age(self) -> float:
         """Seconds since the mirror was last brought up to date."""
