@@ -643,3 +643,55 @@ def test_extensions_the_fast_path_cannot_order_take_the_general_path(key: str) -
     }
     assert prehash_string(event, ctx) == general_prehash(event, "ObjectEvent", ctx)
     assert "https://ns.example.com/epcis/" in prehash_string(event, ctx)
+
+
+BASE_EVENT: dict[str, Any] = {
+    "type": "ObjectEvent",
+    "eventTime": "2024-03-01T08:00:00+08:00",
+    "eventTimeZoneOffset": "+08:00",
+    "epcList": ["urn:epc:id:sgtin:0614141.107346.2018"],
+    "action": "OBSERVE",
+    "bizStep": "shipping",
+}
+UNUSUAL: list[dict[str, Any]] = [
+    {"eventTime": None},
+    {"action": ["OBSERVE"]},
+    {"disposition": {"not": "a term"}},
+    {"epcList": [{"id": 1}]},
+    {"epcList": "urn:epc:id:sgtin:0614141.107346.2018"},
+    {"quantityList": [{"epcClass": "urn:epc:class:lgtin:4012345.012345.998877", "quantity": "many"}]},
+    {"quantityList": ["not an element"]},
+    {"readPoint": {"id": "urn:epc:id:sgln:0614141.07346.1234", "example:x": "1"}},
+    {"readPoint": "urn:epc:id:sgln:0614141.07346.1234"},
+    {"bizLocation": {"id": {"nested": True}}},
+    {"bizTransactionList": ["not a pair"]},
+    {"bizTransactionList": [{"type": "po", "bizTransaction": {"not": "a URI"}}]},
+    {"bizTransactionList": []},
+    {"quantityList": []},
+    {"sourceList": [{"type": "owning_party"}]},
+    {"unknownField": 1},
+    {"example:someList": [{"example:b": "2"}, {"example:a": "1"}]},
+    {"example:quantity": 5},
+]
+
+
+@pytest.mark.parametrize("change", UNUSUAL, ids=lambda c: next(iter(c)))
+def test_the_fast_path_falls_back_to_the_general_path_on_unusual_shapes(change: dict[str, Any]) -> None:
+    """Each shape the fast path does not write itself gives the general path's result (or its error)."""
+    ctx = hash_context({"example": "https://ns.example.com/epcis/"})
+    event = {**BASE_EVENT, **change}
+    if change.get("eventTime", "") is None:
+        del event["eventTime"]
+    try:
+        expected = general_prehash(event, "ObjectEvent", ctx)
+    except TraceError as exc:
+        with pytest.raises(type(exc)):
+            prehash_string(event, ctx)
+        return
+    assert prehash_string(event, ctx) == expected
+
+
+def test_ignored_fields_take_the_general_path() -> None:
+    ctx = hash_context(None, ignore_fields=["bizStep"])
+    assert prehash_string(BASE_EVENT, ctx) == general_prehash(BASE_EVENT, "ObjectEvent", ctx)
+    assert "shipping" not in prehash_string(BASE_EVENT, ctx)
