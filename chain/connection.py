@@ -76,11 +76,6 @@ class Chain:
         with map_errors(_NO_ERRORS, action=f"reading the code at {address}"):
             return bytes(self.w3.eth.get_code(Web3.to_checksum_address(address)))
 
-    def balance(self, address: str) -> int:
-        """The balance of ``address`` in wei."""
-        with map_errors(_NO_ERRORS, action=f"reading the balance of {address}"):
-            return int(self.w3.eth.get_balance(Web3.to_checksum_address(address)))
-
     def gas_used(self, tx_hash: str) -> int:
         """Gas used by the mined transaction ``tx_hash``."""
         with map_errors(_NO_ERRORS, action=f"reading the receipt of {tx_hash}"):

@@ -7,7 +7,7 @@ quadratic in the chain's length, they are read from the receipts of the blocks' 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from hexbytes import HexBytes
@@ -15,10 +15,10 @@ from web3.contract import Contract
 
 from chain.connection import Chain
 from chain.errors import ErrorDecoder, map_errors
-from supplychain.registry import BusinessRole, Grade, Level, RecognitionKind, RegistryMirror, Scope, bytes32_text
+from supplychain.registry import BusinessRole, Grade, Level, RecognitionKind, Scope, bytes32_text
 from supplychain.registry import events as ev
 
-__all__ = ["LogDecoder", "iter_logs", "mirror_of", "replay", "terms_from_abi"]
+__all__ = ["LogDecoder", "iter_logs", "replay", "terms_from_abi"]
 
 log = logging.getLogger(__name__)
 _NO_ERRORS = ErrorDecoder([])
@@ -169,8 +169,3 @@ def replay(
         record = decoder.decode(raw)
         if record is not None:
             yield record
-
-
-def mirror_of(records: Iterable[ev.RegistryEvent]) -> RegistryMirror:
-    """Fold records into a new :class:`RegistryMirror`."""
-    return RegistryMirror().apply_all(records)

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     @model_validator(mode="after")
+    def _supported_database(self) -> Settings:
+        scheme = self.database.split(":", 1)[0].split("+", 1)[0]
+        if scheme not in ("sqlite", "postgresql"):
+            raise ValueError(f"database_url must be SQLite or PostgreSQL, not {scheme!r}")
+        return self
+
+    @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> Settings:
         if self.environment != "production":
             return self

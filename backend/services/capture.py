@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from backend.core.errors import UnavailableError
 from backend.models import Capture, Event, EventIdentifier, table_of
@@ -358,14 +358,13 @@ class _Row:
 
 def _store(platform: Platform, result: CaptureResult, rows: list[_Row], *, anchor_by: int) -> None:
     with platform.session() as session:
-        stored = _existing(session, [r.columns["hash_id"] for r in rows])
-        fresh = [r for r in rows if r.columns["hash_id"] not in stored]
-        if fresh:
-            ids = _insert_new(session, [r.columns for r in fresh])
-            stored |= {r.columns["hash_id"] for r in fresh} - set(ids)  # stored meanwhile by a concurrent capture
+        stored: set[str] = set()
+        if rows:
+            ids = _insert_new(session, [r.columns for r in rows])
+            stored = {r.columns["hash_id"] for r in rows} - set(ids)  # already there: duplicates, not stored again
             links = [
                 {"event_id": ids[r.columns["hash_id"]], "identifier": identifier, "role": role}
-                for r in fresh
+                for r in rows
                 if r.columns["hash_id"] in ids
                 for identifier, role in r.identifiers
             ]
@@ -399,22 +398,10 @@ def _store(platform: Platform, result: CaptureResult, rows: list[_Row], *, ancho
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Insert the events, skipping any hash already stored (a concurrent capture); returns the new ids by hash."""
+    """Insert the events, skipping any hash already stored (earlier, or by a concurrent capture); returns the new
+    ids by hash. One statement decides what is a duplicate, so no race between a look-up and the insert."""
     events = table_of(Event)
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        statement: Any = sqlite_insert(events).on_conflict_do_nothing(index_elements=["hash_id"])
-    elif dialect == "postgresql":
-        statement = postgresql_insert(events).on_conflict_do_nothing(index_elements=["hash_id"])
-    else:  # pragma: no cover - other databases are not supported
-        raise NotImplementedError(f"capture needs SQLite or PostgreSQL, not {dialect}")
+    dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    statement: Any = dialect_insert(events).on_conflict_do_nothing(index_elements=["hash_id"])
     returned = session.execute(statement.returning(events.c.id, events.c.hash_id), rows).all()
     return {hash_id: event_id for event_id, hash_id in returned}
-
-
-def _existing(session: Session, hash_ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(hash_ids), 500):
-        chunk = hash_ids[start : start + 500]
-        found.update(session.exec(select(col(Event.hash_id)).where(col(Event.hash_id).in_(chunk))).all())
-    return found

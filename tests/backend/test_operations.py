@@ -44,3 +44,11 @@ def test_json_logs(capsys: pytest.CaptureFixture[str]) -> None:
     except ValueError:
         formatted = JsonFormatter().format(logging.LogRecord("x", 40, __file__, 1, "failed", None, sys.exc_info()))
     assert "ValueError: boom" in json.loads(formatted)["exception"]
+
+
+def test_settings_refuse_a_database_other_than_sqlite_or_postgresql() -> None:
+    from backend.core.config import Settings
+
+    with pytest.raises(ValueError, match="SQLite or PostgreSQL, not 'mysql'"):
+        Settings(database_url="mysql://db/supplychain")
+    assert Settings(database_url="postgresql+psycopg://db/supplychain").database.startswith("postgresql")
