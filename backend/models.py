@@ -90,6 +90,7 @@ class RegistryTx(SQLModel, table=True):
     log_index: int  # of its first registry log: the replay order is (block_number, log_index)
     raw: bytes
     recorded_at: int
+    block_time: int | None = None  # its block's timestamp (s): a restore replays it at this time where it can
 
 
 class Event(SQLModel, table=True):
@@ -113,6 +114,10 @@ class Event(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
     leaf_index: int | None = None
     proof: str | None = None  # JSON list of 0x-hex sibling hashes
+    # The recognition the event cites (``sc:recognition``), and whether it was in force for the submitter at the
+    # event time, as on chain at capture: IN_FORCE, SUSPENDED, REVOKED, EXPIRED, NOT_YET_VALID, NOT_HOLDER, UNKNOWN.
+    recognition_id: int | None = Field(default=None, index=True)
+    recognition_status: str | None = Field(default=None, max_length=16)
 
 
 class EventIdentifier(SQLModel, table=True):
@@ -129,6 +134,20 @@ class EventIdentifier(SQLModel, table=True):
     event_id: int = Field(foreign_key="event.id", primary_key=True)
     identifier: str = Field(primary_key=True, max_length=300)
     role: str = Field(primary_key=True, max_length=16)
+
+
+class Credential(SQLModel, table=True):
+    """A verifiable credential of a recognition, imported by (or for) the organisation it is about."""
+
+    __tablename__ = "credential"
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(unique=True, max_length=64)  # sha256 hex of the credential as imported
+    org_id: str = Field(index=True, max_length=18)
+    recognition_id: int = Field(index=True)
+    issuer: str = Field(max_length=200)  # the issuer's id (a did:pkh of its chain account)
+    credential: str  # as imported (a compact JWS / VC-JOSE credential)
+    imported_at: int
 
 
 class IssuedCode(SQLModel, table=True):
