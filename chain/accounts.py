@@ -6,12 +6,23 @@ for local dev chains only, and the platform refuses them on any other chain.
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-__all__ = ["DEV_ACCOUNTS", "DEV_CHAIN_IDS", "DevAccount", "account_from_key", "dev_account"]
+__all__ = [
+    "DEV_ACCOUNTS",
+    "DEV_CHAIN_IDS",
+    "DevAccount",
+    "account_from_key",
+    "dev_account",
+    "load_authority_key",
+    "save_keyfile",
+]
 
 #: Chain ids of the local dev chains (Hardhat and anvil use 31337).
 DEV_CHAIN_IDS = frozenset({31337, 1337, 131277322940537})
@@ -74,3 +85,46 @@ def account_from_key(private_key: str) -> LocalAccount:
         raise ValueError("a private key must be hexadecimal") from None
     account: LocalAccount = Account.from_key("0x" + key)
     return account
+
+
+def save_keyfile(private_key: str, path: Path, passphrase: str) -> str:
+    """Write an Ethereum keystore file (Web3 Secret Storage, scrypt) for ``private_key``; returns its address."""
+    account = account_from_key(private_key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(Account.encrypt(account.key, passphrase)), encoding="utf-8")
+    path.chmod(0o600)
+    return str(account.address)
+
+
+def load_authority_key(
+    *, key_file: Path | None = None, passphrase: str | None = None, dev: str | None = None, env: str | None = None
+) -> str:
+    """An authority's own private key (hex), from exactly one of: an Ethereum keystore file and its passphrase, a
+    development account's role (``dev``: dev chains only), or an environment variable holding the hex key (``env``).
+
+    Raises:
+        ValueError: none or several sources, an unreadable or undecryptable keystore, a malformed key.
+        KeyError: ``dev`` names no development account.
+    """
+    given = [s for s in (key_file, dev, env) if s is not None]
+    if len(given) != 1:
+        raise ValueError("give exactly one of: a keystore file (with its passphrase), a dev account, an env variable")
+    if dev is not None:
+        return dev_account(dev).private_key
+    if env is not None:
+        value = os.environ.get(env)
+        if not value:
+            raise ValueError(f"environment variable {env} is not set")
+        return "0x" + account_from_key(value.strip()).key.hex().removeprefix("0x")
+    assert key_file is not None  # noqa: S101 - one source was given
+    try:
+        keystore = json.loads(key_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read keystore {key_file}: {exc}") from None
+    if passphrase is None:
+        raise ValueError(f"keystore {key_file} needs its passphrase")
+    try:
+        key = Account.decrypt(keystore, passphrase)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"cannot decrypt keystore {key_file}: {exc or 'wrong passphrase'}") from None
+    return "0x" + bytes(key).hex()

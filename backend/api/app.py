@@ -7,7 +7,19 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from backend.api.routes import bundles, capture, events, health, metrics, qr, resolver, trace
+from backend.api.routes import (
+    authority,
+    bundles,
+    capture,
+    credentials,
+    events,
+    green,
+    health,
+    metrics,
+    qr,
+    resolver,
+    trace,
+)
 from backend.core.config import Settings
 from backend.core.errors import install_problem_handlers
 from backend.services.platform import Platform
@@ -46,6 +58,6 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
 
     app = FastAPI(title="supplychain", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_problem_handlers(app)
-    for module in (health, metrics, capture, events, trace, bundles, qr, resolver):
+    for module in (health, metrics, capture, events, trace, bundles, qr, resolver, authority, credentials, green):
         app.include_router(module.router)
     return app

@@ -11,12 +11,15 @@ import logging
 import typer
 
 from backend.cli import (
+    authority_cmd,
     bench_capture,
     bench_chain,
     bench_hash,
     bench_merkle,
     chain_cmd,
+    credential_cmd,
     demo,
+    green_cmd,
     hash_cmd,
     keys_cmd,
     serve_cmd,
@@ -34,6 +37,9 @@ app = typer.Typer(
 )
 app.add_typer(chain_cmd.app, name="chain")
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(authority_cmd.app, name="authority", help="Authorities' actions on chain, from their own accounts.")
+app.add_typer(credential_cmd.app, name="credential", help="Verifiable credentials of green recognitions.")
+app.add_typer(green_cmd.app, name="green", help="Green supply-chain views: qualified suppliers, green share, impact.")
 app.add_typer(serve_cmd.tokens_app, name="tokens")
 for module in (serve_cmd, hash_cmd, demo, bench_capture, bench_chain, bench_hash, bench_merkle):
     app.registered_commands.extend(module.app.registered_commands)

@@ -1,0 +1,7 @@
+"""Placeholder: being written (issue 5)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)
