@@ -159,6 +159,7 @@ def start_node(
     port: int | None = None,
     host: str = "127.0.0.1",
     state_path: Path | None = None,
+    genesis_time: int | None = None,
     timeout: float = 60.0,
 ) -> tuple[NodeProcess, subprocess.Popen[bytes]]:
     """Start a dev-chain node in its own process group and wait until it answers.
@@ -169,6 +170,8 @@ def start_node(
         port: TCP port (default: a free one).
         host: Interface to listen on.
         state_path: anvil only: the file its state is loaded from and saved to (every second and on exit).
+        genesis_time: the genesis block's timestamp (s) if not now: a node that will take back a journaled registry
+            starts before the journal's first block, so its transactions can be mined at their original times.
         timeout: Seconds to wait for the node to answer.
 
     Raises:
@@ -180,8 +183,14 @@ def start_node(
         raise DevChainError("only anvil keeps its state in a file; the Hardhat node starts empty every time")
     port = port or free_port()
     cmd = _command(engine, host, port, state_path)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true", "NO_COLOR": "1"}
+    env.pop("SUPPLYCHAIN_GENESIS_TIME", None)
+    if genesis_time is not None:
+        if engine == "anvil":
+            cmd += ["--timestamp", str(genesis_time)]
+        else:
+            env["SUPPLYCHAIN_GENESIS_TIME"] = str(genesis_time)  # read by hardhat-local/hardhat.config.js
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as out:
         process = subprocess.Popen(  # noqa: S603 - our own pinned binaries, no shell
             cmd,

@@ -9,6 +9,7 @@ the same transaction hashes. Only block numbers and times move.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -93,20 +94,45 @@ def _rebuild(tx: dict[str, Any]) -> bytes:
     return bytes(encode_transaction(TypedTransaction.from_dict(body), signature))
 
 
-def replay_transactions(chain: Chain, raws: Sequence[bytes], *, timeout: float = 60.0) -> list[tuple[str, int]]:
-    """Send the signed transactions in order, each mined before the next; returns ``(tx hash, block)`` of each.
+def replay_transactions(
+    chain: Chain, raws: Sequence[bytes], *, times: Sequence[int | None] | None = None, timeout: float = 60.0
+) -> list[tuple[str, int, int]]:
+    """Send the signed transactions in order, each mined before the next; returns ``(tx hash, block, block time)``.
+
+    With ``times`` (each transaction's original block time), each is mined at its original time where the chain
+    allows it (a node started before the journal's first block, see :func:`chain.devchain.start_node`); where it
+    does not (a node that started later), it lands at the node's own time, later than before. Afterwards the chain's
+    clock is brought back to now.
 
     Raises:
         TransactionError: one was refused or reverted (its sender's nonce or balance differs on this chain).
     """
-    mined: list[tuple[str, int]] = []
-    for raw in raws:
+    mined: list[tuple[str, int, int]] = []
+    for i, raw in enumerate(raws):
         tx_hash = "0x" + keccak(raw).hex()
+        when = times[i] if times is not None else None
+        if when is not None:
+            _mine_next_at(chain, when)
         with map_errors(_NO_ERRORS, action=f"replaying {tx_hash}"):
             chain.w3.eth.send_raw_transaction(raw)
             receipt = chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)  # type: ignore[arg-type]
         if int(receipt["status"]) != 1:
             raise TransactionError(f"replayed transaction {tx_hash} reverted", tx_hash=tx_hash)
-        mined.append((tx_hash, int(receipt["blockNumber"])))
+        block = int(receipt["blockNumber"])
+        mined.append((tx_hash, block, chain.block_timestamp(block)))
+    if times is not None:
+        _mine_next_at(chain, int(time.time()), mine=True)
     log.info("replayed %s transactions", len(mined))
     return mined
+
+
+def _mine_next_at(chain: Chain, when: int, *, mine: bool = False) -> None:
+    """Have the next block mined at ``when`` if the chain is not past it yet (Hardhat and anvil; no-op elsewhere)."""
+    if when <= chain.block_timestamp():
+        return
+    try:
+        chain.rpc("evm_setNextBlockTimestamp", when)
+        if mine:
+            chain.rpc("evm_mine")
+    except ChainError as exc:  # a node without the development methods: the transaction lands at its own time
+        log.info("cannot set the next block's time on this node: %s", exc)

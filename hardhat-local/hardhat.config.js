@@ -30,6 +30,14 @@ module.exports = {
     artifacts: path.resolve(__dirname, 'artifacts'),
   },
   networks: {
-    hardhat: { chainId: 31337, hardfork: 'cancun' },
+    hardhat: {
+      chainId: 31337,
+      hardfork: 'cancun',
+      // A node started to take back a reset registry begins before the journal's first block, so that the journaled
+      // transactions can be mined again at their original times (chain/journal.py); unset, the chain starts now.
+      ...(process.env.SUPPLYCHAIN_GENESIS_TIME
+        ? { initialDate: new Date(Number(process.env.SUPPLYCHAIN_GENESIS_TIME) * 1000).toISOString() }
+        : {}),
+    },
   },
 };

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -106,9 +107,20 @@ def test_a_second_demo_on_a_fresh_hardhat_node_restores_the_registry(tmp_path: P
     data, port, http = str(tmp_path), str(free_port()), str(free_port())
     first = run("demo", "--once", "--engine", "hardhat", "--port", port, "--http-port", http, "--data-dir", data)
     assert first.returncode == 0, first.stderr
+    times_before = journal_times(tmp_path / "supplychain.db")
     second = run("demo", "--once", "--engine", "hardhat", "--port", port, "--http-port", http, "--data-dir", data)
     assert second.returncode == 0, second.stderr
     out = second.stdout.replace("\n", " ")
     assert "registry restored from the platform's journal" in out  # the Hardhat node started empty again
     assert "  + " not in second.stdout  # organisations, keys and recognitions came back by replay
     assert "demo events already posted" in out
+    # the node was started before the journal's first block, so every transaction was mined at its original time
+    times_after = journal_times(tmp_path / "supplychain.db")
+    assert times_after == times_before
+    assert len(times_before) > 10
+    assert None not in times_before.values()
+
+
+def journal_times(database: Path) -> dict[str, int]:
+    with sqlite3.connect(database) as db:
+        return dict(db.execute("SELECT tx_hash, block_time FROM registry_tx").fetchall())

@@ -50,10 +50,30 @@ def ensure_node(root: Path, engine: str, port: int) -> tuple[NodeProcess, subpro
     if record is not None:
         return record, None
     state = root / "chain" / "anvil-state.json" if engine == "anvil" else None
-    record, process = start_node(engine, port=port, log_path=root / "chain" / f"{engine}.log", state_path=state)
+    genesis = None if state is not None and state.exists() else _journal_start(root)
+    record, process = start_node(
+        engine, port=port, log_path=root / "chain" / f"{engine}.log", state_path=state, genesis_time=genesis
+    )
     record.save(node_record_path(root))
     console.print(f"started {record.engine} at {record.url} (pid {record.pid}, log {record.log_path})")
     return record, process
+
+
+def _journal_start(root: Path) -> int | None:
+    """Where a platform in ``root`` journaled a registry: start the new node before its first block, so that a
+    restore can mine the journaled transactions at their original times."""
+    database = root / "supplychain.db"
+    if not database.exists():
+        return None
+    from backend.core.db import make_engine, migrate
+    from backend.services.registry_view import journal_start
+
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        migrate(engine)
+        return journal_start(engine)
+    finally:
+        engine.dispose()
 
 
 def prepare_registry(url: str, root: Path) -> tuple[Registry, bool]:

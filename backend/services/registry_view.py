@@ -8,8 +8,11 @@ round) the view replays the registry events since the last block it saw, unless 
 Every registry transaction it sees is journaled as signed bytes (``registry_tx``). When the chain turns out to be
 another one than the registry was deployed on (a restarted Hardhat node: another genesis, or no code at the address),
 the view replays the journal in its original order: the same signed transactions, with the same senders' nonces, put
-the registry back at the same address with the same organisations, keys, recognitions and anchored roots. The
-platform's batches get their new block numbers and times and are marked re-made.
+the registry back at the same address with the same organisations, keys, recognitions and anchored roots. Each is
+mined at its original block time where the node allows it (a node started before the journal's first block:
+:func:`journal_start`, which ``supplychain chain up`` and ``demo`` pass to the node they start), so keys' validity,
+recognitions' histories and anchors' times are as before and every stored event verifies again. The platform's
+batches get their new block numbers (and times, if they moved) and are marked re-made.
 """
 
 from __future__ import annotations
@@ -33,9 +36,21 @@ from chain.registry import Registry, RegistryWriter
 from supplychain.registry import RegistryMirror
 from supplychain.registry import events as ev
 
-__all__ = ["RegistryView"]
+__all__ = ["RegistryView", "journal_start"]
 
 log = logging.getLogger(__name__)
+
+
+def journal_start(engine: Engine) -> int | None:
+    """When a node that is to take back the journaled registry should start (s): a minute before the journal's first
+    block, or ``None`` when nothing with a known time was journaled."""
+    with Session(engine) as session:
+        first = session.exec(
+            select(col(RegistryTx.block_time))
+            .where(col(RegistryTx.block_time).is_not(None))
+            .order_by(col(RegistryTx.block_time))
+        ).first()
+    return None if first is None else first - 60
 
 
 def _now_ms() -> int:
@@ -151,21 +166,26 @@ class RegistryView:
         self.refreshed_at = time.monotonic()
 
     def _journal(self, chain: Chain, events: list[ev.RegistryEvent]) -> None:
-        first_log: dict[str, tuple[int, int]] = {}
+        first_log: dict[str, tuple[int, int, int]] = {}
         for event in events:
-            first_log.setdefault(event.position.tx_hash, (event.position.block_number, event.position.log_index))
+            position = event.position
+            first_log.setdefault(position.tx_hash, (position.block_number, position.log_index, event.timestamp))
         with Session(self.engine) as session:
             known = set(
                 session.exec(select(col(RegistryTx.tx_hash)).where(col(RegistryTx.tx_hash).in_(list(first_log))))
             )
-            for tx_hash, (block, log_index) in first_log.items():
+            for tx_hash, (block, log_index, block_time) in first_log.items():
                 if tx_hash not in known:
                     raw = raw_transaction(chain, tx_hash)
-                    session.add(
-                        RegistryTx(
-                            tx_hash=tx_hash, block_number=block, log_index=log_index, raw=raw, recorded_at=_now_ms()
-                        )
+                    row = RegistryTx(
+                        tx_hash=tx_hash,
+                        block_number=block,
+                        log_index=log_index,
+                        raw=raw,
+                        recorded_at=_now_ms(),
+                        block_time=block_time,
                     )
+                    session.add(row)
             session.commit()
 
     def _journal_size(self) -> int:
@@ -194,7 +214,7 @@ class RegistryView:
             if not journal or journal[0].tx_hash != old.tx_hash:
                 raise ChainError("the journal does not start with the registry's deployment: cannot restore it")
             chain = connect(self.rpc_url, attempts=self.attempts)
-            mined = replay_transactions(chain, [tx.raw for tx in journal])
+            mined = replay_transactions(chain, [tx.raw for tx in journal], times=[tx.block_time for tx in journal])
             restored = Deployment(
                 address=old.address,
                 chain_id=chain.chain_id,
@@ -211,8 +231,10 @@ class RegistryView:
                 self.record.replace(backup)
             restored.save(self.record)
             with Session(self.engine) as session:
-                for tx, (_, block) in zip(journal, mined, strict=True):
-                    tx.block_number = block
+                moved = 0
+                for tx, (_, block, block_time) in zip(journal, mined, strict=True):
+                    moved += tx.block_time is not None and block_time != tx.block_time
+                    tx.block_number, tx.block_time = block, block_time
                     session.add(tx)
                 session.commit()
             self._deployment = restored
@@ -220,6 +242,12 @@ class RegistryView:
             self.mirror = RegistryMirror()
             self._next_block = restored.block_number
             self.restored_at = _now_ms()
-            log.warning("registry restored at %s: %s transactions replayed", restored.address, len(mined))
+            log.warning(
+                "registry restored at %s: %s transactions replayed, %s of them at other times than before "
+                "(the node started after them: start it with chain.devchain.start_node(genesis_time=...))",
+                restored.address,
+                len(mined),
+                moved,
+            )
             if self.on_restored is not None:
                 self.on_restored(self)

@@ -4,6 +4,7 @@ of its signed transactions, the anchors re-made; every stored event verifies aga
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -14,11 +15,13 @@ from backend.core.config import Settings
 from backend.models import Batch, Event
 from backend.services.anchoring import AnchoringWorker
 from backend.services.platform import Platform
+from backend.services.registry_view import journal_start
 from chain.accounts import dev_account
 from chain.devchain import free_port, start_node, stop_node
 from chain.errors import ChainConnectionError
 from supplychain.merkle import hash_id_to_bytes32
 from supplychain.signing import SigningKey
+from supplychain.verify import ProofBundle, VerdictStatus, verify_bundle
 from tests.backend import documents
 from tests.chains import MANUFACTURER, cast
 
@@ -59,9 +62,13 @@ def test_a_restarted_hardhat_node_is_restored_and_every_event_verifies_again(tmp
                 assert body.json()["acceptedCount"] == 5
                 assert worker.run_once(force=True) == 5
             with platform.session() as session:
-                before = {b.root: (b.block_number, b.sequence) for b in session.exec(select(Batch)).all()}
+                before = {b.root: (b.block_time, b.sequence) for b in session.exec(select(Batch)).all()}
+            key_from = registry.key_info(KEY.public_key_bytes).valid_from
             stop_node(node.pid, process=process)
-            node, process = start_node("hardhat", port=port, log_path=tmp_path / "hardhat.log")  # empty again
+            genesis = journal_start(platform.engine)
+            assert genesis is not None and genesis < key_from
+            # empty again; started, as `supplychain chain up` starts it, before the journal's first block
+            node, process = start_node("hardhat", port=port, log_path=tmp_path / "hardhat.log", genesis_time=genesis)
             assert worker.run_once(force=True) == 0  # notices the reset, restores, re-makes the anchors
             view = platform.registry
             assert view.restored_at is not None
@@ -70,8 +77,20 @@ def test_a_restarted_hardhat_node_is_restored_and_every_event_verifies_again(tmp
             with platform.session() as session:
                 batches = {b.id: b for b in session.exec(select(Batch)).all()}
                 stored = list(session.exec(select(Event).order_by(col(Event.id))).all())
-            assert {b.root: b.sequence for b in batches.values()} == {r: s for r, (_, s) in before.items()}
+            # the same roots, sequences and block times as before: replayed at their original times
+            assert {b.root: (b.block_time, b.sequence) for b in batches.values()} == before
             assert [(b.status, b.remade_at is not None) for b in batches.values()] == [("anchored", True)] * 2
+            assert registry.key_info(KEY.public_key_bytes).valid_from == key_from
+            assert registry.chain.block_timestamp() >= time.time() - 5  # the chain's clock is back at now
+            view.refresh(force=True)
+            for serial in ("Z0-0", "Z1-4"):  # the proof bundle of a product captured before the reset verifies
+                response = client.get("/bundles", params={"id": f"https://id.gs1.org/01/{documents.GTIN}/21/{serial}"})
+                assert response.status_code == 200, response.text
+                bundle = ProofBundle.from_json(response.json())
+                verdict = verify_bundle(
+                    bundle, view.mirror, chain_id=view.chain_id, registry_address=view.deployment.address
+                )
+                assert verdict.status == VerdictStatus.VERIFIED, verdict.to_json()
             for event in stored:
                 batch = batches[event.batch_id]
                 proof = [bytes.fromhex(p[2:]) for p in json.loads(event.proof or "[]")]
