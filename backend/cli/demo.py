@@ -92,7 +92,7 @@ def _demo_recognitions(now: int) -> list[tuple[str, ev.RecognitionTerms]]:
         standard_ref="GB/T 36132-2018",
         valid_from=now,
         valid_until=now + _THREE_YEARS,
-        evidence_hash=keccak(report),
+        evidence_hash=hashlib.sha256(report).digest(),
     )
     report = b"Lvyuan Automotive: green supply-chain management evaluation report (demo), GB/T 33635-2017, index 86"
     green_chain = ev.RecognitionTerms(
@@ -105,7 +105,7 @@ def _demo_recognitions(now: int) -> list[tuple[str, ev.RecognitionTerms]]:
         standard_ref="GB/T 33635-2017",
         valid_from=now,
         valid_until=None,
-        evidence_hash=keccak(report),
+        evidence_hash=hashlib.sha256(report).digest(),
     )
     return [("provincial-certifier", green_factory), ("national-certifier", green_chain)]
 

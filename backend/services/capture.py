@@ -19,6 +19,12 @@ Per event, in this order (the first failure is the reason code): a signature for
 (``biz_step_not_allowed``), the event time (``event_in_future``: beyond the allowed clock skew). An event already
 stored, or twice in the document, is a ``DUPLICATE``, not stored again. With ``all_or_nothing`` one refusal stores
 nothing.
+
+An event may cite the recognition its submitter holds for what it ships (a supplier's green-factory recognition) with
+the extension ``"sc:recognition": <recognition id>`` (``sc`` bound to the namespace above). A reference that is not a
+recognition id refuses the event (``malformed_recognition_reference``); otherwise the platform records, with the event,
+whether that recognition was in force for the submitter at the event time as on chain at capture: ``IN_FORCE``,
+``SUSPENDED``, ``REVOKED``, ``EXPIRED``, ``NOT_YET_VALID``, ``NOT_HOLDER`` (another organisation's) or ``UNKNOWN``.
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ from supplychain.errors import EpcisSyntaxError, MerkleError, SignatureError
 from supplychain.eventhash import event_hash_id, hash_context
 from supplychain.gs1 import canonical_dl
 from supplychain.receipt import make_receipt
-from supplychain.registry import RegistryMirror
+from supplychain.registry import RecognitionStatus, RegistryMirror
 from supplychain.signing import (
     SIGNATURE_NAMESPACE,
     decode_signature,
@@ -66,6 +72,8 @@ from supplychain.trace import lots_of
 __all__ = ["SIGNATURE_NS", "SIGNED_EVENTS_MEDIA_TYPE", "CaptureResult", "EventOutcome", "capture"]
 
 SIGNATURE_NS = SIGNATURE_NAMESPACE
+# A document signed with a key the mirror does not know makes the view read the chain again, at most this often (s).
+_FORCED_REFRESH_AFTER = 0.25
 SIGNED_EVENTS_MEDIA_TYPE = "application/vnd.supplychain.signed-events+json"
 
 
@@ -80,6 +88,7 @@ class EventOutcome:
     reason: str | None = None
     detail: str | None = None
     receipt: dict[str, Any] | None = None
+    recognition: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The outcome as the API shows it."""
@@ -87,6 +96,8 @@ class EventOutcome:
         out["status"] = self.status
         if self.reason:
             out["reason"], out["detail"] = self.reason, self.detail
+        if self.recognition:
+            out["recognition"] = self.recognition
         if self.receipt:
             out["receipt"] = self.receipt
         return out
@@ -142,6 +153,37 @@ class _RefusedError(Exception):
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
         self.reason, self.detail = reason, detail
+
+
+RECOGNITION_FIELD = "recognition"
+_FULL_RECOGNITION_KEY = SIGNATURE_NAMESPACE + RECOGNITION_FIELD
+
+
+def recognition_reference(event: EpcisEvent, namespaces: Mapping[str, str]) -> tuple[str, Any] | None:
+    """The event's ``sc:recognition`` extension (under any prefix bound to our namespace): (key, value), or None."""
+    for key, value in event.extensions.items():
+        prefix, _, local = key.partition(":")
+        ours = local == RECOGNITION_FIELD and namespaces.get(prefix) == SIGNATURE_NAMESPACE
+        if ours or key == _FULL_RECOGNITION_KEY:
+            return key, value
+    return None
+
+
+def recognition_status(mirror: RegistryMirror, recognition_id: int, org_id: str, at_s: int) -> str:
+    """Whether recognition ``recognition_id`` was in force for ``org_id`` at ``at_s`` (see the module docstring)."""
+    rec = mirror.recognitions.get(recognition_id)
+    if rec is None:
+        return "UNKNOWN"
+    if rec.terms.holder != org_id:
+        return "NOT_HOLDER"
+    if at_s < rec.terms.valid_from:
+        return "NOT_YET_VALID"
+    if rec.terms.valid_until is not None and at_s >= rec.terms.valid_until:
+        return "EXPIRED"
+    status = rec.status_at(at_s)
+    if status is RecognitionStatus.SUSPENDED:
+        return "SUSPENDED"
+    return "REVOKED" if status is RecognitionStatus.REVOKED else "IN_FORCE"
 
 
 def _ms(event: EpcisEvent) -> int:
@@ -214,6 +256,21 @@ class _Validator:
     malformed: dict[str, str]
     now: int
     skew_ms: int
+    namespaces: Mapping[str, str] = field(default_factory=dict)
+
+    def recognition(self, event: EpcisEvent) -> dict[str, Any] | None:
+        """The recognition the event cites and its status at the event time; refuses a malformed reference."""
+        found = recognition_reference(event, self.namespaces)
+        if found is None:
+            return None
+        key, value = found
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)
+        if type(value) is not int or not 0 < value < 2**64:
+            raise _RefusedError(
+                "malformed_recognition_reference", f"{key} must be a recognition id (a positive integer), got {value!r}"
+            )
+        return {"id": value, "status": recognition_status(self.mirror, value, self.org_id, _ms(event) // 1000)}
 
     def check(self, event: EpcisEvent, hash_id: str) -> None:
         """Raise :class:`_RefusedError` with the first reason the event cannot be accepted."""
@@ -290,7 +347,11 @@ def capture(
     mirror = view.refresh()
     if not view.refreshed_at:
         raise UnavailableError("the registry has never been read: the chain cannot be reached; nothing was stored")
-    validator = _Validator(org_id, mirror, signed, malformed, received, settings.clock_skew_seconds * 1000)
+    if view.age() > _FORCED_REFRESH_AFTER and any(s.key not in mirror.keys for s in signed.values()):
+        mirror = view.refresh(force=True)  # a key registered since the last look: read the chain again at once
+    validator = _Validator(
+        org_id, mirror, signed, malformed, received, settings.clock_skew_seconds * 1000, document.namespaces
+    )
     result = CaptureResult(uuid.uuid4().hex, org_id, received)
     rows = _validate(document, validator, result)
     if all_or_nothing and result.count("REJECTED"):
@@ -325,6 +386,7 @@ def _validate(document: EpcisDocument, validator: _Validator, result: CaptureRes
         seen.add(hash_id)
         try:
             validator.check(event, hash_id)
+            outcome.recognition = validator.recognition(event)
         except _RefusedError as refused:
             outcome.reason, outcome.detail = refused.reason, refused.detail
             continue
@@ -345,6 +407,8 @@ def _validate(document: EpcisDocument, validator: _Validator, result: CaptureRes
             "received_at": validator.now,
             "capture_id": result.capture_id,
             "document": json.dumps(raw, ensure_ascii=False, separators=(",", ":")),
+            "recognition_id": outcome.recognition["id"] if outcome.recognition else None,
+            "recognition_status": outcome.recognition["status"] if outcome.recognition else None,
         }
         rows.append(_Row(columns, _identifiers(event)))
     return rows

@@ -71,7 +71,8 @@ MAX_PER_PAGE = 1000
 _DIGEST = re.compile(r"(?:ni:///sha-256;)?([0-9a-fA-F]{64})(?:\?ver=CBV2\.0)?")
 _EVENT_COLUMNS = (
     "id", "hash_id", "org_id", "key_id", "signature", "event_type", "event_time", "biz_step", "biz_location",
-    "read_point", "received_at", "capture_id", "document", "batch_id", "leaf_index", "proof",
+    "read_point", "received_at", "capture_id", "document", "batch_id", "leaf_index", "proof", "recognition_id",
+    "recognition_status",
 )  # fmt: skip
 _BATCH_COLUMNS = (
     "id",
@@ -409,4 +410,9 @@ def event_detail(session: Session, row: Row[Any], *, receipt: Mapping[str, Any] 
         "envelope": envelope_of(row, document),
         "receipt": dict(receipt) if receipt is not None else None,
         "anchor": anchor_json(row, batch),
+        "recognition": (
+            {"id": row.recognition_id, "statusAtCapture": row.recognition_status}
+            if row.recognition_id is not None
+            else None
+        ),
     }

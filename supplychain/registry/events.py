@@ -138,7 +138,8 @@ class RecognitionTerms:
         subject: GLN of the facility or GTIN of the product; ``""`` for the whole enterprise.
         standard_ref: The evaluation standard, e.g. ``GB/T 36132-2018``.
         valid_until: End of validity (exclusive), or ``None`` when valid until revoked.
-        evidence_hash: keccak256 of the evaluation report, which stays with its owner.
+        evidence_hash: SHA-256 of the evaluation report's bytes (``sha256sum`` checks it); the report stays with
+            its owner.
     """
 
     holder: str
