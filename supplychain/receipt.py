@@ -22,7 +22,7 @@ from typing import Any
 from supplychain.errors import EnvelopeFormatError, KeyIdMismatchError
 from supplychain.signing import SigningKey, decode_signature, encode_signature, key_id_of, sign_message, verify_message
 
-__all__ = ["RECEIPT_DOMAIN", "RECEIPT_TYPE", "make_receipt", "receipt_message", "verify_receipt"]
+__all__ = ["RECEIPT_DOMAIN", "RECEIPT_TYPE", "make_receipt", "receipt_message", "unsigned_receipt", "verify_receipt"]
 
 RECEIPT_TYPE = "SupplychainCaptureReceipt"
 RECEIPT_DOMAIN = b"supplychain/capture-receipt/v1\n"
@@ -35,19 +35,32 @@ def receipt_message(fields: Mapping[str, Any]) -> bytes:
     return RECEIPT_DOMAIN + json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def make_receipt(
-    key: SigningKey, *, event_hash_id: str, organisation_id: str, received_at: int, anchor_by: int
+def unsigned_receipt(
+    platform_key_id: str, *, event_hash_id: str, organisation_id: str, received_at: int, anchor_by: int
 ) -> dict[str, Any]:
-    """A signed receipt (see the module docstring)."""
-    fields: dict[str, Any] = {
+    """Every field of a receipt but its ``signature`` (which covers :func:`receipt_message` of these)."""
+    return {
         "type": RECEIPT_TYPE,
         "version": 1,
         "eventHashId": event_hash_id,
         "organisationId": organisation_id,
         "receivedAt": received_at,
         "anchorBy": anchor_by,
-        "platformKeyId": key.key_id,
+        "platformKeyId": platform_key_id,
     }
+
+
+def make_receipt(
+    key: SigningKey, *, event_hash_id: str, organisation_id: str, received_at: int, anchor_by: int
+) -> dict[str, Any]:
+    """A signed receipt (see the module docstring)."""
+    fields = unsigned_receipt(
+        key.key_id,
+        event_hash_id=event_hash_id,
+        organisation_id=organisation_id,
+        received_at=received_at,
+        anchor_by=anchor_by,
+    )
     fields["signature"] = encode_signature(sign_message(key, receipt_message(fields)))
     return fields
 

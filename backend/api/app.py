@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = platform or Platform.open(settings)
         app.state.platform = opened
+        if settings.capture_workers > 0:  # the first bulk capture should not wait for processes to start
+            threading.Thread(target=opened.signing_pool.warm_up, name="signing-pool-warm-up", daemon=True).start()
         worker = None
         if settings.run_worker:
             from backend.services.anchoring import AnchoringWorker

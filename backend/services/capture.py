@@ -43,7 +43,9 @@ from sqlmodel import Session
 from backend.core.errors import UnavailableError
 from backend.models import Capture, Event, EventIdentifier, table_of
 from backend.services.platform import Platform, now_ms
+from backend.services.signing_pool import SigningPool
 from supplychain.epcis import DEFAULT_LIMITS, EpcisDocument, Limits, parse_document, parse_document_object
+from supplychain.epcis import Event as EpcisEventType
 from supplychain.epcis.cbv import allowed_biz_step
 from supplychain.epcis.model import (
     AggregationEvent,
@@ -57,7 +59,7 @@ from supplychain.epcis.model import (
 from supplychain.errors import EpcisSyntaxError, MerkleError, SignatureError
 from supplychain.eventhash import event_hash_id, hash_context
 from supplychain.gs1 import canonical_dl
-from supplychain.receipt import make_receipt
+from supplychain.receipt import unsigned_receipt
 from supplychain.registry import RecognitionStatus, RegistryMirror
 from supplychain.signing import (
     SIGNATURE_NAMESPACE,
@@ -65,7 +67,6 @@ from supplychain.signing import (
     header_signatures,
     is_key_id,
     parse_envelope,
-    verify_signature,
 )
 from supplychain.trace import lots_of
 
@@ -272,8 +273,12 @@ class _Validator:
             )
         return {"id": value, "status": recognition_status(self.mirror, value, self.org_id, _ms(event) // 1000)}
 
-    def check(self, event: EpcisEvent, hash_id: str) -> None:
-        """Raise :class:`_RefusedError` with the first reason the event cannot be accepted."""
+    def check_before_signature(self, event: EpcisEvent, hash_id: str) -> _Signed:
+        """The checks before the Ed25519 signature itself: its presence and form, the key, the organisation.
+
+        Raises:
+            _RefusedError: with the first reason the event cannot be accepted.
+        """
         if hash_id in self.malformed:
             raise _RefusedError("malformed_signature", self.malformed[hash_id])
         signed = self.signed.get(hash_id)
@@ -285,11 +290,15 @@ class _Validator:
             raise _RefusedError("organisation_not_registered", f"organisation {self.org_id} is not registered on chain")
         if org.suspended:  # as on chain now (the chain's clock, not ours, says when things happened)
             raise _RefusedError("organisation_suspended", f"organisation {self.org_id} is suspended")
-        try:
-            verify_signature(signed.key, hash_id, signed.signature)
-        except SignatureError as exc:
-            raise _RefusedError("bad_signature", str(exc)) from None
-        roles = org.roles.names()
+        return signed
+
+    def check_after_signature(self, event: EpcisEvent) -> None:
+        """The checks after a good signature: the bizStep against the roles, the event time against the clock.
+
+        Raises:
+            _RefusedError: with the first reason the event cannot be accepted.
+        """
+        roles = self.mirror.organisations[self.org_id].roles.names()
         if event.biz_step and not allowed_biz_step(roles, event.biz_step):
             raise _RefusedError("biz_step_not_allowed", f"bizStep {event.biz_step!r} is not allowed for roles {roles}")
         if _ms(event) > self.now + self.skew_ms:
@@ -353,7 +362,7 @@ def capture(
         org_id, mirror, signed, malformed, received, settings.clock_skew_seconds * 1000, document.namespaces
     )
     result = CaptureResult(uuid.uuid4().hex, org_id, received)
-    rows = _validate(document, validator, result)
+    rows = _validate(document, validator, result, platform.signing_pool)
     if all_or_nothing and result.count("REJECTED"):
         result.rolled_back = True
         rows = []
@@ -366,10 +375,19 @@ def capture(
     return result
 
 
-def _validate(document: EpcisDocument, validator: _Validator, result: CaptureResult) -> list[_Row]:
+@dataclass
+class _Candidate:
+    outcome: EventOutcome
+    event: EpcisEventType
+    raw: dict[str, Any]
+    signed: _Signed
+
+
+def _validate(document: EpcisDocument, validator: _Validator, result: CaptureResult, pool: SigningPool) -> list[_Row]:
     doc_raw = document.raw or {}
     ctx = hash_context(doc_raw.get("@context"))
-    rows: list[_Row] = []
+    candidates: list[_Candidate] = []
+    verifier = pool.verifier(len(document.events))  # workers verify while this loop goes on
     seen: set[str] = set()
     for position, event in enumerate(document.events):
         raw = dict(event.raw or {})
@@ -385,7 +403,20 @@ def _validate(document: EpcisDocument, validator: _Validator, result: CaptureRes
             continue
         seen.add(hash_id)
         try:
-            validator.check(event, hash_id)
+            signed = validator.check_before_signature(event, hash_id)
+        except _RefusedError as refused:
+            outcome.reason, outcome.detail = refused.reason, refused.detail
+            continue
+        candidates.append(_Candidate(outcome, event, raw, signed))
+        verifier.add((signed.key, hash_id, signed.signature))
+    failures = verifier.results()
+    rows: list[_Row] = []
+    for candidate, failure in zip(candidates, failures, strict=True):
+        outcome, event, raw = candidate.outcome, candidate.event, candidate.raw
+        try:
+            if failure is not None:
+                raise _RefusedError("bad_signature", failure)
+            validator.check_after_signature(event)
             outcome.recognition = validator.recognition(event)
         except _RefusedError as refused:
             outcome.reason, outcome.detail = refused.reason, refused.detail
@@ -393,12 +424,11 @@ def _validate(document: EpcisDocument, validator: _Validator, result: CaptureRes
         outcome.status = "ACCEPTED"
         if "@context" not in raw and "@context" in doc_raw:
             raw["@context"] = doc_raw["@context"]  # stored with the namespaces its hash needs
-        sig = validator.signed[hash_id]
         columns = {
-            "hash_id": hash_id,
+            "hash_id": outcome.hash_id,
             "org_id": validator.org_id,
-            "key_id": sig.key_id,
-            "signature": sig.text,
+            "key_id": candidate.signed.key_id,
+            "signature": candidate.signed.text,
             "event_type": type(event).__name__,
             "event_time": _ms(event),
             "biz_step": event.biz_step,
@@ -421,6 +451,20 @@ class _Row:
 
 
 def _store(platform: Platform, result: CaptureResult, rows: list[_Row], *, anchor_by: int) -> None:
+    # Receipts are signed (by the workers, for bulk) while the events are written; a duplicate's is dropped.
+    signer = platform.signing_pool.receipt_signer(len(rows))
+    receipts: list[EventOutcome] = []
+    for o in result.outcomes:
+        if o.status == "ACCEPTED" and o.hash_id is not None:
+            o.receipt = unsigned_receipt(
+                platform.receipt_key.key_id,
+                event_hash_id=o.hash_id,
+                organisation_id=result.org_id,
+                received_at=result.received_at,
+                anchor_by=anchor_by,
+            )
+            receipts.append(o)
+            signer.add(o.receipt)
     with platform.session() as session:
         stored: set[str] = set()
         if rows:
@@ -434,17 +478,12 @@ def _store(platform: Platform, result: CaptureResult, rows: list[_Row], *, ancho
             ]
             if links:
                 session.execute(insert(table_of(EventIdentifier)), links)
-        for o in result.outcomes:
-            if o.status == "ACCEPTED" and o.hash_id in stored:
-                o.status = "DUPLICATE"
-            elif o.status == "ACCEPTED" and o.hash_id is not None:
-                o.receipt = make_receipt(
-                    platform.receipt_key,
-                    event_hash_id=o.hash_id,
-                    organisation_id=result.org_id,
-                    received_at=result.received_at,
-                    anchor_by=anchor_by,
-                )
+        for o, signature in zip(receipts, signer.results(), strict=True):
+            assert o.receipt is not None  # noqa: S101 - set above
+            if o.hash_id in stored:
+                o.status, o.receipt = "DUPLICATE", None
+            else:
+                o.receipt["signature"] = signature
         session.add(
             Capture(
                 id=result.capture_id,

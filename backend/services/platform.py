@@ -19,6 +19,7 @@ from backend.core.db import make_engine, migrate
 from backend.models import ApiToken, Batch
 from backend.services.metrics import Metrics
 from backend.services.registry_view import RegistryView
+from backend.services.signing_pool import SigningPool
 from supplychain.signing import SigningKey
 
 __all__ = ["Platform", "hash_token", "now_ms"]
@@ -58,6 +59,7 @@ class Platform:
     metrics: Metrics = field(default_factory=Metrics, repr=False)
     _registry: RegistryView | None = field(default=None, repr=False)
     _registry_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _signing_pool: SigningPool | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, settings: Settings) -> Platform:
@@ -109,6 +111,14 @@ class Platform:
             session.commit()
         log.warning("anchors re-made on the restored chain")
 
+    @property
+    def signing_pool(self) -> SigningPool:
+        """The processes that verify signatures and sign receipts of bulk captures (started on first bulk use)."""
+        with self._registry_lock:
+            if self._signing_pool is None:
+                self._signing_pool = SigningPool(self.receipt_key, self.settings.capture_workers)
+            return self._signing_pool
+
     def session(self) -> Session:
         """A new database session."""
         return Session(self.engine)
@@ -128,5 +138,7 @@ class Platform:
         return token
 
     def close(self) -> None:
-        """Release the database."""
+        """Release the database and stop the signing processes."""
+        if self._signing_pool is not None:
+            self._signing_pool.close()
         self.engine.dispose()

@@ -29,6 +29,7 @@ def settings(tmp_path: Path) -> Settings:
         run_worker=False,
         public_base_url="https://qr.example.cn",
         batch_interval_seconds=0.2,
+        capture_workers=0,  # in the request thread; tests/backend/test_capture_bulk.py runs the worker processes
     )
 
 
