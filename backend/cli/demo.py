@@ -255,8 +255,10 @@ def _post_story(registry: Registry, base: str, root: Path) -> None:
     platform.close()
     keys = {org: demo_key(org) for org in roles.values()}
     start = registry.chain.block_timestamp() + 1
+    held = registry.mirror().recognitions_of(roles["supplier"])
+    recognition = next((r.recognition_id for r in held if r.terms.kind is RecognitionKind.GREEN_FACTORY), None)
     console.print("posting the demo supply chain's signed events:")
-    for line in post_demo_story(base, start, roles, keys, tokens):
+    for line in post_demo_story(base, start, roles, keys, tokens, recognition=recognition):
         console.print(f"  {line}")
     saved = save_demo_codes(base, tokens[roles["manufacturer"]], root / "qr")
     console.print(f"QR codes of lot {DEMO_LOT}: {len(saved) - 2} PNG files, codes.zip, labels.html in {root / 'qr'}")

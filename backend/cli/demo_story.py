@@ -48,8 +48,10 @@ def _event(kind: str, at: int, **fields: Any) -> dict[str, Any]:
     }
 
 
-def _story(t: int, orgs: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
-    """(role, event) in time order; ``orgs`` maps the roles to the organisations' ids."""
+def _story(t: int, orgs: Mapping[str, str], recognition: int | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """(role, event) in time order; ``orgs`` maps the roles to the organisations' ids; the supplier's shipment
+    cites its green-factory ``recognition`` (``sc:recognition``) when there is one."""
+    cites = {"sc:recognition": recognition} if recognition is not None else {}
     cells = _dl(DEMO_MATERIAL_GTIN, lot=DEMO_MATERIAL_LOT)
     modules = [_dl(DEMO_PRODUCT_GTIN, serial=s) for s in DEMO_SERIALS]
     plant, maker, hub, shop = "6901234000047", orgs["manufacturer"], orgs["logistics"], orgs["retailer"]
@@ -80,6 +82,7 @@ def _story(t: int, orgs: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
                 quantityList=[{"epcClass": cells, "quantity": 40, "uom": "H87"}],
                 readPoint=_place(plant),
                 destinationList=to_maker,
+                **cites,
             ),
         ),
         (
@@ -214,7 +217,13 @@ def _signed_document(key: SigningKey, events: list[dict[str, Any]]) -> bytes:
 
 
 def post_demo_story(
-    base_url: str, start: int, orgs: Mapping[str, str], keys: Mapping[str, SigningKey], tokens: Mapping[str, str]
+    base_url: str,
+    start: int,
+    orgs: Mapping[str, str],
+    keys: Mapping[str, SigningKey],
+    tokens: Mapping[str, str],
+    *,
+    recognition: int | None = None,
 ) -> list[str]:
     """Post every organisation's events (one document each, in story order); returns one line per capture.
 
@@ -223,7 +232,7 @@ def post_demo_story(
     """
     lines = []
     with httpx.Client(base_url=base_url, timeout=60) as client:
-        for role, event in _story(start, orgs):
+        for role, event in _story(start, orgs, recognition):
             org = orgs[role]
             response = client.post(
                 "/capture",
@@ -238,7 +247,11 @@ def post_demo_story(
             if response.status_code != 200 or body.get("rejectedCount"):
                 raise RuntimeError(f"the demo event of the {role} was refused: {json.dumps(body, ensure_ascii=False)}")
             outcome = body["events"][0]
-            lines.append(f"{role:<12} {event.get('bizStep', ''):<15} {outcome['status']:<9} {outcome['eventHashId']}")
+            cited = outcome.get("recognition")
+            note = f"  recognition {cited['id']}: {cited['status']}" if cited else ""
+            lines.append(
+                f"{role:<12} {event.get('bizStep', ''):<15} {outcome['status']:<9} {outcome['eventHashId']}{note}"
+            )
     return lines
 
 
