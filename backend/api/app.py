@@ -14,6 +14,7 @@ from backend.api.routes import (
     capture,
     credentials,
     events,
+    export,
     green,
     health,
     metrics,
@@ -61,6 +62,19 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
 
     app = FastAPI(title="supplychain", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_problem_handlers(app)
-    for module in (health, metrics, capture, events, trace, bundles, qr, resolver, authority, credentials, green):
+    for module in (
+        health,
+        metrics,
+        capture,
+        events,
+        trace,
+        bundles,
+        qr,
+        resolver,
+        authority,
+        credentials,
+        green,
+        export,
+    ):
         app.include_router(module.router)
     return app

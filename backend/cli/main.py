@@ -11,6 +11,7 @@ import logging
 import typer
 
 from backend.cli import (
+    audit_cmd,
     authority_cmd,
     bench_capture,
     bench_chain,
@@ -41,7 +42,7 @@ app.add_typer(authority_cmd.app, name="authority", help="Authorities' actions on
 app.add_typer(credential_cmd.app, name="credential", help="Verifiable credentials of green recognitions.")
 app.add_typer(green_cmd.app, name="green", help="Green supply-chain views: qualified suppliers, green share, impact.")
 app.add_typer(serve_cmd.tokens_app, name="tokens")
-for module in (serve_cmd, hash_cmd, demo, bench_capture, bench_chain, bench_hash, bench_merkle):
+for module in (serve_cmd, hash_cmd, demo, audit_cmd, bench_capture, bench_chain, bench_hash, bench_merkle):
     app.registered_commands.extend(module.app.registered_commands)
 
 
