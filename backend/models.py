@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Index, Table
+from sqlalchemy import Index, Table, text
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -155,7 +155,15 @@ class IssuedCode(SQLModel, table=True):
 
     __tablename__ = "issued_code"
     __table_args__ = (
-        Index("ix_issued_code_gtin_serial", "gtin", "serial"),
+        # a serial is unique per GTIN (as in an SGTIN): two concurrent issues of it cannot both be stored
+        Index(
+            "ux_issued_code_gtin_serial",
+            "gtin",
+            "serial",
+            unique=True,
+            sqlite_where=text("serial IS NOT NULL"),
+            postgresql_where=text("serial IS NOT NULL"),
+        ),
         Index("ix_issued_code_gtin_lot", "gtin", "lot"),
     )
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from backend.core.errors import ConflictError, ForbiddenError, NotFoundError
@@ -60,7 +61,14 @@ def _claim_gtin(session: Session, org_id: str, gtin: str) -> None:
 
 
 def issue_codes(
-    session: Session, *, org_id: str, gtin: str, lot: str | None, serials: Sequence[str] | None, now: int
+    session: Session,
+    *,
+    org_id: str,
+    gtin: str,
+    lot: str | None,
+    serials: Sequence[str] | None,
+    now: int,
+    _again: bool = False,
 ) -> IssueOutcome:
     """Record the codes of one issue request and commit; ``serials=None`` issues the lot code (or the GTIN code).
 
@@ -105,8 +113,14 @@ def issue_codes(
         if c.serial not in issued
     ]
     if rows:
-        session.exec(insert(table_of(IssuedCode)), params=rows)
-        session.commit()
+        try:
+            session.exec(insert(table_of(IssuedCode)), params=rows)
+            session.commit()
+        except IntegrityError:  # a concurrent request issued some of them first: look again
+            session.rollback()
+            if _again:
+                raise
+            return issue_codes(session, org_id=org_id, gtin=gtin, lot=lot, serials=serials, now=now, _again=True)
     return IssueOutcome(codes, len(rows))
 
 

@@ -13,6 +13,7 @@ import random
 import re
 import string
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import qrcode  # type: ignore[import-untyped]
@@ -23,9 +24,11 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
-from backend.models import IssuedCode
+from backend.models import IssuedCode, table_of
 from backend.services.platform import Platform
 from backend.services.qr import BORDER, CodeKey, png_bytes, qr_matrix, svg_bytes
 from backend.services.qrmatrix import penalty
@@ -380,3 +383,35 @@ def test_label_sheet_has_every_serial(client: TestClient, tokens: dict[str, str]
     first_svg = re.search(r"<svg .*?</svg>", html)
     assert first_svg is not None
     assert decode_svg(first_svg.group()) == f"{BASE}/01/{GTIN}/10/LOT42/21/0001"
+
+
+def test_concurrent_issues_of_the_same_serials_store_each_once(
+    client: TestClient, tokens: dict[str, str], platform: Platform
+) -> None:
+    body = {"gtin": GTIN, "lot": "RACE", "serialStart": 1, "serialEnd": 300, "serialWidth": 4}
+
+    def post() -> int:
+        response = client.post("/qr/issue", json=body, headers=bearer(tokens, "manufacturer"))
+        assert response.status_code in (200, 201), response.text
+        created: int = response.json()["created"]
+        return created
+
+    with ThreadPoolExecutor(6) as pool:
+        created = list(pool.map(lambda _: post(), range(6)))
+    assert sum(created) == 300  # whoever came first created them; the others found them issued
+    with platform.session() as session:
+        rows = session.exec(select(IssuedCode.serial).where(col(IssuedCode.lot) == "RACE")).all()
+    assert sorted(rows) == [f"{n:04d}" for n in range(1, 301)]
+
+
+def test_the_database_refuses_a_serial_twice_per_gtin(platform: Platform) -> None:
+    row = {"gtin": GTIN, "lot": "L1", "serial": "S1", "org_id": "6901234000016", "created_at": 1}
+    with platform.session() as session:
+        session.exec(insert(table_of(IssuedCode)), params=[row])
+        session.commit()
+        with pytest.raises(IntegrityError):
+            session.exec(insert(table_of(IssuedCode)), params=[{**row, "lot": "L2"}])
+        session.rollback()
+        lot_codes = [{**row, "serial": None}, {**row, "serial": None, "lot": "L2"}]
+        session.exec(insert(table_of(IssuedCode)), params=lot_codes)
+        session.commit()  # lot codes (no serial) are not serials: the unique index leaves them alone
