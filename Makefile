@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 NODE_MODULES := hardhat-local/node_modules/.package-lock.json
 PYTEST_ARGS ?=
 
-.PHONY: run test setup lint typecheck pytest contracts bench clean help
+.PHONY: run test setup postgres-server lint typecheck pytest contracts bench clean help
 
 help:
 	@echo "make run        run the platform on a local chain with the demo supply chain, until Ctrl-C"
@@ -30,6 +30,17 @@ $(NODE_MODULES): hardhat-local/package.json hardhat-local/package-lock.json
 	cd hardhat-local && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The PostgreSQL tests start a throwaway server from Debian's postgresql package: installed here where it is missing
+# (as root, with apt-get), otherwise those tests fail saying what to install.
+postgres-server:
+	@test -n "$(wildcard /usr/lib/postgresql/*/bin/initdb)" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's postgresql for the PostgreSQL tests"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq postgresql >/dev/null 2>&1 || \
+	      { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }; \
+	  else echo "PostgreSQL's server is missing: install Debian's postgresql package for the PostgreSQL tests"; fi; }
+
 run: setup
 	$(VENV)/bin/supplychain demo
 
@@ -42,7 +53,7 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-pytest: setup
+pytest: setup postgres-server
 	$(VENV)/bin/pytest -n 2 --dist loadgroup --cov --cov-report=term $(PYTEST_ARGS)
 
 contracts: setup

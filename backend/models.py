@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Index, Table, text
+from sqlalchemy import BigInteger, Index, Table, text
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -35,8 +35,8 @@ class ApiToken(SQLModel, table=True):
     org_id: str | None = Field(default=None, index=True, max_length=18)
     role: str = Field(max_length=16)  # "organisation" | "regulator"
     label: str = Field(default="", max_length=200)
-    created_at: int
-    revoked_at: int | None = None
+    created_at: int = Field(sa_type=BigInteger)
+    revoked_at: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class Capture(SQLModel, table=True):
@@ -46,7 +46,7 @@ class Capture(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=32)
     org_id: str = Field(index=True, max_length=18)
-    received_at: int
+    received_at: int = Field(sa_type=BigInteger)
     status: str = Field(max_length=24)  # ACCEPTED | PARTIALLY_ACCEPTED | REJECTED
     total: int
     accepted: int
@@ -68,16 +68,17 @@ class Batch(SQLModel, table=True):
     root: str = Field(unique=True, max_length=66)
     leaf_count: int
     status: str = Field(index=True, max_length=16)
-    created_at: int
-    chain_id: int
+    created_at: int = Field(sa_type=BigInteger)
+    chain_id: int = Field(sa_type=BigInteger)
     tx_hash: str | None = Field(default=None, max_length=66)
     raw_tx: bytes | None = None
     nonce: int | None = None
     sequence: int | None = None
     block_number: int | None = None
     block_time: int | None = None
-    anchored_at: int | None = None
-    remade_at: int | None = None  # when its anchor was re-made on a dev chain that had been reset
+    anchored_at: int | None = Field(default=None, sa_type=BigInteger)
+    # when its anchor was re-made on a dev chain that had been reset
+    remade_at: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class RegistryTx(SQLModel, table=True):
@@ -89,7 +90,7 @@ class RegistryTx(SQLModel, table=True):
     block_number: int
     log_index: int  # of its first registry log: the replay order is (block_number, log_index)
     raw: bytes
-    recorded_at: int
+    recorded_at: int = Field(sa_type=BigInteger)
     block_time: int | None = None  # its block's timestamp (s): a restore replays it at this time where it can
 
 
@@ -104,11 +105,11 @@ class Event(SQLModel, table=True):
     key_id: str = Field(max_length=66)
     signature: str = Field(max_length=90)
     event_type: str = Field(max_length=32)
-    event_time: int = Field(index=True)
+    event_time: int = Field(index=True, sa_type=BigInteger)
     biz_step: str | None = Field(default=None, index=True, max_length=200)
     biz_location: str | None = Field(default=None, index=True, max_length=300)
     read_point: str | None = Field(default=None, index=True, max_length=300)
-    received_at: int
+    received_at: int = Field(sa_type=BigInteger)
     capture_id: str = Field(index=True, max_length=32)
     document: str  # the event's JSON-LD as received, with the @context its hash needs
     batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
@@ -147,7 +148,7 @@ class Credential(SQLModel, table=True):
     recognition_id: int = Field(index=True)
     issuer: str = Field(max_length=200)  # the issuer's id (a did:pkh of its chain account)
     credential: str  # as imported (a compact JWS / VC-JOSE credential)
-    imported_at: int
+    imported_at: int = Field(sa_type=BigInteger)
 
 
 class IssuedCode(SQLModel, table=True):
@@ -172,7 +173,7 @@ class IssuedCode(SQLModel, table=True):
     lot: str | None = Field(default=None, max_length=20)
     serial: str | None = Field(default=None, max_length=20)
     org_id: str = Field(max_length=18)
-    created_at: int
+    created_at: int = Field(sa_type=BigInteger)
 
 
 class Recall(SQLModel, table=True):
@@ -185,7 +186,7 @@ class Recall(SQLModel, table=True):
     lot: str = Field(max_length=20)
     reason: str = Field(max_length=500)
     org_id: str = Field(max_length=18)
-    recalled_at: int
+    recalled_at: int = Field(sa_type=BigInteger)
 
 
 def table_of(model: type[SQLModel]) -> Table:

@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("recognition_id", sa.Integer(), nullable=False),
         sa.Column("issuer", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("credential", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("imported_at", sa.Integer(), nullable=False),
+        sa.Column("imported_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("digest"),
     )
@@ -36,6 +36,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_credential_org_id"), ["org_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_credential_recognition_id"), ["recognition_id"], unique=False)
 
+    _widen_times(upgrade=True)
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.add_column(sa.Column("recognition_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("recognition_status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
@@ -62,6 +63,26 @@ def upgrade() -> None:
     # ### end Alembic commands ###
 
 
+# Milliseconds since the epoch (and chain ids such as anvil's 131277322940537) do not fit PostgreSQL's 32-bit INTEGER.
+_WIDE = {
+    "api_token": [("created_at", False), ("revoked_at", True)],
+    "batch": [("created_at", False), ("chain_id", False), ("anchored_at", True), ("remade_at", True)],
+    "capture": [("received_at", False)],
+    "event": [("event_time", False), ("received_at", False)],
+    "issued_code": [("created_at", False)],
+    "recall": [("recalled_at", False)],
+    "registry_tx": [("recorded_at", False)],
+}
+
+
+def _widen_times(*, upgrade: bool) -> None:
+    new, old = (sa.BigInteger(), sa.Integer()) if upgrade else (sa.Integer(), sa.BigInteger())
+    for table, columns in _WIDE.items():
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for name, nullable in columns:
+                batch_op.alter_column(name, type_=new, existing_type=old, existing_nullable=nullable)
+
+
 def downgrade() -> None:
     """Undo this migration."""
     with op.batch_alter_table("issued_code", schema=None) as batch_op:
@@ -80,4 +101,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_credential_org_id"))
 
     op.drop_table("credential")
+    _widen_times(upgrade=False)
     # ### end Alembic commands ###

@@ -1,0 +1,157 @@
+"""The platform on PostgreSQL: the same migrations, capture, anchoring, queries and bundles as on SQLite.
+
+A throwaway PostgreSQL server (Debian's ``postgresql`` package; ``make test`` installs it where it is missing) is
+started in a temporary folder for this module, listening on a Unix socket only.
+"""
+
+from __future__ import annotations
+
+import getpass
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from fastapi.testclient import TestClient
+from sqlmodel import SQLModel
+
+from backend.api.app import create_app
+from backend.core.config import Settings
+from backend.core.db import make_engine, migrate
+from backend.services.anchoring import AnchoringWorker
+from backend.services.platform import Platform
+from chain.accounts import dev_account
+from chain.connection import TESTER_URL
+from chain.devchain import free_port
+from supplychain.signing import SigningKey
+from supplychain.verify import ProofBundle, VerdictStatus, verify_bundle
+from tests.backend import documents
+from tests.chains import MANUFACTURER, cast
+
+pytestmark = pytest.mark.xdist_group("postgres")
+PORT = free_port()  # the server listens on a Unix socket only; the port names the socket file
+
+
+def _binaries() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        pytest.fail("PostgreSQL's server is not installed: `apt-get install postgresql` (make test does it as root)")
+    return Path(found[-1]).parent
+
+
+def _as_server_user(cmd: list[str]) -> list[str]:
+    # PostgreSQL refuses to run as root: run it as the package's `postgres` user then
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@pytest.fixture(scope="module")
+def socket_dir() -> Iterator[Path]:
+    # not under pytest's temporary folder: that one is private to the user running the tests
+    bin_dir, root = _binaries(), Path(tempfile.mkdtemp(prefix="sc-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    user = "postgres" if os.geteuid() == 0 else getpass.getuser()
+    subprocess.run(
+        _as_server_user([str(bin_dir / "initdb"), "-D", str(root / "data"), "-A", "trust", "-U", user]),
+        check=True,
+        capture_output=True,
+    )
+    server = subprocess.Popen(
+        _as_server_user(
+            [str(bin_dir / "postgres"), "-D", str(root / "data"), "-k", str(root), "-p", str(PORT), "-h", ""]
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while subprocess.run(
+        [str(bin_dir / "pg_isready"), "-h", str(root), "-p", str(PORT)], capture_output=True
+    ).returncode:
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            pytest.fail("the PostgreSQL test server did not start")
+        time.sleep(0.2)
+    yield root
+    server.terminate()
+    server.wait(timeout=30)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def fresh_database(socket_dir: Path) -> str:
+    user = "postgres" if os.geteuid() == 0 else getpass.getuser()
+    name = f"sc_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(host=str(socket_dir), port=PORT, user=user, dbname="postgres", autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")  # a generated name: nothing to inject
+    return f"postgresql+psycopg://{user}@/{name}?host={socket_dir}&port={PORT}"
+
+
+def test_models_and_migrations_agree_on_postgresql(socket_dir: Path) -> None:
+    engine = make_engine(fresh_database(socket_dir))
+    migrate(engine)
+    migrate(engine)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_capture_anchor_query_and_verify_on_postgresql(socket_dir: Path, tmp_path: Path) -> None:
+    settings = Settings(
+        environment="test",
+        data_dir=tmp_path / "data",
+        database_url=fresh_database(socket_dir),
+        rpc_url=TESTER_URL,
+        run_worker=False,
+        capture_workers=0,
+    )
+    platform = Platform.open(settings)
+    try:
+        registry = platform.registry.registry
+        regulator = registry.as_signer(dev_account("regulator").account)
+        cast(regulator)
+        key = SigningKey.from_private_bytes(b"\x42" * 32)
+        regulator.add_key(MANUFACTURER, key.public_key_bytes)
+        platform.registry.refresh(force=True)
+        documents.NOW_MS[0] = registry.chain.block_timestamp() * 1000 + 500
+        token = platform.issue_token(org_id=MANUFACTURER, role="organisation")
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/ld+json",
+            "Prefer": "return=representation",
+        }
+        events = [documents.object_event(f"PG{i}") for i in range(3)]
+        with TestClient(create_app(platform=platform)) as client:
+            body = client.post("/capture", content=documents.signed_document(key, events), headers=headers).json()
+            assert (body["acceptedCount"], body["rejectedCount"]) == (3, 0)
+            again = client.post("/capture", content=documents.signed_document(key, events), headers=headers).json()
+            assert again["duplicateCount"] == 3  # one statement decides duplicates on PostgreSQL too
+            assert AnchoringWorker(platform).run_once(force=True) == 3
+            detail = client.get(f"/events/{body['events'][0]['eventHashId']}").json()
+            assert detail["anchor"]["blockNumber"] > 0
+            assert detail["receivedAt"] is not None  # milliseconds since the epoch fit the column (BIGINT)
+            listed = client.get("/events", params={"EQ_bizStep": "commissioning"}).json()
+            assert len(listed["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 3
+            link = f"https://id.gs1.org/01/{documents.GTIN}/21/PG1"
+            bundle = ProofBundle.from_json(client.get("/bundles", params={"id": link}).json())
+            view = platform.registry
+            verdict = verify_bundle(
+                bundle, view.refresh(force=True), chain_id=view.chain_id, registry_address=view.deployment.address
+            )
+            assert verdict.status == VerdictStatus.VERIFIED
+            issued = client.post(
+                "/qr/issue",
+                json={"gtin": documents.GTIN, "lot": "PGLOT", "serials": ["PG1", "PG2"]},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert issued.status_code == 201, issued.text
+    finally:
+        platform.close()
