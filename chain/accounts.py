@@ -126,5 +126,5 @@ def load_authority_key(
     try:
         key = Account.decrypt(keystore, passphrase)
     except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"cannot decrypt keystore {key_file}: {exc or 'wrong passphrase'}") from None
+        raise ValueError(f"cannot decrypt keystore {key_file}: wrong passphrase or damaged file ({exc})") from None
     return "0x" + bytes(key).hex()

@@ -187,7 +187,7 @@ abstract contract RecognitionRegistry is IdentityRegistry {
      *
      * Emits a {SpotCheckRecorded} event, and a {SpotCheckExemptionGranted} event when this is the third pass in a row.
      * @param passed whether the unit passed.
-     * @param reportHash keccak256 of the spot-check report.
+     * @param reportHash SHA-256 of the spot-check report (the report stays with its owner).
      */
     function recordSpotCheck(uint256 id, bool passed, bytes32 reportHash) external onlyRole(REGULATOR_ROLE) {
         Recognition storage r = _existingRecognition(id);

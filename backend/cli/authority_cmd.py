@@ -1,7 +1,697 @@
-"""Placeholder: being written (issue 5)."""
+"""``supplychain authority``: certifiers and the regulator act on chain from their own keys.
+
+Every command that changes the registry prepares the call, checks it (the sender's role now, then a dry run), signs
+it with the authority's own key, sends it, and prints the transaction hash, the block and the decoded outcome (the new
+recognition's id, its status, the spot-check count, ...). The key comes from exactly one of: a keystore file
+(``--key-file``; its passphrase from the variable named by ``--passphrase-env``, else a prompt), an environment
+variable holding the hex key (``--key-env``), or a development account (``--dev-account``, local dev chains only).
+
+The call goes to the node (``--rpc``, the registry from ``--registry`` or the platform's deployment record) or, with
+``--platform URL``, through the platform's relay: the platform prepares the unsigned transaction, the command checks
+that it calls what was asked, signs it here, and the platform broadcasts the signed bytes. The key never leaves this
+process. Evidence documents and spot-check reports stay with their owners; only their SHA-256 goes on chain.
+"""
 
 from __future__ import annotations
 
-import typer
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
 
-app = typer.Typer(no_args_is_help=True)
+import httpx
+import typer
+from pydantic import ValidationError
+
+from backend.cli.common import data_dir, fail, reported
+from backend.core.config import Settings
+from chain.accounts import DEV_CHAIN_IDS, account_from_key, load_authority_key, save_keyfile
+from chain.authority import (
+    CallRefusedError,
+    authority_function,
+    decode_args,
+    encode_args,
+    explain,
+    file_digest,
+    parse_address,
+    parse_reason,
+    parse_time,
+    recognition_json,
+)
+from chain.connection import Chain, connect, default_rpc_url
+from chain.deploy import Deployment
+from chain.errors import RegistryError, RegistryNotFoundError
+from chain.registry import Registry
+from chain.relay import describe_prepared, prepare, send, sign_prepared
+
+app = typer.Typer(
+    help="Authorities' actions on chain, from their own keys (directly or through the platform's relay).",
+    no_args_is_help=True,
+)
+
+Rpc = Annotated[
+    str | None, typer.Option("--rpc", help="JSON-RPC URL (default: $SUPPLYCHAIN_RPC_URL, else the settings').")
+]
+RegistryAddress = Annotated[
+    str | None,
+    typer.Option("--registry", help="The registry's address (default: the platform's record, DATA/deployment.json)."),
+]
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data folder of the deployment record (default: the settings').")
+]
+KeyFile = Annotated[Path | None, typer.Option("--key-file", help="The authority's Ethereum keystore file.")]
+PassphraseEnv = Annotated[
+    str, typer.Option("--passphrase-env", help="Variable holding the keystore's passphrase (prompted when unset).")
+]
+DevAccount = Annotated[
+    str | None,
+    typer.Option("--dev-account", help="A development account's role (e.g. provincial-certifier): dev chains only."),
+]
+KeyEnv = Annotated[str | None, typer.Option("--key-env", help="Variable holding the authority's hex private key.")]
+PlatformUrl = Annotated[
+    str | None, typer.Option("--platform", help="Send through the platform's relay at this base URL, not to a node.")
+]
+Token = Annotated[
+    str | None, typer.Option("--token", envvar="SUPPLYCHAIN_TOKEN", help="API token for the platform, if needed.")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")]
+Reason = Annotated[
+    str, typer.Option("--reason", help="Reason code: a name (spot-check-failed, rectified, ...) or a number.")
+]
+
+DEFAULT_PASSPHRASE_ENV = "SUPPLYCHAIN_KEY_PASSPHRASE"  # noqa: S105 - a variable's name
+_NOW = "now"
+
+
+class PlatformError(Exception):
+    """The platform answered an error (its problem+json detail)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a call goes: a node and the registry on it, or the platform's relay."""
+
+    rpc: str | None = None
+    registry: str | None = None
+    data: Path | None = None
+    platform: str | None = None
+    token: str | None = None
+
+    def open(self, *, dev: bool) -> Registry:
+        """The registry on the node (refusing development keys on other chains)."""
+        url = self.rpc or _settings_value("rpc_url") or default_rpc_url()
+        chain = connect(url)
+        if dev:
+            _dev_chain_only(chain.chain_id, url)
+        record = self.data.resolve() / "deployment.json" if self.data else _deployment_record()
+        if self.registry is None:
+            return Registry(chain, Deployment.load(record))
+        address = parse_address(self.registry)
+        if record.exists() and (known := Deployment.load(record)).address == address:
+            return Registry(chain, known)
+        return Registry(chain, _bare_deployment(chain, address))
+
+    def client(self) -> httpx.Client:
+        """An HTTP client on the platform."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return httpx.Client(base_url=str(self.platform).rstrip("/"), headers=headers, timeout=90.0)
+
+
+@dataclass(frozen=True)
+class KeySource:
+    """Where the authority's key comes from (exactly one)."""
+
+    key_file: Path | None
+    passphrase_env: str
+    dev: str | None
+    env: str | None
+
+    def load(self) -> str:
+        """The private key (hex)."""
+        passphrase = None
+        if self.key_file is not None:
+            if not self.key_file.is_file():
+                raise ValueError(f"keystore {self.key_file} does not exist")
+            passphrase = os.environ.get(self.passphrase_env)
+            if passphrase is None:
+                passphrase = str(typer.prompt(f"Passphrase of {self.key_file}", hide_input=True))
+        try:
+            return load_authority_key(key_file=self.key_file, passphrase=passphrase, dev=self.dev, env=self.env)
+        except KeyError as exc:
+            raise ValueError(str(exc.args[0])) from None
+
+
+def _settings_value(name: str) -> Any:
+    try:
+        return getattr(Settings(), name)
+    except ValidationError:
+        return None
+
+
+def _deployment_record() -> Path:
+    return _settings_value("deployment_path") or data_dir() / "deployment.json"
+
+
+def _bare_deployment(chain: Chain, address: str) -> Deployment:
+    """A record for a registry known only by its address (history is then read from block 0)."""
+    return Deployment(address, chain.chain_id, chain.genesis_hash, 0, "", "", "", "")
+
+
+def _dev_chain_only(chain_id: int, where: str) -> None:
+    if chain_id not in DEV_CHAIN_IDS:
+        raise ValueError(
+            f"--dev-account keys are public: they are for local dev chains only, and chain {chain_id} at {where} is "
+            "not one; give --key-file or --key-env"
+        )
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    with reported():
+        try:
+            yield
+        except CallRefusedError as exc:
+            fail(f"refused ({exc.reason}): {exc}")
+        except RegistryError as exc:
+            sent = f" (transaction {exc.tx_hash})" if exc.tx_hash else ""
+            fail(f"the registry refused it: {explain(exc)}{sent}")
+        except PlatformError as exc:
+            fail(f"the platform refused it: {exc}")
+        except KeyError as exc:  # an unknown development account
+            fail(str(exc.args[0]) if exc.args else repr(exc))
+        except ValueError as exc:  # bad input, named by the message itself
+            fail(str(exc))
+        except httpx.HTTPError as exc:
+            fail(f"the platform cannot be reached: {exc}")
+
+
+def _request(client: httpx.Client, method: str, path: str, body: Any = None) -> Any:
+    response = client.request(method, path, json=body)
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if response.status_code >= 400:
+        if isinstance(answer, Mapping) and "detail" in answer:
+            code = str(answer.get("type", "")).rsplit("/", 1)[-1]
+            raise PlatformError(f"{response.status_code} {code}: {answer['detail']}")
+        raise PlatformError(f"{response.status_code} {response.reason_phrase} from {path}")
+    if answer is None:
+        raise PlatformError(f"{path} did not answer JSON")
+    return answer
+
+
+def _check_prepared(prepared: Mapping[str, Any], function: str, args: Mapping[str, Any], target: Target) -> None:
+    """Refuse a transaction the platform prepared unless its data calls exactly what was asked."""
+    name, decoded = describe_prepared(prepared)
+    wanted = decode_args(function, encode_args(function, args))
+    if name != authority_function(function).name or decoded != wanted:
+        raise CallRefusedError(
+            "inconsistent-transaction", f"the platform prepared {name}({decoded}), not {function}({wanted})"
+        )
+    if target.registry is not None and parse_address(str(prepared.get("to"))) != parse_address(target.registry):
+        raise CallRefusedError(
+            "wrong-target", f"the platform prepared a call of {prepared.get('to')}, not the registry"
+        )
+
+
+def _act(function: str, args: dict[str, Any], target: Target, key: KeySource) -> dict[str, Any]:
+    private_key = key.load()
+    if target.platform is None:
+        registry = target.open(dev=key.dev is not None)
+        if args.get("validFrom") == _NOW:
+            args["validFrom"] = registry.chain.block_timestamp()
+        return send(registry, private_key, function, args).to_json()
+    if args.get("validFrom") == _NOW:
+        args["validFrom"] = int(time.time())
+    sender = account_from_key(private_key).address
+    with target.client() as client:
+        prepared = _request(
+            client, "POST", "/registry/transactions/prepare", {"from": sender, "function": function, "args": args}
+        )
+        if key.dev is not None:
+            _dev_chain_only(int(prepared.get("chainId", 0)), target.platform)
+        _check_prepared(prepared, function, args, target)
+        raw = sign_prepared(private_key, prepared)
+        answer: dict[str, Any] = _request(
+            client, "POST", "/registry/transactions", {"rawTransaction": "0x" + raw.hex()}
+        )
+    return answer
+
+
+def _when(ts: int | None) -> str:
+    if not ts:
+        return "-"
+    return f"{datetime.fromtimestamp(ts, UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _flat(value: Any, prefix: str = "") -> list[str]:
+    if isinstance(value, Mapping):
+        return [item for k, v in value.items() for item in _flat(v, f"{prefix}{k}.")]
+    return [f"{prefix.rstrip('.')}={value}"]
+
+
+def _print_result(result: Mapping[str, Any], as_json: bool, notes: Mapping[str, str]) -> None:
+    if as_json:
+        typer.echo(json.dumps({**result, **({"notes": dict(notes)} if notes else {})}, ensure_ascii=False, indent=2))
+        return
+    again = " (already mined: relayed before)" if result.get("alreadyMined") else ""
+    typer.echo(f"transaction: {result['txHash']}{again}")
+    typer.echo(f"block: {result['blockNumber']}")
+    typer.echo(f"function: {result['function']} from {result['sender']}")
+    for event in result.get("events", []):
+        fields = {k: v for k, v in event.items() if k not in ("event", "blockNumber", "logIndex")}
+        typer.echo(f"event: {event['event']} {' '.join(_flat(fields))}")
+    for name, value in result.get("result", {}).items():
+        typer.echo(f"{name}: {value}" + (f" ({_when(value)})" if name == "exemptUntil" else ""))
+    for name, value in notes.items():
+        typer.echo(f"{name}: {value}")
+
+
+def _digest(path: Path, what: str) -> str:
+    try:
+        return "0x" + file_digest(path).hex()
+    except OSError as exc:
+        raise ValueError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+
+
+def _run(
+    function: str,
+    args: dict[str, Any],
+    target: Target,
+    key: KeySource,
+    *,
+    as_json: bool,
+    notes: Mapping[str, str] | None = None,
+) -> None:
+    with _reported():
+        result = _act(function, args, target, key)
+    _print_result(result, as_json, notes or {})
+
+
+# --- commands ---
+
+
+@app.command("register-certifier")
+def register_certifier(  # noqa: PLR0917 - typer options
+    address: Annotated[str, typer.Argument(help="The certifier's account address.")],
+    level: Annotated[
+        str, typer.Option("--level", help="Highest level it may grant: 1 city, 2 provincial, 3 national.")
+    ],
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    key_file: KeyFile = None,
+    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
+    dev_account: DevAccount = None,
+    key_env: KeyEnv = None,
+    platform: PlatformUrl = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Register a certifier, or change its level (the regulator)."""
+    _run(
+        "registerCertifier",
+        {"certifier": address, "level": level},
+        Target(rpc, registry, data, platform, token),
+        KeySource(key_file, passphrase_env, dev_account, key_env),
+        as_json=as_json,
+    )
+
+
+@app.command("remove-certifier")
+def remove_certifier(  # noqa: PLR0917 - typer options
+    address: Annotated[str, typer.Argument(help="The certifier's account address.")],
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    key_file: KeyFile = None,
+    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
+    dev_account: DevAccount = None,
+    key_env: KeyEnv = None,
+    platform: PlatformUrl = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Remove a certifier (the regulator); the recognitions it issued stay."""
+    _run(
+        "removeCertifier",
+        {"certifier": address},
+        Target(rpc, registry, data, platform, token),
+        KeySource(key_file, passphrase_env, dev_account, key_env),
+        as_json=as_json,
+    )
+
+
+@app.command("issue")
+def issue(  # noqa: PLR0917 - typer options
+    holder: Annotated[str, typer.Option("--holder", help="The recognised organisation: GLN or USCC.")],
+    kind: Annotated[
+        str,
+        typer.Option("--kind", help="green-factory, green-design-product, green-park or green-supply-chain (or 1-4)."),
+    ],
+    level: Annotated[str, typer.Option("--level", help="city, provincial or national (or 1-3).")],
+    evidence: Annotated[
+        Path, typer.Option("--evidence", help="The evaluation report: its SHA-256 goes on chain, the file stays here.")
+    ],
+    grade: Annotated[str, typer.Option("--grade", help="none, b, a or a+ (national green factories only).")] = "none",
+    scope: Annotated[
+        str | None, typer.Option("--scope", help="enterprise, facility or product (default: from the subject).")
+    ] = None,
+    subject: Annotated[str | None, typer.Option("--subject", help="The facility's GLN or the product's GTIN.")] = None,
+    product: Annotated[str | None, typer.Option("--product", help="The product's GTIN (same as --subject).")] = None,
+    standard: Annotated[
+        str | None, typer.Option("--standard", help="Evaluation standard (default by kind, e.g. GB/T 36132-2018).")
+    ] = None,
+    valid_from: Annotated[
+        str | None, typer.Option("--valid-from", help="ISO date or date-time (UTC), or seconds (default: now).")
+    ] = None,
+    valid_until: Annotated[
+        str | None, typer.Option("--valid-until", help="End of validity, exclusive (default: until revoked).")
+    ] = None,
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    key_file: KeyFile = None,
+    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
+    dev_account: DevAccount = None,
+    key_env: KeyEnv = None,
+    platform: PlatformUrl = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Issue a green recognition (a certifier, up to its own level); prints the new recognition's id."""
+    with _reported():
+        if subject is not None and product is not None and subject != product:
+            raise ValueError("give the product's GTIN with --product or --subject, not two different ones")
+        evidence_hash = _digest(evidence, "evidence file")
+        args: dict[str, Any] = {
+            "holder": holder,
+            "kind": kind,
+            "level": level,
+            "grade": grade,
+            "scope": scope if scope is not None else "product" if product is not None else None,
+            "subject": product or subject,
+            "standardRef": standard,
+            "validFrom": _NOW if valid_from is None else parse_time(valid_from),
+            "validUntil": None if valid_until is None else parse_time(valid_until),
+            "evidenceHash": evidence_hash,
+        }
+    _run(
+        "issueRecognition",
+        {k: v for k, v in args.items() if v is not None},
+        Target(rpc, registry, data, platform, token),
+        KeySource(key_file, passphrase_env, dev_account, key_env),
+        as_json=as_json,
+        notes={"evidenceHash": f"{evidence_hash} (sha256 of {evidence})"},
+    )
+
+
+def _status_change(
+    function: str, recognition_id: int, reason: str, target: Target, key: KeySource, *, as_json: bool
+) -> None:
+    with _reported():
+        code = parse_reason(reason)
+    _run(function, {"id": recognition_id, "reason": code}, target, key, as_json=as_json)
+
+
+RecognitionId = Annotated[int, typer.Argument(min=1, help="The recognition's id.")]
+
+
+@app.command("suspend")
+def suspend(  # noqa: PLR0917 - typer options
+    recognition_id: RecognitionId,
+    reason: Reason,
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    key_file: KeyFile = None,
+    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
+    dev_account: DevAccount = None,
+    key_env: KeyEnv = None,
+    platform: PlatformUrl = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Suspend a recognition (its issuer or the regulator)."""
+    key = KeySource(key_file, passphrase_env, dev_account, key_env)
+    target = Target(rpc, registry, data, platform, token)
+    _status_change("suspendRecognition", recognition_id, reason, target, key, as_json=as_json)
+
+
+@app.command("reinstate")
+def reinstate(  # noqa: PLR0917 - typer options
+    recognition_id: RecognitionId,
+    reason: Reason = "rectified",
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    key_file: KeyFile = None,
+    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
+    dev_account: DevAccount = None,
+    key_env: KeyEnv = None,
+    platform: PlatformUrl = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Reinstate a suspended recognition (its issuer or the regulator)."""
+    key = KeySource(key_file, passphrase_env, dev_account, key_env)
+    target = Target(rpc, registry, data, platform, token)
+    _status_change("reinstateRecognition", recognition_id, reason, target, key, as_json=as_json)
+
+
+@app.command("revoke")
+def revoke(  # noqa: PLR0917 - typer options
+    recognition_id: RecognitionId,
+    reason: Reason,
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    key_file: KeyFile = None,
+    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
+    dev_account: DevAccount = None,
+    key_env: KeyEnv = None,
+    platform: PlatformUrl = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Revoke a recognition for good (摘牌; its issuer or the regulator)."""
+    key = KeySource(key_file, passphrase_env, dev_account, key_env)
+    target = Target(rpc, registry, data, platform, token)
+    _status_change("revokeRecognition", recognition_id, reason, target, key, as_json=as_json)
+
+
+@app.command("spot-check")
+def spot_check(  # noqa: PLR0917 - typer options
+    recognition_id: RecognitionId,
+    report: Annotated[Path, typer.Option("--report", help="The spot-check report: its SHA-256 goes on chain.")],
+    passed: Annotated[bool, typer.Option("--passed/--failed", help="The result of the spot check.")],
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    key_file: KeyFile = None,
+    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
+    dev_account: DevAccount = None,
+    key_env: KeyEnv = None,
+    platform: PlatformUrl = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Record a spot check's result (the regulator); three passes in a row exempt the unit for five years."""
+    with _reported():
+        report_hash = _digest(report, "report")
+    _run(
+        "recordSpotCheck",
+        {"id": recognition_id, "passed": passed, "reportHash": report_hash},
+        Target(rpc, registry, data, platform, token),
+        KeySource(key_file, passphrase_env, dev_account, key_env),
+        as_json=as_json,
+        notes={"reportHash": f"{report_hash} (sha256 of {report})"},
+    )
+
+
+def _recognition(recognition_id: int, target: Target) -> dict[str, Any]:
+    if target.platform is not None:
+        with target.client() as client:
+            answer: dict[str, Any] = _request(client, "GET", f"/registry/recognitions/{recognition_id}")
+            return answer
+    registry = target.open(dev=False)
+    try:
+        return recognition_json(registry, recognition_id, registry.mirror())
+    except RegistryNotFoundError:
+        raise ValueError(f"there is no recognition {recognition_id} in the registry at {registry.address}") from None
+
+
+def _print_recognition(r: Mapping[str, Any]) -> None:
+    subject = f", {r['scope']} {r['subject']}" if r["subject"] else ", the whole enterprise"
+    grade = f", grade {r['grade'].upper()}" if r["grade"] != "none" else ""
+    typer.echo(f"recognition {r['id']}: {r['kind']} ({r['kindZh']}), {r['level']}{grade}{subject}")
+    typer.echo(f"holder: {r['holder']}")
+    typer.echo(f"issuer: {r['issuer']}, issued {_when(r['issuedAt'])}")
+    typer.echo(f"standard: {r['standardRef']}")
+    until = _when(r["validUntil"]) if r["validUntil"] else "until revoked"
+    typer.echo(f"validity: {_when(r['validFrom'])} to {until}" + (" (expired)" if r["expired"] else ""))
+    typer.echo(f"evidence: {r['evidenceHash']}")
+    typer.echo(
+        f"status: {r['status']} since {_when(r['statusChangedAt'])}; in force now: {'yes' if r['inForce'] else 'no'}"
+    )
+    for change in r["statusHistory"]:
+        by = f" by {change['by']}" if "by" in change else ""
+        typer.echo(
+            f"  {_when(change['timestamp'])} {change['status']} ({change['reasonName'] or change['reason']}){by}"
+        )
+    s = r["spotChecks"]
+    typer.echo(
+        f"spot checks: {s['count']}, {s['consecutivePasses']} passed in a row, last {_when(s['lastCheckedAt'])}; "
+        + (f"exempt until {_when(s['exemptUntil'])}" if s["exempt"] else "not exempt")
+    )
+    for check in s["records"]:
+        outcome = "passed" if check["passed"] else "failed"
+        typer.echo(f"  {_when(check['timestamp'])} {outcome}, report {check['reportHash']}")
+
+
+@app.command("show")
+def show(  # noqa: PLR0917 - typer options
+    recognition_id: RecognitionId,
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    platform: PlatformUrl = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show a recognition as on chain: terms, status and its history, spot checks, exemption."""
+    with _reported():
+        record = _recognition(recognition_id, Target(rpc, registry, data, platform, token))
+    if as_json:
+        typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
+    else:
+        _print_recognition(record)
+
+
+@app.command("evidence-check")
+def evidence_check(  # noqa: PLR0917 - typer options
+    recognition_id: RecognitionId,
+    file: Annotated[Path, typer.Argument(help="The evidence document to check.")],
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    platform: PlatformUrl = None,
+    token: Token = None,
+) -> None:
+    """Check a document against the evidence hash on chain (exit code 1 when it does not match)."""
+    with _reported():
+        digest = _digest(file, "evidence file")
+        on_chain = _recognition(recognition_id, Target(rpc, registry, data, platform, token))["evidenceHash"]
+    if digest != on_chain:
+        fail(f"{file} does not match recognition {recognition_id}: its sha256 is {digest}, the chain holds {on_chain}")
+    typer.echo(f"{file} matches the evidence of recognition {recognition_id} ({digest})")
+
+
+def _json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{what} is not JSON: {exc}") from None
+
+
+@app.command("sign-tx")
+def sign_tx(  # noqa: PLR0917 - typer options
+    function: Annotated[
+        str | None, typer.Argument(help="The registry function or command (e.g. issueRecognition, suspend).")
+    ] = None,
+    args_json: Annotated[str | None, typer.Option("--args", help="The call's arguments as a JSON object.")] = None,
+    prepared_file: Annotated[
+        Path | None,
+        typer.Option("--prepared", help="Sign this unsigned transaction (POST /registry/transactions/prepare)."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the signed transaction here.")] = None,
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    key_file: KeyFile = None,
+    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
+    dev_account: DevAccount = None,
+    key_env: KeyEnv = None,
+    platform: PlatformUrl = None,
+    token: Token = None,
+) -> None:
+    """Sign a registry call without sending it; print the raw signed transaction (0x hex) for the platform's relay.
+
+    With --prepared FILE nothing is asked of any node or platform (sign offline); otherwise the call is prepared from
+    the node (--rpc) or the platform (--platform). What the transaction calls is shown on stderr before signing.
+    """
+    key = KeySource(key_file, passphrase_env, dev_account, key_env)
+    target = Target(rpc, registry, data, platform, token)
+    with _reported():
+        if (prepared_file is None) == (function is None):
+            raise ValueError("give either a FUNCTION (with --args) or --prepared FILE")
+        private_key = key.load()
+        if prepared_file is not None:
+            prepared = _json(prepared_file.read_text(encoding="utf-8"), str(prepared_file))
+            if not isinstance(prepared, dict):
+                raise ValueError(f"{prepared_file} does not hold a JSON object")
+        else:
+            assert function is not None  # noqa: S101 - checked above
+            args = _json(args_json or "{}", "--args")
+            if not isinstance(args, dict):
+                raise ValueError("--args must be a JSON object")
+            sender = account_from_key(private_key).address
+            if target.platform is not None:
+                with target.client() as client:
+                    body = {"from": sender, "function": function, "args": args}
+                    prepared = _request(client, "POST", "/registry/transactions/prepare", body)
+                _check_prepared(prepared, function, args, target)
+            else:
+                prepared = prepare(target.open(dev=dev_account is not None), sender, function, args)
+        if dev_account is not None:
+            _dev_chain_only(int(prepared.get("chainId", 0)), "the prepared transaction")
+        raw = "0x" + sign_prepared(private_key, prepared).hex()
+        name, decoded = describe_prepared(prepared)
+        typer.echo(
+            f"signed {name}({json.dumps(decoded, ensure_ascii=False)}) to {prepared.get('to')} on chain "
+            f"{prepared.get('chainId')}, nonce {prepared.get('nonce')}",
+            err=True,
+        )
+        if out is not None:
+            out.write_text(raw + "\n", encoding="ascii")
+    if out is None:
+        typer.echo(raw)
+    else:
+        typer.echo(f"signed transaction written to {out}", err=True)
+
+
+@app.command("keyfile")
+def keyfile(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Keystore file to create (mode 0600; never overwritten).")],
+    key_env: Annotated[
+        str | None, typer.Option("--key-env", help="Variable holding the hex key to store (default: a new key).")
+    ] = None,
+    dev_account: DevAccount = None,
+    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
+) -> None:
+    """Write an authority's key into an Ethereum keystore file (scrypt); prints its address.
+
+    Without --key-env or --dev-account a new random key is made: register its address on chain (the regulator's
+    `register-certifier`) and keep the file and its passphrase safe.
+    """
+    with _reported():
+        if out.exists():
+            raise ValueError(f"{out} already exists; refusing to overwrite it")
+        if key_env is not None or dev_account is not None:
+            private_key = load_authority_key(dev=dev_account, env=key_env)
+        else:
+            private_key = "0x" + secrets.token_hex(32)
+        passphrase = os.environ.get(passphrase_env)
+        if passphrase is None:
+            passphrase = str(typer.prompt("Passphrase for the keystore", hide_input=True, confirmation_prompt=True))
+        if not passphrase:
+            raise ValueError("an empty passphrase would leave the key unprotected")
+        address = save_keyfile(private_key, out, passphrase)
+    typer.echo(address)
