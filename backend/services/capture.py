@@ -29,6 +29,7 @@ whether that recognition was in force for the submitter at the event time as on 
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -244,7 +245,13 @@ def _identifiers(event: EpcisEvent) -> set[tuple[str, str]]:
 def _place(location: Location | None) -> str | None:
     """A readPoint or bizLocation as stored: its canonical Digital Link where it has one (an SGLN URN and its
     Digital Link are one place), else the URI as written."""
-    return None if location is None else canonical_dl(location.id) or location.id
+    return None if location is None else _canonical_place(location.id)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _canonical_place(uri: str) -> str:
+    # the same few places recur in every event of a document: canonicalise each once
+    return canonical_dl(uri) or uri
 
 
 @dataclass
@@ -299,7 +306,7 @@ class _Validator:
             _RefusedError: with the first reason the event cannot be accepted.
         """
         roles = self.mirror.organisations[self.org_id].roles.names()
-        if event.biz_step and not allowed_biz_step(roles, event.biz_step):
+        if event.biz_step and not _allowed(tuple(roles), event.biz_step):
             raise _RefusedError("biz_step_not_allowed", f"bizStep {event.biz_step!r} is not allowed for roles {roles}")
         if _ms(event) > self.now + self.skew_ms:
             raise _RefusedError(
@@ -320,6 +327,11 @@ class _Validator:
             raise _RefusedError(
                 "key_not_valid_at_event_time", f"key {signed.key_id} was not valid at the event time ({event_s} s)"
             )
+
+
+@functools.lru_cache(maxsize=4_096)
+def _allowed(roles: tuple[str, ...], biz_step: str) -> bool:
+    return allowed_biz_step(roles, biz_step)
 
 
 def _signatures_by_hash(entries: Sequence[Mapping[str, Any]]) -> tuple[dict[str, _Signed], dict[str, str]]:
