@@ -151,6 +151,20 @@ class Credential(SQLModel, table=True):
     imported_at: int = Field(sa_type=BigInteger)
 
 
+class Scan(SQLModel, table=True):
+    """One consumer scan of a code (the product page served for a Digital Link), to warn of cloned codes."""
+
+    __tablename__ = "scan"
+    __table_args__ = (Index("ix_scan_code", "gtin", "serial", "lot", "scanned_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    gtin: str = Field(max_length=14)
+    lot: str | None = Field(default=None, max_length=20)
+    serial: str | None = Field(default=None, max_length=20)
+    scanned_at: int = Field(sa_type=BigInteger)
+    origin: str = Field(max_length=16)  # a salted hash of the client's network (/24 or /48): "many places"
+
+
 class IssuedCode(SQLModel, table=True):
     """A GS1 Digital Link the platform issued as a QR code (the resolver answers 404 for any other)."""
 

@@ -37,6 +37,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_credential_recognition_id"), ["recognition_id"], unique=False)
 
     _widen_times(upgrade=True)
+    op.create_table(
+        "scan",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("gtin", sqlmodel.sql.sqltypes.AutoString(length=14), nullable=False),
+        sa.Column("lot", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+        sa.Column("serial", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+        sa.Column("scanned_at", sa.BigInteger(), nullable=False),
+        sa.Column("origin", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("scan", schema=None) as batch_op:
+        batch_op.create_index("ix_scan_code", ["gtin", "serial", "lot", "scanned_at"], unique=False)
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.add_column(sa.Column("recognition_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("recognition_status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
@@ -101,5 +113,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_credential_org_id"))
 
     op.drop_table("credential")
+    op.drop_table("scan")
     _widen_times(upgrade=False)
     # ### end Alembic commands ###
