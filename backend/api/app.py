@@ -18,6 +18,7 @@ from backend.api.routes import (
     green,
     health,
     metrics,
+    pages,
     qr,
     resolver,
     trace,
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         credentials,
         green,
         export,
+        pages,
     ):
         app.include_router(module.router)
     return app
