@@ -61,7 +61,7 @@ from supplychain.errors import EpcisSyntaxError, MerkleError, SignatureError
 from supplychain.eventhash import event_hash_id, hash_context
 from supplychain.gs1 import canonical_dl
 from supplychain.receipt import unsigned_receipt
-from supplychain.registry import RecognitionStatus, RegistryMirror
+from supplychain.registry import RegistryMirror
 from supplychain.signing import (
     SIGNATURE_NAMESPACE,
     decode_signature,
@@ -171,23 +171,6 @@ def recognition_reference(event: EpcisEvent, namespaces: Mapping[str, str]) -> t
     return None
 
 
-def recognition_status(mirror: RegistryMirror, recognition_id: int, org_id: str, at_s: int) -> str:
-    """Whether recognition ``recognition_id`` was in force for ``org_id`` at ``at_s`` (see the module docstring)."""
-    rec = mirror.recognitions.get(recognition_id)
-    if rec is None:
-        return "UNKNOWN"
-    if rec.terms.holder != org_id:
-        return "NOT_HOLDER"
-    if at_s < rec.terms.valid_from:
-        return "NOT_YET_VALID"
-    if rec.terms.valid_until is not None and at_s >= rec.terms.valid_until:
-        return "EXPIRED"
-    status = rec.status_at(at_s)
-    if status is RecognitionStatus.SUSPENDED:
-        return "SUSPENDED"
-    return "REVOKED" if status is RecognitionStatus.REVOKED else "IN_FORCE"
-
-
 def _ms(event: EpcisEvent) -> int:
     return int(event.event_time.timestamp() * 1000)
 
@@ -278,7 +261,7 @@ class _Validator:
             raise _RefusedError(
                 "malformed_recognition_reference", f"{key} must be a recognition id (a positive integer), got {value!r}"
             )
-        return {"id": value, "status": recognition_status(self.mirror, value, self.org_id, _ms(event) // 1000)}
+        return {"id": value, "status": self.mirror.citation_status(value, self.org_id, _ms(event) // 1000)}
 
     def check_before_signature(self, event: EpcisEvent, hash_id: str) -> _Signed:
         """The checks before the Ed25519 signature itself: its presence and form, the key, the organisation.

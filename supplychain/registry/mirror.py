@@ -301,6 +301,23 @@ class RegistryMirror:
         rec = self.recognitions.get(recognition_id)
         return rec is not None and rec.in_force_at(t)
 
+    def citation_status(self, recognition_id: int, org_id: str, t: int) -> str:
+        """What an event of ``org_id`` at ``t`` citing ``recognition_id`` cites: ``IN_FORCE``, ``SUSPENDED``,
+        ``REVOKED``, ``EXPIRED``, ``NOT_YET_VALID``, ``NOT_HOLDER`` (another organisation's) or ``UNKNOWN``."""
+        rec = self.recognitions.get(recognition_id)
+        if rec is None:
+            return "UNKNOWN"
+        if rec.terms.holder != org_id:
+            return "NOT_HOLDER"
+        if t < rec.terms.valid_from:
+            return "NOT_YET_VALID"
+        if rec.terms.valid_until is not None and t >= rec.terms.valid_until:
+            return "EXPIRED"
+        status = rec.status_at(t)
+        if status is RecognitionStatus.SUSPENDED:
+            return "SUSPENDED"
+        return "REVOKED" if status is RecognitionStatus.REVOKED else "IN_FORCE"
+
     def recognitions_of(self, org_id: str) -> list[RecognitionState]:
         """Every recognition ever issued to ``org_id``, oldest first."""
         return [r for r in self.recognitions.values() if r.terms.holder == org_id]

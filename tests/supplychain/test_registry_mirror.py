@@ -117,6 +117,17 @@ def test_time_questions() -> None:
     assert [m.has_role_at(ROLE, CERTIFIER, t) for t in (9, 10, 800)] == [False, True, False]
 
 
+def test_what_a_citation_of_a_recognition_cites() -> None:
+    m = RegistryMirror().apply_all(history())  # valid [100, 1000), suspended 200-300, revoked at 700
+    cited = [m.citation_status(1, ORG, t) for t in (99, 100, 200, 300, 700)]
+    assert cited == ["NOT_YET_VALID", "IN_FORCE", "SUSPENDED", "IN_FORCE", "REVOKED"]
+    assert m.citation_status(1, OTHER, 150) == "NOT_HOLDER"
+    assert m.citation_status(2, ORG, 150) == "UNKNOWN"
+    c = Clock()
+    ending = RegistryMirror().apply_all([ev.RecognitionIssued(c.at(), 50, 1, CERTIFIER, terms())])
+    assert [ending.citation_status(1, ORG, t) for t in (999, 1000)] == ["IN_FORCE", "EXPIRED"]
+
+
 def test_status_before_anything_and_expiry() -> None:
     c = Clock()
     m = RegistryMirror().apply_all(
