@@ -124,7 +124,12 @@ def test_what_a_citation_of_a_recognition_cites() -> None:
     assert m.citation_status(1, OTHER, 150) == "NOT_HOLDER"
     assert m.citation_status(2, ORG, 150) == "UNKNOWN"
     c = Clock()
-    ending = RegistryMirror().apply_all([ev.RecognitionIssued(c.at(), 50, 1, CERTIFIER, terms())])
+    ending = RegistryMirror().apply_all(
+        [
+            ev.OrganisationRegistered(c.at(), 20, ORG, BusinessRole.SUPPLIER, b"\x00" * 32, ""),
+            ev.RecognitionIssued(c.at(), 50, 1, CERTIFIER, terms()),
+        ]
+    )
     assert [ending.citation_status(1, ORG, t) for t in (999, 1000)] == ["IN_FORCE", "EXPIRED"]
 
 
