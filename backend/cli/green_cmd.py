@@ -1,7 +1,232 @@
-"""Placeholder: being written (issue 5)."""
+"""``supplychain green``: the leader's and the authorities' green views from the command line.
+
+The commands read the platform's own database and the registry on chain directly (settings from ``SUPPLYCHAIN_*``
+variables or ``SUPPLYCHAIN_CONFIG``, as ``supplychain serve`` does; ``--data-dir`` overrides the data folder), so
+they work on the machine that runs the platform, with or without the HTTP service running. They answer what the
+HTTP routes answer (``--json`` prints the same JSON) and refuse the same bad input with the same messages.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
 
+from backend.cli.chain_cmd import DataDir
+from backend.cli.common import console, fail, reported
+from backend.core.errors import ProblemError
+
 app = typer.Typer(no_args_is_help=True)
+
+Json = Annotated[bool, typer.Option("--json", help="Print the JSON the HTTP API answers.")]
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """Our errors as ``error: ...`` and exit code 1 (a bad parameter names it, as the API does)."""
+    with reported():
+        try:
+            yield
+        except ProblemError as exc:
+            fail(exc.detail)
+
+
+def _run(data: Path | None, view: Callable[[Any, Any, Any, int], dict[str, Any]]) -> dict[str, Any]:
+    """Open the platform (settings from the environment), read the registry, run ``view(platform, session,
+    mirror, now)``."""
+    from backend.cli.serve_cmd import load_settings
+    from backend.services.green_views import chain_now
+    from backend.services.platform import Platform
+
+    platform = Platform.open(load_settings(data, run_worker=False))
+    try:
+        mirror = platform.registry.refresh(force=True)
+        if platform.registry.refreshed_at == 0:
+            fail(f"the registry cannot be read: the chain at {platform.settings.rpc_url} cannot be reached")
+        with platform.session() as session:
+            return view(platform, session, mirror, chain_now(platform))
+    finally:
+        platform.close()
+
+
+def _print_json(answer: dict[str, Any]) -> None:
+    typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+
+
+def _truncated(answer: dict[str, Any]) -> None:
+    if answer.get("truncated"):
+        console.print(f"[yellow]too many events: only {answer['eventsLoaded']} were read; the answer is incomplete[/]")
+
+
+@app.command("suppliers")
+def suppliers(
+    org: Annotated[str, typer.Argument(help="The manufacturer's GLN or USCC.")],
+    warn_days: Annotated[int, typer.Option(help="Warn of recognitions ending within this many days.")] = 90,
+    as_json: Json = False,
+    data: DataDir = None,
+) -> None:
+    """The qualified-supplier list of a manufacturer (合格供应商), by the rule "prefer recognised green factories"."""
+    from backend.services import green_params, green_views
+
+    with _refusals():
+        green_params.parse_org(org, "org")
+        days = green_params.parse_warn_days(warn_days)
+
+        def view(platform: Any, session: Any, mirror: Any, now: int) -> dict[str, Any]:
+            green_views.check_organisation(session, mirror, org, "org")
+            return green_views.suppliers_json(session, mirror, org, now, warn_days=days)
+
+        answer = _run(data, view)
+    if as_json:
+        _print_json(answer)
+        return
+    typer.echo(f"合格供应商 qualified suppliers of {org} (as at {answer['at']})")
+    typer.echo(answer["rule"]["en"])
+    for s in answer["suppliers"]:
+        warnings = ", ".join(s["warnings"]) or "no warnings"
+        typer.echo(
+            f"{s['rank']}. {s['organisationId']}  {s['preference']}  "
+            f"green supplies {s['greenSupplies']}/{s['supplyCount']}  ({warnings})"
+        )
+        for r in s["recognitions"]:
+            left = f", {r['expiresInDays']} days left" if r["expiresInDays"] is not None else ""
+            typer.echo(
+                f"   #{r['recognitionId']} {r['level']} {r['kind']}: {r['status']}{left}"
+                f" (when it last supplied: {r['statusAtLastSupply']})"
+            )
+    _truncated(answer)
+
+
+@app.command("report")
+def report(  # noqa: PLR0917 - typer options
+    org: Annotated[str, typer.Argument(help="The manufacturer's GLN or USCC.")],
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day (YYYY-MM-DD, China Standard Time) or RFC 3339 time.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (included) or RFC 3339 time (excluded).")] = None,
+    as_json: Json = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write the report page (with its chart) here.")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Language of the page: zh or en.")] = "zh",
+    data: DataDir = None,
+) -> None:
+    """The green-supply-chain report of a manufacturer for a period: lots, green shares, inputs, lapses."""
+    from backend.services import green_pages, green_params, green_views
+
+    with _refusals():
+        green_params.parse_org(org, "org")
+        language = green_params.parse_lang(lang)
+        for value, name in ((start, "from"), (end, "to")):
+            if value is not None:
+                green_params.parse_moment(value, name)
+
+        def view(platform: Any, session: Any, mirror: Any, now: int) -> dict[str, Any]:
+            green_views.check_organisation(session, mirror, org, "org")
+            begin, stop = green_params.parse_period(start, end, now)
+            return green_views.report_json(session, mirror, org, start=begin, end=stop, now=now)
+
+        answer = _run(data, view)
+        if html is not None:
+            query = {"organisation": org, **({"from": start} if start else {}), **({"to": end} if end else {})}
+            page = green_pages.report_page(answer, language, path="/reports/green-supply-chain", query=query)
+            html.write_text(page, encoding="utf-8")
+    if as_json:
+        _print_json(answer)
+        return
+    typer.echo(f"绿色供应链报告 green-supply-chain report of {org}: {answer['from']} – {answer['to']}")
+    for lot in answer["lots"]:
+        share = "-" if lot["share"] is None else f"{lot['share'] * 100:.1f}% ({lot['shareExact']})"
+        typer.echo(
+            f"{lot['identifier']}  made {lot['madeAt']}  green share {share}  "
+            f"{lot['greenQuantity']} / {lot['totalQuantity']} {lot['unit'] or 'items'}"
+        )
+    for total in answer["totals"]:
+        typer.echo(f"total ({total['unit'] or 'items'}): {total['share'] * 100:.1f}% of {total['totalQuantity']}")
+    for lapse in answer["lapses"]:
+        typer.echo(
+            f"lapsed {lapse['at']}: recognition #{lapse['recognitionId']} of {lapse['holder']} "
+            f"({lapse['level']} {lapse['kind']}) {lapse['status']}"
+        )
+    if html is not None:
+        typer.echo(f"page written to {html}")
+    _truncated(answer)
+
+
+@app.command("impact")
+def impact(
+    recognition_id: Annotated[int, typer.Argument(help="The recognition's id on chain.", min=1)],
+    organisation: Annotated[str | None, typer.Option(help="Only items this organisation made or holds last.")] = None,
+    as_json: Json = False,
+    data: DataDir = None,
+) -> None:
+    """The impact list of a suspended or revoked recognition: lots and serials made after the lapse, where they are."""
+    from backend.services import green_params, green_views
+
+    with _refusals():
+        if organisation is not None:
+            green_params.parse_org(organisation, "organisation")
+
+        def view(platform: Any, session: Any, mirror: Any, now: int) -> dict[str, Any]:
+            return green_views.impact_json(session, mirror, recognition_id, now, organisation=organisation)
+
+        answer = _run(data, view)
+    if as_json:
+        _print_json(answer)
+        return
+    state = answer["recognition"]["status"]
+    if not answer["lapsed"]:
+        typer.echo(f"recognition #{recognition_id} of {answer['holder']} is {state}: it impacts nothing")
+        return
+    typer.echo(f"recognition #{recognition_id} of {answer['holder']}: {state} since {answer['lapsedAt']}")
+    for item in answer["items"]:
+        seen = item["lastSeen"]
+        where = f"last seen {seen['bizStep']} at {seen['location']} by {seen['organisationId']} ({seen['eventTime']})"
+        typer.echo(f"{item['identifier']}  {item['kind']}  made by {item['madeBy'] or '-'}  {where if seen else ''}")
+    _truncated(answer)
+
+
+@app.command("sample")
+def sample(  # noqa: PLR0917 - typer options
+    seed: Annotated[str, typer.Option(help="The seed (1-128 characters), e.g. a publicly drawn number.")],
+    size: Annotated[int, typer.Option(help="How many to draw (1-1000).")],
+    kind: Annotated[str | None, typer.Option(help="Only this kind (green_factory, green_product, ...).")] = None,
+    level: Annotated[str | None, typer.Option(help="Only this level (city, provincial, national).")] = None,
+    region: Annotated[str | None, typer.Option(help="Only this region (32, 3202, 江苏, Jiangsu, unknown).")] = None,
+    at: Annotated[str | None, typer.Option(help="Draw from the population at this time (default now).")] = None,
+    as_json: Json = False,
+    data: DataDir = None,
+) -> None:
+    """A reproducible random sample of recognised units to spot-check (same seed, same time: same sample)."""
+    from backend.services import green_params, green_views
+
+    with _refusals():
+        chosen_seed, chosen_size = green_params.parse_seed(seed), green_params.parse_size(size)
+        filters = green_params.parse_kind(kind), green_params.parse_level(level), green_params.parse_region(region)
+        when = green_params.parse_moment(at, "at") if at is not None else None
+
+        def view(platform: Any, session: Any, mirror: Any, now: int) -> dict[str, Any]:
+            if when is not None and when > now:
+                fail(f"at: {at!r} is in the future: the registry can only answer up to now")
+            t = now if when is None else when
+            return green_views.sample_json(
+                mirror, t, chosen_seed, chosen_size, kind=filters[0], level=filters[1], region=filters[2]
+            )
+
+        answer = _run(data, view)
+    if as_json:
+        _print_json(answer)
+        return
+    typer.echo(
+        f"seed {answer['seed']!r} at {answer['at']} (unix {answer['atUnix']}): {len(answer['drawn'])} of "
+        f"{answer['eligibleCount']} eligible ({answer['algorithm']['name']})"
+    )
+    for d in answer["drawn"]:
+        typer.echo(
+            f"{d['rank'][:16]}  #{d['recognitionId']}  {d['holder']}  {d['holderRegion']['nameEn']}  "
+            f"{d['level']} {d['kind']}  {d['status']}"
+        )

@@ -24,6 +24,7 @@ from backend.api.routes.events import problem_doc
 from backend.api.routes.qr import code_key
 from backend.core.errors import GoneError, NotFoundError, ProblemError, problem_response
 from backend.models import IssuedCode, Recall
+from backend.services.green_views import product_lapses
 from backend.services.issuance import find_issued, find_recall, list_recalls, record_recall
 from backend.services.qr import CodeKey
 from supplychain.errors import DigitalLinkError
@@ -257,7 +258,10 @@ def resolve(path: str, request: Request, session: SessionDep, platform: Platform
     - `linkType=all`: the linkset (`application/linkset+json`): product page (`gs1:pip`, `gs1:defaultLink`),
       `gs1:traceability` (the journey), `gs1:verificationService` (the proof bundle), `gs1:recallStatus`, QR images.
       `linkType=gs1:traceability` (or another listed type): `307` to that link.
-    - `Accept: application/json`: `{id, gs1Uri, gtin, lot, serial, issuer, issuedAt, recalled, linkset}`.
+    - `Accept: application/json`: `{id, gs1Uri, gtin, lot, serial, issuer, issuedAt, recalled, linkset, greenLapses}`.
+      `greenLapses` lists the product's inputs (any level) whose maker's green recognition covering them is now
+      suspended or revoked: `lapsed: "after"` the input was supplied (it still counts as green) or `"before"` (it
+      does not); `null` when the registry cannot be read.
     - Otherwise an HTML page (zh-CN, with English).
     """
     base = platform.settings.public_base_url.rstrip("/")
@@ -290,6 +294,7 @@ def resolve(path: str, request: Request, session: SessionDep, platform: Platform
             "issuedAt": resolved.row.created_at,
             "recalled": False,
             "linkset": _linkset(resolved, base),
+            "greenLapses": product_lapses(session, platform, resolved.gs1_uri),
         }
         return JSONResponse(body, headers=headers)
     return HTMLResponse(product_page(resolved, links), headers=headers)

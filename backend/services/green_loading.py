@@ -1,0 +1,167 @@
+"""Which stored events each green view needs, loaded into one trace index (bounded; the answer says when cut short).
+
+* a manufacturer's supplier list and report: its transformation and receiving events (in the period, for the
+  report), and everything upstream of what they name (makers, suppliers' shipping events, inputs' inputs), loaded
+  in "upstream" roles only (never the other uses of an input);
+* the impact of a recognition: every event naming what its holder made, the containers those travelled in, and
+  every event of everything that reached downstream.
+
+Each walk repeats until the rule's answer names no identifier whose events are still unloaded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from backend.services.queries import EI, EV
+from backend.services.tracing import UPSTREAM_ROLES
+from supplychain.epcis import parse_event
+from supplychain.green import RECEIVING_STEPS, lapse_impact
+from supplychain.registry import RegistryMirror
+from supplychain.trace import TracedEvent, TraceIndex
+
+__all__ = ["GREEN_MAX_EVENTS", "EventSet", "event_ids", "holder_events", "identifiers_of", "organisation_events"]
+
+GREEN_MAX_EVENTS = 20_000
+_CHUNK = 500
+_ALL, _UP = "all", "upstream"
+
+
+class EventSet:
+    """Stored events loaded on demand into one trace index (at most ``max_events``).
+
+    Attributes:
+        records: The loaded events by row id.
+        truncated: Some events were left out because ``max_events`` was reached.
+    """
+
+    def __init__(self, session: Session, *, max_events: int = GREEN_MAX_EVENTS) -> None:
+        self.session = session
+        self.max_events = max_events
+        self.records: dict[int, TracedEvent] = {}
+        self.truncated = False
+        self._expanded: dict[str, str] = {}
+        self._index: TraceIndex | None = None
+
+    def add(self, ids: Iterable[int]) -> int:
+        """Load these events (by row id); returns how many were new."""
+        fresh = sorted(set(ids) - self.records.keys())
+        room = self.max_events - len(self.records)
+        if len(fresh) > room:
+            self.truncated = True
+            fresh = fresh[: max(room, 0)]
+        for start in range(0, len(fresh), _CHUNK):
+            chunk = fresh[start : start + _CHUNK]
+            rows = self.session.execute(
+                select(EV.c.id, EV.c.hash_id, EV.c.org_id, EV.c.document).where(EV.c.id.in_(chunk))
+            )
+            for row in rows:
+                self.records[row.id] = TracedEvent(row.hash_id, row.org_id, parse_event(json.loads(row.document)))
+        if fresh:
+            self._index = None
+        return len(fresh)
+
+    def expand(self, wanted: Mapping[str, str]) -> int:
+        """Load the events naming each node: in any role (``"all"``) or in an upstream one; returns how many."""
+        groups: dict[str, list[str]] = {_ALL: [], _UP: []}
+        for node, scope in wanted.items():
+            if self._expanded.get(node) not in (_ALL, scope):
+                groups[scope].append(node)
+                self._expanded[node] = scope
+        ids: list[int] = []
+        for scope, nodes in groups.items():
+            for start in range(0, len(nodes), _CHUNK):
+                stmt = select(EI.c.event_id).where(EI.c.identifier.in_(nodes[start : start + _CHUNK]))
+                if scope == _UP:
+                    stmt = stmt.where(EI.c.role.in_(UPSTREAM_ROLES))
+                ids += [i for (i,) in self.session.execute(stmt)]
+        return self.add(ids)
+
+    def index(self) -> TraceIndex:
+        """The trace index over what is loaded (rebuilt only after new events)."""
+        if self._index is None:
+            self._index = TraceIndex.build(self.records[i] for i in sorted(self.records))
+        return self._index
+
+    def settle(self, ask: Callable[[TraceIndex], Mapping[str, str]]) -> TraceIndex:
+        """Load what ``ask`` names from the index, again and again, until it names nothing new."""
+        while not self.truncated and self.expand(ask(self.index())):
+            pass
+        return self.index()
+
+    def limits_json(self) -> dict[str, Any]:
+        """How much was loaded, and whether the bound cut it short."""
+        return {"eventsLoaded": len(self.records), "maxEvents": self.max_events, "truncated": self.truncated}
+
+
+def event_ids(session: Session, *conditions: Any) -> list[int]:
+    """Row ids of the stored events meeting every condition, in storage order."""
+    return [i for (i,) in session.execute(select(EV.c.id).where(*conditions).order_by(EV.c.id))]
+
+
+def identifiers_of(session: Session, ids: list[int]) -> list[str]:
+    """Every identifier these events name (in any role), each once."""
+    found: dict[str, None] = {}
+    for start in range(0, len(ids), _CHUNK):
+        stmt = select(EI.c.identifier).where(EI.c.event_id.in_(ids[start : start + _CHUNK]))
+        found.update(dict.fromkeys(i for (i,) in session.execute(stmt)))
+    return list(found)
+
+
+def organisation_events(
+    session: Session,
+    org_id: str,
+    *,
+    start: int | None = None,
+    end: int | None = None,
+    max_events: int = GREEN_MAX_EVENTS,
+) -> tuple[EventSet, TraceIndex]:
+    """The manufacturer's transformation and receiving events (``[start, end)`` seconds) and all upstream of them."""
+    conditions = [
+        EV.c.org_id == org_id,
+        or_(EV.c.event_type == "TransformationEvent", EV.c.biz_step.in_(sorted(RECEIVING_STEPS))),
+    ]
+    if start is not None and end is not None:
+        conditions += [EV.c.event_time >= start * 1000, EV.c.event_time < end * 1000]
+    ids = event_ids(session, *conditions)
+    events = EventSet(session, max_events=max_events)
+    events.add(ids)
+    starts = identifiers_of(session, ids)
+
+    def ask(index: TraceIndex) -> dict[str, str]:
+        wanted: dict[str, str] = {}
+        for node in starts:
+            for n in index.backward(node).nodes():
+                if not (n.repeated or n.cycle):
+                    wanted[n.identifier] = _UP
+        return wanted
+
+    return events, events.settle(ask)
+
+
+def holder_events(
+    session: Session, mirror: RegistryMirror, recognition_id: int, *, load: bool = True
+) -> tuple[EventSet, TraceIndex]:
+    """What the impact of a recognition needs: the holder's own commissioning and transforming events, every event
+    naming what it made and the containers those were in, and every event of everything its lapse reached
+    (nothing when ``load`` is false: a recognition still in force impacts nothing)."""
+    events = EventSet(session)
+    if not load:
+        return events, events.index()
+    holder = mirror.recognitions[recognition_id].terms.holder
+    kinds = EV.c.event_type.in_(("ObjectEvent", "TransformationEvent"))
+    events.expand({n: _ALL for n in identifiers_of(session, event_ids(session, EV.c.org_id == holder, kinds))})
+
+    def ask(index: TraceIndex) -> dict[str, str]:
+        wanted = {n: _ALL for n in index.made_by(holder)}
+        for n in index.made_by(holder):
+            wanted.update({c.parent: _ALL for c in index.journey(n).containments})
+        wanted.update({i.identifier: _ALL for i in lapse_impact(index, mirror, recognition_id).items})
+        return wanted
+
+    return events, events.settle(ask)
