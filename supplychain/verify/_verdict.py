@@ -22,8 +22,9 @@ __all__ = [
 
 FAILURE_CODES = frozenset(
     {
-        "wrong_chain",
-        "wrong_registry",
+        "other_chain",
+        "other_registry",
+        "other_product",
         "malformed_envelope",
         "malformed_event",
         "hash_mismatch",
@@ -62,7 +63,7 @@ class Check:
     Attributes:
         name: What was checked (stable): ``chain``, ``registry``, ``envelope``, ``event``, ``event_hash``,
             ``signature``, ``key``, ``organisation``, ``role``, ``clock``, ``proof``, ``anchor``,
-            ``chronology``, and for the bundle ``events``, ``product``.
+            ``chronology``, and for the bundle ``requested``, ``events``, ``product``.
         passed: True, False (failed), or None (could not be made yet: e.g. the event is not anchored).
         detail: What was found, for people.
         code: A stable code when not passed (see :data:`FAILURE_CODES`, :data:`INCOMPLETE_CODES`).

@@ -6,7 +6,8 @@ from supplychain.epcis import Event, allowed_biz_step, parse_event
 from supplychain.errors import EnvelopeFormatError, EpcisError, EventHashError, SignatureVerificationError
 from supplychain.eventhash import event_hash_id
 from supplychain.green import recognised_at, seconds
-from supplychain.merkle import hash_id_to_bytes32, verify_proof
+from supplychain.gs1 import canonical_dl
+from supplychain.merkle import hash_id_to_bytes32, process_proof, standard_leaf_hash
 from supplychain.registry import RegistryMirror
 from supplychain.signing import SignedEnvelope, parse_envelope, verify_envelope
 from supplychain.trace import TracedEvent, TraceIndex
@@ -56,16 +57,22 @@ def _organisation_checks(mirror: RegistryMirror, org: str, event: Event, t: int)
     return checks
 
 
+def _proof_check(mirror: RegistryMirror, root: bytes, proof: tuple[bytes, ...], hash_id: str) -> Check:
+    """Whether the proof leads from the event's leaf to the claimed root; if not, where it leads instead."""
+    reached = process_proof(standard_leaf_hash(hash_id_to_bytes32(hash_id)), proof)
+    if reached == root:
+        return Check("proof", True, f"the Merkle proof leads to 0x{root.hex()}")
+    elsewhere = mirror.anchors.get(reached)
+    where = "a root that is not anchored" if elsewhere is None else f"anchored batch {elsewhere.sequence}"
+    detail = f"the Merkle proof leads from {hash_id} to 0x{reached.hex()} ({where}), not to the claimed 0x{root.hex()}"
+    return Check("proof", False, detail, "proof_invalid")
+
+
 def _anchor_checks(mirror: RegistryMirror, item: BundleEvent, hash_id: str, event: Event | None) -> list[Check]:
     if item.root is None or item.proof is None or item.anchor is None:
         return [Check("anchor", None, "not anchored yet: the bundle has no proof for it", "not_anchored")]
     root_hex = "0x" + item.root.hex()
-    proved = verify_proof(item.root, item.proof, hash_id_to_bytes32(hash_id))
-    checks = [
-        Check("proof", True, f"the Merkle proof leads to {root_hex}")
-        if proved
-        else Check("proof", False, f"the Merkle proof does not lead from {hash_id} to {root_hex}", "proof_invalid")
-    ]
+    checks = [_proof_check(mirror, item.root, item.proof, hash_id)]
     anchor = mirror.anchors.get(item.root)
     if anchor is None:
         checks.append(Check("anchor", False, f"root {root_hex} is not anchored in the registry", "root_not_anchored"))
@@ -172,6 +179,7 @@ def verify_bundle(
     chain_id: int,
     registry_address: str,
     now: int | None = None,
+    requested: str | None = None,
 ) -> Verdict:
     """Verify every event of ``bundle`` against the registry as replayed from the chain; no I/O.
 
@@ -189,7 +197,10 @@ def verify_bundle(
     check ``anchor`` with ``passed=None`` (``not_anchored``): the verdict is then at best ``incomplete``.
 
     A bundle from another chain or registry fails as a whole: every event gets only the failed ``chain`` /
-    ``registry`` check (``wrong_chain``, ``wrong_registry``), since the registry given says nothing of it.
+    ``registry`` check (``other_chain``, ``other_registry``), since the registry given says nothing of it.
+    A bundle about another product than the one ``requested`` (compared as canonical GS1 Digital Links) fails
+    its bundle-level check ``requested`` (``other_product``): a genuine bundle of some other product proves
+    nothing about the one scanned.
     Bundle-level checks: ``events`` (``no_events``: incomplete) and ``product`` (no readable event names the
     product: ``product_not_found``, incomplete). Times are compared in seconds (event times rounded down for
     key and role validity, exact against the anchor's block time).
@@ -203,6 +214,7 @@ def verify_bundle(
         chain_id: That chain's id.
         registry_address: The registry's address there (compared case-insensitively).
         now: The current time (seconds), for ``event_in_future`` and the current state of recognitions.
+        requested: The product the verifier asked about (the scanned Digital Link, an EPC URI), if any.
     """
     checks: list[Check] = []
     foreign: list[Check] = []
@@ -210,13 +222,15 @@ def verify_bundle(
         checks.append(Check("chain", True, f"chain {chain_id}"))
     else:
         detail = f"bundle from another chain: chainId {bundle.chain_id}, expected {chain_id}"
-        foreign.append(Check("chain", False, detail, "wrong_chain"))
+        foreign.append(Check("chain", False, detail, "other_chain"))
     if bundle.registry_address.lower() == registry_address.lower():
         checks.append(Check("registry", True, f"registry {registry_address}"))
     else:
         detail = f"bundle from another registry: {bundle.registry_address}, expected {registry_address}"
-        foreign.append(Check("registry", False, detail, "wrong_registry"))
+        foreign.append(Check("registry", False, detail, "other_registry"))
     checks += foreign
+    if requested is not None:
+        checks.append(_requested_check(bundle.product, requested))
     if not bundle.events:
         checks.append(Check("events", None, "the bundle holds no event", "no_events"))
         return Verdict(bundle.product, chain_id, registry_address, tuple(checks), ())
@@ -234,6 +248,13 @@ def verify_bundle(
         detail = f"no readable event of the bundle names {bundle.product}"
         checks.append(Check("product", None, detail, "product_not_found"))
     return Verdict(bundle.product, chain_id, registry_address, tuple(checks), tuple(v for v, _ in results))
+
+
+def _requested_check(product: str, requested: str) -> Check:
+    wanted = canonical_dl(requested) or requested
+    if (canonical_dl(product) or product) == wanted:
+        return Check("requested", True, f"the bundle is about {wanted}")
+    return Check("requested", False, f"the bundle is about {product}, not about {wanted}", "other_product")
 
 
 def _claimed_hash(item: BundleEvent) -> str | None:

@@ -294,11 +294,11 @@ def test_a_bundle_from_another_chain_or_registry_fails_every_event(
 ) -> None:
     verdict = verify(bundle_json, mirror_of(history), chain_id=1)
     assert verdict.status is VerdictStatus.FAILED
-    assert {e.failures for e in verdict.events} == {("wrong_chain",)}
+    assert {e.failures for e in verdict.events} == {("other_chain",)}
     assert all(e.hash_id for e in verdict.events)
     both = verify(bundle_json, mirror_of(history), chain_id=1, registry_address="0x" + "1" * 40)
-    assert {e.failures for e in both.events} == {("wrong_chain", "wrong_registry")}
-    assert both.failures == ("wrong_chain", "wrong_registry")
+    assert {e.failures for e in both.events} == {("other_chain", "other_registry")}
+    assert both.failures == ("other_chain", "other_registry")
 
 
 def test_unreadable_envelopes_and_events_fail(

@@ -1,0 +1,204 @@
+"""The terminal report (rich), in Chinese or English, and the JSON one.
+
+The report opens with the verdict in plain words, then the warnings, what was trusted (chain, registry) and, per
+event, its type, business step, time and organisation with a mark per check: content intact, signature, key valid,
+organisation allowed, anchored in block N at time T, and the green recognitions in force at the event time. A failed
+check is explained in words, with the core's detail beside it. Everything that came from the bundle is escaped
+before it is printed (it is not trusted, and could hold rich markup).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from scanner.errors import ScannerInputError
+from scanner.messages import Lang, has, text
+from scanner.scan import ScanResult
+from supplychain.verify import Check, EventVerdict, VerdictStatus
+
+__all__ = ["error_json", "print_error", "print_report", "reasons", "render_json"]
+
+_SEPARATOR = {"zh": "；", "en": "; "}
+_MARKS = {True: "[green]✓[/]", False: "[bold red]✗[/]", None: "[yellow]…[/]"}
+_STATUS_STYLE = {
+    VerdictStatus.VERIFIED: ("✓", "bold green"),
+    VerdictStatus.FAILED: ("✗", "bold red"),
+    VerdictStatus.INCOMPLETE: ("…", "bold yellow"),
+}
+
+
+def _reason(lang: Lang, check: Check) -> str:
+    key = f"reason.{check.code}"
+    return text(lang, key) if check.code is not None and has(lang, key) else check.detail
+
+
+def reasons(result: ScanResult, lang: Lang) -> str:
+    """The failed (or, when none failed, pending) checks in words, each once, with the events concerned."""
+    verdict = result.verdict
+    wanted: bool | None = False if verdict.status is VerdictStatus.FAILED else None
+    where: dict[str, list[int]] = {}
+    words: dict[str, str] = {}
+    for check in verdict.checks:
+        if check.passed is wanted:
+            words.setdefault(check.code or check.name, _reason(lang, check))
+            where.setdefault(check.code or check.name, [])
+    for event in verdict.events:
+        for check in event.checks:
+            if check.passed is wanted:
+                words.setdefault(check.code or check.name, _reason(lang, check))
+                where.setdefault(check.code or check.name, []).append(event.index + 1)
+    parts = []
+    for code, said in words.items():
+        events = sorted(set(where[code]))
+        if events and len(events) < len(verdict.events):
+            shown = ", ".join(map(str, events[:8])) + ("…" if len(events) > 8 else "")
+            said += f"（事件 {shown}）" if lang == "zh" else f" (event {shown})"  # noqa: PLW2901
+        parts.append(said)
+    return _SEPARATOR[lang].join(parts)
+
+
+def _time(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _biz_step(step: str | None) -> str:
+    if step is None:
+        return "–"
+    return step.rsplit("BizStep-", 1)[-1].rsplit(":", 1)[-1]
+
+
+def _event_type(envelope: Mapping[str, Any]) -> str:
+    event = envelope.get("event")
+    kind = event.get("type") if isinstance(event, Mapping) else None
+    return kind if isinstance(kind, str) else "?"
+
+
+def _combined(checks: Mapping[str, Check], *names: str) -> bool | None:
+    found = [checks[n].passed for n in names if n in checks]
+    if not found:
+        return None
+    if any(p is False for p in found):
+        return False
+    return None if any(p is None for p in found) else True
+
+
+def _event_lines(result: ScanResult, event: EventVerdict, lang: Lang) -> list[str]:
+    checks = {c.name: c for c in event.checks}
+    envelope = result.source.bundle.events[event.index].envelope
+    when = "–" if event.event_time is None else event.event_time.isoformat()
+    head = " · ".join(
+        escape(v) for v in (_event_type(envelope), _biz_step(event.biz_step), when, event.organisation_id or "–")
+    )
+    lines = [f"[bold]{event.index + 1}.[/] {head}"]
+    marks = []
+    for label, names in (
+        ("label.content", ("event", "event_hash")),
+        ("label.signature", ("signature",)),
+        ("label.key", ("key",)),
+        ("label.organisation", ("organisation", "role")),
+    ):
+        if any(n in checks for n in names):
+            marks.append(f"{_MARKS[_combined(checks, *names)]} {text(lang, label)}")
+    anchored = _combined(checks, "proof", "anchor", "chronology")
+    seen = result.anchors.get(event.index)
+    if anchored is True and seen is not None:
+        where = text(lang, "label.anchored", block=seen.block_number, time=_time(seen.timestamp))
+        marks.append(f"{_MARKS[True]} {where}")
+    elif "chain" not in checks and "registry" not in checks:
+        marks.append(f"{_MARKS[anchored]} {text(lang, 'label.not_anchored')}")
+    if marks:
+        lines.append("   " + "  ".join(marks))
+    if event.green is not None:
+        if event.green.recognitions:
+            shown = []
+            for r in event.green.recognitions:
+                kind, level = text(lang, f"kind.{r.kind.name}"), text(lang, f"level.{r.level.name}")
+                name = text(lang, "label.recognition_item", kind=kind, level=level, id=r.recognition_id)
+                if r.in_force_now is not None:
+                    name += " " + text(lang, "label.still_in_force" if r.in_force_now else "label.lapsed_since")
+                shown.append(escape(name))
+            lines.append("   " + text(lang, "label.recognitions") + text(lang, "label.list_separator").join(shown))
+        else:
+            lines.append(f"   [dim]{text(lang, 'label.no_recognition')}[/]")
+    for check in event.checks:
+        if check.passed is not True:
+            style = "red" if check.passed is False else "yellow"
+            reason, detail = escape(_reason(lang, check)), escape(check.detail)
+            lines.append(f"   [{style}]{_MARKS[check.passed]} {reason}[/] [dim]— {detail}[/]")
+    return lines
+
+
+def print_report(result: ScanResult, lang: Lang, console: Console) -> None:
+    """Print the readable report of ``result`` in ``lang``."""
+    verdict = result.verdict
+    status = verdict.status
+    mark, style = _STATUS_STYLE[status]
+    if status is VerdictStatus.VERIFIED:
+        headline = text(lang, "verdict.verified", count=len(verdict.events))
+    else:
+        headline = text(lang, f"verdict.{status.value}", reasons=reasons(result, lang))
+    out = console.print
+    out(f"[{style}]{mark} {escape(headline)}[/]", soft_wrap=True)
+    for notice in result.notices:
+        notice_style = "bold red" if notice.code == "recalled" else "yellow"
+        out(f"[{notice_style}]! {text(lang, 'label.warning')}{escape(notice.message(lang))}[/]", soft_wrap=True)
+    out(
+        "[dim]"
+        + escape(text(lang, "verdict.trusts", chain_id=result.chain_id, registry=result.registry, rpc=result.rpc))
+        + "[/]",
+        soft_wrap=True,
+    )
+    source = result.source
+    rows = [
+        ("label.product", verdict.product),
+        ("label.source", text(lang, f"label.source.{source.kind}", input=source.input, uri=source.uri)),
+        (
+            "label.chain",
+            text(lang, "label.chain_value", rpc=result.rpc, chain_id=result.chain_id, block=result.latest_block),
+        ),
+        ("label.registry", result.registry),
+    ]
+    for label, value in rows:
+        out(f"[bold]{text(lang, label)}[/]  {escape(value)}", soft_wrap=True)
+    for check in verdict.checks:
+        if check.passed is not True:
+            style = "red" if check.passed is False else "yellow"
+            reason = escape(_reason(lang, check))
+            out(f"[{style}]{_MARKS[check.passed]} {reason}[/] [dim]— {escape(check.detail)}[/]", soft_wrap=True)
+    if verdict.events:
+        out(f"\n[bold]{text(lang, 'label.events')} ({len(verdict.events)})[/]")
+    for event in verdict.events:
+        for line in _event_lines(result, event, lang):
+            out(line, soft_wrap=True)
+    t = result.timings
+    timing = text(
+        lang,
+        "label.timing",
+        source_ms=f"{t.source_ms:.0f}",
+        chain_ms=f"{t.chain_ms:.0f}",
+        verify_ms=f"{t.verify_ms:.0f}",
+    )
+    out(f"\n[dim]{timing}[/]", soft_wrap=True)
+
+
+def render_json(result: ScanResult) -> str:
+    """The JSON report (see :meth:`scanner.scan.ScanResult.to_json`)."""
+    return json.dumps(result.to_json(), ensure_ascii=False, indent=2)
+
+
+def error_json(error: ScannerInputError) -> str:
+    """``{"status": "unusable", "error": {"code", "message", "params"}}``."""
+    return json.dumps({"status": "unusable", "error": error.to_json()}, ensure_ascii=False, indent=2)
+
+
+def print_error(error: ScannerInputError, lang: Lang, console: Console) -> None:
+    """``错误：…`` / ``error: …`` on the error console."""
+    lead = "错误" if lang == "zh" else "error"
+    sep = "：" if lang == "zh" else ": "
+    console.print(f"[bold red]{lead}[/]{sep}{escape(error.message(lang))}", soft_wrap=True)
