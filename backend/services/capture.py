@@ -64,10 +64,12 @@ from supplychain.receipt import unsigned_receipt
 from supplychain.registry import RegistryMirror
 from supplychain.signing import (
     SIGNATURE_NAMESPACE,
+    citation_id,
     decode_signature,
     header_signatures,
     is_key_id,
     parse_envelope,
+    recognition_citation,
 )
 from supplychain.trace import lots_of
 
@@ -157,20 +159,6 @@ class _RefusedError(Exception):
         self.reason, self.detail = reason, detail
 
 
-RECOGNITION_FIELD = "recognition"
-_FULL_RECOGNITION_KEY = SIGNATURE_NAMESPACE + RECOGNITION_FIELD
-
-
-def recognition_reference(event: EpcisEvent, namespaces: Mapping[str, str]) -> tuple[str, Any] | None:
-    """The event's ``sc:recognition`` extension (under any prefix bound to our namespace): (key, value), or None."""
-    for key, value in event.extensions.items():
-        prefix, _, local = key.partition(":")
-        ours = local == RECOGNITION_FIELD and namespaces.get(prefix) == SIGNATURE_NAMESPACE
-        if ours or key == _FULL_RECOGNITION_KEY:
-            return key, value
-    return None
-
-
 def _ms(event: EpcisEvent) -> int:
     return int(event.event_time.timestamp() * 1000)
 
@@ -251,17 +239,16 @@ class _Validator:
 
     def recognition(self, event: EpcisEvent) -> dict[str, Any] | None:
         """The recognition the event cites and its status at the event time; refuses a malformed reference."""
-        found = recognition_reference(event, self.namespaces)
+        found = recognition_citation(event.extensions, self.namespaces)
         if found is None:
             return None
         key, value = found
-        if isinstance(value, str) and value.isascii() and value.isdigit():
-            value = int(value)
-        if type(value) is not int or not 0 < value < 2**64:
+        cited = citation_id(value)
+        if cited is None:
             raise _RefusedError(
                 "malformed_recognition_reference", f"{key} must be a recognition id (a positive integer), got {value!r}"
             )
-        return {"id": value, "status": self.mirror.citation_status(value, self.org_id, _ms(event) // 1000)}
+        return {"id": cited, "status": self.mirror.citation_status(cited, self.org_id, _ms(event) // 1000)}
 
     def check_before_signature(self, event: EpcisEvent, hash_id: str) -> _Signed:
         """The checks before the Ed25519 signature itself: its presence and form, the key, the organisation.

@@ -63,7 +63,15 @@ its parameters are explicit and documented here, memory-hard, and independent of
 passphrases are refused (``EmptyPassphraseError``). Files are the caller's business (this package does no I/O).
 """
 
-from supplychain.signing._document import SIGNATURE_NAMESPACE, header_signatures, sign_document
+from supplychain.signing._document import (
+    RECOGNITION_FIELD,
+    SIGNATURE_NAMESPACE,
+    citation_id,
+    context_namespaces,
+    header_signatures,
+    recognition_citation,
+    sign_document,
+)
 from supplychain.signing._envelope import (
     ENVELOPE_TYPE,
     ENVELOPE_VERSION,
@@ -93,10 +101,13 @@ from supplychain.signing._keystore import decrypt_private_key, encrypt_private_k
 __all__ = [
     "ENVELOPE_TYPE",
     "ENVELOPE_VERSION",
+    "RECOGNITION_FIELD",
     "SIGNATURE_DOMAIN",
     "SIGNATURE_NAMESPACE",
     "SignedEnvelope",
     "SigningKey",
+    "citation_id",
+    "context_namespaces",
     "decode_signature",
     "decrypt_private_key",
     "encode_signature",
@@ -109,6 +120,7 @@ __all__ = [
     "load_public_key_hex",
     "make_envelope",
     "parse_envelope",
+    "recognition_citation",
     "sign_document",
     "sign_hash_id",
     "sign_message",

@@ -18,9 +18,19 @@ from typing import Any
 from supplychain.eventhash import event_hash_id, hash_context
 from supplychain.signing._keys import SigningKey, encode_signature, sign_hash_id
 
-__all__ = ["SIGNATURE_NAMESPACE", "header_signatures", "sign_document"]
+__all__ = [
+    "RECOGNITION_FIELD",
+    "SIGNATURE_NAMESPACE",
+    "citation_id",
+    "context_namespaces",
+    "header_signatures",
+    "recognition_citation",
+    "sign_document",
+]
 
 SIGNATURE_NAMESPACE = "https://ns.supplychain.dev/epcis/"
+RECOGNITION_FIELD = "recognition"
+"""An event cites its submitter's recognition as ``"<prefix>:recognition": <id>``, the prefix bound to our namespace."""
 
 
 def _prefixes(context: object) -> list[str]:
@@ -32,6 +42,38 @@ def _prefixes(context: object) -> list[str]:
         for prefix, iri in item.items()
         if iri == SIGNATURE_NAMESPACE
     ]
+
+
+def context_namespaces(context: object) -> dict[str, str]:
+    """The prefixes a JSON-LD ``@context`` (an object, or a list of IRIs and objects) binds to IRIs."""
+    items = context if isinstance(context, list) else [context]
+    return {
+        prefix: iri
+        for item in items
+        if isinstance(item, Mapping)
+        for prefix, iri in item.items()
+        if isinstance(iri, str)
+    }
+
+
+def recognition_citation(extensions: Mapping[str, Any], namespaces: Mapping[str, str]) -> tuple[str, Any] | None:
+    """The recognition an event cites (see :data:`RECOGNITION_FIELD`): ``(field name, value)``, or ``None``.
+
+    ``extensions`` are the event's namespaced fields; ``namespaces`` the prefixes in scope (the document's).
+    """
+    for key, value in extensions.items():
+        prefix, _, local = key.partition(":")
+        ours = local == RECOGNITION_FIELD and namespaces.get(prefix) == SIGNATURE_NAMESPACE
+        if ours or key == SIGNATURE_NAMESPACE + RECOGNITION_FIELD:
+            return key, value
+    return None
+
+
+def citation_id(value: object) -> int | None:
+    """The recognition id a citation's value names (a positive integer, or its decimal digits), else ``None``."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    return value if type(value) is int and 0 < value < 2**64 else None
 
 
 def sign_document(key: SigningKey, document: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,14 @@ from supplychain.green import recognised_at, seconds
 from supplychain.gs1 import canonical_dl
 from supplychain.merkle import hash_id_to_bytes32, process_proof, standard_leaf_hash
 from supplychain.registry import RegistryMirror
-from supplychain.signing import SignedEnvelope, parse_envelope, verify_envelope
+from supplychain.signing import (
+    SignedEnvelope,
+    citation_id,
+    context_namespaces,
+    parse_envelope,
+    recognition_citation,
+    verify_envelope,
+)
 from supplychain.trace import TracedEvent, TraceIndex
 from supplychain.verify._bundle import BundleEvent, ProofBundle
 from supplychain.verify._verdict import Check, EventVerdict, GreenInfo, RecognitionInfo, Verdict
@@ -66,6 +73,22 @@ def _proof_check(mirror: RegistryMirror, root: bytes, proof: tuple[bytes, ...], 
     where = "a root that is not anchored" if elsewhere is None else f"anchored batch {elsewhere.sequence}"
     detail = f"the Merkle proof leads from {hash_id} to 0x{reached.hex()} ({where}), not to the claimed 0x{root.hex()}"
     return Check("proof", False, detail, "proof_invalid")
+
+
+def _citation_check(mirror: RegistryMirror, envelope: SignedEnvelope, event: Event, t: int) -> Check | None:
+    found = recognition_citation(event.extensions, context_namespaces(envelope.event.get("@context")))
+    if found is None:
+        return None
+    key, value = found
+    cited = citation_id(value)
+    if cited is None:
+        return Check("citation", False, f"{key} names no recognition: {value!r:.80}", "malformed_citation")
+    status = mirror.citation_status(cited, envelope.organisation_id, t)
+    if status == "IN_FORCE":
+        return Check("citation", True, f"cites recognition {cited}, in force for {envelope.organisation_id} at {t}")
+    said = status.lower().replace("_", " ")
+    detail = f"cites recognition {cited}, which was {said} for {envelope.organisation_id} at {t}"
+    return Check("citation", False, detail, "citation_not_in_force")
 
 
 def _anchor_checks(mirror: RegistryMirror, item: BundleEvent, hash_id: str, event: Event | None) -> list[Check]:
@@ -153,6 +176,9 @@ def _verify_event(
         t = seconds(event.event_time)
         checks.append(_key_check(mirror, envelope, t))
         checks += _organisation_checks(mirror, envelope.organisation_id, event, t)
+        citation = _citation_check(mirror, envelope, event, t)
+        if citation is not None:
+            checks.append(citation)
         if now is not None:
             late = event.event_time.timestamp() > now
             detail = f"event time {event.event_time.isoformat()} {'is after' if late else 'precedes'} now ({now})"
@@ -189,10 +215,12 @@ def verify_bundle(
     envelope's key (``bad_signature``); that key was registered to the organisation (``key_not_registered``)
     and valid at the event time (``key_not_yet_valid``, ``key_revoked``); the organisation was registered
     (``organisation_not_registered``) and not suspended (``organisation_suspended``) then; its roles then
-    allowed the bizStep (``role_not_allowed``); the event is not later than ``now`` (``event_in_future``, only
-    when ``now`` is given); the Merkle proof leads from the Event Hash ID to the root (``proof_invalid``); the
-    root is anchored in the registry (``root_not_anchored``) with the claimed sequence, time, block and
-    transaction (``anchor_mismatch``); the event time is not after the anchoring (``event_after_anchor``).
+    allowed the bizStep (``role_not_allowed``); a recognition the event cites (``sc:recognition``) was the
+    organisation's and in force then (``citation_not_in_force``; ``malformed_citation``); the event is not later
+    than ``now`` (``event_in_future``, only when ``now`` is given); the Merkle proof leads from the Event Hash ID to
+    the root (``proof_invalid``); the root is anchored in the registry (``root_not_anchored``) with the claimed
+    sequence, time, block and transaction (``anchor_mismatch``); the event time is not after the anchoring
+    (``event_after_anchor``).
     Checks that depend on a readable event are skipped when it is not; an event without proof gets the
     check ``anchor`` with ``passed=None`` (``not_anchored``): the verdict is then at best ``incomplete``.
 

@@ -22,7 +22,7 @@ from supplychain.registry.events import (
     RegistryEvent,
     RootAnchored,
 )
-from supplychain.signing import make_envelope
+from supplychain.signing import SIGNATURE_NAMESPACE, make_envelope
 from supplychain.verify import (
     FAILURE_CODES,
     INCOMPLETE_CODES,
@@ -413,3 +413,36 @@ def test_receipt_time_is_optional(bundle_json: dict[str, Any]) -> None:
     assert ProofBundle.from_json(bundle).events[0].receipt_time is None
     assert ProofBundle.from_json(bundle_json).events[0].receipt_time is not None
     assert ProofBundle.from_json(bundle_json).events[0].anchored
+
+
+def test_a_cited_recognition_must_be_the_organisations_and_in_force_at_the_event_time() -> None:
+    s = appliance_chain()  # its own chain: events are added
+    c, raw_b, rid = s.chain, s.orgs["RAW_B"], s.recognitions["RAW_B"]  # suspended on day 5
+    context = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"sc": SIGNATURE_NAMESPACE}]
+
+    def cite(t: int, value: object, key: str = "sc:recognition") -> dict[str, Any]:
+        body = {
+            "@context": context,
+            "type": "ObjectEvent",
+            "action": "OBSERVE",
+            "bizStep": "inspecting",
+            "quantityList": [{"epcClass": s.ids["R1"], "quantity": 1, "uom": "KGM"}],
+            "readPoint": {"id": raw_b.site},
+            key: value,
+        }
+        return c.event(raw_b, body, t)
+
+    cited = [
+        cite(T0 + 2 * DAY + 10, rid),  # in force
+        cite(T0 + 2 * DAY + 20, str(rid), key=SIGNATURE_NAMESPACE + "recognition"),
+        cite(T0 + 6 * DAY, rid),  # suspended since day 5
+        cite(T0 + 2 * DAY + 30, s.recognitions["RAW_A"]),  # another organisation's
+        cite(T0 + 2 * DAY + 40, "no. 7"),
+    ]
+    c.anchor(cited, T0 + 16 * DAY + 7200)
+    verdict = verify(c.bundle_json(s.ids["R1"], cited), mirror_of(c.registry_events()))
+    citations = [next(ch for ch in e.checks if ch.name == "citation") for e in verdict.events]
+    assert [ch.passed for ch in citations] == [True, True, False, False, False]
+    assert [ch.code for ch in citations][2:] == ["citation_not_in_force", "citation_not_in_force", "malformed_citation"]
+    assert "suspended" in citations[2].detail and "not holder" in citations[3].detail
+    assert verdict.status is VerdictStatus.FAILED
