@@ -115,8 +115,8 @@ def test_a_second_demo_on_a_fresh_hardhat_node_restores_the_registry(tmp_path: P
     assert "  + " not in second.stdout  # organisations, keys and recognitions came back by replay
     assert "demo events already posted" in out
     # the node was started before the journal's first block, so every transaction was mined at its original time
-    times_after = journal_times(tmp_path / "supplychain.db")
-    assert times_after == times_before
+    times_after = journal_times(tmp_path / "supplychain.db")  # (and maybe an anchor of events left pending)
+    assert {tx: times_after[tx] for tx in times_before} == times_before
     assert len(times_before) > 10
     assert None not in times_before.values()
 

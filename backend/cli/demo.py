@@ -197,7 +197,7 @@ def demo(  # noqa: PLR0917 - typer options
             for line in load_demo_supply_chain(registry, root / "keys"):
                 console.print(f"  + {line}")
             console.print(_summary(registry))
-            server, base = _serve(root, rpc, http_port)
+            server, http_thread, base = _serve(root, rpc, http_port)
             _post_story(registry, base, root)
             _print_urls(base, root)
             if not once:
@@ -206,13 +206,14 @@ def demo(  # noqa: PLR0917 - typer options
         finally:
             if server is not None:
                 server.should_exit = True
+                http_thread.join(timeout=60)  # the service shuts down: its worker stops, its processes end
             if started is not None:
                 stop_node(started[0].pid, process=started[1])
                 node_record_path(root).unlink(missing_ok=True)
                 console.print(f"stopped {engine}")
 
 
-def _serve(root: Path, rpc: str, port: int) -> tuple[Any, str]:
+def _serve(root: Path, rpc: str, port: int) -> tuple[Any, threading.Thread, str]:
     """The platform's HTTP service (with its anchoring worker) in a thread of this process."""
     import uvicorn
 
@@ -230,7 +231,7 @@ def _serve(root: Path, rpc: str, port: int) -> tuple[Any, str]:
             raise OSError(f"the HTTP service did not start on port {port} (is the port in use?)")
         time.sleep(0.05)
     console.print(f"platform serving at {base}")
-    return server, base
+    return server, thread, base
 
 
 def _post_story(registry: Registry, base: str, root: Path) -> None:
@@ -260,10 +261,43 @@ def _post_story(registry: Registry, base: str, root: Path) -> None:
     console.print("posting the demo supply chain's signed events:")
     for line in post_demo_story(base, start, roles, keys, tokens, recognition=recognition):
         console.print(f"  {line}")
+    if recognition is not None:
+        _demo_credential(registry, base, recognition, tokens[roles["supplier"]], root / "credentials")
     saved = save_demo_codes(base, tokens[roles["manufacturer"]], root / "qr")
     console.print(f"QR codes of lot {DEMO_LOT}: {len(saved) - 2} PNG files, codes.zip, labels.html in {root / 'qr'}")
     marker.write_text(json.dumps({"tokens": tokens}, indent=2) + "\n", encoding="utf-8")
     marker.chmod(0o600)
+
+
+def _demo_credential(registry: Registry, base: str, recognition: int, token: str, folder: Path) -> None:
+    """The provincial certifier signs the supplier's green-factory credential; the supplier imports it."""
+    import httpx
+
+    from supplychain.credentials import issue_credential
+
+    info = registry.recognition(recognition)
+    credential = issue_credential(
+        recognition,
+        info.issuer,
+        info.terms,
+        dev_account("provincial-certifier").private_key,
+        chain_id=registry.chain.chain_id,
+        registry_address=registry.address,
+        issuer_name="省工业和信息化厅 (demo provincial certifier)",
+        holder_name=DEMO_ORGANISATIONS[1].name_zh,
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"recognition-{recognition}.vc.jwt"
+    path.write_text(credential + "\n", encoding="ascii")
+    answer = httpx.post(
+        f"{base}/credentials",
+        content=credential,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/vc+jwt"},
+        timeout=30,
+    )
+    if answer.status_code not in (200, 201):
+        raise RuntimeError(f"the demo credential was refused: {answer.text}")
+    console.print(f"green-factory credential of recognition #{recognition} signed by the certifier: {path}")
 
 
 def _print_urls(base: str, root: Path) -> None:
@@ -275,6 +309,11 @@ def _print_urls(base: str, root: Path) -> None:
     console.print(f"  产品页 product page     {product}")
     console.print(f"  溯源 journey (JSON)     {base}/trace/journey?id={dl}")
     console.print(f"  证明包 proof bundle     {base}/bundles?id={dl}")
+    supplier, leader = DEMO_ORGANISATIONS[1].org_id, DEMO_ORGANISATIONS[0].org_id
+    console.print(f"  绿色凭证 credentials    {base}/credentials?organisation={supplier}")
+    console.print(f"  绿色名录 recognitions   {base}/recognitions")
+    console.print(f"  抽查 spot-check sample  {base}/spot-checks/sample?seed=demo&size=1")
+    console.print(f"  供应商 suppliers (token) {base}/organisations/{leader}/suppliers")
     console.print(f"  API (OpenAPI)          {base}/docs")
     console.print(f"  metrics                {base}/metrics")
     console.print(f"  QR codes, label sheet  {root / 'qr'}")

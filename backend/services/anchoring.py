@@ -192,7 +192,14 @@ class AnchoringWorker:
             if tx_hash is not None and batch.raw_tx is not None and session.get(RegistryTx, tx_hash) is None:
                 # journaled now, not at the next refresh: a dev chain reset right after must not lose it
                 session.add(
-                    RegistryTx(tx_hash=tx_hash, block_number=block, log_index=0, raw=batch.raw_tx, recorded_at=now_ms())
+                    RegistryTx(
+                        tx_hash=tx_hash,
+                        block_number=block,
+                        log_index=0,
+                        raw=batch.raw_tx,
+                        recorded_at=now_ms(),
+                        block_time=block_time,
+                    )
                 )
                 session.commit()
         metrics = self.platform.metrics
