@@ -21,6 +21,7 @@ from backend.api.routes import (
     pages,
     qr,
     resolver,
+    session,
     trace,
 )
 from backend.core.config import Settings
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         green,
         export,
         pages,
+        session,
     ):
         app.include_router(module.router)
     return app

@@ -14,7 +14,7 @@ from backend.core.errors import ForbiddenError, UnauthorizedError
 from backend.models import ApiToken
 from backend.services.platform import Platform, hash_token
 
-__all__ = ["CurrentOrg", "PlatformDep", "Principal", "RegulatorDep", "SessionDep"]
+__all__ = ["SESSION_COOKIE", "CurrentOrg", "PlatformDep", "Principal", "RegulatorDep", "SessionDep"]
 
 
 def get_platform(request: Request) -> Platform:
@@ -44,13 +44,25 @@ class Principal:
     org_id: str | None
 
 
+SESSION_COOKIE = "sc_session"
+"""The cookie a browser signs in with (``/login``): the API token itself, HttpOnly, accepted on GET requests only,
+so that a page of another site cannot make a signed-in browser change anything."""
+
+
 def get_principal(
-    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller, from ``Authorization: Bearer <token>``."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise UnauthorizedError("send an API token as 'Authorization: Bearer <token>'")
-    query = select(ApiToken).where(col(ApiToken.token_hash) == hash_token(credentials.credentials))
+    """The caller, from ``Authorization: Bearer <token>`` (or, for pages, the sign-in cookie)."""
+    secret: str | None = None
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        secret = credentials.credentials
+    elif request.method in ("GET", "HEAD"):
+        secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        raise UnauthorizedError("send an API token as 'Authorization: Bearer <token>' (browsers: sign in at /login)")
+    query = select(ApiToken).where(col(ApiToken.token_hash) == hash_token(secret))
     token = session.exec(query).first()
     if token is None or token.revoked_at is not None:
         raise UnauthorizedError("the API token is unknown or revoked")

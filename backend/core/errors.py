@@ -8,10 +8,11 @@ a detail that says what is wrong and where, and optional extension members.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chain.errors import ChainConnectionError, ChainError
@@ -87,11 +88,21 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _browser(request: Request) -> bool:
+    """A browser asking for a page: text/html accepted before JSON."""
+    accept = request.headers.get("accept", "")
+    html, json_ = accept.find("text/html"), accept.find("json")
+    return html >= 0 and (json_ < 0 or html < json_)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Map every error the service can raise to problem+json."""
 
     @app.exception_handler(ProblemError)
-    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+    async def _problem(request: Request, exc: ProblemError) -> Response:
+        if exc.status == 401 and request.method == "GET" and _browser(request):  # a page: sign in first
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         return problem_response(exc.status, exc.code, exc.title, exc.detail, request.url.path, **exc.extra)
 
     @app.exception_handler(EpcisValidationError)
