@@ -28,7 +28,7 @@ from backend.core.config import Settings
 from backend.core.errors import install_problem_handlers
 from backend.services.platform import Platform
 
-__all__ = ["create_app"]
+__all__ = ["app_from_environment", "create_app"]
 
 DESCRIPTION = """\
 Blockchain-anchored traceability for green supply chains. Organisations post signed GS1 EPCIS 2.0 events; the
@@ -82,3 +82,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     ):
         app.include_router(module.router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The application with settings from the environment (``SUPPLYCHAIN_*``): for server processes that build
+    their own, as ``supplychain serve --processes N`` starts them."""
+    return create_app(Settings())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from pathlib import Path
@@ -37,6 +38,15 @@ def serve(
     worker: Annotated[
         bool, typer.Option("--worker/--no-worker", help="Run the anchoring worker in this process.")
     ] = True,
+    processes: Annotated[
+        int,
+        typer.Option(
+            "--processes",
+            min=1,
+            max=64,
+            help="HTTP server processes sharing the port (more than 1 needs --no-worker and `supplychain worker`).",
+        ),
+    ] = 1,
     data: DataDir = None,
 ) -> None:
     """Run the platform's HTTP service (settings from SUPPLYCHAIN_* variables or the SUPPLYCHAIN_CONFIG file)."""
@@ -45,8 +55,31 @@ def serve(
     from backend.api.app import create_app
 
     settings = load_settings(data, host=host, port=port, run_worker=worker)
-    console.print(f"serving on http://{settings.host}:{settings.port} (data {settings.data_dir.resolve()})")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    if processes > 1 and worker:
+        fail("--processes above 1 needs --no-worker: run the one anchoring worker as `supplychain worker`")
+    console.print(
+        f"serving on http://{settings.host}:{settings.port} (data {settings.data_dir.resolve()}"
+        + (f", {processes} processes)" if processes > 1 else ")")
+    )
+    if processes == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False)
+        return
+    from backend.services.platform import Platform
+
+    with reported():  # migrate the database and make the receipt key once, before the processes race to
+        Platform.open(settings).close()
+    # each process builds its own app from the environment: hand the command-line overrides over through it
+    os.environ["SUPPLYCHAIN_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["SUPPLYCHAIN_RUN_WORKER"] = "false"
+    uvicorn.run(
+        "backend.api.app:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=processes,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @app.command("worker")

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -42,8 +43,8 @@ def hardhat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
 class Service:
     """`supplychain serve` in a child process."""
 
-    def __init__(self, data: Path, rpc: str) -> None:
-        self.data, self.port = data, free_port()
+    def __init__(self, data: Path, rpc: str, *args: str) -> None:
+        self.data, self.port, self.args = data, free_port(), args
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
@@ -57,7 +58,7 @@ class Service:
     def start(self) -> None:
         with (self.data / "serve.log").open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port), *self.args],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
@@ -163,3 +164,50 @@ def test_capture_and_anchor_over_http_surviving_sigkill(hardhat: Node, tmp_path:
         batch = by_id[event.batch_id]
         proof = [bytes.fromhex(p[2:]) for p in json.loads(event.proof or "[]")]
         assert registry.verify_event(bytes.fromhex(batch.root[2:]), proof, hash_id_to_bytes32(event.hash_id))
+
+
+def test_several_server_processes_share_the_port_beside_one_anchoring_worker(hardhat: Node, tmp_path: Path) -> None:
+    service = Service(tmp_path, hardhat.url, "--processes", "2", "--no-worker")
+    service.start()
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "worker"],
+        cwd=ROOT,
+        env=service.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        assert service.process is not None
+        children = subprocess.run(["pgrep", "-P", str(service.process.pid)], capture_output=True, text=True)
+        assert len(children.stdout.split()) >= 2  # the server processes under the supervisor
+        registry = Registry(connect(hardhat.url), Deployment.load(tmp_path / "deployment.json"))
+        regulator = registry.as_signer(dev_account("regulator").account)
+        if not registry.is_registered(MANUFACTURER):
+            cast(regulator)
+        regulator.add_key(MANUFACTURER, KEY.public_key_bytes)
+        token = service.cli("tokens", "create", "--org", MANUFACTURER)
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/ld+json",
+            "Prefer": "return=representation",
+        }
+        documents.NOW_MS[0] = registry.chain.block_timestamp() * 1000 + 1000
+        bodies = [
+            documents.signed_document(KEY, [documents.object_event(f"P{c}-{n}") for n in range(30)]) for c in range(6)
+        ]
+
+        def post(body: bytes) -> list[str]:
+            response = httpx.post(service.url + "/capture", content=body, headers=headers, timeout=60)
+            assert response.status_code == 200, response.text
+            return [e["eventHashId"] for e in response.json()["events"] if e["status"] == "ACCEPTED"]
+
+        with ThreadPoolExecutor(3) as pool:
+            accepted = [h for hashes in pool.map(post, bodies) for h in hashes]
+        assert len(accepted) == 180
+        events, batches = wait_anchored(tmp_path, len(accepted))
+    finally:
+        stop_node(worker.pid, process=worker)
+        service.stop()
+    assert sorted(e.hash_id for e in events) == sorted(accepted)
+    assert sum(b.leaf_count for b in batches) == 180  # the one worker anchored each event once
