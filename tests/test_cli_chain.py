@@ -124,3 +124,14 @@ def test_a_second_demo_on_a_fresh_hardhat_node_restores_the_registry(tmp_path: P
 def journal_times(database: Path) -> dict[str, int]:
     with sqlite3.connect(database) as db:
         return dict(db.execute("SELECT tx_hash, block_time FROM registry_tx").fetchall())
+
+
+def test_bench_capture_prints_its_figures_in_one_and_in_several_processes() -> None:
+    args = ["--bulk", "300", "--rounds", "1", "--seconds", "1", "--processes", "2", "--clients", "2"]
+    result = run("bench-capture", *args, timeout=300)
+    assert result.returncode == 0, result.stderr + result.stdout
+    out = result.stdout
+    assert "bulk capture 1: 300 events in" in out
+    assert "event → anchored: p50" in out
+    assert "2 clients x 300 events, 2 server processes: 600 in" in out
+    assert "aggregate bulk capture:" in out

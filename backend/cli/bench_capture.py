@@ -156,16 +156,127 @@ def bench_capture(  # noqa: PLR0915 - the measurements one after the other, in o
     return figures
 
 
+def _wait_ready(url: str, process: Any, log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(url + "/ready", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError("the service did not start: " + log.read_text()[-2000:])
+        time.sleep(0.3)
+
+
+def _register(rpc: str, data: Path, org: str, public_key: bytes) -> Any:
+    from chain.accounts import dev_account
+    from chain.connection import connect
+    from chain.deploy import Deployment
+    from chain.registry import Registry
+    from supplychain.registry import BusinessRole
+
+    registry = Registry(connect(rpc), Deployment.load(data / "deployment.json"))
+    regulator = registry.as_signer(dev_account("regulator").account)
+    regulator.register_organisation(org, BusinessRole.MANUFACTURER)
+    regulator.add_key(org, public_key)
+    return registry
+
+
+def bench_capture_processes(
+    *, engine: str = "anvil", bulk: int = 10_000, rounds: int = 3, processes: int = 2, clients: int = 2
+) -> float:
+    """Aggregate bulk capture rate of ``clients`` concurrent submitters against ``supplychain serve --processes N
+    --no-worker`` beside ``supplychain worker``, each its own OS process (as deployed), over real HTTP."""
+    import os
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chain.devchain import free_port, start_node, stop_node
+    from supplychain.signing import SigningKey
+
+    org = "6901234000016"
+    key = SigningKey.from_private_bytes(hashlib.sha256(b"bench key").digest())
+    with tempfile.TemporaryDirectory() as tmp:
+        record, node = start_node(engine, log_path=Path(tmp) / "node.log")  # type: ignore[arg-type]
+        port = free_port()
+        env = {**os.environ, "SUPPLYCHAIN_RPC_URL": record.url, "SUPPLYCHAIN_DATA_DIR": str(Path(tmp) / "data")}
+        cli = [sys.executable, "-m", "backend.cli"]
+        log = (Path(tmp) / "serve.log").open("ab")
+        serve = subprocess.Popen(  # noqa: S603 - our own command
+            [*cli, "serve", "--port", str(port), "--processes", str(processes), "--no-worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        worker = subprocess.Popen(  # noqa: S603 - our own command
+            [*cli, "worker"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_ready(url, serve, Path(tmp) / "serve.log")
+            registry = _register(record.url, Path(tmp) / "data", org, key.public_key_bytes)
+            token = subprocess.run(  # noqa: S603 - our own command
+                [*cli, "tokens", "create", "--org", org], env=env, capture_output=True, text=True, check=True
+            ).stdout.strip()
+            now_ms = registry.chain.block_timestamp() * 1000 + 1000
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/ld+json",
+                "Prefer": "return=representation",
+            }
+            time.sleep(3)  # the servers' signing processes start in the background
+
+            def post(body: bytes) -> int:
+                with httpx.Client(timeout=300) as client:
+                    accepted: int = client.post(url + "/capture", content=body, headers=headers).json()["acceptedCount"]
+                    return accepted
+
+            rates = []
+            for r in range(rounds):
+                bodies = [_document(key, _events(bulk, now_ms, f"M{r}-{c}-")) for c in range(clients)]
+                start = time.perf_counter()
+                with ThreadPoolExecutor(clients) as pool:
+                    accepted = sum(pool.map(post, bodies))
+                elapsed = time.perf_counter() - start
+                rates.append(accepted / elapsed)
+                console.print(
+                    f"{clients} clients x {bulk:,} events, {processes} server processes: {accepted:,} in "
+                    f"{elapsed:.2f} s = {accepted / elapsed:,.0f}/s"
+                )
+            rate = statistics.median(rates)
+            console.print(f"aggregate bulk capture: {rate:,.0f} events/s (median of {rounds})")
+            return rate
+        finally:
+            for process in (worker, serve):
+                stop_node(process.pid, process=process)
+            log.close()
+            stop_node(record.pid, process=node)
+
+
 @app.command("bench-capture")
-def bench_capture_command(
+def bench_capture_command(  # noqa: PLR0917 - typer options
     engine: Annotated[str, typer.Option(help="Dev chain to start: anvil or hardhat.")] = "anvil",
     bulk: Annotated[int, typer.Option(min=1, help="Events per bulk document.")] = 10_000,
     rounds: Annotated[int, typer.Option(min=1, help="Bulk documents to time.")] = 3,
     seconds: Annotated[float, typer.Option(min=1, help="Duration of the steady-load latency run.")] = 15.0,
+    processes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Above 1: also time concurrent clients against `serve --processes N` beside `supplychain worker`.",
+        ),
+    ] = 1,
+    clients: Annotated[int, typer.Option(min=1, help="Concurrent submitters in the multi-process run.")] = 2,
 ) -> None:
-    """Bulk capture rate over HTTP (signed, durable), event-to-anchor latency p50/p99, gas per event."""
+    """Bulk capture rate over HTTP (signed, durable), event-to-anchor latency p50/p99, gas per event; with
+    --processes N, the aggregate rate of concurrent clients against N server processes too."""
     with reported():
         bench_capture(engine=engine, bulk=bulk, rounds=rounds, seconds=seconds)
+        if processes > 1:
+            bench_capture_processes(engine=engine, bulk=bulk, rounds=rounds, processes=processes, clients=clients)
 
 
 @app.command("bench-queries")
