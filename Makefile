@@ -7,17 +7,18 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 NODE_MODULES := hardhat-local/node_modules/.package-lock.json
+WEB_MODULES := backend/web/node_modules/.package-lock.json
 PYTEST_ARGS ?=
 
-.PHONY: run test setup postgres-server lint typecheck pytest contracts bench clean help
+.PHONY: run test setup postgres-server chromium lint typecheck pytest contracts bench clean help
 
 help:
 	@echo "make run        run the platform on a local chain with the demo supply chain, until Ctrl-C"
 	@echo "make test       lint (ruff), types (mypy --strict), every test (pytest)"
 	@echo "make contracts  recompile contracts/ into chain/artifacts/ with the pinned solc-js"
-	@echo "make bench      print the benchmark figures (chain, gas, hashing, Merkle, capture)"
+	@echo "make bench      print the benchmark figures (chain, gas, hashing, Merkle, capture, queries, page)"
 
-setup: $(VENV)/.installed $(NODE_MODULES)
+setup: $(VENV)/.installed $(NODE_MODULES) $(WEB_MODULES)
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +42,21 @@ postgres-server:
 	      { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }; \
 	  else echo "PostgreSQL's server is missing: install Debian's postgresql package for the PostgreSQL tests"; fi; }
 
+$(WEB_MODULES): backend/web/package.json backend/web/package-lock.json
+	cd backend/web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The browser tests (tests/web) drive Debian's chromium with Playwright: installed here where it is missing (as root,
+# with apt-get; a CJK font so screenshots show Chinese), otherwise those tests fail saying what to install.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null 2>&1 || \
+	      { apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null; }; \
+	  else echo "Chromium is missing: install Debian's chromium package for the browser tests (tests/web)"; fi; }
+
 run: setup
 	$(VENV)/bin/supplychain demo
 
@@ -53,7 +69,7 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-pytest: setup postgres-server
+pytest: setup postgres-server chromium
 	$(VENV)/bin/pytest -n 2 --dist loadgroup --cov --cov-report=term $(PYTEST_ARGS)
 
 contracts: setup
@@ -65,7 +81,9 @@ bench: setup
 	$(VENV)/bin/supplychain bench-gas
 	$(VENV)/bin/supplychain bench-hash
 	$(VENV)/bin/supplychain bench-merkle
-	$(VENV)/bin/supplychain bench-capture
+	$(VENV)/bin/supplychain bench-capture --processes 2 --clients 2
+	$(VENV)/bin/supplychain bench-queries
+	$(VENV)/bin/supplychain bench-page
 
 clean:
-	rm -rf $(VENV) hardhat-local/node_modules hardhat-local/cache hardhat-local/artifacts
+	rm -rf $(VENV) hardhat-local/node_modules hardhat-local/cache hardhat-local/artifacts backend/web/node_modules

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 
 from backend.api.routes import (
     authority,
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
 
     app = FastAPI(title="supplychain", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_problem_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=2048)  # pages and bundles shrink about five-fold for phones
     for module in (
         health,
         metrics,

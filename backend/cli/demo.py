@@ -9,6 +9,7 @@ Then it keeps serving until stopped (Ctrl-C), and stops the chain it started.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import signal
@@ -49,6 +50,11 @@ class DemoOrganisation:
     name_zh: str
     name_en: str
     roles: BusinessRole
+
+    @property
+    def profile_uri(self) -> str:
+        """The profile itself as a ``data:`` URI (pages show its names: its keccak256 is the profile hash)."""
+        return "data:application/json;base64," + base64.b64encode(self.profile).decode("ascii")
 
     @property
     def profile(self) -> bytes:
@@ -126,7 +132,9 @@ def load_demo_supply_chain(registry: Registry, keys_dir: Path) -> list[str]:
     keys_dir.mkdir(parents=True, exist_ok=True)
     for org in DEMO_ORGANISATIONS:
         if not registry.is_registered(org.org_id):
-            regulator.register_organisation(org.org_id, org.roles, profile_hash=keccak(org.profile))
+            regulator.register_organisation(
+                org.org_id, org.roles, profile_hash=keccak(org.profile), profile_uri=org.profile_uri
+            )
             done.append(f"organisation {org.org_id} {org.name_zh} ({', '.join(org.roles.names())})")
         key = demo_key(org.org_id)
         if key.public_key_bytes not in registry.keys_of(org.org_id):

@@ -17,6 +17,7 @@ from backend.cli import (
     bench_chain,
     bench_hash,
     bench_merkle,
+    bench_page,
     chain_cmd,
     credential_cmd,
     demo,
@@ -42,7 +43,7 @@ app.add_typer(authority_cmd.app, name="authority", help="Authorities' actions on
 app.add_typer(credential_cmd.app, name="credential", help="Verifiable credentials of green recognitions.")
 app.add_typer(green_cmd.app, name="green", help="Green supply-chain views: qualified suppliers, green share, impact.")
 app.add_typer(serve_cmd.tokens_app, name="tokens")
-for module in (serve_cmd, hash_cmd, demo, audit_cmd, bench_capture, bench_chain, bench_hash, bench_merkle):
+for module in (serve_cmd, hash_cmd, demo, audit_cmd, bench_capture, bench_chain, bench_hash, bench_merkle, bench_page):
     app.registered_commands.extend(module.app.registered_commands)
 
 

@@ -52,3 +52,11 @@ def test_settings_refuse_a_database_other_than_sqlite_or_postgresql() -> None:
     with pytest.raises(ValueError, match="SQLite or PostgreSQL, not 'mysql'"):
         Settings(database_url="mysql://db/supplychain")
     assert Settings(database_url="postgresql+psycopg://db/supplychain").database.startswith("postgresql")
+
+
+def test_large_answers_are_compressed_for_clients_that_accept_it(client: TestClient) -> None:
+    compressed = client.get("/openapi.json", headers={"Accept-Encoding": "gzip"})
+    assert compressed.headers["content-encoding"] == "gzip"
+    assert int(compressed.headers["content-length"]) < len(compressed.content) / 3  # decoded by the client
+    plain = client.get("/openapi.json", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.json() == compressed.json()

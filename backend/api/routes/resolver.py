@@ -3,20 +3,20 @@
 The platform answers its own Digital Links, ``/01/{gtin}[/10/{lot}][/21/{serial}]`` (qualifiers in any order, short
 names allowed), following the GS1 Digital Link resolver conventions where they are cheap: ``linkType=all`` answers the
 RFC 9264 linkset, ``linkType=gs1:traceability`` (or another type the linkset lists) redirects to that link, a
-``Link`` header points to the linkset, ``Vary: Accept``. Browsers get a small HTML page (the consumer page of the
-next issue replaces :func:`product_page`); ``Accept: application/json`` gets the code's description with its links.
+``Link`` header points to the linkset, ``Vary: Accept``. Browsers get the consumer's product page
+(:mod:`backend.services.product_page`; its warning pages for a code never issued or a recalled lot);
+``Accept: application/json`` gets the code's description with its links.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from html import escape
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field, field_validator
 
 from backend.api.deps import PlatformDep, Principal, SessionDep, get_principal
@@ -26,11 +26,12 @@ from backend.core.errors import GoneError, NotFoundError, ProblemError, problem_
 from backend.models import IssuedCode, Recall
 from backend.services.green_views import product_lapses
 from backend.services.issuance import find_issued, find_recall, list_recalls, record_recall
+from backend.services.product_page import product_page_response, refusal_page_response
 from backend.services.qr import CodeKey
 from supplychain.errors import DigitalLinkError
 from supplychain.gs1 import DigitalLink, canonical_dl, parse_ai, parse_digital_link, parse_gtin
 
-__all__ = ["LINKSET_JSON", "product_page", "router"]
+__all__ = ["LINKSET_JSON", "router"]
 
 router = APIRouter(tags=["resolver"])
 
@@ -150,75 +151,6 @@ def _wants_json(request: Request) -> bool:
     return best["json"] > best["html"]
 
 
-# --- pages ---
-
-_PAGE_STYLE = """
-body{margin:0;font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;background:#f3f6f4;color:#1b2b22}
-main{max-width:32rem;margin:0 auto;padding:1rem}
-h1{font-size:1.35rem;margin:.5rem 0 1rem}h1 small,dt small,a small{display:block;font-size:.75rem;color:#5b6b62;
-font-weight:normal}
-.card{background:#fff;border-radius:.75rem;padding:1rem;margin-bottom:1rem;box-shadow:0 1px 3px #0002}
-dl{margin:0;display:grid;grid-template-columns:auto 1fr;gap:.6rem 1rem}dt{font-weight:600}
-dd{margin:0;font-family:ui-monospace,monospace;overflow-wrap:anywhere}
-ul{list-style:none;margin:0;padding:0}li+li{margin-top:.5rem}
-a{display:block;padding:.7rem 1rem;border-radius:.5rem;background:#1e7d4f;color:#fff;text-decoration:none}
-.warn{background:#fff1f0;border-left:.3rem solid #c0392b}.uri{font-size:.75rem;color:#5b6b62;overflow-wrap:anywhere}
-"""
-
-
-def _page(title_zh: str, title_en: str, body: str) -> str:
-    return (
-        '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title_zh)} · {escape(title_en)}</title><style>{_PAGE_STYLE}</style></head>"
-        f'<body><main><h1>{escape(title_zh)}<small lang="en">{escape(title_en)}</small></h1>{body}</main>'
-        "</body></html>\n"
-    )
-
-
-def product_page(r: Resolved, links: dict[str, list[dict[str, Any]]]) -> str:
-    """The browser page of an issued code (Chinese first, English underneath); the next issue replaces it."""
-    issued = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(r.row.created_at / 1000))
-    fields = [("商品条码", "GTIN", r.key.gtin), ("批号", "Lot", r.lot), ("序列号", "Serial", r.key.serial)]
-    fields += [("发码机构", "Issued by", r.row.org_id), ("发码时间", "Issued", issued)]
-    rows = "".join(
-        f'<dt>{zh}<small lang="en">{en}</small></dt><dd>{escape(v)}</dd>' for zh, en, v in fields if v is not None
-    )
-    items = [
-        (links[GS1_VOC + "traceability"][0], "溯源记录", "Traceability"),
-        (links[GS1_VOC + "verificationService"][0], "下载证明包（离线验证）", "Proof bundle (verify offline)"),
-        (links[QR_CODE_REL][0], "二维码", "QR code"),
-        ({"href": f"{r.uri}?linkType=all"}, "全部链接", "All links (linkset)"),
-    ]
-    anchors = "".join(
-        f'<li><a href="{escape(t["href"])}">{zh}<small lang="en">{en}</small></a></li>' for t, zh, en in items
-    )
-    body = (
-        f'<section class="card"><dl>{rows}</dl></section><section class="card"><ul>{anchors}</ul></section>'
-        f'<p class="uri">{escape(r.uri)}</p>'
-    )
-    return _page("产品信息", "Product information", body)
-
-
-_ERROR_TITLES = {
-    400: ("链接无效", "Invalid link"),
-    404: ("未找到该产品码", "Code not found"),
-    410: ("该批次已召回", "This lot has been recalled"),
-}
-
-
-def problem_page(exc: ProblemError) -> str:
-    """The browser page of a refusal: what is wrong, in Chinese and English."""
-    zh, en = _ERROR_TITLES.get(exc.status, ("出错了", exc.title))
-    recall = exc.extra.get("recall")
-    body = '<section class="card warn">'
-    if isinstance(recall, dict):
-        body += f"<p>召回原因 <small>Reason</small>：{escape(str(recall['reason']))}</p>"
-        body += '<p>请勿使用该批次产品。<br><span lang="en">Do not use products of this lot.</span></p>'
-    body += f'<p lang="en">{escape(exc.detail)}</p></section>'
-    return _page(zh, en, body)
-
-
 # --- the resolver ---
 
 _RESOLVER_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -262,11 +194,13 @@ def resolve(path: str, request: Request, session: SessionDep, platform: Platform
       `greenLapses` lists the product's inputs (any level) whose maker's green recognition covering them is now
       suspended or revoked: `lapsed: "after"` the input was supplied (it still counts as green) or `"before"` (it
       does not); `null` when the registry cannot be read.
-    - Otherwise an HTML page (zh-CN, with English).
+    - Otherwise the product page (HTML, zh-CN; English with `lang=en`): the same refusals as pages (a code never
+      issued warns of a possible counterfeit; a recalled lot is its product page under the recall banner).
     """
     base = platform.settings.public_base_url.rstrip("/")
     link_type = request.query_params.get("linkType")
     json_wanted = link_type is not None or _wants_json(request)
+    resolved: Resolved | None = None
     try:
         resolved = _resolve(request, session, base)
         links = _links(resolved, base)
@@ -280,7 +214,10 @@ def resolve(path: str, request: Request, session: SessionDep, platform: Platform
                 linkset=_linkset(resolved, base),
             )
     except ProblemError as exc:
-        return _refusal(exc, request, json_wanted)
+        if json_wanted:
+            return _refusal(exc, request)
+        headers = _headers(resolved.uri, _links(resolved, base)) if resolved is not None else _refusal_headers(exc)
+        return refusal_page_response(request, session, platform, exc=exc, code=resolved, headers=headers)
     if link_type is not None:
         return _by_link_type(link_type, resolved, base, links, headers, request)
     if json_wanted:
@@ -297,7 +234,7 @@ def resolve(path: str, request: Request, session: SessionDep, platform: Platform
             "greenLapses": product_lapses(session, platform, resolved.gs1_uri),
         }
         return JSONResponse(body, headers=headers)
-    return HTMLResponse(product_page(resolved, links), headers=headers)
+    return product_page_response(request, session, platform, resolved, headers)
 
 
 def _resolve(request: Request, session: SessionDep, base: str) -> Resolved:
@@ -314,14 +251,15 @@ def _resolve(request: Request, session: SessionDep, base: str) -> Resolved:
     return Resolved(key, uri, resolved.gs1_uri, row, find_recall(session, key.gtin, resolved.lot))
 
 
-def _refusal(exc: ProblemError, request: Request, json_wanted: bool) -> Response:
+def _refusal_headers(exc: ProblemError) -> dict[str, str]:
     uri = exc.extra.get("id")
-    headers = _headers(uri, None) if isinstance(uri, str) else {"Vary": "Accept", "Access-Control-Allow-Origin": "*"}
-    if json_wanted:
-        response = problem_response(exc.status, exc.code, exc.title, exc.detail, request.url.path, **exc.extra)
-        response.headers.update(headers)
-        return response
-    return HTMLResponse(problem_page(exc), status_code=exc.status, headers=headers)
+    return _headers(uri, None) if isinstance(uri, str) else {"Vary": "Accept", "Access-Control-Allow-Origin": "*"}
+
+
+def _refusal(exc: ProblemError, request: Request) -> Response:
+    response = problem_response(exc.status, exc.code, exc.title, exc.detail, request.url.path, **exc.extra)
+    response.headers.update(_refusal_headers(exc))
+    return response
 
 
 def _by_link_type(
@@ -339,7 +277,7 @@ def _by_link_type(
     if not targets:
         available = ", ".join(["all", *(k.replace(GS1_VOC, "gs1:") for k in links)])
         exc = NotFoundError(f"no link of type {link_type!r} for {r.uri}; available: {available}", id=r.uri)
-        return _refusal(exc, request, True)
+        return _refusal(exc, request)
     return RedirectResponse(targets[0]["href"], status_code=307, headers=headers)
 
 

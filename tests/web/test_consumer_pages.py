@@ -1,0 +1,221 @@
+"""What a consumer sees, in a real headless Chromium: the product page, its warnings, and the scan page.
+
+The platform runs for real (uvicorn) with the demo supply chain (tests/web/site.py). Screenshots of the product
+page in both languages go to pytest's temporary folder (never committed).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+import qrcode  # type: ignore[import-untyped]
+from playwright.sync_api import Page, Request, expect
+from sqlmodel import col, func, select
+
+from backend.cli.demo_story import DEMO_LOT, DEMO_PRODUCT_GTIN
+from backend.models import Scan
+from backend.services.product_page import SCAN_WARN_PLACES
+from tests.web.conftest import CAMERA_SERIAL
+from tests.web.site import BOARDS_NAME, DELISTED_LOT, RECALL_REASON, RECALLED_LOT, Site
+
+pytestmark = pytest.mark.xdist_group("browser")
+
+JOURNEY = ["commissioning", "packing", "shipping", "departing", "arriving", "receiving", "unpacking", "retail_selling"]
+
+
+def screenshot(page: Page, path: Path) -> None:
+    page.screenshot(path=str(path), full_page=True)
+    assert path.read_bytes().startswith(b"\x89PNG") and path.stat().st_size > 20_000
+
+
+def recorded(page: Page) -> list[str]:
+    """Start recording the URL of every request the page makes; the list fills as it goes."""
+    seen: list[str] = []
+
+    def record(request: Request) -> None:
+        seen.append(request.url)
+
+    page.on("request", record)
+    return seen
+
+
+def test_product_page_in_chinese(page: Page, site: Site, tmp_path: Path) -> None:
+    requests = recorded(page)
+    response = page.goto(site.product_url("0001"))
+    assert response is not None and response.status == 200
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    verdict = page.locator("#verdict")
+    expect(verdict).to_have_attribute("data-status", "verified")
+    expect(verdict).to_contain_text("已验证：每一步都有有效签名并已锚定在区块链上")
+    expect(page.locator("#product")).to_contain_text("LY-20261121")
+    # the journey: production, logistics, retail
+    steps = page.locator("#journey ol.timeline > li")
+    expect(steps).to_have_count(len(JOURNEY))
+    assert steps.evaluate_all("els => els.map(e => e.dataset.step)") == JOURNEY
+    assert steps.evaluate_all("els => els.map(e => e.className)")[::3] == ["production", "logistics", "logistics"]
+    expect(steps.first).to_contain_text("生产赋码")
+    expect(steps.last).to_contain_text("售出")
+    expect(steps.last).to_have_class("retail")
+    # the supply tree: the module and the supplier's cells, each maker with its green recognition
+    tree = page.locator("svg.supply-tree")
+    expect(tree).to_be_visible()
+    box = tree.bounding_box()
+    assert box is not None and box["width"] > 300
+    expect(tree.locator("g.node")).to_have_count(2)
+    badges = tree.locator("g.badge")
+    assert badges.all_text_contents() == ["绿色供应链管理企业·国家级 ✓", "绿色工厂·省级 ✓"]
+    expect(tree.locator("g.badge.ok")).to_have_count(2)
+    expect(page.locator("#green-share")).to_have_text("100%")
+    # the authenticity hints are labelled as such, apart from the trace
+    expect(page.locator("#authenticity h2 .tag")).to_have_text("防伪提示")
+    expect(page.locator("#journey h2 .tag")).to_have_text("溯源信息")
+    # every step, checked: open the details
+    page.locator("#verification summary").click()
+    checked = page.locator("#verification li.step")
+    expect(checked.first).to_be_visible()
+    count = checked.count()
+    assert count == 9
+    for i in range(count):
+        expect(checked.nth(i)).to_have_attribute("data-status", "verified")
+        expect(checked.nth(i)).to_contain_text("签名有效")
+        expect(checked.nth(i)).to_contain_text("已锚定：区块 #")
+    expect(page.locator("#verification")).to_contain_text("当时认定有效：绿色工厂·省级")
+    # verify it yourself: the bundle, and the scanner's command
+    expect(page.locator("#scanner-command")).to_have_text(f"scanner verify {site.product_url('0001')}")
+    link = page.locator("#bundle-link")
+    gs1 = f"https://id.gs1.org/01/{DEMO_PRODUCT_GTIN}/21/0001"
+    expect(link).to_have_attribute("href", f"/bundles?id={quote(gs1, safe='')}")
+    with page.expect_download() as download:
+        link.click()
+    bundle = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert bundle["type"] == "SupplychainProofBundle" and bundle["product"] == gs1 and len(bundle["events"]) == 9
+    screenshot(page, tmp_path / "product-zh.png")
+    assert requests and all(url.startswith(site.base + "/") for url in requests), requests
+
+
+def test_product_page_in_english(page: Page, site: Site, tmp_path: Path) -> None:
+    page.goto(site.product_url("0001"))
+    page.locator("a.lang").click()
+    page.wait_for_url(site.product_url("0001") + "?lang=en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#verdict")).to_contain_text(
+        "Verified: every step is validly signed and anchored on the blockchain"
+    )
+    expect(page.locator("#journey ol.timeline > li").first).to_contain_text("Made and coded")
+    assert page.locator("svg.supply-tree g.badge").all_text_contents() == [
+        "green supply-chain enterprise (national) ✓",
+        "green factory (provincial) ✓",
+    ]
+    expect(page.locator("#authenticity h2 .tag")).to_have_text("Anti-counterfeit")
+    screenshot(page, tmp_path / "product-en.png")
+    page.locator("a.lang").click()
+    page.wait_for_url(site.product_url("0001") + "?lang=zh")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+
+
+def test_recalled_lot_shows_the_banner(page: Page, site: Site, tmp_path: Path) -> None:
+    response = page.goto(site.product_url("2001", RECALLED_LOT))
+    assert response is not None and response.status == 410
+    banner = page.locator("#recall")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("该批次已召回")
+    expect(banner).to_contain_text(RECALL_REASON)
+    top, heading = banner.bounding_box(), page.locator("h1").bounding_box()
+    assert top is not None and heading is not None and top["y"] < heading["y"]  # above everything
+    expect(page.locator("#journey ol.timeline > li")).to_have_count(1)  # the trace is still there
+    screenshot(page, tmp_path / "recalled.png")
+
+
+def test_unknown_serial_warns_of_a_counterfeit(page: Page, site: Site) -> None:
+    response = page.goto(site.product_url("9999"))
+    assert response is not None and response.status == 404
+    warning = page.locator("#counterfeit")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("可能是仿冒产品")
+    expect(warning).to_contain_text("本平台从未签发过这个码")
+    expect(warning).to_contain_text("在本平台签发，但其中没有这个批号或序列号")  # the GTIN is known here
+    page.get_by_role("link", name="扫描其他二维码").click()
+    page.wait_for_url(site.base + "/scan")
+
+
+def test_a_serial_scanned_from_many_places_warns_of_a_copied_code(page: Page, site: Site) -> None:
+    networks = SCAN_WARN_PLACES + 1
+    with httpx.Client(headers={"Accept": "text/html"}) as client:
+        for n in range(networks):  # behind the platform's proxy: documentation IPv6 networks (/48 each)
+            answer = client.get(site.product_url("0002"), headers={"X-Forwarded-For": f"2001:db8:{n + 1:x}::7"})
+            assert answer.status_code == 200
+    scans = select(func.count()).select_from(Scan).where(col(Scan.serial) == "0002")
+    deadline = time.monotonic() + 30  # a scan is stored just after its page was sent
+    while time.monotonic() < deadline:
+        with site.platform.session() as session:
+            if session.exec(scans).one() >= networks:
+                break
+        time.sleep(0.05)
+    page.goto(site.product_url("0002"))
+    warning = page.locator("#cloned")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("可能是被复制的二维码")
+    expect(warning).to_contain_text(f"已被查询 {networks + 1} 次，来自 {networks + 1} 个不同网络")
+    page.goto(site.product_url("0004"))  # an untouched serial: no warning, and it says it is the first look-up
+    expect(page.locator("#verdict")).to_have_attribute("data-status", "verified")
+    expect(page.locator("#cloned")).to_have_count(0)
+    expect(page.locator("#authenticity")).to_contain_text("这是该码的首次查询")
+
+
+def test_a_supplier_delisted_after_supplying(page: Page, site: Site) -> None:
+    page.goto(site.product_url("1001", DELISTED_LOT))
+    notice = page.locator("#lapses li")
+    expect(notice).to_have_count(1)
+    expect(notice).to_have_attribute("data-lapsed", "after")
+    for text in (BOARDS_NAME["zh-CN"], "绿色设计产品（市级）", "撤销（摘牌）", "环境事故", "仍计入绿色占比"):
+        expect(notice).to_contain_text(text)
+    lapsed = page.locator("svg.supply-tree g.badge.lapsed")
+    expect(lapsed).to_have_count(1)
+    expect(lapsed).to_contain_text("绿色设计产品·市级 ✓ 现已撤销（摘牌）")
+    expect(page.locator("svg.supply-tree")).to_contain_text(BOARDS_NAME["zh-CN"])  # its name, from its profile
+    expect(page.locator("#green-share")).to_have_text("100%")
+    page.locator("#verification summary").click()
+    expect(page.locator("#verification li.warn")).to_have_text("当时认定有效：绿色设计产品·市级（现已失效）")
+
+
+def test_scan_page_reads_an_uploaded_photo(page: Page, site: Site, tmp_path: Path) -> None:
+    query = {"gtin": DEMO_PRODUCT_GTIN, "lot": DEMO_LOT, "serial": "0003"}
+    photo = tmp_path / "code.png"
+    photo.write_bytes(httpx.get(f"{site.base}/qr/code.png", params=query).content)
+    requests = recorded(page)
+    page.goto(site.base + "/scan")
+    expect(page.locator("h1")).to_have_text("扫码查验")
+    page.set_input_files("#photo", str(photo))
+    page.wait_for_url(site.product_url("0003"))
+    expect(page.locator("#verdict")).to_have_attribute("data-status", "verified")
+    decoder = [url for url in requests if "/static/zxing-wasm@" in url]
+    assert any(url.endswith("/zxing_reader.wasm") for url in decoder), requests
+    assert all(url.startswith(site.base + "/") for url in requests), requests
+
+
+def test_scan_page_reads_the_camera(page: Page, site: Site) -> None:
+    page.goto(site.base + "/scan")
+    page.locator("#camera-start").click()
+    page.wait_for_url(site.product_url(CAMERA_SERIAL))
+    expect(page.locator("#product")).to_contain_text(CAMERA_SERIAL)
+
+
+def test_scan_page_opens_only_product_links(page: Page, site: Site, tmp_path: Path) -> None:
+    image = qrcode.make("https://example.com/login?next=/01/")
+    buffer = io.BytesIO()
+    image.save(buffer)
+    photo = tmp_path / "other.png"
+    photo.write_bytes(buffer.getvalue())
+    page.goto(site.base + "/scan?lang=en")
+    expect(page.locator("h1")).to_have_text("Scan a product code")
+    page.set_input_files("#photo", str(photo))
+    status = page.locator("#status")
+    expect(status).to_contain_text("This is not a product's GS1 Digital Link, so it is not opened:")
+    expect(status).to_contain_text("https://example.com/login?next=/01/")
+    assert page.url == site.base + "/scan?lang=en"
