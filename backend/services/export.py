@@ -1,0 +1,165 @@
+"""The regulator's export: every stored event and every batch, as stored, in keyset-paginated pages.
+
+The audit (``supplychain audit``) trusts neither the platform's database nor its word: it reads the chain itself and
+asks the platform only for its records. Those records are given as they are stored: the event's JSON-LD document is
+written into the record byte for byte as it was stored (it was written as JSON at capture; a document that is no longer
+JSON is given as a JSON string, so the record stays readable and the audit can say so), its proof likewise.
+
+Pages are keyset pages on the integer id (``WHERE id > :after ORDER BY id LIMIT :limit``): no OFFSET, so the cost of a
+page does not grow with the store. A record is one JSON object whose first member is ``id`` (a reader can find the id
+of a line it cannot parse). ``application/x-ndjson`` gives one record per line; ``application/json`` an object with
+``items`` and ``nextAfter``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Row, Table, func, select
+from sqlmodel import Session
+
+from backend.models import Batch, Event, table_of
+from backend.services.queries import BadParameterError
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "batch_lines",
+    "event_lines",
+    "export_status",
+    "json_page",
+    "page_parameters",
+]
+
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 10_000
+EV: Table = table_of(Event)
+BA: Table = table_of(Batch)
+
+
+def page_parameters(after: str | None, limit: str | None) -> tuple[int, int]:
+    """``after`` (default 0) and ``limit`` (default :data:`DEFAULT_LIMIT`) as integers.
+
+    Raises:
+        BadParameterError: Not a non-negative integer, or ``limit`` outside 1..:data:`MAX_LIMIT`.
+    """
+    start = 0
+    if after is not None:
+        if not after.strip().isdigit():
+            raise BadParameterError(
+                "after", f"expected the id of the last record read (an integer >= 0), got {after!r:.30}"
+            )
+        start = int(after)
+    size = DEFAULT_LIMIT
+    if limit is not None:
+        if not limit.strip().isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+            raise BadParameterError("limit", f"expected an integer 1..{MAX_LIMIT}, got {limit!r:.30}")
+        size = int(limit)
+    return start, size
+
+
+def _json_text(text: str | None) -> bytes:
+    """Stored JSON text as it is, when it is JSON; else the text as a JSON string (``null`` for none)."""
+    if text is None:
+        return b"null"
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError:
+        try:  # what orjson refuses and Python's json reads (integers beyond 64 bits)
+            json.loads(text)
+        except ValueError:
+            return orjson.dumps(text)
+    return text.encode()
+
+
+def _event_line(row: Row[Any]) -> bytes:
+    recognition = (
+        {"id": row.recognition_id, "statusAtCapture": row.recognition_status}
+        if row.recognition_id is not None
+        else None
+    )
+    head = orjson.dumps(
+        {
+            "id": row.id,
+            "hashId": row.hash_id,
+            "organisationId": row.org_id,
+            "keyId": row.key_id,
+            "signature": row.signature,
+            "eventType": row.event_type,
+            "eventTime": row.event_time,
+            "receivedAt": row.received_at,
+            "captureId": row.capture_id,
+            "batchId": row.batch_id,
+            "root": row.root,
+            "leafIndex": row.leaf_index,
+            "recognition": recognition,
+        }
+    )
+    return head[:-1] + b',"proof":' + _json_text(row.proof) + b',"document":' + _json_text(row.document) + b"}"
+
+
+def event_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes], int | None]:
+    """The export records of the events after id ``after`` (at most ``limit``), one JSON object each, in id order,
+    and the id of the last one (``None`` when there is none)."""
+    columns = [
+        EV.c.id, EV.c.hash_id, EV.c.org_id, EV.c.key_id, EV.c.signature, EV.c.event_type, EV.c.event_time,
+        EV.c.received_at, EV.c.capture_id, EV.c.batch_id, EV.c.leaf_index, EV.c.proof, EV.c.recognition_id,
+        EV.c.recognition_status, EV.c.document, BA.c.root,
+    ]  # fmt: skip
+    statement = (
+        select(*columns)
+        .select_from(EV.outerjoin(BA, BA.c.id == EV.c.batch_id))
+        .where(EV.c.id > after)
+        .order_by(EV.c.id)
+        .limit(limit)
+    )
+    rows = session.execute(statement).all()
+    return [_event_line(row) for row in rows], rows[-1].id if rows else None
+
+
+def batch_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes], int | None]:
+    """The export records of the batches after id ``after`` (at most ``limit``), in id order, and the last id."""
+    statement = select(BA).where(BA.c.id > after).order_by(BA.c.id).limit(limit)
+    rows = session.execute(statement).all()
+    lines = [
+        orjson.dumps(
+            {
+                "id": row.id,
+                "root": row.root,
+                "leafCount": row.leaf_count,
+                "status": row.status,
+                "chainId": row.chain_id,
+                "txHash": row.tx_hash,
+                "nonce": row.nonce,
+                "sequence": row.sequence,
+                "blockNumber": row.block_number,
+                "blockTime": row.block_time,
+                "createdAt": row.created_at,
+                "anchoredAt": row.anchored_at,
+                "remadeAt": row.remade_at,
+            }
+        )
+        for row in rows
+    ]
+    return lines, rows[-1].id if rows else None
+
+
+def json_page(lines: Sequence[bytes], next_after: int | None) -> bytes:
+    """A page as one JSON object: ``items`` and ``nextAfter`` (the id to ask after, ``null`` on the last page)."""
+    return b'{"items":[' + b",".join(lines) + b'],"nextAfter":' + orjson.dumps(next_after) + b"}"
+
+
+def export_status(session: Session, *, deadline_seconds: int) -> dict[str, Any]:
+    """What the export holds now: the last event and batch ids (an audit reads up to them), how many of each."""
+    last_event, events = session.execute(select(func.max(EV.c.id), func.count(EV.c.id))).one()
+    last_batch, batches = session.execute(select(func.max(BA.c.id), func.count(BA.c.id))).one()
+    return {
+        "lastEventId": last_event or 0,
+        "lastBatchId": last_batch or 0,
+        "events": events,
+        "batches": batches,
+        "anchorDeadlineSeconds": deadline_seconds,
+    }

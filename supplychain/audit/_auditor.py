@@ -1,0 +1,381 @@
+"""The auditor: the state kept across events, batches and runs, and the checks that need it.
+
+Feed it the platform's batches (:meth:`Auditor.add_batch`) and the results of the per-event checks
+(:meth:`Auditor.add_event`, in any order), then :meth:`Auditor.finish` with the registry mirror as read after the
+export. What it keeps, so that memory stays flat in the number of events:
+
+* per root: how many exported events cite it (``root_counts``) and the platform's record of its batch (``batches``);
+* the events not yet settled (no root on chain yet): id -> (received at, root, hash, organisation);
+* the chronology maps (:class:`~supplychain.audit._chronology.Chronology`), per identifier;
+* a histogram of events by receipt time (at most :data:`MAX_BUCKETS` buckets), counts per organisation;
+* at most ``max_findings_per_code`` findings of each code (every finding is counted).
+
+:meth:`Auditor.to_json` / :meth:`Auditor.from_json` carry all of it from one run to the next: a later run asks the
+export only for what came after (:attr:`Auditor.resume_event_after`, :attr:`Auditor.resume_batch_after`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from supplychain.audit._check import Checked
+from supplychain.audit._chronology import Chronology
+from supplychain.audit._findings import Finding, Severity, finding
+from supplychain.errors import TraceError
+from supplychain.registry import AnchorState, RegistryMirror
+
+__all__ = ["MAX_BUCKETS", "AuditParameters", "AuditStateError", "Auditor", "BatchRecord"]
+
+MAX_BUCKETS = 2048
+STATE_VERSION = 1
+
+
+class AuditStateError(TraceError, ValueError):
+    """An audit state is not one this version wrote."""
+
+
+@dataclass(frozen=True)
+class AuditParameters:
+    """What the audit holds the platform to.
+
+    Attributes:
+        deadline_seconds: The anchoring deadline the platform promises in its receipts (its
+            ``anchor_deadline_seconds``, 300 by default).
+        window_seconds: Two sightings of one serial at different places closer than this are impossible.
+        anchorers: The platform's anchoring accounts (lower case); empty: those that anchored the roots it exports.
+        max_findings_per_code: Findings of one code kept in detail (all are counted).
+    """
+
+    deadline_seconds: int = 300
+    window_seconds: int = 60
+    anchorers: frozenset[str] = frozenset()
+    max_findings_per_code: int = 1000
+
+
+@dataclass
+class BatchRecord:
+    """The platform's record of one batch (``GET /export/batches``)."""
+
+    batch_id: int
+    root: str
+    leaf_count: int
+    status: str
+    block: int | None
+    tx: str | None
+    remade: bool
+
+    def to_json(self) -> list[Any]:
+        """Compact JSON form."""
+        return [self.batch_id, self.root, self.leaf_count, self.status, self.block, self.tx, self.remade]
+
+
+Entry = tuple[int, str | None, str, str]  # received at (ms), root, event hash, organisation
+
+
+def _root_bytes(root: str | None) -> bytes | None:
+    if root is None or len(root) != 66 or root[:2] != "0x":
+        return None
+    try:
+        return bytes.fromhex(root[2:])
+    except ValueError:
+        return None
+
+
+class Auditor:
+    """Keeps the audit's state; see the module docstring."""
+
+    def __init__(self, parameters: AuditParameters | None = None) -> None:
+        self.parameters = parameters or AuditParameters()
+        self.last_event_id = 0
+        self.last_batch_id = 0
+        self.unsettled: dict[int, Entry] = {}
+        self.root_counts: dict[str, int] = {}
+        self.batches: dict[str, BatchRecord] = {}
+        self.judged_roots: set[str] = set()
+        self.chronology = Chronology(self.parameters.window_seconds * 1000)
+        self.bucket_ms = 60_000
+        self.timeline: dict[int, int] = {}
+        self.organisations: dict[str, int] = {}
+        self.events_total = 0
+        # this run
+        self.findings: list[Finding] = []
+        self.counts: Counter[str] = Counter()
+        self.by_organisation: dict[str, Counter[str]] = {}
+        self.events_checked = 0
+        self.events_rechecked = 0
+        self.batches_read = 0
+        self.roots_judged = 0
+        self._pending: dict[int, Entry] = {}
+        self._proofs: dict[int, bool | None] = {}
+        self._seen: set[int] = set()
+
+    # --- cursors ---
+
+    @property
+    def resume_event_after(self) -> int:
+        """The export cursor for the events: before the first unsettled event, else after the last one read."""
+        return min(self.last_event_id, min(self.unsettled, default=self.last_event_id + 1) - 1)
+
+    @property
+    def resume_batch_after(self) -> int:
+        """The export cursor for the batches: before the first batch not yet settled, else after the last one."""
+        open_ids = [b.batch_id for b in self.batches.values() if b.root not in self.judged_roots]
+        return min(self.last_batch_id, min(open_ids, default=self.last_batch_id + 1) - 1)
+
+    def wants(self, event_id: int) -> str | None:
+        """``"full"`` for an event not seen before, ``"anchoring"`` for one seen but not settled, else ``None``."""
+        if event_id > self.last_event_id:
+            return "full"
+        return "anchoring" if event_id in self.unsettled else None
+
+    # --- feeding ---
+
+    def report(self, found: Finding) -> None:
+        """Count a finding, and keep it unless its code already has ``max_findings_per_code``."""
+        self.counts[found.code] += 1
+        if self.counts[found.code] <= self.parameters.max_findings_per_code:
+            self.findings.append(found)
+        org = found.organisation or "platform"
+        self.by_organisation.setdefault(org, Counter())[found.severity.value] += 1
+
+    def add_batch(self, record: Mapping[str, Any]) -> None:
+        """Take one record of the platform's batch export (``id``, ``root``, ``leafCount``, ``status``,
+        ``blockNumber``, ``txHash``, ``remadeAt``)."""
+        try:
+            batch = BatchRecord(
+                _int(record["id"]),
+                _text(record["root"]),
+                _int(record["leafCount"]),
+                _text(record["status"]),
+                _optional_int(record.get("blockNumber")),
+                record.get("txHash") if isinstance(record.get("txHash"), str) else None,
+                record.get("remadeAt") is not None,
+            )
+        except (KeyError, TypeError) as exc:
+            message = f"batch record {record.get('id', '?')!r:.20} of the export cannot be read: {exc}"
+            self.report(finding("record_unreadable", None, message))
+            return
+        self.batches_read += 1
+        known = self.batches.get(batch.root)
+        self.batches[batch.root] = batch
+        self.last_batch_id = max(self.last_batch_id, batch.batch_id)
+        if batch.remade and batch.status == "anchored" and not (known is not None and known.remade):
+            message = f"batch {batch.batch_id}: anchor re-made after a dev-chain reset (now in block {batch.block})"
+            self.report(finding("anchor_remade", None, message, batch_root=batch.root, block=batch.block, tx=batch.tx))
+
+    def add_event(self, checked: Checked, anchors: Mapping[bytes, AnchorState]) -> None:
+        """Take the result of :class:`~supplychain.audit.EventChecker` for one event (anchors: as on chain now)."""
+        for found in checked.findings:
+            self.report(found)
+        event_id = checked.event_id
+        if event_id is None:
+            return
+        self.last_event_id = max(self.last_event_id, event_id)
+        if any(f.code == "record_unreadable" for f in checked.findings):
+            return
+        self._seen.add(event_id)
+        previous = self.unsettled.pop(event_id, None)
+        if previous is None:
+            self.events_checked += 1
+            self.events_total += 1
+            self.organisations[checked.organisation] = self.organisations.get(checked.organisation, 0) + 1
+            self._count_in_timeline(checked.received_at)
+            if checked.event_time is not None:
+                event = (checked.event_time, checked.hash_id, checked.organisation, event_id)
+                for found in self.chronology.add(checked.facts, event):
+                    self.report(found)
+            if checked.root is not None:
+                self.root_counts[checked.root] = self.root_counts.get(checked.root, 0) + 1
+        else:
+            self.events_rechecked += 1
+            if previous[1] != checked.root:
+                if previous[1] is not None:
+                    self.root_counts[previous[1]] -= 1
+                if checked.root is not None:
+                    self.root_counts[checked.root] = self.root_counts.get(checked.root, 0) + 1
+        entry = (checked.received_at, checked.root, checked.hash_id, checked.organisation)
+        self._settle(event_id, entry, checked.proof_ok, anchors)
+
+    def _count_in_timeline(self, received_at: int) -> None:
+        bucket = received_at // self.bucket_ms
+        self.timeline[bucket] = self.timeline.get(bucket, 0) + 1
+        if len(self.timeline) > MAX_BUCKETS:  # coarser buckets: the histogram stays small
+            self.bucket_ms *= 2
+            merged: dict[int, int] = {}
+            for old, count in self.timeline.items():
+                merged[old // 2] = merged.get(old // 2, 0) + count
+            self.timeline = merged
+
+    def _settle(self, event_id: int, entry: Entry, proof_ok: bool | None, anchors: Mapping[bytes, AnchorState]) -> bool:
+        """Judge an event's anchoring if its root is on chain (``True``), else keep it pending (``False``)."""
+        received, root, hash_id, org = entry
+        anchor = anchors.get(_root_bytes(root) or b"")
+        if anchor is None:
+            self._pending[event_id] = entry
+            self._proofs[event_id] = proof_ok
+            return False
+        evidence = {
+            "event_hash": hash_id,
+            "event_id": event_id,
+            "batch_root": root,
+            "block": anchor.position.block_number,
+            "tx": anchor.position.tx_hash or None,
+        }
+        allowed = self.parameters.deadline_seconds
+        if not proof_ok:
+            message = f"the proof of {hash_id} does not lead to root {root}"
+            self.report(finding("proof_invalid", org, message, **evidence))
+        elif anchor.anchored_at * 1000 > received + allowed * 1000:
+            late = anchor.anchored_at - received // 1000
+            message = f"{hash_id} was anchored {late} s after its receipt (deadline {allowed} s)"
+            self.report(finding("anchored_late", org, message, **evidence))
+        return True
+
+    # --- the end of a run ---
+
+    def finish(
+        self, mirror: RegistryMirror, *, judged_block: int, now_ms: int, later_roots: Collection[str] = ()
+    ) -> None:
+        """Judge what needs the whole export and the chain as read after it.
+
+        Args:
+            mirror: The registry mirror, read after the export was streamed.
+            judged_block: The chain head read *before* the export: roots anchored up to it are judged now (their
+                batches and events were all exported); later ones at the next run.
+            now_ms: The time of the audit (ms): an event not anchored by its deadline before it is ``not_anchored``.
+            later_roots: Roots of the platform's batches newer than the export read (not yet judged).
+        """
+        anchors = mirror.anchors
+        pending, proofs = self._pending, self._proofs
+        self._pending, self._proofs = {}, {}
+        for event_id, entry in pending.items():
+            if not self._settle(event_id, entry, proofs[event_id], anchors):
+                self._not_settled(event_id, entry, now_ms, later_roots)
+        self._pending, self._proofs = {}, {}
+        for event_id in [e for e in self.unsettled if e not in self._seen]:
+            del self.unsettled[event_id]  # no longer exported: nothing left to settle
+        self._seen = set()
+        self._judge_roots(anchors, judged_block, later_roots)
+        for batch in self.batches.values():
+            root = _root_bytes(batch.root)
+            if batch.status == "anchored" and (root is None or root not in anchors):
+                message = f"batch {batch.batch_id} is anchored in block {batch.block} by its word, not on chain"
+                evidence = {"batch_root": batch.root, "block": batch.block, "tx": batch.tx}
+                self.report(finding("batch_not_on_chain", None, message, **evidence))
+
+    def _not_settled(self, event_id: int, entry: Entry, now_ms: int, later_roots: Collection[str]) -> None:
+        received, root, hash_id, org = entry
+        allowed = self.parameters.deadline_seconds
+        batch = self.batches.get(root) if root is not None else None
+        evidence = {"event_hash": hash_id, "event_id": event_id, "batch_root": root}
+        if root is not None and batch is None and root not in later_roots:
+            message = f"{hash_id} cites root {root}, which is not on chain and is no batch of the platform"
+            self.report(finding("root_not_on_chain", org, message, **evidence))
+        elif (batch is None or batch.status != "anchored") and received + allowed * 1000 < now_ms:
+            late = (now_ms - received) // 1000
+            message = f"{hash_id} is not anchored {late} s after its receipt (deadline {allowed} s)"
+            self.report(finding("not_anchored", org, message, **evidence))
+        self.unsettled[event_id] = entry
+
+    def _judge_roots(
+        self, anchors: Mapping[bytes, AnchorState], judged_block: int, later_roots: Collection[str]
+    ) -> None:
+        ours = set(self.parameters.anchorers)
+        ours |= {a.anchorer.lower() for r, a in anchors.items() if "0x" + r.hex() in self.batches}
+        for root_bytes, anchor in anchors.items():
+            root = "0x" + root_bytes.hex()
+            if root in self.judged_roots or anchor.position.block_number > judged_block or root in later_roots:
+                continue
+            position = anchor.position
+            evidence = {"batch_root": root, "block": position.block_number, "tx": position.tx_hash or None}
+            batch = self.batches.get(root)
+            if batch is None:
+                if anchor.anchorer.lower() in ours:
+                    message = f"root {root} (#{anchor.sequence}, {anchor.leaf_count} leaves) is not in the export"
+                    self.report(finding("root_unknown_to_platform", None, message, **evidence))
+                else:
+                    self.judged_roots.add(root)  # another anchorer's root
+                continue
+            self.roots_judged += 1
+            self.judged_roots.add(root)
+            count = self.root_counts.get(root, 0)
+            if count < anchor.leaf_count:
+                message = f"root {root} has {anchor.leaf_count} leaves on chain; the export holds {count} of them"
+                self.report(finding("leaf_withheld", None, message, **evidence))
+            if batch.leaf_count != anchor.leaf_count:
+                message = f"batch {batch.batch_id} has {batch.leaf_count} leaves, on chain {anchor.leaf_count}"
+                self.report(finding("leaf_count_mismatch", None, message, **evidence))
+
+    # --- results ---
+
+    @property
+    def serious(self) -> bool:
+        """Whether this run found anything critical or high."""
+        return any(by[s.value] for by in self.by_organisation.values() for s in Severity if s.serious)
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything a later run needs (see the module docstring)."""
+        return {
+            "version": STATE_VERSION,
+            "lastEventId": self.last_event_id,
+            "lastBatchId": self.last_batch_id,
+            "unsettled": [[k, *v] for k, v in self.unsettled.items()],
+            "rootCounts": self.root_counts,
+            "batches": [b.to_json() for b in self.batches.values()],
+            "judgedRoots": sorted(self.judged_roots),
+            "chronology": self.chronology.to_json(),
+            "bucketMs": self.bucket_ms,
+            "timeline": [[k, v] for k, v in self.timeline.items()],
+            "organisations": self.organisations,
+            "eventsTotal": self.events_total,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], parameters: AuditParameters | None = None) -> Auditor:
+        """Continue from a state :meth:`to_json` wrote.
+
+        Raises:
+            AuditStateError: ``data`` is not such a state.
+        """
+        auditor = cls(parameters)
+        try:
+            if data["version"] != STATE_VERSION:
+                raise AuditStateError(f"audit state version {data['version']!r}, expected {STATE_VERSION}")
+            auditor.last_event_id = int(data["lastEventId"])
+            auditor.last_batch_id = int(data["lastBatchId"])
+            auditor.unsettled = {int(k): (int(r), root, h, o) for k, r, root, h, o in data["unsettled"]}
+            auditor.root_counts = {str(k): int(v) for k, v in data["rootCounts"].items()}
+            for raw in data["batches"]:
+                batch = BatchRecord(*raw)
+                auditor.batches[batch.root] = batch
+            auditor.judged_roots = {str(r) for r in data["judgedRoots"]}
+            auditor.chronology = Chronology.from_json(data["chronology"])
+            auditor.chronology.window_ms = auditor.parameters.window_seconds * 1000
+            auditor.bucket_ms = int(data["bucketMs"])
+            auditor.timeline = {int(k): int(v) for k, v in data["timeline"]}
+            auditor.organisations = {str(k): int(v) for k, v in data["organisations"].items()}
+            auditor.events_total = int(data["eventsTotal"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            if isinstance(exc, AuditStateError):
+                raise
+            raise AuditStateError(f"not an audit state of this version: {type(exc).__name__}: {exc}") from None
+        return auditor
+
+
+def _int(value: object) -> int:
+    if type(value) is not int:
+        raise TypeError(f"expected an integer, got {value!r:.40}")
+    return value
+
+
+def _optional_int(value: object) -> int | None:
+    return None if value is None else _int(value)
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {value!r:.40}")
+    return value

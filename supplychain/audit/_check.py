@@ -1,0 +1,338 @@
+"""The checks of one stored event that need nothing but the event and the registry mirror.
+
+They are independent from one event to the next, so a runner may fan chunks of events out to processes, each with
+its own :class:`EventChecker`; what they return (:class:`Checked`) is small and goes to the one
+:class:`~supplychain.audit.Auditor` that keeps the state across events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+
+from supplychain.audit._facts import Fact, event_facts
+from supplychain.audit._findings import Finding, finding
+from supplychain.audit._proof import ProofChecker
+from supplychain.epcis.cbv import BIZ_STEP_VOCAB, allowed_biz_step, canonical_term
+from supplychain.errors import TraceError, UnknownCbvTermError
+from supplychain.eventhash import HashContext, event_hash_id, hash_context
+from supplychain.gs1 import canonical_dl
+from supplychain.merkle import hash_id_to_bytes32
+from supplychain.registry import BusinessRole, RegistryMirror
+from supplychain.signing import (
+    RECOGNITION_FIELD,
+    SIGNATURE_DOMAIN,
+    citation_id,
+    context_namespaces,
+    decode_signature,
+    is_key_id,
+    recognition_citation,
+    verify_message,
+)
+
+__all__ = ["Checked", "EventChecker"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+_CACHE_SIZE = 4096
+_LAPSED = frozenset({"SUSPENDED", "REVOKED", "EXPIRED"})
+
+
+class Checked(NamedTuple):
+    """What the checks of one event found and what the auditor keeps of it.
+
+    Attributes:
+        event_id: The platform's record id (``None`` when the record has none).
+        hash_id: The stored Event Hash ID.
+        organisation: The signer.
+        received_at: When the platform received it (ms).
+        event_time: The event time (ms), ``None`` when the document is not the signed one.
+        root: The root of its batch (``0x`` hex), ``None`` when it is in none yet.
+        proof_ok: Whether its proof leads to ``root`` (``None`` without a root).
+        findings: What the checks found.
+        facts: Its chronology facts (:mod:`supplychain.audit._facts`).
+    """
+
+    event_id: int | None
+    hash_id: str
+    organisation: str
+    received_at: int
+    event_time: int | None
+    root: str | None
+    proof_ok: bool | None
+    findings: tuple[Finding, ...] = ()
+    facts: tuple[Fact, ...] = ()
+
+
+def _unreadable(record: Mapping[str, Any], reason: str) -> Checked:
+    event_id = record.get("id")
+    event_id = event_id if type(event_id) is int else None
+    hash_id = record.get("hashId")
+    hash_id = hash_id if isinstance(hash_id, str) else ""
+    org = record.get("organisationId")
+    org = org if isinstance(org, str) else ""
+    message = f"record {event_id if event_id is not None else '?'} of the export cannot be read: {reason}"
+    found = finding("record_unreadable", org or None, message, event_hash=hash_id or None, event_id=event_id)
+    return Checked(event_id, hash_id, org, 0, None, None, None, (found,))
+
+
+_TEXT = ("hashId", "organisationId", "keyId", "signature")
+
+
+def _fields(record: Mapping[str, Any]) -> str | None:
+    """Why the record cannot be read, or ``None`` when its fields have the expected types."""
+    get = record.get
+    if (
+        type(get("id")) is int
+        and type(get("receivedAt")) is int
+        and all(type(get(name)) is str for name in _TEXT)
+        and type(get("document")) in (dict, str)
+    ):
+        root = get("root")
+        if root is None or (type(root) is str and type(get("proof")) is list):
+            return None
+        return "root must be hex text with a proof list"
+    for name, types in (("id", int), ("receivedAt", int), *((n, str) for n in _TEXT)):
+        if type(get(name)) is not types:
+            return f"{name} is missing or not of type {types.__name__}"
+    return "document is missing or not of type dict or str"
+
+
+def _bytes32(text: object) -> bytes | None:
+    if isinstance(text, str) and len(text) == 66 and text[:2] == "0x":
+        try:
+            return bytes.fromhex(text[2:])
+        except ValueError:
+            return None
+    return None
+
+
+class EventChecker:
+    """Checks stored events against the registry mirror (see :meth:`check`); keeps small caches between events."""
+
+    def __init__(self, mirror: RegistryMirror) -> None:
+        self.mirror = mirror
+        self._proofs = ProofChecker()
+        self._contexts: dict[str, tuple[HashContext, dict[str, str]]] = {}
+        self._steps: dict[str, str] = {}
+        self._allowed: dict[tuple[int, str], bool] = {}
+        self._places: dict[str, str] = {}
+        self._keys: dict[str, bytes] = {}
+        self._last_context: tuple[object, tuple[HashContext, dict[str, str]]] = (object(), (hash_context(), {}))
+        self._last_root: tuple[str, bytes | None] = ("", None)
+
+    def check(self, record: Mapping[str, Any], *, anchoring_only: bool = False) -> Checked:
+        """Check one record of the platform's event export.
+
+        Args:
+            record: The record (``GET /export/events``): ``id``, ``hashId``, ``organisationId``, ``keyId``,
+                ``signature``, ``document`` (the stored JSON-LD, or its text when it is not JSON), ``receivedAt`` (ms),
+                ``root`` and ``proof`` (or ``null``), ``recognition`` (``{"id": ...}`` or ``null``).
+            anchoring_only: Only check the proof (an event seen by an earlier run, not anchored then).
+
+        Returns:
+            The findings (``hash_mismatch``, ``bad_signature``, ``key_not_registered``,
+            ``key_not_valid_at_event_time``, ``biz_step_not_allowed``, ``green_claim_*``, ``record_unreadable``),
+            whether the proof leads to the root, and the event's chronology facts.
+        """
+        problem = _fields(record)
+        if problem is not None:
+            return _unreadable(record, problem)
+        event_id: int = record["id"]
+        hash_id: str = record["hashId"]
+        org: str = record["organisationId"]
+        received: int = record["receivedAt"]
+        root: str | None = record.get("root")
+        try:
+            value = hash_id_to_bytes32(hash_id)
+        except TraceError:
+            value = None
+        proof_ok = None if root is None else self._proof(root, record["proof"], value)
+        if anchoring_only:
+            return Checked(event_id, hash_id, org, received, None, root, proof_ok)
+        found: list[Finding] = []
+        evidence = {"event_hash": hash_id, "event_id": event_id}
+        document = self._document(record, hash_id, org, found, evidence)
+        if value is not None:
+            self._signature(record, hash_id, org, found, evidence)
+        key = self.mirror.keys.get(self._key_bytes(record["keyId"]) or b"")
+        if key is None or key.org_id != org:
+            owner = "" if key is None else f" (it is {key.org_id}'s)"
+            message = f"key {record['keyId']:.66} is not registered on chain for {org}{owner}"
+            found.append(finding("key_not_registered", org, message, **evidence))
+        if document is None:
+            return Checked(event_id, hash_id, org, received, None, root, proof_ok, tuple(found))
+        event_ms = self._event_ms(document, record)
+        at_s = event_ms // 1000
+        if key is not None and key.org_id == org and not key.valid_at(at_s):
+            until = "" if key.revoked_at is None else f", revoked at {key.revoked_at}"
+            message = f"key {record['keyId']} was not valid at the event time {at_s} (from {key.valid_from}{until})"
+            found.append(finding("key_not_valid_at_event_time", org, message, **evidence))
+        roles = self._roles_at(org, at_s)
+        step = document.get("bizStep")
+        short = self._step(step) if isinstance(step, str) else None
+        if isinstance(step, str) and not self._step_allowed(roles, step):
+            message = f"bizStep {step!r} is not allowed for {org}'s roles {roles.names()} at {at_s}"
+            found.append(finding("biz_step_not_allowed", org, message, **evidence))
+        found += self._green_claim(record, document, org, at_s, evidence)
+        location = document.get("bizLocation")
+        place = location.get("id") if isinstance(location, dict) else None
+        facts = event_facts(
+            document,
+            short,
+            org,
+            retailer=BusinessRole.RETAILER in roles,
+            place=self._place(place) if isinstance(place, str) else None,
+        )
+        return Checked(event_id, hash_id, org, received, event_ms, root, proof_ok, tuple(found), tuple(facts))
+
+    # --- the parts ---
+
+    def _proof(self, root: str, proof: list[Any], value: bytes | None) -> bool:
+        if root != self._last_root[0]:  # events come batch by batch: one root after the other
+            self._last_root = (root, _bytes32(root))
+        root_bytes = self._last_root[1]
+        if root_bytes is None or value is None:
+            return False
+        return self._proofs.verify(root_bytes, proof, value)
+
+    def _roles_at(self, org: str, at_s: int) -> BusinessRole:
+        """``mirror.roles_at``, without the search for an organisation whose roles never changed."""
+        state = self.mirror.organisations.get(org)
+        if state is not None and len(state.roles_timeline) == 1:
+            since, roles = state.roles_timeline[0]
+            return roles if at_s >= since else BusinessRole(0)
+        return self.mirror.roles_at(org, at_s)
+
+    def _context(self, raw: object) -> tuple[HashContext, dict[str, str]]:
+        if raw == self._last_context[0]:  # the common case: every event of the store has the same @context
+            return self._last_context[1]
+        cache_key = repr(raw)
+        cached = self._contexts.get(cache_key)
+        if cached is None:
+            if len(self._contexts) >= _CACHE_SIZE:
+                self._contexts.clear()
+            cached = self._contexts[cache_key] = (hash_context(raw), context_namespaces(raw))
+        self._last_context = (raw, cached)
+        return cached
+
+    def _document(
+        self, record: Mapping[str, Any], hash_id: str, org: str, found: list[Finding], evidence: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The stored document when its Event Hash ID is the stored one (``@context`` moved aside), else ``None``."""
+        document = record["document"]
+        if isinstance(document, str):
+            try:
+                document = json.loads(document)
+            except ValueError:
+                message = f"the stored document of {hash_id} is not JSON"
+                found.append(finding("hash_mismatch", org, message, **evidence))
+                return None
+        if not isinstance(document, dict):
+            found.append(finding("hash_mismatch", org, f"the stored document of {hash_id} is no object", **evidence))
+            return None
+        ctx, prefixes = self._context(document.pop("@context", None))
+        try:
+            computed = event_hash_id(document, ctx)
+        except (TraceError, ValueError, TypeError) as exc:
+            computed = f"unhashable ({exc})"
+        if computed != hash_id:
+            message = f"the stored document hashes to {computed}, not to the stored {hash_id}"
+            found.append(finding("hash_mismatch", org, message, **evidence))
+            return None
+        document["@context"] = prefixes  # the declared prefixes, for the extensions read later
+        return document
+
+    def _key_bytes(self, key_id: str) -> bytes | None:
+        key = self._keys.get(key_id)
+        if key is None and is_key_id(key_id):
+            if len(self._keys) >= _CACHE_SIZE:
+                self._keys.clear()
+            key = self._keys[key_id] = bytes.fromhex(key_id[2:])
+        return key
+
+    def _signature(
+        self, record: Mapping[str, Any], hash_id: str, org: str, found: list[Finding], evidence: dict[str, Any]
+    ) -> None:
+        key = self._key_bytes(record["keyId"])
+        try:
+            if key is None:
+                raise ValueError(f"keyId {record['keyId']!r:.80} is not 0x + 64 lowercase hex digits")
+            # the signed message of supplychain.signing.signature_message (hash_id is well formed: checked above)
+            verify_message(
+                key, SIGNATURE_DOMAIN + hash_id.encode(), decode_signature(record["signature"]), what=hash_id
+            )
+        except (TraceError, ValueError) as exc:  # the message names the Event Hash ID and the key
+            found.append(finding("bad_signature", org, f"bad signature: {exc}", **evidence))
+
+    @staticmethod
+    def _event_ms(document: Mapping[str, Any], record: Mapping[str, Any]) -> int:
+        text = document.get("eventTime")
+        try:
+            parsed = datetime.fromisoformat(text)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            fallback = record.get("eventTime")
+            return fallback if type(fallback) is int else 0
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return (parsed - _EPOCH) // _MS
+
+    def _step(self, step: str) -> str:
+        short = self._steps.get(step)
+        if short is None:
+            try:
+                short = canonical_term(BIZ_STEP_VOCAB, step)
+            except UnknownCbvTermError:
+                short = step
+            if len(self._steps) >= _CACHE_SIZE:
+                self._steps.clear()
+            self._steps[step] = short
+        return short
+
+    def _step_allowed(self, roles: BusinessRole, step: str) -> bool:
+        cache_key = (int(roles), step)
+        allowed = self._allowed.get(cache_key)
+        if allowed is None:
+            if len(self._allowed) >= _CACHE_SIZE:
+                self._allowed.clear()
+            allowed = self._allowed[cache_key] = allowed_biz_step(roles.names(), step)
+        return allowed
+
+    def _place(self, place: str) -> str:
+        canonical = self._places.get(place)
+        if canonical is None:
+            if len(self._places) >= _CACHE_SIZE:
+                self._places.clear()
+            canonical = self._places[place] = canonical_dl(place) or place
+        return canonical
+
+    def _green_claim(
+        self, record: Mapping[str, Any], document: Mapping[str, Any], org: str, at_s: int, evidence: dict[str, Any]
+    ) -> list[Finding]:
+        cited = _cited_recognition(record, document)
+        if cited is None:
+            return []
+        if isinstance(cited, str):
+            return [finding("green_claim_unfounded", org, f"the event's {cited} names no recognition", **evidence)]
+        status = self.mirror.citation_status(cited, org, at_s)
+        if status == "IN_FORCE":
+            return []
+        code = "green_claim_while_lapsed" if status in _LAPSED else "green_claim_unfounded"
+        message = f"the event cites recognition {cited}, which was {status} for {org} at the event time {at_s}"
+        return [finding(code, org, message, **evidence)]
+
+
+def _cited_recognition(record: Mapping[str, Any], document: Mapping[str, Any]) -> int | str | None:
+    """The recognition an event cites: the platform's record of it, else the document's ``sc:recognition``
+    (:func:`supplychain.signing.recognition_citation`); a citation that names no recognition is given as text."""
+    recorded = record.get("recognition")
+    if isinstance(recorded, dict) and type(recorded.get("id")) is int:
+        return int(recorded["id"])
+    candidates = {k: v for k, v in document.items() if k.endswith(RECOGNITION_FIELD)}
+    found = recognition_citation(candidates, document.get("@context") or {}) if candidates else None
+    if found is None:
+        return None
+    cited = citation_id(found[1])
+    return f"{found[0]} ({found[1]!r:.60})" if cited is None else cited

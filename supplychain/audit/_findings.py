@@ -1,0 +1,114 @@
+"""Findings: a stable code, a severity, the organisation concerned, the evidence and a message."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["CODES", "Finding", "Severity", "finding"]
+
+
+class Severity(StrEnum):
+    """How serious a finding is; ``critical`` and ``high`` make the audit fail (exit code 1)."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for the most serious."""
+        return _RANKS[self]
+
+    @property
+    def serious(self) -> bool:
+        """Whether findings of this severity fail the audit."""
+        return self in (Severity.CRITICAL, Severity.HIGH)
+
+
+_RANKS = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.INFO: 3}
+
+CODES: Mapping[str, tuple[Severity, str]] = {
+    # one stored event
+    "record_unreadable": (Severity.HIGH, "a record of the export cannot be read (missing or malformed fields)"),
+    "hash_mismatch": (Severity.CRITICAL, "the Event Hash ID recomputed from the stored document is not the stored one"),
+    "bad_signature": (Severity.CRITICAL, "the signature does not verify over the Event Hash ID with its key"),
+    "key_not_registered": (Severity.CRITICAL, "the signing key is not registered on chain for that organisation"),
+    "key_not_valid_at_event_time": (Severity.CRITICAL, "the signing key was not valid at the event time"),
+    "biz_step_not_allowed": (Severity.HIGH, "the bizStep is not allowed for the organisation's roles at that time"),
+    "proof_invalid": (Severity.CRITICAL, "the Merkle proof does not lead to the event's root"),
+    "root_not_on_chain": (Severity.CRITICAL, "the event's root is neither on chain nor a batch the platform lists"),
+    "anchored_late": (Severity.MEDIUM, "anchored after the deadline the platform promised in its receipt"),
+    "not_anchored": (Severity.HIGH, "not anchored although its deadline has passed"),
+    # batches and roots
+    "batch_not_on_chain": (Severity.CRITICAL, "a batch the platform lists as anchored is not on chain"),
+    "leaf_withheld": (Severity.CRITICAL, "an anchored root has leaves the platform's records do not hold"),
+    "leaf_count_mismatch": (Severity.HIGH, "the platform's leaf count of a batch is not the on-chain leafCount"),
+    "root_unknown_to_platform": (Severity.CRITICAL, "a root the platform's anchorer anchored is not in its export"),
+    "anchor_remade": (Severity.INFO, "the batch's anchor was re-made after a dev-chain reset"),
+    # green claims
+    "green_claim_while_lapsed": (Severity.HIGH, "the event cites a recognition suspended, revoked or expired then"),
+    "green_claim_unfounded": (Severity.HIGH, "the event cites an unknown recognition, another's, or one not yet valid"),
+    # chronology
+    "chronology_shipped_before_produced": (Severity.MEDIUM, "shipped before it was produced (commissioned)"),
+    "chronology_sold_before_received": (Severity.MEDIUM, "sold by a retailer before that retailer received it"),
+    "chronology_two_places_at_once": (Severity.MEDIUM, "one serial at two places within the time window"),
+}
+"""Every finding code: its severity and what it means."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing the audit found.
+
+    Attributes:
+        code: A key of :data:`CODES` (stable: tooling may match on it).
+        severity: The code's severity.
+        organisation: The organisation concerned (the event's signer), or ``None`` for the platform's own records.
+        message: What was found, with the values that show it.
+        event_hash: The Event Hash ID concerned.
+        event_id: The platform's record id of the event.
+        batch_root: The Merkle root concerned (``0x`` hex).
+        block: The block of the anchor concerned.
+        tx: The transaction of the anchor concerned.
+    """
+
+    code: str
+    severity: Severity
+    organisation: str | None
+    message: str
+    event_hash: str | None = None
+    event_id: int | None = None
+    batch_root: str | None = None
+    block: int | None = None
+    tx: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The finding as JSON data (evidence members left out when unknown)."""
+        out: dict[str, Any] = {
+            "code": self.code,
+            "severity": self.severity.value,
+            "organisation": self.organisation,
+            "message": self.message,
+        }
+        evidence = {
+            "eventHash": self.event_hash,
+            "eventId": self.event_id,
+            "batchRoot": self.batch_root,
+            "block": self.block,
+            "tx": self.tx,
+        }
+        out["evidence"] = {k: v for k, v in evidence.items() if v is not None}
+        return out
+
+
+def finding(code: str, organisation: str | None, message: str, **evidence: Any) -> Finding:
+    """A finding of ``code`` with its severity from :data:`CODES`.
+
+    Raises:
+        KeyError: ``code`` is not a known code.
+    """
+    return Finding(code, CODES[code][0], organisation, message, **evidence)

@@ -1,0 +1,246 @@
+"""The regulator's audit against a real Hardhat node and the real service over HTTP (issue 7).
+
+A clean history gives no findings. Then, one at a time (the chain and the database back to the clean history before
+each), the platform's records are tampered with or the organisations misbehave, and the audit finds exactly that, with
+the right code, and nothing else. The incremental run goes on from where the last one stopped. Restarting the dev chain
+comes last: it leaves the snapshots behind.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backend.audit import AuditReport
+from backend.audit.html import MEANINGS_ZH
+from chain.accounts import dev_account
+from supplychain.audit import CODES, Severity
+from supplychain.signing import SigningKey
+from tests.backend.audit_world import KEYS, LOT, PLANT, SITE, World, event, serial, start_world
+from tests.chains import MANUFACTURER, SUPPLIER, node_modules_ready
+
+pytestmark = [pytest.mark.hardhat, pytest.mark.xdist_group("audit-hardhat")]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    if not node_modules_ready():
+        pytest.fail("hardhat-local/node_modules is missing: run `make test` (it runs `npm ci`)")
+    started = start_world(tmp_path_factory.mktemp("audit"))
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+@pytest.fixture
+def clean(world: World) -> World:
+    """The world with the clean history only (whatever the test before did)."""
+    world.restore()
+    return world
+
+
+def found(report: AuditReport) -> dict[str, int]:
+    return dict(report.counts)
+
+
+def only(report: AuditReport, code: str) -> list[dict[str, Any]]:
+    """The findings, after checking they are all of ``code``."""
+    assert set(report.counts) == {code}, [f.to_json() for f in report.findings]
+    return [f.to_json() for f in report.findings]
+
+
+def test_a_clean_history_gives_no_findings_and_a_report(clean: World, tmp_path: Path) -> None:
+    report = clean.audit(out=tmp_path / "zh")
+    assert report.findings == [] and report.counts == {} and report.exit_code == 0
+    assert (report.events_checked, report.batches_read, report.roots_judged) == (7, 1, 1)
+    assert report.continued is False and report.registry_events > 10
+    assert report.chain["registry"] == clean.registry.address
+    assert report.chain["deploymentBlock"] == clean.registry.deployment.block_number
+    assert [s["recognitionId"] for s in report.sample] == [clean.recognition]
+    assert report.sample[0]["holder"] == SUPPLIER and report.seed.startswith("0x")
+    assert sum(n for _, n in report.timeline["events"]) == 7 and sum(n for _, n in report.timeline["anchors"]) == 1
+    data = json.loads((tmp_path / "zh" / "audit-report.json").read_text(encoding="utf-8"))
+    assert data["verdict"] == "pass" and data["summary"]["eventsChecked"] == 7
+    assert data["spotCheckSample"]["seed"] == report.seed
+    html = (tmp_path / "zh" / "audit-report.html").read_text(encoding="utf-8")
+    assert "监管审计报告" in html and "<svg" in html and SUPPLIER in html and report.seed in html
+
+
+def test_the_checks_in_worker_processes_find_the_same(clean: World) -> None:
+    clean.execute("UPDATE event SET document = replace(document, 'S2', 'S9') WHERE id = 4")
+    report = clean.audit(workers=2, page_size=3)
+    assert found(report) == {"hash_mismatch": 1} and report.events_checked == 7
+
+
+def test_an_edited_event_is_a_hash_mismatch(clean: World) -> None:
+    clean.execute("UPDATE event SET document = replace(document, 'S2', 'S9') WHERE id = 4")
+    (finding,) = only(clean.audit(), "hash_mismatch")
+    assert finding["organisation"] == MANUFACTURER and finding["severity"] == "critical"
+    assert finding["evidence"]["eventId"] == 4 and finding["evidence"]["eventHash"].startswith("ni:///sha-256;")
+
+
+def test_a_deleted_event_leaves_its_root_a_leaf_short(clean: World) -> None:
+    clean.execute("DELETE FROM event_identifier WHERE event_id = 5")
+    clean.execute("DELETE FROM event WHERE id = 5")
+    report = clean.audit()
+    (finding,) = only(report, "leaf_withheld")
+    assert "holds 6 of them" in str(finding["message"]) and finding["evidence"]["block"]
+    assert report.exit_code == 1
+
+
+def test_a_whole_batch_withheld_from_the_export(clean: World) -> None:
+    t = clean.base_ms + 20_000
+    clean.post(MANUFACTURER, [event("ObjectEvent", t, "commissioning", action="ADD", epcList=[serial("W1")])])
+    assert clean.anchor() == 1
+    clean.execute("DELETE FROM event_identifier WHERE event_id = 8")
+    clean.execute("DELETE FROM event WHERE id = 8")
+    clean.execute("DELETE FROM batch WHERE id = 2")
+    (finding,) = only(clean.audit(), "root_unknown_to_platform")
+    assert finding["evidence"]["tx"] and "1 leaves" in str(finding["message"])
+
+
+def test_an_event_never_anchored(clean: World) -> None:
+    body = event("ObjectEvent", clean.base_ms + 30_000, "commissioning", action="ADD", epcList=[serial("N1")])
+    hash_id = clean.insert_event(MANUFACTURER, KEYS[MANUFACTURER], body, received_at=clean.base_ms - 3_600_000)
+    (finding,) = only(clean.audit(), "not_anchored")
+    assert finding["evidence"]["eventHash"] == hash_id and finding["severity"] == "high"
+
+
+def test_a_replaced_signature(clean: World) -> None:
+    clean.execute("UPDATE event SET signature = (SELECT signature FROM event WHERE id = 3) WHERE id = 5")
+    (finding,) = only(clean.audit(), "bad_signature")
+    assert finding["evidence"]["eventId"] == 5
+
+
+def test_an_event_signed_with_a_key_revoked_before_its_time(clean: World) -> None:
+    spare = SigningKey.from_private_bytes(b"\x55" * 32)
+    regulator = clean.registry.as_signer(dev_account("regulator").account)
+    regulator.add_key(MANUFACTURER, spare.public_key_bytes)
+    regulator.revoke_key(spare.public_key_bytes, 9)
+    revoked_at = clean.registry.key_info(spare.public_key_bytes).revoked_at
+    assert revoked_at
+    body = event("ObjectEvent", (revoked_at + 2) * 1000, "commissioning", action="ADD", epcList=[serial("K1")])
+    clean.insert_event(MANUFACTURER, spare, body, received_at=clean.base_ms + 10_000)
+    assert clean.anchor() == 1  # the platform anchors what it stored
+    (finding,) = only(clean.audit(), "key_not_valid_at_event_time")
+    assert f"revoked at {revoked_at}" in str(finding["message"])
+
+
+def test_a_green_claim_after_the_recognition_was_revoked(clean: World) -> None:
+    clean.chain.increase_time(150)  # after every event of the clean history
+    certifier = clean.registry.as_signer(dev_account("provincial-certifier").account)
+    certifier.revoke_recognition(clean.recognition, 2)  # 摘牌: data falsified
+    revoked_at = clean.registry.status_history(clean.recognition)[-1][0]
+    claim = event(
+        "ObjectEvent",
+        (revoked_at + 1) * 1000,
+        "shipping",
+        action="OBSERVE",
+        quantityList=[{"epcClass": LOT, "quantity": 10, "uom": "KGM"}],
+        readPoint={"id": PLANT},
+        **{"sc:recognition": clean.recognition},
+    )
+    body = clean.post(SUPPLIER, [claim])
+    assert body["events"][0]["recognition"] == {"id": clean.recognition, "status": "REVOKED"}  # recorded, not refused
+    assert clean.anchor() == 1
+    report = clean.audit()
+    (finding,) = only(report, "green_claim_while_lapsed")
+    assert finding["organisation"] == SUPPLIER and "REVOKED" in str(finding["message"])
+    assert report.sample == []  # nothing left in force to draw
+
+
+def test_shipped_before_it_was_produced(clean: World) -> None:
+    t = clean.base_ms + 40_000
+    clean.post(
+        MANUFACTURER,
+        [
+            event("ObjectEvent", t, "commissioning", action="ADD", epcList=[serial("E1")], bizLocation={"id": SITE}),
+            event("ObjectEvent", t - 10_000, "shipping", action="OBSERVE", epcList=[serial("E1")]),
+        ],
+    )
+    assert clean.anchor() == 2
+    (finding,) = only(clean.audit(), "chronology_shipped_before_produced")
+    assert finding["organisation"] == MANUFACTURER and finding["severity"] == "medium"
+
+
+def test_a_second_run_goes_on_from_the_last_block_and_record(clean: World, tmp_path: Path) -> None:
+    state = tmp_path / "audit-state.json"
+    first = clean.audit(state=state)
+    assert first.findings == [] and first.events_checked == 7 and state.exists()
+    t = clean.base_ms + 50_000
+    clean.post(
+        MANUFACTURER,
+        [event("ObjectEvent", t + n, "commissioning", action="ADD", epcList=[serial(f"I{n}")]) for n in range(2)],
+    )
+    assert clean.anchor() == 2
+    clean.post(MANUFACTURER, [event("ObjectEvent", t + 5, "commissioning", action="ADD", epcList=[serial("I5")])])
+    second = clean.audit(state=state)
+    assert second.continued and second.findings == []
+    assert (second.events_checked, second.events_rechecked, second.events_total) == (3, 0, 10)
+    assert second.blocks["fromBlock"] == first.blocks["toBlock"] + 1
+    assert second.registry_events == 1 and second.roots_judged == 1  # the new anchor only
+    assert any("continued from block" in note for note in second.notes)
+    assert clean.anchor() == 1
+    third = clean.audit(state=state)
+    assert third.findings == [] and (third.events_checked, third.events_rechecked, third.events_total) == (0, 1, 10)
+
+
+def test_a_tampered_record_found_by_a_later_run(clean: World, tmp_path: Path) -> None:
+    state = tmp_path / "audit-state.json"
+    assert clean.audit(state=state).findings == []
+    t = clean.base_ms + 60_000
+    clean.post(MANUFACTURER, [event("ObjectEvent", t, "commissioning", action="ADD", epcList=[serial("T1")])])
+    assert clean.anchor() == 1
+    clean.execute("UPDATE event SET signature = (SELECT signature FROM event WHERE id = 3) WHERE id = 8")
+    later = clean.audit(state=state)
+    assert later.continued and found(later) == {"bad_signature": 1} and later.events_checked == 1
+
+
+def test_codes_and_severities_are_stable_and_explained_in_both_languages() -> None:
+    assert CODES["leaf_withheld"][0] is Severity.CRITICAL and CODES["anchor_remade"][0] is Severity.INFO
+    assert len(CODES) == 20 and set(MEANINGS_ZH) == set(CODES)
+
+
+def test_the_runner_knows_the_platform_only_by_its_http_export() -> None:
+    """backend.audit imports nothing of the service (no database, models, routes or services): HTTP and chain only."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "backend" / "audit"
+    forbidden = (
+        "backend.services",
+        "backend.models",
+        "backend.api",
+        "backend.core",
+        "sqlmodel",
+        "sqlalchemy",
+        "fastapi",
+    )
+    modules = {}
+    for path in root.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        modules[path.name] = {n for n in names if n.startswith(forbidden)}
+    assert len(modules) >= 8 and not any(modules.values()), modules
+
+
+def test_a_restarted_dev_chain_gives_remade_anchors_only(clean: World, tmp_path: Path) -> None:
+    # last: the node restarts and the snapshot of the clean history goes with it
+    state = tmp_path / "audit-state.json"
+    t = clean.base_ms + 70_000
+    clean.post(MANUFACTURER, [event("ObjectEvent", t, "commissioning", action="ADD", epcList=[serial("R1")])])
+    assert clean.anchor() == 1
+    assert clean.audit(state=state).findings == []
+    clean.restart_node()
+    assert clean.anchor() == 0  # notices the reset, replays the journal, re-makes the anchors
+    assert clean.platform.registry.restored_at is not None
+    report = clean.audit(state=state)
+    remade = only(report, "anchor_remade")
+    assert len(remade) == 2 and report.exit_code == 0 and all(f["severity"] == "info" for f in remade)
+    assert not report.continued and any("starting over" in note for note in report.notes)
+    assert report.events_checked == 8 and report.roots_judged == 2
