@@ -71,6 +71,8 @@ def serve(
     # each process builds its own app from the environment: hand the command-line overrides over through it
     os.environ["SUPPLYCHAIN_DATA_DIR"] = str(settings.data_dir.resolve())
     os.environ["SUPPLYCHAIN_RUN_WORKER"] = "false"
+    # the cores are shared: each server process gets its share of signing processes (measured best on 2 cores)
+    os.environ.setdefault("SUPPLYCHAIN_CAPTURE_WORKERS", str(max(1, (os.cpu_count() or 1) // processes)))
     uvicorn.run(
         "backend.api.app:app_from_environment",
         factory=True,
