@@ -98,6 +98,7 @@ def bench_capture(  # noqa: PLR0915 - the measurements one after the other, in o
             thread.start()
             while not server.started:
                 time.sleep(0.05)
+            platform.signing_pool.warm_up()  # steady state: the signing processes start once, with the service
             port = server.servers[0].sockets[0].getsockname()[1]
             url = f"http://127.0.0.1:{port}/capture"
             headers = {
