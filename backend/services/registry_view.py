@@ -17,6 +17,7 @@ batches get their new block numbers (and times, if they moved) and are marked re
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -161,7 +162,10 @@ class RegistryView:
         if last >= self._next_block:
             new = list(registry.history(from_block=self._next_block, to_block=last))
             self._journal(registry.chain, new)
-            self.mirror.apply_all(new)
+            if all(isinstance(e, ev.RootAnchored) for e in new):
+                self.mirror.apply_all(new)  # only adds anchors, which requests look up but never iterate
+            else:  # requests may be iterating organisations or recognitions: change a copy, then swap it in
+                self.mirror = copy.deepcopy(self.mirror).apply_all(new)
             self._next_block = last + 1
         self.refreshed_at = time.monotonic()
 
