@@ -25,7 +25,7 @@ from web3 import Web3
 
 from chain.errors import ChainError, RegistryError, RegistryNotFoundError
 from chain.registry import ROLE_ANCHORER, ROLE_CERTIFIER, ROLE_REGULATOR, Registry, terms_to_abi
-from supplychain.gs1 import parse_gln, parse_gtin, parse_org_id
+from supplychain.gs1 import org_id_from_bytes32, parse_gln, parse_gtin, parse_org_id
 from supplychain.registry import (
     BusinessRole,
     Grade,
@@ -39,6 +39,7 @@ from supplychain.registry import (
     text_bytes32,
 )
 from supplychain.registry import events as ev
+from supplychain.signing import load_public_key_hex
 
 __all__ = [
     "AUTHORITY_FUNCTIONS",
@@ -57,6 +58,7 @@ __all__ = [
     "parse_kind",
     "parse_level",
     "parse_reason",
+    "parse_roles",
     "parse_time",
     "recognition_json",
     "terms_json",
@@ -104,6 +106,11 @@ AUTHORITY_FUNCTIONS: dict[str, AuthorityFunction] = {
         AuthorityFunction("reinstateRecognition", "reinstate", "issuer-or-regulator", "reinstate a recognition"),
         AuthorityFunction("revokeRecognition", "revoke", "issuer-or-regulator", "revoke a recognition (摘牌)"),
         AuthorityFunction("recordSpotCheck", "spot-check", "regulator", "record a spot check's result"),
+        AuthorityFunction("registerOrganisation", "register-organisation", "regulator", "register an organisation"),
+        AuthorityFunction("suspendOrganisation", "suspend-organisation", "regulator", "suspend an organisation"),
+        AuthorityFunction("reinstateOrganisation", "reinstate-organisation", "regulator", "reinstate an organisation"),
+        AuthorityFunction("addKey", "add-key", "regulator", "register an organisation's signing key"),
+        AuthorityFunction("revokeKey", "revoke-key", "regulator", "revoke a signing key"),
     )
 }
 
@@ -316,6 +323,34 @@ def _recognition_id(value: object) -> int:
     raise ValueError(f"{value!r} is not a recognition id (a positive integer)")
 
 
+def _organisation(value: object) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not an organisation id (a GLN or a USCC)")
+    return parse_org_id(value.strip()).encode("ascii").ljust(32, b"\0")
+
+
+def _signing_key(value: object) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a signing key (0x + 64 hex digits)")
+    return load_public_key_hex(value)
+
+
+def parse_roles(value: object) -> BusinessRole:
+    """Business roles from names (a list, or one text separated by commas or ``|``) or their bit set (1-15)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 15:
+        return BusinessRole(value)
+    names = value if isinstance(value, list) else str(value).replace("|", ",").split(",")
+    roles = BusinessRole(0)
+    for name in names:
+        if not isinstance(name, str) or name.strip().upper() not in BusinessRole.__members__:
+            known = ", ".join(r.lower() for r in BusinessRole.__members__)
+            raise ValueError(f"{name!r} is not a business role ({known})")
+        roles |= BusinessRole[name.strip().upper()]
+    if not roles:
+        raise ValueError("at least one business role is needed")
+    return roles
+
+
 def _boolean(value: object) -> bool:
     if isinstance(value, bool):
         return value
@@ -396,6 +431,16 @@ def encode_args(function: str, args: Mapping[str, Any]) -> tuple[Any, ...]:
         case "recordSpotCheck":
             report = a.get("reportHash", lambda v: parse_hash32(v, "SHA-256 of the spot-check report"))
             out = (a.get("id", _recognition_id), a.get("passed", _boolean), report)
+        case "registerOrganisation":
+            profile = a.get("profileHash", lambda v: parse_hash32(v, "hash of the profile"), default=bytes(32))
+            uri = a.get("profileUri", str, default="")
+            out = (a.get("organisation", _organisation), int(a.get("roles", parse_roles)), profile, uri)
+        case "suspendOrganisation" | "reinstateOrganisation":
+            out = (a.get("organisation", _organisation), a.get("reason", parse_reason))
+        case "addKey":
+            out = (a.get("organisation", _organisation), a.get("key", _signing_key))
+        case "revokeKey":
+            out = (a.get("key", _signing_key), a.get("reason", parse_reason))
         case _:  # suspend, reinstate, revoke
             out = (a.get("id", _recognition_id), a.get("reason", parse_reason))
     a.finish()
@@ -438,7 +483,7 @@ def _reason_json(code: int) -> str | int:
     return reason_name(code) or code
 
 
-def decode_args(function: str, values: tuple[Any, ...]) -> dict[str, Any]:
+def decode_args(function: str, values: tuple[Any, ...]) -> dict[str, Any]:  # noqa: PLR0911 - one per function
     """The JSON arguments of an authority call from its decoded ABI values (the inverse of :func:`encode_args`).
 
     Raises:
@@ -455,6 +500,19 @@ def decode_args(function: str, values: tuple[Any, ...]) -> dict[str, Any]:
                 return terms_json(_terms_from_abi(tuple(values[0])))
             case "recordSpotCheck":
                 return {"id": int(values[0]), "passed": bool(values[1]), "reportHash": _hex(bytes(values[2]))}
+            case "registerOrganisation":
+                return {
+                    "organisation": org_id_from_bytes32(bytes(values[0])),
+                    "roles": BusinessRole(int(values[1])).names(),
+                    "profileHash": _hex(bytes(values[2])),
+                    "profileUri": str(values[3]),
+                }
+            case "suspendOrganisation" | "reinstateOrganisation":
+                return {"organisation": org_id_from_bytes32(bytes(values[0])), "reason": _reason_json(int(values[1]))}
+            case "addKey":
+                return {"organisation": org_id_from_bytes32(bytes(values[0])), "key": _hex(bytes(values[1]))}
+            case "revokeKey":
+                return {"key": _hex(bytes(values[0])), "reason": _reason_json(int(values[1]))}
             case _:
                 return {"id": int(values[0]), "reason": _reason_json(int(values[1]))}
     except ValueError as exc:

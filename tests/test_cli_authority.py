@@ -410,3 +410,32 @@ def test_a_transaction_prepared_for_another_call_is_not_signed(
         "refused (inconsistent-transaction): the platform prepared revokeRecognition",
     )
     assert show(node, data, rid + 1)["status"] == "active"
+
+
+def test_the_regulator_registers_suspends_and_reinstates_organisations_and_their_keys(
+    node: Node, data: Path, deployed: Deployed, tmp_path: Path
+) -> None:
+    registry, org = deployed.registry, "6901234000993"
+    profile = tmp_path / "profile.json"
+    profile.write_bytes(b'{"name": {"zh-CN": "\\u7eff\\u8272\\u5305\\u88c5\\u5382"}}')
+    regulator = [*on(node, data), "--dev-account", "regulator"]
+    out = ok(cli("register-organisation", org, "--roles", "supplier,logistics", "--profile", str(profile), *regulator))
+    assert "registerOrganisation" in out and "OrganisationRegistered" in out
+    info = registry.organisation(org)
+    assert info.roles.names() == ["supplier", "logistics"]
+    assert info.profile_hash == hashlib.sha256(profile.read_bytes()).digest()
+    key = "0x" + "ab" * 32
+    assert "KeyAdded" in ok(cli("add-key", org, key, *regulator))
+    assert registry.is_key_valid_at(bytes.fromhex("ab" * 32), org, registry.chain.block_timestamp())
+    assert "OrganisationSuspended" in ok(cli("suspend-organisation", org, "--reason", "refused-to-report", *regulator))
+    assert registry.organisation(org).suspended
+    assert "OrganisationReinstated" in ok(cli("reinstate-organisation", org, *regulator))
+    assert not registry.organisation(org).suspended
+    assert "KeyRevoked" in ok(cli("revoke-key", key, "--reason", "key-compromised", *regulator))
+    assert not registry.is_key_valid_at(bytes.fromhex("ab" * 32), org, registry.chain.block_timestamp() + 1)
+    # refusals, before anything is sent: a certifier is not the regulator; malformed arguments are named
+    certifier = [*on(node, data), "--dev-account", "provincial-certifier"]
+    refused(cli("suspend-organisation", org, "--reason", "1", *certifier), "regulator")
+    refused(cli("register-organisation", "6901234000986", "--roles", "farmer", *regulator), "roles", "farmer")
+    refused(cli("register-organisation", "6901234000995", "--roles", "supplier", *regulator), "organisation")
+    refused(cli("add-key", org, "0x1234", *regulator), "key")

@@ -556,6 +556,146 @@ def _print_recognition(r: Mapping[str, Any]) -> None:
         typer.echo(f"  {_when(check['timestamp'])} {outcome}, report {check['reportHash']}")
 
 
+OrganisationId = Annotated[
+    str, typer.Argument(help="The organisation's id: a GLN (13 digits) or a USCC (18 characters).")
+]
+
+
+def _organisation_call(function: str, args: dict[str, Any], target: Target, key: KeySource, *, as_json: bool) -> None:
+    if "reason" in args:
+        with _reported():
+            args["reason"] = parse_reason(args["reason"])
+    _run(function, args, target, key, as_json=as_json)
+
+
+@app.command("register-organisation")
+def register_organisation(  # noqa: PLR0917 - typer options
+    organisation: OrganisationId,
+    roles: Annotated[
+        str,
+        typer.Option("--roles", help="Business roles, comma separated: manufacturer, supplier, logistics, retailer."),
+    ],
+    profile: Annotated[
+        Path | None, typer.Option("--profile", help="The organisation's profile document: its SHA-256 goes on chain.")
+    ] = None,
+    profile_uri: Annotated[str, typer.Option("--profile-uri", help="Where the profile can be read.")] = "",
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    key_file: KeyFile = None,
+    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
+    dev_account: DevAccount = None,
+    key_env: KeyEnv = None,
+    platform: PlatformUrl = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Register an organisation with its business roles (the regulator)."""
+    args: dict[str, Any] = {"organisation": organisation, "roles": roles, "profileUri": profile_uri}
+    if profile is not None:
+        with _reported():
+            args["profileHash"] = "0x" + file_digest(profile).hex()
+    target, key = (
+        Target(rpc, registry, data, platform, token),
+        KeySource(key_file, passphrase_env, dev_account, key_env),
+    )
+    _organisation_call("registerOrganisation", args, target, key, as_json=as_json)
+
+
+@app.command("suspend-organisation")
+def suspend_organisation(  # noqa: PLR0917 - typer options
+    organisation: OrganisationId,
+    reason: Reason,
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    key_file: KeyFile = None,
+    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
+    dev_account: DevAccount = None,
+    key_env: KeyEnv = None,
+    platform: PlatformUrl = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Suspend an organisation: its events are refused until it is reinstated (the regulator)."""
+    target, key = (
+        Target(rpc, registry, data, platform, token),
+        KeySource(key_file, passphrase_env, dev_account, key_env),
+    )
+    args = {"organisation": organisation, "reason": reason}
+    _organisation_call("suspendOrganisation", args, target, key, as_json=as_json)
+
+
+@app.command("reinstate-organisation")
+def reinstate_organisation(  # noqa: PLR0917 - typer options
+    organisation: OrganisationId,
+    reason: Reason = "rectified",
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    key_file: KeyFile = None,
+    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
+    dev_account: DevAccount = None,
+    key_env: KeyEnv = None,
+    platform: PlatformUrl = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Reinstate a suspended organisation (the regulator)."""
+    target, key = (
+        Target(rpc, registry, data, platform, token),
+        KeySource(key_file, passphrase_env, dev_account, key_env),
+    )
+    args = {"organisation": organisation, "reason": reason}
+    _organisation_call("reinstateOrganisation", args, target, key, as_json=as_json)
+
+
+@app.command("add-key")
+def add_key(  # noqa: PLR0917 - typer options
+    organisation: OrganisationId,
+    signing_key: Annotated[str, typer.Argument(help="The Ed25519 public key: 0x + 64 hex digits (`keys show`).")],
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    key_file: KeyFile = None,
+    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
+    dev_account: DevAccount = None,
+    key_env: KeyEnv = None,
+    platform: PlatformUrl = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Register an organisation's event-signing key, valid from this block on (the regulator)."""
+    target, key = (
+        Target(rpc, registry, data, platform, token),
+        KeySource(key_file, passphrase_env, dev_account, key_env),
+    )
+    _organisation_call("addKey", {"organisation": organisation, "key": signing_key}, target, key, as_json=as_json)
+
+
+@app.command("revoke-key")
+def revoke_key(  # noqa: PLR0917 - typer options
+    signing_key: Annotated[str, typer.Argument(help="The Ed25519 public key: 0x + 64 hex digits.")],
+    reason: Reason,
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    key_file: KeyFile = None,
+    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
+    dev_account: DevAccount = None,
+    key_env: KeyEnv = None,
+    platform: PlatformUrl = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Revoke a signing key: events it signs from this block on are refused (the regulator)."""
+    target, key = (
+        Target(rpc, registry, data, platform, token),
+        KeySource(key_file, passphrase_env, dev_account, key_env),
+    )
+    _organisation_call("revokeKey", {"key": signing_key, "reason": reason}, target, key, as_json=as_json)
+
+
 @app.command("show")
 def show(  # noqa: PLR0917 - typer options
     recognition_id: RecognitionId,

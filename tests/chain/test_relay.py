@@ -441,6 +441,16 @@ def test_arguments_round_trip_between_json_and_abi(deployed: Deployed) -> None:
         "reinstateRecognition": {"id": 3, "reason": 4242},  # a local code above 12
         "revokeRecognition": {"id": 3, "reason": "dissolved"},
         "recordSpotCheck": {"id": 3, "passed": False, "reportHash": EVIDENCE},
+        "registerOrganisation": {
+            "organisation": "91320200MA1MX7K3GD",
+            "roles": ["manufacturer", "supplier"],
+            "profileHash": EVIDENCE,
+            "profileUri": "https://example.cn/profile.json",
+        },
+        "suspendOrganisation": {"organisation": "6901234000986", "reason": "refused-to-report"},
+        "reinstateOrganisation": {"organisation": "6901234000986", "reason": "rectified"},
+        "addKey": {"organisation": "6901234000986", "key": "0x" + "ab" * 32},
+        "revokeKey": {"key": "0x" + "ab" * 32, "reason": "key-compromised"},
     }
     assert set(cases) == set(AUTHORITY_FUNCTIONS)
     for function, args in cases.items():
