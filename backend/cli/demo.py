@@ -315,13 +315,15 @@ def _print_urls(base: str, root: Path) -> None:
     dl = f"https://id.gs1.org/01/{DEMO_PRODUCT_GTIN}/21/{DEMO_SERIALS[0]}"
     console.print("open:")
     console.print(f"  产品页 product page     {product}")
+    console.print(f"  扫码页 scan page        {base}/scan")
     console.print(f"  溯源 journey (JSON)     {base}/trace/journey?id={dl}")
     console.print(f"  证明包 proof bundle     {base}/bundles?id={dl}")
     supplier, leader = DEMO_ORGANISATIONS[1].org_id, DEMO_ORGANISATIONS[0].org_id
     console.print(f"  绿色凭证 credentials    {base}/credentials?organisation={supplier}")
     console.print(f"  绿色名录 recognitions   {base}/recognitions")
     console.print(f"  抽查 spot-check sample  {base}/spot-checks/sample?seed=demo&size=1")
-    console.print(f"  供应商 suppliers (token) {base}/organisations/{leader}/suppliers")
+    console.print(f"  供应商 suppliers        {base}/organisations/{leader}/suppliers (sign in: {base}/login)")
+    console.print(f"  独立验证 verify it      scanner verify {product}")
     console.print(f"  API (OpenAPI)          {base}/docs")
     console.print(f"  metrics                {base}/metrics")
     console.print(f"  QR codes, label sheet  {root / 'qr'}")
