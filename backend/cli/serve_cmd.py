@@ -62,7 +62,14 @@ def serve(
         + (f", {processes} processes)" if processes > 1 else ")")
     )
     if processes == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False)
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+        )
         return
     from backend.services.platform import Platform
 
@@ -81,6 +88,7 @@ def serve(
         workers=processes,
         log_level="warning",
         access_log=False,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

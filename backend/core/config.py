@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     registry_refresh_seconds: float = Field(2.0, ge=0, description="How old the registry mirror may be at capture.")
     run_worker: bool = Field(True, description="Run the anchoring worker inside the server process.")
     rpc_attempts: int = Field(6, ge=1, le=20, description="Tries of a request to an unreachable node (backoff: ~6 s).")
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Proxies whose X-Forwarded-For is believed (comma separated, '*' for any): the client address "
+        "counts consumer scans by network.",
+    )
     capture_workers: int = Field(
         default_factory=lambda: os.cpu_count() or 1,
         ge=0,
