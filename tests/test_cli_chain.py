@@ -83,6 +83,13 @@ def test_demo_sets_up_once_and_a_second_run_adds_nothing(tmp_path: Path) -> None
         "91320200MA1MX7K3GD.key",
         "platform-receipts.key",
     ]
+    assert "every demo event is anchored" in first.stdout
+    with sqlite3.connect(tmp_path / "supplychain.db") as db:  # each event is older than the block anchoring it
+        times = db.execute(
+            "SELECT e.event_time, b.block_time FROM event e JOIN batch b ON b.id = e.batch_id "
+            "WHERE b.status = 'anchored'"
+        ).fetchall()
+    assert len(times) == 11 and all(event_ms <= block_s * 1000 for event_ms, block_s in times)
     key = decrypt_private_key((tmp_path / "keys" / "6901234000016.key").read_bytes(), DEMO_PASSPHRASE)
     assert f"signing key {key.key_id} for 6901234000016" in first.stdout.replace("\n", "")
     second = run("demo", "--once", "--engine", "anvil", "--port", port, "--http-port", http, "--data-dir", data)

@@ -211,6 +211,8 @@ def demo(  # noqa: PLR0917 - typer options
             if not once:
                 console.print(f"serving: chain {rpc}, data {root}. Press Ctrl-C to stop.")
                 _wait_for_signal()
+            else:
+                _wait_anchored(root)
         finally:
             if server is not None:
                 server.should_exit = True
@@ -306,6 +308,31 @@ def _demo_credential(registry: Registry, base: str, recognition: int, token: str
     if answer.status_code not in (200, 201):
         raise RuntimeError(f"the demo credential was refused: {answer.text}")
     console.print(f"green-factory credential of recognition #{recognition} signed by the certifier: {path}")
+
+
+def _wait_anchored(root: Path, timeout: float = 60.0) -> None:
+    """Wait until the worker has anchored every stored event (``--once`` leaves nothing pending)."""
+    from sqlalchemy import create_engine, text
+
+    from backend.core.config import Settings
+
+    engine = create_engine(Settings(data_dir=root).database)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with engine.connect() as connection:
+                pending = connection.execute(
+                    text(
+                        "SELECT count(*) FROM event LEFT JOIN batch ON batch.id = event.batch_id "
+                        "WHERE batch.status IS NULL OR batch.status != 'anchored'"
+                    )
+                ).scalar_one()
+            if not pending or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+    console.print("every demo event is anchored" if not pending else f"{pending} demo events not anchored yet")
 
 
 def _print_urls(base: str, root: Path) -> None:

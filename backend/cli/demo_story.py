@@ -10,6 +10,7 @@ ZIP and a printable label sheet) under ``DATA/qr``.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,16 +40,21 @@ def _place(gln: str) -> dict[str, str]:
     return {"id": f"https://id.gs1.org/414/{gln}"}
 
 
-def _event(kind: str, at: int, **fields: Any) -> dict[str, Any]:
+STEP_SECONDS = 0.1
+"""The story's steps follow one another this far apart, so that the whole story happened before it is posted."""
+
+
+def _event(kind: str, at: float, **fields: Any) -> dict[str, Any]:
+    when = datetime.fromtimestamp(at, UTC)
     return {
         "type": kind,
-        "eventTime": datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z",
         "eventTimeZoneOffset": "+08:00",
         **fields,
     }
 
 
-def _story(t: int, orgs: Mapping[str, str], recognition: int | None = None) -> list[tuple[str, dict[str, Any]]]:
+def _story(t: float, orgs: Mapping[str, str], recognition: int | None = None) -> list[tuple[str, dict[str, Any]]]:
     """(role, event) in time order; ``orgs`` maps the roles to the organisations' ids; the supplier's shipment
     cites its green-factory ``recognition`` (``sc:recognition``) when there is one."""
     cites = {"sc:recognition": recognition} if recognition is not None else {}
@@ -75,7 +81,7 @@ def _story(t: int, orgs: Mapping[str, str], recognition: int | None = None) -> l
             "supplier",
             _event(
                 "ObjectEvent",
-                t + 1,
+                t + 1 * STEP_SECONDS,
                 action="OBSERVE",
                 bizStep="shipping",
                 disposition="in_transit",
@@ -89,7 +95,7 @@ def _story(t: int, orgs: Mapping[str, str], recognition: int | None = None) -> l
             "manufacturer",
             _event(
                 "ObjectEvent",
-                t + 2,
+                t + 2 * STEP_SECONDS,
                 action="OBSERVE",
                 bizStep="receiving",
                 disposition="in_progress",
@@ -102,7 +108,7 @@ def _story(t: int, orgs: Mapping[str, str], recognition: int | None = None) -> l
             "manufacturer",
             _event(
                 "TransformationEvent",
-                t + 3,
+                t + 3 * STEP_SECONDS,
                 bizStep="commissioning",
                 disposition="active",
                 inputQuantityList=[{"epcClass": cells, "quantity": 40, "uom": "H87"}],
@@ -116,7 +122,7 @@ def _story(t: int, orgs: Mapping[str, str], recognition: int | None = None) -> l
             "manufacturer",
             _event(
                 "AggregationEvent",
-                t + 4,
+                t + 4 * STEP_SECONDS,
                 action="ADD",
                 bizStep="packing",
                 disposition="in_progress",
@@ -130,7 +136,7 @@ def _story(t: int, orgs: Mapping[str, str], recognition: int | None = None) -> l
             "manufacturer",
             _event(
                 "ObjectEvent",
-                t + 5,
+                t + 5 * STEP_SECONDS,
                 action="OBSERVE",
                 bizStep="shipping",
                 disposition="in_transit",
@@ -142,7 +148,7 @@ def _story(t: int, orgs: Mapping[str, str], recognition: int | None = None) -> l
             "logistics",
             _event(
                 "ObjectEvent",
-                t + 6,
+                t + 6 * STEP_SECONDS,
                 action="OBSERVE",
                 bizStep="departing",
                 disposition="in_transit",
@@ -154,7 +160,7 @@ def _story(t: int, orgs: Mapping[str, str], recognition: int | None = None) -> l
             "logistics",
             _event(
                 "ObjectEvent",
-                t + 7,
+                t + 7 * STEP_SECONDS,
                 action="OBSERVE",
                 bizStep="arriving",
                 disposition="in_transit",
@@ -166,7 +172,7 @@ def _story(t: int, orgs: Mapping[str, str], recognition: int | None = None) -> l
             "retailer",
             _event(
                 "ObjectEvent",
-                t + 8,
+                t + 8 * STEP_SECONDS,
                 action="OBSERVE",
                 bizStep="receiving",
                 disposition="in_progress",
@@ -179,7 +185,7 @@ def _story(t: int, orgs: Mapping[str, str], recognition: int | None = None) -> l
             "retailer",
             _event(
                 "AggregationEvent",
-                t + 9,
+                t + 9 * STEP_SECONDS,
                 action="DELETE",
                 bizStep="unpacking",
                 disposition="sellable_accessible",
@@ -193,7 +199,7 @@ def _story(t: int, orgs: Mapping[str, str], recognition: int | None = None) -> l
             "retailer",
             _event(
                 "ObjectEvent",
-                t + 10,
+                t + 10 * STEP_SECONDS,
                 action="OBSERVE",
                 bizStep="retail_selling",
                 disposition="retail_sold",
@@ -230,9 +236,13 @@ def post_demo_story(
     Raises:
         RuntimeError: an event was refused (the message says why).
     """
+    story = _story(start, orgs, recognition)
+    # Post the story once it has happened: every event is then older than the block that anchors it (block times
+    # are whole seconds), as a verifier requires.
+    time.sleep(max(0.0, start + len(story) * STEP_SECONDS + 2.0 - time.time()))
     lines = []
     with httpx.Client(base_url=base_url, timeout=60) as client:
-        for role, event in _story(start, orgs, recognition):
+        for role, event in story:
             org = orgs[role]
             response = client.post(
                 "/capture",
