@@ -9,10 +9,12 @@ thread, where starting the work costs more than the work. The pool is started on
 from __future__ import annotations
 
 import functools
+import logging
 import multiprocessing
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Generic, TypeVar
 
 from supplychain.errors import SignatureError
@@ -26,6 +28,7 @@ INLINE_BELOW = 512
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
+log = logging.getLogger(__name__)
 _worker_key: SigningKey | None = None
 
 
@@ -56,14 +59,24 @@ def _sign_chunk(receipts: Sequence[dict[str, Any]]) -> list[str]:
 
 
 class Job(Generic[_T, _R]):
-    """Items handed to the pool as they come, in chunks, so that workers start while the caller goes on."""
+    """Items handed to the pool as they come, in chunks, so that workers start while the caller goes on.
 
-    def __init__(self, pool: SigningPool, fn: Callable[[Sequence[_T]], list[_R]], expected: int) -> None:
-        self._fn = fn
+    ``remote`` runs in a worker process, ``local`` does the same in this one: if a worker process dies, the chunks
+    are done here instead and the pool is started afresh for the next job (nothing of the capture is lost).
+    """
+
+    def __init__(
+        self,
+        pool: SigningPool,
+        remote: Callable[[Sequence[_T]], list[_R]],
+        local: Callable[[Sequence[_T]], list[_R]],
+        expected: int,
+    ) -> None:
+        self._pool, self._remote, self._local = pool, remote, local
         self._executor = pool.executor() if pool.workers > 0 and expected >= INLINE_BELOW else None
         self._chunk = max(64, -(-expected // (pool.workers * 4 or 1)))  # ~4 chunks per worker
         self._pending: list[_T] = []
-        self._parts: list[Future[list[_R]] | list[_R]] = []
+        self._parts: list[tuple[list[_T], Future[list[_R]] | None]] = []
 
     def add(self, item: _T) -> None:
         """Queue one item (a chunk is sent to a worker as soon as it is full)."""
@@ -74,12 +87,31 @@ class Job(Generic[_T, _R]):
     def _flush(self) -> None:
         if self._pending:
             chunk, self._pending = self._pending, []
-            self._parts.append(self._executor.submit(self._fn, chunk) if self._executor else self._fn(chunk))
+            self._parts.append((chunk, self._submit(chunk)))
+
+    def _submit(self, chunk: list[_T]) -> Future[list[_R]] | None:
+        if self._executor is None:
+            return None
+        try:
+            return self._executor.submit(self._remote, chunk)
+        except (BrokenProcessPool, RuntimeError):  # broken, or shut down: this job goes on here
+            self._pool.restart()
+            self._executor = None
+            return None
+
+    def _result(self, chunk: list[_T], future: Future[list[_R]] | None) -> list[_R]:
+        if future is not None:
+            try:
+                return future.result()
+            except BrokenProcessPool:
+                log.warning("a signing process died: its work is done in the request thread; the pool restarts")
+                self._pool.restart()
+        return self._local(chunk)
 
     def results(self) -> list[_R]:
         """The results of every item, in the order they were added (waits for the workers)."""
         self._flush()
-        return [r for part in self._parts for r in (part.result() if isinstance(part, Future) else part)]
+        return [r for chunk, future in self._parts for r in self._result(chunk, future)]
 
 
 class SigningPool:
@@ -112,13 +144,18 @@ class SigningPool:
 
     def verifier(self, expected: int) -> Job[tuple[bytes, str, bytes], str | None]:
         """A job of :func:`verify_chunk` items ``(public key, Event Hash ID, signature)``; ``expected`` of them."""
-        return Job(self, verify_chunk, expected)
+        return Job(self, verify_chunk, verify_chunk, expected)
 
     def receipt_signer(self, expected: int) -> Job[dict[str, Any], str]:
         """A job that signs unsigned receipts (every field but ``signature``) with the platform's key."""
-        if self.workers > 0 and expected >= INLINE_BELOW:
-            return Job(self, _sign_chunk, expected)
-        return Job(self, functools.partial(_sign_with, self.receipt_key), expected)
+        return Job(self, _sign_chunk, functools.partial(_sign_with, self.receipt_key), expected)
+
+    def restart(self) -> None:
+        """Drop a broken pool: the next job starts new processes."""
+        with self._lock:
+            broken, self._executor = self._executor, None
+        if broken is not None:
+            broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         """Stop the worker processes (if they were started)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -73,3 +75,33 @@ def test_a_bulk_document_is_checked_and_receipted_by_the_worker_processes(
     assert statuses.count("ACCEPTED") == len(second) - expected_duplicates
     assert all(("receipt" in o) == (o["status"] == "ACCEPTED") for o in again["events"])
     assert platform.signing_pool._executor is not None  # the work went to the processes
+
+
+def test_a_dead_signing_process_loses_nothing_and_the_pool_starts_again(
+    client: TestClient, platform: Platform, tokens: dict[str, str], keys: dict[str, SigningKey]
+) -> None:
+    headers = {
+        "Authorization": f"Bearer {tokens['manufacturer']}",
+        "Content-Type": "application/ld+json",
+        "Prefer": "return=representation",
+    }
+
+    def bulk(tag: str) -> dict[str, Any]:
+        events = [object_event(f"{tag}{i}") for i in range(COUNT)]
+        answer = client.post("/capture", content=bulk_document(keys[MANUFACTURER], events, set()), headers=headers)
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    assert bulk("D")["acceptedCount"] == COUNT
+    first = platform.signing_pool._executor
+    assert first is not None
+    victim = next(iter(first._processes.values()))  # type: ignore[attr-defined]
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.join(timeout=10)
+    after = bulk("E")  # done in the request thread, every event checked and receipted all the same
+    assert after["acceptedCount"] == COUNT
+    for outcome in after["events"][:: COUNT // 7]:
+        verify_receipt(outcome["receipt"], platform.receipt_key.public_key_bytes)
+    assert bulk("F")["acceptedCount"] == COUNT
+    assert platform.signing_pool._executor is not None and platform.signing_pool._executor is not first
