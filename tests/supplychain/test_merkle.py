@@ -236,6 +236,16 @@ def test_leaf_hash_of_other_encodings_matches_eth_abi(data: st.DataObject, encod
     assert standard_leaf_hash(json_value, encoding) == expected
 
 
+def test_leaf_hash_of_every_supported_type_at_once_matches_eth_abi() -> None:
+    # a fixed example of each type, so coverage does not depend on which types Hypothesis happens to draw
+    encoding = ["uint256", "uint8", "int64", "int256", "address", "bool", "bytes32", "bytes4", "string", "bytes"]
+    value = (2**200, 7, -(2**40), -1, bytes(range(20)), True, b"\x11" * 32, b"abcd", "绿色工厂", b"\x00\x01")
+    expected = k256(k256(eth_abi_encode(encoding, list(value))))
+    assert standard_leaf_hash(value, encoding) == expected
+    json_value = MerkleTree.of([value], encoding).dump()["values"][0]["value"]
+    assert standard_leaf_hash(json_value, encoding) == expected
+
+
 def test_numbers_may_be_given_as_hex_strings() -> None:
     assert standard_leaf_hash(["0xff", "-5"], ["uint256", "int8"]) == k256(
         k256(eth_abi_encode(["uint256", "int8"], [255, -5]))
