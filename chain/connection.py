@@ -20,7 +20,7 @@ from web3.types import BlockIdentifier
 from chain.accounts import DEV_ACCOUNTS
 from chain.errors import ChainConnectionError, ErrorDecoder, map_errors
 
-__all__ = ["DEFAULT_RPC_URL", "TESTER_URL", "Chain", "connect", "default_rpc_url"]
+__all__ = ["DEFAULT_RPC_URL", "TESTER_URL", "Chain", "answers", "connect", "default_rpc_url"]
 
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
 TESTER_URL = "tester"
@@ -128,6 +128,23 @@ def _http_provider(url: str, *, timeout: float, attempts: int) -> HTTPProvider:
         method_allowlist=[*REQUEST_RETRY_ALLOWLIST, "evm_snapshot", "evm_revert", "evm_mine", "evm_increaseTime"],
     )
     return HTTPProvider(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry)
+
+
+def answers(url: str, *, timeout: float = 1.0) -> bool:
+    """Whether a JSON-RPC node answers at ``url`` now: one ``eth_chainId`` request, no retries (``"tester"``: yes).
+
+    A quick look before the patient :func:`connect` (whose retries span seconds), for callers that would rather
+    answer from what they know than wait while a node is down.
+    """
+    if url == TESTER_URL:
+        return True
+    try:
+        response = requests.post(
+            url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=timeout
+        )
+    except (requests.RequestException, ValueError):
+        return False
+    return response.ok
 
 
 def connect(url: str | None = None, *, timeout: float = 10.0, attempts: int = 6) -> Chain:

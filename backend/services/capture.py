@@ -335,7 +335,7 @@ def capture(
     document, entries = _documents(data, media_type, DEFAULT_LIMITS)
     signed, malformed = _signatures_by_hash(entries)
     view = platform.registry
-    mirror = view.refresh()
+    mirror = view.refresh(wait=False)  # a node that is down is not waited for: capture goes on
     if not view.refreshed_at:
         raise UnavailableError("the registry has never been read: the chain cannot be reached; nothing was stored")
     if view.age() > _FORCED_REFRESH_AFTER and any(s.key not in mirror.keys for s in signed.values()):

@@ -8,7 +8,6 @@ replayed from the chain. A credential is named by the SHA-256 (hex) of its token
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,6 @@ from sqlmodel import Session, col, select
 from backend.core.errors import NotFoundError, ProblemError
 from backend.models import Credential
 from backend.services.platform import Platform, now_ms
-from chain.errors import ChainError
 from supplychain.credentials import (
     MAX_TOKEN_CHARS,
     CredentialVerdict,
@@ -54,11 +52,7 @@ class CredentialRefusedError(ProblemError):
 def verification_time(platform: Platform) -> int:
     """The time statuses are judged at: the chain's latest block time, or the clock when that is later (a dev chain
     that mines no blocks) or the chain cannot be read."""
-    wall = int(time.time())
-    try:
-        return max(wall, platform.registry.registry.chain.block_timestamp())
-    except ChainError:
-        return wall
+    return platform.registry.now()
 
 
 def _verifier(platform: Platform) -> Callable[[str | bytes], CredentialVerdict]:

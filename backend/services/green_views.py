@@ -10,7 +10,6 @@ product (the Digital Link answers) rest on its backward trace (:class:`~backend.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -89,11 +88,7 @@ SAMPLE_DESCRIPTION = (
 
 def chain_now(platform: Platform) -> int:
     """Now, in seconds: the chain's latest block time when it is ahead of the wall clock (a dev chain may be)."""
-    wall = int(time.time())
-    try:
-        return max(wall, platform.registry.registry.chain.block_timestamp())
-    except ChainError:
-        return wall
+    return platform.registry.now()
 
 
 def iso(t: int | None) -> str | None:
@@ -488,7 +483,7 @@ def product_lapses(session: Session, platform: Platform, identifier: str) -> lis
     """
     start = node_id(identifier)
     try:
-        mirror = platform.registry.refresh()
+        mirror = platform.registry.refresh(wait=False)
     except ChainError:
         return None
     if platform.registry.refreshed_at == 0:  # never read: nothing to say either way

@@ -321,7 +321,7 @@ def registry_state(platform: Platform) -> RegistryState | None:
     """The platform's registry mirror (brought up to date when due); ``None`` when the chain was never reached."""
     try:
         view = platform.registry
-        mirror = view.refresh()
+        mirror = view.refresh(wait=False)
         if view.refreshed_at == 0:
             return None
         deployment = view.deployment

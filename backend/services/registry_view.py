@@ -3,7 +3,9 @@ restoration of a dev chain that was reset under the platform.
 
 Capture checks keys and roles against the mirror "as on chain at that moment": before each capture (and each anchoring
 round) the view replays the registry events since the last block it saw, unless it did so within
-``registry_refresh_seconds``. When the node cannot be reached it answers from what it saw last.
+``registry_refresh_seconds``. When the node cannot be reached it answers from what it saw last, and for the next
+``retry_seconds`` it does not try again: pages and queries do not wait out the connection's retries while a node is
+down (capture's forced reads, for a key the mirror does not know yet, still do).
 
 Every registry transaction it sees is journaled as signed bytes (``registry_tx``). When the chain turns out to be
 another one than the registry was deployed on (a restarted Hardhat node: another genesis, or no code at the address),
@@ -29,7 +31,7 @@ from sqlmodel import Session, col, select
 
 from backend.models import RegistryTx
 from chain.accounts import account_from_key, dev_account
-from chain.connection import Chain, connect
+from chain.connection import Chain, answers, connect
 from chain.deploy import Deployment, check_deployment, ensure_registry
 from chain.errors import ChainConnectionError, ChainError, ChainResetError
 from chain.journal import raw_transaction, replay_transactions
@@ -71,6 +73,7 @@ class RegistryView:
         max_age: float,
         on_restored: Callable[[RegistryView], None] | None = None,
         attempts: int = 6,
+        retry_seconds: float = 5.0,
     ) -> None:
         self.rpc_url = rpc_url
         self.record = record
@@ -79,6 +82,9 @@ class RegistryView:
         self.max_age = max_age
         self.on_restored = on_restored
         self.attempts = attempts
+        self.retry_seconds = retry_seconds
+        self.down_since: float | None = None  # when the node was first found down (monotonic), None while it answers
+        self._retry_at = 0.0
         self._lock = threading.RLock()
         self._registry: Registry | None = None
         self._writer: RegistryWriter | None = None
@@ -133,26 +139,58 @@ class RegistryView:
 
     # --- keeping up ---
 
-    def refresh(self, *, force: bool = False) -> RegistryMirror:
-        """Bring the mirror and the journal up to date; restore the registry if the chain was reset."""
-        with self._lock:
+    def refresh(self, *, force: bool = False, wait: bool = True) -> RegistryMirror:
+        """Bring the mirror and the journal up to date; restore the registry if the chain was reset.
+
+        Args:
+            force: Read the chain even if the mirror is younger than ``max_age``.
+            wait: ``False`` for a request that would rather answer from the mirror than wait for the node: while
+                another thread reads the chain, or less than ``retry_seconds`` after the node was found down, the
+                mirror is answered as it is; after that one quick request looks whether the node is back before the
+                patient reading (whose retries span seconds) starts again. The anchoring worker and capture wait.
+        """
+        if not force and time.monotonic() - self.refreshed_at < self.max_age:
+            return self.mirror
+        if force or wait:
+            self._lock.acquire()
+        elif time.monotonic() < self._retry_at:
+            return self.mirror
+        elif not self._lock.acquire(blocking=False):
+            if self.refreshed_at:
+                return self.mirror  # another thread is reading the chain: answer from what was seen last
+            self._lock.acquire()
+        try:
             if not force and time.monotonic() - self.refreshed_at < self.max_age:
+                return self.mirror  # another thread read it while this one waited
+            if not (force or wait) and self.down_since is not None and not answers(self.rpc_url):
+                self._retry_at = time.monotonic() + self.retry_seconds
                 return self.mirror
             try:
-                self._refresh()
-            except ChainResetError as exc:
-                if self._journal_size():
-                    log.warning("%s: restoring the registry from the journal", exc)
-                    self.restore()
-                else:  # nothing journaled (the platform never saw this registry): deploy a new one
-                    log.warning("%s: no journal to restore from; deploying a new registry", exc)
-                    self._deployment = None
-                    self._registry = self._writer = None
-                    self.record.unlink(missing_ok=True)
-                self._refresh()
+                self._read()
             except ChainConnectionError as exc:
+                if self.down_since is None:
+                    self.down_since = time.monotonic()
+                self._retry_at = time.monotonic() + self.retry_seconds
                 log.warning("registry not refreshed, answering from a mirror %.0f s old: %s", self.age(), exc)
+            else:
+                self.down_since, self._retry_at = None, 0.0
             return self.mirror
+        finally:
+            self._lock.release()
+
+    def _read(self) -> None:
+        try:
+            self._refresh()
+        except ChainResetError as exc:
+            if self._journal_size():
+                log.warning("%s: restoring the registry from the journal", exc)
+                self.restore()
+            else:  # nothing journaled (the platform never saw this registry): deploy a new one
+                log.warning("%s: no journal to restore from; deploying a new registry", exc)
+                self._deployment = None
+                self._registry = self._writer = None
+                self.record.unlink(missing_ok=True)
+            self._refresh()
 
     def _refresh(self) -> None:
         registry = self.registry
@@ -195,6 +233,17 @@ class RegistryView:
     def _journal_size(self) -> int:
         with Session(self.engine) as session:
             return len(session.exec(select(col(RegistryTx.tx_hash)).limit(1)).all())
+
+    def now(self) -> int:
+        """Now (s): the chain's latest block time when it is ahead of the wall clock (a dev chain that mines no blocks
+        may be), else the clock; the clock alone while the node is down (it is not waited for) or cannot be read."""
+        wall = int(time.time())
+        if self.down_since is not None:
+            return wall
+        try:
+            return max(wall, self.registry.chain.block_timestamp())
+        except ChainError:
+            return wall
 
     def age(self) -> float:
         """Seconds since the mirror was last brought up to date."""

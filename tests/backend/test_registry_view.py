@@ -1,12 +1,27 @@
-"""The registry view's mirror: requests that hold it while the registry changes are not disturbed."""
+"""The registry view's mirror: requests that hold it while the registry changes are not disturbed; while its node is
+down, requests answer from the mirror at once instead of waiting out the connection's retries, one quick look tells
+when the node is back, and then the view reads the chain again."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backend.api.app import create_app
+from backend.core.config import Settings
+from backend.services import registry_view
 from backend.services.anchoring import AnchoringWorker
 from backend.services.platform import Platform
+from backend.services.registry_view import RegistryView
 from chain.accounts import dev_account
+from chain.connection import answers
+from chain.devchain import free_port, start_node, stop_node
 from supplychain.signing import SigningKey
-from tests.chains import RETAILER
+from tests.chains import MANUFACTURER, RETAILER, cast
 
 
 def test_a_registry_change_swaps_in_a_changed_copy_and_anchors_are_added_in_place(
@@ -26,3 +41,66 @@ def test_a_registry_change_swaps_in_a_changed_copy_and_anchors_are_added_in_plac
     after_anchor = view.refresh(force=True)
     assert after_anchor is changed and len(after_anchor.anchors) == anchors_before + 1
     assert AnchoringWorker(platform).run_once(force=True) == 0  # nothing pending: nothing else changed
+
+
+def _counted(calls: list[Any], real: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    return call
+
+
+def test_a_node_that_is_down_is_not_waited_for_and_is_read_again_when_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, state = free_port(), tmp_path / "anvil-state.json"
+    node, process = start_node("anvil", port=port, state_path=state, log_path=tmp_path / "anvil.log")
+    settings = Settings(
+        environment="test",
+        data_dir=tmp_path / "data",
+        rpc_url=node.url,
+        run_worker=False,
+        registry_refresh_seconds=0,
+        rpc_attempts=2,
+    )
+    platform = Platform.open(settings)
+    try:
+        view = platform.registry
+        cast(view.registry.as_signer(dev_account("regulator").account))
+        known = view.refresh(force=True)
+        assert view.down_since is None and MANUFACTURER in known.organisations
+        reads: list[Any] = []
+        looks: list[Any] = []
+        monkeypatch.setattr(RegistryView, "_refresh", _counted(reads, RegistryView._refresh))
+        monkeypatch.setattr(registry_view, "answers", _counted(looks, answers))
+
+        stop_node(node.pid, process=process)  # anvil keeps its state
+        view.retry_seconds = 3600
+        mirror = view.refresh(wait=False)  # the one request that finds the node down
+        assert view.down_since is not None and len(reads) == 1
+        assert MANUFACTURER in mirror.organisations  # answered from what was seen last
+        for _ in range(3):
+            assert view.refresh(wait=False) is mirror
+        assert (len(reads), looks) == (1, [])  # nothing tried again while waiting to retry
+        view.refresh()  # the anchoring worker waits: it reads (and fails) patiently
+        assert len(reads) == 2
+
+        with TestClient(create_app(platform=platform)) as client:
+            ready = client.get("/ready")
+            assert ready.status_code == 503
+            assert "does not answer" in ready.json()["checks"]["chain"]
+
+        view._retry_at = 0.0  # as if retry_seconds had passed
+        assert view.refresh(wait=False) is mirror
+        assert (len(looks), len(reads)) == (1, 2)  # one quick look, no patient reading: still down
+
+        node, process = start_node("anvil", port=port, state_path=state, log_path=tmp_path / "anvil.log")
+        view._retry_at = 0.0
+        view.refresh(wait=False)
+        assert (len(looks), len(reads)) == (2, 3)  # the look found it back, so the chain was read
+        assert view.down_since is None
+        assert MANUFACTURER in view.mirror.organisations
+    finally:
+        platform.close()
+        stop_node(node.pid, process=process)

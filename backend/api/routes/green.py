@@ -54,7 +54,7 @@ def _bad(parameter: str, detail: str) -> dict[str, Any]:
 
 
 def _mirror(platform: Platform) -> RegistryMirror:
-    mirror = platform.registry.refresh()
+    mirror = platform.registry.refresh(wait=False)
     if platform.registry.refreshed_at == 0:
         raise UnavailableError("the registry was never read: the chain cannot be reached; try again later")
     return mirror

@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from backend.api.deps import PlatformDep
-from chain.errors import ChainError
+from chain.connection import answers
+from chain.errors import ChainConnectionError, ChainError
 
 router = APIRouter(tags=["operations"])
 
@@ -35,6 +36,8 @@ def ready(platform: PlatformDep) -> JSONResponse:
     except Exception as exc:
         checks["database"] = f"error: {exc}"
     try:
+        if not answers(platform.settings.rpc_url):  # one quick request: a probe must not wait out the retries
+            raise ChainConnectionError(f"the node at {platform.settings.rpc_url} does not answer")
         view = platform.registry
         checks["chain"] = {
             "chainId": view.chain_id,
