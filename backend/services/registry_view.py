@@ -146,8 +146,8 @@ class RegistryView:
             force: Read the chain even if the mirror is younger than ``max_age``.
             wait: ``False`` for a request that would rather answer from the mirror than wait for the node: while
                 another thread reads the chain, or less than ``retry_seconds`` after the node was found down, the
-                mirror is answered as it is; after that one quick request looks whether the node is back before the
-                patient reading (whose retries span seconds) starts again. The anchoring worker and capture wait.
+                mirror is answered as it is; else one quick request (no retries) looks whether the node answers
+                before the patient reading (whose retries span seconds) starts. The anchoring worker waits.
         """
         if not force and time.monotonic() - self.refreshed_at < self.max_age:
             return self.mirror
@@ -162,21 +162,25 @@ class RegistryView:
         try:
             if not force and time.monotonic() - self.refreshed_at < self.max_age:
                 return self.mirror  # another thread read it while this one waited
-            if not (force or wait) and self.down_since is not None and not answers(self.rpc_url):
-                self._retry_at = time.monotonic() + self.retry_seconds
+            if not (force or wait) and not answers(self.rpc_url):
+                self._down(f"the node at {self.rpc_url} does not answer")
                 return self.mirror
             try:
                 self._read()
             except ChainConnectionError as exc:
-                if self.down_since is None:
-                    self.down_since = time.monotonic()
-                self._retry_at = time.monotonic() + self.retry_seconds
-                log.warning("registry not refreshed, answering from a mirror %.0f s old: %s", self.age(), exc)
+                self._down(exc)
             else:
                 self.down_since, self._retry_at = None, 0.0
             return self.mirror
         finally:
             self._lock.release()
+
+    def _down(self, why: object) -> None:
+        now = time.monotonic()
+        if self.down_since is None:
+            self.down_since = now
+            log.warning("registry not refreshed, answering from a mirror %.0f s old: %s", self.age(), why)
+        self._retry_at = now + self.retry_seconds
 
     def _read(self) -> None:
         try:
