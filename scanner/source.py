@@ -25,7 +25,7 @@ from PIL import Image, UnidentifiedImageError
 
 from scanner.errors import Notice, ScannerInputError
 from supplychain.errors import DigitalLinkError, ProofBundleFormatError
-from supplychain.gs1 import canonical_dl, parse_digital_link
+from supplychain.gs1 import identifier_node, parse_digital_link
 from supplychain.verify import ProofBundle
 
 __all__ = ["Source", "SourceKind", "decode_qr", "fetch_bundle", "load_source", "read_bundle"]
@@ -175,9 +175,9 @@ def fetch_bundle(uri: str, *, kind: SourceKind = "uri", given: str | None = None
         link = parse_digital_link(uri)
     except DigitalLinkError as exc:
         raise ScannerInputError("not_a_digital_link", where=where, detail=exc) from exc
-    requested = canonical_dl(link.to_uri())
-    if link.key_ai != "01" or requested is None:
+    if link.key_ai != "01":
         raise ScannerInputError("not_a_product_code", uri=uri)
+    requested = identifier_node(link.to_uri())
     base = _base(uri)
     notices: list[Notice] = []
     headers = {"Accept": "application/json", "User-Agent": USER_AGENT}

@@ -1,8 +1,10 @@
-"""Shared fixtures: where the reference vectors are, and where the project's root is."""
+"""Shared fixtures: where the reference vectors are, where the project's root is, an address nobody answers."""
 
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,3 +25,12 @@ def vectors_dir() -> Path:
     if not VECTORS.is_dir():
         pytest.fail(f"reference vectors not found at {VECTORS}: shared/ must sit beside the project's root")
     return VECTORS
+
+
+@pytest.fixture
+def dead_url() -> Iterator[str]:
+    """An address where nothing listens, for as long as the test runs: the port is held bound (never listening), so
+    connections are refused and no server of a test running beside this one can take it meanwhile."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{held.getsockname()[1]}"

@@ -40,7 +40,7 @@ from backend.services.product_page import (
 )
 from backend.services.qr import CodeKey
 from backend.services.queries import EV
-from supplychain.gs1 import canonical_dl, gs1_check_digit
+from supplychain.gs1 import gs1_check_digit, identifier_node
 from supplychain.merkle import MerkleTree, hash_id_to_bytes32
 from supplychain.registry import BusinessRole, Grade, Level, RecognitionKind, RegistryMirror, Scope
 from supplychain.registry import events as ev
@@ -158,7 +158,7 @@ def _prepare(engine: Engine, events: int, reuse: bool) -> tuple[RegistryMirror, 
         fill_store(engine, events)
         console.print(f"filled the store with {events:,} events in {time.perf_counter() - started:.0f} s")
     mirror = _anchor_product(engine)
-    gs1 = canonical_dl(_SERIAL) or _SERIAL
+    gs1 = identifier_node(_SERIAL)
     key = CodeKey(gs1.split("/01/", 1)[1][:14], _LOT, "P-1")
     with Session(engine) as session:
         row = session.exec(select(IssuedCode).where(col(IssuedCode.serial) == key.serial)).first()

@@ -32,7 +32,7 @@ from backend.core.db import make_engine, migrate
 from backend.services.queries import EI, EV
 from backend.services.tracing import SubgraphLoader, backward_json, proof_bundle
 from supplychain.eventhash import event_hash_id
-from supplychain.gs1 import canonical_dl, gs1_check_digit
+from supplychain.gs1 import gs1_check_digit, identifier_node
 from supplychain.signing import SigningKey, make_envelope
 from supplychain.trace import node_id
 
@@ -202,7 +202,7 @@ def _roles(event: dict[str, Any]) -> list[tuple[str, str]]:
         out += [(q["epcClass"], role) for q in event.get(key, [])]
     if "parentID" in event:
         out.append((event["parentID"], "parent"))
-    return [(canonical_dl(i) or i, r) for i, r in dict.fromkeys(out)]
+    return [(identifier_node(i), r) for i, r in dict.fromkeys(out)]
 
 
 def _noise(

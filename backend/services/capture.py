@@ -59,7 +59,7 @@ from supplychain.epcis.model import (
 )
 from supplychain.errors import EpcisSyntaxError, MerkleError, SignatureError
 from supplychain.eventhash import event_hash_id, hash_context
-from supplychain.gs1 import canonical_dl
+from supplychain.gs1 import identifier_node
 from supplychain.receipt import unsigned_receipt
 from supplychain.registry import RegistryMirror
 from supplychain.signing import (
@@ -73,7 +73,7 @@ from supplychain.signing import (
 )
 from supplychain.trace import lots_of
 
-__all__ = ["SIGNATURE_NS", "SIGNED_EVENTS_MEDIA_TYPE", "CaptureResult", "EventOutcome", "capture"]
+__all__ = ["SIGNATURE_NS", "SIGNED_EVENTS_MEDIA_TYPE", "CaptureResult", "EventOutcome", "capture", "event_identifiers"]
 
 SIGNATURE_NS = SIGNATURE_NAMESPACE
 # A document signed with a key the mirror does not know makes the view read the chain again, at most this often (s).
@@ -195,7 +195,9 @@ def _documents(data: bytes, media_type: str | None, limits: Limits) -> tuple[Epc
     return parse_document_object(document_object, limits=limits), signatures
 
 
-def _identifiers(event: EpcisEvent) -> set[tuple[str, str]]:
+def event_identifiers(event: EpcisEvent) -> set[tuple[str, str]]:
+    """The ``event_identifier`` rows of an event: (identifier node, role) for everything it names, and the lots its
+    ILMD names for the serials it makes (role ``lot``)."""
     named: list[tuple[str, str]] = []
     if isinstance(event, ObjectEvent | TransactionEvent):
         named += [(e, "epc") for e in event.epc_list] + [(q.epc_class, "class") for q in event.quantity_list]
@@ -210,7 +212,7 @@ def _identifiers(event: EpcisEvent) -> set[tuple[str, str]]:
     if isinstance(event, ObjectEvent | TransformationEvent) and event.ilmd:
         made = event.epc_list if isinstance(event, ObjectEvent) else event.output_epc_list
         named += [(lot, "lot") for lot in lots_of(made, event.ilmd)]
-    return {(canonical_dl(identifier) or identifier, role) for identifier, role in named}
+    return {(identifier_node(identifier), role) for identifier, role in named}
 
 
 def _place(location: Location | None) -> str | None:
@@ -222,7 +224,7 @@ def _place(location: Location | None) -> str | None:
 @functools.lru_cache(maxsize=16_384)
 def _canonical_place(uri: str) -> str:
     # the same few places recur in every event of a document: canonicalise each once
-    return canonical_dl(uri) or uri
+    return identifier_node(uri)
 
 
 @dataclass
@@ -422,7 +424,7 @@ def _validate(document: EpcisDocument, validator: _Validator, result: CaptureRes
             "recognition_id": outcome.recognition["id"] if outcome.recognition else None,
             "recognition_status": outcome.recognition["status"] if outcome.recognition else None,
         }
-        rows.append(_Row(columns, _identifiers(event)))
+        rows.append(_Row(columns, event_identifiers(event)))
     return rows
 
 

@@ -17,7 +17,7 @@ from fractions import Fraction
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from supplychain.green import covers, location_of
 from supplychain.registry import Grade, RecognitionKind, RecognitionState, RecognitionStatus
@@ -424,10 +424,10 @@ def item_label(node: str, lang: str, name: str | None = None) -> str:
     gtin = gtin_of(node)
     what = name or (f"{'GTIN' if lang == 'en' else '商品'} {gtin}" if gtin else None)
     if kind is IdentifierKind.LOT:
-        lot = node.rsplit("/10/", 1)[-1]
+        lot = unquote(node.rsplit("/10/", 1)[-1])  # a node escapes what a URI must (2026%2F11: lot 2026/11)
         return f"{what} · {'lot' if lang == 'en' else '批次'} {lot}"
     if kind is IdentifierKind.SERIAL:
-        serial = node.rsplit("/21/", 1)[-1]
+        serial = unquote(node.rsplit("/21/", 1)[-1])
         return f"{what} · {'serial' if lang == 'en' else '序列号'} {serial}"
     if kind is IdentifierKind.CLASS:
         return str(what)

@@ -37,7 +37,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote, unquote_to_bytes
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -534,7 +534,7 @@ def product_facts(
             maker, made_at = origin.organisation_id, origin.event_time
         if lot is None:
             lots = [e.node for e in trace.index.backward_edges(node) if identifier_kind(e.node) is Kind.LOT]
-            lot = lots[0].rsplit("/10/", 1)[-1] if lots else None
+            lot = unquote(lots[0].rsplit("/10/", 1)[-1]) if lots else None
     names: dict[str, str] = {}
     if trace is not None:
         for n in trace.backward.nodes():

@@ -8,7 +8,7 @@ means "any of these values"):
 * ``EQ_bizStep`` (short, CURIE, URN or web URI form), ``EQ_bizLocation``, ``EQ_readPoint``, ``eventType``;
 * ``organisation`` (the signer's GLN or USCC), ``GE_eventTime`` / ``LT_eventTime`` (RFC 3339).
 
-Identifiers go through :func:`supplychain.gs1.canonical_dl` (the form ``event_identifier`` holds), so an EPC
+Identifiers go through :func:`supplychain.gs1.identifier_node` (the form ``event_identifier`` holds), so an EPC
 URN finds the events that wrote its Digital Link and the reverse. Pages are in storage order (``event.id``);
 ``nextPageToken`` is opaque (the last id seen, bound to the query's filters).
 """
@@ -31,7 +31,7 @@ from backend.core.errors import NotFoundError, ProblemError
 from backend.models import Batch, Event, EventIdentifier, table_of
 from supplychain.epcis.cbv import BIZ_STEP_VOCAB, canonical_term, is_uri, term_uri
 from supplychain.errors import UnknownCbvTermError
-from supplychain.gs1 import canonical_dl
+from supplychain.gs1 import identifier_node
 from supplychain.signing import ENVELOPE_TYPE, ENVELOPE_VERSION, is_organisation_id
 
 __all__ = [
@@ -111,12 +111,10 @@ def normalise_identifier(value: str, parameter: str) -> str:
         BadParameterError: ``value`` is no URI.
     """
     value = value.strip()
-    canonical = canonical_dl(value)
-    if canonical is not None:
-        return canonical
-    if not is_uri(value):
+    node = identifier_node(value)
+    if node == value and not is_uri(value):
         raise BadParameterError(parameter, f"expected an EPC URN or a GS1 Digital Link URI, got {value!r:.120}")
-    return value
+    return node
 
 
 def _time(value: str | None, parameter: str) -> int | None:
@@ -242,10 +240,7 @@ def _places(values: Sequence[str], parameter: str) -> tuple[str, ...]:
         value = written.strip()
         if not is_uri(value):
             raise BadParameterError(parameter, f"expected a location URI (SGLN URN or Digital Link), got {value!r:.80}")
-        out.append(value)
-        canonical = canonical_dl(value)
-        if canonical is not None:
-            out.append(canonical)
+        out += (value, identifier_node(value))
     return _unique(out)
 
 

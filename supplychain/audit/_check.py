@@ -18,7 +18,7 @@ from supplychain.audit._proof import ProofChecker
 from supplychain.epcis.cbv import BIZ_STEP_VOCAB, allowed_biz_step, canonical_term
 from supplychain.errors import TraceError, UnknownCbvTermError
 from supplychain.eventhash import HashContext, event_hash_id, hash_context
-from supplychain.gs1 import canonical_dl
+from supplychain.gs1 import identifier_node
 from supplychain.merkle import hash_id_to_bytes32
 from supplychain.registry import BusinessRole, RegistryMirror
 from supplychain.signing import (
@@ -305,7 +305,7 @@ class EventChecker:
         if canonical is None:
             if len(self._places) >= _CACHE_SIZE:
                 self._places.clear()
-            canonical = self._places[place] = canonical_dl(place) or place
+            canonical = self._places[place] = identifier_node(place)
         return canonical
 
     def _green_claim(

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from hashlib import blake2b
 from typing import Any
 
-from supplychain.gs1 import canonical_dl
+from supplychain.gs1 import identifier_node
 from supplychain.trace import lots_of
 
 __all__ = [
@@ -48,7 +48,7 @@ _CANONICAL = re.compile(r"https://id\.gs1\.org/(?:01/\d{14}(?:/(?:10|21)/[0-9A-Z
 def _node(identifier: str) -> str:
     if _CANONICAL.fullmatch(identifier):
         return identifier
-    return canonical_dl(identifier) or identifier
+    return identifier_node(identifier)
 
 
 def identifier_key(identifier: str, organisation: str | None = None) -> int:

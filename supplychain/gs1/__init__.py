@@ -2,7 +2,8 @@
 
 Pure functions on strings, no I/O. :func:`canonical_dl` is the constrained canonical Digital Link used by the
 CBV 2.0 Event Hash ID (see :mod:`supplychain.gs1.canonical`); :class:`DigitalLink` and
-:func:`parse_digital_link` are for QR codes; :func:`org_id_bytes32` is how organisation ids are kept on chain.
+:func:`parse_digital_link` are for QR codes; :func:`identifier_node` is one item's one identity in traces
+(:mod:`supplychain.gs1.node`); :func:`org_id_bytes32` is how organisation ids are kept on chain.
 """
 
 from supplychain.gs1.canonical import canonical_dl
@@ -29,6 +30,7 @@ from supplychain.gs1.keys import (
     parse_sscc,
     parse_upui,
 )
+from supplychain.gs1.node import identifier_node
 from supplychain.gs1.orgid import org_id_bytes32, org_id_from_bytes32, parse_org_id
 from supplychain.gs1.uscc import USCC_CHARSET, parse_uscc, uscc_check_char
 
@@ -43,6 +45,7 @@ __all__ = [
     "epc_uri_to_dl",
     "gs1_check_digit",
     "has_valid_check_digit",
+    "identifier_node",
     "org_id_bytes32",
     "org_id_from_bytes32",
     "parse_ai",

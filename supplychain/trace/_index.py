@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from supplychain.epcis import (
     Action,
@@ -103,7 +104,7 @@ def lots_of(epcs: Iterable[str], ilmd: Mapping[str, Any] | None) -> dict[str, li
         serial = node_id(epc)
         gtin = gtin_of(serial)
         if gtin is not None and identifier_kind(serial) is IdentifierKind.SERIAL:
-            found.setdefault(node_id(f"https://id.gs1.org/01/{gtin}/10/{lot}"), []).append(serial)
+            found.setdefault(node_id(f"https://id.gs1.org/01/{gtin}/10/{quote(lot, safe='')}"), []).append(serial)
     return found
 
 

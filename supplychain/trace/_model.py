@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from supplychain.epcis import Event, parse_event
-from supplychain.gs1 import canonical_dl
+from supplychain.gs1 import identifier_node
 from supplychain.signing import parse_envelope
 
 __all__ = [
@@ -30,13 +30,15 @@ _DL = "https://id.gs1.org/"
 
 
 def node_id(identifier: str) -> str:
-    """The graph node of an identifier: its constrained canonical GS1 Digital Link, else the identifier.
+    """The graph node of an identifier: its constrained canonical GS1 Digital Link, else the identifier
+    (:func:`supplychain.gs1.identifier_node`: one encoding of every value, so ``/10/2026%2F11`` on any host and the
+    lot class URN ``...2026%2F11`` are one node).
 
     ``urn:epc:id:sgtin:4012345.011111.1`` and ``https://example.com/01/04012345111118/21/1`` are the same node
     (``https://id.gs1.org/01/04012345111118/21/1``); a lot class ``urn:epc:class:lgtin:...`` becomes
     ``.../01/{GTIN}/10/{lot}``; a Digital Link holding both a lot and a serial is the serial.
     """
-    return canonical_dl(identifier) or identifier
+    return identifier_node(identifier)
 
 
 class IdentifierKind(StrEnum):

@@ -6,7 +6,7 @@ from supplychain.epcis import Event, allowed_biz_step, parse_event
 from supplychain.errors import EnvelopeFormatError, EpcisError, EventHashError, SignatureVerificationError
 from supplychain.eventhash import event_hash_id
 from supplychain.green import recognised_at, seconds
-from supplychain.gs1 import canonical_dl
+from supplychain.gs1 import identifier_node
 from supplychain.merkle import hash_id_to_bytes32, process_proof, standard_leaf_hash
 from supplychain.registry import RegistryMirror
 from supplychain.signing import (
@@ -279,8 +279,8 @@ def verify_bundle(
 
 
 def _requested_check(product: str, requested: str) -> Check:
-    wanted = canonical_dl(requested) or requested
-    if (canonical_dl(product) or product) == wanted:
+    wanted = identifier_node(requested)
+    if identifier_node(product) == wanted:
         return Check("requested", True, f"the bundle is about {wanted}")
     return Check("requested", False, f"the bundle is about {product}, not about {wanted}", "other_product")
 

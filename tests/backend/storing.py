@@ -21,17 +21,12 @@ from typing import Any
 from sqlalchemy import insert, update
 
 from backend.models import Batch, Event, EventIdentifier, table_of
+from backend.services.capture import event_identifiers
 from backend.services.platform import Platform, now_ms
 from chain.accounts import dev_account
 from supplychain.epcis import (
-    AggregationEvent,
-    AssociationEvent,
-    ObjectEvent,
-    TransactionEvent,
-    TransformationEvent,
     parse_event,
 )
-from supplychain.gs1 import canonical_dl
 from supplychain.merkle import MerkleTree, hash_id_to_bytes32
 from supplychain.registry import BusinessRole
 from supplychain.signing import SigningKey
@@ -41,21 +36,7 @@ from tests.supplychain.factories import ChainBuilder, Org, lgtin, qty, sgtin, ss
 
 def identifiers_of(event: Mapping[str, Any]) -> set[tuple[str, str]]:
     """The (identifier, role) rows capture writes for an event."""
-    parsed = parse_event(event)
-    named: list[tuple[str, str]] = []
-    if isinstance(parsed, ObjectEvent | TransactionEvent):
-        named += [(e, "epc") for e in parsed.epc_list] + [(q.epc_class, "class") for q in parsed.quantity_list]
-    if isinstance(parsed, AggregationEvent | AssociationEvent | TransactionEvent) and parsed.parent_id:
-        named.append((parsed.parent_id, "parent"))
-    if isinstance(parsed, AggregationEvent | AssociationEvent):
-        named += [(e, "child") for e in parsed.child_epcs] + [
-            (q.epc_class, "child") for q in parsed.child_quantity_list
-        ]
-    if isinstance(parsed, TransformationEvent):
-        named += [(e, "input") for e in parsed.input_epc_list] + [(e, "output") for e in parsed.output_epc_list]
-        named += [(q.epc_class, "input_class") for q in parsed.input_quantity_list]
-        named += [(q.epc_class, "output_class") for q in parsed.output_quantity_list]
-    return {(canonical_dl(i) or i, role) for i, role in named}
+    return event_identifiers(parse_event(event))
 
 
 def store(platform: Platform, envelopes: Iterable[Mapping[str, Any]], *, received_at: int | None = None) -> list[int]:

@@ -1,4 +1,4 @@
-"""The Alembic migrations create exactly the schema the models describe."""
+"""The Alembic migrations create exactly the schema the models describe, and carry stored data forward."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import backend.models  # noqa: F401 - registers the tables
-from backend.core.db import make_engine, migrate
+from backend.core.db import alembic_config, make_engine, migrate
 
 
 def test_models_and_migrations_agree(tmp_path: Path) -> None:
@@ -29,7 +31,7 @@ def test_models_and_migrations_agree(tmp_path: Path) -> None:
 def test_processes_starting_together_migrate_one_after_another(tmp_path: Path) -> None:
     # the server and its anchoring worker started at once on a fresh data folder both migrate
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    code = f"from backend.core.db import make_engine, migrate; migrate(make_engine({url!r}))"
+    code = f"from backend.core.db import alembic_config, make_engine, migrate; migrate(make_engine({url!r}))"
     processes = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(4)]
     errors = [p.communicate(timeout=120)[1].decode() for p in processes]
     assert [p.returncode for p in processes] == [0] * 4, errors
@@ -37,3 +39,58 @@ def test_processes_starting_together_migrate_one_after_another(tmp_path: Path) -
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
     engine.dispose()
+
+
+def test_0003_rekeys_stored_identifiers_and_places_to_one_form(tmp_path: Path) -> None:
+    # a store written before 0003: one lot with a '/' named by two events in two forms that canonical_dl leaves
+    # apart (the EPC class URN, escape in lower case, and a Digital Link on another host), a plain serial, a URN
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+    gtin = "06901234000108"
+    lot_node = f"https://id.gs1.org/01/{gtin}/10/2026%2F11"
+    plain = f"https://id.gs1.org/01/{gtin}/21/S1"
+    stored = [
+        (1, f"https://id.gs1.org/01/{gtin}/10/2026%2f11", "class"),  # canonical_dl of the URN, as it escaped
+        (2, f"https://brand.example/01/{gtin}/10/2026%2F11", "class"),  # a Digital Link canonical_dl refused
+        (2, lot_node, "lot"),  # already in the one form: kept
+        (1, plain, "epc"),
+        (3, "urn:uuid:9f2c7a3e-0000-4000-8000-000000000001", "epc"),
+        (3, "https://example.com/not-gs1", "epc"),
+    ]
+    with engine.begin() as connection:
+        for n in (1, 2, 3):
+            connection.execute(
+                text(
+                    "INSERT INTO event (id, hash_id, org_id, key_id, signature, event_type, event_time, biz_location,"
+                    " read_point, received_at, capture_id, document) VALUES (:id, :h, 'o', 'k', 's', 'ObjectEvent',"
+                    " 0, :place, :point, 0, 'c', '{}')"
+                ),
+                {
+                    "id": n,
+                    "h": f"h{n}",
+                    "place": "https://id.gs1.org/414/6901234000047/254/A%2fB" if n == 1 else None,
+                    "point": "https://id.gs1.org/414/6901234000047",
+                },
+            )
+        for event_id, identifier, role in stored:
+            connection.execute(
+                text("INSERT INTO event_identifier VALUES (:e, :i, :r)"), {"e": event_id, "i": identifier, "r": role}
+            )
+    migrate(engine)
+    with engine.connect() as connection:
+        rows = set(connection.execute(text("SELECT event_id, identifier, role FROM event_identifier")).all())
+        places = connection.execute(text("SELECT id, biz_location, read_point FROM event ORDER BY id")).all()
+    engine.dispose()
+    assert rows == {
+        (1, lot_node, "class"),
+        (2, lot_node, "class"),
+        (2, lot_node, "lot"),
+        (1, plain, "epc"),
+        (3, "urn:uuid:9f2c7a3e-0000-4000-8000-000000000001", "epc"),
+        (3, "https://example.com/not-gs1", "epc"),
+    }
+    assert places[0][1] == "https://id.gs1.org/414/6901234000047/254/A%2FB"
+    assert {p[2] for p in places} == {"https://id.gs1.org/414/6901234000047"}

@@ -8,6 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from supplychain.gs1 import DigitalLink, dl_to_epc_uri
+from supplychain.signing import SigningKey
+from tests.backend import documents
 from tests.backend.test_qr import BASE, GTIN, OTHER_GTIN, bearer, decode_png, decode_svg, issue, problem
 from tests.chains import MANUFACTURER, RETAILER
 
@@ -249,3 +252,46 @@ def test_regulator_recalls_any_lot_and_recalls_are_public(client: TestClient, to
 def test_recall_refuses_bad_input(client: TestClient, tokens: dict[str, str], body: dict[str, str], field: str) -> None:
     result = problem(client.post("/recalls", json=body, headers=bearer(tokens, "regulator")), 422)
     assert str(result["detail"]).startswith(f"body.{field}:")
+
+
+# --- a lot whose name needs escaping ---
+
+
+def test_a_lot_with_a_slash_finds_its_events_in_every_form_they_name_it(
+    client: TestClient, tokens: dict[str, str], keys: dict[str, SigningKey]
+) -> None:
+    # GS1 allows '/' in a lot; the QR link escapes it (%2F). One event names the lot as its EPC class URN, the next
+    # as a Digital Link on the brand's own host: canonical_dl (the Event Hash ID's) leaves the three forms apart.
+    code = issue(client, tokens, lot="2026/11")
+    qr_uri = str(code["first"])
+    assert qr_uri == f"{BASE}/01/{GTIN}/10/2026%2F11"
+    lot = DigitalLink("01", GTIN, (("10", "2026/11"),))
+    made = documents.object_event(
+        "unused",
+        epcList=[],
+        quantityList=[{"epcClass": dl_to_epc_uri(lot, 7), "quantity": 100, "uom": "KGM"}],
+    )
+    shipped = documents.object_event(
+        "unused",
+        biz_step="shipping",
+        at_ms=documents.NOW_MS[0] + 1000,
+        epcList=[],
+        quantityList=[{"epcClass": lot.to_uri("https://brand.example"), "quantity": 100, "uom": "KGM"}],
+    )
+    body = documents.signed_document(keys[MANUFACTURER], [made, shipped])
+    headers = {**bearer(tokens, "manufacturer"), "Content-Type": "application/ld+json"}
+    headers["Prefer"] = "return=representation"
+    captured = client.post("/capture", content=body, headers=headers)
+    assert captured.json()["acceptedCount"] == 2, captured.text
+
+    answer = client.get(qr_uri.removeprefix(BASE), headers=JSON).json()
+    assert answer["gs1Uri"] == f"https://id.gs1.org/01/{GTIN}/10/2026%2F11"
+    journey = client.get("/trace/journey", params={"id": qr_uri})
+    assert journey.status_code == 200, journey.text
+    assert [s["eventHashId"] for s in journey.json()["steps"]] == [
+        documents.hash_of(made),
+        documents.hash_of(shipped),
+    ]
+    page = html_page(client.get(qr_uri.removeprefix(BASE), headers=HTML), 200)
+    assert "批次 2026/11" in page and "2026%2F11 " not in page  # the lot as people write it
+    assert page.count("签名有效") >= 2  # both events are on the product's page

@@ -9,7 +9,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from chain.connection import TESTER_URL, answers, connect
-from chain.devchain import free_port
 from chain.errors import ChainConnectionError
 
 
@@ -36,8 +35,8 @@ def test_the_in_process_chain_always_answers() -> None:
     assert answers(TESTER_URL)
 
 
-def test_nothing_listening_does_not_answer() -> None:
-    assert not answers(f"http://127.0.0.1:{free_port()}")
+def test_nothing_listening_does_not_answer(dead_url: str) -> None:
+    assert not answers(dead_url)
 
 
 def test_a_server_that_fails_does_not_answer(failing_url: str) -> None:

@@ -20,7 +20,6 @@ import qrcode  # type: ignore[import-untyped]
 from PIL import Image
 from typer.testing import CliRunner, Result
 
-from chain.devchain import free_port
 from scanner import ScannerInputError, load_source
 from scanner.cli import app
 from scanner.messages import LANGS, keys, text
@@ -38,12 +37,6 @@ def bundle_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = Path(tmp_path_factory.mktemp("bundle")) / "bundle.json"
     path.write_text(json.dumps(scenario.chain.bundle_json(scenario.ids["A-1"])), encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="module")
-def dead_url() -> str:
-    """An address where nothing listens."""
-    return f"http://127.0.0.1:{free_port()}"
 
 
 def verify(*args: str) -> Result:

@@ -29,7 +29,7 @@ from backend.services.issuance import find_issued, find_recall, list_recalls, re
 from backend.services.product_page import product_page_response, refusal_page_response
 from backend.services.qr import CodeKey
 from supplychain.errors import DigitalLinkError
-from supplychain.gs1 import DigitalLink, canonical_dl, parse_ai, parse_digital_link, parse_gtin
+from supplychain.gs1 import DigitalLink, identifier_node, parse_ai, parse_digital_link, parse_gtin
 
 __all__ = ["LINKSET_JSON", "router"]
 
@@ -245,7 +245,7 @@ def _resolve(request: Request, session: SessionDep, base: str) -> Resolved:
     row = find_issued(session, key) if plain else None
     if row is None:
         raise NotFoundError(f"{uri} was not issued here", id=uri)
-    resolved = Resolved(key, uri, canonical_dl(uri) or uri, row, None)
+    resolved = Resolved(key, uri, identifier_node(uri), row, None)
     if resolved.lot is None:
         return resolved
     return Resolved(key, uri, resolved.gs1_uri, row, find_recall(session, key.gtin, resolved.lot))
