@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -13,6 +14,7 @@ from sqlmodel import Session, col, select
 from backend.core.errors import ForbiddenError, UnauthorizedError
 from backend.models import ApiToken
 from backend.services.platform import Platform, hash_token
+from backend.services.sessions import session_token_id
 
 __all__ = ["SESSION_COOKIE", "CurrentOrg", "PlatformDep", "Principal", "RegulatorDep", "SessionDep"]
 
@@ -45,25 +47,29 @@ class Principal:
 
 
 SESSION_COOKIE = "sc_session"
-"""The cookie a browser signs in with (``/login``): the API token itself, HttpOnly, accepted on GET requests only,
-so that a page of another site cannot make a signed-in browser change anything."""
+"""The cookie a browser signs in with (``/login``): a session naming the API token, not the token
+(:mod:`backend.services.sessions`); HttpOnly, accepted on GET requests only, so that a page of another site cannot
+make a signed-in browser change anything."""
 
 
 def get_principal(
     request: Request,
     session: SessionDep,
+    platform: PlatformDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller, from ``Authorization: Bearer <token>`` (or, for pages, the sign-in cookie)."""
-    secret: str | None = None
-    if credentials is not None and credentials.scheme.lower() == "bearer":
-        secret = credentials.credentials
-    elif request.method in ("GET", "HEAD"):
-        secret = request.cookies.get(SESSION_COOKIE)
-    if not secret:
+    token: ApiToken | None
+    if credentials is not None and credentials.scheme.lower() == "bearer" and credentials.credentials:
+        query = select(ApiToken).where(col(ApiToken.token_hash) == hash_token(credentials.credentials))
+        token = session.exec(query).first()
+    elif request.method in ("GET", "HEAD") and (cookie := request.cookies.get(SESSION_COOKIE)):
+        token_id = session_token_id(platform.session_key, cookie, now=int(time.time()))
+        if token_id is None:
+            raise UnauthorizedError("the sign-in has expired or is not valid: sign in again at /login")
+        token = session.get(ApiToken, token_id)
+    else:
         raise UnauthorizedError("send an API token as 'Authorization: Bearer <token>' (browsers: sign in at /login)")
-    query = select(ApiToken).where(col(ApiToken.token_hash) == hash_token(secret))
-    token = session.exec(query).first()
     if token is None or token.revoked_at is not None:
         raise UnauthorizedError("the API token is unknown or revoked")
     return Principal(token.role, token.org_id)

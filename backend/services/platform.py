@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -19,6 +20,7 @@ from backend.core.db import make_engine, migrate
 from backend.models import ApiToken, Batch
 from backend.services.metrics import Metrics
 from backend.services.registry_view import RegistryView
+from backend.services.sessions import session_key
 from backend.services.signing_pool import SigningPool
 from supplychain.signing import SigningKey
 
@@ -118,6 +120,11 @@ class Platform:
             if self._signing_pool is None:
                 self._signing_pool = SigningPool(self.receipt_key, self.settings.capture_workers)
             return self._signing_pool
+
+    @functools.cached_property
+    def session_key(self) -> bytes:
+        """The key of browser sessions (:mod:`backend.services.sessions`), derived from the receipt key."""
+        return session_key(self.receipt_key.private_bytes())
 
     def session(self) -> Session:
         """A new database session."""

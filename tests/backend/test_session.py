@@ -1,10 +1,16 @@
-"""Browser sign-in: the cookie opens the organisation's pages (GET only), never changes anything."""
+"""Browser sign-in: the cookie (a signed session, not the token) opens the organisation's pages (GET only), never
+changes anything, and ends when it expires or the token is revoked."""
 
 from __future__ import annotations
+
+import time
 
 from fastapi.testclient import TestClient
 
 from backend.api.deps import SESSION_COOKIE
+from backend.models import ApiToken
+from backend.services.platform import Platform, hash_token
+from backend.services.sessions import issue_session, session_key, session_token_id
 from tests.chains import MANUFACTURER, RETAILER
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
@@ -46,3 +52,48 @@ def test_a_bad_token_or_a_foreign_next_is_refused(client: TestClient, tokens: di
     assert client.get("/login?lang=fr").status_code == 422
     client.cookies.clear()
     assert client.get(f"/organisations/{MANUFACTURER}/suppliers").status_code == 401  # JSON clients get 401
+
+
+def test_the_cookie_is_a_session_not_the_token(client: TestClient, platform: Platform, tokens: dict[str, str]) -> None:
+    page = f"/organisations/{MANUFACTURER}/suppliers"
+    client.post("/login", data={"token": tokens["manufacturer"], "next": page}, follow_redirects=False)
+    cookie = client.cookies[SESSION_COOKIE]
+    assert tokens["manufacturer"] not in cookie and hash_token(tokens["manufacturer"]) not in cookie
+    assert client.get(page).status_code == 200
+    # the cookie's value is no API token
+    as_bearer = client.get(page, headers={"Authorization": f"Bearer {cookie}", "Accept": "application/json"})
+    assert as_bearer.status_code == 401
+    # forged: another token's id under the same signature, or a longer life
+    version, token_id, expires, mac = cookie.split(".")
+    for forged in (f"{version}.{int(token_id) + 1}.{expires}.{mac}", f"{version}.{token_id}.{int(expires) + 9}.{mac}"):
+        client.cookies.set(SESSION_COOKIE, forged)
+        refused = client.get(page, headers={"Accept": "application/json"})
+        assert refused.status_code == 401 and "sign in again" in refused.json()["detail"]
+    # expired: made nine hours ago
+    old = issue_session(platform.session_key, int(token_id), now=int(time.time()) - 9 * 3600)
+    client.cookies.set(SESSION_COOKIE, old)
+    assert client.get(page, headers={"Accept": "application/json"}).status_code == 401
+    # a session made by another platform (another receipt key) is not this one's
+    foreign = issue_session(session_key(b"\x01" * 32), int(token_id), now=int(time.time()))
+    client.cookies.set(SESSION_COOKIE, foreign)
+    assert client.get(page, headers={"Accept": "application/json"}).status_code == 401
+    # revoking the token ends its sessions
+    client.cookies.set(SESSION_COOKIE, cookie)
+    assert client.get(page).status_code == 200
+    with platform.session() as session:
+        row = session.get(ApiToken, int(token_id))
+        assert row is not None
+        row.revoked_at = 1
+        session.add(row)
+        session.commit()
+    revoked = client.get(page, headers={"Accept": "application/json"})
+    assert revoked.status_code == 401 and "revoked" in revoked.json()["detail"]
+
+
+def test_malformed_sessions_are_refused() -> None:
+    key = session_key(b"\x02" * 32)
+    good = issue_session(key, 7, now=1000)
+    assert session_token_id(key, good, now=1000) == 7
+    assert session_token_id(key, good, now=1000 + 8 * 3600) is None  # expired at its end
+    for bad in ("", "v1", "v1.7.99999999999.x", "v2" + good[2:], good.replace(".", ":"), "v1.x.1.y", good + "é"):
+        assert session_token_id(key, bad, now=1000) is None, bad

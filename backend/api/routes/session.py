@@ -1,13 +1,14 @@
 """Browser sign-in with an API token: ``/login`` sets the session cookie that the GET pages accept.
 
 The organisations' pages (the leader's page, the green-supply-chain report) need the organisation's token; a browser
-cannot send an ``Authorization`` header, so it signs in once. The cookie holds the token itself (HttpOnly,
-SameSite=Strict, Secure over HTTPS, 8 hours) and is accepted on GET requests only: nothing that changes data can be
-done with it.
+cannot send an ``Authorization`` header, so it signs in once. The cookie holds a session that names the token, not the
+token (:mod:`backend.services.sessions`: HMAC-signed, 8 hours; HttpOnly, SameSite=Strict, Secure over HTTPS), and is
+accepted on GET requests only: nothing that changes data can be done with it, and revoking the token ends it.
 """
 
 from __future__ import annotations
 
+import time
 from html import escape
 from typing import Annotated
 from urllib.parse import parse_qs
@@ -16,13 +17,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
-from backend.api.deps import SESSION_COOKIE, SessionDep
+from backend.api.deps import SESSION_COOKIE, PlatformDep, SessionDep
 from backend.models import ApiToken
 from backend.services.platform import hash_token
+from backend.services.sessions import SESSION_SECONDS, issue_session
 
 router = APIRouter(tags=["pages"])
 
-_MAX_AGE = 8 * 3600
 _MAX_FORM = 4096
 
 
@@ -39,10 +40,11 @@ def _page(next_path: str, *, error: str | None = None, lang: str = "zh") -> str:
     label = "API 令牌" if zh else "API token"
     hint = (
         "用贵单位的 API 令牌登录，查看合格供应商、绿色供应链报告等页面。"
-        "令牌仅保存在本浏览器的 HttpOnly Cookie 中，8 小时后失效。"
+        "令牌不会保存在浏览器中：浏览器只保存一个登录凭证（HttpOnly Cookie），8 小时后失效，令牌撤销后立即失效。"
         if zh
         else "Sign in with your organisation's API token to see its supplier list and green supply-chain report. "
-        "The token is kept in an HttpOnly cookie of this browser for 8 hours."
+        "The token is not kept in the browser: only a sign-in session (an HttpOnly cookie), which ends after 8 hours "
+        "or as soon as the token is revoked."
     )
     button = "登录" if zh else "Sign in"
     other = (
@@ -86,9 +88,10 @@ def login_page(
         401: {"description": "The token is unknown or revoked (the form again, with the reason)"},
     },
 )
-async def login(request: Request, session: SessionDep) -> Response:
-    """Form fields: `token`, `next` (a path on this site), `lang`. Sets an HttpOnly, SameSite=Strict cookie
-    that GET pages accept in place of the `Authorization` header for 8 hours."""
+async def login(request: Request, session: SessionDep, platform: PlatformDep) -> Response:
+    """Form fields: `token`, `next` (a path on this site), `lang`. Sets an HttpOnly, SameSite=Strict cookie holding
+    a signed session (not the token) that GET pages accept in place of the `Authorization` header for 8 hours, or
+    until the token is revoked."""
     body = await request.body()
     if len(body) > _MAX_FORM:
         return HTMLResponse(_page("/", error="the form is too large"), status_code=400)
@@ -99,14 +102,14 @@ async def login(request: Request, session: SessionDep) -> Response:
     target, lang = _safe_next(fields.get("next")), "en" if fields.get("lang") == "en" else "zh"
     secret = fields.get("token", "").strip()
     row = session.exec(select(ApiToken).where(col(ApiToken.token_hash) == hash_token(secret))).first()
-    if not secret or row is None or row.revoked_at is not None:
+    if not secret or row is None or row.id is None or row.revoked_at is not None:
         error = "令牌无效或已撤销" if lang == "zh" else "the token is unknown or revoked"
         return HTMLResponse(_page(target, error=error, lang=lang), status_code=401)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        secret,
-        max_age=_MAX_AGE,
+        issue_session(platform.session_key, row.id, now=int(time.time())),
+        max_age=SESSION_SECONDS,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
