@@ -140,6 +140,17 @@ def test_bench_audit_checks_a_synthetic_store() -> None:
     assert "built 300 signed, anchored events in 3 batches" in result.output
 
 
+def test_bench_audit_through_the_platform_finds_a_clean_store_clean() -> None:
+    # anvil started back in time, the roots anchored at their block times, `supplychain serve`, run_audit over HTTP
+    args = ["bench-audit", "-n", "300", "--batch-size", "128", "--workers", "1", "--through-platform", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (figures["platform_events"], figures["platform_findings"]) == (300, 0)
+    assert figures["platform_wall_seconds"] > 0 and figures["platform_server_cpu_seconds"] > 0
+    assert "end to end (anvil, `supplychain serve`, export over HTTP, run_audit" in result.output
+
+
 def test_bench_audit_as_its_own_process_forks_its_workers() -> None:
     """As `supplychain bench-audit` runs (one thread when the workers start): the workers are forked."""
     done = subprocess.run(

@@ -65,7 +65,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
 
     app = FastAPI(title="supplychain", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_problem_handlers(app)
-    app.add_middleware(GZipMiddleware, minimum_size=2048)  # pages and bundles shrink about five-fold for phones
+    # pages and bundles shrink about five-fold for phones; level 1 compresses 3x faster than the default 9 and only
+    # ~10 % less (the export streams ~1.7 KB per event: at level 9 its compression cost more than building it)
+    app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=1)
     for module in (
         health,
         metrics,

@@ -9,6 +9,7 @@ import queue
 import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -20,6 +21,9 @@ __all__ = ["PlatformClient"]
 
 NDJSON = "application/x-ndjson"
 _DONE = object()
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class PlatformClient:
@@ -36,9 +40,12 @@ class PlatformClient:
         self, url: str, token: str, *, timeout: float = 120.0, transport: httpx.BaseTransport | None = None
     ) -> None:
         self.url = url.rstrip("/")
+        headers = {"Authorization": f"Bearer {token}", "Accept": NDJSON}
+        if urlsplit(self.url).hostname in _LOOPBACK:
+            headers["Accept-Encoding"] = "identity"  # compressing on this machine only costs both sides CPU
         self._http = httpx.Client(
             base_url=self.url,
-            headers={"Authorization": f"Bearer {token}", "Accept": NDJSON},
+            headers=headers,
             timeout=timeout,
             transport=transport,
         )

@@ -27,8 +27,10 @@ __all__ = [
     "ANCHORER",
     "MAKER",
     "RETAILER",
+    "START_S",
     "SyntheticStore",
     "build_batch",
+    "signing_keys",
     "synthetic_batch",
     "synthetic_registry",
 ]
@@ -48,6 +50,11 @@ _STEPS = (
     (RETAILER, "receiving", "OBSERVE", "https://id.gs1.org/414/6901234000030", 7200),
     (RETAILER, "retail_selling", "OBSERVE", "https://id.gs1.org/414/6901234000030", 7800),
 )
+
+
+def signing_keys() -> dict[str, SigningKey]:
+    """The maker's and the retailer's event-signing keys (fixed, so a store can be rebuilt the same)."""
+    return dict(_KEYS)
 
 
 def _iso(ms: int) -> str:

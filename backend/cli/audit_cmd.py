@@ -171,8 +171,13 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def bench_audit(*, events: int, workers: int, batch_size: int = 10_000, folder: Path | None = None) -> dict[str, float]:
-    """Build a synthetic store of ``events`` signed, anchored events, audit it, and return the figures (printed too)."""
+def bench_audit(
+    *, events: int, workers: int, batch_size: int = 10_000, folder: Path | None = None, through_platform: bool = False
+) -> dict[str, float]:
+    """Build a synthetic store of ``events`` signed, anchored events, audit it, and return the figures (printed too).
+
+    With ``through_platform``, the store is then also anchored on an anvil node, served by ``supplychain serve`` and
+    audited end to end with ``run_audit`` (:mod:`backend.cli.bench_audit_platform`)."""
     from backend.audit.pool import ChunkChecker, worker_context
     from backend.audit.runner import check_stream
     from backend.audit.synthetic import SyntheticStore, build_batch, synthetic_registry
@@ -201,44 +206,77 @@ def bench_audit(*, events: int, workers: int, batch_size: int = 10_000, folder: 
             check_stream(auditor, checker, _pages(store.events_path), mirror.anchors)
         auditor.finish(mirror, judged_block=2**62, now_ms=time.time_ns() // 1_000_000)
         wall = time.perf_counter() - started
-    cpu = _cpu_seconds() - cpu_before
-    figures = {
-        "events": float(auditor.events_checked),
-        "findings": float(sum(auditor.counts.values())),
-        "wall_seconds": wall,
-        "events_per_second": auditor.events_checked / wall,
-        "cpu_seconds": cpu,
-        "cpu_us_per_event": cpu / max(auditor.events_checked, 1) * 1e6,
-        "peak_rss_mb": _peak_mb(resource.RUSAGE_SELF),
-        "peak_rss_mb_before_audit": rss_before,
-        "peak_rss_mb_largest_worker": _peak_mb(resource.RUSAGE_CHILDREN),
-    }
-    _say(
-        f"audit of {auditor.events_checked:,} events ({workers} worker processes): {wall:.1f} s = "
-        f"{figures['events_per_second']:,.0f} events/s, {int(figures['findings'])} findings; CPU {cpu:.1f} s "
-        f"({figures['cpu_us_per_event']:.0f} µs per event, all processes); peak RSS: this process "
-        f"{figures['peak_rss_mb']:.0f} MB (before the audit {rss_before:.0f} MB), "
-        f"largest worker {figures['peak_rss_mb_largest_worker']:.0f} MB"
-    )
+        cpu = _cpu_seconds() - cpu_before
+        figures = {
+            "events": float(auditor.events_checked),
+            "findings": float(sum(auditor.counts.values())),
+            "wall_seconds": wall,
+            "events_per_second": auditor.events_checked / wall,
+            "cpu_seconds": cpu,
+            "cpu_us_per_event": cpu / max(auditor.events_checked, 1) * 1e6,
+            "peak_rss_mb": _peak_mb(resource.RUSAGE_SELF),
+            "peak_rss_mb_before_audit": rss_before,
+            "peak_rss_mb_largest_worker": _peak_mb(resource.RUSAGE_CHILDREN),
+        }
+        _say(
+            f"audit of {auditor.events_checked:,} events ({workers} worker processes): {wall:.1f} s = "
+            f"{figures['events_per_second']:,.0f} events/s, {int(figures['findings'])} findings; CPU {cpu:.1f} s "
+            f"({figures['cpu_us_per_event']:.0f} µs per event, all processes); peak RSS: this process "
+            f"{figures['peak_rss_mb']:.0f} MB (before the audit {rss_before:.0f} MB), "
+            f"largest worker {figures['peak_rss_mb_largest_worker']:.0f} MB"
+        )
+        if through_platform:
+            figures |= _through_platform(Path(tmp), store.events_path, batches, workers)
     return figures
 
 
+def _through_platform(folder: Path, events_path: Path, batches: list[dict[str, Any]], workers: int) -> dict[str, float]:
+    from backend.cli.bench_audit_platform import audit_through_platform
+
+    figures = audit_through_platform(folder, events_path, batches, workers=workers)
+    _say(
+        "end to end (anvil, `supplychain serve`, export over HTTP, run_audit; "
+        f"loaded in {figures.load_seconds:.1f} s): "
+        f"{figures.events:,} events in {figures.wall_seconds:.1f} s = {figures.events_per_second:,.0f} events/s, "
+        f"{figures.findings} findings; export streamed and checked in {figures.check_seconds:.1f} s; "
+        f"the service's CPU {figures.server_cpu_seconds:.1f} s on the same cores"
+    )
+    return {
+        "platform_events": float(figures.events),
+        "platform_findings": float(figures.findings),
+        "platform_wall_seconds": figures.wall_seconds,
+        "platform_events_per_second": figures.events_per_second,
+        "platform_check_seconds": figures.check_seconds,
+        "platform_server_cpu_seconds": figures.server_cpu_seconds,
+    }
+
+
 @app.command("bench-audit")
-def bench_audit_cmd(
+def bench_audit_cmd(  # noqa: PLR0917 - typer options
     events: Annotated[int, typer.Option("-n", "--events", min=1, help="Events in the synthetic store.")] = 1_000_000,
     workers: Annotated[
         int | None, typer.Option("--workers", min=0, help="Processes for the checks (default: one per core).")
     ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Events per Merkle batch.")] = 10_000,
     folder: Annotated[Path | None, typer.Option("--dir", help="Where to write the store (a temporary folder).")] = None,
+    through_platform: Annotated[
+        bool,
+        typer.Option(
+            "--through-platform",
+            help="Also anchor the store on an anvil node, serve it with `supplychain serve` and audit it end to end "
+            "over HTTP (run_audit).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
-    """The audit's checks over a synthetic store of signed, anchored events (no chain): events/s, wall time, memory."""
+    """The audit's checks over a synthetic store of signed, anchored events (no chain): events/s, wall time, memory;
+    with --through-platform, the whole audit against a real chain and the platform's service too."""
     figures = bench_audit(
         events=events,
         workers=(os.cpu_count() or 1) if workers is None else workers,
         batch_size=batch_size,
         folder=folder,
+        through_platform=through_platform,
     )
     if as_json:
         sys.stdout.write(json.dumps(figures) + "\n")

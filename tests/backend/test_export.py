@@ -4,12 +4,16 @@ cover every record exactly once, records as stored, and what the audit's checks 
 from __future__ import annotations
 
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from backend.audit.client import PlatformClient
 from backend.services.anchoring import AnchoringWorker
 from backend.services.platform import Platform
 from supplychain.audit import Auditor, EventChecker
@@ -164,3 +168,40 @@ def test_bad_page_parameters_are_400_problems_naming_them(
     problem = response.json()
     assert problem["parameter"] == parameter and problem["type"].endswith("/invalid-parameter")
     assert problem["detail"].startswith(parameter)
+
+
+class _Echo(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps({"lastEventId": 0, "lastBatchId": 0, "acceptEncoding": self.headers["Accept-Encoding"]})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_the_audit_asks_for_compression_only_from_another_machine() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        for host, wanted in (("127.0.0.1", "identity"), ("localhost", "identity")):
+            client = PlatformClient(f"http://{host}:{port}", "t")
+            assert client.status()["acceptEncoding"] == wanted
+            client.close()
+        # another machine (its network is stood in for): httpx's default, gzip among it
+        seen: list[str | None] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            seen.append(request.headers.get("Accept-Encoding"))
+            return httpx.Response(200, json={"lastEventId": 0, "lastBatchId": 0})
+
+        remote = PlatformClient("https://platform.example.cn", "t", transport=httpx.MockTransport(answer))
+        remote.status()
+        remote.close()
+        assert seen[0] is not None and "gzip" in seen[0]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,209 @@
+"""The audit end to end: a real dev chain, the platform's service in its own process, ``run_audit`` over HTTP.
+
+``supplychain bench-audit --through-platform`` times what a regulator runs, not only the checks: the synthetic store
+of :mod:`backend.audit.synthetic` is anchored on an anvil node started back in time (the organisations and their keys
+registered before the events, each batch's root anchored by the platform's anchoring account a minute after its
+events were received, at that block time), stored in the platform's SQLite database as capture stores events, and
+audited through ``supplychain serve`` (the export over HTTP) with :func:`backend.audit.run_audit`. On one machine
+the service's export and the audit share its cores; the figures say how much CPU each took.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy import insert
+
+from backend.audit import AuditOptions, run_audit
+from backend.audit.synthetic import MAKER, RETAILER, START_S, signing_keys
+from backend.core.config import Settings
+from backend.models import Batch, Event, table_of
+from backend.services.platform import Platform
+from chain.accounts import dev_account
+from chain.devchain import free_port, start_node, stop_node
+from chain.registry import ROLE_ANCHORER
+from supplychain.registry import BusinessRole
+
+__all__ = ["PlatformAuditFigures", "audit_through_platform"]
+
+_CHUNK = 10_000
+
+
+@dataclass(frozen=True)
+class PlatformAuditFigures:
+    """What :func:`audit_through_platform` measured."""
+
+    events: int
+    findings: int
+    wall_seconds: float
+    check_seconds: float
+    load_seconds: float
+    server_cpu_seconds: float
+
+    @property
+    def events_per_second(self) -> float:
+        """Events audited per second of the whole run (chain replay, export, checks, report)."""
+        return self.events / self.wall_seconds
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process (Linux ``/proc``; 0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _register(platform: Platform) -> None:
+    """The maker and the retailer with their keys, registered at the store's start (before its first event); the
+    platform's anchoring account may anchor."""
+    view = platform.registry
+    chain = view.registry.chain
+    regulator = view.registry.as_signer(dev_account("regulator").account)
+    regulator.grant_role(ROLE_ANCHORER, view.writer.address)
+    at = START_S
+    for org, roles in ((MAKER, BusinessRole.MANUFACTURER), (RETAILER, BusinessRole.RETAILER)):
+        chain.rpc("evm_setNextBlockTimestamp", at)
+        regulator.register_organisation(org, roles)
+        chain.rpc("evm_setNextBlockTimestamp", at + 1)
+        regulator.add_key(org, signing_keys()[org].public_key_bytes)
+        at += 2
+
+
+def _anchor(platform: Platform, batches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Anchor every batch's root at its block time (one block each); the batch rows as the platform stores them."""
+    view = platform.registry
+    chain, writer = view.registry.chain, view.writer
+    rows = []
+    for i, batch in enumerate(batches):
+        block_time = int(batch["blockTime"]) + i  # one block per second: block times must grow
+        chain.rpc("evm_setNextBlockTimestamp", block_time)
+        sequence, result = writer.anchor_root(bytes.fromhex(batch["root"][2:]), int(batch["leafCount"]))
+        rows.append(
+            {
+                "id": batch["id"],
+                "root": batch["root"],
+                "leaf_count": batch["leafCount"],
+                "status": "anchored",
+                "created_at": batch["createdAt"],
+                "chain_id": chain.chain_id,
+                "tx_hash": result.tx_hash,
+                "sequence": sequence,
+                "block_number": result.receipt.block_number,
+                "block_time": block_time,
+                "anchored_at": block_time * 1000,
+            }
+        )
+    return rows
+
+
+def _event_rows(lines: Iterator[bytes]) -> Iterator[dict[str, Any]]:
+    for line in lines:
+        record = orjson.loads(line)
+        document = record["document"]
+        location, point = document.get("bizLocation"), document.get("readPoint")
+        yield {
+            "id": record["id"],
+            "hash_id": record["hashId"],
+            "org_id": record["organisationId"],
+            "key_id": record["keyId"],
+            "signature": record["signature"],
+            "event_type": document["type"],
+            "event_time": record["eventTime"],
+            "biz_step": document.get("bizStep"),
+            "biz_location": location["id"] if location else None,
+            "read_point": point["id"] if point else None,
+            "received_at": record["receivedAt"],
+            "capture_id": record["captureId"],
+            "document": orjson.dumps(document).decode(),
+            "batch_id": record["batchId"],
+            "leaf_index": record["leafIndex"],
+            "proof": orjson.dumps(record["proof"]).decode(),
+        }
+
+
+def _store(platform: Platform, batch_rows: list[dict[str, Any]], events_path: Path) -> None:
+    with platform.engine.begin() as connection:
+        connection.execute(insert(table_of(Batch)), batch_rows)
+        with events_path.open("rb") as f:
+            chunk: list[dict[str, Any]] = []
+            for row in _event_rows(line for line in f if line.strip()):
+                chunk.append(row)
+                if len(chunk) >= _CHUNK:
+                    connection.execute(insert(table_of(Event)), chunk)
+                    chunk = []
+            if chunk:
+                connection.execute(insert(table_of(Event)), chunk)
+
+
+def _serve(data_dir: Path, rpc_url: str, token: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "SUPPLYCHAIN_RPC_URL": rpc_url, "SUPPLYCHAIN_REGULATOR_TOKEN": token}
+    command = [sys.executable, "-m", "backend.cli", "serve", "--no-worker", "--port", str(port)]
+    with log.open("wb") as out:
+        server = subprocess.Popen([*command, "--data-dir", str(data_dir)], env=env, stdout=out, stderr=out)  # noqa: S603
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the platform's service stopped at start (see {log})")
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return server, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError(f"the platform's service did not answer within 120 s (see {log})")
+
+
+def audit_through_platform(
+    folder: Path, events_path: Path, batches: list[dict[str, Any]], *, workers: int
+) -> PlatformAuditFigures:
+    """Anchor and store the synthetic store (``events_path``, ``batches``) under ``folder``, serve it, audit it."""
+    node, process = start_node("anvil", port=free_port(), log_path=folder / "anvil.log", genesis_time=START_S - 3600)
+    token = "sc_" + secrets.token_urlsafe(24)
+    data_dir = folder / "platform"
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        started = time.perf_counter()
+        settings = Settings(data_dir=data_dir, rpc_url=node.url, run_worker=False)
+        platform = Platform.open(settings)
+        try:
+            _register(platform)
+            batch_rows = _anchor(platform, batches)
+            _store(platform, batch_rows, events_path)
+            registry = platform.registry.deployment.address
+        finally:
+            platform.close()
+        load = time.perf_counter() - started
+        server, url = _serve(data_dir, node.url, token, folder / "serve.log")
+        cpu_before = _cpu_seconds(server.pid)
+        started = time.perf_counter()
+        report = run_audit(
+            rpc_url=node.url, registry=registry, platform_url=url, token=token, options=AuditOptions(workers=workers)
+        )
+        wall = time.perf_counter() - started
+        return PlatformAuditFigures(
+            events=report.events_checked,
+            findings=sum(report.counts.values()),
+            wall_seconds=wall,
+            check_seconds=report.check_seconds,
+            load_seconds=load,
+            server_cpu_seconds=_cpu_seconds(server.pid) - cpu_before,
+        )
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(30)
+        stop_node(node.pid, process=process)
