@@ -72,6 +72,7 @@ class World:
     recalled_uri: str
     bare_uri: str
     other_bundle: dict[str, Any]
+    escaped_uri: str
     tmp: Path
 
     def write(self, name: str, bundle: dict[str, Any]) -> Path:
@@ -173,6 +174,12 @@ def world(hardhat: Node, tmp_path_factory: pytest.TempPathFactory) -> Iterator[W
             shipped = [documents.object_event(s, biz_step="shipping", at_ms=start_ms + 1000) for s in SERIALS]
             _capture(http, token, shipped)
             assert worker.run_once(force=True) == 3
+            # a serial GS1 allows but a URI must escape ("A/1"): the event names it as its EPC URN
+            escaped = documents.object_event("-", at_ms=start_ms, epcList=["urn:epc:id:sgtin:6901234.000010.A%2F1"])
+            _capture(http, token, [escaped])
+            assert worker.run_once(force=True) == 1
+            escaped_code = http.post("/qr/issue", json={"gtin": GTIN, "serials": ["A/1"]}, headers=auth)
+            assert escaped_code.status_code == 201, escaped_code.text
             issued = http.post(
                 "/qr/issue", json={"gtin": GTIN, "lot": "LOT1", "serials": ["0001", "0009"]}, headers=auth
             )
@@ -205,6 +212,7 @@ def world(hardhat: Node, tmp_path_factory: pytest.TempPathFactory) -> Iterator[W
             recalled_uri=lot2.json()["uris"][0],
             bare_uri=issued.json()["uris"][1],
             other_bundle=bundles[1].json(),
+            escaped_uri=escaped_code.json()["uris"][0],
             tmp=tmp,
         )
     finally:
@@ -291,6 +299,13 @@ def test_a_saved_bundle_verifies_and_a_registry_taken_from_it_is_warned(world: W
     assert report["status"] == "verified"
     assert report["registry"] == {"address": world.registry, "takenFromBundle": True}
     assert [w["code"] for w in report["warnings"]] == ["registry_from_bundle"]
+
+
+def test_a_serial_that_needs_escaping_verifies_from_its_qr_link(world: World) -> None:
+    assert world.escaped_uri == f"{world.base}/01/{GTIN}/21/A%2F1"
+    report = verdict_of(scanner(world, world.escaped_uri, "--json"))
+    assert report["status"] == "verified", report
+    assert report["source"]["requested"] == f"https://id.gs1.org/01/{GTIN}/21/A%2F1"
 
 
 def test_a_recalled_lot_still_verifies_under_a_recall_warning(world: World) -> None:
