@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from urllib.parse import quote
 
 import pytest
@@ -294,4 +296,12 @@ def test_a_lot_with_a_slash_finds_its_events_in_every_form_they_name_it(
     ]
     page = html_page(client.get(qr_uri.removeprefix(BASE), headers=HTML), 200)
     assert "批次 2026/11" in page and "2026%2F11 " not in page  # the lot as people write it
+    href = re.search(r'href="(/bundles\?id=[^"]+)"', page)
+    assert href is not None
+    bundle = client.get(html.unescape(href[1]))  # the page's download link gives the lot's proof bundle
+    assert bundle.status_code == 200, bundle.text
+    assert [e["envelope"]["eventHashId"] for e in bundle.json()["events"]] == [
+        documents.hash_of(made),
+        documents.hash_of(shipped),
+    ]
     assert page.count("签名有效") >= 2  # both events are on the product's page
