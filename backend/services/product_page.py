@@ -50,15 +50,15 @@ from backend.core.errors import ProblemError
 from backend.models import IssuedCode, Recall, Scan, table_of
 from backend.services.platform import Platform, now_ms
 from backend.services.qr import CodeKey
-from backend.services.queries import EI, batches_of, envelope_of
-from backend.services.tracing import SubgraphLoader
+from backend.services.queries import EI
+from backend.services.tracing import SubgraphLoader, bundle_of
 from chain.errors import ChainError
 from supplychain.green import GreenShare, InputShare, LapseNotice, green_share, lapse_notices, maker_of
 from supplychain.merkle import keccak256
 from supplychain.registry import BusinessRole, RegistryMirror, Scope
 from supplychain.trace import BackwardTrace, Journey, TraceIndex, identifier_kind, node_id
 from supplychain.trace import IdentifierKind as Kind
-from supplychain.verify import AnchorClaim, BundleEvent, ProofBundle, Verdict, verify_bundle
+from supplychain.verify import ProofBundle, Verdict, verify_bundle
 
 __all__ = [
     "CSP_PAGE",
@@ -354,8 +354,8 @@ class TraceFacts:
 def load_trace(session: Session, node: str, registry: RegistryState | None) -> TraceFacts | None:
     """The events around ``node``, or ``None`` when no stored event names it.
 
-    The bundle is built as :func:`backend.services.tracing.proof_bundle` builds it (a test keeps them equal), from
-    the same loader, so the page loads the events once.
+    The bundle is :func:`backend.services.tracing.bundle_of` (what ``GET /bundles`` answers) from the same loader, so
+    the page loads the events once.
     """
     if session.execute(select(EI.c.event_id).where(EI.c.identifier == node).limit(1)).first() is None:
         return None
@@ -364,23 +364,9 @@ def load_trace(session: Session, node: str, registry: RegistryState | None) -> T
     journey = loader.journey(node)
     bundle = None
     if registry is not None:
-        wanted = list(backward.event_ids) + [s.hash_id for s in journey.steps]
-        wanted += [h for c in journey.containments for h in (c.packed_by, c.unpacked_by) if h]
-        rows = [loader.rows[h] for h in dict.fromkeys(wanted) if h in loader.rows]
-        rows.sort(key=lambda r: (r.event_time, r.id))
-        batches = batches_of(session, rows)
-        events: list[BundleEvent] = []
-        for row in rows:
-            batch = batches.get(row.batch_id) if row.batch_id is not None else None
-            envelope = envelope_of(row, loader.document(row.hash_id))
-            receipt_time = row.received_at // 1000
-            if batch is None or batch.status != "anchored" or row.proof is None:
-                events.append(BundleEvent(envelope, None, None, None, receipt_time))
-                continue
-            proof = tuple(bytes.fromhex(p[2:]) for p in json.loads(row.proof))
-            claim = AnchorClaim(batch.sequence, batch.block_number, batch.tx_hash.lower(), batch.block_time)
-            events.append(BundleEvent(envelope, proof, bytes.fromhex(batch.root[2:]), claim, receipt_time))
-        bundle = ProofBundle(registry.chain_id, registry.address, node, tuple(events))
+        bundle = bundle_of(
+            session, loader, node, backward, journey, chain_id=registry.chain_id, registry_address=registry.address
+        )
     return TraceFacts(node, loader.index(), backward, journey, bundle, loader.truncated)
 
 

@@ -53,6 +53,7 @@ __all__ = [
     "BundleResult",
     "SubgraphLoader",
     "backward_json",
+    "bundle_of",
     "forward_json",
     "journey_json",
     "proof_bundle",
@@ -421,8 +422,24 @@ def proof_bundle(
     loader = SubgraphLoader(session, max_events=max_events)
     trace = loader.backward(start)
     trip = loader.journey(start)
-    wanted = list(trace.event_ids) + [s.hash_id for s in trip.steps]
-    wanted += [h for c in trip.containments for h in (c.packed_by, c.unpacked_by) if h]
+    bundle = bundle_of(session, loader, start, trace, trip, chain_id=chain_id, registry_address=registry_address)
+    return BundleResult(bundle, loader.truncated)
+
+
+def bundle_of(
+    session: Session,
+    loader: SubgraphLoader,
+    node: str,
+    backward: BackwardTrace,
+    journey: Journey,
+    *,
+    chain_id: int,
+    registry_address: str,
+) -> ProofBundle:
+    """The proof bundle of ``node`` from what ``loader`` loaded for its backward trace and its journey (the events
+    of both, in time order, with their proofs and anchors; see :func:`proof_bundle`)."""
+    wanted = list(backward.event_ids) + [s.hash_id for s in journey.steps]
+    wanted += [h for c in journey.containments for h in (c.packed_by, c.unpacked_by) if h]
     rows = [loader.rows[h] for h in dict.fromkeys(wanted) if h in loader.rows]
     rows.sort(key=lambda r: (r.event_time, r.id))
     batches = batches_of(session, rows)
@@ -437,5 +454,4 @@ def proof_bundle(
         proof = tuple(bytes.fromhex(p[2:]) for p in json.loads(row.proof))
         claim = AnchorClaim(batch.sequence, batch.block_number, batch.tx_hash.lower(), batch.block_time)
         events.append(BundleEvent(envelope, proof, bytes.fromhex(batch.root[2:]), claim, receipt_time))
-    bundle = ProofBundle(chain_id, registry_address, start, tuple(events))
-    return BundleResult(bundle, loader.truncated)
+    return ProofBundle(chain_id, registry_address, node, tuple(events))
