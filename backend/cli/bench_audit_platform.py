@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 from sqlalchemy import insert
 
 from backend.audit import AuditOptions, run_audit
 from backend.audit.synthetic import MAKER, RETAILER, START_S, signing_keys
+from backend.cli.common import wait_ready
 from backend.core.config import Settings
 from backend.models import Batch, Event, table_of
 from backend.services.platform import Platform
@@ -154,17 +154,12 @@ def _serve(data_dir: Path, rpc_url: str, token: str, log: Path) -> tuple[subproc
     with log.open("wb") as out:
         server = subprocess.Popen([*command, "--data-dir", str(data_dir)], env=env, stdout=out, stderr=out)  # noqa: S603
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the platform's service stopped at start (see {log})")
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return server, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError(f"the platform's service did not answer within 120 s (see {log})")
+    try:
+        wait_ready(url, server, log)
+    except RuntimeError:
+        server.terminate()
+        raise
+    return server, url
 
 
 def audit_through_platform(

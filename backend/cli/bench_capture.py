@@ -24,7 +24,7 @@ import httpx
 import typer
 from sqlmodel import col, select
 
-from backend.cli.common import console, reported
+from backend.cli.common import console, reported, wait_ready
 
 app = typer.Typer()
 
@@ -157,19 +157,6 @@ def bench_capture(  # noqa: PLR0915 - the measurements one after the other, in o
     return figures
 
 
-def _wait_ready(url: str, process: Any, log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(url + "/ready", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise RuntimeError("the service did not start: " + log.read_text()[-2000:])
-        time.sleep(0.3)
-
-
 def _register(rpc: str, data: Path, org: str, public_key: bytes) -> Any:
     from chain.accounts import dev_account
     from chain.connection import connect
@@ -217,7 +204,7 @@ def bench_capture_processes(
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_ready(url, serve, Path(tmp) / "serve.log")
+            wait_ready(url, serve, Path(tmp) / "serve.log")
             registry = _register(record.url, Path(tmp) / "data", org, key.public_key_bytes)
             token = subprocess.run(  # noqa: S603 - our own command
                 [*cli, "tokens", "create", "--org", org], env=env, capture_output=True, text=True, check=True

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,3 +39,19 @@ def reported() -> Iterator[None]:
         yield
     except (ChainError, TraceError, ValueError, OSError) as exc:
         fail(f"{type(exc).__name__}: {exc}")
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, *, seconds: float = 120) -> None:
+    """Wait until the service at ``url`` started as ``process`` answers ``/ready`` (its log's end in the error)."""
+    import httpx  # only the benchmarks that start a service need it
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url + "/ready", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError("the service did not start: " + log.read_text()[-2000:])
+        time.sleep(0.3)

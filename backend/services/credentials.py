@@ -35,7 +35,6 @@ __all__ = [
     "import_credential",
     "list_credentials",
     "payload_of",
-    "verification_time",
     "verify_token",
 ]
 
@@ -49,18 +48,12 @@ class CredentialRefusedError(ProblemError):
     status, code, title = 422, "credential-refused", "Credential refused"
 
 
-def verification_time(platform: Platform) -> int:
-    """The time statuses are judged at: the chain's latest block time, or the clock when that is later (a dev chain
-    that mines no blocks) or the chain cannot be read."""
-    return platform.registry.now()
-
-
 def _verifier(platform: Platform) -> Callable[[str | bytes], CredentialVerdict]:
     """Verification against the platform's registry mirror, brought up to date once, at one time."""
     view = platform.registry
     mirror = view.refresh()
     deployment = view.deployment
-    now = verification_time(platform)
+    now = view.now()  # statuses are judged at the chain's time (or the clock's, when later or the node is down)
 
     def verify(token: str | bytes) -> CredentialVerdict:
         return verify_credential(
