@@ -1,0 +1,76 @@
+"""``supplychain bench-attack``: a few seconds of the hostile loop against a platform it starts (anvil, ``supplychain
+serve`` on 127.0.0.1), as its own process; the report's figures, and its refusal of any address but loopback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from backend.cli.bench_attack import KINDS
+from backend.cli.main import app
+
+pytestmark = [pytest.mark.anvil, pytest.mark.slow]
+
+_FIELDS = {
+    "seconds", "clients", "requests", "requests_by_kind", "statuses", "statuses_by_kind", "server_errors",
+    "server_error_examples", "alive", "pid_unchanged", "health_answering", "lost_processes", "orphans", "rss_mib",
+    "rss_samples", "capture", "slow_clients", "probe", "restarts", "ok",
+}  # fmt: skip
+
+
+def test_a_short_attack_counts_every_kind_and_samples_the_servers_memory() -> None:
+    command = [sys.executable, "-m", "backend.cli", "bench-attack", "--minutes", "0.1", "--clients", "3"]
+    command += ["--probe-max-mib", "1", "--probe-depth", "64", "--json"]
+    done = subprocess.run(
+        command, cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert done.returncode in (0, 1), done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(report) == _FIELDS
+    # the exit code says what the report says: 1 on any 5xx or dead process
+    failed = report["server_errors"] > 0 or not report["alive"] or report["lost_processes"]
+    failed = failed or any(p["body_failure"] or p["nesting_failure"] for p in report["probe"])
+    assert report["ok"] is not failed and done.returncode == (1 if failed else 0)
+    assert len(report["server_error_examples"]) == min(report["server_errors"], 10)
+    # every kind was sent and counted, each request once, in the histograms too
+    by_kind = report["requests_by_kind"]
+    assert set(by_kind) == set(KINDS) and all(count > 0 for count in by_kind.values())
+    assert sum(by_kind.values()) == report["requests"] == sum(report["statuses"].values())
+    assert {k: sum(v.values()) for k, v in report["statuses_by_kind"].items()} == by_kind
+    assert any(s.startswith("4") for s in report["statuses"])  # hostile requests were answered, and refused
+    # the server's process tree was measured before, during and after
+    rss = report["rss_mib"]
+    assert rss["before"] > 50 and rss["max"] >= rss["before"] and len(report["rss_samples"]) >= 2
+    assert rss["after"] > 0 or not report["alive"]
+    assert report["slow_clients"]["opened"] >= 16
+    capture = report["capture"]
+    assert capture["events_accepted"] <= capture["events_sent"]
+    assert capture["events_accepted"] > 0 or not report["alive"]  # valid captures went through while it lived
+    # each JSON route of /openapi.json (and each JSON media type /capture announces) was probed
+    probed = {(p["route"], p["content_type"]) for p in report["probe"]}
+    assert {
+        ("POST /capture", "application/json"),
+        ("POST /capture", "application/ld+json"),
+        ("POST /capture", "application/vnd.supplychain.signed-events+json"),
+        ("POST /qr/issue", "application/json"),
+        ("POST /recalls", "application/json"),
+        ("POST /registry/transactions/prepare", "application/json"),
+    } <= probed
+    for row in report["probe"]:
+        assert row["largest_body"] == 1024 * 1024 or row["body_failure"]
+        assert row["deepest_nesting"] == 64 or row["nesting_failure"]
+
+
+@pytest.mark.parametrize(
+    "option",
+    [["--platform", "http://10.0.0.1:8000"], ["--platform", "http://example.com"], ["--rpc", "http://0.0.0.0:8545"]],
+)
+def test_it_attacks_nothing_but_loopback(option: list[str]) -> None:
+    result = CliRunner().invoke(app, ["bench-attack", "--minutes", "0.1", *option])
+    assert result.exit_code == 1
+    assert "must be on loopback (http://127.0.0.1:PORT)" in result.output
