@@ -1,12 +1,9 @@
 """``supplychain bench-attack``: a few seconds of the hostile loop against a platform it starts (anvil, ``supplychain
-serve`` on 127.0.0.1), as its own process; the report's figures, and its refusal of any address but loopback."""
+serve`` on 127.0.0.1); the report's figures, and its refusal of any address but loopback."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -24,18 +21,15 @@ _FIELDS = {
 
 
 def test_a_short_attack_counts_every_kind_and_samples_the_servers_memory() -> None:
-    command = [sys.executable, "-m", "backend.cli", "bench-attack", "--minutes", "0.1", "--clients", "3"]
-    command += ["--probe-max-mib", "1", "--probe-depth", "64", "--json"]
-    done = subprocess.run(
-        command, cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=180, check=False
-    )
-    assert done.returncode in (0, 1), done.stderr
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    args = ["bench-attack", "--minutes", "0.05", "--clients", "3", "--probe-max-mib", "0.0625", "--probe-depth", "16"]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code in (0, 1), result.output
+    report = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(report) == _FIELDS
     # the exit code says what the report says: 1 on any 5xx or dead process
     failed = report["server_errors"] > 0 or not report["alive"] or report["lost_processes"]
     failed = failed or any(p["body_failure"] or p["nesting_failure"] for p in report["probe"])
-    assert report["ok"] is not failed and done.returncode == (1 if failed else 0)
+    assert report["ok"] is not failed and result.exit_code == (1 if failed else 0)
     assert len(report["server_error_examples"]) == min(report["server_errors"], 10)
     # every kind was sent and counted, each request once, in the histograms too
     by_kind = report["requests_by_kind"]
@@ -62,8 +56,8 @@ def test_a_short_attack_counts_every_kind_and_samples_the_servers_memory() -> No
         ("POST /registry/transactions/prepare", "application/json"),
     } <= probed
     for row in report["probe"]:
-        assert row["largest_body"] == 1024 * 1024 or row["body_failure"]
-        assert row["deepest_nesting"] == 64 or row["nesting_failure"]
+        assert row["largest_body"] == 64 * 1024 or row["body_failure"]
+        assert row["deepest_nesting"] == 16 or row["nesting_failure"]
 
 
 @pytest.mark.parametrize(
@@ -74,3 +68,9 @@ def test_it_attacks_nothing_but_loopback(option: list[str]) -> None:
     result = CliRunner().invoke(app, ["bench-attack", "--minutes", "0.1", *option])
     assert result.exit_code == 1
     assert "must be on loopback (http://127.0.0.1:PORT)" in result.output
+
+
+def test_an_unknown_kind_is_refused_before_anything_starts() -> None:
+    result = CliRunner().invoke(app, ["bench-attack", "--kind", "json_bomb", "--kind", "teardrop"])
+    assert result.exit_code == 1
+    assert "unknown kinds ['teardrop']: choose among json_bomb, oversized," in result.output

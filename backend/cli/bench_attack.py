@@ -21,6 +21,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import logging
 import os
 import random
 import secrets
@@ -44,9 +45,10 @@ import typer
 
 from backend.cli.common import console, reported, wait_ready
 
-__all__ = ["KINDS", "AttackReport", "app", "bench_attack"]
+__all__ = ["KINDS", "AttackOptions", "AttackReport", "app", "bench_attack"]
 
 app = typer.Typer()
+log = logging.getLogger(__name__)
 
 KINDS = (
     "json_bomb",
@@ -142,6 +144,20 @@ class _Shot:
     body: bytes = b""
     raw: bytes | None = None
     half_close: bool = False
+
+
+@dataclass(frozen=True)
+class AttackOptions:
+    """How long and how hard :func:`bench_attack` attacks, and what it probes."""
+
+    minutes: float = 30.0
+    max_requests: int = 1_000_000
+    clients: int = 4
+    kinds: tuple[str, ...] = KINDS
+    probe: bool = True
+    probe_max_bytes: int = 64 * 1024 * 1024
+    probe_depth: int = 200_000
+    seed: int = 0
 
 
 @dataclass
@@ -281,6 +297,7 @@ class _Service:
             record, process = start_node("anvil", log_path=self.folder / "anvil.log")
             self.node, self.rpc = (record, process), record.url
         self.regulator_token = "sc_" + secrets.token_urlsafe(24)
+        threading.Thread(target=_preload, daemon=True).start()  # while the service starts
         self._serve()
         registry = _register(self.rpc, self.folder / "data", _ORG, self.key.public_key_bytes)
         self.since_ms = registry.chain.block_timestamp() * 1000 + 1000
@@ -349,8 +366,18 @@ class _Service:
 
         if self.serve is not None:
             stop_node(self.serve.pid, process=self.serve)
+            with contextlib.suppress(ProcessLookupError):  # what a server that died left behind
+                os.killpg(self.serve.pid, signal.SIGKILL)
         if self.node is not None:
             stop_node(self.node[0].pid, process=self.node[1])
+
+
+def _preload() -> None:
+    """Import what registering the organisation needs (web3, the platform), beside the service's start."""
+    import importlib
+
+    for name in ("chain.registry", "backend.services.platform"):
+        importlib.import_module(name)
 
 
 def _stat_pgrp(pid: int) -> int:
@@ -436,7 +463,7 @@ def _fill(op: _Operation, rng: random.Random, hostile: str | None = None) -> str
 
 
 def _json_bomb(ctx: _Context, rng: random.Random) -> _Shot:
-    path, ctype = rng.choice(ctx.posts)
+    path, ctype = rng.choice([(p, t) for p, t in ctx.posts if "json" in t])
     return _Shot("json_bomb", "POST", path, ((b"content-type", ctype.encode()), *ctx.auth(rng)), _BOMB)
 
 
@@ -622,7 +649,7 @@ def _send(client: httpx.Client, port: int, shot: _Shot) -> tuple[str, bytes]:
         return _send_raw(port, shot)
     try:
         answer = client.request(shot.method, shot.path, headers=list(shot.headers), content=shot.body or None)
-    except httpx.InvalidURL:  # longer than httpx sends (many parameters): over a socket as it is
+    except (httpx.InvalidURL, httpx.LocalProtocolError):  # what httpx will not send: over a socket as it is
         head = f"{shot.method} {shot.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n".encode()
         head += b"".join(k + b": " + v + b"\r\n" for k, v in shot.headers)
         raw = head + f"Content-Length: {len(shot.body)}\r\n\r\n".encode() + shot.body
@@ -665,9 +692,10 @@ class _Tally:
             return self.total
 
 
-def _client_loop(ctx: _Context, tally: _Tally, seed: int, stop: Callable[[set[str]], bool]) -> None:
+def _client_loop(ctx: _Context, tally: _Tally, seed: int, kinds: list[str], stop: Callable[[set[str]], bool]) -> None:
+    """Send the ``kinds`` in turn (in an order of its own) until ``stop``."""
     rng = random.Random(seed)  # noqa: S311 - reproducible choices, not secrets
-    kinds = list(_MAKERS)
+    kinds = list(kinds)
     rng.shuffle(kinds)
     sent: set[str] = set()
     with httpx.Client(base_url=ctx.service.url, timeout=120) as client:
@@ -840,21 +868,22 @@ def _seed(ctx: _Context) -> None:
 
 
 def bench_attack(
+    options: AttackOptions,
     *,
-    minutes: float = 30.0,
-    max_requests: int = 1_000_000,
-    clients: int = 4,
     platform_url: str | None = None,
     rpc: str | None = None,
     org_token: str | None = None,
     regulator_token: str | None = None,
-    probe: bool = True,
-    probe_max_bytes: int = 64 * 1024 * 1024,
-    probe_depth: int = 200_000,
-    seed: int = 0,
 ) -> AttackReport:
-    """Run the hostile loop and the probe (see the module docstring); the report."""
-    seconds = minutes * 60
+    """Run the hostile loop and the probe (see the module docstring) against a platform started here, or the one at
+    ``platform_url`` (with its tokens); the report.
+
+    Raises:
+        ValueError: an address that is not 127.0.0.1, or an unknown kind.
+    """
+    unknown = set(options.kinds) - set(KINDS)
+    if unknown or not options.kinds:
+        raise ValueError(f"unknown kinds {sorted(unknown)}: choose among {', '.join(KINDS)}")
     with tempfile.TemporaryDirectory(prefix="bench-attack-") as tmp:
         service = _Service(
             Path(tmp),
@@ -862,53 +891,51 @@ def bench_attack(
             rpc=_loopback(rpc, "--rpc") if rpc else None,
         )
         try:
+            begin = time.monotonic()
             service.start()
             if not service.owned:
                 service.org_token, service.regulator_token = org_token, regulator_token
+            log.info("platform at %s (pid %s), ready in %.1f s", service.url, service.pid, time.monotonic() - begin)
             ctx = _Context(service, _discover(service.url))
             _seed(ctx)
-            return _run(ctx, seconds, max_requests, clients, seed, probe, probe_max_bytes, probe_depth)
+            log.info("%d operations discovered, data seeded in %.1f s", len(ctx.operations), time.monotonic() - begin)
+            return _run(ctx, options)
         finally:
             service.close()
 
 
-def _run(  # noqa: PLR0917 - bench_attack's options, passed on
-    ctx: _Context,
-    seconds: float,
-    max_requests: int,
-    clients: int,
-    seed: int,
-    probe: bool,
-    probe_max_bytes: int,
-    probe_depth: int,
-) -> AttackReport:
+def _run(ctx: _Context, options: AttackOptions) -> AttackReport:
     service = ctx.service
     pid = service.pid
+    seconds = options.minutes * 60
     monitor = _Monitor(service, period=min(60.0, max(1.0, seconds / 5)))
     time.sleep(1.0)
     monitor.sample()
     tally, slow = _Tally(), Counter[str]()
     deadline = time.monotonic() + seconds
-    every = set(_MAKERS)
+    every = set(options.kinds) - {"slow_client"}
 
     def stop(sent: set[str]) -> bool:
         """Whether a thread that sent the kinds ``sent`` stops: time or count is up, or the server is dead and the
         thread tried each of its kinds (every kind is then counted, even against a dead server)."""
-        if time.monotonic() > deadline or tally.total >= max_requests:
+        if time.monotonic() > deadline or tally.total >= options.max_requests:
             return True
         return monitor.dead.is_set() and (sent >= every or "slow_client" in sent)
 
     done = threading.Event()
     threads = [threading.Thread(target=monitor.run, args=(done,), daemon=True)]
-    threads += [
-        threading.Thread(target=_client_loop, args=(ctx, tally, seed + i, stop), daemon=True) for i in range(clients)
-    ]
+    if every:
+        threads += [
+            threading.Thread(target=_client_loop, args=(ctx, tally, options.seed + i, sorted(every), stop), daemon=True)
+            for i in range(options.clients)
+        ]
     hold = min(_HOLD_SECONDS, max(1.0, seconds / 2))
-    slow_thread = threading.Thread(target=_slow_loop, args=(ctx, tally, hold, stop, slow), daemon=True)
+    if "slow_client" in options.kinds:
+        threads.append(threading.Thread(target=_slow_loop, args=(ctx, tally, hold, stop, slow), daemon=True))
     started = time.monotonic()
-    for t in [*threads, slow_thread]:
+    for t in threads:
         t.start()
-    for t in [*threads[1:], slow_thread]:
+    for t in threads[1:]:
         t.join()
     elapsed = time.monotonic() - started
     done.set()
@@ -922,7 +949,7 @@ def _run(  # noqa: PLR0917 - bench_attack's options, passed on
     times = sorted(ctx.capture_seconds)
     report = AttackReport(
         seconds=round(elapsed, 1),
-        clients=clients,
+        clients=options.clients,
         requests=sum(tally.by_kind.values()),
         requests_by_kind=dict(sorted(tally.by_kind.items())),
         statuses=dict(sorted(tally.statuses.items())),
@@ -945,11 +972,14 @@ def _run(  # noqa: PLR0917 - bench_attack's options, passed on
         },
         slow_clients={"opened": slow["opened"], "cut_off_by_server": slow["cut_off"], "hold_seconds": hold},
     )
-    if probe:
+    log.info("loop of %d requests done in %.1f s", report.requests, elapsed)
+    if options.probe:
+        begin = time.monotonic()
         if not service.alive() and service.owned:
             service.restart()
         if service.alive():
-            report.probe = _probe(service, probe_max_bytes, probe_depth)
+            report.probe = _probe(service, options.probe_max_bytes, options.probe_depth)
+        log.info("probe done in %.1f s (%d restarts)", time.monotonic() - begin, service.restarts)
     report.restarts = service.restarts
     return report
 
@@ -983,7 +1013,10 @@ def _print(report: AttackReport) -> None:
         f"{c['events_per_s']:,.0f} events/s, p50 {c['p50_ms']:.0f} ms per {_CAPTURE_EVENTS}-event document"
     )
     s = report.slow_clients
-    console.print(f"slow clients: {s['opened']:,} held {s['hold_seconds']:.0f} s, {s['cut_off_by_server']:,} cut off")
+    if s["opened"]:
+        console.print(
+            f"slow clients: {s['opened']:,} held {s['hold_seconds']:.0f} s, {s['cut_off_by_server']:,} cut off"
+        )
     if report.probe:
         probe = Table(title="per-route limits (largest body / deepest nesting answered without 5xx or death)")
         for column in ("route", "content type", "largest body", "failed", "deepest nesting", "failed"):
@@ -1013,27 +1046,30 @@ def bench_attack_command(  # noqa: PLR0917 - typer options
     regulator_token: Annotated[str | None, typer.Option(help="With --platform: the regulator's token.")] = None,
     rpc: Annotated[str | None, typer.Option(help="Dev chain on 127.0.0.1 to use instead of starting anvil.")] = None,
     probe: Annotated[bool, typer.Option("--probe/--no-probe", help="Probe each JSON route's limits.")] = True,
-    probe_max_mib: Annotated[int, typer.Option(min=1, help="Largest body the probe tries.")] = 64,
+    probe_max_mib: Annotated[float, typer.Option(min=0.001, help="Largest body the probe tries (MiB).")] = 64,
     probe_depth: Annotated[int, typer.Option(min=1, help="Deepest JSON nesting the probe tries.")] = 200_000,
+    kind: Annotated[
+        list[str] | None, typer.Option("--kind", help=f"Only these kinds (repeat the option): {', '.join(KINDS)}.")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the clients' choices.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Hostile requests against a real platform on loopback for M minutes: statuses, 5xx (must be 0), the server's
     survival and RSS, the rate of valid captures meanwhile, and each JSON route's largest body and deepest nesting.
     Exit 1 on any 5xx or dead process."""
+    options = AttackOptions(
+        minutes=minutes,
+        max_requests=max_requests,
+        clients=clients,
+        kinds=tuple(kind) if kind else KINDS,
+        probe=probe,
+        probe_max_bytes=int(probe_max_mib * 1024 * 1024),
+        probe_depth=probe_depth,
+        seed=seed,
+    )
     with reported():
         report = bench_attack(
-            minutes=minutes,
-            max_requests=max_requests,
-            clients=clients,
-            platform_url=platform,
-            rpc=rpc,
-            org_token=org_token,
-            regulator_token=regulator_token,
-            probe=probe,
-            probe_max_bytes=probe_max_mib * 1024 * 1024,
-            probe_depth=probe_depth,
-            seed=seed,
+            options, platform_url=platform, rpc=rpc, org_token=org_token, regulator_token=regulator_token
         )
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
