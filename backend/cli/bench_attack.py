@@ -399,7 +399,7 @@ class _Context:
         self.operations = operations
         self.gets = [o for o in operations if o.method == "GET"]
         self.posts = [
-            (o.path, t)
+            (o.method, o.path, t)
             for o in operations
             if o.method != "GET"
             for t in dict.fromkeys((*o.content_types, "application/json"))
@@ -463,8 +463,8 @@ def _fill(op: _Operation, rng: random.Random, hostile: str | None = None) -> str
 
 
 def _json_bomb(ctx: _Context, rng: random.Random) -> _Shot:
-    path, ctype = rng.choice([(p, t) for p, t in ctx.posts if "json" in t])
-    return _Shot("json_bomb", "POST", path, ((b"content-type", ctype.encode()), *ctx.auth(rng)), _BOMB)
+    method, path, ctype = rng.choice([post for post in ctx.posts if "json" in post[2]])
+    return _Shot("json_bomb", method, path, ((b"content-type", ctype.encode()), *ctx.auth(rng)), _BOMB)
 
 
 @functools.cache
@@ -473,13 +473,13 @@ def _big() -> bytes:
 
 
 def _oversized(ctx: _Context, rng: random.Random) -> _Shot:
-    path, ctype = rng.choice(ctx.posts)
-    return _Shot("oversized", "POST", path, ((b"content-type", ctype.encode()), *ctx.auth(rng)), _big())
+    method, path, ctype = rng.choice(ctx.posts)
+    return _Shot("oversized", method, path, ((b"content-type", ctype.encode()), *ctx.auth(rng)), _big())
 
 
 def _lying_length(ctx: _Context, rng: random.Random) -> _Shot:
-    path, ctype = rng.choice(ctx.posts)
-    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {ctype}\r\n".encode()
+    method, path, ctype = rng.choice(ctx.posts)
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {ctype}\r\n".encode()
     body = b'{"gtin": "' + b"1" * 90 + b'"}'
     variants = (
         (b"Content-Length: 1000000\r\n\r\n" + body, True),  # announces more than comes, then ends the stream
@@ -492,7 +492,7 @@ def _lying_length(ctx: _Context, rng: random.Random) -> _Shot:
         (b"Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n" + body, True),
     )
     tail, half_close = rng.choice(variants)
-    return _Shot("lying_length", "POST", path, raw=head + tail, half_close=half_close)
+    return _Shot("lying_length", method, path, raw=head + tail, half_close=half_close)
 
 
 def _huge_ints(ctx: _Context, rng: random.Random) -> _Shot:
@@ -636,11 +636,15 @@ def _send_raw(port: int, shot: _Shot) -> tuple[str, bytes]:
         return "no-answer", b""
     except OSError as exc:
         return f"error:{type(exc).__name__}", b""
+    return _status_of(answer), answer
+
+
+def _status_of(answer: bytes) -> str:
+    """The status code of a raw HTTP answer, ``closed`` when there was none."""
     if not answer:
-        return "closed", b""
+        return "closed"
     parts = answer.split(b" ", 2)
-    status = parts[1].decode("ascii", "replace") if len(parts) > 1 and answer.startswith(b"HTTP/") else "garbled"
-    return status, answer
+    return parts[1].decode("ascii", "replace") if len(parts) > 1 and answer.startswith(b"HTTP/") else "garbled"
 
 
 def _send(client: httpx.Client, port: int, shot: _Shot) -> tuple[str, bytes]:
@@ -668,6 +672,7 @@ class _Tally:
         self.statuses: Counter[str] = Counter()
         self.by_kind_status: dict[str, Counter[str]] = {}
         self.examples: list[dict[str, Any]] = []
+        self.example_keys: set[tuple[str, ...]] = set()
         self.server_errors = 0
         self.total = 0
 
@@ -679,7 +684,10 @@ class _Tally:
             self.by_kind_status.setdefault(shot.kind, Counter())[status] += 1
             if status.startswith("5") and len(status) == 3:
                 self.server_errors += 1
-                if len(self.examples) < _EXAMPLES:
+                route, _, query = shot.path.partition("?")
+                key = (status, shot.kind, shot.method, route, *sorted(q.split("=", 1)[0] for q in query.split("&")))
+                if len(self.examples) < _EXAMPLES and key not in self.example_keys:  # the first of each kind
+                    self.example_keys.add(key)
                     self.examples.append(
                         {
                             "kind": shot.kind,
@@ -711,7 +719,8 @@ def _client_loop(ctx: _Context, tally: _Tally, seed: int, kinds: list[str], stop
                 with ctx.lock:
                     ctx.capture_seconds.append(time.perf_counter() - started)
                     ctx.events_sent += _CAPTURE_EVENTS
-                    ctx.events_accepted += int(json.loads(answer).get("acceptedCount", 0))
+                    with contextlib.suppress(ValueError, AttributeError):
+                        ctx.events_accepted += int(json.loads(answer).get("acceptedCount", 0))
             elif kind == "capture" and not status.startswith("error:"):
                 with ctx.lock:
                     ctx.events_sent += _CAPTURE_EVENTS
@@ -736,8 +745,7 @@ def _slow_loop(ctx: _Context, tally: _Tally, hold: float, stop: Callable[[set[st
         for s in sockets:
             s.setblocking(False)
             try:
-                data = s.recv(4096)
-                status = "closed" if not data else data.split(b" ", 2)[1].decode("ascii", "replace")
+                status = _status_of(s.recv(4096))
                 out["cut_off"] += 1
             except BlockingIOError:
                 status = "held"
@@ -831,10 +839,14 @@ def _probe(service: _Service, max_bytes: int, max_depth: int) -> list[dict[str, 
             row[{"body": "largest_body", "nesting": "deepest_nesting"}[name]] = survived
             row[f"{name}_failure"] = failure
             if failure and not service.alive():
-                if not service.owned:
+                try:
+                    if not service.owned:
+                        raise RuntimeError("the platform was not started here")
+                    service.restart()
+                except RuntimeError as exc:
+                    row["note"] = f"probe stopped: the service could not be restarted ({str(exc)[:200]})"
                     results.append(row)
                     return results
-                service.restart()
         results.append(row)
     return results
 
@@ -996,7 +1008,7 @@ def _print(report: AttackReport) -> None:
         table.add_row(kind, f"{count:,}", answers)
     console.print(table)
     console.print(f"5xx: {report.server_errors}" + (" (must be 0)" if report.server_errors else ""))
-    for example in report.server_error_examples[:5]:
+    for example in report.server_error_examples:
         console.print(f"  {example['status']} {example['kind']}: {example['method']} {example['path'][:100]}")
     console.print(
         f"server alive: {report.alive} (pid unchanged: {report.pid_unchanged}, health answering: "
@@ -1027,6 +1039,9 @@ def _print(report: AttackReport) -> None:
                 f"{p['deepest_nesting']:,}", p["nesting_failure"] or "",
             )  # fmt: skip
         console.print(probe)
+        for p in report.probe:
+            if "note" in p:
+                console.print(f"{p['route']} {p['content_type']}: {p['note']}")
     console.print("OK" if report.ok else "FAILED: a 5xx or a dead process")
 
 
@@ -1038,8 +1053,8 @@ def bench_attack_command(  # noqa: PLR0917 - typer options
     platform: Annotated[
         str | None,
         typer.Option(
-            help="Attack this running platform (http://127.0.0.1:PORT only) instead of starting one; its valid "
-            "captures are then signed by a key its registry does not know."
+            help="Attack this running platform (http://127.0.0.1:PORT only) instead of starting one; the valid "
+            "captures are signed by bench-attack's own key (refused where it is not registered)."
         ),
     ] = None,
     org_token: Annotated[str | None, typer.Option(help="With --platform: an organisation's token.")] = None,
