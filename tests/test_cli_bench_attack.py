@@ -3,15 +3,23 @@ serve`` on 127.0.0.1); the report's figures, and its refusal of any address but 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
-from backend.cli.bench_attack import KINDS
+from backend.cli.bench_attack import KINDS, _Monitor, _Service
 from backend.cli.main import app
-
-pytestmark = [pytest.mark.anvil, pytest.mark.slow]
+from chain.devchain import free_port
 
 _FIELDS = {
     "seconds", "clients", "requests", "requests_by_kind", "statuses", "statuses_by_kind", "server_errors",
@@ -20,6 +28,8 @@ _FIELDS = {
 }  # fmt: skip
 
 
+@pytest.mark.anvil
+@pytest.mark.slow
 def test_a_short_attack_counts_every_kind_and_samples_the_servers_memory() -> None:
     args = ["bench-attack", "--minutes", "0.05", "--clients", "3", "--probe-max-mib", "0.0625", "--probe-depth", "16"]
     result = CliRunner().invoke(app, [*args, "--json"])
@@ -27,8 +37,8 @@ def test_a_short_attack_counts_every_kind_and_samples_the_servers_memory() -> No
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(report) == _FIELDS
     # the exit code says what the report says: 1 on any 5xx or dead process
-    failed = report["server_errors"] > 0 or not report["alive"] or report["lost_processes"]
-    failed = failed or any(p["body_failure"] or p["nesting_failure"] for p in report["probe"])
+    failed = report["server_errors"] > 0 or not report["alive"] or bool(report["lost_processes"])
+    failed = failed or any(bool(p["body_failure"] or p["nesting_failure"]) for p in report["probe"])
     assert report["ok"] is not failed and result.exit_code == (1 if failed else 0)
     examples = report["server_error_examples"]
     assert bool(examples) is (report["server_errors"] > 0) and len(examples) <= 10
@@ -76,3 +86,45 @@ def test_an_unknown_kind_is_refused_before_anything_starts() -> None:
     result = CliRunner().invoke(app, ["bench-attack", "--kind", "json_bomb", "--kind", "teardrop"])
     assert result.exit_code == 1
     assert "unknown kinds ['teardrop']: choose among json_bomb, oversized," in result.output
+
+
+def test_the_monitor_finds_a_taken_servers_processes_and_sees_them_die(tmp_path: Path) -> None:
+    """A platform taken by URL: its process found from its listening socket, its tree's RSS, and its death noticed
+    (what makes the command exit 1 once the platform no longer dies of the loop's requests)."""
+    port = free_port()
+    child = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+    server = subprocess.Popen(
+        [sys.executable, "-c", child + f"import http.server as h; h.test(h.SimpleHTTPRequestHandler, port={port}, "
+         "bind='127.0.0.1')"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(url + "/", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "the test server did not start"
+                time.sleep(0.1)
+        service = _Service(tmp_path, platform_url=url, rpc=None)
+        service.start()
+        assert service.pid == server.pid and service.alive()
+        monitor = _Monitor(service, period=1.0)
+        monitor.sample()
+        assert monitor.samples[0]["processes"] == 2 and monitor.samples[0]["mib"] > 5
+        done = threading.Event()
+        watcher = threading.Thread(target=monitor.run, args=(done,))
+        watcher.start()
+        time.sleep(1.5)
+        assert not monitor.dead.is_set()
+        server.kill()
+        server.wait(5)
+        assert monitor.dead.wait(5) and not service.alive()
+        done.set()
+        watcher.join()
+        assert [entry.split()[0] for entry in monitor.lost()] == [str(server.pid)]  # its child lives on
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)  # its child too
