@@ -53,7 +53,7 @@ def test_a_short_attack_counts_every_kind_and_samples_the_servers_memory() -> No
     rss = report["rss_mib"]
     assert rss["before"] > 50 and rss["max"] >= rss["before"] and len(report["rss_samples"]) >= 2
     assert rss["after"] > 0 or not report["alive"]
-    assert report["slow_clients"]["opened"] >= 16
+    assert report["slow_clients"]["opened"] >= 16 or not report["alive"]
     capture = report["capture"]
     assert capture["events_accepted"] <= capture["events_sent"]
     assert capture["events_accepted"] > 0 or not report["alive"]  # valid captures went through while it lived

@@ -928,11 +928,12 @@ def _run(ctx: _Context, options: AttackOptions) -> AttackReport:
     every = set(options.kinds) - {"slow_client"}
 
     def stop(sent: set[str]) -> bool:
-        """Whether a thread that sent the kinds ``sent`` stops: time or count is up, or the server is dead and the
-        thread tried each of its kinds (every kind is then counted, even against a dead server)."""
-        if time.monotonic() > deadline or tally.total >= options.max_requests:
+        """Whether a thread that sent the kinds ``sent`` stops: at once when the count is up; when the time is up or
+        the server is dead, once it tried each of its kinds (so every kind is counted, however short the run)."""
+        if tally.total >= options.max_requests:
             return True
-        return monitor.dead.is_set() and (sent >= every or "slow_client" in sent)
+        cycled = sent >= every or "slow_client" in sent
+        return cycled and (time.monotonic() > deadline or monitor.dead.is_set())
 
     done = threading.Event()
     threads = [threading.Thread(target=monitor.run, args=(done,), daemon=True)]
