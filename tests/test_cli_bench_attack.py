@@ -3,6 +3,7 @@ serve`` on 127.0.0.1); the report's figures, and its refusal of any address but 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -17,7 +18,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from backend.cli.bench_attack import KINDS, _Monitor, _Service
+from backend.cli.bench_attack import KINDS, _forged_page_tokens, _Monitor, _Service
 from backend.cli.main import app
 from chain.devchain import free_port
 
@@ -128,3 +129,13 @@ def test_the_monitor_finds_a_taken_servers_processes_and_sees_them_die(tmp_path:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGKILL)  # its child too
+
+
+def test_page_tokens_are_forged_whatever_their_form() -> None:
+    real = base64.urlsafe_b64encode(b'{"after":5,"q":"ac67ec8737bdcc56"}').decode().rstrip("=")
+    forged = _forged_page_tokens(real)
+    texts = [base64.urlsafe_b64decode(t + "=" * (-len(t) % 4)) for t in forged[3:]]
+    assert b'{"after":9223372036854775808,"q":"ac67ec8737bdcc56"}' in texts and len(texts) == 7
+    assert real not in forged and len(set(forged)) == len(forged)
+    signed = "v2.eyJhZnRlciI6NX0.c2lnbmF0dXJl"  # once tokens are signed: tampered with only
+    assert _forged_page_tokens(signed) == [signed[:-1] + "A", signed + "9" * 30, signed[: len(signed) // 2]]

@@ -499,7 +499,7 @@ def _huge_ints(ctx: _Context, rng: random.Random) -> _Shot:
     value = rng.choice(_HOSTILE_NUMBERS)
     roll = rng.random()
     if roll < 0.1 and ctx.page_tokens:  # a real page token with its position forged
-        return _Shot("huge_ints", "GET", "/events?perPage=1&nextPageToken=" + rng.choice(ctx.page_tokens))
+        return _Shot("huge_ints", "GET", "/events?perPage=1&nextPageToken=" + quote(rng.choice(ctx.page_tokens)))
     if roll < 0.2:  # a signed capture citing a recognition id that no database can hold
         body = ctx.document(1, {"sc:recognition": rng.choice((2**63, 2**256, -1, 10**40))})
         headers = ((b"content-type", b"application/ld+json"), *ctx.auth(rng))
@@ -869,14 +869,23 @@ def _seed(ctx: _Context) -> None:
         if answer_.status_code >= 300 and service.owned:
             raise RuntimeError(f"issuing QR codes failed ({answer_.status_code}): {answer_.text[:500]}")
         link = client.get("/events?perPage=1", headers=org).headers.get("link", "")
-        if "nextPageToken=" in link:
-            import base64
+    if "nextPageToken=" in link:
+        ctx.page_tokens = _forged_page_tokens(link.split("nextPageToken=", 1)[1].split(">", 1)[0].split("&", 1)[0])
 
-            token = link.split("nextPageToken=", 1)[1].split(">", 1)[0].split("&", 1)[0]
-            data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-            for after in (str(2**63), str(2**256), "-1", "1" * 5000, '"²"', "1.5", "1e400"):
-                raw = ('{"after":' + after + ',"q":' + json.dumps(data.get("q")) + "}").encode()
-                ctx.page_tokens.append(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+
+def _forged_page_tokens(token: str) -> list[str]:
+    """A real page token tampered with, and (while tokens are base64 JSON) its position made hostile."""
+    import base64
+
+    forged = [token[:-1] + ("B" if token.endswith("A") else "A"), token + "9" * 30, token[: len(token) // 2]]
+    try:
+        query = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))).get("q")
+    except (ValueError, TypeError, AttributeError):  # not base64 JSON (a signed token): tampering only
+        return forged
+    for after in (str(2**63), str(2**256), "-1", "1" * 5000, '"²"', "1.5", "1e400"):
+        raw = ('{"after":' + after + ',"q":' + json.dumps(query) + "}").encode()
+        forged.append(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+    return forged
 
 
 def bench_attack(
