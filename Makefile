@@ -85,6 +85,7 @@ bench: setup
 	$(VENV)/bin/supplychain bench-queries
 	$(VENV)/bin/supplychain bench-page
 	$(VENV)/bin/supplychain bench-audit -n 1000000
+	$(VENV)/bin/supplychain bench-attack --minutes 2
 
 clean:
 	rm -rf $(VENV) hardhat-local/node_modules hardhat-local/cache hardhat-local/artifacts backend/web/node_modules

@@ -13,6 +13,7 @@ import typer
 from backend.cli import (
     audit_cmd,
     authority_cmd,
+    bench_attack,
     bench_capture,
     bench_chain,
     bench_hash,
@@ -43,7 +44,18 @@ app.add_typer(authority_cmd.app, name="authority", help="Authorities' actions on
 app.add_typer(credential_cmd.app, name="credential", help="Verifiable credentials of green recognitions.")
 app.add_typer(green_cmd.app, name="green", help="Green supply-chain views: qualified suppliers, green share, impact.")
 app.add_typer(serve_cmd.tokens_app, name="tokens")
-for module in (serve_cmd, hash_cmd, demo, audit_cmd, bench_capture, bench_chain, bench_hash, bench_merkle, bench_page):
+for module in (
+    serve_cmd,
+    hash_cmd,
+    demo,
+    audit_cmd,
+    bench_attack,
+    bench_capture,
+    bench_chain,
+    bench_hash,
+    bench_merkle,
+    bench_page,
+):
     app.registered_commands.extend(module.app.registered_commands)
 
 
