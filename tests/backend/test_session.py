@@ -49,7 +49,7 @@ def sign_in(client: TestClient, token: str, next_path: str = SUPPLIERS, lang: st
     fields = {"token": token, "next": next_path, "lang": lang, "csrf": csrf_of(form.text)}
     signed = client.post("/login", data=fields, follow_redirects=False)
     assert signed.status_code == 303, signed.text
-    return client.cookies[SESSION_COOKIE]
+    return str(client.cookies[SESSION_COOKIE])
 
 
 def test_a_browser_is_sent_to_sign_in_then_back_to_the_page(client: TestClient, tokens: dict[str, str]) -> None:
