@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from html import escape
 from typing import Any
 
 from backend.audit.report import AuditReport
+from backend.services.html_text import escape
 from supplychain.audit import CODES, Severity
 
 __all__ = ["LANGUAGES", "MEANINGS_ZH", "render_html"]

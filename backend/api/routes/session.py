@@ -13,7 +13,6 @@ refused, and the sign-in form carries a signed, short-lived token bound to a pre
 from __future__ import annotations
 
 import time
-from html import escape
 from typing import Annotated
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,6 +22,7 @@ from sqlmodel import col, select
 
 from backend.api.deps import SESSION_COOKIE, PlatformDep, SessionDep
 from backend.models import ApiToken
+from backend.services.html_text import escape
 from backend.services.platform import Platform, hash_token
 from backend.services.sessions import (
     LOGIN_FORM_SECONDS,
