@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backend.audit.report import AuditReport
-from backend.services.html_text import escape
 from supplychain.audit import CODES, Severity
+from supplychain.text import escape_html as escape
 
 __all__ = ["LANGUAGES", "MEANINGS_ZH", "render_html"]
 

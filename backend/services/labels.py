@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Final
 
-from backend.services.html_text import escape
 from backend.services.qr import CodeKey, qr_lines, svg_element
+from supplychain.text import escape_html as escape
 
 __all__ = ["COLUMNS", "LABELS_PER_PAGE", "ROWS", "label_sheet"]
 

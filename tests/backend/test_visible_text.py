@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from backend.services.html_text import escape
+from supplychain.text import escape_html as escape
 from tests.chains import MANUFACTURER
 
 GTIN = "06901234000108"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from supplychain.epcis import EpcisValidationError, Problem, parse_document
-from supplychain.text import BIDI_CONTROLS, INVISIBLES, SPOOFING, first_spoofing, show_spoofing
+from supplychain.text import BIDI_CONTROLS, INVISIBLES, SPOOFING, escape_html, first_spoofing, show_spoofing
 
 CTX = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"example": "https://ns.example.com/epcis/"}]
 PLACE = "urn:epc:id:sgln:4012345.00001.0"
@@ -153,3 +153,4 @@ def test_the_character_sets() -> None:
     assert first_spoofing("ab\ufeffc\u202e") == (2, "\ufeff")
     assert show_spoofing("abc") == "abc" and show_spoofing("储能") == "储能"
     assert show_spoofing("0001\u202e2000") == "0001\\u202E2000"
+    assert escape_html('<b title="\u202e">') == "&lt;b title=&quot;\\u202E&quot;&gt;" and escape_html(7) == "7"

@@ -22,7 +22,6 @@ from sqlmodel import col, select
 
 from backend.api.deps import SESSION_COOKIE, PlatformDep, SessionDep
 from backend.models import ApiToken
-from backend.services.html_text import escape
 from backend.services.platform import Platform, hash_token
 from backend.services.sessions import (
     LOGIN_FORM_SECONDS,
@@ -32,6 +31,7 @@ from backend.services.sessions import (
     login_form_problem,
     open_session,
 )
+from supplychain.text import escape_html as escape
 
 __all__ = ["LOGIN_COOKIE", "router"]
 
