@@ -245,3 +245,10 @@ def test_a_leader_signs_in_with_the_pages_policies_on(page: Page, site: Site, cs
     page.wait_for_timeout(200)
     assert page.title() != "x" and csp_violations, csp_violations
     csp_violations.clear()
+    # signing out (a same-origin POST) ends the session: the page asks to sign in again
+    assert (
+        page.evaluate("async () => (await fetch('/logout', {method: 'POST', redirect: 'manual'})).type")
+        == "opaqueredirect"
+    )
+    page.goto(leader)
+    page.wait_for_url(re.compile(re.escape(site.base) + r"/login\?next="))
