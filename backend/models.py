@@ -15,6 +15,7 @@ from sqlmodel import Field, SQLModel
 __all__ = [
     "ApiToken",
     "Batch",
+    "BrowserSession",
     "Capture",
     "Event",
     "EventIdentifier",
@@ -36,6 +37,21 @@ class ApiToken(SQLModel, table=True):
     role: str = Field(max_length=16)  # "organisation" | "regulator"
     label: str = Field(default="", max_length=200)
     created_at: int = Field(sa_type=BigInteger)
+    revoked_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class BrowserSession(SQLModel, table=True):
+    """A browser's sign-in (``/login``), ended by ``/logout`` (:mod:`backend.services.sessions`).
+
+    ``id`` is the SHA-256 (hex) of the session's random id, which only its cookie holds.
+    """
+
+    __tablename__ = "browser_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    token_id: int = Field(foreign_key="api_token.id", index=True)
+    created_at: int = Field(sa_type=BigInteger)
+    expires_at: int = Field(index=True, sa_type=BigInteger)
     revoked_at: int | None = Field(default=None, sa_type=BigInteger)
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from backend.core.errors import ForbiddenError, UnauthorizedError
 from backend.models import ApiToken
 from backend.services.platform import Platform, hash_token
-from backend.services.sessions import session_token_id
+from backend.services.sessions import session_token
 
 __all__ = ["SESSION_COOKIE", "CurrentOrg", "PlatformDep", "Principal", "RegulatorDep", "SessionDep"]
 
@@ -48,8 +48,8 @@ class Principal:
 
 SESSION_COOKIE = "sc_session"
 """The cookie a browser signs in with (``/login``): a session naming the API token, not the token
-(:mod:`backend.services.sessions`); HttpOnly, accepted on GET requests only, so that a page of another site cannot
-make a signed-in browser change anything."""
+(:mod:`backend.services.sessions`: a server-side row that ``/logout`` ends); HttpOnly, accepted on GET requests only,
+so that a page of another site cannot make a signed-in browser change anything."""
 
 
 def get_principal(
@@ -64,10 +64,9 @@ def get_principal(
         query = select(ApiToken).where(col(ApiToken.token_hash) == hash_token(credentials.credentials))
         token = session.exec(query).first()
     elif request.method in ("GET", "HEAD") and (cookie := request.cookies.get(SESSION_COOKIE)):
-        token_id = session_token_id(platform.session_key, cookie, now=int(time.time()))
-        if token_id is None:
-            raise UnauthorizedError("the sign-in has expired or is not valid: sign in again at /login")
-        token = session.get(ApiToken, token_id)
+        token = session_token(session, platform.session_key, cookie, now=int(time.time()))
+        if token is None:
+            raise UnauthorizedError("the sign-in has expired, ended or is not valid: sign in again at /login")
     else:
         raise UnauthorizedError("send an API token as 'Authorization: Bearer <token>' (browsers: sign in at /login)")
     if token is None or token.revoked_at is not None:

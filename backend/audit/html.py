@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from html import escape
 from typing import Any
 
 from backend.audit.report import AuditReport
 from supplychain.audit import CODES, Severity
+from supplychain.text import escape_html as escape
 
 __all__ = ["LANGUAGES", "MEANINGS_ZH", "render_html"]
 

@@ -1,16 +1,17 @@
 """Server-rendered pages of the green views: the report and the leader's page (zh-CN first, English with ``lang=en``).
 
 Plain HTML with inline CSS and an inline SVG chart (no script, no CDN), drawn from the same JSON the API answers,
-so a page never says more than the data. Every value is escaped (:func:`html.escape`). Narrow screens get one
-column; wide tables scroll sideways.
+so a page never says more than the data. Every value is escaped (:func:`supplychain.text.escape_html`).
+Narrow screens get one column; wide tables scroll sideways.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from html import escape
 from typing import Any
 from urllib.parse import urlencode
+
+from supplychain.text import escape_html as escape
 
 __all__ = ["leader_page", "report_page", "share_chart"]
 

@@ -9,11 +9,11 @@ labels stream to the browser as they are made.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from html import escape
 from itertools import islice
 from typing import Final
 
 from backend.services.qr import CodeKey, qr_lines, svg_element
+from supplychain.text import escape_html as escape
 
 __all__ = ["COLUMNS", "LABELS_PER_PAGE", "ROWS", "label_sheet"]
 

@@ -3,7 +3,7 @@
 Plain server-rendered HTML, zh-CN first and English with ``?lang=en``, with the CSS of ``backend/web/page.css``
 inlined (one request per page, nothing from elsewhere) and the supply tree drawn as an inline SVG. The product
 page has no script; the scan page loads only files the platform serves itself. Every value is escaped
-(:func:`html.escape`); attributes are always double-quoted.
+(:func:`supplychain.text.escape_html`: bidi controls shown as ``\\u202E``); attributes are always double-quoted.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from supplychain.green import covers, location_of
 from supplychain.registry import Grade, RecognitionKind, RecognitionState, RecognitionStatus
+from supplychain.text import escape_html as escape
 from supplychain.trace import IdentifierKind, Stage, TraceNode, gtin_of, identifier_kind
 from supplychain.verify import EventVerdict, VerdictStatus
 

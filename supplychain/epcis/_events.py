@@ -182,6 +182,7 @@ def _ilmd(obj: Mapping[str, Any], r: Reader, path: Path) -> dict[str, Any] | Non
     ilmd = r.mapping(obj, "ilmd", path)
     if ilmd is None:
         return None
+    r.shown_text(ilmd, (*path, "ilmd"), "ILMD")  # the product's name on its page comes from here
     return r.extensions(ilmd, (), (*path, "ilmd"), "ilmd")
 
 

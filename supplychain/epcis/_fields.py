@@ -12,10 +12,14 @@ from typing import Any
 from supplychain.epcis.cbv import Vocabulary, canonical_term, is_uri
 from supplychain.epcis.limits import format_path
 from supplychain.errors import Problem, UnknownCbvTermError
+from supplychain.text import char_name, first_spoofing
 
 _TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,12}))?(?:(Z)|([+-])(\d{2}):(\d{2}))$")
 _OFFSET = re.compile(r"^[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00)$")
 _ABSOLUTE_KEY_SCHEMES = frozenset({"http", "https", "urn"})
+_NOT_URI_CHAR = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]|%(?![0-9A-Fa-f]{2})")
+"""A character RFC 3986 does not allow in a URI, or a ``%`` that starts no percent-encoding (JSON Schema's
+``format: uri``, which EPCIS 2.0 gives every identifier: EPCs, classes, places, sources and destinations, IDs)."""
 
 EPCIS_CONTEXT = re.compile(r"^https://ref\.gs1\.org/standards/epcis/(?:2\.0\.0/)?epcis-context\.jsonld$")
 """The GS1 EPCIS 2.0 JSON-LD context, versioned or not."""
@@ -128,10 +132,52 @@ class Reader:
         if not isinstance(value, str):
             self.error(path, f"expected {what} as a string, got {describe(value)}")
             return None
+        if not self.no_spoofing(value, path, what):
+            return None
         if not is_uri(value):
             self.error(path, f"{value!r} is not a valid {what}: expected a URN (urn:...) or an absolute URI")
             return None
+        bad = _NOT_URI_CHAR.search(value)
+        if bad is not None:
+            char = value[bad.start()]
+            self.error(
+                path,
+                f"{value!r} is not a valid {what}: {char!r} ({char_name(char)}) at position {bad.start()} is not "
+                "allowed in a URI (RFC 3986: percent-encode it as UTF-8, e.g. %E4%B8%AD)"
+                if char != "%"
+                else f"{value!r} is not a valid {what}: '%' at position {bad.start()} starts no percent-encoding "
+                "(%XX, two hex digits)",
+            )
+            return None
         return value
+
+    def no_spoofing(self, value: str, path: Path, what: str) -> bool:
+        """Whether ``value`` is free of bidirectional-control and invisible characters; else record a problem."""
+        found = first_spoofing(value)
+        if found is None:
+            return True
+        position, char = found
+        self.error(
+            path,
+            f"{what} holds {char_name(char)} at position {position}, a bidirectional-control or invisible character: "
+            "refused, as it can make the text look like another",
+        )
+        return False
+
+    def shown_text(self, value: Any, path: Path, what: str) -> None:
+        """Record every string of a JSON value (keys too) that holds a bidirectional-control or invisible
+        character: names that pages show (ILMD, master data)."""
+        pending: list[tuple[Any, Path]] = [(value, path)]
+        while pending:
+            item, where = pending.pop()
+            if isinstance(item, str):
+                self.no_spoofing(item, where, what)
+            elif isinstance(item, Mapping):
+                for key, inner in item.items():
+                    self.no_spoofing(str(key), (*where, key), f"{what} field name")
+                    pending.append((inner, (*where, key)))
+            elif isinstance(item, list):
+                pending.extend((inner, (*where, i)) for i, inner in enumerate(item))
 
     def time(self, obj: Mapping[str, Any], key: str, path: Path, *, required: bool = False) -> datetime | None:
         """A timestamp field with a time zone."""

@@ -213,6 +213,8 @@ def _document(obj: Mapping[str, Any], problems: Problems, limits: Limits) -> Epc
     header = r.mapping(obj, "epcisHeader", ())
     if header is not None:
         r.extensions(header, ("epcisMasterData",), ("epcisHeader",), "epcisHeader")
+        if "epcisMasterData" in header:  # names of places and products
+            r.shown_text(header["epcisMasterData"], ("epcisHeader", "epcisMasterData"), "master data")
     fields: dict[str, Any] = {
         "type": doc_type,
         "schema_version": version or "2.0",

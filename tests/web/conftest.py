@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
 from backend.cli.demo_story import DEMO_LOT, DEMO_PRODUCT_GTIN
 from tests.web.site import Site, demo_site
@@ -75,11 +75,25 @@ def browser(playwright: Playwright, site: Site, tmp_path_factory: pytest.TempPat
 
 
 @pytest.fixture
-def page(browser: Browser, site: Site) -> Iterator[Page]:
-    """A phone-sized page in a fresh context, allowed the camera on the platform's origin."""
+def csp_violations() -> list[str]:
+    """The Content-Security-Policy violations the browser reported on its console during the test (kept empty)."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, site: Site, csp_violations: list[str]) -> Iterator[Page]:
+    """A phone-sized page in a fresh context, allowed the camera on the platform's origin. Every test fails when
+    the browser reported a Content-Security-Policy violation (something the pages need was blocked)."""
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
     context.grant_permissions(["camera"], origin=site.base)
     opened = context.new_page()
     opened.set_default_timeout(20_000)
+
+    def console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            csp_violations.append(message.text)
+
+    opened.on("console", console)
     yield opened
     context.close()
+    assert not csp_violations, csp_violations

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -22,7 +23,7 @@ from backend.cli.demo_story import DEMO_LOT, DEMO_PRODUCT_GTIN
 from backend.models import Scan
 from backend.services.product_page import SCAN_WARN_PLACES
 from tests.web.conftest import CAMERA_SERIAL
-from tests.web.site import BOARDS_NAME, DELISTED_LOT, RECALL_REASON, RECALLED_LOT, Site
+from tests.web.site import BOARDS_NAME, DELISTED_LOT, MAKER, RECALL_REASON, RECALLED_LOT, Site
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -219,3 +220,35 @@ def test_scan_page_opens_only_product_links(page: Page, site: Site, tmp_path: Pa
     expect(status).to_contain_text("This is not a product's GS1 Digital Link, so it is not opened:")
     expect(status).to_contain_text("https://example.com/login?next=/01/")
     assert page.url == site.base + "/scan?lang=en"
+
+
+def test_a_leader_signs_in_with_the_pages_policies_on(page: Page, site: Site, csp_violations: list[str]) -> None:
+    """The sign-in form (its CSRF token, the pre-login cookie, Origin) works in a real browser under the pages'
+    Content-Security-Policy; the console listener does see a violation when one happens."""
+    leader = f"{site.base}/leader/{MAKER}"
+    page.goto(leader)
+    page.wait_for_url(re.compile(re.escape(site.base) + r"/login\?next="))
+    expect(page.locator("h1")).to_contain_text("登录")
+    page.locator("input[name=token]").fill(site.tokens[MAKER])
+    with page.expect_response(lambda r: r.url == f"{site.base}/login" and r.request.method == "POST") as sent:
+        page.locator("button[type=submit]").click()
+    assert sent.value.status == 303
+    page.wait_for_url(leader)
+    assert page.title() and "登录" not in page.title()
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert cookies["sc_session"]["httpOnly"] and cookies["sc_session"]["sameSite"] == "Strict"
+    # no inline script runs here: one added by hand is refused, and the refusal is reported on the console
+    page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'document.title = \\'x\\''; "
+        "document.body.append(s); }"
+    )
+    page.wait_for_timeout(200)
+    assert page.title() != "x" and csp_violations, csp_violations
+    csp_violations.clear()
+    # signing out (a same-origin POST) ends the session: the page asks to sign in again
+    assert (
+        page.evaluate("async () => (await fetch('/logout', {method: 'POST', redirect: 'manual'})).type")
+        == "opaqueredirect"
+    )
+    page.goto(leader)
+    page.wait_for_url(re.compile(re.escape(site.base) + r"/login\?next="))

@@ -1,17 +1,20 @@
-"""Browser sign-in with an API token: ``/login`` sets the session cookie that the GET pages accept.
+"""Browser sign-in with an API token: ``/login`` sets the session cookie that the GET pages accept; ``/logout`` ends it.
 
 The organisations' pages (the leader's page, the green-supply-chain report) need the organisation's token; a browser
 cannot send an ``Authorization`` header, so it signs in once. The cookie holds a session that names the token, not the
-token (:mod:`backend.services.sessions`: HMAC-signed, 8 hours; HttpOnly, SameSite=Strict, Secure over HTTPS), and is
-accepted on GET requests only: nothing that changes data can be done with it, and revoking the token ends it.
+token (:mod:`backend.services.sessions`: a server-side row under an HMAC-signed id, 8 hours; HttpOnly,
+SameSite=Strict, Secure over HTTPS), and is accepted on GET requests only: nothing that changes data can be done with
+it; signing out or revoking the token ends it on the server.
+
+Both POSTs refuse another site (CSRF): a request whose ``Origin`` (or ``Sec-Fetch-Site``) names another origin is
+refused, and the sign-in form carries a signed, short-lived token bound to a pre-login cookie (double submit).
 """
 
 from __future__ import annotations
 
 import time
-from html import escape
 from typing import Annotated
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,12 +22,25 @@ from sqlmodel import col, select
 
 from backend.api.deps import SESSION_COOKIE, PlatformDep, SessionDep
 from backend.models import ApiToken
-from backend.services.platform import hash_token
-from backend.services.sessions import SESSION_SECONDS, issue_session
+from backend.services.platform import Platform, hash_token
+from backend.services.sessions import (
+    LOGIN_FORM_SECONDS,
+    SESSION_SECONDS,
+    end_session,
+    issue_login_form,
+    login_form_problem,
+    open_session,
+)
+from supplychain.text import escape_html as escape
+
+__all__ = ["LOGIN_COOKIE", "router"]
 
 router = APIRouter(tags=["pages"])
 
 _MAX_FORM = 4096
+LOGIN_COOKIE = "sc_login"
+"""The pre-login cookie: the nonce that the sign-in form's CSRF token must name (HttpOnly, SameSite=Strict, only
+sent to ``/login``)."""
 
 
 def _safe_next(target: str | None) -> str:
@@ -34,7 +50,7 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _page(next_path: str, *, error: str | None = None, lang: str = "zh") -> str:
+def _page(next_path: str, *, csrf: str, error: str | None = None, lang: str = "zh") -> str:
     zh = lang != "en"
     title = "登录 · 绿色供应链追溯平台" if zh else "Sign in · Green supply-chain traceability"
     label = "API 令牌" if zh else "API token"
@@ -63,6 +79,7 @@ def _page(next_path: str, *, error: str | None = None, lang: str = "zh") -> str:
         ".error{color:#a30000;font-weight:600}nav{text-align:right}"
         f"</style></head><body><nav>{other}</nav><h1>{escape(title)}</h1>{problem}<p>{escape(hint)}</p>"
         '<form method="post" action="/login">'
+        f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
         f'<input type="hidden" name="next" value="{escape(next_path)}">'
         f'<input type="hidden" name="lang" value="{"zh" if zh else "en"}">'
         f'<label>{escape(label)}<input name="token" type="password" autocomplete="current-password" required></label>'
@@ -70,13 +87,51 @@ def _page(next_path: str, *, error: str | None = None, lang: str = "zh") -> str:
     )
 
 
+def _form(
+    request: Request, platform: Platform, target: str, *, lang: str, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    """The sign-in page with a fresh CSRF token, and the pre-login cookie it is bound to."""
+    current = request.cookies.get(LOGIN_COOKIE)
+    nonce, csrf = issue_login_form(platform.session_key, now=int(time.time()), nonce=current)
+    response = HTMLResponse(_page(target, csrf=csrf, error=error, lang=lang), status_code=status)
+    response.set_cookie(
+        LOGIN_COOKIE,
+        nonce,
+        max_age=LOGIN_FORM_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/login",
+    )
+    return response
+
+
+def _cross_site(request: Request, platform: Platform) -> str | None:
+    """Why a POST comes from another site (``None`` when it does not seem to): its ``Origin`` is neither this
+    request's own (scheme and ``Host``) nor the platform's public base URL, or ``Sec-Fetch-Site`` says so."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return "the form was sent from another site (Sec-Fetch-Site: cross-site or same-site)"
+    origin = request.headers.get("origin")
+    if origin is None:
+        return None
+    own = {f"{request.url.scheme}://{request.headers.get('host', '')}"}
+    public = urlsplit(platform.settings.public_base_url)
+    own.add(f"{public.scheme}://{public.netloc}")
+    if origin.rstrip("/") not in own:
+        return f"the form was sent from another origin ({origin[:100]!r}), not this site"
+    return None
+
+
 @router.get("/login", response_class=HTMLResponse, summary="Sign-in page for browsers")
 def login_page(
+    request: Request,
+    platform: PlatformDep,
     next: Annotated[str | None, Query(description="Where to go after signing in (a path on this site).")] = None,
     lang: Annotated[str, Query(pattern="^(zh|en)$", description="Page language.")] = "zh",
 ) -> HTMLResponse:
-    """A form that takes an organisation's (or the regulator's) API token and sets the session cookie."""
-    return HTMLResponse(_page(_safe_next(next), lang=lang))
+    """A form that takes an organisation's (or the regulator's) API token and sets the session cookie. It carries a
+    CSRF token (valid for an hour) bound to a pre-login cookie that this answer sets."""
+    return _form(request, platform, _safe_next(next), lang=lang)
 
 
 @router.post(
@@ -86,35 +141,47 @@ def login_page(
         303: {"description": "Signed in: the session cookie is set; on to `next`"},
         400: {"description": "The form is malformed or too large", "content": {"text/html": {}}},
         401: {"description": "The token is unknown or revoked (the form again, with the reason)"},
+        403: {
+            "description": "Refused as cross-site (CSRF): sent from another origin, or without the valid CSRF token "
+            "of a sign-in form opened in this browser (the form again, with the reason)",
+            "content": {"text/html": {}},
+        },
     },
 )
 async def login(request: Request, session: SessionDep, platform: PlatformDep) -> Response:
-    """Form fields: `token`, `next` (a path on this site), `lang`. Sets an HttpOnly, SameSite=Strict cookie holding
-    a signed session (not the token) that GET pages accept in place of the `Authorization` header for 8 hours, or
-    until the token is revoked."""
+    """Form fields: `token`, `csrf` (the form's CSRF token), `next` (a path on this site), `lang`. Sets an HttpOnly,
+    SameSite=Strict cookie holding a signed session (not the token) that GET pages accept in place of the
+    `Authorization` header for 8 hours, or until the browser signs out or the token is revoked."""
     body = await request.body()
     if len(body) > _MAX_FORM:
-        return HTMLResponse(_page("/", error="the form is too large"), status_code=400)
+        return _form(request, platform, "/", lang="zh", error="the form is too large", status=400)
     try:
         fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8"), max_num_fields=10).items()}
     except (UnicodeDecodeError, ValueError):
-        return HTMLResponse(_page("/", error="the form is malformed"), status_code=400)
+        return _form(request, platform, "/", lang="zh", error="the form is malformed", status=400)
     target, lang = _safe_next(fields.get("next")), "en" if fields.get("lang") == "en" else "zh"
+    now = int(time.time())
+    refusal = _cross_site(request, platform) or login_form_problem(
+        platform.session_key, fields.get("csrf"), request.cookies.get(LOGIN_COOKIE), now=now
+    )
+    if refusal is not None:
+        return _form(request, platform, target, lang=lang, error=refusal, status=403)
     secret = fields.get("token", "").strip()
     row = session.exec(select(ApiToken).where(col(ApiToken.token_hash) == hash_token(secret))).first()
     if not secret or row is None or row.id is None or row.revoked_at is not None:
         error = "令牌无效或已撤销" if lang == "zh" else "the token is unknown or revoked"
-        return HTMLResponse(_page(target, error=error, lang=lang), status_code=401)
+        return _form(request, platform, target, lang=lang, error=error, status=401)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        issue_session(platform.session_key, row.id, now=int(time.time())),
+        open_session(session, platform.session_key, row.id, now=now),
         max_age=SESSION_SECONDS,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
         path="/",
     )
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
     return response
 
 
@@ -124,9 +191,24 @@ def signed_in() -> HTMLResponse:
     return HTMLResponse('<!DOCTYPE html>\n<html lang="zh-CN"><meta charset="utf-8"><p>已登录 · Signed in.</p></html>\n')
 
 
-@router.post("/logout", include_in_schema=False)
-def logout() -> Response:
-    """Clear the session cookie."""
+@router.post(
+    "/logout",
+    summary="Sign a browser out",
+    responses={
+        303: {"description": "Signed out: the session is ended on the server and the cookie cleared; on to /login"},
+        403: {"description": "Refused as cross-site (sent from another origin)", "content": {"text/html": {}}},
+    },
+)
+def logout(request: Request, session: SessionDep, platform: PlatformDep) -> Response:
+    """End the browser's session on the server (a copy of its cookie stops working too) and clear the cookie."""
+    refusal = _cross_site(request, platform)
+    if refusal is not None:
+        return HTMLResponse(
+            f'<!DOCTYPE html>\n<html lang="en"><meta charset="utf-8"><p>{escape(refusal)}</p></html>\n', 403
+        )
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        end_session(session, platform.session_key, cookie, now=int(time.time()))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
