@@ -168,7 +168,7 @@ def quiet_disconnects(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send)
         except ClientDisconnect:
-            log.info("%s %s: the client went away before its body was complete", scope["method"], scope["path"])
+            log.info("%s %s: the client went away before its body was complete", scope.get("method"), scope["path"])
 
     return wrapped
 

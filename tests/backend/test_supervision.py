@@ -25,10 +25,12 @@ from sqlmodel import col, func, select
 from backend.core.config import Settings
 from backend.models import Batch, Event
 from backend.services.platform import Platform
+from backend.services.signing_pool import SigningPool, verify_chunk
 from chain.connection import connect
 from chain.deploy import Deployment
 from chain.registry import Registry
 from supplychain.merkle import hash_id_to_bytes32
+from supplychain.signing import SigningKey
 from tests.backend.documents import object_event, signed_document
 from tests.backend.served import KEY, Served, alive, children, comm, descendants, register, serve, wait_for
 from tests.chains import Node, start
@@ -114,6 +116,21 @@ def _restarted(served: Served, name: str, old: int) -> int:
     new = served.child(name)
     assert new is not None
     return new
+
+
+def test_signing_processes_outlive_the_request_thread_that_started_them() -> None:
+    """The parent-death signal comes when the *thread* that spawned a process ends: that alone must not end it."""
+    pool = SigningPool(SigningKey.from_private_bytes(b"\x07" * 32), workers=1)
+    try:
+        starter = threading.Thread(target=pool.warm_up)
+        starter.start()
+        starter.join()
+        (process,) = pool.executor()._processes.values()  # type: ignore[attr-defined]
+        time.sleep(1.0)  # the watchdog polls every 0.5 s; the signal came when the thread ended
+        assert alive(process.pid)
+        assert pool.executor().submit(verify_chunk, []).result(timeout=10) == []
+    finally:
+        pool.close()
 
 
 def test_a_killed_server_process_is_restarted_and_capture_resumes(served: tuple[Served, str]) -> None:
