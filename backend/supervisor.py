@@ -1,8 +1,10 @@
 """The platform's processes under one small supervisor: ``supplychain serve`` and ``supplychain demo`` run it.
 
-The supervisor migrates the database once, binds the listening socket, and starts its children (spawned, not
-forked): ``processes`` HTTP server processes sharing that socket, and, unless told otherwise, the one anchoring
-worker process. It restarts any child that dies, after a short backoff that grows while a child keeps dying young,
+The supervisor migrates the database once, binds the listening socket, and starts its children, each a new
+interpreter running this module (``python -m backend.supervisor server|worker ...``, the settings pickled on its
+standard input; a small main module, which a server's spawned signing processes import again cheaply):
+``processes`` HTTP server processes sharing that socket, and, unless told otherwise, the one anchoring worker
+process. It restarts any child that dies, after a short backoff that grows while a child keeps dying young,
 and logs what died and how. On SIGTERM or SIGINT (the command installs the handlers) it asks each child to stop,
 kills what has not stopped after a grace period, and returns with no process left. Each child ends by itself if the
 supervisor is killed outright (:func:`backend.core.lifeline.bind_to_parent`), and a server process's signing
@@ -15,20 +17,21 @@ the unfinished batch with the chain first, so every accepted event is anchored e
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
+import pickle
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.connection import wait
-from multiprocessing.process import BaseProcess
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING
 
-from backend.core.config import Settings
+if TYPE_CHECKING:  # this module is also the children's main module: it imports nothing heavy at the top
+    from backend.core.config import Settings
 
 __all__ = ["Supervisor", "describe_exit", "run_anchoring_worker"]
 
@@ -40,7 +43,6 @@ MAX_BACKOFF = 10.0
 STABLE_SECONDS = 30.0
 #: How long stopping children may take before they are killed.
 GRACE_SECONDS = 15.0
-_spawn = multiprocessing.get_context("spawn")
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -64,9 +66,8 @@ def _child_setup(parent_pid: int, name: str) -> None:
     configure_logging()
 
 
-def _server_main(settings: Settings, sockets: list[socket.socket], parent_pid: int, name: str) -> None:
+def _serve(settings: Settings, sockets: list[socket.socket]) -> None:
     """A server process: the application on the supervisor's socket until SIGTERM/SIGINT."""
-    _child_setup(parent_pid, name)
     import uvicorn
 
     from backend.api.app import create_app
@@ -76,10 +77,16 @@ def _server_main(settings: Settings, sockets: list[socket.socket], parent_pid: i
     uvicorn.Server(config).run(sockets=sockets)
 
 
-def _worker_main(settings: Settings, parent_pid: int, name: str) -> None:
-    """The anchoring worker process."""
+def child_main(argv: list[str]) -> None:
+    """A child's entry point: ``python -m backend.supervisor server|worker NAME PARENT_PID [FD]``, the settings
+    pickled on its standard input (a small main module: the server's spawned signing processes import it again)."""
+    kind, name, parent_pid = argv[0], argv[1], int(argv[2])
+    settings = pickle.load(sys.stdin.buffer)  # noqa: S301 - written by the parent supervisor
     _child_setup(parent_pid, name)
-    run_anchoring_worker(settings)
+    if kind == "server":
+        _serve(settings, [socket.socket(fileno=int(argv[3]))])
+    else:
+        run_anchoring_worker(settings)
 
 
 def run_anchoring_worker(settings: Settings, announce: Callable[[], None] | None = None) -> None:
@@ -107,9 +114,9 @@ def run_anchoring_worker(settings: Settings, announce: Callable[[], None] | None
 @dataclass
 class _Child:
     name: str
-    target: Callable[..., None]
-    args: tuple[Any, ...]
-    process: BaseProcess | None = None
+    argv: list[str]
+    settings: Settings
+    process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
     backoff: float = 0.0
     restart_at: float = 0.0
@@ -144,19 +151,19 @@ class Supervisor:
         """Migrate the database and find (or, on a fresh dev chain, deploy) the registry once, before the children
         would race to; bind the socket; start the children."""
         from backend.services.platform import Platform
-        from chain.connection import answers
+        from chain.accounts import dev_account
+        from chain.connection import answers, connect
+        from chain.deploy import ensure_registry
         from chain.errors import ChainError
 
-        platform = Platform.open(self.settings)  # also makes the receipt key, which every server process reads
-        try:
-            if answers(self.settings.rpc_url):
-                platform.registry.refresh(force=True)
-            else:
-                log.warning("the node at %s does not answer: the processes connect when it does", self.settings.rpc_url)
-        except ChainError as exc:
-            log.warning("the registry could not be read yet (%s): the processes retry", exc)
-        finally:
-            platform.close()
+        Platform.open(self.settings).close()  # also makes the receipt key, which every server process reads
+        record = self.settings.deployment_path
+        if not record.exists():  # a fresh dev chain: deploy here, as the first process would, rather than in each
+            try:
+                if answers(self.settings.rpc_url):
+                    ensure_registry(connect(self.settings.rpc_url), record, dev_account("regulator").account)
+            except ChainError as exc:
+                log.warning("the registry could not be deployed yet (%s): the processes retry", exc)
         host = self.settings.host
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.create_server((host, self.settings.port), family=family, backlog=2048)
@@ -167,17 +174,25 @@ class Supervisor:
             # the cores are shared: each server process gets its share of signing processes (measured best on 2 cores)
             share = max(1, (os.cpu_count() or 1) // self.processes)
             server_settings = server_settings.model_copy(update={"capture_workers": share})
-        me = os.getpid()
+        me = str(os.getpid())
         for n in range(1, self.processes + 1):
-            self._children.append(_Child(f"server {n}", _server_main, (server_settings, [sock], me, f"sc-server-{n}")))
+            argv = ["server", f"sc-server-{n}", me, str(sock.fileno())]
+            self._children.append(_Child(f"server {n}", argv, server_settings))
         if self.worker:
-            self._children.append(_Child("anchoring worker", _worker_main, (self.settings, me, "sc-anchoring")))
+            self._children.append(_Child("anchoring worker", ["worker", "sc-anchoring", me], self.settings))
         for child in self._children:
             self._start(child)
 
     def _start(self, child: _Child) -> None:
-        process = _spawn.Process(target=child.target, args=child.args, name=child.name, daemon=False)
-        process.start()
+        assert self.socket is not None  # noqa: S101 - bound by start()
+        process = subprocess.Popen(  # noqa: S603 - our own module, with the interpreter running this one
+            [sys.executable, "-m", "backend.supervisor", *child.argv],
+            stdin=subprocess.PIPE,
+            pass_fds=(self.socket.fileno(),),
+        )
+        assert process.stdin is not None  # noqa: S101 - a pipe was asked for
+        with process.stdin:
+            pickle.dump(child.settings, process.stdin)
         with self._lock:
             child.process = process
         child.started_at = time.monotonic()
@@ -185,10 +200,8 @@ class Supervisor:
     def run(self, stop: threading.Event) -> None:
         """Watch the children until ``stop`` is set, restarting those that die; then stop them all."""
         try:
-            while not stop.is_set():
+            while not stop.wait(0.2):
                 self.check()
-                sentinels = [c.process.sentinel for c in self._children if c.process is not None]
-                wait(sentinels, timeout=0.2)
         finally:
             self.shutdown()
 
@@ -197,8 +210,7 @@ class Supervisor:
         now = time.monotonic()
         for child in self._children:
             process = child.process
-            if process is not None and process.exitcode is not None:
-                process.join()
+            if process is not None and process.poll() is not None:
                 lived = now - child.started_at
                 young = lived < STABLE_SECONDS and child.backoff > 0
                 child.backoff = min(MAX_BACKOFF, child.backoff * 2) if young else MIN_BACKOFF
@@ -208,7 +220,7 @@ class Supervisor:
                     "%s (pid %s) %s after %.1f s; restarting it in %.1f s (restart %d)",
                     child.name,
                     process.pid,
-                    describe_exit(process.exitcode),
+                    describe_exit(process.returncode),
                     lived,
                     child.backoff,
                     child.restarts,
@@ -223,18 +235,23 @@ class Supervisor:
         with self._lock:
             running = [c.process for c in self._children if c.process is not None]
         for process in running:
-            if process.exitcode is None and process.pid is not None:
-                os.kill(process.pid, signal.SIGTERM)
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + grace
         for process in running:
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.exitcode is None:
-                log.warning("%s (pid %s) did not stop in %.0f s: killed", process.name, process.pid, grace)
+            try:
+                process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.warning("process %s did not stop in %.0f s: killed", process.pid, grace)
                 process.kill()
-                process.join()
+                process.wait()
         with self._lock:
             for child in self._children:
                 child.process = None
         if self.socket is not None:
             self.socket.close()
             self.socket = None
+
+
+if __name__ == "__main__":
+    child_main(sys.argv[1:])
