@@ -97,7 +97,8 @@ class TimeoutHttpProtocol(HttpToolsProtocol):
         self._body_timer = None
         if self.transport.is_closing():
             return
-        if self.flow.read_paused:  # the server stopped reading (the application has not taken the body yet)
+        waiting_for_us = self.cycle is not None and self.cycle.waiting_for_100_continue  # Expect: 100-continue
+        if self.flow.read_paused or waiting_for_us:  # the server has not taken the body yet: not the client's fault
             self._last_body = time.monotonic()
             self._arm_body_timer(self.body_timeout)
             return
