@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,10 +65,10 @@ def comm(pid: int) -> str:
         return ""
 
 
-def wait_for(predicate: object, seconds: float, what: str) -> None:
+def wait_for(predicate: Callable[[], object], seconds: float, what: str) -> None:
     """Poll ``predicate()`` every 0.1 s until it is true; fail after ``seconds`` naming ``what``."""
     deadline = time.monotonic() + seconds
-    while not predicate():  # type: ignore[operator]
+    while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {seconds} s: {what}")
         time.sleep(0.1)
