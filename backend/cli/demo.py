@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from eth_utils.crypto import keccak
@@ -192,7 +192,7 @@ def demo(  # noqa: PLR0917 - typer options
     """
     root = data_dir(data)
     started = None
-    server = None
+    service = None
     with reported():
         if rpc is None:
             record, process = ensure_node(root, engine, port)
@@ -205,7 +205,7 @@ def demo(  # noqa: PLR0917 - typer options
             for line in load_demo_supply_chain(registry, root / "keys"):
                 console.print(f"  + {line}")
             console.print(_summary(registry))
-            server, http_thread, base = _serve(root, rpc, http_port)
+            service, base = _serve(root, rpc, http_port)
             _post_story(registry, base, root)
             _print_urls(base, root)
             if not once:
@@ -214,34 +214,61 @@ def demo(  # noqa: PLR0917 - typer options
             else:
                 _wait_anchored(root)
         finally:
-            if server is not None:
-                server.should_exit = True
-                http_thread.join(timeout=60)  # the service shuts down: its worker stops, its processes end
+            if service is not None:
+                service.stop()  # the server and worker processes stop (the signing processes with them)
             if started is not None:
                 stop_node(started[0].pid, process=started[1])
                 node_record_path(root).unlink(missing_ok=True)
                 console.print(f"stopped {engine}")
 
 
-def _serve(root: Path, rpc: str, port: int) -> tuple[Any, threading.Thread, str]:
-    """The platform's HTTP service (with its anchoring worker) in a thread of this process."""
-    import uvicorn
+@dataclass
+class _Service:
+    """The supervised service of the demo: its supervisor watches the children from a thread of this process."""
 
-    from backend.api.app import create_app
+    stop_event: threading.Event
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=60)
+
+
+def _serve(root: Path, rpc: str, port: int) -> tuple[_Service, str]:
+    """The platform's supervised HTTP server process and anchoring worker process (see backend.supervisor)."""
     from backend.core.config import Settings
+    from backend.supervisor import Supervisor
 
     base = f"http://127.0.0.1:{port}"
     settings = Settings(data_dir=root, rpc_url=rpc, port=port, public_base_url=base)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="http", daemon=True)
+    supervisor = Supervisor(settings, processes=1, worker=True)
+    supervisor.start()
+    stop = threading.Event()
+    thread = threading.Thread(target=supervisor.run, args=(stop,), name="supervisor", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise OSError(f"the HTTP service did not start on port {port} (is the port in use?)")
-        time.sleep(0.05)
-    console.print(f"platform serving at {base}")
-    return server, thread, base
+    service = _Service(stop, thread)
+    try:
+        _wait_ready(base, thread)
+    except OSError:
+        service.stop()
+        raise
+    console.print(f"platform serving at {base} (server process and anchoring worker process, supervised)")
+    return service, base
+
+
+def _wait_ready(base: str, supervising: threading.Thread, seconds: float = 120) -> None:
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(base + "/ready", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if not supervising.is_alive() or time.monotonic() > deadline:
+            raise OSError(f"the HTTP service did not start at {base}")
+        time.sleep(0.2)
 
 
 def _post_story(registry: Registry, base: str, root: Path) -> None:

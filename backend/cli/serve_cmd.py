@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 from pathlib import Path
@@ -36,84 +35,53 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
     worker: Annotated[
-        bool, typer.Option("--worker/--no-worker", help="Run the anchoring worker in this process.")
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run the anchoring worker as a supervised process (--no-worker: run `supplychain worker` apart).",
+        ),
     ] = True,
     processes: Annotated[
         int,
-        typer.Option(
-            "--processes",
-            min=1,
-            max=64,
-            help="HTTP server processes sharing the port (more than 1 needs --no-worker and `supplychain worker`).",
-        ),
+        typer.Option("--processes", min=1, max=64, help="HTTP server processes sharing the port."),
     ] = 1,
     data: DataDir = None,
 ) -> None:
-    """Run the platform's HTTP service (settings from SUPPLYCHAIN_* variables or the SUPPLYCHAIN_CONFIG file)."""
-    import uvicorn
+    """Run the platform's HTTP service (settings from SUPPLYCHAIN_* variables or the SUPPLYCHAIN_CONFIG file).
 
-    from backend.api.app import create_app
+    The server processes and the anchoring worker are children of this process, which restarts any that dies
+    and stops them all on SIGTERM or Ctrl-C. Slow clients are cut off: SUPPLYCHAIN_HEADER_TIMEOUT_SECONDS,
+    SUPPLYCHAIN_BODY_TIMEOUT_SECONDS, SUPPLYCHAIN_KEEP_ALIVE_TIMEOUT_SECONDS.
+    """
+    from backend.supervisor import Supervisor
 
     settings = load_settings(data, host=host, port=port, run_worker=worker)
-    if processes > 1 and worker:
-        fail("--processes above 1 needs --no-worker: run the one anchoring worker as `supplychain worker`")
-    console.print(
-        f"serving on http://{settings.host}:{settings.port} (data {settings.data_dir.resolve()}"
-        + (f", {processes} processes)" if processes > 1 else ")")
-    )
-    if processes == 1:
-        uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            access_log=False,
-            forwarded_allow_ips=settings.forwarded_allow_ips,
-        )
-        return
-    from backend.services.platform import Platform
+    supervisor = Supervisor(settings, processes=processes, worker=worker)
+    stop = threading.Event()
 
-    with reported():  # migrate the database and make the receipt key once, before the processes race to
-        Platform.open(settings).close()
-    # each process builds its own app from the environment: hand the command-line overrides over through it
-    os.environ["SUPPLYCHAIN_DATA_DIR"] = str(settings.data_dir.resolve())
-    os.environ["SUPPLYCHAIN_RUN_WORKER"] = "false"
-    # the cores are shared: each server process gets its share of signing processes (measured best on 2 cores)
-    os.environ.setdefault("SUPPLYCHAIN_CAPTURE_WORKERS", str(max(1, (os.cpu_count() or 1) // processes)))
-    uvicorn.run(
-        "backend.api.app:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=processes,
-        log_level="warning",
-        access_log=False,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    with reported():
+        supervisor.start()
+    console.print(
+        f"serving on http://{settings.host}:{supervisor.port} (data {settings.data_dir.resolve()}, "
+        f"{processes} server process{'es' if processes > 1 else ''}"
+        + (", anchoring worker)" if worker else "; run `supplychain worker` for the anchoring)")
     )
+    supervisor.run(stop)
 
 
 @app.command("worker")
 def worker_command(data: DataDir = None) -> None:
-    """Run the anchoring worker as its own process (start the service with --no-worker then)."""
-    from backend.services.anchoring import AnchoringWorker
-    from backend.services.platform import Platform
+    """Run the anchoring worker as its own process (beside `supplychain serve --no-worker`)."""
+    from backend.supervisor import run_anchoring_worker
 
     settings = load_settings(data)
     with reported():
-        platform = Platform.open(settings)
-        worker = AnchoringWorker(platform)
-        stop = threading.Event()
-
-        def handler(signum: int, frame: FrameType | None) -> None:
-            stop.set()
-
-        signal.signal(signal.SIGTERM, handler)
-        signal.signal(signal.SIGINT, handler)
-        worker.start()
-        console.print("anchoring worker running; Ctrl-C to stop")
-        stop.wait()
-        worker.stop()
-        platform.close()
+        run_anchoring_worker(settings, announce=lambda: console.print("anchoring worker running; Ctrl-C to stop"))
 
 
 @tokens_app.command("create")

@@ -59,6 +59,15 @@ class Settings(BaseSettings):
         le=64,
         description="Processes that verify signatures and sign receipts of bulk captures (0: in the request thread).",
     )
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, le=600, description="A connection whose request line and headers are not complete by then closes."
+    )
+    body_timeout_seconds: float = Field(
+        20.0, gt=0, le=600, description="A request body that sends no bytes for this long gets 408 and is closed."
+    )
+    keep_alive_timeout_seconds: float = Field(
+        5.0, gt=0, le=600, description="An idle keep-alive connection closes after this long."
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.models import RegistryTx
@@ -216,6 +217,16 @@ class RegistryView:
         for event in events:
             position = event.position
             first_log.setdefault(position.tx_hash, (position.block_number, position.log_index, event.timestamp))
+        for attempt in range(3):
+            try:
+                self._journal_new(chain, first_log)
+                return
+            except IntegrityError:  # another process (a server, the worker) journaled some of them meanwhile
+                if attempt == 2:
+                    raise
+                log.info("registry transactions journaled by another process meanwhile: journaling the rest")
+
+    def _journal_new(self, chain: Chain, first_log: dict[str, tuple[int, int, int]]) -> None:
         with Session(self.engine) as session:
             known = set(
                 session.exec(select(col(RegistryTx.tx_hash)).where(col(RegistryTx.tx_hash).in_(list(first_log))))

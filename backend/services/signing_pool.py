@@ -3,7 +3,8 @@
 Verifying one event signature (~75 µs) and signing one receipt (~30 µs with its canonical JSON) are most of what a
 10,000-event capture costs, and they are independent per event: the pool splits them into chunks for
 ``capture_workers`` processes (spawned, not forked: the server runs threads). Small captures are done in the calling
-thread, where starting the work costs more than the work. The pool is started on first use and keeps its processes.
+thread, where starting the work costs more than the work. The pool is started on first use and keeps its processes;
+they end with the server process, even when it is killed (:func:`backend.core.lifeline.bind_to_parent`).
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import functools
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Generic, TypeVar
 
+from backend.core.lifeline import bind_to_parent, name_process
 from supplychain.errors import SignatureError
 from supplychain.receipt import receipt_message
 from supplychain.signing import SigningKey, encode_signature, sign_message, verify_signature
@@ -32,8 +35,10 @@ log = logging.getLogger(__name__)
 _worker_key: SigningKey | None = None
 
 
-def _init_worker(receipt_seed: bytes) -> None:
+def _init_worker(receipt_seed: bytes, parent_pid: int) -> None:
     global _worker_key  # noqa: PLW0603 - one key per worker process, set once by the pool's initializer
+    bind_to_parent(parent_pid)  # no orphans: a killed server takes its signing processes with it
+    name_process("sc-signing")
     _worker_key = SigningKey.from_private_bytes(receipt_seed)
 
 
@@ -131,7 +136,7 @@ class SigningPool:
                     self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_init_worker,
-                    initargs=(self.receipt_key.private_bytes(),),
+                    initargs=(self.receipt_key.private_bytes(), os.getpid()),
                 )
             return self._executor
 

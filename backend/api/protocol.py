@@ -1,0 +1,197 @@
+"""The HTTP/1.1 protocol of the server processes: uvicorn's httptools protocol with header and body timeouts.
+
+uvicorn closes idle keep-alive connections, but a connection that sends half a request line, or headers and then
+nothing of the body it announced, stays open for as long as the client likes (a few thousand of them hold the
+process's file descriptors and memory). Here, on the event loop, without a thread per connection:
+
+- **header timeout**: the request line and headers must be complete within ``header_timeout_seconds`` of the
+  connection's start (or of the first byte of the next request on a kept-alive connection), else the connection is
+  closed;
+- **body timeout**: a request body that sends no byte for ``body_timeout_seconds`` is answered 408 problem+json
+  (``Connection: close``) if no response has started, and the connection is closed; time while the server itself
+  stopped reading (flow control: the application has not taken the body yet) does not count;
+- **keep-alive timeout**: uvicorn's own, ``keep_alive_timeout_seconds``.
+
+:func:`server_config` builds the ``uvicorn.Config`` with them from the settings; every way of starting the service
+(``supplychain serve``, ``serve --processes N``, ``supplychain demo``) goes through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any, ClassVar
+
+import uvicorn
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from backend.core.config import Settings
+from backend.core.errors import PROBLEM_JSON
+
+__all__ = ["TimeoutHttpProtocol", "protocol_class", "quiet_disconnects", "server_config"]
+
+log = logging.getLogger(__name__)
+_PROBLEM_TYPE = "https://supplychain.dev/problems/request-timeout"
+
+
+def _timeout_response(seconds: float) -> bytes:
+    body = json.dumps(
+        {
+            "type": _PROBLEM_TYPE,
+            "title": "Request timeout",
+            "status": 408,
+            "detail": f"the request body sent nothing for {seconds:g} s: send the body without pausing",
+        }
+    ).encode()
+    head = (
+        f"HTTP/1.1 408 Request Timeout\r\ncontent-type: {PROBLEM_JSON}\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+class TimeoutHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, with a deadline for the headers and an idle limit on the body."""
+
+    header_timeout: ClassVar[float] = 10.0
+    body_timeout: ClassVar[float] = 20.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._body_timer: asyncio.TimerHandle | None = None
+        self._last_body = 0.0
+        self._in_headers = False
+
+    # --- the header deadline ---
+
+    def _arm_header_timer(self) -> None:
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_later(self.header_timeout, self._header_timed_out)
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _header_timed_out(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    # --- the body idle limit ---
+
+    def _arm_body_timer(self, delay: float) -> None:
+        self._body_timer = self.loop.call_later(delay, self._body_timed_out)
+
+    def _cancel_body_timer(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
+    def _body_timed_out(self) -> None:
+        self._body_timer = None
+        if self.transport.is_closing():
+            return
+        waiting_for_us = self.cycle is not None and self.cycle.waiting_for_100_continue  # Expect: 100-continue
+        if self.flow.read_paused or waiting_for_us:  # the server has not taken the body yet: not the client's fault
+            self._last_body = time.monotonic()
+            self._arm_body_timer(self.body_timeout)
+            return
+        idle = time.monotonic() - self._last_body
+        if idle < self.body_timeout:  # bytes came since the timer was armed
+            self._arm_body_timer(self.body_timeout - idle)
+            return
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_started:
+            self.transport.write(_timeout_response(self.body_timeout))
+        if cycle is not None:  # the application's receive() now gets http.disconnect; what it sends is dropped
+            cycle.disconnected = True
+            cycle.message_event.set()
+        self.transport.close()
+
+    # --- uvicorn's callbacks ---
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Start the header deadline of the first request."""
+        super().connection_made(transport)
+        self._arm_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Drop the timers."""
+        self._cancel_header_timer()
+        self._cancel_body_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        """Feed the parser; bytes between requests (no request begun) still start a header deadline."""
+        super().data_received(data)
+        idle = self.cycle is None or self.cycle.response_complete
+        between_requests = idle and not self._in_headers and self._body_timer is None
+        if between_requests and self.timeout_keep_alive_task is None and not self.transport.is_closing():
+            self._arm_header_timer()
+
+    def on_message_begin(self) -> None:
+        """A request starts: its headers have ``header_timeout`` seconds."""
+        super().on_message_begin()
+        self._in_headers = True
+        self._arm_header_timer()
+
+    def on_headers_complete(self) -> None:
+        """Headers done: the body's idle limit starts."""
+        self._in_headers = False
+        self._cancel_header_timer()
+        super().on_headers_complete()
+        self._last_body = time.monotonic()
+        self._cancel_body_timer()
+        self._arm_body_timer(self.body_timeout)
+
+    def on_body(self, body: bytes) -> None:
+        """Body bytes came: the idle limit starts again (the timer checks the time when it fires)."""
+        self._last_body = time.monotonic()
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        """The whole request is in: no more deadlines until the next one."""
+        self._cancel_body_timer()
+        super().on_message_complete()
+
+
+def quiet_disconnects(app: ASGIApp) -> ASGIApp:
+    """``app``, where a client that went away before its body was complete (or was cut off by the body timeout)
+    is a line of the info log, not an "Exception in ASGI application" error."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await app(scope, receive, send)
+        except ClientDisconnect:
+            log.info("%s %s: the client went away before its body was complete", scope.get("method"), scope["path"])
+
+    return wrapped
+
+
+def protocol_class(settings: Settings) -> type[TimeoutHttpProtocol]:
+    """:class:`TimeoutHttpProtocol` with the settings' timeouts."""
+    return type(
+        "ConfiguredTimeoutHttpProtocol",
+        (TimeoutHttpProtocol,),
+        {"header_timeout": settings.header_timeout_seconds, "body_timeout": settings.body_timeout_seconds},
+    )
+
+
+def server_config(app: Any, settings: Settings, **options: Any) -> uvicorn.Config:
+    """The ``uvicorn.Config`` of a server process: the settings' timeouts and proxies, quiet logs; ``options`` are
+    passed on (``host``, ``port``...)."""
+    return uvicorn.Config(
+        quiet_disconnects(app),
+        http=protocol_class(settings),
+        timeout_keep_alive=max(1, round(settings.keep_alive_timeout_seconds)),
+        log_level="warning",
+        access_log=False,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        **options,
+    )
