@@ -29,6 +29,7 @@ whether that recognition was in force for the submitter at the event time as on 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import uuid
@@ -57,9 +58,10 @@ from supplychain.epcis.model import (
     TransactionEvent,
     TransformationEvent,
 )
-from supplychain.errors import EpcisSyntaxError, MerkleError, SignatureError
+from supplychain.errors import EpcisSyntaxError, MerkleError, NestingTooDeepError, SignatureError
 from supplychain.eventhash import event_hash_id, hash_context
 from supplychain.gs1 import identifier_node
+from supplychain.jsondepth import nesting_depth, within_depth
 from supplychain.receipt import unsigned_receipt
 from supplychain.registry import RegistryMirror
 from supplychain.signing import (
@@ -73,12 +75,22 @@ from supplychain.signing import (
 )
 from supplychain.trace import lots_of
 
-__all__ = ["SIGNATURE_NS", "SIGNED_EVENTS_MEDIA_TYPE", "CaptureResult", "EventOutcome", "capture", "event_identifiers"]
+__all__ = [
+    "SIGNATURE_NS",
+    "SIGNED_EVENTS_MEDIA_TYPE",
+    "CaptureResult",
+    "EventOutcome",
+    "capture",
+    "capture_limits",
+    "event_identifiers",
+]
 
 SIGNATURE_NS = SIGNATURE_NAMESPACE
 # A document signed with a key the mirror does not know makes the view read the chain again, at most this often (s).
 _FORCED_REFRESH_AFTER = 0.25
 SIGNED_EVENTS_MEDIA_TYPE = "application/vnd.supplychain.signed-events+json"
+# Envelopes nest a level or two deeper than the events they carry; the document's own checks then count exactly.
+_JSON_EXTRA_DEPTH = 16
 
 
 @dataclass
@@ -169,6 +181,9 @@ def _documents(data: bytes, media_type: str | None, limits: Limits) -> tuple[Epc
     if base != SIGNED_EVENTS_MEDIA_TYPE:
         document = parse_document(data, media_type=media_type, limits=limits)
         return document, header_signatures(document.raw or {})
+    bound = limits.max_depth + _JSON_EXTRA_DEPTH  # the decoder recurses per bracket (see supplychain.jsondepth)
+    if not within_depth(data, bound) and (depth := nesting_depth(data)) > bound:
+        raise NestingTooDeepError("max_depth", limits.max_depth, depth)
     try:
         envelopes = json.loads(data)
     except ValueError as exc:
@@ -193,6 +208,13 @@ def _documents(data: bytes, media_type: str | None, limits: Limits) -> tuple[Epc
         "epcisBody": {"eventList": events},
     }
     return parse_document_object(document_object, limits=limits), signatures
+
+
+def capture_limits(max_document_bytes: int) -> Limits:
+    """The EPCIS limits of a capture: the core's defaults, with the document size the settings allow."""
+    if max_document_bytes == DEFAULT_LIMITS.max_document_bytes:
+        return DEFAULT_LIMITS
+    return dataclasses.replace(DEFAULT_LIMITS, max_document_bytes=max_document_bytes)
 
 
 def event_identifiers(event: EpcisEvent) -> set[tuple[str, str]]:
@@ -334,7 +356,7 @@ def capture(
     """
     settings = platform.settings
     received = now_ms()
-    document, entries = _documents(data, media_type, DEFAULT_LIMITS)
+    document, entries = _documents(data, media_type, capture_limits(settings.max_capture_bytes))
     signed, malformed = _signatures_by_hash(entries)
     view = platform.registry
     mirror = view.refresh(wait=False)  # a node that is down is not waited for: capture goes on
