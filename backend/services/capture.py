@@ -43,6 +43,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from backend.core.errors import UnavailableError
+from backend.core.integers import INT64_MAX
 from backend.models import Capture, Event, EventIdentifier, table_of
 from backend.services.platform import Platform, now_ms
 from backend.services.signing_pool import SigningPool
@@ -76,6 +77,7 @@ from supplychain.signing import (
 from supplychain.trace import lots_of
 
 __all__ = [
+    "MAX_LISTED_PROBLEMS",
     "SIGNATURE_NS",
     "SIGNED_EVENTS_MEDIA_TYPE",
     "CaptureResult",
@@ -89,6 +91,8 @@ SIGNATURE_NS = SIGNATURE_NAMESPACE
 # A document signed with a key the mirror does not know makes the view read the chain again, at most this often (s).
 _FORCED_REFRESH_AFTER = 0.25
 SIGNED_EVENTS_MEDIA_TYPE = "application/vnd.supplychain.signed-events+json"
+MAX_LISTED_PROBLEMS = 100
+"""Events not accepted (refused or duplicate) that a capture's outcome lists one by one; the rest are counted."""
 # Envelopes nest a level or two deeper than the events they carry; the document's own checks then count exactly.
 _JSON_EXTRA_DEPTH = 16
 
@@ -141,9 +145,22 @@ class CaptureResult:
             return "ACCEPTED"
         return "REJECTED" if self.rolled_back or stored == 0 else "PARTIALLY_ACCEPTED"
 
-    def to_json(self) -> dict[str, Any]:
-        """The capture as ``GET /capture/{id}`` shows it."""
-        return {
+    def to_json(self, *, max_listed_problems: int = MAX_LISTED_PROBLEMS) -> dict[str, Any]:
+        """The capture as ``GET /capture/{id}`` shows it: every accepted event (with its receipt), and the first
+        ``max_listed_problems`` events not accepted (refused or duplicate); the others are counted by reason in
+        ``unlisted``, so that a document of refusals costs a few kilobytes to store, not megabytes."""
+        listed: list[dict[str, Any]] = []
+        unlisted: dict[str, int] = {}
+        problems = 0
+        for o in self.outcomes:
+            if o.status != "ACCEPTED":
+                problems += 1
+                if problems > max_listed_problems:
+                    reason = o.reason or o.status.lower()
+                    unlisted[reason] = unlisted.get(reason, 0) + 1
+                    continue
+            listed.append(o.to_json())
+        out = {
             "captureID": self.capture_id,
             "organisationId": self.org_id,
             "receivedAt": self.received_at,
@@ -153,8 +170,11 @@ class CaptureResult:
             "acceptedCount": self.count("ACCEPTED"),
             "duplicateCount": self.count("DUPLICATE"),
             "rejectedCount": self.count("REJECTED"),
-            "events": [o.to_json() for o in self.outcomes],
+            "events": listed,
         }
+        if unlisted:
+            out["unlisted"] = {"count": sum(unlisted.values()), "byReason": unlisted}
+        return out
 
 
 @dataclass(frozen=True)
@@ -268,9 +288,10 @@ class _Validator:
             return None
         key, value = found
         cited = citation_id(value)
-        if cited is None:
+        if cited is None or cited > INT64_MAX:  # the database holds ids up to 2**63 - 1 (the registry counts from 1)
             raise _RefusedError(
-                "malformed_recognition_reference", f"{key} must be a recognition id (a positive integer), got {value!r}"
+                "malformed_recognition_reference",
+                f"{key} must be a recognition id (an integer 1..{INT64_MAX}), got {value!r:.40}",
             )
         return {"id": cited, "status": self.mirror.citation_status(cited, self.org_id, _ms(event) // 1000)}
 

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from backend.api.deps import PlatformDep
 from backend.api.routes.events import problem_doc
 from backend.core.errors import NotFoundError, ProblemError
+from backend.core.integers import UINT256_MAX
 from backend.services.platform import Platform
 from chain.authority import AUTHORITY_FUNCTIONS, CallRefusedError, explain, jsonable, recognition_json
 from chain.errors import (
@@ -432,7 +433,9 @@ _RECOGNITION_EXAMPLE = {
     ),
 )
 def get_recognition(
-    recognition_id: Annotated[int, Path(ge=1, description="The recognition's id (1 for the first)")],
+    recognition_id: Annotated[
+        int, Path(ge=1, le=UINT256_MAX, description="The recognition's id (1 for the first; at most 2**256 - 1)")
+    ],
     platform: PlatformDep,
 ) -> JSONResponse:
     """A recognition as on chain (see the description)."""

@@ -13,7 +13,13 @@ from sqlmodel import col, select
 from backend.api.deps import CurrentOrg, PlatformDep, SessionDep
 from backend.core.errors import NotFoundError, ProblemError
 from backend.models import Capture
-from backend.services.capture import SIGNATURE_NS, SIGNED_EVENTS_MEDIA_TYPE, capture, capture_limits
+from backend.services.capture import (
+    MAX_LISTED_PROBLEMS,
+    SIGNATURE_NS,
+    SIGNED_EVENTS_MEDIA_TYPE,
+    capture,
+    capture_limits,
+)
 
 router = APIRouter(tags=["capture"])
 
@@ -63,6 +69,7 @@ def capture_options(platform: PlatformDep) -> Response:
         "maxListLength": limits.max_list_length,
         "signatureNamespace": SIGNATURE_NS,
         "errorBehaviour": ["proceed", "rollback"],
+        "maxListedProblems": MAX_LISTED_PROBLEMS,
     }
     headers = {
         "Allow": "OPTIONS, POST",
@@ -140,7 +147,9 @@ async def post_capture(
 )
 def get_capture(capture_id: str, org_id: CurrentOrg, session: SessionDep) -> JSONResponse:
     """Per event: its index, eventID, Event Hash ID, status (ACCEPTED, DUPLICATE, REJECTED), the reason code of a
-    refusal, and the platform's signed receipt of an accepted event."""
+    refusal, and the platform's signed receipt of an accepted event. Every accepted event is listed; of the others,
+    the first 100 (`maxListedProblems` of `OPTIONS /capture`), the rest counted by reason in
+    `unlisted: {"count", "byReason"}`."""
     row = session.exec(select(Capture).where(col(Capture.id) == capture_id, col(Capture.org_id) == org_id)).first()
     if row is None:
         raise NotFoundError(f"no capture {capture_id!r} by organisation {org_id}")
