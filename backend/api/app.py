@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 
-from backend.api.limits import EdgeGuard, EdgeLimits, restore_recursion_limit
+from backend.api.limits import EdgeGuard, EdgeLimits, announce_limits, restore_recursion_limit
 from backend.api.routes import (
     authority,
     bundles,
@@ -87,7 +87,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         session,
     ):
         app.include_router(module.router)
-    app.add_middleware(EdgeGuard, limits=EdgeLimits.of(settings))  # outermost: before anything reads the request
+    limits = EdgeLimits.of(settings)
+    app.add_middleware(EdgeGuard, limits=limits)  # outermost: before anything reads the request
+    announce_limits(app, limits)
     restore_recursion_limit()
     return app
 

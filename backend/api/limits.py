@@ -31,11 +31,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from fastapi import FastAPI
+
 from backend.core.config import Settings
-from backend.core.errors import problem_response
+from backend.core.errors import PROBLEM_JSON, problem_response
 from supplychain.jsondepth import nesting_depth, within_depth
 
-__all__ = ["RECURSION_LIMIT", "EdgeGuard", "EdgeLimits", "restore_recursion_limit"]
+__all__ = ["RECURSION_LIMIT", "EdgeGuard", "EdgeLimits", "announce_limits", "restore_recursion_limit"]
 
 log = logging.getLogger(__name__)
 
@@ -265,6 +267,59 @@ class EdgeGuard:
                     maximum=bound,
                 )
         return body
+
+
+_BODY_METHODS = ("post", "put", "patch", "delete")
+_TOO_LARGE_DOC: dict[str, Any] = {
+    "description": "Request body too large",
+    "content": {
+        PROBLEM_JSON: {
+            "example": {
+                "type": "https://supplychain.dev/problems/body-too-large",
+                "title": "Request body too large",
+                "status": 413,
+                "detail": "the body is over 1048576 bytes; at most 1048576 are accepted here",
+                "limit": "max_body_bytes",
+                "maximum": 1048576,
+            }
+        }
+    },
+}
+
+
+def announce_limits(app: FastAPI, limits: EdgeLimits) -> None:
+    """Announce the limits in the application's OpenAPI document.
+
+    Every operation that may take a body gets ``x-max-body-bytes`` (the guard's limit, or the route's own when it
+    declares a smaller one in ``openapi_extra``), a sentence saying it in its description, and a ``413`` response;
+    ``info.x-limits`` lists the query and JSON limits that hold for every operation.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        schema["info"]["x-limits"] = {
+            "maxBodyBytes": limits.max_body_bytes,
+            "maxCaptureBytes": limits.max_capture_bytes,
+            "maxJsonDepth": limits.max_json_depth,
+            "maxQueryBytes": limits.max_query_bytes,
+            "maxQueryParameters": limits.max_query_parameters,
+            "maxParameterChars": limits.max_parameter_chars,
+        }
+        for path, item in schema.get("paths", {}).items():
+            for method, operation in item.items():
+                if method not in _BODY_METHODS:
+                    continue
+                limit = min(limits.body_limit(method.upper(), path), operation.get("x-max-body-bytes", sys.maxsize))
+                operation["x-max-body-bytes"] = limit
+                said = f"The request body may be at most {limit:,} bytes (`x-max-body-bytes`): a larger one is a `413`."
+                operation["description"] = (operation.get("description", "").rstrip() + "\n\n" + said).lstrip()
+                operation.setdefault("responses", {}).setdefault("413", _TOO_LARGE_DOC)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

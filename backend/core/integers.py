@@ -31,9 +31,10 @@ def parse_int(text: str, parameter: str, *, minimum: int = 0, maximum: int = INT
         BadParameterError: Not such an integer; the detail names ``parameter`` and the range.
     """
     expected = f"expected an integer {minimum}..{maximum}"
-    if len(text) > len(str(maximum)) or not _ASCII_DIGITS.fullmatch(text):
+    digits = text.lstrip("0") or "0"  # leading zeros do not count towards the length bound
+    if not _ASCII_DIGITS.fullmatch(text) or len(digits) > len(str(maximum)):
         raise BadParameterError(parameter, f"{expected}, got {text!r:.30}")
-    number = int(text)
+    number = int(digits)
     if not minimum <= number <= maximum:
         raise BadParameterError(parameter, f"{expected}, got {number}")
     return number

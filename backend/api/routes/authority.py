@@ -284,6 +284,7 @@ _CONFLICT = problem_doc(
         f"Relayed functions:\n{_FUNCTIONS_DOC}"
     ),
     openapi_extra={
+        "x-max-body-bytes": MAX_BODY_BYTES,
         "requestBody": {
             "required": True,
             "content": {
@@ -332,6 +333,7 @@ async def post_transaction(request: Request, platform: PlatformDep) -> JSONRespo
         "and post the result to `POST /registry/transactions`. The platform signs nothing.\n\n" + _ARGS_DOC
     ),
     openapi_extra={
+        "x-max-body-bytes": MAX_BODY_BYTES,
         "requestBody": {
             "required": True,
             "content": {

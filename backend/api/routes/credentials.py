@@ -61,6 +61,7 @@ _EXAMPLE_CREDENTIAL = issue_credential(
     issuer_name="江苏省工业和信息化厅",
 )
 _TOKEN_BODY: dict[str, Any] = {
+    "x-max-body-bytes": MAX_CREDENTIAL_BYTES,
     "requestBody": {
         "required": True,
         "description": "The credential: a compact JWS (VC-JOSE-COSE, `typ` vc+jwt, ES256K), as text.",
