@@ -4,11 +4,13 @@ fed 200,000 ``[`` on every route that takes a body, with and without a token, st
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +21,7 @@ from backend.api.limits import RECURSION_LIMIT
 from backend.api.routes.capture import MEDIA_TYPES
 from backend.core.config import Settings
 from chain.devchain import free_port
+from tests.backend.documents import GTIN
 
 BRACKETS = b"[" * 200_000
 JSON_TYPES = ["application/json", "application/ld+json", "application/json; charset=utf-8", None]
@@ -120,4 +123,33 @@ def test_deep_brackets_are_refused_on_every_route(server: Server, method: str, p
                 assert 400 <= answer.status_code < 500, what
                 assert answer.headers["content-type"] == "application/problem+json", what
                 assert answer.json()["detail"], what
+    assert server.alive()
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+@pytest.mark.parametrize("path", ["/qr/bulk.zip", "/qr/labels"])
+def test_bulk_codes_stop_being_made_when_the_client_goes_away(server: Server, path: str) -> None:
+    headers = {"Authorization": f"Bearer {server.tokens['organisation']}"}
+    lot = "GONE-" + path.removeprefix("/qr/")
+    first = 1 if path.endswith("zip") else 20_001  # a serial is issued once per GTIN
+    body = {"gtin": GTIN, "lot": lot, "serialStart": first, "serialEnd": first + 9_999}
+    with httpx.Client(base_url=server.url, timeout=60, headers=headers) as client:
+        assert client.post("/qr/issue", json=body).status_code == 201
+        params = {"gtin": GTIN, "lot": lot, "limit": 10_000, "format": "png", "scale": 20}
+        with client.stream("GET", path, params=params) as answer:
+            assert answer.status_code == 200 and answer.headers["X-Code-Count"] == "10000"
+            next(answer.iter_raw())  # the first chunk: making has started (10,000 codes take many seconds)
+    # the server finishes the chunk in hand (~256 KB of images), then goes idle; making all 10,000 takes >20 s CPU
+    start = _cpu_seconds(server.process.pid)
+    deadline, quiet = time.monotonic() + 15, 0
+    while quiet < 2:
+        assert time.monotonic() < deadline, "still making codes for a client that went away"
+        before = _cpu_seconds(server.process.pid)
+        time.sleep(0.5)
+        quiet = quiet + 1 if _cpu_seconds(server.process.pid) - before < 0.05 else 0
+    assert _cpu_seconds(server.process.pid) - start < 3.0
     assert server.alive()
