@@ -293,7 +293,7 @@ _CONFLICT = problem_doc(
                     "example": {"rawTransaction": "0x02f9015482..."},
                 }
             },
-        }
+        },
     },
     responses=_problems(
         (200, {"description": "Mined", "content": {"application/json": {"example": _RELAY_EXAMPLE}}}),
@@ -342,7 +342,7 @@ async def post_transaction(request: Request, platform: PlatformDep) -> JSONRespo
                     "example": {"from": _ADDRESS, "function": "issueRecognition", "args": _TERMS},
                 }
             },
-        }
+        },
     },
     responses=_problems(
         (

@@ -66,7 +66,7 @@ _TOKEN_BODY: dict[str, Any] = {
         "required": True,
         "description": "The credential: a compact JWS (VC-JOSE-COSE, `typ` vc+jwt, ES256K), as text.",
         "content": {t: {"schema": {"type": "string"}, "example": _EXAMPLE_CREDENTIAL} for t in _TOKEN_TYPES},
-    }
+    },
 }
 _EXAMPLE_VERDICT: dict[str, Any] = {
     "valid": True,
