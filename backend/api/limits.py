@@ -4,7 +4,8 @@
 
 - bounds the query string (:attr:`EdgeLimits.max_query_bytes`, ``414``), its parameter count
   (:attr:`EdgeLimits.max_query_parameters`) and each name and value (:attr:`EdgeLimits.max_parameter_chars`), and
-  refuses malformed percent-encoding or encoded bytes that are not UTF-8, in the query or the path (``400``);
+  refuses malformed percent-encoding or encoded bytes that are not UTF-8 in the query (``400``; the path is the
+  routes' to judge: the resolver answers a malformed Digital Link with its own page);
 - bounds the body per route (:meth:`EdgeLimits.body_limit`: ``POST /capture`` the EPCIS document limit, every
   other route :attr:`EdgeLimits.max_body_bytes`), counting the bytes as they arrive, whatever ``Content-Length``
   says and for chunked bodies too (``413``);
@@ -120,13 +121,11 @@ def _decoded(raw: bytes, where: str, parameter: str | None = None) -> str:
 
 
 def _check_target(scope: Scope, limits: EdgeLimits) -> None:
-    """Refuse a path or query string that is malformed or beyond the limits.
+    """Refuse a query string that is malformed or beyond the limits.
 
     Raises:
         _RefusedError: what is wrong, as a problem.
     """
-    raw_path: bytes = scope.get("raw_path") or scope.get("path", "").encode()
-    _decoded(raw_path.split(b"?", 1)[0], "path")
     query: bytes = scope.get("query_string", b"")
     if not query:
         return

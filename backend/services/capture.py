@@ -92,7 +92,7 @@ SIGNATURE_NS = SIGNATURE_NAMESPACE
 _FORCED_REFRESH_AFTER = 0.25
 SIGNED_EVENTS_MEDIA_TYPE = "application/vnd.supplychain.signed-events+json"
 MAX_LISTED_PROBLEMS = 100
-"""Events not accepted (refused or duplicate) that a capture's outcome lists one by one; the rest are counted."""
+"""Refused events that a capture's outcome lists one by one; the others are counted by reason."""
 # Envelopes nest a level or two deeper than the events they carry; the document's own checks then count exactly.
 _JSON_EXTRA_DEPTH = 16
 
@@ -146,17 +146,17 @@ class CaptureResult:
         return "REJECTED" if self.rolled_back or stored == 0 else "PARTIALLY_ACCEPTED"
 
     def to_json(self, *, max_listed_problems: int = MAX_LISTED_PROBLEMS) -> dict[str, Any]:
-        """The capture as ``GET /capture/{id}`` shows it: every accepted event (with its receipt), and the first
-        ``max_listed_problems`` events not accepted (refused or duplicate); the others are counted by reason in
-        ``unlisted``, so that a document of refusals costs a few kilobytes to store, not megabytes."""
+        """The capture as ``GET /capture/{id}`` shows it: every accepted event (with its receipt) and duplicate, and
+        the first ``max_listed_problems`` refused events; the other refusals are counted by reason in ``unlisted``, so
+        that a document of refusals costs a few kilobytes to store, not megabytes."""
         listed: list[dict[str, Any]] = []
         unlisted: dict[str, int] = {}
         problems = 0
         for o in self.outcomes:
-            if o.status != "ACCEPTED":
+            if o.status == "REJECTED":
                 problems += 1
                 if problems > max_listed_problems:
-                    reason = o.reason or o.status.lower()
+                    reason = o.reason or "rejected"
                     unlisted[reason] = unlisted.get(reason, 0) + 1
                     continue
             listed.append(o.to_json())

@@ -114,6 +114,30 @@ def test_parse_int_takes_ascii_digits_within_the_range() -> None:
             parse_int(text, "n")
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/events/%FF",
+        "/events/%zz",
+        f"/01/{GTIN}/10/LOT%FF",
+        f"/01/{GTIN}/21/%C3%28",
+        "/capture/%FF",
+        "/credentials/%FF",
+        "/registry/recognitions/%FF",
+        "/recognitions/%FF/impact",
+        "/organisations/%FF/suppliers",
+        "/%FF",
+        "/events?perPage=%FF",
+        "/events?perPage=%",
+        "/trace/backward?id=%C3%28",
+        "/bundles?id=%zz",
+    ],
+)
+def test_malformed_percent_encoding_is_a_4xx(client: TestClient, tokens: dict[str, str], path: str) -> None:
+    answer = client.get(path, headers={**auth(tokens["manufacturer"]), "Accept": "application/json"})
+    assert 400 <= answer.status_code < 500, answer.text
+
+
 # --- page tokens ---
 
 

@@ -147,8 +147,8 @@ async def post_capture(
 )
 def get_capture(capture_id: str, org_id: CurrentOrg, session: SessionDep) -> JSONResponse:
     """Per event: its index, eventID, Event Hash ID, status (ACCEPTED, DUPLICATE, REJECTED), the reason code of a
-    refusal, and the platform's signed receipt of an accepted event. Every accepted event is listed; of the others,
-    the first 100 (`maxListedProblems` of `OPTIONS /capture`), the rest counted by reason in
+    refusal, and the platform's signed receipt of an accepted event. Every accepted or duplicate event is listed; of
+    the refused ones the first 100 (`maxListedProblems` of `OPTIONS /capture`), the rest counted by reason in
     `unlisted: {"count", "byReason"}`."""
     row = session.exec(select(Capture).where(col(Capture.id) == capture_id, col(Capture.org_id) == org_id)).first()
     if row is None:
