@@ -217,6 +217,8 @@ class EdgeGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if sys.getrecursionlimit() > RECURSION_LIMIT:  # a module imported late (py-evm, on first use) raised it
+            restore_recursion_limit()
         try:
             _check_target(scope, self.limits)
             if not _has_body(scope):

@@ -4,13 +4,14 @@ runs, and that what it lets through reaches the application unchanged."""
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import anyio
 import pytest
 from fastapi.testclient import TestClient
 
-from backend.api.limits import EdgeGuard, EdgeLimits, Message, Receive, Scope, Send
+from backend.api.limits import RECURSION_LIMIT, EdgeGuard, EdgeLimits, Message, Receive, Scope, Send
 from backend.core.config import Settings
 
 LIMITS = EdgeLimits.of(Settings(environment="test", max_body_bytes=4096, max_capture_bytes=8192))
@@ -191,3 +192,12 @@ def test_every_operation_with_a_body_announces_its_limit(client: TestClient) -> 
     limits = {p: ops["post"]["x-max-body-bytes"] for p, ops in spec["paths"].items() if "post" in ops}
     assert limits["/capture"] == 32 * 1024 * 1024 and limits["/recalls"] == 1024 * 1024
     assert limits["/registry/transactions"] == 128 * 1024  # the route's own, smaller limit
+
+
+def test_a_recursion_limit_raised_after_start_up_is_put_back_at_the_next_request() -> None:
+    sys.setrecursionlimit(100_000)  # as importing py_ecc or py-evm does
+    try:
+        assert call("/events", method="GET")[0] == 204
+        assert sys.getrecursionlimit() == RECURSION_LIMIT
+    finally:
+        sys.setrecursionlimit(RECURSION_LIMIT)
