@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 
+from backend.api.limits import EdgeGuard, EdgeLimits, announce_limits, restore_recursion_limit
 from backend.api.routes import (
     authority,
     bundles,
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = platform or Platform.open(settings)
+        restore_recursion_limit()  # opening the chain may have imported py-evm, which raises it
         app.state.platform = opened
         if settings.capture_workers > 0:  # the first bulk capture should not wait for processes to start
             threading.Thread(target=opened.signing_pool.warm_up, name="signing-pool-warm-up", daemon=True).start()
@@ -87,6 +89,10 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         session,
     ):
         app.include_router(module.router)
+    limits = EdgeLimits.of(settings)
+    app.add_middleware(EdgeGuard, limits=limits)  # outermost: before anything reads the request
+    announce_limits(app, limits)
+    restore_recursion_limit()
     return app
 
 

@@ -53,6 +53,21 @@ class Settings(BaseSettings):
         description="Proxies whose X-Forwarded-For is believed (comma separated, '*' for any): the client address "
         "counts consumer scans by network.",
     )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest request body of every route but POST /capture (bytes)."
+    )
+    max_capture_bytes: int = Field(
+        32 * 1024 * 1024, ge=1024, le=1024**3, description="Largest EPCIS document POST /capture reads (bytes)."
+    )
+    max_json_depth: int = Field(
+        64, ge=2, le=200, description="Deepest nesting of arrays and objects in a JSON request body."
+    )
+    max_query_bytes: int = Field(8192, ge=256, description="Longest query string (bytes, as sent).")
+    max_query_parameters: int = Field(100, ge=1, description="Most query parameters of one request.")
+    max_parameter_chars: int = Field(2048, ge=64, description="Longest query parameter name or value (decoded).")
+    max_bulk_codes: int = Field(
+        10_000, ge=1, description="Most QR codes one /qr/bulk.zip or /qr/labels request may ask for."
+    )
     capture_workers: int = Field(
         default_factory=lambda: os.cpu_count() or 1,
         ge=0,

@@ -20,6 +20,7 @@ from supplychain.errors import EpcisError, EpcisLimitError, EpcisMediaTypeError,
 
 __all__ = [
     "PROBLEM_JSON",
+    "BadParameterError",
     "ConflictError",
     "ForbiddenError",
     "GoneError",
@@ -50,6 +51,16 @@ class ProblemError(Exception):
         if code is not None:
             self.code = code
         self.extra = extra
+
+
+class BadParameterError(ProblemError):
+    """A query or path parameter is malformed or out of range; ``parameter`` names it."""
+
+    status, code, title = 400, "invalid-parameter", "Invalid query parameter"
+
+    def __init__(self, parameter: str, reason: str) -> None:
+        super().__init__(f"{parameter}: {reason}", parameter=parameter)
+        self.parameter = parameter
 
 
 class NotFoundError(ProblemError):

@@ -29,6 +29,7 @@ whether that recognition was in force for the submitter at the event time as on 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import uuid
@@ -42,6 +43,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from backend.core.errors import UnavailableError
+from backend.core.integers import INT64_MAX
 from backend.models import Capture, Event, EventIdentifier, table_of
 from backend.services.platform import Platform, now_ms
 from backend.services.signing_pool import SigningPool
@@ -57,9 +59,10 @@ from supplychain.epcis.model import (
     TransactionEvent,
     TransformationEvent,
 )
-from supplychain.errors import EpcisSyntaxError, MerkleError, SignatureError
+from supplychain.errors import EpcisSyntaxError, MerkleError, NestingTooDeepError, SignatureError
 from supplychain.eventhash import event_hash_id, hash_context
 from supplychain.gs1 import identifier_node
+from supplychain.jsondepth import nesting_depth, within_depth
 from supplychain.receipt import unsigned_receipt
 from supplychain.registry import RegistryMirror
 from supplychain.signing import (
@@ -73,12 +76,25 @@ from supplychain.signing import (
 )
 from supplychain.trace import lots_of
 
-__all__ = ["SIGNATURE_NS", "SIGNED_EVENTS_MEDIA_TYPE", "CaptureResult", "EventOutcome", "capture", "event_identifiers"]
+__all__ = [
+    "MAX_LISTED_PROBLEMS",
+    "SIGNATURE_NS",
+    "SIGNED_EVENTS_MEDIA_TYPE",
+    "CaptureResult",
+    "EventOutcome",
+    "capture",
+    "capture_limits",
+    "event_identifiers",
+]
 
 SIGNATURE_NS = SIGNATURE_NAMESPACE
 # A document signed with a key the mirror does not know makes the view read the chain again, at most this often (s).
 _FORCED_REFRESH_AFTER = 0.25
 SIGNED_EVENTS_MEDIA_TYPE = "application/vnd.supplychain.signed-events+json"
+MAX_LISTED_PROBLEMS = 100
+"""Refused events that a capture's outcome lists one by one; the others are counted by reason."""
+# Envelopes nest a level or two deeper than the events they carry; the document's own checks then count exactly.
+_JSON_EXTRA_DEPTH = 16
 
 
 @dataclass
@@ -129,9 +145,22 @@ class CaptureResult:
             return "ACCEPTED"
         return "REJECTED" if self.rolled_back or stored == 0 else "PARTIALLY_ACCEPTED"
 
-    def to_json(self) -> dict[str, Any]:
-        """The capture as ``GET /capture/{id}`` shows it."""
-        return {
+    def to_json(self, *, max_listed_problems: int = MAX_LISTED_PROBLEMS) -> dict[str, Any]:
+        """The capture as ``GET /capture/{id}`` shows it: every accepted event (with its receipt) and duplicate, and
+        the first ``max_listed_problems`` refused events; the other refusals are counted by reason in ``unlisted``, so
+        that a document of refusals costs a few kilobytes to store, not megabytes."""
+        listed: list[dict[str, Any]] = []
+        unlisted: dict[str, int] = {}
+        problems = 0
+        for o in self.outcomes:
+            if o.status == "REJECTED":
+                problems += 1
+                if problems > max_listed_problems:
+                    reason = o.reason or "rejected"
+                    unlisted[reason] = unlisted.get(reason, 0) + 1
+                    continue
+            listed.append(o.to_json())
+        out = {
             "captureID": self.capture_id,
             "organisationId": self.org_id,
             "receivedAt": self.received_at,
@@ -141,8 +170,11 @@ class CaptureResult:
             "acceptedCount": self.count("ACCEPTED"),
             "duplicateCount": self.count("DUPLICATE"),
             "rejectedCount": self.count("REJECTED"),
-            "events": [o.to_json() for o in self.outcomes],
+            "events": listed,
         }
+        if unlisted:
+            out["unlisted"] = {"count": sum(unlisted.values()), "byReason": unlisted}
+        return out
 
 
 @dataclass(frozen=True)
@@ -169,6 +201,9 @@ def _documents(data: bytes, media_type: str | None, limits: Limits) -> tuple[Epc
     if base != SIGNED_EVENTS_MEDIA_TYPE:
         document = parse_document(data, media_type=media_type, limits=limits)
         return document, header_signatures(document.raw or {})
+    bound = limits.max_depth + _JSON_EXTRA_DEPTH  # the decoder recurses per bracket (see supplychain.jsondepth)
+    if not within_depth(data, bound) and (depth := nesting_depth(data)) > bound:
+        raise NestingTooDeepError("max_depth", limits.max_depth, depth)
     try:
         envelopes = json.loads(data)
     except ValueError as exc:
@@ -193,6 +228,13 @@ def _documents(data: bytes, media_type: str | None, limits: Limits) -> tuple[Epc
         "epcisBody": {"eventList": events},
     }
     return parse_document_object(document_object, limits=limits), signatures
+
+
+def capture_limits(max_document_bytes: int) -> Limits:
+    """The EPCIS limits of a capture: the core's defaults, with the document size the settings allow."""
+    if max_document_bytes == DEFAULT_LIMITS.max_document_bytes:
+        return DEFAULT_LIMITS
+    return dataclasses.replace(DEFAULT_LIMITS, max_document_bytes=max_document_bytes)
 
 
 def event_identifiers(event: EpcisEvent) -> set[tuple[str, str]]:
@@ -246,9 +288,10 @@ class _Validator:
             return None
         key, value = found
         cited = citation_id(value)
-        if cited is None:
+        if cited is None or cited > INT64_MAX:  # the database holds ids up to 2**63 - 1 (the registry counts from 1)
             raise _RefusedError(
-                "malformed_recognition_reference", f"{key} must be a recognition id (a positive integer), got {value!r}"
+                "malformed_recognition_reference",
+                f"{key} must be a recognition id (an integer 1..{INT64_MAX}), got {value!r:.40}",
             )
         return {"id": cited, "status": self.mirror.citation_status(cited, self.org_id, _ms(event) // 1000)}
 
@@ -334,7 +377,7 @@ def capture(
     """
     settings = platform.settings
     received = now_ms()
-    document, entries = _documents(data, media_type, DEFAULT_LIMITS)
+    document, entries = _documents(data, media_type, capture_limits(settings.max_capture_bytes))
     signed, malformed = _signatures_by_hash(entries)
     view = platform.registry
     mirror = view.refresh(wait=False)  # a node that is down is not waited for: capture goes on

@@ -21,8 +21,8 @@ import orjson
 from sqlalchemy import Row, Table, func, select
 from sqlmodel import Session
 
+from backend.core.integers import parse_int
 from backend.models import Batch, Event, table_of
-from backend.services.queries import BadParameterError
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -46,18 +46,8 @@ def page_parameters(after: str | None, limit: str | None) -> tuple[int, int]:
     Raises:
         BadParameterError: Not a non-negative integer, or ``limit`` outside 1..:data:`MAX_LIMIT`.
     """
-    start = 0
-    if after is not None:
-        if not after.strip().isdigit():
-            raise BadParameterError(
-                "after", f"expected the id of the last record read (an integer >= 0), got {after!r:.30}"
-            )
-        start = int(after)
-    size = DEFAULT_LIMIT
-    if limit is not None:
-        if not limit.strip().isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
-            raise BadParameterError("limit", f"expected an integer 1..{MAX_LIMIT}, got {limit!r:.30}")
-        size = int(limit)
+    start = 0 if after is None else parse_int(after, "after")
+    size = DEFAULT_LIMIT if limit is None else parse_int(limit, "limit", minimum=1, maximum=MAX_LIMIT)
     return start, size
 
 

@@ -19,6 +19,7 @@ from backend.core.config import Settings
 from backend.core.db import make_engine, migrate
 from backend.models import ApiToken, Batch
 from backend.services.metrics import Metrics
+from backend.services.queries import page_key
 from backend.services.registry_view import RegistryView
 from backend.services.sessions import session_key
 from backend.services.signing_pool import SigningPool
@@ -125,6 +126,11 @@ class Platform:
     def session_key(self) -> bytes:
         """The key of browser sessions (:mod:`backend.services.sessions`), derived from the receipt key."""
         return session_key(self.receipt_key.private_bytes())
+
+    @functools.cached_property
+    def page_key(self) -> bytes:
+        """The key that signs ``GET /events`` page tokens (:func:`backend.services.queries.page_key`)."""
+        return page_key(self.receipt_key.private_bytes())
 
     def session(self) -> Session:
         """A new database session."""

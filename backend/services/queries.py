@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,7 +28,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, Table, and_, select
 from sqlmodel import Session
 
-from backend.core.errors import NotFoundError, ProblemError
+from backend.core.errors import BadParameterError, NotFoundError
+from backend.core.integers import INT64_MAX
 from backend.models import Batch, Event, EventIdentifier, table_of
 from supplychain.epcis.cbv import BIZ_STEP_VOCAB, canonical_term, is_uri, term_uri
 from supplychain.errors import UnknownCbvTermError
@@ -51,6 +53,7 @@ __all__ = [
     "find_event",
     "iso_ms",
     "normalise_identifier",
+    "page_key",
     "query_document",
     "query_events",
 ]
@@ -68,6 +71,7 @@ EVENT_TYPES = frozenset(
 )
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 1000
+_MAX_TOKEN_CHARS = 512  # an issued token is about 130
 _DIGEST = re.compile(r"(?:ni:///sha-256;)?([0-9a-fA-F]{64})(?:\?ver=CBV2\.0)?")
 _EVENT_COLUMNS = (
     "id", "hash_id", "org_id", "key_id", "signature", "event_type", "event_time", "biz_step", "biz_location",
@@ -85,16 +89,6 @@ _BATCH_COLUMNS = (
     "block_time",
     "remade_at",
 )
-
-
-class BadParameterError(ProblemError):
-    """A query parameter is malformed or unknown in value; ``parameter`` names it."""
-
-    status, code, title = 400, "invalid-parameter", "Invalid query parameter"
-
-    def __init__(self, parameter: str, reason: str) -> None:
-        super().__init__(f"{parameter}: {reason}", parameter=parameter)
-        self.parameter = parameter
 
 
 def iso_ms(ms: int | None) -> str | None:
@@ -244,19 +238,39 @@ def _places(values: Sequence[str], parameter: str) -> tuple[str, ...]:
     return _unique(out)
 
 
-def _encode_token(query: EventQuery, after: int) -> str:
-    raw = json.dumps({"after": after, "q": query.digest()}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def page_key(platform_secret: bytes) -> bytes:
+    """The HMAC key of page tokens, derived from a platform secret (its receipt key's seed)."""
+    return hmac.new(platform_secret, b"supplychain page token v1", hashlib.sha256).digest()
 
 
-def _decode_token(query: EventQuery, token: str) -> int:
+def _token_mac(key: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, payload, hashlib.sha256).digest()[:16]
+
+
+def _encode_token(query: EventQuery, after: int, key: bytes) -> str:
+    """``after`` and the query's digest, with an HMAC: a client can hand it back, not forge it."""
+    payload = json.dumps({"after": after, "q": query.digest()}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(payload + _token_mac(key, payload)).decode().rstrip("=")
+
+
+def _decode_token(query: EventQuery, token: str, key: bytes) -> int:
+    forged = BadParameterError("nextPageToken", "not a token this service issued")
+    if len(token) > _MAX_TOKEN_CHARS or not token.isascii():
+        raise forged
     try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except ValueError:
+        raise forged from None
+    payload, mac = raw[:-16], raw[-16:]
+    if len(raw) <= 16 or not hmac.compare_digest(mac, _token_mac(key, payload)):
+        raise forged
+    try:
+        data = json.loads(payload)
         after, digest = data["after"], data["q"]
     except (ValueError, TypeError, KeyError):
-        raise BadParameterError("nextPageToken", "not a token this service issued") from None
-    if type(after) is not int or after < 0:
-        raise BadParameterError("nextPageToken", "not a token this service issued")
+        raise forged from None
+    if type(after) is not int or not 0 <= after <= INT64_MAX:
+        raise forged
     if digest != query.digest():
         raise BadParameterError("nextPageToken", "the token belongs to a query with other filters")
     return after
@@ -281,18 +295,23 @@ def batches_of(session: Session, rows: Iterable[Row[Any]]) -> dict[int, Row[Any]
 
 
 def query_events(
-    session: Session, query: EventQuery, *, per_page: int = DEFAULT_PER_PAGE, token: str | None = None
+    session: Session,
+    query: EventQuery,
+    *,
+    key: bytes,
+    per_page: int = DEFAULT_PER_PAGE,
+    token: str | None = None,
 ) -> EventPage:
-    """Run ``query`` for one page.
+    """Run ``query`` for one page; page tokens are signed and checked with ``key`` (:func:`page_key`).
 
     Raises:
-        BadParameterError: ``perPage`` out of 1..1000, or a token not issued for this query.
+        BadParameterError: ``perPage`` out of 1..1000, or a token not issued (by this platform) for this query.
     """
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise BadParameterError("perPage", f"expected 1..{MAX_PER_PAGE}, got {per_page}")
-    after = _decode_token(query, token) if token else 0
+    after = _decode_token(query, token, key) if token else 0
     rows = list(session.execute(query.statement(after=after, limit=per_page + 1)))
-    next_token = _encode_token(query, rows[per_page - 1].id) if len(rows) > per_page else None
+    next_token = _encode_token(query, rows[per_page - 1].id, key) if len(rows) > per_page else None
     rows = rows[:per_page]
     return EventPage(rows, batches_of(session, rows), next_token)
 

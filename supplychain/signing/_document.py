@@ -71,7 +71,7 @@ def recognition_citation(extensions: Mapping[str, Any], namespaces: Mapping[str,
 
 def citation_id(value: object) -> int | None:
     """The recognition id a citation's value names (a positive integer, or its decimal digits), else ``None``."""
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:  # 2**64 has 20 digits
         value = int(value)
     return value if type(value) is int and 0 < value < 2**64 else None
 

@@ -10,6 +10,7 @@ from supplychain.eventhash import event_hash_id, hash_context
 from supplychain.signing import (
     SIGNATURE_NAMESPACE,
     SigningKey,
+    citation_id,
     decode_signature,
     header_signatures,
     sign_document,
@@ -73,3 +74,15 @@ def test_the_xml_shape_and_documents_without_signatures() -> None:
     assert header_signatures({"@context": context, "epcisHeader": {"sc:signatures": "junk"}}) == []
     assert header_signatures({"@context": context}) == []
     assert header_signatures({"epcisHeader": {"sc:signatures": [one]}}) == []  # prefix not bound: not ours
+
+
+def test_a_citation_id_is_a_positive_integer_below_2_64_in_ascii_digits() -> None:
+    assert [citation_id(v) for v in (1, "1", 2**64 - 1, str(2**64 - 1), "0" * 19 + "7")] == [
+        1,
+        1,
+        2**64 - 1,
+        2**64 - 1,
+        7,
+    ]
+    for value in (0, -1, 2**64, str(2**64), "9" * 5000, "²", "١", True, 1.0, None, "", " 1"):
+        assert citation_id(value) is None, value  # 5,000 digits: int() would raise, not refuse

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from backend.api.deps import PlatformDep
 from backend.api.routes.events import problem_doc
 from backend.core.errors import NotFoundError, ProblemError
+from backend.core.integers import UINT256_MAX
 from backend.services.platform import Platform
 from chain.authority import AUTHORITY_FUNCTIONS, CallRefusedError, explain, jsonable, recognition_json
 from chain.errors import (
@@ -283,6 +284,7 @@ _CONFLICT = problem_doc(
         f"Relayed functions:\n{_FUNCTIONS_DOC}"
     ),
     openapi_extra={
+        "x-max-body-bytes": MAX_BODY_BYTES,
         "requestBody": {
             "required": True,
             "content": {
@@ -291,7 +293,7 @@ _CONFLICT = problem_doc(
                     "example": {"rawTransaction": "0x02f9015482..."},
                 }
             },
-        }
+        },
     },
     responses=_problems(
         (200, {"description": "Mined", "content": {"application/json": {"example": _RELAY_EXAMPLE}}}),
@@ -331,6 +333,7 @@ async def post_transaction(request: Request, platform: PlatformDep) -> JSONRespo
         "and post the result to `POST /registry/transactions`. The platform signs nothing.\n\n" + _ARGS_DOC
     ),
     openapi_extra={
+        "x-max-body-bytes": MAX_BODY_BYTES,
         "requestBody": {
             "required": True,
             "content": {
@@ -339,7 +342,7 @@ async def post_transaction(request: Request, platform: PlatformDep) -> JSONRespo
                     "example": {"from": _ADDRESS, "function": "issueRecognition", "args": _TERMS},
                 }
             },
-        }
+        },
     },
     responses=_problems(
         (
@@ -432,7 +435,9 @@ _RECOGNITION_EXAMPLE = {
     ),
 )
 def get_recognition(
-    recognition_id: Annotated[int, Path(ge=1, description="The recognition's id (1 for the first)")],
+    recognition_id: Annotated[
+        int, Path(ge=1, le=UINT256_MAX, description="The recognition's id (1 for the first; at most 2**256 - 1)")
+    ],
     platform: PlatformDep,
 ) -> JSONResponse:
     """A recognition as on chain (see the description)."""

@@ -13,8 +13,13 @@ from sqlmodel import col, select
 from backend.api.deps import CurrentOrg, PlatformDep, SessionDep
 from backend.core.errors import NotFoundError, ProblemError
 from backend.models import Capture
-from backend.services.capture import SIGNATURE_NS, SIGNED_EVENTS_MEDIA_TYPE, capture
-from supplychain.epcis import DEFAULT_LIMITS
+from backend.services.capture import (
+    MAX_LISTED_PROBLEMS,
+    SIGNATURE_NS,
+    SIGNED_EVENTS_MEDIA_TYPE,
+    capture,
+    capture_limits,
+)
 
 router = APIRouter(tags=["capture"])
 
@@ -51,20 +56,25 @@ _EXAMPLE_OUTCOME: dict[str, Any] = {
 
 
 @router.options("/capture", summary="Capture limits and accepted formats")
-def capture_options() -> Response:
-    """What ``POST /capture`` accepts: media types, the size and event limits, how signatures travel."""
+def capture_options(platform: PlatformDep) -> Response:
+    """What ``POST /capture`` accepts: media types, the size and event limits (from the settings), how signatures
+    travel, and how many refused events a stored outcome lists."""
+    limits = capture_limits(platform.settings.max_capture_bytes)
     body = {
         "mediaTypes": MEDIA_TYPES,
-        "maxDocumentBytes": DEFAULT_LIMITS.max_document_bytes,
-        "maxEvents": DEFAULT_LIMITS.max_events,
-        "maxNestingDepth": DEFAULT_LIMITS.max_depth,
+        "maxDocumentBytes": limits.max_document_bytes,
+        "maxEvents": limits.max_events,
+        "maxNestingDepth": limits.max_depth,
+        "maxStringLength": limits.max_string_length,
+        "maxListLength": limits.max_list_length,
         "signatureNamespace": SIGNATURE_NS,
         "errorBehaviour": ["proceed", "rollback"],
+        "maxListedProblems": MAX_LISTED_PROBLEMS,
     }
     headers = {
         "Allow": "OPTIONS, POST",
-        "GS1-EPCIS-Capture-Limit": str(DEFAULT_LIMITS.max_events),
-        "GS1-EPCIS-Capture-File-Size-Limit": str(DEFAULT_LIMITS.max_document_bytes),
+        "GS1-EPCIS-Capture-Limit": str(limits.max_events),
+        "GS1-EPCIS-Capture-File-Size-Limit": str(limits.max_document_bytes),
         "GS1-EPCIS-Version": "2.0.0",
     }
     return JSONResponse(body, headers=headers)
@@ -115,15 +125,7 @@ async def post_capture(
             f"GS1-Capture-Error-Behaviour must be 'proceed' or 'rollback', not {gs1_capture_error_behaviour!r}",
             code="invalid-header",
         )
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > DEFAULT_LIMITS.max_document_bytes:
-        raise ProblemError(
-            f"the document is {length} bytes; at most {DEFAULT_LIMITS.max_document_bytes} are accepted",
-            status=413,
-            code="limit-exceeded",
-            limit="max_document_bytes",
-        )
-    data = await request.body()
+    data = await request.body()  # the edge guard (backend.api.limits) bounded it by max_capture_bytes
     result = await run_in_threadpool(
         capture, platform, org_id, data, content_type, all_or_nothing=behaviour == "rollback"
     )
@@ -145,7 +147,9 @@ async def post_capture(
 )
 def get_capture(capture_id: str, org_id: CurrentOrg, session: SessionDep) -> JSONResponse:
     """Per event: its index, eventID, Event Hash ID, status (ACCEPTED, DUPLICATE, REJECTED), the reason code of a
-    refusal, and the platform's signed receipt of an accepted event."""
+    refusal, and the platform's signed receipt of an accepted event. Every accepted or duplicate event is listed; of
+    the refused ones the first 100 (`maxListedProblems` of `OPTIONS /capture`), the rest counted by reason in
+    `unlisted: {"count", "byReason"}`."""
     row = session.exec(select(Capture).where(col(Capture.id) == capture_id, col(Capture.org_id) == org_id)).first()
     if row is None:
         raise NotFoundError(f"no capture {capture_id!r} by organisation {org_id}")

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from backend.api.deps import CurrentOrg, PlatformDep
 from backend.api.routes.events import problem_doc
 from backend.core.errors import ProblemError
+from backend.core.integers import INT64_MAX
 from backend.services.credentials import (
     MAX_CREDENTIAL_BYTES,
     credential_json,
@@ -60,11 +61,12 @@ _EXAMPLE_CREDENTIAL = issue_credential(
     issuer_name="江苏省工业和信息化厅",
 )
 _TOKEN_BODY: dict[str, Any] = {
+    "x-max-body-bytes": MAX_CREDENTIAL_BYTES,
     "requestBody": {
         "required": True,
         "description": "The credential: a compact JWS (VC-JOSE-COSE, `typ` vc+jwt, ES256K), as text.",
         "content": {t: {"schema": {"type": "string"}, "example": _EXAMPLE_CREDENTIAL} for t in _TOKEN_TYPES},
-    }
+    },
 }
 _EXAMPLE_VERDICT: dict[str, Any] = {
     "valid": True,
@@ -204,7 +206,9 @@ def get_credentials(
     organisation: Annotated[
         str | None, Query(description="The holder's GLN or USCC", examples=["91320200MA1MX7K3GD"])
     ] = None,
-    recognition: Annotated[int | None, Query(description="The recognition's id in the registry", ge=1)] = None,
+    recognition: Annotated[
+        int | None, Query(description="The recognition's id in the registry", ge=1, le=INT64_MAX)
+    ] = None,
 ) -> JSONResponse:
     """Public: the stored credentials of an organisation (or of one recognition), oldest first, each re-verified now
     against the registry on chain: `valid`, `inForce`, `status` (`in_force`, `suspended`, `revoked`, `expired`,

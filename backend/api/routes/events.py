@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from backend.api.deps import PlatformDep, SessionDep
+from backend.core.integers import parse_int
 from backend.services.queries import (
     DEFAULT_PER_PAGE,
     MAX_PER_PAGE,
@@ -66,6 +67,7 @@ Values = Annotated[list[str], Query()]
 def list_events(
     request: Request,
     session: SessionDep,
+    platform: PlatformDep,
     *,
     any_epc: Annotated[list[str], Query(alias="MATCH_anyEPC", description="EPC URN or Digital Link (any role)")] = [],  # noqa: B006
     epc_class: Annotated[list[str], Query(alias="MATCH_epcClass", description="A class or lot (quantity lists)")] = [],  # noqa: B006
@@ -77,7 +79,13 @@ def list_events(
     ge_event_time: Annotated[str | None, Query(alias="GE_eventTime", description="RFC 3339, inclusive")] = None,
     lt_event_time: Annotated[str | None, Query(alias="LT_eventTime", description="RFC 3339, exclusive")] = None,
     per_page: Annotated[str | None, Query(alias="perPage", description=f"1..{MAX_PER_PAGE}")] = None,
-    next_page_token: Annotated[str | None, Query(alias="nextPageToken", description="From the Link header")] = None,
+    next_page_token: Annotated[
+        str | None,
+        Query(
+            alias="nextPageToken",
+            description="From the Link header (signed: a token this platform issued for the same filters)",
+        ),
+    ] = None,
 ) -> JSONResponse:
     """Events matching every given filter, oldest stored first, as an EPCIS 2.0 query document.
 
@@ -101,12 +109,8 @@ def list_events(
         ge_event_time=ge_event_time,
         lt_event_time=lt_event_time,
     )
-    size = DEFAULT_PER_PAGE
-    if per_page is not None:
-        if not per_page.strip().isdigit():
-            raise BadParameterError("perPage", f"expected an integer 1..{MAX_PER_PAGE}, got {per_page!r:.20}")
-        size = int(per_page)
-    page = query_events(session, query, per_page=size, token=next_page_token)
+    size = DEFAULT_PER_PAGE if per_page is None else parse_int(per_page, "perPage", minimum=1, maximum=MAX_PER_PAGE)
+    page = query_events(session, query, key=platform.page_key, per_page=size, token=next_page_token)
     headers = {}
     if page.next_token is not None:
         url = request.url.include_query_params(nextPageToken=page.next_token)

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from backend.api.deps import PlatformDep, Principal, SessionDep, get_principal
 from backend.api.routes.events import problem_doc
 from backend.core.errors import ForbiddenError, UnavailableError
+from backend.core.integers import UINT256_MAX
 from backend.services import green_pages, green_params, green_views
 from backend.services.platform import Platform
 from backend.services.queries import BadParameterError
@@ -311,7 +312,9 @@ _IMPACT_EXAMPLE = {
 def get_impact(
     session: SessionDep,
     platform: PlatformDep,
-    recognition_id: Annotated[int, Path(ge=1, description="The recognition's id on chain")],
+    recognition_id: Annotated[
+        int, Path(ge=1, le=UINT256_MAX, description="The recognition's id on chain (at most 2**256 - 1)")
+    ],
     organisation: Annotated[
         str | None, Query(description="Only items this organisation made or holds last (GLN or USCC)")
     ] = None,

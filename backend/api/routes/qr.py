@@ -12,14 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from backend.api.deps import CurrentOrg, PlatformDep, SessionDep
 from backend.api.routes.events import problem_doc
-from backend.core.errors import NotFoundError, ProblemError
+from backend.core.errors import BadParameterError, NotFoundError, ProblemError
+from backend.core.integers import INT64_MAX
 from backend.services.issuance import find_issued, issue_codes, list_codes
 from backend.services.labels import label_sheet
 from backend.services.qr import CodeKey, image_bytes, zip_chunks
 from supplychain.errors import Gs1ValueError
 from supplychain.gs1 import parse_ai, parse_gtin
 
-__all__ = ["MAX_SERIALS", "URI_LIST_LIMIT", "IssueRequest", "IssueResponse", "code_key", "router"]
+__all__ = ["DEFAULT_BULK_CODES", "MAX_SERIALS", "URI_LIST_LIMIT", "IssueRequest", "IssueResponse", "code_key", "router"]
 
 router = APIRouter(prefix="/qr", tags=["qr"])
 
@@ -27,6 +28,8 @@ MAX_SERIALS = 100_000
 """Most serials one issue request may name (a range or a list)."""
 URI_LIST_LIMIT = 1_000
 """Issue answers list the URIs up to this many codes; beyond, a count and links."""
+DEFAULT_BULK_CODES = 100
+"""Codes in a ``/qr/bulk.zip`` or ``/qr/labels`` answer when ``limit`` is not given."""
 
 _EXAMPLE_GTIN = "06901234000108"
 BAD_CODE = problem_doc(
@@ -230,8 +233,16 @@ _Gtin = Annotated[str, Query(description="GTIN with check digit", examples=[_EXA
 _Lot = Annotated[str | None, Query(description="Batch/lot (AI 10)", examples=["LOT42"])]
 _Serial = Annotated[str | None, Query(description="Serial (AI 21)", examples=["0001"])]
 _Scale = Annotated[int, Query(ge=1, le=40, description="PNG pixels per module")]
-_Offset = Annotated[int, Query(ge=0, description="Skip this many codes (issue order)")]
-_Limit = Annotated[int, Query(ge=1, le=MAX_SERIALS, description="At most this many codes")]
+_Offset = Annotated[int, Query(ge=0, le=INT64_MAX, description="Skip this many codes (issue order)")]
+_Limit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=INT64_MAX,
+        description=f"At most this many codes (default {DEFAULT_BULK_CODES}; more than the platform's "
+        "`max_bulk_codes`, 10,000 unless configured, is a `400`: page with `offset`)",
+    ),
+]
 _MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
 
 
@@ -273,6 +284,13 @@ def code_image(
     )
 
 
+def _check_bulk_limit(limit: int, maximum: int) -> None:
+    if limit > maximum:
+        raise BadParameterError(
+            "limit", f"at most {maximum} codes per request (max_bulk_codes), got {limit}: page with offset"
+        )
+
+
 @router.get(
     "/bulk.zip",
     summary="ZIP of the QR code images of a lot",
@@ -294,13 +312,16 @@ def bulk_zip(
     fmt: Annotated[Literal["png", "svg"], Query(alias="format", description="Image format")] = "png",
     scale: _Scale = 8,
     offset: _Offset = 0,
-    limit: _Limit = MAX_SERIALS,
+    limit: _Limit = DEFAULT_BULK_CODES,
 ) -> StreamingResponse:
     """Every code the calling organisation issued for the GTIN and lot (without `lot`: its codes without a lot), in
     issue order, one image per code named by its AIs (`01-06901234000108_10-LOT42_21-0001.png`), plus
-    `manifest.csv` (file, uri, gtin, lot, serial). Streamed as it is made (about 2.5 ms per code).
+    `manifest.csv` (file, uri, gtin, lot, serial). Streamed as it is made (about 2.5 ms per code); making stops
+    when the client goes away. `limit` codes from `offset` (default 100, at most the platform's `max_bulk_codes`,
+    10,000 unless configured): page with `offset` for more.
     """
     key = code_key(gtin, lot)
+    _check_bulk_limit(limit, platform.settings.max_bulk_codes)
     codes = list_codes(session, org_id=org, gtin=key.gtin, lot=lot, offset=offset, limit=limit)
     base = platform.settings.public_base_url
     return StreamingResponse(
@@ -335,13 +356,15 @@ def labels(
         str | None, Query(alias="productName", max_length=200, description="Printed on each label")
     ] = None,
     offset: _Offset = 0,
-    limit: _Limit = MAX_SERIALS,
+    limit: _Limit = DEFAULT_BULK_CODES,
 ) -> StreamingResponse:
     """An HTML page of A4 sheets, 3 x 8 labels of 70 x 37 mm: each label has the QR code (inline SVG) and the
     product name, GTIN, 批号 / Lot and 序列号 / Serial. Print it from a browser at 100 % scale. Same codes as
-    `/qr/bulk.zip`.
+    `/qr/bulk.zip` (the same `offset` and `limit`, default 100 and at most `max_bulk_codes`); making stops when the
+    client goes away.
     """
     key = code_key(gtin, lot)
+    _check_bulk_limit(limit, platform.settings.max_bulk_codes)
     codes = list_codes(session, org_id=org, gtin=key.gtin, lot=lot, offset=offset, limit=limit)
     base = platform.settings.public_base_url
     title = f"(01) {key.gtin}" + (f" (10) {lot}" if lot is not None else "")
