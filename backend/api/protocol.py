@@ -1,4 +1,4 @@
-"""The HTTP/1.1 protocol of the server processes: uvicorn's httptools protocol with header and body timeouts.
+"""The HTTP/1.1 protocol of the server processes: uvicorn's httptools protocol with timeouts and a bounded head.
 
 uvicorn closes idle keep-alive connections, but a connection that sends half a request line, or headers and then
 nothing of the body it announced, stays open for as long as the client likes (a few thousand of them hold the
@@ -10,7 +10,10 @@ process's file descriptors and memory). Here, on the event loop, without a threa
 - **body timeout**: a request body that sends no byte for ``body_timeout_seconds`` is answered 408 problem+json
   (``Connection: close``) if no response has started, and the connection is closed; time while the server itself
   stopped reading (flow control: the application has not taken the body yet) does not count;
-- **keep-alive timeout**: uvicorn's own, ``keep_alive_timeout_seconds``.
+- **keep-alive timeout**: uvicorn's own, ``keep_alive_timeout_seconds``;
+- **header size**: the request line and headers may take ``max_header_bytes`` in all and ``max_header_count``
+  headers (httptools sets no bound: 160 MB of headers were once read into one process's memory); beyond that the
+  request is answered 431 problem+json and the connection closed, before the application sees anything.
 
 :func:`server_config` builds the ``uvicorn.Config`` with them from the settings; every way of starting the service
 (``supplychain serve``, ``serve --processes N``, ``supplychain demo``) goes through it.
@@ -35,23 +38,28 @@ from backend.core.errors import PROBLEM_JSON
 __all__ = ["TimeoutHttpProtocol", "protocol_class", "quiet_disconnects", "server_config"]
 
 log = logging.getLogger(__name__)
-_PROBLEM_TYPE = "https://supplychain.dev/problems/request-timeout"
+_PROBLEM_BASE = "https://supplychain.dev/problems/"
 
 
-def _timeout_response(seconds: float) -> bytes:
+def _problem_response(status: int, reason: str, code: str, detail: str) -> bytes:
+    """A whole HTTP/1.1 problem+json answer that closes the connection (written before any application runs)."""
     body = json.dumps(
-        {
-            "type": _PROBLEM_TYPE,
-            "title": "Request timeout",
-            "status": 408,
-            "detail": f"the request body sent nothing for {seconds:g} s: send the body without pausing",
-        }
+        {"type": _PROBLEM_BASE + code, "title": reason, "status": status, "detail": detail}, ensure_ascii=False
     ).encode()
     head = (
-        f"HTTP/1.1 408 Request Timeout\r\ncontent-type: {PROBLEM_JSON}\r\n"
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: {PROBLEM_JSON}\r\n"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     )
     return head.encode("ascii") + body
+
+
+def _timeout_response(seconds: float) -> bytes:
+    detail = f"the request body sent nothing for {seconds:g} s: send the body without pausing"
+    return _problem_response(408, "Request Timeout", "request-timeout", detail)
+
+
+class _HeadTooLargeError(Exception):
+    """Raised from a parser callback to stop reading a request whose head is over its bounds."""
 
 
 class TimeoutHttpProtocol(HttpToolsProtocol):
@@ -59,6 +67,8 @@ class TimeoutHttpProtocol(HttpToolsProtocol):
 
     header_timeout: ClassVar[float] = 10.0
     body_timeout: ClassVar[float] = 20.0
+    max_header_bytes: ClassVar[int] = 65_536
+    max_header_count: ClassVar[int] = 100
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,6 +76,10 @@ class TimeoutHttpProtocol(HttpToolsProtocol):
         self._body_timer: asyncio.TimerHandle | None = None
         self._last_body = 0.0
         self._in_headers = False
+        self._head_bytes = 0
+        self._head_count = 0
+        self._raw_head = 0
+        self._head_refusal: str | None = None
 
     # --- the header deadline ---
 
@@ -128,7 +142,15 @@ class TimeoutHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        """Feed the parser; bytes between requests (no request begun) still start a header deadline."""
+        """Feed the parser; bytes between requests (no request begun) still start a header deadline. Bytes of an
+        unfinished head are counted here too: httptools buffers a header until its end, so one endless header
+        would never reach :meth:`on_header`."""
+        if self._in_headers:
+            self._raw_head += len(data)
+            if self._raw_head > self.max_header_bytes:
+                self._head_refusal = f"the request line and headers exceed {self.max_header_bytes} bytes"
+                self.send_400_response(self._head_refusal)
+                return
         super().data_received(data)
         idle = self.cycle is None or self.cycle.response_complete
         between_requests = idle and not self._in_headers and self._body_timer is None
@@ -139,7 +161,40 @@ class TimeoutHttpProtocol(HttpToolsProtocol):
         """A request starts: its headers have ``header_timeout`` seconds."""
         super().on_message_begin()
         self._in_headers = True
+        self._head_bytes = self._head_count = self._raw_head = 0
         self._arm_header_timer()
+
+    def _count_head(self, size: int, *, header: bool) -> None:
+        self._head_bytes += size
+        self._head_count += header
+        if self._head_bytes > self.max_header_bytes:
+            self._head_refusal = f"the request line and headers exceed {self.max_header_bytes} bytes"
+        elif self._head_count > self.max_header_count:
+            self._head_refusal = f"the request has more than {self.max_header_count} headers"
+        if self._head_refusal is not None:
+            raise _HeadTooLargeError(self._head_refusal)  # httptools stops; uvicorn calls send_400_response
+
+    def on_url(self, url: bytes) -> None:
+        """Part of the request target: counted against the head's size."""
+        self._count_head(len(url), header=False)
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        """One header: counted against the head's size and the number of headers."""
+        self._count_head(len(name) + len(value) + 4, header=True)
+        super().on_header(name, value)
+
+    def send_400_response(self, msg: str) -> None:
+        """A malformed request; or, when the head was over its bounds, 431 with the bound that was passed."""
+        if self._head_refusal is None:
+            super().send_400_response(msg)
+            return
+        self._cancel_header_timer()
+        if not self.transport.is_closing():
+            self.transport.write(
+                _problem_response(431, "Request Header Fields Too Large", "headers-too-large", self._head_refusal)
+            )
+            self.transport.close()
 
     def on_headers_complete(self) -> None:
         """Headers done: the body's idle limit starts."""
@@ -179,7 +234,12 @@ def protocol_class(settings: Settings) -> type[TimeoutHttpProtocol]:
     return type(
         "ConfiguredTimeoutHttpProtocol",
         (TimeoutHttpProtocol,),
-        {"header_timeout": settings.header_timeout_seconds, "body_timeout": settings.body_timeout_seconds},
+        {
+            "header_timeout": settings.header_timeout_seconds,
+            "body_timeout": settings.body_timeout_seconds,
+            "max_header_bytes": settings.max_header_bytes,
+            "max_header_count": settings.max_header_count,
+        },
     )
 
 

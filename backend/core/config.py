@@ -80,6 +80,13 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(
         20.0, gt=0, le=600, description="A request body that sends no bytes for this long gets 408 and is closed."
     )
+    max_header_bytes: int = Field(
+        65_536,
+        ge=4096,
+        le=1_048_576,
+        description="Request line and headers together larger than this are refused with 431 (the connection closes).",
+    )
+    max_header_count: int = Field(100, ge=16, le=1000, description="More request headers than this are refused (431).")
     keep_alive_timeout_seconds: float = Field(
         5.0, gt=0, le=600, description="An idle keep-alive connection closes after this long."
     )

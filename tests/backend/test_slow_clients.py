@@ -159,15 +159,62 @@ def test_an_idle_kept_alive_connection_is_closed(served: Served, connect: Connec
     assert time.monotonic() - answered >= KEEP_ALIVE * 0.5
 
 
+def _refused_431(received: bytes) -> str:
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431 "), received[:200]
+    assert b"content-type: application/problem+json" in head.lower()
+    problem = json.loads(body)
+    assert problem["status"] == 431
+    detail: str = problem["detail"]
+    return detail
+
+
+def test_an_endless_header_is_refused_431_and_closed(served: Served, connect: Connect) -> None:
+    """httptools sets no bound on a request's head: 160 MB of one header were once read into memory. Now the head
+    stops at 64 KiB (the default) whatever the header's shape: one endless value, many headers, a long target."""
+    sock = connect()
+    sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Endless: ")
+    sent = 0
+    try:
+        while sent < 64 * 1024 * 1024:
+            sock.sendall(b"a" * 65536)
+            sent += 65536
+    except OSError:  # the server closed the connection: what it wrote before may still be readable, or reset
+        pass
+    assert sent < 16 * 1024 * 1024, f"the server read {sent} bytes of one header"
+    _answered_promptly(served)
+
+
+@pytest.mark.parametrize(
+    ("head", "bound"),
+    [
+        (b"X-A: " + b"a" * 70_000 + b"\r\n", "65536 bytes"),
+        (b"".join(b"X-%d: a\r\n" % i for i in range(150)), "more than 100 headers"),
+    ],
+    ids=["large-header", "many-headers"],
+)
+def test_a_head_over_its_bounds_is_refused_431(served: Served, connect: Connect, head: bytes, bound: str) -> None:
+    sock = connect()
+    sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + head + b"\r\n")
+    assert bound in _refused_431(_read_until_closed(sock, time.monotonic() + 10))
+    _answered_promptly(served)
+
+
 def test_the_timeouts_are_settings(tmp_path: Path) -> None:
     from backend.api.protocol import TimeoutHttpProtocol, protocol_class, server_config
     from backend.core.config import Settings
 
     settings = Settings(
-        data_dir=tmp_path, header_timeout_seconds=3, body_timeout_seconds=4, keep_alive_timeout_seconds=7
+        data_dir=tmp_path,
+        header_timeout_seconds=3,
+        body_timeout_seconds=4,
+        keep_alive_timeout_seconds=7,
+        max_header_bytes=8192,
+        max_header_count=20,
     )
     protocol = protocol_class(settings)
     assert (protocol.header_timeout, protocol.body_timeout) == (3, 4)
+    assert (protocol.max_header_bytes, protocol.max_header_count) == (8192, 20)
     config = server_config(object(), settings)
     assert isinstance(config.http, type)
     assert issubclass(config.http, TimeoutHttpProtocol)
