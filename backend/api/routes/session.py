@@ -18,11 +18,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
 from backend.api.deps import SESSION_COOKIE, PlatformDep, SessionDep
+from backend.api.routes.events import INVALID_REQUEST
 from backend.models import ApiToken
 from backend.services.platform import hash_token
 from backend.services.sessions import SESSION_SECONDS, issue_session
 
-router = APIRouter(tags=["pages"])
+router = APIRouter(tags=["pages"], responses={422: INVALID_REQUEST})
 
 _MAX_FORM = 4096
 
