@@ -5,8 +5,10 @@ credentials the fuzzer takes turns with: none, an organisation's token and the r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -96,9 +98,14 @@ class Service:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else "(no log)"
 
     def stop(self) -> None:
+        """Stop the service's process group: SIGTERM, then SIGKILL; then whatever of the group outlived its leader
+        (the signing pool's children, when the fuzzer found the server dead)."""
+        if self.process is None:
+            return
         if self.alive():
-            assert self.process is not None
-            stop_node(self.process.pid, process=self.process)  # SIGTERM to the group, then SIGKILL
+            stop_node(self.process.pid, process=self.process)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # the group id is the leader's pid (start_new_session)
 
     def cli(self, *args: str) -> str:
         """Run ``supplychain ARGS`` against the service's data folder and return what it printed."""
