@@ -143,6 +143,12 @@ def fuzz_schema(platform: Platform, tally: Tally) -> Iterator[OpenApiSchema]:
     url = platform.service.url
     document = httpx.get(url + "/openapi.json", timeout=30).json()
     yield schemathesis.openapi.from_url(url + "/openapi.json", config=config(), timeout=30)
+    print(  # the figures the note asks for (in the report with -rA)
+        "\nfuzz cases per credential:",
+        {mode: sum(tally.cases[mode].values()) for mode in MODES},
+        "statuses:",
+        {mode: dict(sorted(tally.statuses[mode].items())) for mode in MODES},
+    )
     assert_alive(platform, "the whole run")
     for hash_id in platform.seeded["eventHashIds"]:
         event = httpx.get(f"{url}/events/{quote(hash_id, safe='')}", timeout=10).json()
@@ -155,12 +161,6 @@ def fuzz_schema(platform: Platform, tally: Tally) -> Iterator[OpenApiSchema]:
         assert sum(tally.cases[mode].values()) >= MIN_CASES_PER_MODE, (mode, tally.cases[mode])
         assert not [s for s in tally.statuses[mode] if s >= 500], (mode, tally.statuses[mode])
     assert tally.health_checks >= len(documented) - 1
-    print(  # shown with -s: the figures the note asks for
-        "\nfuzz cases per credential:",
-        {mode: sum(tally.cases[mode].values()) for mode in MODES},
-        "statuses:",
-        {mode: dict(sorted(tally.statuses[mode].items())) for mode in MODES},
-    )
 
 
 @pytest.fixture(autouse=True)
