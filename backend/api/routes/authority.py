@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from backend.api.deps import PlatformDep
-from backend.api.routes.events import problem_doc
+from backend.api.routes.events import INVALID_REQUEST, problem_doc
 from backend.core.errors import NotFoundError, ProblemError
 from backend.core.integers import UINT256_MAX
 from backend.services.platform import Platform
@@ -42,7 +42,7 @@ from chain.relay import RelayResult, parse_raw, prepare, relay
 __all__ = ["MAX_BODY_BYTES", "RateLimiter", "router"]
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/registry", tags=["authority"])
+router = APIRouter(prefix="/registry", tags=["authority"], responses={422: INVALID_REQUEST})
 
 #: The largest request body the relay routes read.
 MAX_BODY_BYTES = 128 * 1024
@@ -369,6 +369,7 @@ async def post_transaction(request: Request, platform: PlatformDep) -> JSONRespo
                 },
             },
         ),
+        (400, problem_doc(400, "malformed-json", "Bad request", "the body is not JSON: Expecting value")),
         (409, _CONFLICT),
         (
             422,

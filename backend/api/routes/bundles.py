@@ -8,18 +8,23 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from backend.api.deps import PlatformDep, SessionDep
-from backend.api.routes.events import BAD_PARAMETER, problem_doc
+from backend.api.routes.events import BAD_PARAMETER, INVALID_REQUEST, problem_doc
 from backend.services.tracing import proof_bundle
 
 __all__ = ["TRUNCATED_HEADER", "router"]
 
-router = APIRouter(prefix="/bundles", tags=["bundles"])
+router = APIRouter(prefix="/bundles", tags=["bundles"], responses={422: INVALID_REQUEST})
 
 TRUNCATED_HEADER = "Supplychain-Bundle-Truncated"
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "A proof bundle, version 1 (format: `supplychain.verify`).",
-        "headers": {TRUNCATED_HEADER: {"description": "`true` when the event bound left events out"}},
+        "headers": {
+            TRUNCATED_HEADER: {
+                "description": "`true` when the event bound left events out",
+                "schema": {"type": "string", "enum": ["true", "false"]},
+            }
+        },
         "content": {
             "application/json": {
                 "example": {

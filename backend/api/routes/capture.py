@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import col, select
 
 from backend.api.deps import CurrentOrg, PlatformDep, SessionDep
+from backend.api.routes.events import INVALID_REQUEST
 from backend.core.errors import NotFoundError, ProblemError
 from backend.models import Capture
 from backend.services.capture import (
@@ -21,7 +22,7 @@ from backend.services.capture import (
     capture_limits,
 )
 
-router = APIRouter(tags=["capture"])
+router = APIRouter(tags=["capture"], responses={422: INVALID_REQUEST})
 
 MEDIA_TYPES = ["application/ld+json", "application/json", "application/xml", "text/xml", SIGNED_EVENTS_MEDIA_TYPE]
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
@@ -142,6 +143,7 @@ async def post_capture(
     responses={
         200: {"content": {"application/json": {"example": _EXAMPLE_OUTCOME}}},
         401: {"description": "No or unknown API token", **_PROBLEM},
+        403: {"description": "Not an organisation's token (the regulator submits no events)", **_PROBLEM},
         404: {"description": "No such capture by this organisation", **_PROBLEM},
     },
 )

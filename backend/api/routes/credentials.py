@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from backend.api.deps import CurrentOrg, PlatformDep
-from backend.api.routes.events import problem_doc
+from backend.api.routes.events import INVALID_REQUEST, problem_doc
 from backend.core.errors import ProblemError
 from backend.core.integers import INT64_MAX
 from backend.services.credentials import (
@@ -34,7 +34,7 @@ from supplychain.registry.events import RecognitionTerms
 
 __all__ = ["VC_JWT", "router"]
 
-router = APIRouter(tags=["credentials"])
+router = APIRouter(tags=["credentials"], responses={422: INVALID_REQUEST})
 
 VC_JWT = "application/vc+jwt"
 _TOKEN_TYPES = (VC_JWT, "application/jwt", "text/plain")
@@ -165,7 +165,7 @@ def _too_large(size: int) -> ProblemError:
         },
         201: {
             "description": "Stored; `Location` names it",
-            "headers": {"Location": {"description": "`/credentials/{digest}`"}},
+            "headers": {"Location": {"description": "`/credentials/{digest}`", "schema": {"type": "string"}}},
             "content": {"application/json": {"example": _EXAMPLE_SUMMARY}},
         },
         401: problem_doc(401, "unauthorized", "Authentication required", "send an API token as 'Authorization: ...'"),

@@ -21,7 +21,7 @@ from backend.services.queries import (
 )
 from supplychain.receipt import make_receipt
 
-__all__ = ["BAD_PARAMETER", "problem_doc", "router"]
+__all__ = ["BAD_PARAMETER", "INVALID_REQUEST", "UNREADABLE_BODY", "problem_doc", "router"]
 
 router = APIRouter(tags=["events"])
 
@@ -49,6 +49,21 @@ BAD_PARAMETER = problem_doc(
 )
 _EXAMPLE_HASH = "ni:///sha-256;" + "0" * 63 + "1?ver=CBV2.0"
 UNKNOWN_EVENT = problem_doc(404, "not-found", "Not found", f"no event {_EXAMPLE_HASH} is stored here")
+#: A parameter or body of the wrong type or form, as the problem handler answers FastAPI's own validation (every
+#: router declares it, in place of FastAPI's default `application/json` "Validation Error").
+INVALID_REQUEST = problem_doc(
+    422,
+    "invalid-request",
+    "Invalid request",
+    "query.perPage: Input should be a valid integer, unable to parse string as an integer",
+    errors=[
+        {"loc": ["query", "perPage"], "msg": "Input should be a valid integer, unable to parse string as an integer"}
+    ],
+)
+#: A JSON body that cannot be read at all (not UTF-8, cut short): FastAPI refuses it before validation.
+UNREADABLE_BODY = problem_doc(
+    400, "http-error", "There was an error parsing the body", "There was an error parsing the body"
+)
 
 Values = Annotated[list[str], Query()]
 
@@ -59,9 +74,15 @@ Values = Annotated[list[str], Query()]
     responses={
         200: {
             "description": "An EPCIS 2.0 query document; the `Link` header (rel=next) gives the next page.",
-            "headers": {"Link": {"description": '`<...&nextPageToken=...>; rel="next"` when more events match'}},
+            "headers": {
+                "Link": {
+                    "description": '`<...&nextPageToken=...>; rel="next"` when more events match',
+                    "schema": {"type": "string"},
+                }
+            },
         },
         400: BAD_PARAMETER,
+        422: INVALID_REQUEST,
     },
 )
 def list_events(
@@ -121,7 +142,7 @@ def list_events(
 @router.get(
     "/events/{hash_id:path}",
     summary="One event with its signature, receipt and anchor",
-    responses={400: BAD_PARAMETER, 404: UNKNOWN_EVENT},
+    responses={400: BAD_PARAMETER, 404: UNKNOWN_EVENT, 422: INVALID_REQUEST},
 )
 def get_event(hash_id: str, request: Request, session: SessionDep, platform: PlatformDep) -> dict[str, Any]:
     """The event as received, its signed envelope (version 1), the platform's receipt, and its anchor.

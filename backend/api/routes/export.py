@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from backend.api.deps import PlatformDep, RegulatorDep, SessionDep
-from backend.api.routes.events import problem_doc
+from backend.api.routes.events import INVALID_REQUEST, problem_doc
 from backend.services.export import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -23,7 +23,7 @@ from backend.services.queries import BadParameterError
 
 __all__ = ["NDJSON", "router"]
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], responses={422: INVALID_REQUEST})
 
 NDJSON = "application/x-ndjson"
 _CHUNK = 500  # lines per streamed chunk
@@ -40,8 +40,14 @@ BAD_PAGE = problem_doc(
     parameter="limit",
 )
 _PAGE_HEADERS = {
-    "Link": {"description": '`</export/...?after=N&limit=L>; rel="next"` while the page is full'},
-    "X-Next-After": {"description": "The id to ask after for the next page (absent on the last page)"},
+    "Link": {
+        "description": '`</export/...?after=N&limit=L>; rel="next"` while the page is full',
+        "schema": {"type": "string"},
+    },
+    "X-Next-After": {
+        "description": "The id to ask after for the next page (absent on the last page)",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
 }
 _EVENT_EXAMPLE: dict[str, Any] = {
     "id": 1,

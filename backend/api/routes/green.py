@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from backend.api.deps import PlatformDep, Principal, SessionDep, get_principal
-from backend.api.routes.events import problem_doc
+from backend.api.routes.events import INVALID_REQUEST, problem_doc
 from backend.core.errors import ForbiddenError, UnavailableError
 from backend.core.integers import UINT256_MAX
 from backend.services import green_pages, green_params, green_views
@@ -24,7 +24,7 @@ from supplychain.registry import RecognitionStatus, RegistryMirror
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["green"])
+router = APIRouter(tags=["green"], responses={422: INVALID_REQUEST})
 
 _ORG = "6901234000016"
 _NO_TOKEN = problem_doc(

@@ -18,14 +18,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from backend.api.routes.events import problem_doc
+from backend.api.routes.events import INVALID_REQUEST, problem_doc
 from backend.core.errors import NotFoundError, UnavailableError
 from backend.services.product_html import WEB_DIR, render_scan_page
 from backend.services.product_page import page_lang
 
 __all__ = ["CSP_SCAN", "DECODER_DIR", "decoder_version", "router", "static_paths"]
 
-router = APIRouter(tags=["pages"])
+router = APIRouter(tags=["pages"], responses={422: INVALID_REQUEST})
 
 DECODER_DIR = WEB_DIR / "node_modules" / "zxing-wasm"
 CSP_SCAN = (

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from backend.api.deps import CurrentOrg, PlatformDep, SessionDep
-from backend.api.routes.events import problem_doc
+from backend.api.routes.events import INVALID_REQUEST, UNREADABLE_BODY, problem_doc
 from backend.core.errors import BadParameterError, NotFoundError, ProblemError
 from backend.core.integers import INT64_MAX
 from backend.services.issuance import find_issued, issue_codes, list_codes
@@ -22,7 +22,7 @@ from supplychain.gs1 import parse_ai, parse_gtin
 
 __all__ = ["DEFAULT_BULK_CODES", "MAX_SERIALS", "URI_LIST_LIMIT", "IssueRequest", "IssueResponse", "code_key", "router"]
 
-router = APIRouter(prefix="/qr", tags=["qr"])
+router = APIRouter(prefix="/qr", tags=["qr"], responses={422: INVALID_REQUEST})
 
 MAX_SERIALS = 100_000
 """Most serials one issue request may name (a range or a list)."""
@@ -176,6 +176,7 @@ def _lot_query(gtin: str, lot: str | None, **more: str | None) -> str:
     response_model=IssueResponse,
     responses={
         200: {"description": "Every code was issued already (nothing new)"},
+        400: UNREADABLE_BODY,
         401: NO_TOKEN,
         403: OTHER_ORG,
         409: problem_doc(

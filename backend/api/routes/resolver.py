@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field, field_validator
 
 from backend.api.deps import PlatformDep, Principal, SessionDep, get_principal
-from backend.api.routes.events import problem_doc
+from backend.api.routes.events import INVALID_REQUEST, UNREADABLE_BODY, problem_doc
 from backend.api.routes.qr import code_key
 from backend.core.errors import GoneError, NotFoundError, ProblemError, problem_response
 from backend.models import IssuedCode, Recall
@@ -33,7 +33,7 @@ from supplychain.gs1 import DigitalLink, identifier_node, parse_ai, parse_digita
 
 __all__ = ["LINKSET_JSON", "router"]
 
-router = APIRouter(tags=["resolver"])
+router = APIRouter(tags=["resolver"], responses={422: INVALID_REQUEST})
 
 LINKSET_JSON = "application/linkset+json"
 GS1_VOC = "https://gs1.org/voc/"
@@ -153,6 +153,12 @@ def _wants_json(request: Request) -> bool:
 
 # --- the resolver ---
 
+
+def _also_a_page(doc: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI ``responses`` entry that is a problem+json for machines and an HTML page for people."""
+    return {**doc, "content": {**doc["content"], "text/html": {}}}
+
+
 _RESOLVER_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The code: HTML for browsers, JSON for `Accept: application/json`, a linkset for `linkType=all`",
@@ -171,11 +177,14 @@ _RESOLVER_RESPONSES: dict[int | str, dict[str, Any]] = {
         },
     },
     307: {"description": "`linkType` names one link type of the linkset: redirect to it"},
-    400: problem_doc(
-        400, "invalid-digital-link", "Bad request", "invalid GS1 Digital Link ...: check digit 9, expected 8"
+    # For people (no `Accept: application/json`) the same answers are pages.
+    400: _also_a_page(
+        problem_doc(
+            400, "invalid-digital-link", "Bad request", "invalid GS1 Digital Link ...: check digit 9, expected 8"
+        )
     ),
-    404: problem_doc(404, "not-found", "Not found", f"{_EXAMPLE} was not issued here"),
-    410: problem_doc(410, "gone", "Gone", "GTIN 06901234000108 lot 'LOT42' was recalled: contamination"),
+    404: _also_a_page(problem_doc(404, "not-found", "Not found", f"{_EXAMPLE} was not issued here")),
+    410: _also_a_page(problem_doc(410, "gone", "Gone", "GTIN 06901234000108 lot 'LOT42' was recalled: contamination")),
 }
 
 
@@ -331,6 +340,7 @@ _NO_TOKEN = problem_doc(
     response_model=RecallOut,
     response_model_by_alias=True,
     responses={
+        400: UNREADABLE_BODY,
         401: _NO_TOKEN,
         403: problem_doc(403, "forbidden", "Not allowed", "organisation 6901234000030 issued no codes of GTIN ..."),
         409: problem_doc(

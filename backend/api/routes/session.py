@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
 from backend.api.deps import SESSION_COOKIE, PlatformDep, SessionDep
+from backend.api.routes.events import INVALID_REQUEST
 from backend.models import ApiToken
 from backend.services.platform import Platform, hash_token
 from backend.services.sessions import (
@@ -35,7 +36,7 @@ from supplychain.text import escape_html as escape
 
 __all__ = ["LOGIN_COOKIE", "router"]
 
-router = APIRouter(tags=["pages"])
+router = APIRouter(tags=["pages"], responses={422: INVALID_REQUEST})
 
 _MAX_FORM = 4096
 LOGIN_COOKIE = "sc_login"

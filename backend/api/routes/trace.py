@@ -8,12 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from backend.api.deps import SessionDep
-from backend.api.routes.events import BAD_PARAMETER, problem_doc
+from backend.api.routes.events import BAD_PARAMETER, INVALID_REQUEST, problem_doc
 from backend.services.tracing import SubgraphLoader, backward_json, forward_json, journey_json, resolve_identifier
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/trace", tags=["trace"])
+router = APIRouter(prefix="/trace", tags=["trace"], responses={422: INVALID_REQUEST})
 
 Identifier = Annotated[
     str,
