@@ -271,20 +271,38 @@ class EdgeGuard:
 
 
 _BODY_METHODS = ("post", "put", "patch", "delete")
-_TOO_LARGE_DOC: dict[str, Any] = {
-    "description": "Request body too large",
-    "content": {
-        PROBLEM_JSON: {
-            "example": {
-                "type": "https://supplychain.dev/problems/body-too-large",
-                "title": "Request body too large",
-                "status": 413,
-                "detail": "the body is over 1048576 bytes; at most 1048576 are accepted here",
-                "limit": "max_body_bytes",
-                "maximum": 1048576,
-            }
-        }
-    },
+_HTTP_METHODS = ("get", "head", "options", *_BODY_METHODS)
+
+
+def _problem_doc(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    example = {"type": f"https://supplychain.dev/problems/{code}", "title": title, "status": status, "detail": detail}
+    return {"description": title, "content": {PROBLEM_JSON: {"example": example | extra}}}
+
+
+_TOO_LARGE_DOC = _problem_doc(
+    413,
+    "body-too-large",
+    "Request body too large",
+    "the body is over 1048576 bytes; at most 1048576 are accepted here",
+    limit="max_body_bytes",
+    maximum=1048576,
+)
+#: What the guard (and the server's protocol, for the head) may answer to any operation, before its route runs.
+_EVERY_OPERATION: dict[str, dict[str, Any]] = {
+    "400": _problem_doc(
+        400, "too-many-parameters", "Malformed or oversized query", "101 query parameters; at most 100 are accepted"
+    ),
+    "414": _problem_doc(
+        414,
+        "query-too-long",
+        "Query string too long",
+        "the query string is 9000 bytes; at most 8192 are accepted",
+        limit="max_query_bytes",
+        maximum=8192,
+    ),
+    "431": _problem_doc(
+        431, "headers-too-large", "Request Header Fields Too Large", "the request has more than 100 headers"
+    ),
 }
 
 
@@ -293,7 +311,9 @@ def announce_limits(app: FastAPI, limits: EdgeLimits) -> None:
 
     Every operation that may take a body gets ``x-max-body-bytes`` (the guard's limit, or the route's own when it
     declares a smaller one in ``openapi_extra``), a sentence saying it in its description, and a ``413`` response;
-    ``info.x-limits`` lists the query and JSON limits that hold for every operation.
+    every operation gets the ``400``, ``414`` and ``431`` that the guard and the server's protocol answer before any
+    route runs (unless it documents its own ``400``); ``info.x-limits`` lists the query and JSON limits that hold for
+    every operation.
     """
     build = app.openapi
 
@@ -311,6 +331,11 @@ def announce_limits(app: FastAPI, limits: EdgeLimits) -> None:
         }
         for path, item in schema.get("paths", {}).items():
             for method, operation in item.items():
+                if method not in _HTTP_METHODS:
+                    continue
+                responses = operation.setdefault("responses", {})
+                for status, doc in _EVERY_OPERATION.items():
+                    responses.setdefault(status, doc)
                 if method not in _BODY_METHODS:
                     continue
                 limit = min(limits.body_limit(method.upper(), path), operation.get("x-max-body-bytes", sys.maxsize))

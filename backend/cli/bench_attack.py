@@ -44,6 +44,7 @@ import httpx
 import typer
 
 from backend.cli.common import console, reported, wait_ready
+from backend.cli.procs import parents, process_tree
 
 __all__ = ["KINDS", "AttackOptions", "AttackReport", "app", "bench_attack"]
 
@@ -205,29 +206,6 @@ def _loopback(url: str, what: str) -> str:
     return url.rstrip("/")
 
 
-def _parents() -> dict[int, int]:
-    """pid -> parent pid of every process we can see."""
-    out = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                out[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-    return out
-
-
-def _tree(pid: int) -> list[int]:
-    """``pid`` and its descendants."""
-    children: dict[int, list[int]] = {}
-    for child, parent in _parents().items():
-        children.setdefault(parent, []).append(child)
-    out, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        out.append(current)
-        todo.extend(children.get(current, []))
-    return out
-
-
 def _status_field(pid: int, name: str) -> str:
     with contextlib.suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -260,8 +238,8 @@ def _listener_pid(port: int) -> int | None:
             with contextlib.suppress(OSError):
                 if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
                     holders.add(int(entry.name))
-    parents = _parents()
-    top = [p for p in holders if parents.get(p) not in holders]
+    parent_of = parents()
+    top = [p for p in holders if parent_of.get(p) not in holders]
     return min(top) if top else None
 
 
@@ -349,7 +327,7 @@ class _Service:
         if self.serve is None or self.serve.poll() is None:
             return 0
         group = self.serve.pid
-        return sum(1 for p in _parents() if _exists(p) and _stat_pgrp(p) == group)
+        return sum(1 for p in parents() if _exists(p) and _stat_pgrp(p) == group)
 
     def restart(self) -> None:
         """Start the service afresh on the same data after it died (its orphans killed first)."""
@@ -773,7 +751,7 @@ class _Monitor:
     def sample(self) -> None:
         if self.service.pid is None:
             return
-        pids = _tree(self.service.pid) if _exists(self.service.pid) else []
+        pids = process_tree(self.service.pid) if _exists(self.service.pid) else []
         for p in pids:
             self.seen.setdefault(p, _status_field(p, "Name"))
         rss = _rss_kib(pids) / 1024
@@ -788,7 +766,7 @@ class _Monitor:
         next_sample = time.monotonic() + self.period
         while not done.wait(1.0):
             if self.service.pid is not None:  # note the processes that start (the signing pool) as they come
-                for p in _tree(self.service.pid):
+                for p in process_tree(self.service.pid):
                     self.seen.setdefault(p, _status_field(p, "Name"))
             if not self.service.alive() or self.lost():
                 self.dead.set()

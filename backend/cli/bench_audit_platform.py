@@ -26,6 +26,7 @@ from sqlalchemy import insert
 from backend.audit import AuditOptions, run_audit
 from backend.audit.synthetic import MAKER, RETAILER, START_S, signing_keys
 from backend.cli.common import wait_ready
+from backend.cli.procs import tree_cpu_seconds
 from backend.core.config import Settings
 from backend.models import Batch, Event, table_of
 from backend.services.platform import Platform
@@ -54,15 +55,6 @@ class PlatformAuditFigures:
     def events_per_second(self) -> float:
         """Events audited per second of the whole run (chain replay, export, checks, report)."""
         return self.events / self.wall_seconds
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a running process (Linux ``/proc``; 0 where there is none)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _register(platform: Platform) -> None:
@@ -183,7 +175,7 @@ def audit_through_platform(
             platform.close()
         load = time.perf_counter() - started
         server, url = _serve(data_dir, node.url, token, folder / "serve.log")
-        cpu_before = _cpu_seconds(server.pid)
+        cpu_before = tree_cpu_seconds(server.pid)
         started = time.perf_counter()
         report = run_audit(
             rpc_url=node.url, registry=registry, platform_url=url, token=token, options=AuditOptions(workers=workers)
@@ -195,7 +187,7 @@ def audit_through_platform(
             wall_seconds=wall,
             check_seconds=report.check_seconds,
             load_seconds=load,
-            server_cpu_seconds=_cpu_seconds(server.pid) - cpu_before,
+            server_cpu_seconds=tree_cpu_seconds(server.pid) - cpu_before,
         )
     finally:
         if server is not None:
