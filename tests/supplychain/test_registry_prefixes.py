@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from supplychain.audit import history_from_json, history_to_json
 from supplychain.errors import InvalidGs1KeyError, RegistryHistoryError
 from supplychain.gs1 import gs1_check_digit
 from supplychain.registry import (
@@ -31,26 +34,33 @@ def gtin(body: str, indicator: str = "0") -> str:
 G_991, G_995, G_OTHER = gtin("690123400991"), gtin("690123400995"), gtin("690123500991")
 
 
-def mirror() -> RegistryMirror:
+def history() -> list[ev.RegistryEvent]:
     """The maker holds 6901234 from 100 (transferred to the supplier at 500); the OEM makes 00991-00995 for the
     maker from 200 to 400 (revoked at 300 for the supplier's part); 0690 is revoked at 250."""
     c = Clock()
     roles = BusinessRole.MANUFACTURER
-    return RegistryMirror().apply_all(
-        [
-            ev.OrganisationRegistered(c.at(), 10, MAKER, roles, bytes(32), ""),
-            ev.OrganisationRegistered(c.at(), 10, SUPPLIER, roles, bytes(32), ""),
-            ev.OrganisationRegistered(c.at(), 10, OEM, roles, bytes(32), ""),
-            ev.PrefixAssigned(c.at(), 100, "6901234", MAKER, REGISTRAR, None),
-            ev.PrefixAssigned(c.at(), 100, "0690", SUPPLIER, REGISTRAR, 900),
-            ev.GtinsDelegated(c.at(), 150, 1, MAKER, OEM, "6901234", 991, 995, 200, 400, REQUEST, REGISTRAR),
-            ev.GtinsDelegated(c.at(), 150, 2, MAKER, SUPPLIER, "6901234", 991, 991, 150, None, REQUEST, REGISTRAR),
-            ev.GtinsDelegated(c.at(), 160, 3, MAKER, OEM, "6901234", 991, 991, 160, None, REQUEST, REGISTRAR),
-            ev.PrefixRevoked(c.at(), 250, "0690", SUPPLIER, REGISTRAR, 13),
-            ev.DelegationRevoked(c.at(), 300, 2, MAKER, SUPPLIER, REGISTRAR, 14),
-            ev.PrefixTransferred(c.at(), 500, "6901234", MAKER, SUPPLIER, REGISTRAR),
-        ]
-    )
+    return [
+        ev.OrganisationRegistered(c.at(), 10, MAKER, roles, bytes(32), ""),
+        ev.OrganisationRegistered(c.at(), 10, SUPPLIER, roles, bytes(32), ""),
+        ev.OrganisationRegistered(c.at(), 10, OEM, roles, bytes(32), ""),
+        ev.PrefixAssigned(c.at(), 100, "6901234", MAKER, REGISTRAR, None),
+        ev.PrefixAssigned(c.at(), 100, "0690", SUPPLIER, REGISTRAR, 900),
+        ev.GtinsDelegated(c.at(), 150, 1, MAKER, OEM, "6901234", 991, 995, 200, 400, REQUEST, REGISTRAR),
+        ev.GtinsDelegated(c.at(), 150, 2, MAKER, SUPPLIER, "6901234", 991, 991, 150, None, REQUEST, REGISTRAR),
+        ev.GtinsDelegated(c.at(), 160, 3, MAKER, OEM, "6901234", 991, 991, 160, None, REQUEST, REGISTRAR),
+        ev.PrefixRevoked(c.at(), 250, "0690", SUPPLIER, REGISTRAR, 13),
+        ev.DelegationRevoked(c.at(), 300, 2, MAKER, SUPPLIER, REGISTRAR, 14),
+        ev.PrefixTransferred(c.at(), 500, "6901234", MAKER, SUPPLIER, REGISTRAR),
+    ]
+
+
+def mirror() -> RegistryMirror:
+    return RegistryMirror().apply_all(history())
+
+
+def test_prefix_history_round_trips_through_the_audits_json() -> None:
+    events = history()
+    assert history_from_json(json.loads(json.dumps(history_to_json(events)))) == events
 
 
 def test_the_owner_of_a_gtin_at_a_time() -> None:
