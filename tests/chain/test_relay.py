@@ -601,6 +601,45 @@ def test_a_registrar_relays_its_calls_and_others_are_refused(deployed: Deployed)
     assert [type(e) for e in removed.events] == [ev.RoleRevoked]
 
 
+@pytest.mark.parametrize(
+    ("name", "args", "words"),
+    [
+        ("RegistryUnknownRegistrar", {"account": "0x" + "ab" * 20}, "is not a GS1 registrar"),
+        ("RegistryInvalidPrefix", {"prefix": 123, "length": 3}, "123 of 3 digits is not a GS1 Company Prefix"),
+        (
+            "RegistryPrefixTaken",
+            {"prefix": 690, "length": 4, "holder": SUPPLIER.encode().ljust(32, b"\0")},
+            f"prefix 0690 is already held by {SUPPLIER}",
+        ),
+        (
+            "RegistryPrefixExtended",
+            {"prefix": 6901, "length": 4, "liveExtensions": 2},
+            "prefix 6901 is the start of 2 live longer prefix(es)",
+        ),
+        ("RegistryPrefixNotHeld", {"prefix": 6901, "length": 4}, "prefix 6901 is not held by anyone now"),
+        (
+            "RegistryPrefixSameHolder",
+            {"prefix": 6901, "length": 4, "orgId": SUPPLIER.encode().ljust(32, b"\0")},
+            f"already held by {SUPPLIER}",
+        ),
+        ("RegistryInvalidGtin", {"gtin": 12}, "12 is not a GTIN-14"),
+        ("RegistryGtinNotOwned", {"gtin": int(GTIN)}, f"no company prefix held now covers GTIN {GTIN}"),
+        (
+            "RegistryInvalidGtinRange",
+            {"firstGtin": int(GTIN), "lastGtin": 1},
+            f"GTINs {GTIN}..00000000000001 are not an ascending range",
+        ),
+        ("RegistryInvalidDelegate", {"delegate": SUPPLIER.encode().ljust(32, b"\0")}, "owns these GTINs already"),
+        ("RegistryMissingRequest", {}, "the SHA-256 of the owner's signed request is required"),
+        ("RegistryUnknownDelegation", {"id": 4}, "there is no delegation 4"),
+        ("RegistryDelegationAlreadyRevoked", {"id": 4, "revokedAt": 99}, "delegation 4 was revoked at 99"),
+    ],
+)
+def test_explain_names_the_prefix_errors_in_words(name: str, args: dict[str, Any], words: str) -> None:
+    text = explain(RegistryError(name, args))
+    assert text.startswith(f"{name}: ") and words in text  # in words, not the bare "Name(args)" fallback
+
+
 def test_names_and_numbers_of_the_registry_vocabulary() -> None:
     assert parse_kind("Green Factory") is parse_kind(1) is parse_kind("1") is RecognitionKind.GREEN_FACTORY
     assert parse_kind("green-product") is parse_kind("green_design_product") is RecognitionKind.GREEN_PRODUCT
