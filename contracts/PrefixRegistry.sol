@@ -27,6 +27,8 @@ import {RecognitionRegistry} from "./RecognitionRegistry.sol";
  *
  * A GTIN-14 (as an integer below 10**14) belongs, at time T, to the holder of the prefix found among its digits 2 to
  * 13 (after the indicator digit) that was held and valid at T: at most one is, since live prefixes never overlap.
+ * GTIN-13, -12 and -8 are read as GTIN-14s (zeros on the left): a U.P.C. Company Prefix is held with its leading 0
+ * (as GS1 writes it), and a GTIN-8 through the 12-digit prefix `00000` + its first seven digits.
  * A delegation covers a range of item references of one prefix (every indicator digit), from `validFrom` to
  * `validUntil` (0: until revoked); it counts only while the organisation that filed it still owns the GTIN.
  */

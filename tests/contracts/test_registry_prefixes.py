@@ -112,7 +112,10 @@ def test_assign_prefix_owns_its_gtins_from_then_on(deployed: Deployed, registrar
 def test_leading_zeros_and_lengths_are_part_of_a_prefix(deployed: Deployed, registrar: RegistryWriter) -> None:
     registrar.assign_prefix("0690", MANUFACTURER)
     registrar.assign_prefix("690123456789", SUPPLIER)  # 12 digits: one GTIN-13
+    registrar.assign_prefix("000006901234", RETAILER)  # a GTIN-8's: 00000 + its first seven digits
     t = now(deployed)
+    gtin8 = "6901234" + gs1_check_digit("6901234")
+    assert deployed.registry.gtin_owner_at(gtin8, t).org_id == RETAILER  # type: ignore[union-attr]
     assert deployed.registry.gtin_owner_at(gtin("069000000001"), t).org_id == MANUFACTURER  # type: ignore[union-attr]
     owner = deployed.registry.gtin_owner_at(gtin("690123456789"), t)
     assert owner is not None and (owner.org_id, owner.prefix) == (SUPPLIER, "690123456789")

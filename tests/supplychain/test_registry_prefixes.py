@@ -101,6 +101,20 @@ def test_delegates_at_a_time() -> None:
     assert m.delegations[2].revoke_reason == 14
 
 
+def test_gtin_8_and_gtin_12_are_read_as_gtin_14() -> None:
+    c = Clock()
+    m = RegistryMirror().apply_all(
+        [
+            ev.OrganisationRegistered(c.at(), 10, OEM, BusinessRole.MANUFACTURER, bytes(32), ""),
+            ev.PrefixAssigned(c.at(), 100, "000006901234", OEM, REGISTRAR, None),  # one GTIN-8
+            ev.PrefixAssigned(c.at(), 100, "0012345", OEM, REGISTRAR, None),  # a U.P.C. prefix with its leading 0
+        ]
+    )
+    assert m.gtin_owner_at("6901234" + gs1_check_digit("6901234"), 100) == OEM
+    upc = "01234500001" + gs1_check_digit("01234500001")
+    assert m.company_prefix_at(upc, 100) == "0012345"
+
+
 def test_an_expired_holding_owns_nothing_but_stays_live() -> None:
     holding = PrefixHolding(MAKER, 100, 200, REGISTRAR)
     assert holding.live and holding.holds_at(199) and not holding.holds_at(200) and not holding.holds_at(99)
