@@ -126,6 +126,7 @@ AUTHORITY_FUNCTIONS: dict[str, AuthorityFunction] = {
         AuthorityFunction("removeRegistrar", "remove-registrar", "regulator", "remove a GS1 registrar"),
         AuthorityFunction("assignPrefix", "assign-prefix", "registrar", "assign a GS1 Company Prefix"),
         AuthorityFunction("transferPrefix", "transfer-prefix", "registrar", "transfer a GS1 Company Prefix"),
+        AuthorityFunction("renewPrefix", "renew-prefix", "registrar", "renew a GS1 Company Prefix's licence"),
         AuthorityFunction("revokePrefix", "revoke-prefix", "registrar", "revoke a GS1 Company Prefix"),
         AuthorityFunction("delegateGtins", "delegate-gtin", "registrar", "file a GTIN delegation (OEM, 代工)"),
         AuthorityFunction("revokeDelegation", "revoke-delegation", "registrar", "revoke a GTIN delegation"),
@@ -459,6 +460,7 @@ _PREFIX_FUNCTIONS = frozenset(
         "removeRegistrar",
         "assignPrefix",
         "transferPrefix",
+        "renewPrefix",
         "revokePrefix",
         "delegateGtins",
         "revokeDelegation",
@@ -466,7 +468,7 @@ _PREFIX_FUNCTIONS = frozenset(
 )
 
 
-def _encode_prefix_call(name: str, a: _Args) -> tuple[Any, ...]:
+def _encode_prefix_call(name: str, a: _Args) -> tuple[Any, ...]:  # noqa: PLR0911 - one per function
     """The ABI values of a call about registrars, prefixes or delegations."""
     match name:
         case "registerRegistrar" | "removeRegistrar":
@@ -476,6 +478,8 @@ def _encode_prefix_call(name: str, a: _Args) -> tuple[Any, ...]:
             return (*a.get("prefix", _prefix), a.get("organisation", _organisation), until)
         case "transferPrefix":
             return (*a.get("prefix", _prefix), a.get("to", _organisation, what="the new holder"))
+        case "renewPrefix":
+            return (*a.get("prefix", _prefix), a.get("validUntil", parse_time, default=0))
         case "revokePrefix":
             return (*a.get("prefix", _prefix), a.get("reason", parse_reason))
         case "delegateGtins":
@@ -545,6 +549,8 @@ def _decode_prefix_call(name: str, values: tuple[Any, ...]) -> dict[str, Any]:
             }
         case "transferPrefix":
             return {"prefix": prefix_text(values[0], values[1]), "to": org_id_from_bytes32(bytes(values[2]))}
+        case "renewPrefix":
+            return {"prefix": prefix_text(values[0], values[1]), "validUntil": int(values[2]) or None}
         case "revokePrefix":
             return {"prefix": prefix_text(values[0], values[1]), "reason": _reason_json(int(values[2]))}
         case "delegateGtins":

@@ -102,6 +102,10 @@ def _build(name: str, a: Any, pos: ev.LogPosition, ts: Callable[[], int]) -> ev.
             prefix = prefix_text(a["prefix"], a["length"])
             from_org, to_org = bytes32_text(a["from"]), bytes32_text(a["to"])
             return ev.PrefixTransferred(pos, a["timestamp"], prefix, from_org, to_org, a["registrar"])
+        case "PrefixRenewed":
+            prefix = prefix_text(a["prefix"], a["length"])
+            until = int(a["validUntil"]) or None
+            return ev.PrefixRenewed(pos, a["timestamp"], prefix, bytes32_text(a["orgId"]), a["registrar"], until)
         case "PrefixRevoked":
             prefix = prefix_text(a["prefix"], a["length"])
             org = bytes32_text(a["orgId"])

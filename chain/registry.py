@@ -561,6 +561,10 @@ class RegistryWriter:
         """Transfer a live prefix to another organisation."""
         return self.send("transferPrefix", *prefix_abi(prefix), org_id_bytes32(to_org))
 
+    def renew_prefix(self, prefix: str, *, valid_until: int | None = None) -> TxResult:
+        """Renew a live prefix's licence until ``valid_until`` (open): a new holding of the same organisation."""
+        return self.send("renewPrefix", *prefix_abi(prefix), valid_until or 0)
+
     def revoke_prefix(self, prefix: str, reason: int) -> TxResult:
         """Revoke a live prefix."""
         return self.send("revokePrefix", *prefix_abi(prefix), reason)

@@ -154,12 +154,10 @@ class RelayResult:
                     out["exemptUntil"] = e.exempt_until
                 case ev.CertifierLevelChanged():
                     out.update(certifier=e.certifier, level=e.new_level)
-                case ev.PrefixAssigned():
-                    out.update(prefix=e.prefix, holder=e.org_id)
-                case ev.PrefixTransferred():
-                    out.update(prefix=e.prefix, holder=e.to_org)
-                case ev.PrefixRevoked():
-                    out.update(prefix=e.prefix, holder=None)
+                case ev.PrefixAssigned() | ev.PrefixRenewed():
+                    out.update(prefix=e.prefix, holder=e.org_id, validUntil=e.valid_until)
+                case ev.PrefixTransferred() | ev.PrefixRevoked():
+                    out.update(prefix=e.prefix, holder=e.to_org if isinstance(e, ev.PrefixTransferred) else None)
                 case ev.GtinsDelegated() | ev.DelegationRevoked():
                     out["delegationId"] = e.delegation_id
                     if isinstance(e, ev.DelegationRevoked):

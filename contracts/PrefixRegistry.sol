@@ -11,10 +11,11 @@ import {RecognitionRegistry} from "./RecognitionRegistry.sol";
  *
  * A GS1 registrar (in China the Article Numbering Center, 中国物品编码中心, or a branch) holds `GS1_REGISTRAR_ROLE`,
  * which the regulator grants with {registerRegistrar}. From its own account it assigns a prefix to an organisation,
- * transfers it to another (history kept: the old holding ends when the new one starts) and revokes it. It also files
- * the delegations a holder asks for: organisations sign with Ed25519 keys and have no Ethereum account, and the
- * registrar already vouches for who holds which numbers, so it records each delegation on the holder's signed
- * request, whose SHA-256 goes on chain (`requestHash`) for anyone to check against the holder's keys.
+ * transfers it to another and renews its licence (history kept: the old holding ends when the new one starts), and
+ * revokes it. It also files the delegations a holder asks for: organisations sign with Ed25519 keys and have no
+ * Ethereum account, and the registrar already vouches for who holds which numbers, so it records each delegation on
+ * the holder's signed request, whose SHA-256 goes on chain (`requestHash`) for anyone to check against the holder's
+ * keys.
  *
  * A prefix is 4 to 12 decimal digits, given as its value and its length (`0690` is value 690, length 4). It is stored
  * under the key `10**length + value` (the digits with a leading 1), which is unique for every (value, length).
@@ -105,6 +106,10 @@ abstract contract PrefixRegistry is RecognitionRegistry {
     event PrefixTransferred(
         uint64 indexed prefix, uint8 length, bytes32 indexed from, bytes32 indexed to, address registrar, uint64 timestamp
     );
+    /// @dev Emitted when `registrar` renews the licence of `orgId` to `prefix` until `validUntil`, from `timestamp`.
+    event PrefixRenewed(
+        uint64 indexed prefix, uint8 length, bytes32 indexed orgId, address indexed registrar, uint64 validUntil, uint64 timestamp
+    );
     /// @dev Emitted when `registrar` revokes `prefix` of `orgId` at `timestamp`.
     event PrefixRevoked(
         uint64 indexed prefix, uint8 length, bytes32 indexed orgId, address indexed registrar, uint16 reason, uint64 timestamp
@@ -183,7 +188,7 @@ abstract contract PrefixRegistry is RecognitionRegistry {
      * holding ends now and `to`'s starts now, with the same `validUntil`.
      * @dev Requirements:
      * - the caller has `GS1_REGISTRAR_ROLE`;
-     * - the prefix is live; `to` is registered and is not its holder.
+     * - the prefix is live and not expired; `to` is registered and is not its holder.
      *
      * Emits a {PrefixTransferred} event.
      */
@@ -192,13 +197,29 @@ abstract contract PrefixRegistry is RecognitionRegistry {
         _existingOrganisation(to);
         bytes32 from = current.orgId;
         if (from == to) revert RegistryPrefixSameHolder(prefix, length, to);
-        uint64 timestamp = uint64(block.timestamp);
         uint64 validUntil = current.validUntil;
-        current.endedAt = timestamp;
-        _holdings[_key(prefix, length)].push(
-            PrefixHolding({orgId: to, validFrom: timestamp, validUntil: validUntil, endedAt: 0})
-        );
-        emit PrefixTransferred(prefix, length, from, to, msg.sender, timestamp);
+        if (validUntil != 0 && validUntil <= block.timestamp) revert RegistryInvalidValidity(current.validFrom, validUntil);
+        _succeed(current, prefix, length, to, validUntil);
+        emit PrefixTransferred(prefix, length, from, to, msg.sender, uint64(block.timestamp));
+    }
+
+    /**
+     * @notice Renews the licence of the live prefix `prefix` of `length` digits until `validUntil` (0: open): the
+     * current holding ends now and a new one of the same organisation starts now, so a lapse stays in the history.
+     * @dev Requirements:
+     * - the caller has `GS1_REGISTRAR_ROLE`;
+     * - the prefix is live (it may have expired); `validUntil` is 0 or later than now.
+     *
+     * Emits a {PrefixRenewed} event.
+     */
+    function renewPrefix(uint64 prefix, uint8 length, uint64 validUntil) external onlyRole(GS1_REGISTRAR_ROLE) {
+        PrefixHolding storage current = _liveHolding(prefix, length);
+        if (validUntil != 0 && validUntil <= block.timestamp) {
+            revert RegistryInvalidValidity(uint64(block.timestamp), validUntil);
+        }
+        bytes32 orgId = current.orgId;
+        _succeed(current, prefix, length, orgId, validUntil);
+        emit PrefixRenewed(prefix, length, orgId, msg.sender, validUntil, uint64(block.timestamp));
     }
 
     /**
@@ -370,6 +391,17 @@ abstract contract PrefixRegistry is RecognitionRegistry {
         uint256 count = holdings.length;
         if (count == 0 || holdings[count - 1].endedAt != 0) revert RegistryPrefixNotHeld(prefix, length);
         return holdings[count - 1];
+    }
+
+    /// @dev Ends `current` now and starts `orgId`'s holding of the prefix now, until `validUntil`.
+    function _succeed(PrefixHolding storage current, uint64 prefix, uint8 length, bytes32 orgId, uint64 validUntil)
+        private
+    {
+        uint64 timestamp = uint64(block.timestamp);
+        current.endedAt = timestamp;
+        _holdings[_key(prefix, length)].push(
+            PrefixHolding({orgId: orgId, validFrom: timestamp, validUntil: validUntil, endedAt: 0})
+        );
     }
 
     function _holderAt(uint64 key, uint64 timestamp) private view returns (bytes32) {

@@ -474,11 +474,13 @@ def test_the_registrar_assigns_transfers_revokes_prefixes_and_files_delegations(
     refused(cli("delegate-gtin", gtin, RETAILER, *registrar), "exactly one of --request FILE and --request-hash")
     out = ok(cli("revoke-delegation", str(event["delegationId"]), *registrar))
     assert "DelegationRevoked" in out and "reasonName=contract-ended" in out
+    out = ok(cli("renew-prefix", prefix, "--valid-until", "2100-01-01", *registrar))
+    assert "PrefixRenewed" in out and "validUntil: 4102444800" in out
     assert "PrefixTransferred" in ok(cli("transfer-prefix", prefix, RETAILER, *registrar))
     assert registry.prefix_holder_at(prefix, registry.chain.block_timestamp()) == RETAILER
     out = ok(cli("revoke-prefix", prefix, "--reason", "licence-lapsed", *registrar))
     assert "PrefixRevoked" in out and "reasonName=licence-lapsed" in out
-    assert [h.org_id for h in registry.prefix_history(prefix)] == [SUPPLIER, RETAILER]
+    assert [h.org_id for h in registry.prefix_history(prefix)] == [SUPPLIER, SUPPLIER, RETAILER]  # renewed, moved
     assert "RoleRevoked" in ok(cli("remove-registrar", registrar_account, *regulator))
 
 

@@ -141,9 +141,10 @@ def _prefix_gas(registry: Registry, org: str) -> list[tuple[str, int]]:
 
     rows.append(("assignPrefix (4 digits)", gas(gs1.assign_prefix("6800", org))))
     rows.append(("assignPrefix (7 digits)", gas(gs1.assign_prefix("6901234", org))))
-    rows.append(("assignPrefix (9 digits, sibling of counted ones)", gas(gs1.assign_prefix("690123500", org))))
+    rows.append(("assignPrefix (9 digits, its shorter ones counted already)", gas(gs1.assign_prefix("690123500", org))))
     rows.append(("assignPrefix (12 digits)", gas(gs1.assign_prefix("691234567890", org))))
     rows.append(("transferPrefix", gas(gs1.transfer_prefix("6901234", other))))
+    rows.append(("renewPrefix", gas(gs1.renew_prefix("6800", valid_until=4_000_000_000))))
     first, last = "06901234000108", "06901234009903"  # the range 00010-00990 of 6901234
     _, single = gs1.delegate_gtins(first, org, request_hash=b"\x5a" * 32)
     rows.append(("delegateGtins (one GTIN)", gas(single)))

@@ -1,10 +1,10 @@
 """``supplychain authority`` commands of GS1 registrars: company prefixes and GTIN delegations.
 
 The regulator makes an account a GS1 registrar (``register-registrar``); the registrar (in China the Article Numbering
-Center, 中国物品编码中心) then assigns, transfers and revokes GS1 Company Prefixes and files the GTIN delegations a
-prefix holder asks for (``delegate-gtin``: the holder's signed request stays with the parties, its SHA-256 goes on
-chain). Like every authority action: from the authority's own key, to the node or through ``--platform``'s relay.
-The commands are registered on :data:`backend.cli.authority_cmd.app`.
+Center, 中国物品编码中心) then assigns, transfers, renews and revokes GS1 Company Prefixes and files the GTIN
+delegations a prefix holder asks for (``delegate-gtin``: the holder's signed request stays with the parties, its
+SHA-256 goes on chain). Like every authority action: from the authority's own key, to the node or through
+``--platform``'s relay. The commands are registered on :data:`backend.cli.authority_cmd.app`.
 """
 
 from __future__ import annotations
@@ -148,6 +148,39 @@ def transfer_prefix(  # noqa: PLR0917 - typer options
     _run(
         "transferPrefix",
         {"prefix": prefix, "to": organisation},
+        Target(rpc, registry, data, platform, token),
+        KeySource(key_file, passphrase_env, dev_account, key_env),
+        as_json=as_json,
+    )
+
+
+@app.command("renew-prefix")
+def renew_prefix(  # noqa: PLR0917 - typer options
+    prefix: Prefix,
+    valid_until: Annotated[
+        str | None, typer.Option("--valid-until", help="New end of the licence: ISO date or time, or seconds (open).")
+    ] = None,
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    key_file: KeyFile = None,
+    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
+    dev_account: DevAccount = None,
+    key_env: KeyEnv = None,
+    platform: PlatformUrl = None,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Renew a live prefix's licence, even a lapsed one (a GS1 registrar).
+
+    A new holding of the same organisation starts in this block; a lapse before it stays in the history.
+    """
+    args: dict[str, Any] = {"prefix": prefix}
+    if valid_until is not None:
+        args["validUntil"] = valid_until
+    _run(
+        "renewPrefix",
+        args,
         Target(rpc, registry, data, platform, token),
         KeySource(key_file, passphrase_env, dev_account, key_env),
         as_json=as_json,

@@ -23,6 +23,7 @@ __all__ = [
     "OrganisationSuspended",
     "OrganisationUpdated",
     "PrefixAssigned",
+    "PrefixRenewed",
     "PrefixRevoked",
     "PrefixTransferred",
     "RecognitionIssued",
@@ -254,6 +255,17 @@ class PrefixTransferred(_Event):
 
 
 @dataclass(frozen=True, slots=True)
+class PrefixRenewed(_Event):
+    """A GS1 registrar renewed the licence of a live prefix: the holding ends and a new one of the same organisation
+    starts now, until ``valid_until`` (``None``: open)."""
+
+    prefix: str
+    org_id: str
+    registrar: str
+    valid_until: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class PrefixRevoked(_Event):
     """A GS1 registrar revoked a live prefix of ``org_id``; its numbers may be assigned again."""
 
@@ -318,6 +330,7 @@ RegistryEvent = (
     | RootAnchored
     | PrefixAssigned
     | PrefixTransferred
+    | PrefixRenewed
     | PrefixRevoked
     | GtinsDelegated
     | DelegationRevoked

@@ -26,6 +26,7 @@ from supplychain.registry.events import (
     OrganisationSuspended,
     OrganisationUpdated,
     PrefixAssigned,
+    PrefixRenewed,
     PrefixRevoked,
     PrefixTransferred,
     RecognitionIssued,
@@ -286,6 +287,10 @@ class RegistryMirror:
                 self._organisation(event.to_org)
                 current.ended_at = t
                 self.prefixes[event.prefix].append(PrefixHolding(event.to_org, t, current.valid_until, event.registrar))
+            case PrefixRenewed():
+                current = self._live_holding(event.prefix)
+                current.ended_at = t
+                self.prefixes[event.prefix].append(PrefixHolding(current.org_id, t, event.valid_until, event.registrar))
             case PrefixRevoked():
                 current = self._live_holding(event.prefix)
                 current.ended_at, current.end_reason = t, event.reason
@@ -326,7 +331,7 @@ class RegistryMirror:
     def _live_holding(self, prefix: str) -> PrefixHolding:
         holdings = self.prefixes.get(prefix)
         if not holdings or not holdings[-1].live:
-            raise RegistryHistoryError(f"prefix {prefix} is transferred or revoked while nobody holds it")
+            raise RegistryHistoryError(f"prefix {prefix} is transferred, renewed or revoked while nobody holds it")
         return holdings[-1]
 
     # --- questions ---

@@ -456,6 +456,7 @@ def test_arguments_round_trip_between_json_and_abi(deployed: Deployed) -> None:
         "assignPrefix": {"prefix": "0690123", "organisation": SUPPLIER, "validUntil": 1861920000},
         "transferPrefix": {"prefix": "690123456789", "to": "6901234000986"},
         "revokePrefix": {"prefix": "6901", "reason": "licence-lapsed"},
+        "renewPrefix": {"prefix": "6901", "validUntil": 1861920000},
         "delegateGtins": {
             "gtin": GTIN,
             "lastGtin": "06901234000207",
@@ -578,7 +579,9 @@ def test_a_registrar_relays_its_calls_and_others_are_refused(deployed: Deployed)
     added = send(registry, key("regulator"), "register-registrar", {"registrar": registrar.address})
     assert [type(e) for e in added.events] == [ev.RoleGranted]
     assigned = send(registry, registrar.private_key, "assignPrefix", {"prefix": "6901234", "organisation": SUPPLIER})
-    assert assigned.outcome() == {"prefix": "6901234", "holder": SUPPLIER}
+    assert assigned.outcome() == {"prefix": "6901234", "holder": SUPPLIER, "validUntil": None}
+    renewed = send(registry, registrar.private_key, "renew-prefix", {"prefix": "6901234", "validUntil": 4_000_000_000})
+    assert renewed.outcome() == {"prefix": "6901234", "holder": SUPPLIER, "validUntil": 4_000_000_000}
     filed = send(
         registry, registrar.private_key, "delegate-gtin", {"gtin": GTIN, "delegate": RETAILER, "requestHash": EVIDENCE}
     )

@@ -73,6 +73,7 @@ def test_only_registrars_change_prefixes_and_delegations(
     calls = (
         lambda: other.assign_prefix("6902222", SUPPLIER),
         lambda: other.transfer_prefix(PREFIX, SUPPLIER),
+        lambda: other.renew_prefix(PREFIX),
         lambda: other.revoke_prefix(PREFIX, LAPSED),
         lambda: other.delegate_gtins(G_A, SUPPLIER, request_hash=REQUEST),
         lambda: other.revoke_delegation(1, ENDED),
@@ -175,6 +176,30 @@ def test_transfer_keeps_the_history(deployed: Deployed, registrar: RegistryWrite
         registrar.transfer_prefix(PREFIX, "6901234000054")
     with expect(RegistryNotFoundError, "RegistryPrefixNotHeld", prefix=6902222, length=7):
         registrar.transfer_prefix("6902222", SUPPLIER)
+
+
+def test_renewal_starts_a_new_holding_and_keeps_a_lapse(deployed: Deployed, registrar: RegistryWriter) -> None:
+    until = now(deployed) + 100
+    registrar.assign_prefix(PREFIX, MANUFACTURER, valid_until=until)
+    deployed.chain.increase_time(200)  # the licence lapses
+    with expect(RegistryArgumentError, "RegistryInvalidValidity", validUntil=until):  # a lapsed one is not passed on
+        registrar.transfer_prefix(PREFIX, SUPPLIER)
+    with expect(RegistryArgumentError, "RegistryInvalidValidity", validUntil=until):
+        registrar.renew_prefix(PREFIX, valid_until=until)
+    (renewed,) = only(registrar.renew_prefix(PREFIX, valid_until=4_000_000_000).events, ev.PrefixRenewed)
+    assert (renewed.prefix, renewed.org_id, renewed.registrar, renewed.valid_until) == (
+        PREFIX,
+        MANUFACTURER,
+        registrar.address,
+        4_000_000_000,
+    )
+    first, second = deployed.registry.prefix_history(PREFIX)
+    assert (first.valid_until, first.ended_at) == (until, renewed.timestamp)
+    assert (second.org_id, second.valid_from, second.valid_until) == (MANUFACTURER, renewed.timestamp, 4_000_000_000)
+    holder_at = deployed.registry.prefix_holder_at
+    assert [holder_at(PREFIX, t) for t in (until - 1, until, renewed.timestamp)] == [MANUFACTURER, None, MANUFACTURER]
+    with expect(RegistryNotFoundError, "RegistryPrefixNotHeld"):
+        registrar.renew_prefix("6902222")
 
 
 def test_revoke_ends_the_holding_and_frees_the_numbers(deployed: Deployed, registrar: RegistryWriter) -> None:

@@ -51,6 +51,8 @@ def history() -> list[ev.RegistryEvent]:
         ev.PrefixRevoked(c.at(), 250, "0690", SUPPLIER, REGISTRAR, 13),
         ev.DelegationRevoked(c.at(), 300, 2, MAKER, SUPPLIER, REGISTRAR, 14),
         ev.PrefixTransferred(c.at(), 500, "6901234", MAKER, SUPPLIER, REGISTRAR),
+        ev.PrefixAssigned(c.at(), 600, "6902", OEM, REGISTRAR, 700),
+        ev.PrefixRenewed(c.at(), 800, "6902", OEM, REGISTRAR, None),  # after a lapse from 700
     ]
 
 
@@ -79,6 +81,11 @@ def test_the_owner_of_a_gtin_at_a_time() -> None:
     first, second = m.prefixes["6901234"]
     assert (first.ended_at, first.end_reason, second.valid_from, second.live) == (500, None, 500, True)
     assert m.prefixes["0690"][0].end_reason == 13
+    assert [m.prefix_holder_at("6902", t) for t in (699, 700, 799, 800, 10**9)] == [OEM, None, None, OEM, OEM]
+    assert [(h.valid_from, h.valid_until, h.ended_at) for h in m.prefixes["6902"]] == [
+        (600, 700, 800),
+        (800, None, None),
+    ]
     with pytest.raises(InvalidGs1KeyError):
         m.gtin_owner_at("06901234009911", 100)  # wrong check digit
 
@@ -148,6 +155,7 @@ def test_gtin_helpers() -> None:
         (ev.PrefixAssigned(ev.LogPosition(1, 0), 1, "6901", MAKER, REGISTRAR, None), "before it was registered"),
         (ev.PrefixTransferred(ev.LogPosition(1, 0), 1, "6901", MAKER, OEM, REGISTRAR), "while nobody holds it"),
         (ev.PrefixRevoked(ev.LogPosition(1, 0), 1, "6901", MAKER, REGISTRAR, 13), "while nobody holds it"),
+        (ev.PrefixRenewed(ev.LogPosition(1, 0), 1, "6901", MAKER, REGISTRAR, None), "while nobody holds it"),
         (ev.DelegationRevoked(ev.LogPosition(1, 0), 1, 9, MAKER, OEM, REGISTRAR, 14), "revoked before it was filed"),
         (
             ev.GtinsDelegated(ev.LogPosition(1, 0), 1, 9, MAKER, OEM, "6901", 0, 1, 1, None, REQUEST, REGISTRAR),
