@@ -482,6 +482,18 @@ def test_the_registrar_assigns_transfers_revokes_prefixes_and_files_delegations(
     assert "PrefixRevoked" in out and "reasonName=licence-lapsed" in out
     assert [h.org_id for h in registry.prefix_history(prefix)] == [SUPPLIER, SUPPLIER, RETAILER]  # renewed, moved
     assert "RoleRevoked" in ok(cli("remove-registrar", registrar_account, *regulator))
+    shown = json.loads(ok(cli("prefix", prefix, "--json", *on(node, data))))
+    assert (shown["holder"], [h["orgId"] for h in shown["holdings"]]) == (None, [SUPPLIER, SUPPLIER, RETAILER])
+    at_delegation = json.loads(ok(cli("gtin", gtin[1:], "--at", str(event["validFrom"]), "--json", *on(node, data))))
+    assert at_delegation == {
+        "gtin": gtin,
+        "asOf": event["validFrom"],
+        "owner": SUPPLIER,
+        "companyPrefix": prefix,
+        "delegates": [RETAILER],
+    }
+    assert "owner: None" in ok(cli("gtin", gtin, *on(node, data)))  # revoked since
+    refused(cli("gtin", "06907777000019", *on(node, data)), "check digit")
 
 
 def test_a_registrar_through_the_platforms_relay(node: Node, data: Path, deployed: Deployed, platform_url: str) -> None:

@@ -9,6 +9,7 @@ SHA-256 goes on chain). Like every authority action: from the authority's own ke
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +37,8 @@ from backend.cli.authority_cmd import (
     _run,
     app,
 )
+from chain.authority import parse_time
+from supplychain.registry import gtin14
 
 __all__: list[str] = []
 
@@ -286,3 +289,65 @@ def revoke_delegation(  # noqa: PLR0917 - typer options
         KeySource(key_file, passphrase_env, dev_account, key_env),
     )
     _organisation_call("revokeDelegation", {"id": delegation_id, "reason": reason}, target, key, as_json=as_json)
+
+
+def _print_record(record: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    for name, value in record.items():
+        if isinstance(value, list):
+            typer.echo(f"{name}:")
+            for item in value:
+                typer.echo("  " + " ".join(f"{k}={v}" for k, v in item.items()))
+        else:
+            typer.echo(f"{name}: {value}")
+
+
+@app.command("prefix")
+def show_prefix(
+    prefix: Prefix,
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show a GS1 Company Prefix as on chain: its holder now and every holding (read from the node)."""
+    with _reported():
+        reg = Target(rpc, registry, data).open(dev=False)
+        holdings = reg.prefix_history(prefix)
+        now = reg.chain.block_timestamp()
+        record: dict[str, Any] = {
+            "prefix": prefix,
+            "asOf": now,
+            "holder": reg.prefix_holder_at(prefix, now),
+            "holdings": [
+                {"orgId": h.org_id, "validFrom": h.valid_from, "validUntil": h.valid_until, "endedAt": h.ended_at}
+                for h in holdings
+            ],
+        }
+    _print_record(record, as_json)
+
+
+@app.command("gtin")
+def show_gtin(  # noqa: PLR0917 - typer options
+    gtin: Annotated[str, typer.Argument(help="The GTIN (8, 12, 13 or 14 digits).")],
+    at: Annotated[str | None, typer.Option("--at", help="As at this time: ISO date or time, or seconds (now).")] = None,
+    rpc: Rpc = None,
+    registry: RegistryAddress = None,
+    data: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show who owned a GTIN at a time, by which company prefix, and whom it was delegated to (read from the node)."""
+    with _reported():
+        reg = Target(rpc, registry, data).open(dev=False)
+        when = parse_time(at) if at is not None else reg.chain.block_timestamp()
+        owner = reg.gtin_owner_at(gtin, when)
+        record: dict[str, Any] = {
+            "gtin": gtin14(gtin),
+            "asOf": when,
+            "owner": owner.org_id if owner else None,
+            "companyPrefix": owner.prefix if owner else None,
+            "delegates": reg.mirror().delegates_at(gtin, when) if owner else [],
+        }
+    _print_record(record, as_json)
