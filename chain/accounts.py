@@ -54,6 +54,7 @@ DEV_ACCOUNTS: tuple[DevAccount, ...] = (
     DevAccount("anchorer", "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"),
     DevAccount("city-certifier", "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a"),
     DevAccount("stranger", "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba"),
+    DevAccount("gs1-registrar", "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e"),
 )
 
 

@@ -24,7 +24,17 @@ from typing import Any, TypeVar
 from web3 import Web3
 
 from chain.errors import ChainError, RegistryError, RegistryNotFoundError
-from chain.registry import ROLE_ANCHORER, ROLE_CERTIFIER, ROLE_REGULATOR, Registry, terms_to_abi
+from chain.history import prefix_text
+from chain.registry import (
+    ROLE_ANCHORER,
+    ROLE_CERTIFIER,
+    ROLE_REGISTRAR,
+    ROLE_REGULATOR,
+    Registry,
+    gtin_abi,
+    prefix_abi,
+    terms_to_abi,
+)
 from supplychain.gs1 import org_id_from_bytes32, parse_gln, parse_gtin, parse_org_id
 from supplychain.registry import (
     BusinessRole,
@@ -86,7 +96,8 @@ class AuthorityFunction:
     Attributes:
         name: The Solidity function's name.
         command: The ``supplychain authority`` command that makes the call.
-        role: Who may call it: ``regulator``, ``certifier`` or ``issuer-or-regulator``.
+        role: Who may call it: ``regulator``, ``certifier``, ``issuer-or-regulator`` or ``registrar`` (a GS1
+            registrar: ``GS1_REGISTRAR_ROLE``).
         summary: What it does.
     """
 
@@ -111,6 +122,14 @@ AUTHORITY_FUNCTIONS: dict[str, AuthorityFunction] = {
         AuthorityFunction("reinstateOrganisation", "reinstate-organisation", "regulator", "reinstate an organisation"),
         AuthorityFunction("addKey", "add-key", "regulator", "register an organisation's signing key"),
         AuthorityFunction("revokeKey", "revoke-key", "regulator", "revoke a signing key"),
+        AuthorityFunction("registerRegistrar", "register-registrar", "regulator", "make an account a GS1 registrar"),
+        AuthorityFunction("removeRegistrar", "remove-registrar", "regulator", "remove a GS1 registrar"),
+        AuthorityFunction("assignPrefix", "assign-prefix", "registrar", "assign a GS1 Company Prefix"),
+        AuthorityFunction("transferPrefix", "transfer-prefix", "registrar", "transfer a GS1 Company Prefix"),
+        AuthorityFunction("renewPrefix", "renew-prefix", "registrar", "renew a GS1 Company Prefix's licence"),
+        AuthorityFunction("revokePrefix", "revoke-prefix", "registrar", "revoke a GS1 Company Prefix"),
+        AuthorityFunction("delegateGtins", "delegate-gtin", "registrar", "file a GTIN delegation (OEM, 代工)"),
+        AuthorityFunction("revokeDelegation", "revoke-delegation", "registrar", "revoke a GTIN delegation"),
     )
 }
 
@@ -135,6 +154,7 @@ _ROLE_NAMES = {
     ROLE_REGULATOR: "REGULATOR_ROLE",
     ROLE_CERTIFIER: "CERTIFIER_ROLE",
     ROLE_ANCHORER: "ANCHORER_ROLE",
+    ROLE_REGISTRAR: "GS1_REGISTRAR_ROLE",
     bytes(32): "DEFAULT_ADMIN_ROLE",
 }
 
@@ -329,6 +349,29 @@ def _organisation(value: object) -> bytes:
     return parse_org_id(value.strip()).encode("ascii").ljust(32, b"\0")
 
 
+def _prefix(value: object) -> tuple[int, int]:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a GS1 Company Prefix (4 to 12 digits, as a text)")
+    return prefix_abi(value.strip())
+
+
+def _gtin(value: object) -> int:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a GTIN (8, 12, 13 or 14 digits, as a text)")
+    return gtin_abi(value.strip())
+
+
+def _positive_id(what: str) -> Callable[[object], int]:
+    def parse(value: object) -> int:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return value
+        if isinstance(value, str) and value.strip().isdigit() and int(value) >= 1:
+            return int(value)
+        raise ValueError(f"{value!r} is not a {what} id (a positive integer)")
+
+    return parse
+
+
 def _signing_key(value: object) -> bytes:
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not a signing key (0x + 64 hex digits)")
@@ -410,6 +453,50 @@ def _terms(a: _Args) -> ev.RecognitionTerms:
     )
 
 
+#: The calls about GS1 registrars, company prefixes and GTIN delegations.
+_PREFIX_FUNCTIONS = frozenset(
+    {
+        "registerRegistrar",
+        "removeRegistrar",
+        "assignPrefix",
+        "transferPrefix",
+        "renewPrefix",
+        "revokePrefix",
+        "delegateGtins",
+        "revokeDelegation",
+    }
+)
+
+
+def _encode_prefix_call(name: str, a: _Args) -> tuple[Any, ...]:  # noqa: PLR0911 - one per function
+    """The ABI values of a call about registrars, prefixes or delegations."""
+    match name:
+        case "registerRegistrar" | "removeRegistrar":
+            return (a.get("registrar", parse_address),)
+        case "assignPrefix":
+            until = a.get("validUntil", parse_time, default=0)
+            return (*a.get("prefix", _prefix), a.get("organisation", _organisation), until)
+        case "transferPrefix":
+            return (*a.get("prefix", _prefix), a.get("to", _organisation, what="the new holder"))
+        case "renewPrefix":
+            return (*a.get("prefix", _prefix), a.get("validUntil", parse_time, default=0))
+        case "revokePrefix":
+            return (*a.get("prefix", _prefix), a.get("reason", parse_reason))
+        case "delegateGtins":
+            first = a.get("gtin", _gtin, what="the GTIN, or the first of the range")
+            return (
+                first,
+                a.get("lastGtin", _gtin, default=first),
+                a.get("delegate", _organisation, what="the contract manufacturer"),
+                a.get("validFrom", parse_time, default=0),
+                a.get("validUntil", parse_time, default=0),
+                a.get("requestHash", lambda v: parse_hash32(v, "SHA-256 of the owner's signed request")),
+            )
+        case "revokeDelegation":
+            return (a.get("id", _positive_id("delegation")), a.get("reason", parse_reason))
+    raise AssertionError(name)
+
+
 def encode_args(function: str, args: Mapping[str, Any]) -> tuple[Any, ...]:
     """The ABI values of an authority function's JSON arguments (see :func:`decode_args` for their shape).
 
@@ -441,10 +528,41 @@ def encode_args(function: str, args: Mapping[str, Any]) -> tuple[Any, ...]:
             out = (a.get("organisation", _organisation), a.get("key", _signing_key))
         case "revokeKey":
             out = (a.get("key", _signing_key), a.get("reason", parse_reason))
+        case name if name in _PREFIX_FUNCTIONS:
+            out = _encode_prefix_call(name, a)
         case _:  # suspend, reinstate, revoke
             out = (a.get("id", _recognition_id), a.get("reason", parse_reason))
     a.finish()
     return out
+
+
+def _decode_prefix_call(name: str, values: tuple[Any, ...]) -> dict[str, Any]:
+    """The JSON arguments of a call about registrars, prefixes or delegations (but ``revokeDelegation``)."""
+    match name:
+        case "registerRegistrar" | "removeRegistrar":
+            return {"registrar": parse_address(values[0])}
+        case "assignPrefix":
+            return {
+                "prefix": prefix_text(values[0], values[1]),
+                "organisation": org_id_from_bytes32(bytes(values[2])),
+                "validUntil": int(values[3]) or None,
+            }
+        case "transferPrefix":
+            return {"prefix": prefix_text(values[0], values[1]), "to": org_id_from_bytes32(bytes(values[2]))}
+        case "renewPrefix":
+            return {"prefix": prefix_text(values[0], values[1]), "validUntil": int(values[2]) or None}
+        case "revokePrefix":
+            return {"prefix": prefix_text(values[0], values[1]), "reason": _reason_json(int(values[2]))}
+        case "delegateGtins":
+            return {
+                "gtin": str(int(values[0])).zfill(14),
+                "lastGtin": str(int(values[1])).zfill(14),
+                "delegate": org_id_from_bytes32(bytes(values[2])),
+                "validFrom": int(values[3]) or None,
+                "validUntil": int(values[4]) or None,
+                "requestHash": _hex(bytes(values[5])),
+            }
+    raise AssertionError(name)
 
 
 def terms_json(t: ev.RecognitionTerms) -> dict[str, Any]:
@@ -513,6 +631,8 @@ def decode_args(function: str, values: tuple[Any, ...]) -> dict[str, Any]:  # no
                 return {"organisation": org_id_from_bytes32(bytes(values[0])), "key": _hex(bytes(values[1]))}
             case "revokeKey":
                 return {"key": _hex(bytes(values[0])), "reason": _reason_json(int(values[1]))}
+            case name if name in _PREFIX_FUNCTIONS - {"revokeDelegation"}:
+                return _decode_prefix_call(name, values)
             case _:
                 return {"id": int(values[0]), "reason": _reason_json(int(values[1]))}
     except ValueError as exc:
@@ -554,6 +674,14 @@ def check_authority(registry: Registry, sender: str, function: str, values: tupl
                 sender=sender,
                 allowed=allowed,
                 requested=requested,
+            )
+    elif f.role == "registrar":
+        if not registry.has_role(ROLE_REGISTRAR, sender):
+            raise CallRefusedError(
+                "not-authorised",
+                f"{sender} is not a GS1 registrar, which {f.name} needs (the regulator registers registrars)",
+                sender=sender,
+                needs="registrar",
             )
     else:
         recognition_id = int(values[0])
@@ -634,7 +762,34 @@ _WORDS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "RegistryInvalidLevel": lambda a: f"{a['level']} is not a level (1 city, 2 provincial, 3 national)",
     "RegistryUnknownCertifier": lambda a: f"{_address(a['account'])} is not a registered certifier",
     "RegistryInvalidKind": lambda a: f"{a['kind']} is not a recognition kind (1-4)",
+    "RegistryUnknownRegistrar": lambda a: f"{_address(a['account'])} is not a GS1 registrar",
+    "RegistryInvalidPrefix": lambda a: (
+        f"{a['prefix']} of {a['length']} digits is not a GS1 Company Prefix (4 to 12 digits)"
+    ),
+    "RegistryPrefixTaken": lambda a: f"prefix {_prefix_words(a)} is already held by {_text32(a['holder'])}",
+    "RegistryPrefixOverlap": lambda a: (
+        f"prefix {_prefix_words(a)} starts with the live prefix {prefix_text(a['otherPrefix'], a['otherLength'])}"
+    ),
+    "RegistryPrefixExtended": lambda a: (
+        f"prefix {_prefix_words(a)} is the start of {a['liveExtensions']} live longer prefix(es)"
+    ),
+    "RegistryPrefixNotHeld": lambda a: f"prefix {_prefix_words(a)} is not held by anyone now",
+    "RegistryPrefixSameHolder": lambda a: f"prefix {_prefix_words(a)} is already held by {_text32(a['orgId'])}",
+    "RegistryInvalidGtin": lambda a: f"{a['gtin']} is not a GTIN-14 (14 digits at most, with its check digit)",
+    "RegistryGtinNotOwned": lambda a: f"no company prefix held now covers GTIN {str(a['gtin']).zfill(14)}",
+    "RegistryInvalidGtinRange": lambda a: (
+        f"GTINs {str(a['firstGtin']).zfill(14)}..{str(a['lastGtin']).zfill(14)} are not an ascending range "
+        "of one company prefix"
+    ),
+    "RegistryInvalidDelegate": lambda a: f"{_text32(a['delegate'])} owns these GTINs already",
+    "RegistryMissingRequest": lambda a: "the SHA-256 of the owner's signed request is required",
+    "RegistryUnknownDelegation": lambda a: f"there is no delegation {a['id']}",
+    "RegistryDelegationAlreadyRevoked": lambda a: f"delegation {a['id']} was revoked at {a['revokedAt']}",
 }
+
+
+def _prefix_words(a: Mapping[str, Any]) -> str:
+    return prefix_text(a["prefix"], a["length"])
 
 
 def explain(error: RegistryError) -> str:

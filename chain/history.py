@@ -18,10 +18,15 @@ from chain.errors import ErrorDecoder, map_errors
 from supplychain.registry import BusinessRole, Grade, Level, RecognitionKind, Scope, bytes32_text
 from supplychain.registry import events as ev
 
-__all__ = ["LogDecoder", "iter_logs", "replay", "terms_from_abi"]
+__all__ = ["LogDecoder", "iter_logs", "prefix_text", "replay", "terms_from_abi"]
 
 log = logging.getLogger(__name__)
 _NO_ERRORS = ErrorDecoder([])
+
+
+def prefix_text(value: int, length: int) -> str:
+    """A prefix's digits from its value and length as the registry keeps them (``690, 4`` → ``"0690"``)."""
+    return str(int(value)).zfill(int(length))
 
 
 def terms_from_abi(t: Any) -> ev.RecognitionTerms:
@@ -89,6 +94,41 @@ def _build(name: str, a: Any, pos: ev.LogPosition, ts: Callable[[], int]) -> ev.
             return ev.SpotCheckExemptionGranted(pos, ts(), a["id"], bytes32_text(a["holder"]), a["exemptUntil"])
         case "RootAnchored":
             return ev.RootAnchored(pos, a["anchoredAt"], bytes(a["root"]), a["sequence"], a["anchorer"], a["leafCount"])
+        case "PrefixAssigned":
+            prefix = prefix_text(a["prefix"], a["length"])
+            until = int(a["validUntil"]) or None
+            return ev.PrefixAssigned(pos, a["validFrom"], prefix, bytes32_text(a["orgId"]), a["registrar"], until)
+        case "PrefixTransferred":
+            prefix = prefix_text(a["prefix"], a["length"])
+            from_org, to_org = bytes32_text(a["from"]), bytes32_text(a["to"])
+            return ev.PrefixTransferred(pos, a["timestamp"], prefix, from_org, to_org, a["registrar"])
+        case "PrefixRenewed":
+            prefix = prefix_text(a["prefix"], a["length"])
+            until = int(a["validUntil"]) or None
+            return ev.PrefixRenewed(pos, a["timestamp"], prefix, bytes32_text(a["orgId"]), a["registrar"], until)
+        case "PrefixRevoked":
+            prefix = prefix_text(a["prefix"], a["length"])
+            org = bytes32_text(a["orgId"])
+            return ev.PrefixRevoked(pos, a["timestamp"], prefix, org, a["registrar"], a["reason"])
+        case "GtinsDelegated":
+            d = a["delegation"]
+            return ev.GtinsDelegated(
+                pos,
+                ts(),
+                a["id"],
+                bytes32_text(d["owner"]),
+                bytes32_text(d["delegate"]),
+                prefix_text(d["prefix"], d["length"]),
+                int(d["firstItem"]),
+                int(d["lastItem"]),
+                int(d["validFrom"]),
+                int(d["validUntil"]) or None,
+                bytes(d["requestHash"]),
+                a["registrar"],
+            )
+        case "DelegationRevoked":
+            owner, delegate = bytes32_text(a["owner"]), bytes32_text(a["delegate"])
+            return ev.DelegationRevoked(pos, a["timestamp"], a["id"], owner, delegate, a["registrar"], a["reason"])
     return None  # RoleAdminChanged: set once in the constructor, nothing to mirror
 
 

@@ -23,7 +23,7 @@ from chain.artifacts import load_artifact
 from chain.connection import Chain
 from chain.deploy import Deployment, check_deployment
 from chain.errors import ErrorDecoder, abi_type, map_errors
-from chain.history import LogDecoder, replay, terms_from_abi
+from chain.history import LogDecoder, prefix_text, replay, terms_from_abi
 from chain.tx import PendingTransaction, Receipt, Transactor
 from supplychain.gs1 import org_id_bytes32
 from supplychain.registry import (
@@ -31,6 +31,8 @@ from supplychain.registry import (
     RecognitionStatus,
     RegistryMirror,
     bytes32_text,
+    gtin14,
+    parse_prefix,
     text_bytes32,
 )
 from supplychain.registry import events as ev
@@ -39,21 +41,28 @@ __all__ = [
     "ANCHOR_GAS",
     "ROLE_ANCHORER",
     "ROLE_CERTIFIER",
+    "ROLE_REGISTRAR",
     "ROLE_REGULATOR",
     "AnchorInfo",
+    "DelegationInfo",
+    "GtinOwner",
     "KeyInfo",
     "OrganisationInfo",
+    "PrefixHoldingInfo",
     "RecognitionInfo",
     "Registry",
     "RegistryWriter",
     "SpotCheckInfo",
     "TxResult",
+    "gtin_abi",
+    "prefix_abi",
     "terms_to_abi",
 ]
 
 ROLE_REGULATOR = keccak(text="REGULATOR_ROLE")
 ROLE_CERTIFIER = keccak(text="CERTIFIER_ROLE")
 ROLE_ANCHORER = keccak(text="ANCHORER_ROLE")
+ROLE_REGISTRAR = keccak(text="GS1_REGISTRAR_ROLE")
 #: Gas limit of ``anchorRoot``: fixed, so anchoring needs no estimation round trip (it uses about 75,000).
 ANCHOR_GAS = 120_000
 
@@ -114,6 +123,40 @@ class AnchorInfo:
 
 
 @dataclass(frozen=True)
+class PrefixHoldingInfo:
+    """One holding of a GS1 Company Prefix (``valid_until``/``ended_at`` ``None`` when open/live)."""
+
+    org_id: str
+    valid_from: int
+    valid_until: int | None
+    ended_at: int | None
+
+
+@dataclass(frozen=True)
+class GtinOwner:
+    """Who owned a GTIN at a time, and by which company prefix."""
+
+    org_id: str
+    prefix: str
+
+
+@dataclass(frozen=True)
+class DelegationInfo:
+    """A GTIN delegation as the registry holds it now."""
+
+    delegation_id: int
+    owner: str
+    delegate: str
+    prefix: str
+    first_item: int
+    last_item: int
+    valid_from: int
+    valid_until: int | None
+    revoked_at: int | None
+    request_hash: bytes
+
+
+@dataclass(frozen=True)
 class TxResult:
     """A mined registry transaction and the registry events it emitted."""
 
@@ -140,6 +183,24 @@ def terms_to_abi(t: ev.RecognitionTerms) -> tuple[Any, ...]:
         t.valid_until or 0,
         t.evidence_hash,
     )
+
+
+def prefix_abi(prefix: str) -> tuple[int, int]:
+    """The ``(value, length)`` the registry takes for a prefix's digits (``"0690"`` → ``(690, 4)``).
+
+    Raises:
+        ValueError: not 4 to 12 digits.
+    """
+    return int(parse_prefix(prefix)), len(prefix)
+
+
+def gtin_abi(gtin: str) -> int:
+    """The ``uint64`` the registry takes for a GTIN (8, 12, 13 or 14 digits; as its GTIN-14).
+
+    Raises:
+        InvalidGs1KeyError: not a GTIN (a ``ValueError``).
+    """
+    return int(gtin14(gtin))
 
 
 def _key32(key: bytes) -> bytes:
@@ -291,6 +352,50 @@ class Registry:
         """Whether a recognition is exempt from spot checks now."""
         return bool(self._call("isSpotCheckExempt", recognition_id))
 
+    # --- company prefixes and delegations ---
+
+    def prefix_history(self, prefix: str) -> list[PrefixHoldingInfo]:
+        """Every holding of ``prefix`` (digits), oldest first."""
+        return [
+            PrefixHoldingInfo(bytes32_text(org), int(start), int(until) or None, int(ended) or None)
+            for org, start, until, ended in self._call("prefixHistory", *prefix_abi(prefix))
+        ]
+
+    def prefix_holder_at(self, prefix: str, timestamp: int) -> str | None:
+        """The organisation that held ``prefix``, valid, at ``timestamp``."""
+        return bytes32_text(self._call("prefixHolderAt", *prefix_abi(prefix), timestamp)) or None
+
+    def gtin_owner_at(self, gtin: str, timestamp: int) -> GtinOwner | None:
+        """The owner of ``gtin`` at ``timestamp`` and its company prefix (``None``: no prefix held covers it)."""
+        org, value, length = self._call("gtinOwnerAt", gtin_abi(gtin), timestamp)
+        return GtinOwner(bytes32_text(org), prefix_text(value, length)) if length else None
+
+    def is_delegate_at(self, gtin: str, org_id: str, timestamp: int) -> bool:
+        """Whether ``org_id`` could make ``gtin`` for its owner at ``timestamp``."""
+        return bool(self._call("isDelegateAt", gtin_abi(gtin), org_id_bytes32(org_id), timestamp))
+
+    def delegation(self, delegation_id: int) -> DelegationInfo:
+        """Delegation ``delegation_id`` (raises :class:`RegistryNotFoundError` when unknown)."""
+        owner, delegate, value, length, first, last, start, until, revoked, request = self._call(
+            "delegation", delegation_id
+        )
+        return DelegationInfo(
+            delegation_id,
+            bytes32_text(owner),
+            bytes32_text(delegate),
+            prefix_text(value, length),
+            int(first),
+            int(last),
+            int(start),
+            int(until) or None,
+            int(revoked) or None,
+            bytes(request),
+        )
+
+    def delegation_count(self) -> int:
+        """How many delegations were filed."""
+        return int(self._call("delegationCount"))
+
     # --- anchors ---
 
     def anchor_of(self, root: bytes) -> AnchorInfo:
@@ -437,6 +542,60 @@ class RegistryWriter:
     def record_spot_check(self, recognition_id: int, *, passed: bool, report_hash: bytes) -> TxResult:
         """Record a spot check's result (regulator)."""
         return self.send("recordSpotCheck", recognition_id, passed, report_hash)
+
+    # --- company prefixes (regulator: registrars; registrars: the rest) ---
+
+    def register_registrar(self, registrar: str) -> TxResult:
+        """Make ``registrar`` a GS1 registrar (regulator)."""
+        return self.send("registerRegistrar", Web3.to_checksum_address(registrar))
+
+    def remove_registrar(self, registrar: str) -> TxResult:
+        """Remove a GS1 registrar (regulator)."""
+        return self.send("removeRegistrar", Web3.to_checksum_address(registrar))
+
+    def assign_prefix(self, prefix: str, org_id: str, *, valid_until: int | None = None) -> TxResult:
+        """Assign a GS1 Company Prefix (digits) to an organisation, from now until ``valid_until`` (open)."""
+        return self.send("assignPrefix", *prefix_abi(prefix), org_id_bytes32(org_id), valid_until or 0)
+
+    def transfer_prefix(self, prefix: str, to_org: str) -> TxResult:
+        """Transfer a live prefix to another organisation."""
+        return self.send("transferPrefix", *prefix_abi(prefix), org_id_bytes32(to_org))
+
+    def renew_prefix(self, prefix: str, *, valid_until: int | None = None) -> TxResult:
+        """Renew a live prefix's licence until ``valid_until`` (open): a new holding of the same organisation."""
+        return self.send("renewPrefix", *prefix_abi(prefix), valid_until or 0)
+
+    def revoke_prefix(self, prefix: str, reason: int) -> TxResult:
+        """Revoke a live prefix."""
+        return self.send("revokePrefix", *prefix_abi(prefix), reason)
+
+    def delegate_gtins(
+        self,
+        first_gtin: str,
+        delegate: str,
+        *,
+        last_gtin: str | None = None,
+        request_hash: bytes,
+        valid_from: int | None = None,
+        valid_until: int | None = None,
+    ) -> tuple[int, TxResult]:
+        """File the delegation of ``first_gtin`` (to ``last_gtin``: a range of one prefix) to ``delegate`` on its
+        owner's signed request (``request_hash``: its SHA-256); returns the delegation's id and the transaction."""
+        result = self.send(
+            "delegateGtins",
+            gtin_abi(first_gtin),
+            gtin_abi(last_gtin or first_gtin),
+            org_id_bytes32(delegate),
+            valid_from or 0,
+            valid_until or 0,
+            request_hash,
+        )
+        filed = [e for e in result.events if isinstance(e, ev.GtinsDelegated)]
+        return filed[0].delegation_id, result
+
+    def revoke_delegation(self, delegation_id: int, reason: int) -> TxResult:
+        """Revoke a delegation from now on."""
+        return self.send("revokeDelegation", delegation_id, reason)
 
     # --- anchors (anchorer) ---
 

@@ -134,7 +134,8 @@ class RelayResult:
         return issued[0] if issued else None
 
     def outcome(self) -> dict[str, Any]:
-        """What the call did, in a few fields (``recognitionId``, ``status``, ``consecutivePasses``, ...)."""
+        """What the call did, in a few fields (``recognitionId``, ``status``, ``consecutivePasses``, ``prefix``,
+        ``holder``, ``delegationId``, ...)."""
         out: dict[str, Any] = {}
         for e in self.events:
             match e:
@@ -153,6 +154,14 @@ class RelayResult:
                     out["exemptUntil"] = e.exempt_until
                 case ev.CertifierLevelChanged():
                     out.update(certifier=e.certifier, level=e.new_level)
+                case ev.PrefixAssigned() | ev.PrefixRenewed():
+                    out.update(prefix=e.prefix, holder=e.org_id, validUntil=e.valid_until)
+                case ev.PrefixTransferred() | ev.PrefixRevoked():
+                    out.update(prefix=e.prefix, holder=e.to_org if isinstance(e, ev.PrefixTransferred) else None)
+                case ev.GtinsDelegated() | ev.DelegationRevoked():
+                    out["delegationId"] = e.delegation_id
+                    if isinstance(e, ev.DelegationRevoked):
+                        out["revoked"] = True
                 case _:
                     pass
         return out

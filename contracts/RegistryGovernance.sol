@@ -13,7 +13,8 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
  * Reason codes (uint16) used by suspensions, reinstatements, revocations and key revocations; 0 is refused:
  * 1 spot check failed, 2 data falsified, 3 refused to report, 4 major safety incident, 5 major quality incident,
  * 6 major environmental incident, 7 at the holder's request, 8 issued in error, 9 key compromised, 10 routine key
- * rotation, 11 rectified (reinstatement), 12 organisation dissolved. Codes above 12 are free for local use.
+ * rotation, 11 rectified (reinstatement), 12 organisation dissolved, 13 GS1 licence lapsed (prefix not renewed),
+ * 14 contract ended (a GTIN delegation). Codes above 14 are free for local use.
  */
 abstract contract RegistryGovernance is AccessControl {
     /// @notice The regulator: registers organisations and certifiers, records spot checks, may suspend and delist.

@@ -3,21 +3,22 @@ pragma solidity 0.8.37;
 
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 
-import {RecognitionRegistry} from "./RecognitionRegistry.sol";
+import {PrefixRegistry} from "./PrefixRegistry.sol";
 
 /**
  * @title TraceRegistry
  * @notice The on-chain source of truth of the green supply-chain traceability platform: who may do what
  * (organisations, their Ed25519 event-signing keys, their business roles), green recognitions (issued, spot-checked,
- * suspended, reinstated, revoked by authorities from their own accounts) and when data existed (anchored Merkle roots
- * with their block times).
+ * suspended, reinstated, revoked by authorities from their own accounts), who holds which GS1 Company Prefix and who
+ * may make whose GTINs (assigned, transferred, revoked and delegated by GS1 registrars) and when data existed (anchored
+ * Merkle roots with their block times).
  *
  * Every state change emits an event, so the whole state can be rebuilt from the logs alone.
  *
  * @dev Anchored batches use OpenZeppelin's StandardMerkleTree format with leaf encoding `bytes32`:
  * leaf = keccak256(bytes.concat(keccak256(abi.encode(eventHash)))), nodes = keccak256 of the sorted pair.
  */
-contract TraceRegistry is RecognitionRegistry {
+contract TraceRegistry is PrefixRegistry {
     /// @notice The platform's anchoring accounts.
     bytes32 public constant ANCHORER_ROLE = keccak256("ANCHORER_ROLE");
 
@@ -52,7 +53,7 @@ contract TraceRegistry is RecognitionRegistry {
     /**
      * @param regulator the account that governs the registry (admin of every role).
      */
-    constructor(address regulator) RecognitionRegistry(regulator) {
+    constructor(address regulator) PrefixRegistry(regulator) {
         _setRoleAdmin(ANCHORER_ROLE, REGULATOR_ROLE);
     }
 

@@ -26,7 +26,7 @@ from backend.services.platform import Platform
 from chain.accounts import dev_account
 from chain.devchain import free_port
 from chain.relay import prepare
-from tests.chains import SUPPLIER, Deployed, Node, deploy_cast, start
+from tests.chains import RETAILER, SUPPLIER, Deployed, Node, deploy_cast, start
 
 pytestmark = [pytest.mark.hardhat, pytest.mark.xdist_group("authority-hardhat")]
 
@@ -439,3 +439,76 @@ def test_the_regulator_registers_suspends_and_reinstates_organisations_and_their
     refused(cli("register-organisation", "6901234000986", "--roles", "farmer", *regulator), "roles", "farmer")
     refused(cli("register-organisation", "6901234000995", "--roles", "supplier", *regulator), "organisation")
     refused(cli("add-key", org, "0x1234", *regulator), "key")
+
+
+# --- GS1 registrars: company prefixes and GTIN delegations ---
+
+
+def test_the_registrar_assigns_transfers_revokes_prefixes_and_files_delegations(
+    node: Node, data: Path, deployed: Deployed, tmp_path: Path
+) -> None:
+    registry, prefix, gtin = deployed.registry, "6907777", "06907777000018"
+    registrar_account = dev_account("gs1-registrar").address
+    regulator = [*on(node, data), "--dev-account", "regulator"]
+    registrar = [*on(node, data), "--dev-account", "gs1-registrar"]
+    refused(cli("assign-prefix", prefix, SUPPLIER, *registrar), "is not a GS1 registrar", "regulator registers")
+    assert "RoleGranted" in ok(cli("register-registrar", registrar_account, *regulator))
+    out = ok(cli("assign-prefix", prefix, SUPPLIER, "--valid-until", "2099-01-01", *registrar))
+    assert (
+        "event: PrefixAssigned" in out and f"prefix={prefix} orgId={SUPPLIER}" in out and "validUntil=4070908800" in out
+    )
+    now = registry.chain.block_timestamp()
+    assert registry.gtin_owner_at(gtin, now).org_id == SUPPLIER  # type: ignore[union-attr]
+    refused(
+        cli("assign-prefix", "69077770", RETAILER, *registrar), "RegistryPrefixOverlap", "starts with the live prefix"
+    )
+    refused(cli("assign-prefix", prefix, RETAILER, *on(node, data), "--dev-account", "provincial-certifier"), "GS1")
+    refused(cli("assign-prefix", "690a", RETAILER, *registrar), "prefix", "4 to 12 digits")
+    request = tmp_path / "oem-request.json"
+    request.write_bytes(b'{"owner": "91320200MA1MX7K3GD", "delegate": "6901234000030", "signature": "..."}')
+    filed = json.loads(ok(cli("delegate-gtin", gtin[1:], RETAILER, "--request", str(request), "--json", *registrar)))
+    (event,) = [e for e in filed["events"] if e["event"] == "GtinsDelegated"]
+    assert (event["owner"], event["delegate"], event["prefix"]) == (SUPPLIER, RETAILER, prefix)
+    assert event["requestHash"] == "0x" + hashlib.sha256(request.read_bytes()).hexdigest()
+    assert registry.is_delegate_at(gtin, RETAILER, registry.chain.block_timestamp())
+    refused(cli("delegate-gtin", gtin, RETAILER, *registrar), "exactly one of --request FILE and --request-hash")
+    out = ok(cli("revoke-delegation", str(event["delegationId"]), *registrar))
+    assert "DelegationRevoked" in out and "reasonName=contract-ended" in out
+    out = ok(cli("renew-prefix", prefix, "--valid-until", "2100-01-01", *registrar))
+    assert "PrefixRenewed" in out and "validUntil: 4102444800" in out
+    assert "PrefixTransferred" in ok(cli("transfer-prefix", prefix, RETAILER, *registrar))
+    assert registry.prefix_holder_at(prefix, registry.chain.block_timestamp()) == RETAILER
+    out = ok(cli("revoke-prefix", prefix, "--reason", "licence-lapsed", *registrar))
+    assert "PrefixRevoked" in out and "reasonName=licence-lapsed" in out
+    assert [h.org_id for h in registry.prefix_history(prefix)] == [SUPPLIER, SUPPLIER, RETAILER]  # renewed, moved
+    assert "RoleRevoked" in ok(cli("remove-registrar", registrar_account, *regulator))
+    shown = json.loads(ok(cli("prefix", prefix, "--json", *on(node, data))))
+    assert (shown["holder"], [h["orgId"] for h in shown["holdings"]]) == (None, [SUPPLIER, SUPPLIER, RETAILER])
+    at_delegation = json.loads(ok(cli("gtin", gtin[1:], "--at", str(event["validFrom"]), "--json", *on(node, data))))
+    assert at_delegation == {
+        "gtin": gtin,
+        "asOf": event["validFrom"],
+        "owner": SUPPLIER,
+        "companyPrefix": prefix,
+        "delegates": [RETAILER],
+    }
+    assert "owner: None" in ok(cli("gtin", gtin, *on(node, data)))  # revoked since
+    refused(cli("gtin", "06907777000019", *on(node, data)), "check digit")
+
+
+def test_a_registrar_through_the_platforms_relay(node: Node, data: Path, deployed: Deployed, platform_url: str) -> None:
+    relay = ["--platform", platform_url]
+    registrar_account = dev_account("gs1-registrar").address
+    ok(cli("register-registrar", registrar_account, "--dev-account", "regulator", *relay))
+    refused(
+        cli("assign-prefix", "6908888", SUPPLIER, "--dev-account", "stranger", *relay),
+        "the platform refused it",
+        "not a GS1 registrar",
+    )
+    assigned = json.loads(
+        ok(cli("assign-prefix", "6908888", SUPPLIER, "--dev-account", "gs1-registrar", "--json", *relay))
+    )
+    assert assigned["function"] == "assignPrefix" and assigned["sender"] == registrar_account
+    assert deployed.registry.prefix_holder_at("6908888", deployed.chain.block_timestamp()) == SUPPLIER
+    ok(cli("revoke-prefix", "6908888", "--reason", "issued-in-error", "--dev-account", "gs1-registrar", *relay))
+    ok(cli("remove-registrar", registrar_account, "--dev-account", "regulator", *relay))

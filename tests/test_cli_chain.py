@@ -104,7 +104,8 @@ def test_benchmarks_print_their_figures(args: list[str]) -> None:
     result = run(*args)
     assert result.returncode == 0, result.stderr
     if args[0] == "bench-gas":
-        for name in ("issueRecognition", "anchorRoot (later, 10,000 leaves)", "gas per event at 10,000 leaves"):
+        rows = ("issueRecognition", "anchorRoot (later, 10,000 leaves)", "gas per event at 10,000 leaves")
+        for name in (*rows, "assignPrefix (12 digits)", "delegateGtins (a range)", "revokeDelegation"):
             assert name in result.stdout
     else:
         assert "tx/s one after another" in result.stdout

@@ -119,11 +119,41 @@ def measure_gas(url: str) -> list[tuple[str, int]]:
     reg.record_spot_check(rid, passed=True, report_hash=b"\x0b" * 32)
     row("recordSpotCheck (3rd pass: exemption)", reg.record_spot_check(rid, passed=True, report_hash=b"\x0c" * 32))
     row("revokeRecognition", reg.revoke_recognition(rid, ReasonCode.DATA_FALSIFIED))
+    rows.extend(_prefix_gas(registry, org))
     _, first = anchorer.anchor_root(b"\x10" * 32, 10_000)
     row("anchorRoot (first)", first)
     _, later = anchorer.anchor_root(b"\x11" * 32, 10_000)
     row("anchorRoot (later, 10,000 leaves)", later)
     rows.append(("  = gas per event at 10,000 leaves", later.receipt.gas_used // 10_000))
+    return rows
+
+
+def _prefix_gas(registry: Registry, org: str) -> list[tuple[str, int]]:
+    """Gas of the GS1 registrar's functions; the overlap check's cost grows with the prefix's length."""
+    reg = registry.as_signer(dev_account("regulator").account)
+    other = "6901234000030"
+    reg.register_organisation(other, BusinessRole.MANUFACTURER)
+    rows = [("registerRegistrar", reg.register_registrar(dev_account("gs1-registrar").address).receipt.gas_used)]
+    gs1 = registry.as_signer(dev_account("gs1-registrar").account)
+
+    def gas(result: TxResult) -> int:
+        return result.receipt.gas_used
+
+    rows.append(("assignPrefix (4 digits)", gas(gs1.assign_prefix("6800", org))))
+    rows.append(("assignPrefix (7 digits)", gas(gs1.assign_prefix("6901234", org))))
+    rows.append(("assignPrefix (9 digits, its shorter ones counted already)", gas(gs1.assign_prefix("690123500", org))))
+    rows.append(("assignPrefix (12 digits)", gas(gs1.assign_prefix("691234567890", org))))
+    rows.append(("transferPrefix", gas(gs1.transfer_prefix("6901234", other))))
+    rows.append(("renewPrefix", gas(gs1.renew_prefix("6800", valid_until=4_000_000_000))))
+    first, last = "06901234000108", "06901234009903"  # the range 00010-00990 of 6901234
+    _, single = gs1.delegate_gtins(first, org, request_hash=b"\x5a" * 32)
+    rows.append(("delegateGtins (one GTIN)", gas(single)))
+    _, ranged = gs1.delegate_gtins(first, org, last_gtin=last, request_hash=b"\x5b" * 32)
+    rows.append(("delegateGtins (a range)", gas(ranged)))
+    rows.append(("revokeDelegation", gas(gs1.revoke_delegation(1, ReasonCode.CONTRACT_ENDED))))
+    rows.append(("revokePrefix (7 digits)", gas(gs1.revoke_prefix("6901234", ReasonCode.LICENCE_LAPSED))))
+    rows.append(("revokePrefix (12 digits)", gas(gs1.revoke_prefix("691234567890", ReasonCode.LICENCE_LAPSED))))
+    rows.append(("removeRegistrar", gas(reg.remove_registrar(dev_account("gs1-registrar").address))))
     return rows
 
 

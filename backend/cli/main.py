@@ -25,6 +25,7 @@ from backend.cli import (
     green_cmd,
     hash_cmd,
     keys_cmd,
+    prefix_cmd,  # noqa: F401 - registers the GS1 registrars' commands on authority_cmd.app
     serve_cmd,
 )
 from backend.core.logs import configure_logging

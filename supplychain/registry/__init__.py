@@ -13,6 +13,7 @@ from supplychain.registry.mirror import (
     SpotCheck,
     StatusChange,
 )
+from supplychain.registry.prefixes import DelegationState, PrefixHolding, gtin14, parse_prefix, prefix_candidates
 from supplychain.registry.types import (
     BusinessRole,
     Grade,
@@ -28,10 +29,12 @@ from supplychain.registry.types import (
 __all__ = [
     "AnchorState",
     "BusinessRole",
+    "DelegationState",
     "Grade",
     "KeyState",
     "Level",
     "OrganisationState",
+    "PrefixHolding",
     "ReasonCode",
     "RecognitionKind",
     "RecognitionState",
@@ -42,5 +45,8 @@ __all__ = [
     "StatusChange",
     "bytes32_text",
     "events",
+    "gtin14",
+    "parse_prefix",
+    "prefix_candidates",
     "text_bytes32",
 ]

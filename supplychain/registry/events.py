@@ -13,6 +13,8 @@ from supplychain.registry.types import BusinessRole, Grade, Level, RecognitionKi
 
 __all__ = [
     "CertifierLevelChanged",
+    "DelegationRevoked",
+    "GtinsDelegated",
     "KeyAdded",
     "KeyRevoked",
     "LogPosition",
@@ -20,6 +22,10 @@ __all__ = [
     "OrganisationReinstated",
     "OrganisationSuspended",
     "OrganisationUpdated",
+    "PrefixAssigned",
+    "PrefixRenewed",
+    "PrefixRevoked",
+    "PrefixTransferred",
     "RecognitionIssued",
     "RecognitionReinstated",
     "RecognitionRevoked",
@@ -223,6 +229,88 @@ class RootAnchored(_Event):
     leaf_count: int
 
 
+@dataclass(frozen=True, slots=True)
+class PrefixAssigned(_Event):
+    """A GS1 registrar assigned a GS1 Company Prefix to an organisation, held from the event's time.
+
+    Attributes:
+        prefix: The prefix's digits (4 to 12, leading zeros kept).
+        valid_until: End of validity (exclusive), or ``None`` when open.
+    """
+
+    prefix: str
+    org_id: str
+    registrar: str
+    valid_until: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixTransferred(_Event):
+    """A GS1 registrar transferred a live prefix: ``from_org``'s holding ends and ``to_org``'s starts now."""
+
+    prefix: str
+    from_org: str
+    to_org: str
+    registrar: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixRenewed(_Event):
+    """A GS1 registrar renewed the licence of a live prefix: the holding ends and a new one of the same organisation
+    starts now, until ``valid_until`` (``None``: open)."""
+
+    prefix: str
+    org_id: str
+    registrar: str
+    valid_until: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixRevoked(_Event):
+    """A GS1 registrar revoked a live prefix of ``org_id``; its numbers may be assigned again."""
+
+    prefix: str
+    org_id: str
+    registrar: str
+    reason: int
+
+
+@dataclass(frozen=True, slots=True)
+class GtinsDelegated(_Event):
+    """A GS1 registrar filed, on ``owner``'s signed request, the delegation of GTINs to a contract manufacturer.
+
+    Attributes:
+        prefix: The owner's prefix the GTINs are under.
+        first_item: First item reference covered (the digits after the prefix, before the check digit, as a number).
+        last_item: Last item reference covered (inclusive); every indicator digit is covered.
+        valid_from: Start of the delegation.
+        valid_until: End (exclusive), or ``None`` until revoked.
+        request_hash: SHA-256 of the owner's signed request.
+    """
+
+    delegation_id: int
+    owner: str
+    delegate: str
+    prefix: str
+    first_item: int
+    last_item: int
+    valid_from: int
+    valid_until: int | None
+    request_hash: bytes
+    registrar: str
+
+
+@dataclass(frozen=True, slots=True)
+class DelegationRevoked(_Event):
+    """A GS1 registrar revoked a delegation from the event's time on."""
+
+    delegation_id: int
+    owner: str
+    delegate: str
+    registrar: str
+    reason: int
+
+
 RegistryEvent = (
     RoleGranted
     | RoleRevoked
@@ -240,4 +328,10 @@ RegistryEvent = (
     | SpotCheckRecorded
     | SpotCheckExemptionGranted
     | RootAnchored
+    | PrefixAssigned
+    | PrefixTransferred
+    | PrefixRenewed
+    | PrefixRevoked
+    | GtinsDelegated
+    | DelegationRevoked
 )

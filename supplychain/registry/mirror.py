@@ -16,6 +16,8 @@ from typing import TypeVar
 from supplychain.errors import RegistryHistoryError
 from supplychain.registry.events import (
     CertifierLevelChanged,
+    DelegationRevoked,
+    GtinsDelegated,
     KeyAdded,
     KeyRevoked,
     LogPosition,
@@ -23,6 +25,10 @@ from supplychain.registry.events import (
     OrganisationReinstated,
     OrganisationSuspended,
     OrganisationUpdated,
+    PrefixAssigned,
+    PrefixRenewed,
+    PrefixRevoked,
+    PrefixTransferred,
     RecognitionIssued,
     RecognitionReinstated,
     RecognitionRevoked,
@@ -34,6 +40,12 @@ from supplychain.registry.events import (
     RootAnchored,
     SpotCheckExemptionGranted,
     SpotCheckRecorded,
+)
+from supplychain.registry.prefixes import (
+    DelegationState,
+    PrefixHolding,
+    item_reference,
+    prefix_candidates,
 )
 from supplychain.registry.types import BusinessRole, RecognitionStatus
 
@@ -188,6 +200,8 @@ class RegistryMirror:
         self.anchors: dict[bytes, AnchorState] = {}
         self.certifier_levels: dict[str, list[tuple[int, int]]] = {}
         self.role_members: dict[bytes, dict[str, list[tuple[int, bool]]]] = {}
+        self.prefixes: dict[str, list[PrefixHolding]] = {}
+        self.delegations: dict[int, DelegationState] = {}
         self.last_position: LogPosition | None = None
         self.event_count = 0
 
@@ -199,7 +213,7 @@ class RegistryMirror:
             self.apply(event)
         return self
 
-    def apply(self, event: RegistryEvent) -> None:  # noqa: PLR0912 - one branch per event type
+    def apply(self, event: RegistryEvent) -> None:  # noqa: PLR0912, PLR0915 - one branch per event type
         """Apply one event; events must come in chain order, and refer to what earlier events created.
 
         Raises:
@@ -264,6 +278,41 @@ class RegistryMirror:
                 self.anchors[event.root] = AnchorState(
                     event.root, event.sequence, event.anchorer, event.leaf_count, t, event.position
                 )
+            case PrefixAssigned():
+                self._organisation(event.org_id)
+                holding = PrefixHolding(event.org_id, t, event.valid_until, event.registrar)
+                self.prefixes.setdefault(event.prefix, []).append(holding)
+            case PrefixTransferred():
+                current = self._live_holding(event.prefix)
+                self._organisation(event.to_org)
+                current.ended_at = t
+                self.prefixes[event.prefix].append(PrefixHolding(event.to_org, t, current.valid_until, event.registrar))
+            case PrefixRenewed():
+                current = self._live_holding(event.prefix)
+                current.ended_at = t
+                self.prefixes[event.prefix].append(PrefixHolding(current.org_id, t, event.valid_until, event.registrar))
+            case PrefixRevoked():
+                current = self._live_holding(event.prefix)
+                current.ended_at, current.end_reason = t, event.reason
+            case GtinsDelegated():
+                self._organisation(event.delegate)
+                self.delegations[event.delegation_id] = DelegationState(
+                    event.delegation_id,
+                    event.owner,
+                    event.delegate,
+                    event.prefix,
+                    event.first_item,
+                    event.last_item,
+                    event.valid_from,
+                    event.valid_until,
+                    event.request_hash,
+                    event.registrar,
+                )
+            case DelegationRevoked():
+                delegation = self.delegations.get(event.delegation_id)
+                if delegation is None:
+                    raise RegistryHistoryError(f"delegation {event.delegation_id} revoked before it was filed")
+                delegation.revoked_at, delegation.revoke_reason = t, event.reason
         self.last_position = event.position
         self.event_count += 1
 
@@ -278,6 +327,12 @@ class RegistryMirror:
         if rec is None:
             raise RegistryHistoryError(f"recognition {recognition_id} is referred to before it was issued")
         return rec
+
+    def _live_holding(self, prefix: str) -> PrefixHolding:
+        holdings = self.prefixes.get(prefix)
+        if not holdings or not holdings[-1].live:
+            raise RegistryHistoryError(f"prefix {prefix} is transferred, renewed or revoked while nobody holds it")
+        return holdings[-1]
 
     # --- questions ---
 
@@ -329,3 +384,61 @@ class RegistryMirror:
     def has_role_at(self, role: bytes, account: str, t: int) -> bool:
         """Whether ``account`` held the AccessControl ``role`` at ``t``."""
         return _value_at(self.role_members.get(role, {}).get(account, []), t, False)
+
+    # --- company prefixes and delegations ---
+
+    def prefix_holder_at(self, prefix: str, t: int) -> str | None:
+        """The organisation that held ``prefix`` (digits), valid, at ``t``."""
+        for holding in self.prefixes.get(prefix, []):
+            if holding.holds_at(t):
+                return holding.org_id
+        return None
+
+    def company_prefix_at(self, gtin: str, t: int) -> str | None:
+        """The company prefix, held and valid at ``t``, that a GTIN (8, 12, 13 or 14 digits) falls under.
+
+        Raises:
+            InvalidGs1KeyError: ``gtin`` is not a GTIN.
+        """
+        for prefix in prefix_candidates(gtin):
+            if self.prefix_holder_at(prefix, t) is not None:
+                return prefix
+        return None
+
+    def gtin_owner_at(self, gtin: str, t: int) -> str | None:
+        """The organisation that owned a GTIN at ``t``: the holder of its company prefix then (``None``: nobody).
+
+        Raises:
+            InvalidGs1KeyError: ``gtin`` is not a GTIN.
+        """
+        prefix = self.company_prefix_at(gtin, t)
+        return None if prefix is None else self.prefix_holder_at(prefix, t)
+
+    def delegates_at(self, gtin: str, t: int) -> list[str]:
+        """The organisations the GTIN's owner had delegated it to at ``t``, in the order of their delegations.
+
+        Raises:
+            InvalidGs1KeyError: ``gtin`` is not a GTIN.
+        """
+        prefix = self.company_prefix_at(gtin, t)
+        if prefix is None:
+            return []
+        owner, item = self.prefix_holder_at(prefix, t), item_reference(gtin, prefix)
+        found = [
+            d.delegate
+            for d in self.delegations.values()
+            if d.prefix == prefix and d.owner == owner and d.covers_at(item, t)
+        ]
+        return list(dict.fromkeys(found))
+
+    def is_delegate_at(self, gtin: str, org_id: str, t: int) -> bool:
+        """Whether ``org_id`` could make the GTIN for its owner at ``t`` (a delegation of the owner then)."""
+        return org_id in self.delegates_at(gtin, t)
+
+    def may_speak_for_gtin_at(self, gtin: str, org_id: str, t: int) -> bool:
+        """Whether ``org_id`` owned the GTIN at ``t`` or was a delegate of its owner then."""
+        return self.gtin_owner_at(gtin, t) == org_id or self.is_delegate_at(gtin, org_id, t)
+
+    def prefixes_of(self, org_id: str, t: int) -> list[str]:
+        """The prefixes ``org_id`` held, valid, at ``t``, sorted."""
+        return sorted(p for p in self.prefixes if self.prefix_holder_at(p, t) == org_id)

@@ -120,6 +120,8 @@ class ReasonCode(IntEnum):
     KEY_ROTATION = 10
     RECTIFIED = 11
     DISSOLVED = 12
+    LICENCE_LAPSED = 13  # a GS1 Company Prefix not renewed (系统成员证书未续展)
+    CONTRACT_ENDED = 14  # a GTIN delegation's manufacturing contract ended
 
 
 def text_bytes32(text: str) -> bytes:

@@ -23,9 +23,10 @@ from supplychain.merkle import hash_id_to_bytes32
 from supplychain.signing import SigningKey
 from supplychain.verify import ProofBundle, VerdictStatus, verify_bundle
 from tests.backend import documents
-from tests.chains import MANUFACTURER, cast
+from tests.chains import MANUFACTURER, SUPPLIER, cast
 
 KEY = SigningKey.from_private_bytes(b"\x31" * 32)
+PREFIX = "6901234"
 
 
 def open_platform(tmp_path: Path, rpc_url: str) -> tuple[Platform, dict[str, str]]:
@@ -54,6 +55,12 @@ def test_a_restarted_hardhat_node_is_restored_and_every_event_verifies_again(tmp
     platform, headers = open_platform(tmp_path, node.url)
     try:
         registry = platform.registry.registry
+        # a GS1 registrar's work (its own signed transactions) is journaled and replayed like the regulator's
+        registry.as_signer(dev_account("regulator").account).register_registrar(dev_account("gs1-registrar").address)
+        registrar = registry.as_signer(dev_account("gs1-registrar").account)
+        assigned_at = registrar.assign_prefix(PREFIX, MANUFACTURER).events[0].timestamp
+        registrar.delegate_gtins(documents.GTIN, SUPPLIER, request_hash=b"\x5a" * 32)
+        platform.registry.refresh(force=True)
         worker = AnchoringWorker(platform)
         with TestClient(create_app(platform=platform)) as client:
             for batch in range(2):
@@ -97,6 +104,9 @@ def test_a_restarted_hardhat_node_is_restored_and_every_event_verifies_again(tmp
                 assert registry.verify_event(bytes.fromhex(batch.root[2:]), proof, hash_id_to_bytes32(event.hash_id))
             assert registry.organisation(MANUFACTURER).roles  # the regulator's work is back, signed by the regulator
             assert registry.is_key_valid_at(KEY.public_key_bytes, MANUFACTURER, registry.chain.block_timestamp())
+            assert registry.prefix_holder_at(PREFIX, assigned_at) == MANUFACTURER  # and the registrar's
+            assert registry.is_delegate_at(documents.GTIN, SUPPLIER, registry.chain.block_timestamp())
+            assert view.mirror.gtin_owner_at(documents.GTIN, assigned_at) == MANUFACTURER
             documents.NOW_MS[0] = registry.chain.block_timestamp() * 1000 + 1000
             later = client.post(
                 "/capture", content=documents.signed_document(KEY, [documents.object_event("after")]), headers=headers

@@ -51,7 +51,7 @@ from chain.relay import (
 )
 from supplychain.registry import Grade, Level, ReasonCode, RecognitionKind, RecognitionStatus, Scope
 from supplychain.registry import events as ev
-from tests.chains import SUPPLIER, Deployed, deploy_cast
+from tests.chains import RETAILER, SUPPLIER, Deployed, deploy_cast
 
 FACILITY = "6901234000047"
 GTIN = "06901234000108"
@@ -451,6 +451,21 @@ def test_arguments_round_trip_between_json_and_abi(deployed: Deployed) -> None:
         "reinstateOrganisation": {"organisation": "6901234000986", "reason": "rectified"},
         "addKey": {"organisation": "6901234000986", "key": "0x" + "ab" * 32},
         "revokeKey": {"key": "0x" + "ab" * 32, "reason": "key-compromised"},
+        "registerRegistrar": {"registrar": dev_account("gs1-registrar").address},
+        "removeRegistrar": {"registrar": dev_account("gs1-registrar").address},
+        "assignPrefix": {"prefix": "0690123", "organisation": SUPPLIER, "validUntil": 1861920000},
+        "transferPrefix": {"prefix": "690123456789", "to": "6901234000986"},
+        "revokePrefix": {"prefix": "6901", "reason": "licence-lapsed"},
+        "renewPrefix": {"prefix": "6901", "validUntil": 1861920000},
+        "delegateGtins": {
+            "gtin": GTIN,
+            "lastGtin": "06901234000207",
+            "delegate": SUPPLIER,
+            "validFrom": 1767225600,
+            "validUntil": None,
+            "requestHash": EVIDENCE,
+        },
+        "revokeDelegation": {"id": 2, "reason": "contract-ended"},
     }
     assert set(cases) == set(AUTHORITY_FUNCTIONS)
     for function, args in cases.items():
@@ -529,6 +544,103 @@ def test_invalid_arguments_of_the_other_functions_are_refused() -> None:
         encode_args("suspend", [1, 2])  # type: ignore[arg-type]
     with refused("unknown-function", "'anchorRoot' is not an authority's function; known: registerCertifier"):
         authority_function("anchorRoot")
+
+
+def test_invalid_arguments_of_the_registrars_functions_are_refused() -> None:
+    with refused("invalid-arguments", "argument 'prefix': '690' is not a GS1 Company Prefix"):
+        encode_args("assign-prefix", {"prefix": "690", "organisation": SUPPLIER})
+    with refused("invalid-arguments", "argument 'prefix': 6901234 is not a GS1 Company Prefix"):
+        encode_args("revoke-prefix", {"prefix": 6901234, "reason": 13})
+    with refused("invalid-arguments", re.escape("argument 'to': missing (the new holder)")):
+        encode_args("transfer-prefix", {"prefix": "6901"})
+    with refused("invalid-arguments", "argument 'gtin': .*check digit"):
+        encode_args("delegate-gtin", {"gtin": "06901234000109", "delegate": SUPPLIER, "requestHash": EVIDENCE})
+    with refused("invalid-arguments", "argument 'lastGtin': 6901234000108 is not a GTIN"):
+        encode_args(
+            "delegate-gtin", {"gtin": GTIN, "lastGtin": 6901234000108, "delegate": SUPPLIER, "requestHash": EVIDENCE}
+        )
+    with refused("invalid-arguments", "argument 'requestHash': missing"):
+        encode_args("delegate-gtin", {"gtin": GTIN, "delegate": SUPPLIER})
+    with refused("invalid-arguments", "argument 'id': 0 is not a delegation id"):
+        encode_args("revoke-delegation", {"id": 0, "reason": 14})
+    assert encode_args("revoke-delegation", {"id": "3", "reason": 14})[0] == 3
+    assert encode_args("delegate-gtin", {"gtin": GTIN[1:], "delegate": SUPPLIER, "requestHash": EVIDENCE})[:2] == (
+        int(GTIN),
+        int(GTIN),
+    )
+
+
+def test_a_registrar_relays_its_calls_and_others_are_refused(deployed: Deployed) -> None:
+    registry, registrar = deployed.registry, dev_account("gs1-registrar")
+    with refused("not-authorised", f"{registrar.address} is not a GS1 registrar, which assignPrefix needs"):
+        send(registry, registrar.private_key, "assign-prefix", {"prefix": "6901234", "organisation": SUPPLIER})
+    with refused("not-authorised", "does not hold the regulator's role, which registerRegistrar needs"):
+        send(registry, registrar.private_key, "register-registrar", {"registrar": registrar.address})
+    added = send(registry, key("regulator"), "register-registrar", {"registrar": registrar.address})
+    assert [type(e) for e in added.events] == [ev.RoleGranted]
+    assigned = send(registry, registrar.private_key, "assignPrefix", {"prefix": "6901234", "organisation": SUPPLIER})
+    assert assigned.outcome() == {"prefix": "6901234", "holder": SUPPLIER, "validUntil": None}
+    renewed = send(registry, registrar.private_key, "renew-prefix", {"prefix": "6901234", "validUntil": 4_000_000_000})
+    assert renewed.outcome() == {"prefix": "6901234", "holder": SUPPLIER, "validUntil": 4_000_000_000}
+    filed = send(
+        registry, registrar.private_key, "delegate-gtin", {"gtin": GTIN, "delegate": RETAILER, "requestHash": EVIDENCE}
+    )
+    assert filed.outcome() == {"delegationId": 1}
+    assert send(registry, registrar.private_key, "revoke-delegation", {"id": 1, "reason": 14}).outcome() == {
+        "delegationId": 1,
+        "revoked": True,
+    }
+    with refused("not-authorised", "is not a GS1 registrar"):  # a certifier is no registrar either
+        send(registry, key("provincial-certifier"), "revoke-prefix", {"prefix": "6901234", "reason": 13})
+    with pytest.raises(RegistryError) as overlap:  # the dry run: what the registry would refuse, in words
+        send(registry, registrar.private_key, "assign-prefix", {"prefix": "69012345", "organisation": RETAILER})
+    assert explain(overlap.value) == ("RegistryPrefixOverlap: prefix 69012345 starts with the live prefix 6901234")
+    moved = send(registry, registrar.private_key, "transfer-prefix", {"prefix": "6901234", "to": RETAILER})
+    assert moved.outcome() == {"prefix": "6901234", "holder": RETAILER}
+    revoked = send(registry, registrar.private_key, "revoke-prefix", {"prefix": "6901234", "reason": "licence-lapsed"})
+    assert revoked.outcome() == {"prefix": "6901234", "holder": None}
+    assert event_json(revoked.events[0])["reasonName"] == "licence-lapsed"
+    removed = send(registry, key("regulator"), "remove-registrar", {"registrar": registrar.address})
+    assert [type(e) for e in removed.events] == [ev.RoleRevoked]
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "words"),
+    [
+        ("RegistryUnknownRegistrar", {"account": "0x" + "ab" * 20}, "is not a GS1 registrar"),
+        ("RegistryInvalidPrefix", {"prefix": 123, "length": 3}, "123 of 3 digits is not a GS1 Company Prefix"),
+        (
+            "RegistryPrefixTaken",
+            {"prefix": 690, "length": 4, "holder": SUPPLIER.encode().ljust(32, b"\0")},
+            f"prefix 0690 is already held by {SUPPLIER}",
+        ),
+        (
+            "RegistryPrefixExtended",
+            {"prefix": 6901, "length": 4, "liveExtensions": 2},
+            "prefix 6901 is the start of 2 live longer prefix(es)",
+        ),
+        ("RegistryPrefixNotHeld", {"prefix": 6901, "length": 4}, "prefix 6901 is not held by anyone now"),
+        (
+            "RegistryPrefixSameHolder",
+            {"prefix": 6901, "length": 4, "orgId": SUPPLIER.encode().ljust(32, b"\0")},
+            f"already held by {SUPPLIER}",
+        ),
+        ("RegistryInvalidGtin", {"gtin": 12}, "12 is not a GTIN-14"),
+        ("RegistryGtinNotOwned", {"gtin": int(GTIN)}, f"no company prefix held now covers GTIN {GTIN}"),
+        (
+            "RegistryInvalidGtinRange",
+            {"firstGtin": int(GTIN), "lastGtin": 1},
+            f"GTINs {GTIN}..00000000000001 are not an ascending range",
+        ),
+        ("RegistryInvalidDelegate", {"delegate": SUPPLIER.encode().ljust(32, b"\0")}, "owns these GTINs already"),
+        ("RegistryMissingRequest", {}, "the SHA-256 of the owner's signed request is required"),
+        ("RegistryUnknownDelegation", {"id": 4}, "there is no delegation 4"),
+        ("RegistryDelegationAlreadyRevoked", {"id": 4, "revokedAt": 99}, "delegation 4 was revoked at 99"),
+    ],
+)
+def test_explain_names_the_prefix_errors_in_words(name: str, args: dict[str, Any], words: str) -> None:
+    text = explain(RegistryError(name, args))
+    assert text.startswith(f"{name}: ") and words in text  # in words, not the bare "Name(args)" fallback
 
 
 def test_names_and_numbers_of_the_registry_vocabulary() -> None:
