@@ -257,6 +257,15 @@ class EdgeGuard:
                 break
         body = b"".join(chunks)
         if (method, path) != _CAPTURE and body and _json_media(_content_type(scope)):
+            try:  # RFC 8259: JSON between systems is UTF-8 (the framework's own refusal says only "error parsing")
+                body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _RefusedError(
+                    400,
+                    "malformed-json",
+                    "Malformed JSON",
+                    f"the body is not UTF-8: byte {exc.start} is {body[exc.start]:#04x}; JSON must be UTF-8",
+                ) from None
             bound = self.limits.max_json_depth
             if not within_depth(body, bound) and (depth := nesting_depth(body)) > bound:
                 raise _RefusedError(

@@ -127,6 +127,17 @@ def test_json_nested_too_deep_is_400_before_the_application(media_type: str | No
     assert call(chunks=[b"[[[1,"], headers=headers)[0] == 204  # malformed, not deep: the route says what is wrong
 
 
+@pytest.mark.parametrize("media_type", [None, "application/json"])
+def test_a_json_body_that_is_not_utf8_is_400_saying_where(media_type: str | None) -> None:
+    headers = {"Content-Type": media_type} if media_type else {}
+    status, problem, inner, _ = call(chunks=[b'{"gtin": "\xff"}'], headers=headers)
+    assert status == 400 and inner.bodies == []
+    assert problem is not None and problem["type"].endswith("/malformed-json")
+    assert problem["detail"].startswith("the body is not UTF-8: byte 10 is 0xff")
+    assert call(chunks=['{"name": "电池"}'.encode()], headers=headers)[0] == 204
+    assert call(chunks=[b"\xff"], headers={"Content-Type": "text/plain"})[0] == 204  # not JSON: the route decides
+
+
 def test_other_media_types_and_captures_are_not_depth_checked_here() -> None:
     deep = b"[" * 3000
     assert call(chunks=[deep], headers={"Content-Type": "text/plain"})[0] == 204
