@@ -1,8 +1,9 @@
 """The platform's processes under one small supervisor: ``supplychain serve`` and ``supplychain demo`` run it.
 
-The supervisor migrates the database once, binds the listening socket, and starts its children, each a new
-interpreter running this module (``python -m backend.supervisor server|worker ...``, the settings pickled on its
-standard input; a small main module, which a server's spawned signing processes import again cheaply):
+The supervisor binds the listening socket, starts its children, each a new interpreter running this module
+(``python -m backend.supervisor server|worker ...``), migrates the database once while they import their code, then
+hands each its settings, pickled on its standard input (the children start in a couple of seconds rather than after
+the supervisor's own start-up; a small main module, which a server's spawned signing processes import again cheaply):
 ``processes`` HTTP server processes sharing that socket, and, unless told otherwise, the one anchoring worker
 process. It restarts any child that dies, after a short backoff that grows while a child keeps dying young,
 and logs what died and how. On SIGTERM or SIGINT (the command installs the handlers) it asks each child to stop,
@@ -16,6 +17,7 @@ the unfinished batch with the chain first, so every accepted event is anchored e
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import pickle
@@ -81,6 +83,11 @@ def child_main(argv: list[str]) -> None:
     """A child's entry point: ``python -m backend.supervisor server|worker NAME PARENT_PID [FD]``, the settings
     pickled on its standard input (a small main module: the server's spawned signing processes import it again)."""
     kind, name, parent_pid = argv[0], argv[1], int(argv[2])
+    # import what the child runs (seconds of web3, SQLAlchemy, FastAPI) while the supervisor migrates and deploys:
+    # it writes the settings only once that is done
+    preload = ("backend.api.app", "backend.api.protocol") if kind == "server" else ("backend.services.anchoring",)
+    for module in preload:
+        importlib.import_module(module)
     settings = pickle.load(sys.stdin.buffer)  # noqa: S301 - written by the parent supervisor
     _child_setup(parent_pid, name)
     if kind == "server":
@@ -148,22 +155,9 @@ class Supervisor:
         return port
 
     def start(self) -> None:
-        """Migrate the database and find (or, on a fresh dev chain, deploy) the registry once, before the children
-        would race to; bind the socket; start the children."""
-        from backend.services.platform import Platform
-        from chain.accounts import dev_account
-        from chain.connection import answers, connect
-        from chain.deploy import ensure_registry
-        from chain.errors import ChainError
-
-        Platform.open(self.settings).close()  # also makes the receipt key, which every server process reads
-        record = self.settings.deployment_path
-        if not record.exists():  # a fresh dev chain: deploy here, as the first process would, rather than in each
-            try:
-                if answers(self.settings.rpc_url):
-                    ensure_registry(connect(self.settings.rpc_url), record, dev_account("regulator").account)
-            except ChainError as exc:
-                log.warning("the registry could not be deployed yet (%s): the processes retry", exc)
+        """Bind the socket and start the children; migrate the database and find (or, on a fresh dev chain, deploy)
+        the registry once, before the children would race to (they import their code meanwhile); then hand each
+        child its settings, which it waits for."""
         host = self.settings.host
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.create_server((host, self.settings.port), family=family, backlog=2048)
@@ -180,22 +174,57 @@ class Supervisor:
             self._children.append(_Child(f"server {n}", argv, server_settings))
         if self.worker:
             self._children.append(_Child("anchoring worker", ["worker", "sc-anchoring", me], self.settings))
+        for child in self._children:  # they import their code meanwhile, and wait for their settings
+            self._spawn(child)
+        try:
+            self._prepare()
+        except BaseException:
+            self.shutdown(grace=2.0)
+            raise
         for child in self._children:
-            self._start(child)
+            self._hand_settings(child)
 
-    def _start(self, child: _Child) -> None:
+    def _prepare(self) -> None:
+        from backend.services.platform import Platform
+        from chain.accounts import dev_account
+        from chain.connection import answers, connect
+        from chain.deploy import ensure_registry
+        from chain.errors import ChainError
+
+        Platform.open(self.settings).close()  # also makes the receipt key, which every server process reads
+        record = self.settings.deployment_path
+        if not record.exists():  # a fresh dev chain: deploy here, as the first process would, rather than in each
+            try:
+                if answers(self.settings.rpc_url):
+                    ensure_registry(connect(self.settings.rpc_url), record, dev_account("regulator").account)
+            except ChainError as exc:
+                log.warning("the registry could not be deployed yet (%s): the processes retry", exc)
+
+    def _spawn(self, child: _Child) -> None:
         assert self.socket is not None  # noqa: S101 - bound by start()
         process = subprocess.Popen(  # noqa: S603 - our own module, with the interpreter running this one
             [sys.executable, "-m", "backend.supervisor", *child.argv],
             stdin=subprocess.PIPE,
             pass_fds=(self.socket.fileno(),),
         )
-        assert process.stdin is not None  # noqa: S101 - a pipe was asked for
-        with process.stdin:
-            pickle.dump(child.settings, process.stdin)
         with self._lock:
             child.process = process
         child.started_at = time.monotonic()
+
+    def _hand_settings(self, child: _Child) -> None:
+        """Write the child's settings: it starts serving (or anchoring) once it has them."""
+        process = child.process
+        if process is None or process.stdin is None:
+            return
+        try:
+            with process.stdin:
+                pickle.dump(child.settings, process.stdin)
+        except BrokenPipeError:  # it died meanwhile: check() restarts it
+            log.warning("%s (pid %s) died before it got its settings", child.name, process.pid)
+
+    def _start(self, child: _Child) -> None:
+        self._spawn(child)
+        self._hand_settings(child)
 
     def run(self, stop: threading.Event) -> None:
         """Watch the children until ``stop`` is set, restarting those that die; then stop them all."""
