@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import BigInteger, Index, Table, text
+from sqlalchemy import BigInteger, Index, Table, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "Capture",
     "Event",
     "EventIdentifier",
+    "GtinClaim",
     "IssuedCode",
     "Recall",
     "RegistryTx",
@@ -217,6 +218,29 @@ class Recall(SQLModel, table=True):
     reason: str = Field(max_length=500)
     org_id: str = Field(max_length=18)
     recalled_at: int = Field(sa_type=BigInteger)
+
+
+class GtinClaim(SQLModel, table=True):
+    """A GTIN an organisation claimed by first use, before company prefixes were on chain (listed by migration 0005).
+
+    Until then the first organisation to issue a code for a GTIN owned it on the platform. Those claims are not kept
+    silently: each is listed ``PENDING`` for the regulator to ``CONFIRMED`` or ``STRUCK``. A struck claim's codes are
+    answered as never issued and its recalls are withdrawn (the rows stay, for the record). New codes need the GTIN's
+    owner on chain (or its delegate) whatever the claims say.
+    """
+
+    __tablename__ = "gtin_claim"
+    __table_args__ = (UniqueConstraint("gtin", "org_id", name="ux_gtin_claim_gtin_org"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    gtin: str = Field(max_length=14)
+    org_id: str = Field(max_length=18)
+    first_issued_at: int = Field(sa_type=BigInteger)
+    codes: int = Field(sa_type=BigInteger)
+    recalls: int
+    status: str = Field(index=True, max_length=16)  # PENDING | CONFIRMED | STRUCK
+    decided_at: int | None = Field(default=None, sa_type=BigInteger)
+    note: str = Field(default="", max_length=500)
 
 
 def table_of(model: type[SQLModel]) -> Table:

@@ -17,7 +17,7 @@ from chain.accounts import dev_account
 from chain.connection import TESTER_URL, Chain, connect
 from chain.deploy import Deployment, deploy_registry
 from chain.devchain import HARDHAT_DIR, NodeProcess, start_node, stop_node
-from chain.registry import ROLE_ANCHORER, Registry, RegistryWriter
+from chain.registry import ROLE_ANCHORER, ROLE_REGISTRAR, Registry, RegistryWriter
 from supplychain.registry import BusinessRole
 
 ENGINES = ("tester", "hardhat", "anvil")
@@ -25,6 +25,11 @@ ENGINES = ("tester", "hardhat", "anvil")
 MANUFACTURER = "6901234000016"
 SUPPLIER = "91320200MA1MX7K3GD"
 RETAILER = "6901234000030"
+#: The GS1 Company Prefixes the cast holds (the GTINs of the tests' products fall under them).
+PREFIXES = {
+    MANUFACTURER: ("6901234", "4012345", "0614141", "9780345", "1234567", "952123"),
+    SUPPLIER: ("6923456", "6902222", "6903333", "6907777"),
+}
 
 
 def node_modules_ready() -> bool:
@@ -79,8 +84,8 @@ def deploy_cast(url: str) -> Deployed:
 
 
 def cast(regulator: RegistryWriter) -> None:
-    """Register the cast of the tests from the regulator's writer: certifiers at each level, the anchorer, and
-    three organisations (the manufacturer, the supplier, the retailer)."""
+    """Register the cast of the tests from the regulator's writer: certifiers at each level, the anchorer, the GS1
+    registrar, three organisations (the manufacturer, the supplier, the retailer) and their company prefixes."""
     regulator.register_certifier(dev_account("city-certifier").address, 1)
     regulator.register_certifier(dev_account("provincial-certifier").address, 2)
     regulator.register_certifier(dev_account("national-certifier").address, 3)
@@ -89,3 +94,12 @@ def cast(regulator: RegistryWriter) -> None:
     regulator.register_organisation(MANUFACTURER, BusinessRole.MANUFACTURER)
     regulator.register_organisation(SUPPLIER, BusinessRole.SUPPLIER | BusinessRole.MANUFACTURER)
     regulator.register_organisation(RETAILER, BusinessRole.RETAILER)
+    registrar = dev_account("gs1-registrar")
+    if not regulator.registry.has_role(ROLE_REGISTRAR, registrar.address):
+        regulator.register_registrar(registrar.address)
+    gs1 = regulator.registry.as_signer(registrar.account)
+    now = regulator.registry.chain.block_timestamp()
+    for org_id, prefixes in PREFIXES.items():
+        for prefix in prefixes:
+            if regulator.registry.prefix_holder_at(prefix, now) != org_id:
+                gs1.assign_prefix(prefix, org_id)

@@ -24,7 +24,7 @@ import httpx
 import typer
 from sqlmodel import col, select
 
-from backend.cli.common import console, reported, wait_ready
+from backend.cli.common import console, dev_prefix, reported, wait_ready
 
 app = typer.Typer()
 
@@ -91,6 +91,7 @@ def bench_capture(  # noqa: PLR0915 - the measurements one after the other, in o
                 regulator.grant_role(ROLE_ANCHORER, dev_account("anchorer").address)
             regulator.register_organisation(org, BusinessRole.MANUFACTURER)
             regulator.add_key(org, key.public_key_bytes)
+            dev_prefix(registry, "6901234", org)  # the events commission its GTIN 06901234000108
             token = platform.issue_token(org_id=org, role="organisation")
             now_ms = registry.chain.block_timestamp() * 1000 + 1000
             server = uvicorn.Server(uvicorn.Config(create_app(platform=platform), port=0, log_level="warning"))
@@ -168,6 +169,7 @@ def _register(rpc: str, data: Path, org: str, public_key: bytes) -> Any:
     regulator = registry.as_signer(dev_account("regulator").account)
     regulator.register_organisation(org, BusinessRole.MANUFACTURER)
     regulator.add_key(org, public_key)
+    dev_prefix(registry, "6901234", org)  # the events commission its GTIN 06901234000108
     return registry
 
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
@@ -16,7 +16,10 @@ from rich.console import Console
 from chain.errors import ChainError
 from supplychain.errors import TraceError
 
-__all__ = ["console", "data_dir", "fail", "reported"]
+if TYPE_CHECKING:
+    from chain.registry import Registry
+
+__all__ = ["console", "data_dir", "dev_prefix", "fail", "reported"]
 
 console = Console(highlight=False)
 
@@ -55,3 +58,21 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, *, seconds
         if time.monotonic() > deadline or process.poll() is not None:
             raise RuntimeError("the service did not start: " + log.read_text()[-2000:])
         time.sleep(0.3)
+
+
+def dev_prefix(registry: Registry, prefix: str, org_id: str) -> list[str]:
+    """On a dev chain: make the ``gs1-registrar`` dev account a GS1 registrar (from the regulator's dev account) and
+    assign ``prefix`` to ``org_id``, where not done yet, so that the organisation may commission its GTINs. Returns
+    one line per change made."""
+    from chain.accounts import dev_account
+    from chain.registry import ROLE_REGISTRAR
+
+    done = []
+    registrar = dev_account("gs1-registrar")
+    if not registry.has_role(ROLE_REGISTRAR, registrar.address):
+        registry.as_signer(dev_account("regulator").account).register_registrar(registrar.address)
+        done.append(f"GS1 registrar {registrar.address}")
+    if registry.prefix_holder_at(prefix, registry.chain.block_timestamp()) != org_id:
+        registry.as_signer(registrar.account).assign_prefix(prefix, org_id)
+        done.append(f"GS1 Company Prefix {prefix} for {org_id}")
+    return done

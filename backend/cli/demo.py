@@ -25,7 +25,7 @@ from eth_utils.crypto import keccak
 from rich.table import Table
 
 from backend.cli.chain_cmd import DataDir, ensure_node, node_record_path, prepare_registry
-from backend.cli.common import console, data_dir, reported
+from backend.cli.common import console, data_dir, dev_prefix, reported
 from chain.accounts import dev_account
 from chain.devchain import ENGINES, stop_node
 from chain.registry import Registry
@@ -76,6 +76,9 @@ DEMO_ORGANISATIONS = (
     ),
     DemoOrganisation("6901234000030", "苏果绿色超市", "Suguo Green Supermarket", BusinessRole.RETAILER),
 )
+#: The GS1 Company Prefixes the demo's GS1 registrar assigns: the car maker's and the supplier's (whose GTINs they
+#: alone may commission, issue codes of and recall).
+DEMO_PREFIXES = {"6901234000016": "6901234", "91320200MA1MX7K3GD": "6923456"}
 #: The supplier's plant, recognised as a provincial green factory.
 DEMO_FACILITY_GLN = "6901234000047"
 
@@ -144,6 +147,8 @@ def load_demo_supply_chain(registry: Registry, keys_dir: Path) -> list[str]:
         if not key_file.exists():
             key_file.write_bytes(encrypt_private_key(key, DEMO_PASSPHRASE))
             key_file.chmod(0o600)
+    for org_id, prefix in DEMO_PREFIXES.items():
+        done += dev_prefix(registry, prefix, org_id)
     mirror = registry.mirror()
     now = registry.chain.block_timestamp()
     for issuer_role, terms in _demo_recognitions(now):
@@ -158,17 +163,24 @@ def load_demo_supply_chain(registry: Registry, keys_dir: Path) -> list[str]:
 def _summary(registry: Registry) -> Table:
     mirror = registry.mirror()
     table = Table(title=f"Demo supply chain on chain {registry.chain.chain_id}, registry {registry.address}")
-    for column in ("organisation", "name", "roles", "signing keys", "green recognitions"):
+    for column in ("organisation", "name", "roles", "company prefixes", "signing keys", "green recognitions"):
         table.add_column(column)
     names = {o.org_id: o.name_zh for o in DEMO_ORGANISATIONS}
+    now = registry.chain.block_timestamp()
     for org_id, org in mirror.organisations.items():
         keys = [f"0x{k.key.hex()[:12]}…" for k in mirror.keys.values() if k.org_id == org_id]
         recognitions = [
             f"#{r.recognition_id} {r.terms.kind.label_zh} {r.terms.level.name.lower()} {r.status.name.lower()}"
             for r in mirror.recognitions_of(org_id)
         ]
+        prefixes = ", ".join(mirror.prefixes_of(org_id, now))
         table.add_row(
-            org_id, names.get(org_id, ""), ", ".join(org.roles.names()), "\n".join(keys), "\n".join(recognitions)
+            org_id,
+            names.get(org_id, ""),
+            ", ".join(org.roles.names()),
+            prefixes,
+            "\n".join(keys),
+            "\n".join(recognitions),
         )
     return table
 

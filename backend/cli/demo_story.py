@@ -24,7 +24,7 @@ __all__ = ["DEMO_LOT", "DEMO_PRODUCT_GTIN", "DEMO_SERIALS", "post_demo_story", "
 
 CONTEXT = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"sc": "https://ns.supplychain.dev/epcis/"}]
 DEMO_PRODUCT_GTIN = "06901234000108"  # 绿源 充电模块 charging module
-DEMO_MATERIAL_GTIN = "06901234000207"  # 锡城 磷酸铁锂电芯 LFP cells
+DEMO_MATERIAL_GTIN = "06923456000209"  # 锡城 磷酸铁锂电芯 LFP cells (the supplier's company prefix 6923456)
 DEMO_MATERIAL_LOT = "XC-20261121-A"
 DEMO_LOT = "LY-20261121"
 DEMO_SERIALS = [f"{n:04d}" for n in range(1, 11)]

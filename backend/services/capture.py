@@ -16,7 +16,11 @@ Per event, in this order (the first failure is the reason code): a signature for
 (``missing_signature``, ``malformed_signature``), the key on chain (``unknown_key``, ``key_of_another_organisation``,
 ``key_revoked``: revoked by now, ``key_not_valid_at_event_time``), the organisation (``organisation_not_registered``,
 ``organisation_suspended``), the Ed25519 signature (``bad_signature``), the bizStep against the organisation's roles
-(``biz_step_not_allowed``), the event time (``event_in_future``: beyond the allowed clock skew). An event already
+(``biz_step_not_allowed``), the event time (``event_in_future``: beyond the allowed clock skew), and who may speak for
+the product: an event that commissions or makes trade items of a GTIN (ObjectEvent ``ADD`` or ``commissioning``, a
+TransformationEvent's outputs) must come from the GTIN's owner on chain or an organisation it delegated the GTIN to,
+at the event time (``not_gtin_owner``; ``gtin_owner_unknown`` when nobody held its company prefix then; see
+:mod:`supplychain.registry.speakers`). Shipping, receiving, selling or using another's item stays open. An event already
 stored, or twice in the document, is a ``DUPLICATE``, not stored again. With ``all_or_nothing`` one refusal stores
 nothing.
 
@@ -65,6 +69,7 @@ from supplychain.gs1 import identifier_node
 from supplychain.jsondepth import nesting_depth, within_depth
 from supplychain.receipt import unsigned_receipt
 from supplychain.registry import RegistryMirror
+from supplychain.registry.speakers import speaker_refusal
 from supplychain.signing import (
     SIGNATURE_NAMESPACE,
     citation_id,
@@ -315,7 +320,8 @@ class _Validator:
         return signed
 
     def check_after_signature(self, event: EpcisEvent) -> None:
-        """The checks after a good signature: the bizStep against the roles, the event time against the clock.
+        """The checks after a good signature: the bizStep against the roles, the event time against the clock, the
+        GTINs the event commissions or makes against their owners and delegates at the event time.
 
         Raises:
             _RefusedError: with the first reason the event cannot be accepted.
@@ -327,6 +333,9 @@ class _Validator:
             raise _RefusedError(
                 "event_in_future", f"event time is over {self.skew_ms // 1000} s after the time received"
             )
+        refused = speaker_refusal(self.mirror, self.org_id, event, _ms(event) // 1000)
+        if refused is not None:
+            raise _RefusedError(refused.reason, refused.detail)
 
     def _check_key(self, signed: _Signed, event_s: int) -> None:
         key = self.mirror.keys.get(signed.key)

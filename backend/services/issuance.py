@@ -1,27 +1,32 @@
 """Issued codes and recalls in the database: what the platform printed, what the resolver answers, what is recalled.
 
 Rules:
-    * A GTIN belongs to the first organisation that issues a code for it; others get ``403`` (the platform does not
-      know GS1 Company Prefix licences, so first use is the claim).
+    * Only a GTIN's owner on chain (the holder of its GS1 Company Prefix) or an organisation it delegated the GTIN to
+      may issue its codes or recall its lots: the routes ask :mod:`backend.services.ownership` first. Several
+      organisations may thus hold codes of one GTIN (the owner and its contract manufacturers).
+    * Before company prefixes were on chain, first use was the claim; migration 0005 listed those claims
+      (:class:`~backend.models.GtinClaim`). A claim the regulator struck no longer counts: its codes are answered as
+      never issued, its recalls are withdrawn.
     * One ``IssuedCode`` row per lot code (``serial`` empty) or per serial; issuing again what is issued already is
       a no-op, so a client may retry. A serial is unique per GTIN (as in an SGTIN): issuing it again under another
       lot is a ``409``.
     * The resolver answers a code when it was issued: a serial that was issued (under the lot in the link, or under
       any lot when the link has none); a lot or a GTIN of which any code was issued.
-    * A lot is recalled by the organisation that issued it or by the regulator; the resolver then answers ``410``.
+    * A lot is recalled by the GTIN's owner or delegate, or by the regulator; the resolver then answers ``410``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, insert
+from sqlalchemy import ColumnElement, and_, exists, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from backend.core.errors import ConflictError, ForbiddenError, NotFoundError
-from backend.models import IssuedCode, Recall, table_of
+from backend.models import GtinClaim, IssuedCode, Recall, table_of
 from backend.services.qr import CodeKey
 
 __all__ = [
@@ -52,12 +57,11 @@ def _lot_is(lot: str | None) -> ColumnElement[bool]:
     return col(IssuedCode.lot).is_(None) if lot is None else col(IssuedCode.lot) == lot
 
 
-def _claim_gtin(session: Session, org_id: str, gtin: str) -> None:
-    other = session.exec(
-        select(IssuedCode.org_id).where(col(IssuedCode.gtin) == gtin, col(IssuedCode.org_id) != org_id).limit(1)
-    ).first()
-    if other is not None:
-        raise ForbiddenError(f"GTIN {gtin} belongs to organisation {other}, which issued its first code", gtin=gtin)
+def _struck(gtin: Any, org_id: Any) -> ColumnElement[bool]:
+    """Whether the regulator struck the first-use claim of ``org_id`` on ``gtin`` (columns of the outer query)."""
+    return exists().where(
+        col(GtinClaim.gtin) == gtin, col(GtinClaim.org_id) == org_id, col(GtinClaim.status) == "STRUCK"
+    )
 
 
 def issue_codes(
@@ -74,12 +78,13 @@ def issue_codes(
 
     Raises:
         DigitalLinkError: A bad GTIN, lot or serial (via :class:`CodeKey`).
-        ForbiddenError: Another organisation issued codes for this GTIN.
         ConflictError: A serial was issued already under another lot.
+
+    The caller checks first that ``org_id`` may speak for the GTIN
+    (:func:`backend.services.ownership.require_gtin_speaker`).
     """
     if serials is None:
         key = CodeKey(gtin, lot)
-        _claim_gtin(session, org_id, key.gtin)
         exists = session.exec(
             select(IssuedCode.id).where(
                 col(IssuedCode.gtin) == key.gtin, _lot_is(lot), col(IssuedCode.serial).is_(None)
@@ -92,7 +97,6 @@ def issue_codes(
 
     codes = [CodeKey(gtin, lot, s) for s in dict.fromkeys(serials)]
     gtin14 = codes[0].gtin if codes else CodeKey(gtin).gtin
-    _claim_gtin(session, org_id, gtin14)
     issued = dict(
         session.exec(
             select(IssuedCode.serial, IssuedCode.lot).where(
@@ -126,7 +130,9 @@ def issue_codes(
 
 def find_issued(session: Session, key: CodeKey) -> IssuedCode | None:
     """The first issued row that makes ``key`` an issued code (see the module rules), or None."""
-    query = select(IssuedCode).where(col(IssuedCode.gtin) == key.gtin)
+    query = select(IssuedCode).where(
+        col(IssuedCode.gtin) == key.gtin, ~_struck(col(IssuedCode.gtin), col(IssuedCode.org_id))
+    )
     if key.serial is not None:
         query = query.where(col(IssuedCode.serial) == key.serial)
     if key.lot is not None:
@@ -168,34 +174,25 @@ def list_codes(
     return [CodeKey(gtin, row_lot, serial) for row_lot, serial in dict.fromkeys(rows)]
 
 
+def _in_force() -> ColumnElement[bool]:
+    return ~_struck(col(Recall.gtin), col(Recall.org_id))
+
+
 def find_recall(session: Session, gtin: str, lot: str) -> Recall | None:
-    """The recall of a lot, or None."""
-    query = select(Recall).where(col(Recall.gtin) == gtin, col(Recall.lot) == lot).order_by(col(Recall.id))
+    """The recall of a lot in force (not one of a struck claim), or None."""
+    query = select(Recall).where(col(Recall.gtin) == gtin, col(Recall.lot) == lot, _in_force()).order_by(col(Recall.id))
     return session.exec(query.limit(1)).first()
 
 
 def record_recall(session: Session, *, org_id: str | None, gtin: str, lot: str, reason: str, now: int) -> Recall:
-    """Recall a lot: by the organisation that issued it (``org_id``) or by the regulator (``org_id=None``).
+    """Recall a lot: by the GTIN's owner or delegate (``org_id``, checked by the caller with
+    :func:`backend.services.ownership.require_gtin_speaker`) or by the regulator (``org_id=None``).
 
     Raises:
         DigitalLinkError: A bad GTIN or lot.
-        ForbiddenError: The organisation did not issue codes of this lot.
         ConflictError: The lot is recalled already.
     """
     key = CodeKey(gtin, lot)
-    if org_id is not None:
-        mine = session.exec(
-            select(IssuedCode.id).where(
-                col(IssuedCode.gtin) == key.gtin, col(IssuedCode.lot) == lot, col(IssuedCode.org_id) == org_id
-            )
-        ).first()
-        if mine is None:
-            raise ForbiddenError(
-                f"organisation {org_id} issued no codes of GTIN {key.gtin} lot {lot!r}; only the organisation that "
-                "issued a lot, or the regulator, may recall it",
-                gtin=key.gtin,
-                lot=lot,
-            )
     existing = find_recall(session, key.gtin, lot)
     if existing is not None:
         raise ConflictError(
@@ -209,8 +206,8 @@ def record_recall(session: Session, *, org_id: str | None, gtin: str, lot: str, 
 
 
 def list_recalls(session: Session, *, gtin: str | None = None, lot: str | None = None) -> list[Recall]:
-    """Recalls, newest first, optionally of one GTIN and lot."""
-    query = select(Recall)
+    """Recalls in force (not those of a struck claim), newest first, optionally of one GTIN and lot."""
+    query = select(Recall).where(_in_force())
     if gtin is not None:
         query = query.where(col(Recall.gtin) == CodeKey(gtin).gtin)
     if lot is not None:

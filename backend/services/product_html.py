@@ -419,7 +419,7 @@ def _place_text(facts: ProductFacts, location: str | None) -> str:
 
 
 def item_label(node: str, lang: str, name: str | None = None) -> str:
-    """A trace node for people: ``批次 XC-1 · 商品 06901234000207`` / ``Lot XC-1 · GTIN ...``, a serial, a unit."""
+    """A trace node for people: ``批次 XC-1 · 商品 06923456000209`` / ``Lot XC-1 · GTIN ...``, a serial, a unit."""
     kind = identifier_kind(node)
     gtin = gtin_of(node)
     what = name or (f"{'GTIN' if lang == 'en' else '商品'} {gtin}" if gtin else None)

@@ -49,7 +49,7 @@ from tests.chains import MANUFACTURER, RETAILER, SUPPLIER, cast
 
 CONTEXT = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"sc": "https://ns.supplychain.dev/epcis/"}]
 PLANT, SITE, SHOP = (f"https://id.gs1.org/414/{gln}" for gln in ("6901234000047", MANUFACTURER, RETAILER))
-LOT = "https://id.gs1.org/01/06901234000207/10/LOT-A"
+LOT = "https://id.gs1.org/01/06923456000209/10/LOT-A"  # the supplier's GTIN (its company prefix 6923456)
 GTIN = "06901234000108"
 KEYS = {
     org: SigningKey.from_private_bytes(bytes([0x41 + n]) * 32)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.cli.common import wait_ready
+from backend.cli.common import dev_prefix, wait_ready
 from chain.devchain import free_port
 from supplychain.signing import SigningKey
 
@@ -148,6 +148,7 @@ def register(served: Served) -> str:
     if not registry.is_registered(ORG):
         regulator.register_organisation(ORG, BusinessRole.MANUFACTURER)
         regulator.add_key(ORG, KEY.public_key_bytes)
+    dev_prefix(registry, "6901234", ORG)  # the tests commission its GTINs
     platform = Platform.open(Settings(data_dir=served.data, rpc_url=served.rpc, environment="test"))
     try:
         return platform.issue_token(org_id=ORG, role="organisation")

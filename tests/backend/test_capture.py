@@ -79,7 +79,9 @@ def test_the_same_event_twice_is_a_duplicate_and_stored_once(
 
 
 def test_envelopes_are_accepted_too(client: TestClient, tokens: dict[str, str], keys: dict[str, SigningKey]) -> None:
-    body = envelopes(keys[SUPPLIER], SUPPLIER, [object_event("E1"), object_event("E2")])
+    body = envelopes(
+        keys[SUPPLIER], SUPPLIER, [object_event("E1", biz_step="receiving"), object_event("E2", biz_step="receiving")]
+    )
     response = post(client, tokens["supplier"], body, media="application/vnd.supplychain.signed-events+json")
     assert response.json()["acceptedCount"] == 2
 

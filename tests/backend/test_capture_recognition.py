@@ -93,7 +93,9 @@ def test_the_cited_recognition_is_checked_at_the_event_time_and_recorded(
     now_after_chain(platform)
     revoked = post(client, tokens["supplier"], signed_document(keys[SUPPLIER], [shipping("R-revoked", own)]))
     assert revoked["events"][0]["recognition"] == {"id": own, "status": "REVOKED"}
-    plain = post(client, tokens["supplier"], signed_document(keys[SUPPLIER], [object_event("R-none")]))
+    plain = post(
+        client, tokens["supplier"], signed_document(keys[SUPPLIER], [object_event("R-none", biz_step="shipping")])
+    )
     assert "recognition" not in plain["events"][0]
     assert client.get(f"/events/{plain['events'][0]['eventHashId']}").json()["recognition"] is None
 

@@ -147,7 +147,7 @@ def _token(after: int, digest: str = "x") -> str:
 
 
 def _stored(client: TestClient, tokens: dict[str, str], keys: dict[str, SigningKey], count: int) -> None:
-    events = [object_event(f"T{i}") for i in range(count)]
+    events = [object_event(f"T{i}", biz_step="receiving") for i in range(count)]
     headers = {**auth(tokens["supplier"]), "Content-Type": "application/ld+json"}
     assert client.post("/capture", content=signed_document(keys[SUPPLIER], events), headers=headers).status_code == 202
 
@@ -184,7 +184,7 @@ def test_a_capture_of_refused_events_stores_a_compact_outcome(
     client: TestClient, platform: Platform, tokens: dict[str, str], keys: dict[str, SigningKey]
 ) -> None:
     count = 3_000
-    signed = json.loads(signed_document(keys[SUPPLIER], [object_event("OK-1")]))
+    signed = json.loads(signed_document(keys[SUPPLIER], [object_event("OK-1", biz_step="receiving")]))
     signed["epcisBody"]["eventList"] += [object_event(f"U{i}") for i in range(count)]  # no signatures
     headers = {**auth(tokens["supplier"]), "Content-Type": "application/ld+json", "Prefer": "return=representation"}
     answer = client.post("/capture", content=json.dumps(signed).encode(), headers=headers)

@@ -94,3 +94,42 @@ def test_0003_rekeys_stored_identifiers_and_places_to_one_form(tmp_path: Path) -
     }
     assert places[0][1] == "https://id.gs1.org/414/6901234000047/254/A%2FB"
     assert {p[2] for p in places} == {"https://id.gs1.org/414/6901234000047"}
+
+
+def test_0005_lists_every_first_use_claim_for_the_regulator(tmp_path: Path) -> None:
+    # a store written before 0005: the retailer squatted the maker's GTIN (two codes, one false recall); the maker
+    # issued a lot of its own; nothing is decided, nothing is dropped
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+    issued = [
+        ("06901234009910", "SQ", "1", "6901234000030", 2_000),
+        ("06901234009910", "SQ", "2", "6901234000030", 1_000),
+        ("06901234000108", "LY", None, "6901234000016", 3_000),
+    ]
+    with engine.begin() as connection:
+        for gtin, lot, serial, org, at in issued:
+            connection.execute(
+                text("INSERT INTO issued_code (gtin, lot, serial, org_id, created_at) VALUES (:g, :l, :s, :o, :t)"),
+                {"g": gtin, "l": lot, "s": serial, "o": org, "t": at},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO recall (gtin, lot, reason, org_id, recalled_at) "
+                "VALUES ('06901234009910', 'SQ', 'false', '6901234000030', 4000)"
+            )
+        )
+    migrate(engine)
+    with engine.connect() as connection:
+        claims = connection.execute(
+            text("SELECT gtin, org_id, first_issued_at, codes, recalls, status, decided_at FROM gtin_claim ORDER BY id")
+        ).all()
+        kept = connection.execute(text("SELECT COUNT(*) FROM issued_code")).scalar()
+    engine.dispose()
+    assert [tuple(c) for c in claims] == [
+        ("06901234009910", "6901234000030", 1_000, 2, 1, "PENDING", None),
+        ("06901234000108", "6901234000016", 3_000, 1, 0, "PENDING", None),
+    ]
+    assert kept == 3

@@ -33,9 +33,10 @@ from backend.services.platform import Platform
 from backend.services.qr import BORDER, CodeKey, png_bytes, qr_matrix, svg_bytes
 from backend.services.qrmatrix import penalty
 from supplychain.errors import DigitalLinkError
+from tests.chains import MANUFACTURER
 
 GTIN = "06901234000108"
-OTHER_GTIN = "06901234000207"
+OTHER_GTIN = "06923456000209"  # the supplier's (its company prefix 6923456)
 BASE = "https://qr.example.cn"
 SVG_NS = "{http://www.w3.org/2000/svg}"
 _RECT = re.compile(r"M(\d+) (\d+)h(\d+)v1H(\d+)z")
@@ -245,12 +246,15 @@ def test_serial_is_unique_per_gtin(client: TestClient, tokens: dict[str, str]) -
     assert "'7'" in str(body["detail"]) and body["serials"] == ["7"]
 
 
-def test_a_gtin_belongs_to_its_first_issuer(client: TestClient, tokens: dict[str, str]) -> None:
+def test_only_the_gtins_owner_on_chain_issues_its_codes(client: TestClient, tokens: dict[str, str]) -> None:
+    # the manufacturer holds the company prefix 6901234 (tests.chains.PREFIXES), the retailer holds none
     issue(client, tokens, lot="A")
     response = client.post("/qr/issue", json={"gtin": GTIN, "lot": "Z"}, headers=bearer(tokens, "retailer"))
-    assert "belongs to organisation" in str(problem(response, 403)["detail"])
-    # the retailer's own GTIN is fine
-    issue(client, tokens, "retailer", gtin=OTHER_GTIN)
+    refused = problem(response, 403)
+    assert refused["type"] == "https://supplychain.dev/problems/not-gtin-owner"
+    assert f"GTIN {GTIN} belongs to organisation {MANUFACTURER} (GS1 Company Prefix 6901234)" in str(refused["detail"])
+    # the supplier's own GTIN is fine for the supplier
+    issue(client, tokens, "supplier", gtin="06923456000209")
 
 
 def test_issue_needs_an_organisation_token(client: TestClient, tokens: dict[str, str]) -> None:

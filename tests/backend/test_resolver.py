@@ -24,10 +24,10 @@ GS1_SERIAL = f"https://id.gs1.org/01/{GTIN}/21/0001"
 
 @pytest.fixture
 def issued(client: TestClient, tokens: dict[str, str]) -> None:
-    """The manufacturer issued serials 0001..0003 of LOT42 and the lot code of LOT7; the retailer, OTHER_GTIN."""
+    """The manufacturer issued serials 0001..0003 of LOT42 and the lot code of LOT7; the supplier, OTHER_GTIN."""
     issue(client, tokens, lot="LOT42", serialStart=1, serialEnd=3, serialWidth=4)
     issue(client, tokens, lot="LOT7")
-    issue(client, tokens, "retailer", gtin=OTHER_GTIN, lot="R1")
+    issue(client, tokens, "supplier", gtin=OTHER_GTIN, lot="R1")
 
 
 def html_page(response: Response, status: int) -> str:
@@ -202,7 +202,7 @@ def test_recall_makes_the_lot_gone(client: TestClient, tokens: dict[str, str]) -
     recall = {"gtin": GTIN, "lot": "LOT42", "reason": "微生物超标 / contamination"}
     problem(client.post("/recalls", json=recall), 401)
     refused = problem(client.post("/recalls", json=recall, headers=bearer(tokens, "retailer")), 403)
-    assert f"organisation {RETAILER} issued no codes of GTIN {GTIN} lot 'LOT42'" in str(refused["detail"])
+    assert f"which has not delegated it to organisation {RETAILER}" in str(refused["detail"])
     created = client.post("/recalls", json=recall, headers=bearer(tokens, "manufacturer"))
     assert created.status_code == 201, created.text
     made = created.json()
@@ -235,7 +235,7 @@ def test_regulator_recalls_any_lot_and_recalls_are_public(client: TestClient, to
     )
     listed = client.get("/recalls").json()["recalls"]
     assert [(r["gtin"], r["lot"]) for r in listed] == [(GTIN, "LOT7"), (OTHER_GTIN, "R1")]  # newest first
-    only = client.get("/recalls", params={"gtin": "6901234000207", "lot": "R1"}).json()["recalls"]
+    only = client.get("/recalls", params={"gtin": "6923456000209", "lot": "R1"}).json()["recalls"]
     assert [(r["gtin"], r["reason"]) for r in only] == [(OTHER_GTIN, "抽检不合格")]
     assert client.get("/recalls", params={"gtin": GTIN, "lot": "R1"}).json() == {"recalls": []}
     assert problem(client.get("/recalls", params={"gtin": "123"}), 400)["parameter"] == "gtin"

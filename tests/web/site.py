@@ -31,6 +31,7 @@ import httpx
 import uvicorn
 
 from backend.api.app import create_app
+from backend.cli.common import dev_prefix
 from backend.cli.demo import DEMO_ORGANISATIONS, demo_key, load_demo_supply_chain
 from backend.cli.demo_story import (
     CONTEXT,
@@ -56,7 +57,7 @@ from supplychain.signing import SigningKey, sign_document
 MAKER, SUPPLIER, CARRIER, SHOP = (o.org_id for o in DEMO_ORGANISATIONS)
 BOARDS_MAKER = "690123400005" + gs1_check_digit("690123400005")
 BOARDS_NAME = {"zh-CN": "新元电子科技有限公司", "en": "Xinyuan Electronics Co., Ltd."}
-BOARDS_GTIN = "06901234000306"
+BOARDS_GTIN = "06945678000300"  # under the boards maker's company prefix 6945678
 BOARDS_LOT = "XY-BMS-7"
 DELISTED_LOT = "LY-20261122"
 DELISTED_SERIALS = ("1001", "1002", "1003")
@@ -138,6 +139,7 @@ def _register_boards_maker(platform: Platform, site: Site) -> SigningKey:
     )
     key = demo_key(BOARDS_MAKER)
     regulator.add_key(BOARDS_MAKER, key.public_key_bytes)
+    dev_prefix(registry, "6945678", BOARDS_MAKER)
     now = registry.chain.block_timestamp()
     terms = RecognitionTerms(
         holder=BOARDS_MAKER,

@@ -133,7 +133,7 @@ _SUPPLIERS_EXAMPLE = {
             ],
             "supplies": [
                 {
-                    "identifier": "https://id.gs1.org/01/06901234000207/10/XC-A",
+                    "identifier": "https://id.gs1.org/01/06923456000209/10/XC-A",
                     "quantity": 500,
                     "uom": "KGM",
                     "suppliedAt": "2026-02-01T00:00:00Z",
@@ -283,14 +283,14 @@ _IMPACT_EXAMPLE = {
     "holder": "91320200MA1MX7K3GD",
     "lapsedAt": "2026-02-15T00:00:00Z",
     "lapsed": True,
-    "supplied": [{"identifier": "https://id.gs1.org/01/06901234000207/10/XC-B", "suppliedAt": "2026-02-20T00:00:00Z"}],
+    "supplied": [{"identifier": "https://id.gs1.org/01/06923456000209/10/XC-B", "suppliedAt": "2026-02-20T00:00:00Z"}],
     "lots": ["https://id.gs1.org/01/06901234000108/10/LY-2"],
     "serials": ["https://id.gs1.org/01/06901234000108/21/0042"],
     "items": [
         {
             "identifier": "https://id.gs1.org/01/06901234000108/21/0042",
             "kind": "serial",
-            "fromInput": "https://id.gs1.org/01/06901234000207/10/XC-B",
+            "fromInput": "https://id.gs1.org/01/06923456000209/10/XC-B",
             "madeBy": _ORG,
             "lastSeen": {"bizStep": "retail_selling", "location": "https://id.gs1.org/414/6901234000030"},
         }

@@ -16,6 +16,7 @@ from backend.core.errors import BadParameterError, NotFoundError, ProblemError
 from backend.core.integers import INT64_MAX
 from backend.services.issuance import find_issued, issue_codes, list_codes
 from backend.services.labels import label_sheet
+from backend.services.ownership import require_gtin_speaker, speaking_mirror
 from backend.services.qr import CodeKey, image_bytes, zip_chunks
 from supplychain.errors import Gs1ValueError
 from supplychain.gs1 import parse_ai, parse_gtin
@@ -178,7 +179,13 @@ def _lot_query(gtin: str, lot: str | None, **more: str | None) -> str:
         200: {"description": "Every code was issued already (nothing new)"},
         400: UNREADABLE_BODY,
         401: NO_TOKEN,
-        403: OTHER_ORG,
+        403: problem_doc(
+            403,
+            "not-gtin-owner",
+            "Not allowed",
+            f"GTIN {_EXAMPLE_GTIN} belongs to organisation 6901234000016 (GS1 Company Prefix 6901234), which has not "
+            "delegated it to organisation 6901234000030: only its owner or a delegate may issue codes of it",
+        ),
         409: problem_doc(
             409, "conflict", "Conflict", "serial(s) '7' of GTIN 06901234000108 were issued already under another lot"
         ),
@@ -195,13 +202,17 @@ def issue(
       `/01/{gtin}/10/{lot}/21/{serial}`; at most 100,000 per request.
 
     One `IssuedCode` row per code; issuing again what is issued already changes nothing (`created` counts what is
-    new: `201` when something is, `200` when nothing is), so a client may retry. A GTIN belongs to the first
-    organisation that issues a code for it (`403` for others); a serial is unique per GTIN (`409` when it was issued
-    under another lot). The answer lists every URI up to 1,000 codes; beyond, `uris` is null and `count`, `first`,
-    `last` and `links` (ZIP of PNG or SVG images, printable label sheet of the whole lot) describe them.
+    new: `201` when something is, `200` when nothing is), so a client may retry. Only the GTIN's owner on chain (the
+    holder of its GS1 Company Prefix) or an organisation it delegated the GTIN to may issue its codes (`403`
+    `not-gtin-owner` naming the owner, or `gtin-owner-unknown` when nobody holds the prefix); a serial is unique per
+    GTIN (`409` when it was issued under another lot). The answer lists every URI up to 1,000 codes; beyond, `uris`
+    is null and `count`, `first`, `last` and `links` (ZIP of PNG or SVG images, printable label sheet of the whole
+    lot) describe them.
     `productName` is not stored: it is passed on in the label sheet link.
     """
     serials = body.serial_list()
+    mirror, now = speaking_mirror(platform)
+    require_gtin_speaker(mirror, org, CodeKey(body.gtin).gtin, now, doing="issue codes of")
     outcome = issue_codes(
         session, org_id=org, gtin=body.gtin, lot=body.lot, serials=serials, now=time.time_ns() // 1_000_000
     )

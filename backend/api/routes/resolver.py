@@ -26,6 +26,7 @@ from backend.core.errors import GoneError, NotFoundError, ProblemError, problem_
 from backend.models import IssuedCode, Recall
 from backend.services.green_views import product_lapses
 from backend.services.issuance import find_issued, find_recall, list_recalls, record_recall
+from backend.services.ownership import require_gtin_speaker, speaking_mirror
 from backend.services.product_page import product_page_response, refusal_page_response
 from backend.services.qr import CodeKey
 from supplychain.errors import DigitalLinkError
@@ -342,7 +343,13 @@ _NO_TOKEN = problem_doc(
     responses={
         400: UNREADABLE_BODY,
         401: _NO_TOKEN,
-        403: problem_doc(403, "forbidden", "Not allowed", "organisation 6901234000030 issued no codes of GTIN ..."),
+        403: problem_doc(
+            403,
+            "not-gtin-owner",
+            "Not allowed",
+            "GTIN 06901234000108 belongs to organisation 6901234000016 (GS1 Company Prefix 6901234), which has not "
+            "delegated it to organisation 6901234000030: only its owner or a delegate may recall it",
+        ),
         409: problem_doc(
             409, "conflict", "Conflict", "GTIN 06901234000108 lot 'LOT42' was recalled already (recall 1)"
         ),
@@ -350,12 +357,19 @@ _NO_TOKEN = problem_doc(
     },
 )
 def post_recall(
-    body: RecallRequest, session: SessionDep, principal: Annotated[Principal, Depends(get_principal)]
+    body: RecallRequest,
+    session: SessionDep,
+    platform: PlatformDep,
+    principal: Annotated[Principal, Depends(get_principal)],
 ) -> RecallOut:
-    """Recall a lot: the organisation that issued its codes, or the regulator, may. From then on the resolver
-    answers `410 Gone` for the lot and its serials. A lot is recalled once (`409` for a second recall).
+    """Recall a lot: the GTIN's owner on chain, an organisation it delegated the GTIN to, or the regulator, may
+    (`403` `not-gtin-owner` or `gtin-owner-unknown` for others). From then on the resolver answers `410 Gone` for the
+    lot and its serials. A lot is recalled once (`409` for a second recall).
     """
     org_id = None if principal.role == "regulator" else principal.org_id
+    if org_id is not None:
+        mirror, now = speaking_mirror(platform)
+        require_gtin_speaker(mirror, org_id, CodeKey(body.gtin).gtin, now, doing="recall")
     recall = record_recall(
         session, org_id=org_id, gtin=body.gtin, lot=body.lot, reason=body.reason, now=time.time_ns() // 1_000_000
     )
