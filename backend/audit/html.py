@@ -133,6 +133,7 @@ MEANINGS_ZH: dict[str, str] = {
     "anchor_remade": "开发链重置后重新锚定的批次",
     "green_claim_while_lapsed": "引用的绿色认定在事件发生时已暂停、撤销（摘牌）或过期",
     "green_claim_unfounded": "引用的绿色认定不存在、属于他人或尚未生效",
+    "not_gtin_owner": "事件赋码或生产了他人商品条码（GTIN）下的产品，且未获其委托",
     "chronology_shipped_before_produced": "先发货后生产（赋码）",
     "chronology_sold_before_received": "零售商在收货之前售出",
     "chronology_two_places_at_once": "同一序列号在时间窗口内出现在两个地点",

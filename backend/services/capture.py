@@ -333,7 +333,7 @@ class _Validator:
             raise _RefusedError(
                 "event_in_future", f"event time is over {self.skew_ms // 1000} s after the time received"
             )
-        refused = speaker_refusal(self.mirror, self.org_id, event, _ms(event) // 1000)
+        refused = speaker_refusal(self.mirror, self.org_id, event.raw or {}, _ms(event) // 1000)
         if refused is not None:
             raise _RefusedError(refused.reason, refused.detail)
 

@@ -21,6 +21,7 @@ from supplychain.eventhash import HashContext, event_hash_id, hash_context
 from supplychain.gs1 import identifier_node
 from supplychain.merkle import hash_id_to_bytes32
 from supplychain.registry import BusinessRole, RegistryMirror
+from supplychain.registry.speakers import NOT_GTIN_OWNER, speaker_refusal
 from supplychain.signing import (
     RECOGNITION_FIELD,
     SIGNATURE_DOMAIN,
@@ -134,7 +135,8 @@ class EventChecker:
 
         Returns:
             The findings (``hash_mismatch``, ``bad_signature``, ``key_not_registered``,
-            ``key_not_valid_at_event_time``, ``biz_step_not_allowed``, ``green_claim_*``, ``record_unreadable``),
+            ``key_not_valid_at_event_time``, ``biz_step_not_allowed``, ``not_gtin_owner``, ``green_claim_*``,
+            ``record_unreadable``),
             whether the proof leads to the root, and the event's chronology facts.
         """
         problem = _fields(record)
@@ -176,6 +178,9 @@ class EventChecker:
         if isinstance(step, str) and not self._step_allowed(roles, step):
             message = f"bizStep {step!r} is not allowed for {org}'s roles {roles.names()} at {at_s}"
             found.append(finding("biz_step_not_allowed", org, message, **evidence))
+        refused = speaker_refusal(self.mirror, org, document, at_s)
+        if refused is not None and refused.reason == NOT_GTIN_OWNER:  # nobody owning it then is no one's wrong
+            found.append(finding("not_gtin_owner", org, refused.detail, **evidence))
         found += self._green_claim(record, document, org, at_s, evidence)
         location = document.get("bizLocation")
         place = location.get("id") if isinstance(location, dict) else None

@@ -39,6 +39,10 @@ CODES: Mapping[str, tuple[Severity, str]] = {
     "key_not_registered": (Severity.CRITICAL, "the signing key is not registered on chain for that organisation"),
     "key_not_valid_at_event_time": (Severity.CRITICAL, "the signing key was not valid at the event time"),
     "biz_step_not_allowed": (Severity.HIGH, "the bizStep is not allowed for the organisation's roles at that time"),
+    "not_gtin_owner": (
+        Severity.HIGH,
+        "the event commissions or makes items of a GTIN that another organisation owned then, without its delegation",
+    ),
     "proof_invalid": (Severity.CRITICAL, "the Merkle proof does not lead to the event's root"),
     "root_not_on_chain": (Severity.CRITICAL, "the event's root is neither on chain nor a batch the platform lists"),
     "anchored_late": (Severity.MEDIUM, "anchored after the deadline the platform promised in its receipt"),

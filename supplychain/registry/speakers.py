@@ -12,14 +12,19 @@ being, because the event that does so is where a product's identity, lot and nam
 Everything else about an item (shipping, receiving, selling it, consuming it as a transformation's input, packing it)
 may be said by anyone with a registered key: custody changes hands. Identifiers that are not GTIN-based (SSCC, GRAI,
 GIAI, URIs of other schemes) are not covered: they name no trade item of a brand.
+
+The rule reads the event as JSON-LD (what capture hashes, what the platform stores and exports), so that capture
+(:mod:`backend.services.capture`) and the regulator's audit (:mod:`supplychain.audit`) apply the same one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
-from supplychain.epcis.model import Action, EpcisEvent, ObjectEvent, TransformationEvent
+from supplychain.epcis.cbv import BIZ_STEP_VOCAB, canonical_term
+from supplychain.errors import UnknownCbvTermError
 from supplychain.registry.mirror import RegistryMirror
 from supplychain.trace import gtin_of, node_id
 
@@ -33,14 +38,34 @@ UNKNOWN_GTIN_OWNER: Final = "gtin_owner_unknown"
 _CREATING_STEPS: Final = frozenset({"commissioning", "creating_class_instance"})
 
 
-def created_gtins(event: EpcisEvent) -> tuple[str, ...]:
-    """The 14-digit GTINs of the trade items ``event`` brings into being (see the module docstring), in order."""
-    named: tuple[str, ...] = ()
-    if isinstance(event, ObjectEvent):
-        if event.action is Action.ADD or event.biz_step in _CREATING_STEPS:  # parsed bizSteps are short terms
-            named = (*event.epc_list, *(q.epc_class for q in event.quantity_list))
-    elif isinstance(event, TransformationEvent):
-        named = (*event.output_epc_list, *(q.epc_class for q in event.output_quantity_list))
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _classes(value: object) -> list[str]:
+    if not isinstance(value, list):
+        return []
+    return [q["epcClass"] for q in value if isinstance(q, dict) and isinstance(q.get("epcClass"), str)]
+
+
+def _creating_step(step: object) -> bool:
+    if not isinstance(step, str):
+        return False
+    try:
+        return canonical_term(BIZ_STEP_VOCAB, step) in _CREATING_STEPS
+    except UnknownCbvTermError:
+        return False
+
+
+def created_gtins(event: Mapping[str, Any]) -> tuple[str, ...]:
+    """The 14-digit GTINs of the trade items an event (JSON-LD) brings into being (see the module docstring), in
+    order, each once."""
+    kind = event.get("type")
+    named: list[str] = []
+    if kind == "ObjectEvent" and (event.get("action") == "ADD" or _creating_step(event.get("bizStep"))):
+        named = _strings(event.get("epcList")) + _classes(event.get("quantityList"))
+    elif kind == "TransformationEvent":
+        named = _strings(event.get("outputEPCList")) + _classes(event.get("outputQuantityList"))
     gtins = (gtin_of(node_id(identifier)) for identifier in named)
     return tuple(dict.fromkeys(g for g in gtins if g is not None))
 
@@ -55,9 +80,9 @@ class SpeakerRefusal:
     owner: str | None
 
 
-def speaker_refusal(mirror: RegistryMirror, org_id: str, event: EpcisEvent, t: int) -> SpeakerRefusal | None:
-    """Whether ``org_id`` may sign ``event`` at ``t`` (seconds) as far as GTIN ownership goes: ``None`` when it may,
-    else the first GTIN it may not speak for."""
+def speaker_refusal(mirror: RegistryMirror, org_id: str, event: Mapping[str, Any], t: int) -> SpeakerRefusal | None:
+    """Whether ``org_id`` may sign ``event`` (JSON-LD) at ``t`` (seconds) as far as GTIN ownership goes: ``None`` when
+    it may, else the first GTIN it may not speak for."""
     for gtin in created_gtins(event):
         if mirror.may_speak_for_gtin_at(gtin, org_id, t):
             continue

@@ -386,6 +386,24 @@ def test_roles_as_they_stood_at_the_event_time() -> None:
     assert {f.event_hash for f in auditor.findings} == {before["hashId"], stranger["hashId"]}
 
 
+def test_commissioning_another_organisations_gtin() -> None:
+    # the maker holds 6901234 from T0 + 100: the supplier's commissioning of its GTIN after that is a finding;
+    # before it, nobody owned the GTIN (no one's wrong: capture refused such events as gtin_owner_unknown)
+    serial = {"epcList": [f"https://id.gs1.org/01/{GTIN}/21/X1"]}
+    before = record(event_doc("commissioning", (T0 + 50) * 1000, action="ADD", **serial), SUPPLIER)
+    stolen = record(event_doc("commissioning", (T0 + 200) * 1000, action="ADD", **serial), SUPPLIER)
+    own = record(event_doc("commissioning", (T0 + 300) * 1000, action="ADD", **serial), MAKER)
+    records, batches, history = world([before, stolen, own])
+    last = history[-1].position
+    position = ev.LogPosition(last.block_number + 1, 0, "0x2")
+    history.append(ev.PrefixAssigned(position, T0 + 100, "6901234", MAKER, "0x" + "99" * 20, None))
+    auditor = audit(records, batches, history)
+    assert codes(auditor) == ["not_gtin_owner"]
+    found = auditor.findings[0]
+    assert (found.organisation, found.event_hash, found.severity.serious) == (SUPPLIER, stolen["hashId"], True)
+    assert f"GTIN {GTIN} belongs to organisation {MAKER} (GS1 Company Prefix 6901234)" in found.message
+
+
 def test_an_event_time_without_zone_is_utc_and_an_unreadable_one_falls_back() -> None:
     naive = record(event_doc("shipping", 0, action="OBSERVE") | {"eventTime": iso(T0 * 1000 + 5000)[:-1]}, MAKER)
     odd = record(event_doc("shipping", 0, action="OBSERVE") | {"eventTime": "cbv:not-a-time"}, MAKER)

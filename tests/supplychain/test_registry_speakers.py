@@ -2,69 +2,59 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from supplychain.epcis import parse_document_object
-from supplychain.epcis.model import EpcisEvent
 from supplychain.registry.speakers import NOT_GTIN_OWNER, UNKNOWN_GTIN_OWNER, created_gtins, speaker_refusal
 from tests.supplychain.test_registry_prefixes import G_991, G_995, G_OTHER, MAKER, OEM, SUPPLIER, mirror
 
 LOT_CLASS = f"urn:epc:class:lgtin:6901234.{G_995[0]}{G_995[8:13]}.L1"
 SERIAL_991 = f"https://id.gs1.org/01/{G_991}/21/S1"
+URN_991 = f"urn:epc:id:sgtin:6901234.{G_991[0]}{G_991[8:13]}.S9"
 SERIAL_OTHER = f"https://example.com/01/{G_OTHER}/21/S2"
+SSCC = "urn:epc:id:sscc:6901234.0000000011"
 
-
-def parsed(**fields: Any) -> EpcisEvent:
-    event = {"eventTime": datetime.fromtimestamp(300, UTC).isoformat(), "eventTimeZoneOffset": "+08:00", **fields}
-    document = {
-        "@context": "https://ref.gs1.org/standards/epcis/epcis-context.jsonld",
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-01-01T00:00:00Z",
-        "epcisBody": {"eventList": [event]},
-    }
-    return parse_document_object(document).events[0]
-
-
-COMMISSIONING = parsed(
-    type="ObjectEvent",
-    action="ADD",
-    bizStep="commissioning",
-    epcList=[SERIAL_991, f"urn:epc:id:sgtin:6901234.{G_991[0]}{G_991[8:13]}.S9", "urn:epc:id:sscc:6901234.0000000011"],
-    quantityList=[{"epcClass": LOT_CLASS, "quantity": 5}],
-)
+COMMISSIONING: dict[str, Any] = {
+    "type": "ObjectEvent",
+    "action": "ADD",
+    "bizStep": "commissioning",
+    "epcList": [SERIAL_991, URN_991, SSCC, 7],
+    "quantityList": [{"epcClass": LOT_CLASS, "quantity": 5}, {"quantity": 1}, "junk"],
+}
 
 
 def test_creation_events_name_the_gtins_they_bring_into_being() -> None:
-    assert created_gtins(COMMISSIONING) == (G_991, G_995)  # once each (a URN and a link); the SSCC is no trade item
-    observe_commissioning = parsed(
-        type="ObjectEvent", action="OBSERVE", bizStep="commissioning", epcList=[SERIAL_OTHER]
-    )
-    assert created_gtins(observe_commissioning) == (G_OTHER,)
-    making = parsed(
-        type="TransformationEvent",
-        inputEPCList=[SERIAL_OTHER],
-        outputEPCList=[SERIAL_991],
-        outputQuantityList=[{"epcClass": LOT_CLASS, "quantity": 1}],
-    )
+    assert created_gtins(COMMISSIONING) == (G_991, G_995)  # once each (a link and a URN); the SSCC is no trade item
+    for step in (
+        "commissioning",
+        "https://ref.gs1.org/cbv/BizStep-commissioning",
+        "urn:epcglobal:cbv:bizstep:creating_class_instance",
+    ):
+        observed = {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": step, "epcList": [SERIAL_OTHER]}
+        assert created_gtins(observed) == (G_OTHER,)
+    making = {
+        "type": "TransformationEvent",
+        "inputEPCList": [SERIAL_OTHER],
+        "outputEPCList": [SERIAL_991],
+        "outputQuantityList": [{"epcClass": LOT_CLASS, "quantity": 1}],
+    }
     assert created_gtins(making) == (G_991, G_995)  # the input is not the maker's to speak for
 
 
 @pytest.mark.parametrize(
     "event",
     [
-        parsed(type="ObjectEvent", action="OBSERVE", bizStep="shipping", epcList=[SERIAL_991]),
-        parsed(type="ObjectEvent", action="DELETE", bizStep="decommissioning", epcList=[SERIAL_991]),
-        parsed(
-            type="AggregationEvent", action="ADD", parentID="urn:epc:id:sscc:6901234.0000000011", childEPCs=[SERIAL_991]
-        ),
-        parsed(type="TransformationEvent", inputEPCList=[SERIAL_991], outputEPCList=["urn:epc:id:giai:6901234.X1"]),
+        {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping", "epcList": [SERIAL_991]},
+        {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "ex:own-step", "epcList": [SERIAL_991]},
+        {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": 5, "epcList": [SERIAL_991]},
+        {"type": "ObjectEvent", "action": "DELETE", "bizStep": "decommissioning", "epcList": [SERIAL_991]},
+        {"type": "ObjectEvent", "action": "ADD", "epcList": SERIAL_991, "quantityList": {"epcClass": LOT_CLASS}},
+        {"type": "AggregationEvent", "action": "ADD", "parentID": SSCC, "childEPCs": [SERIAL_991]},
+        {"type": "TransformationEvent", "inputEPCList": [SERIAL_991], "outputEPCList": ["urn:epc:id:giai:6901234.X1"]},
     ],
 )
-def test_custody_events_speak_for_no_gtin(event: EpcisEvent) -> None:
+def test_custody_events_speak_for_no_gtin(event: dict[str, Any]) -> None:
     assert created_gtins(event) == ()
     assert speaker_refusal(mirror(), OEM, event, 50) is None  # anyone may ship, pack, use or scrap an item
 
