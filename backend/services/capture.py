@@ -37,7 +37,7 @@ import dataclasses
 import functools
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,7 @@ from sqlmodel import Session
 from backend.core.errors import UnavailableError
 from backend.core.integers import INT64_MAX
 from backend.models import Capture, Event, EventIdentifier, table_of
+from backend.services.ownership import fresher_mirror
 from backend.services.platform import Platform, now_ms
 from backend.services.signing_pool import SigningPool
 from supplychain.epcis import DEFAULT_LIMITS, EpcisDocument, Limits, parse_document, parse_document_object
@@ -285,6 +286,8 @@ class _Validator:
     now: int
     skew_ms: int
     namespaces: Mapping[str, str] = field(default_factory=dict)
+    fresher: Callable[[], RegistryMirror | None] | None = None
+    """Reads the chain once when a refusal might come from a stale mirror (see ``ownership.fresher_mirror``)."""
 
     def recognition(self, event: EpcisEvent) -> dict[str, Any] | None:
         """The recognition the event cites and its status at the event time; refuses a malformed reference."""
@@ -334,6 +337,11 @@ class _Validator:
                 "event_in_future", f"event time is over {self.skew_ms // 1000} s after the time received"
             )
         refused = speaker_refusal(self.mirror, self.org_id, event.raw or {}, _ms(event) // 1000)
+        if refused is not None and self.fresher is not None:  # a prefix or delegation filed a moment ago counts
+            fresher, self.fresher = self.fresher(), None
+            if fresher is not None:
+                self.mirror = fresher
+                refused = speaker_refusal(self.mirror, self.org_id, event.raw or {}, _ms(event) // 1000)
         if refused is not None:
             raise _RefusedError(refused.reason, refused.detail)
 
@@ -395,7 +403,14 @@ def capture(
     if view.age() > _FORCED_REFRESH_AFTER and any(s.key not in mirror.keys for s in signed.values()):
         mirror = view.refresh(force=True)  # a key registered since the last look: read the chain again at once
     validator = _Validator(
-        org_id, mirror, signed, malformed, received, settings.clock_skew_seconds * 1000, document.namespaces
+        org_id,
+        mirror,
+        signed,
+        malformed,
+        received,
+        settings.clock_skew_seconds * 1000,
+        document.namespaces,
+        functools.partial(fresher_mirror, platform),
     )
     result = CaptureResult(uuid.uuid4().hex, org_id, received)
     rows = _validate(document, validator, result, platform.signing_pool)

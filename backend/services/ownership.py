@@ -13,7 +13,12 @@ from backend.core.errors import ForbiddenError, UnavailableError
 from backend.services.platform import Platform
 from supplychain.registry import RegistryMirror
 
-__all__ = ["require_gtin_speaker", "speaking_mirror"]
+__all__ = ["FRESH_ENOUGH", "fresher_mirror", "require_gtin_speaker", "require_gtin_speaker_now", "speaking_mirror"]
+
+FRESH_ENOUGH = 0.25
+"""A refusal from a mirror older than this (s) is looked at again on a mirror read from the chain at once: a prefix or
+a delegation filed a moment ago counts. At most one such read per this time and process (a refused caller cannot make
+the platform read the chain more often)."""
 
 
 def speaking_mirror(platform: Platform) -> tuple[RegistryMirror, int]:
@@ -29,6 +34,33 @@ def speaking_mirror(platform: Platform) -> tuple[RegistryMirror, int]:
             "the registry has never been read: the chain cannot be reached, so GTIN owners are unknown"
         )
     return mirror, view.now()
+
+
+def fresher_mirror(platform: Platform) -> RegistryMirror | None:
+    """The mirror read from the chain now, when the current one is older than :data:`FRESH_ENOUGH` and the node was
+    not found down (then nothing is waited for: ``None``); ``None`` too when it is fresh already."""
+    view = platform.registry
+    if view.down_since is not None or view.age() <= FRESH_ENOUGH:
+        return None
+    return view.refresh(force=True)
+
+
+def require_gtin_speaker_now(platform: Platform, org_id: str, gtin: str, *, doing: str) -> None:
+    """:func:`require_gtin_speaker` now, on the platform's mirror; a refusal is looked at again on a fresher mirror
+    (:func:`fresher_mirror`) before it stands.
+
+    Raises:
+        ForbiddenError: ``not-gtin-owner`` or ``gtin-owner-unknown``.
+        UnavailableError: the registry was never read.
+    """
+    mirror, now = speaking_mirror(platform)
+    try:
+        require_gtin_speaker(mirror, org_id, gtin, now, doing=doing)
+    except ForbiddenError:
+        fresher = fresher_mirror(platform)
+        if fresher is None:
+            raise
+        require_gtin_speaker(fresher, org_id, gtin, platform.registry.now(), doing=doing)
 
 
 def require_gtin_speaker(mirror: RegistryMirror, org_id: str, gtin: str, t: int, *, doing: str) -> None:

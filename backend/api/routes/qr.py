@@ -16,7 +16,7 @@ from backend.core.errors import BadParameterError, NotFoundError, ProblemError
 from backend.core.integers import INT64_MAX
 from backend.services.issuance import find_issued, issue_codes, list_codes
 from backend.services.labels import label_sheet
-from backend.services.ownership import require_gtin_speaker, speaking_mirror
+from backend.services.ownership import require_gtin_speaker_now
 from backend.services.qr import CodeKey, image_bytes, zip_chunks
 from supplychain.errors import Gs1ValueError
 from supplychain.gs1 import parse_ai, parse_gtin
@@ -211,8 +211,7 @@ def issue(
     `productName` is not stored: it is passed on in the label sheet link.
     """
     serials = body.serial_list()
-    mirror, now = speaking_mirror(platform)
-    require_gtin_speaker(mirror, org, CodeKey(body.gtin).gtin, now, doing="issue codes of")
+    require_gtin_speaker_now(platform, org, CodeKey(body.gtin).gtin, doing="issue codes of")
     outcome = issue_codes(
         session, org_id=org, gtin=body.gtin, lot=body.lot, serials=serials, now=time.time_ns() // 1_000_000
     )

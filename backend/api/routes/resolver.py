@@ -26,7 +26,7 @@ from backend.core.errors import GoneError, NotFoundError, ProblemError, problem_
 from backend.models import IssuedCode, Recall
 from backend.services.green_views import product_lapses
 from backend.services.issuance import find_issued, find_recall, list_recalls, record_recall
-from backend.services.ownership import require_gtin_speaker, speaking_mirror
+from backend.services.ownership import require_gtin_speaker_now
 from backend.services.product_page import product_page_response, refusal_page_response
 from backend.services.qr import CodeKey
 from supplychain.errors import DigitalLinkError
@@ -368,8 +368,7 @@ def post_recall(
     """
     org_id = None if principal.role == "regulator" else principal.org_id
     if org_id is not None:
-        mirror, now = speaking_mirror(platform)
-        require_gtin_speaker(mirror, org_id, CodeKey(body.gtin).gtin, now, doing="recall")
+        require_gtin_speaker_now(platform, org_id, CodeKey(body.gtin).gtin, doing="recall")
     recall = record_recall(
         session, org_id=org_id, gtin=body.gtin, lot=body.lot, reason=body.reason, now=time.time_ns() // 1_000_000
     )
