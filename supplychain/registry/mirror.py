@@ -401,7 +401,7 @@ class RegistryMirror:
             InvalidGs1KeyError: ``gtin`` is not a GTIN.
         """
         for prefix in prefix_candidates(gtin):
-            if self.prefix_holder_at(prefix, t) is not None:
+            if prefix in self.prefixes and self.prefix_holder_at(prefix, t) is not None:
                 return prefix
         return None
 

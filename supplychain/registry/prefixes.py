@@ -8,6 +8,7 @@ A delegation counts only while the organisation that filed it owns the GTIN.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from supplychain.gs1.keys import parse_gtin
@@ -47,11 +48,12 @@ def gtin14(gtin: str) -> str:
     return parse_gtin(gtin)
 
 
-def prefix_candidates(gtin: str) -> list[str]:
+@functools.lru_cache(maxsize=16_384)
+def prefix_candidates(gtin: str) -> tuple[str, ...]:
     """The prefixes that could be a GTIN's company prefix, longest first: digits 2 to 13 of its GTIN-14 form (after
-    the indicator digit), cut to 12 down to 4 digits."""
+    the indicator digit), cut to 12 down to 4 digits. Cached: capture asks it for every event that makes an item."""
     body = gtin14(gtin)[1:13]
-    return [body[:n] for n in range(MAX_PREFIX_LENGTH, MIN_PREFIX_LENGTH - 1, -1)]
+    return tuple(body[:n] for n in range(MAX_PREFIX_LENGTH, MIN_PREFIX_LENGTH - 1, -1))
 
 
 def item_reference(gtin: str, prefix: str) -> int:

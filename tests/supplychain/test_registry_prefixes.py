@@ -130,7 +130,7 @@ def test_an_expired_holding_owns_nothing_but_stays_live() -> None:
 
 def test_gtin_helpers() -> None:
     assert gtin14(G_991[1:]) == G_991  # a GTIN-13 as its GTIN-14
-    assert prefix_candidates(G_991) == [
+    assert prefix_candidates(G_991) == (
         "690123400991",
         "69012340099",
         "6901234009",
@@ -140,7 +140,7 @@ def test_gtin_helpers() -> None:
         "690123",
         "69012",
         "6901",
-    ]
+    )
     assert item_reference(G_991, "6901234") == 991
     assert item_reference(G_991, "690123400991") == 0
     assert parse_prefix("0690") == "0690"

@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from supplychain.registry.speakers import NOT_GTIN_OWNER, UNKNOWN_GTIN_OWNER, created_gtins, speaker_refusal
+from supplychain.registry.speakers import (
+    NOT_GTIN_OWNER,
+    UNKNOWN_GTIN_OWNER,
+    created_gtins,
+    gtin_named,
+    speaker_refusal,
+)
+from supplychain.trace import gtin_of, node_id
 from tests.supplychain.test_registry_prefixes import G_991, G_995, G_OTHER, MAKER, OEM, SUPPLIER, mirror
 
 LOT_CLASS = f"urn:epc:class:lgtin:6901234.{G_995[0]}{G_995[8:13]}.L1"
@@ -76,3 +83,31 @@ def test_nobody_may_commission_a_gtin_whose_prefix_nobody_holds() -> None:
     refused = speaker_refusal(mirror(), MAKER, COMMISSIONING, 50)  # before the prefix was assigned
     assert refused is not None and refused.reason == UNKNOWN_GTIN_OWNER and refused.owner is None
     assert f"GTIN {G_991}: no organisation held its GS1 Company Prefix on chain" in refused.detail
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    [
+        SERIAL_991,
+        URN_991,
+        SERIAL_OTHER,
+        LOT_CLASS,
+        f"https://id.gs1.org/01/{G_991[1:]}/10/L1",  # a GTIN-13 in a Digital Link
+        "urn:epc:id:sgtin:0614141.812345.6789",
+        "urn:epc:id:sgtin:061414.1812345.6789",  # 6 + 7 digits
+        "urn:epc:id:sgtin:0614141.81234.6789",  # 12 digits: not an SGTIN, left to the parser
+        "urn:epc:id:sscc:0614141.1234567890",
+        "https://id.gs1.org/00/106141412345678908",
+        "urn:uuid:00000000-0000-4000-8000-000000000000",
+    ],
+)
+def test_the_gtin_an_identifier_names_reads_fast_as_its_trace_node(identifier: str) -> None:
+    assert gtin_named(identifier) == gtin_of(node_id(identifier))
+
+
+def test_a_wrong_check_digit_is_no_gtin_anyone_owns() -> None:
+    wrong = G_991[:-1] + str((int(G_991[-1]) + 1) % 10)
+    event = {"type": "ObjectEvent", "action": "ADD", "epcList": [f"https://id.gs1.org/01/{wrong}/21/1"]}
+    refused = speaker_refusal(mirror(), MAKER, event, 300)
+    assert refused is not None and refused.reason == UNKNOWN_GTIN_OWNER
+    assert refused.detail == f"GTIN {wrong} has a wrong check digit: it is no GTIN, so no organisation owns it"
