@@ -74,18 +74,20 @@ class Deployed:
 
 
 def deploy_cast(url: str) -> Deployed:
-    """Deploy a registry and register the cast of the tests."""
+    """Deploy a registry and register the cast of the tests, without company prefixes (the registry's own behaviour
+    suites assign and revoke them; the platform's tests call :func:`cast`, which assigns :data:`PREFIXES`)."""
     chain = connect(url)
     regulator = dev_account("regulator").account
     deployment = deploy_registry(chain, regulator)
     registry = Registry(chain, deployment)
-    cast(registry.as_signer(regulator))
+    cast(registry.as_signer(regulator), prefixes=False)
     return Deployed(chain, deployment, registry)
 
 
-def cast(regulator: RegistryWriter) -> None:
-    """Register the cast of the tests from the regulator's writer: certifiers at each level, the anchorer, the GS1
-    registrar, three organisations (the manufacturer, the supplier, the retailer) and their company prefixes."""
+def cast(regulator: RegistryWriter, *, prefixes: bool = True) -> None:
+    """Register the cast of the tests from the regulator's writer: certifiers at each level, the anchorer, three
+    organisations (the manufacturer, the supplier, the retailer) and, with ``prefixes``, the GS1 registrar and the
+    company prefixes of :data:`PREFIXES`."""
     regulator.register_certifier(dev_account("city-certifier").address, 1)
     regulator.register_certifier(dev_account("provincial-certifier").address, 2)
     regulator.register_certifier(dev_account("national-certifier").address, 3)
@@ -94,12 +96,14 @@ def cast(regulator: RegistryWriter) -> None:
     regulator.register_organisation(MANUFACTURER, BusinessRole.MANUFACTURER)
     regulator.register_organisation(SUPPLIER, BusinessRole.SUPPLIER | BusinessRole.MANUFACTURER)
     regulator.register_organisation(RETAILER, BusinessRole.RETAILER)
+    if not prefixes:
+        return
     registrar = dev_account("gs1-registrar")
     if not regulator.registry.has_role(ROLE_REGISTRAR, registrar.address):
         regulator.register_registrar(registrar.address)
     gs1 = regulator.registry.as_signer(registrar.account)
     now = regulator.registry.chain.block_timestamp()
-    for org_id, prefixes in PREFIXES.items():
-        for prefix in prefixes:
+    for org_id, held in PREFIXES.items():
+        for prefix in held:
             if regulator.registry.prefix_holder_at(prefix, now) != org_id:
                 gs1.assign_prefix(prefix, org_id)

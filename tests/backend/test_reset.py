@@ -29,15 +29,16 @@ KEY = SigningKey.from_private_bytes(b"\x31" * 32)
 PREFIX = "6901234"
 
 
-def open_platform(tmp_path: Path, rpc_url: str) -> tuple[Platform, dict[str, str]]:
-    """The platform on ``rpc_url`` with the cast registered, the manufacturer's key, and its request headers."""
+def open_platform(tmp_path: Path, rpc_url: str, *, prefixes: bool = True) -> tuple[Platform, dict[str, str]]:
+    """The platform on ``rpc_url`` with the cast registered (with its company prefixes unless the test assigns them),
+    the manufacturer's key, and its request headers."""
     settings = Settings(
         environment="test", data_dir=tmp_path / "data", rpc_url=rpc_url, run_worker=False, registry_refresh_seconds=0
     )
     platform = Platform.open(settings)
     registry = platform.registry.registry
     regulator = registry.as_signer(dev_account("regulator").account)
-    cast(regulator)
+    cast(regulator, prefixes=prefixes)
     regulator.add_key(MANUFACTURER, KEY.public_key_bytes)
     platform.registry.refresh(force=True)
     token = platform.issue_token(org_id=MANUFACTURER, role="organisation")
@@ -52,7 +53,7 @@ def open_platform(tmp_path: Path, rpc_url: str) -> tuple[Platform, dict[str, str
 def test_a_restarted_hardhat_node_is_restored_and_every_event_verifies_again(tmp_path: Path) -> None:
     port = free_port()
     node, process = start_node("hardhat", port=port, log_path=tmp_path / "hardhat.log")
-    platform, headers = open_platform(tmp_path, node.url)
+    platform, headers = open_platform(tmp_path, node.url, prefixes=False)  # assigned below, to be journaled
     try:
         registry = platform.registry.registry
         # a GS1 registrar's work (its own signed transactions) is journaled and replayed like the regulator's
@@ -61,6 +62,7 @@ def test_a_restarted_hardhat_node_is_restored_and_every_event_verifies_again(tmp
         assigned_at = registrar.assign_prefix(PREFIX, MANUFACTURER).events[0].timestamp
         registrar.delegate_gtins(documents.GTIN, SUPPLIER, request_hash=b"\x5a" * 32)
         platform.registry.refresh(force=True)
+        documents.NOW_MS[0] = registry.chain.block_timestamp() * 1000 + 1000  # the maker owns the GTIN by then
         worker = AnchoringWorker(platform)
         with TestClient(create_app(platform=platform)) as client:
             for batch in range(2):
