@@ -604,3 +604,44 @@ def test_product_gtin() -> None:
     assert product_gtin(sgtin("6901234", "000010", "7")) == GTIN
     assert product_gtin("urn:epc:id:sscc:6901234.0000000011") is None
     assert product_gtin("not a uri") is None
+
+
+# --- the regulator's audit ---
+
+
+def test_the_audit_counts_master_data_leaves_and_checks_them_once() -> None:
+    from supplychain.audit import Auditor
+
+    world = World()
+    world.assign("6901234", world.owner)
+    world.assign("6923456", world.supplier)
+    good = sign_as(world.owner)
+    forged = sign_as(world.supplier, product(version=2, names={"zh-CN": "冒名产品"}, green_product_recognition=None))
+    digests = [bytes.fromhex(e["documentHash"][2:]) for e in (good, forged)]
+    tree = world.anchor(digests, T0 + 2 * DAY)
+    mirror = world.mirror()
+    root = "0x" + tree.root.hex()
+
+    def record(i: int, envelope: dict[str, Any], proof: list[bytes] | None = None) -> dict[str, Any]:
+        siblings = tree.proof(digests[i - 1]) if proof is None else proof
+        return {"id": i, "signed": envelope, "root": root, "proof": ["0x" + p.hex() for p in siblings]}
+
+    auditor = Auditor()
+    auditor.add_master_data(record(1, good), mirror)
+    auditor.add_master_data(record(2, forged), mirror)
+    assert auditor.root_counts == {root: 2} and [f.code for f in auditor.findings] == ["master_data_invalid"]
+    (found,) = auditor.findings
+    assert found.organisation == world.supplier.org_id and "may not speak for GTIN" in found.message
+    # a second run (from the saved state) reads them again: nothing counted or reported twice
+    again = Auditor.from_json(json.loads(json.dumps(auditor.to_json())))
+    again.add_master_data(record(1, good), mirror)
+    again.add_master_data(record(2, forged), mirror)
+    assert again.root_counts == {root: 2} and again.findings == []
+    # a proof that leads elsewhere, an unreadable record, one not batched yet
+    other = Auditor()
+    other.add_master_data(record(1, good, proof=[b"\0" * 32]), mirror)
+    other.add_master_data({"id": "x", "signed": good}, mirror)
+    other.add_master_data({"id": 4, "signed": "x"}, mirror)
+    other.add_master_data({"id": 3, "signed": good, "root": None, "proof": None}, mirror)
+    assert [f.code for f in other.findings] == ["proof_invalid", "record_unreadable", "record_unreadable"]
+    assert other.root_counts == {root: 1} and other.master_checked == {1, 3}
