@@ -21,6 +21,7 @@ __all__ = [
     "EventIdentifier",
     "GtinClaim",
     "IssuedCode",
+    "MasterData",
     "Recall",
     "RegistryTx",
     "table_of",
@@ -136,6 +137,32 @@ class Event(SQLModel, table=True):
     # event time, as on chain at capture: IN_FORCE, SUSPENDED, REVOKED, EXPIRED, NOT_YET_VALID, NOT_HOLDER, UNKNOWN.
     recognition_id: int | None = Field(default=None, index=True)
     recognition_status: str | None = Field(default=None, max_length=16)
+
+
+class MasterData(SQLModel, table=True):
+    """A version of a GTIN's product master data, signed by its owner (:mod:`supplychain.masterdata`).
+
+    Stored as received (the signed envelope) beside indexed columns, and anchored like an event: the anchoring worker
+    puts ``document_hash`` (the leaf value) into the same Merkle batches as the events' digests.
+    """
+
+    __tablename__ = "master_data"
+    __table_args__ = (Index("ux_master_data_gtin_version", "gtin", "version", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    gtin: str = Field(max_length=14)
+    version: int = Field(sa_type=BigInteger)
+    org_id: str = Field(index=True, max_length=18)
+    key_id: str = Field(max_length=66)
+    signature: str = Field(max_length=90)
+    document_hash: str = Field(unique=True, max_length=66)  # 0x + SHA-256 of the document's canonical form
+    envelope: str  # the signed envelope's JSON, as received
+    valid_from: int = Field(sa_type=BigInteger)  # s: publication, as signed
+    valid_until: int | None = Field(default=None, sa_type=BigInteger)
+    received_at: int = Field(sa_type=BigInteger)  # ms
+    batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
+    leaf_index: int | None = None
+    proof: str | None = None  # JSON list of 0x-hex sibling hashes
 
 
 class EventIdentifier(SQLModel, table=True):

@@ -45,6 +45,10 @@ _ZH: dict[str, str] = {
     "label.content": "内容未改动",
     "label.recognition_item": "{kind}（{level}）#{id}",
     "label.list_separator": "，",
+    "label.name": "产品名称",
+    "label.signed_by": "{name} —— 由 {org} 签名（所有者发布的产品主数据，第 {version} 版）",
+    "label.master_data": "产品主数据",
+    "label.green_product": "绿色设计产品认定 #{id}",
     # reasons (codes of supplychain.verify)
     "reason.other_chain": "证明包来自另一条链",
     "reason.other_registry": "证明包来自另一个登记合约",
@@ -67,6 +71,12 @@ _ZH: dict[str, str] = {
     "reason.not_anchored": "尚未上链",
     "reason.no_events": "证明包里没有事件",
     "reason.product_not_found": "没有事件提到该产品",
+    "reason.malformed_master_data": "产品主数据格式错误",
+    "reason.master_data_other_product": "产品主数据说的是另一个商品条码",
+    "reason.master_data_hash_mismatch": "产品主数据被改动（重新计算的哈希不符）",
+    "reason.not_gtin_owner": "产品主数据的签名企业在发布时不是该商品条码的所有者（或其授权代工方）",
+    "reason.recognition_not_held": "产品主数据引用的绿色设计产品认定不属于该企业、该产品，或当时无效",
+    "reason.published_after_anchor": "产品主数据的发布时间晚于上链时间",
     # inputs that cannot be used
     "error.no_such_file": "找不到文件 {path}",
     "error.unreadable_file": "无法读取 {path}：{detail}",
@@ -139,6 +149,10 @@ _EN: dict[str, str] = {
     "label.content": "content intact",
     "label.recognition_item": "{kind} ({level}) #{id}",
     "label.list_separator": ", ",
+    "label.name": "Product name",
+    "label.signed_by": "{name} — signed by {org} (the owner's product master data, version {version})",
+    "label.master_data": "Product master data",
+    "label.green_product": "green design product recognition #{id}",
     "reason.other_chain": "the bundle is from another chain",
     "reason.other_registry": "the bundle is from another registry",
     "reason.other_product": "the bundle is about another product than the one scanned",
@@ -160,6 +174,18 @@ _EN: dict[str, str] = {
     "reason.not_anchored": "not anchored yet",
     "reason.no_events": "the bundle holds no event",
     "reason.product_not_found": "no event names the product",
+    "reason.malformed_master_data": "the product master data is malformed",
+    "reason.master_data_other_product": "the product master data is about another GTIN",
+    "reason.master_data_hash_mismatch": "the product master data was altered (its recomputed hash differs)",
+    "reason.not_gtin_owner": (
+        "the product master data was signed by an organisation that did not own the GTIN (nor make it for its owner)"
+        " when it was published"
+    ),
+    "reason.recognition_not_held": (
+        "the green design product recognition the master data cites is not the signer's, not this product's, or was"
+        " not in force"
+    ),
+    "reason.published_after_anchor": "the product master data's publication time is after its anchoring",
     "error.no_such_file": "no such file: {path}",
     "error.unreadable_file": "cannot read {path}: {detail}",
     "error.not_an_input": "{path} is neither a proof bundle (JSON) nor an image (PNG, JPEG)",

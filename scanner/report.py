@@ -1,6 +1,7 @@
 """The terminal report (rich), in Chinese or English, and the JSON one.
 
-The report opens with the verdict in plain words, then the warnings, what was trusted (chain, registry) and, per
+The report opens with the verdict in plain words, then the warnings, what was trusted (chain, registry), the
+product's name as its owner signed it in its master data (and whose signature it carries) and, per
 event, its type, business step, time and organisation with a mark per check: content intact, signature, key valid,
 organisation allowed, anchored in block N at time T, and the green recognitions in force at the event time. A failed
 check is explained in words, with the core's detail beside it. Everything that came from the bundle is escaped
@@ -20,7 +21,7 @@ from rich.markup import escape
 from scanner.errors import ScannerInputError
 from scanner.messages import Lang, has, text
 from scanner.scan import ScanResult
-from supplychain.verify import Check, EventVerdict, VerdictStatus
+from supplychain.verify import Check, EventVerdict, MasterDataVerdict, VerdictStatus
 
 __all__ = ["error_json", "print_error", "print_report", "reasons", "render_json"]
 
@@ -53,6 +54,10 @@ def reasons(result: ScanResult, lang: Lang) -> str:
             if check.passed is wanted:
                 words.setdefault(check.code or check.name, _reason(lang, check))
                 where.setdefault(check.code or check.name, []).append(event.index + 1)
+    for check in verdict.master_data.checks if verdict.master_data is not None else ():
+        if check.passed is wanted:
+            words.setdefault(check.code or check.name, _reason(lang, check))
+            where.setdefault(check.code or check.name, [])
     parts = []
     for code, said in words.items():
         events = sorted(set(where[code]))
@@ -134,6 +139,29 @@ def _event_lines(result: ScanResult, event: EventVerdict, lang: Lang) -> list[st
     return lines
 
 
+def _master_data_lines(master: MasterDataVerdict, lang: Lang) -> list[str]:
+    """The product's name as its owner signed it, whose signature it carries, and its checks."""
+    name = master.name(lang) or "–"
+    said = text(lang, "label.signed_by", name=name, org=master.organisation_id or "–", version=master.version or "–")
+    lines = [f"[bold]{text(lang, 'label.name')}[/]  {_MARKS[_status_mark(master.status)]} {escape(said)}"]
+    if master.recognition is not None:
+        item = text(lang, "label.green_product", id=master.recognition)
+        now = master.recognition_in_force_now
+        if now is not None:
+            item += " " + text(lang, "label.still_in_force" if now else "label.lapsed_since")
+        lines.append("   " + escape(item))
+    for check in master.checks:
+        if check.passed is not True:
+            style = "red" if check.passed is False else "yellow"
+            reason, detail = escape(_reason(lang, check)), escape(check.detail)
+            lines.append(f"   [{style}]{_MARKS[check.passed]} {reason}[/] [dim]— {detail}[/]")
+    return lines
+
+
+def _status_mark(status: VerdictStatus) -> bool | None:
+    return {VerdictStatus.VERIFIED: True, VerdictStatus.FAILED: False}.get(status)
+
+
 def print_report(result: ScanResult, lang: Lang, console: Console) -> None:
     """Print the readable report of ``result`` in ``lang``."""
     verdict = result.verdict
@@ -166,6 +194,9 @@ def print_report(result: ScanResult, lang: Lang, console: Console) -> None:
     ]
     for label, value in rows:
         out(f"[bold]{text(lang, label)}[/]  {escape(value)}", soft_wrap=True)
+    if verdict.master_data is not None:
+        for line in _master_data_lines(verdict.master_data, lang):
+            out(line, soft_wrap=True)
     for check in verdict.checks:
         if check.passed is not True:
             style = "red" if check.passed is False else "yellow"

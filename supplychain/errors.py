@@ -46,8 +46,11 @@ Tree::
     TraceError (continued)
     ├── GreenRuleError
     │   └── UnknownRecognitionError (LookupError)   recognition_id: not in the registry mirror
-    └── ProofBundleError
-        └── ProofBundleFormatError (ValueError)     field, reason: not a version-1 proof bundle
+    ├── ProofBundleError
+    │   └── ProofBundleFormatError (ValueError)     field, reason: not a version-1 proof bundle
+    └── MasterDataError
+        └── MasterDataFormatError (ValueError)      field, reason: not a version-1 product master data document
+            └── MasterDataLimitError                limit_name, maximum, actual: beyond a size bound
 """
 
 from __future__ import annotations
@@ -365,3 +368,31 @@ class ProofBundleFormatError(ProofBundleError, ValueError):
         self.field = field
         self.reason = reason
         super().__init__(f"proof bundle field {field!r}: {reason}")
+
+
+# --- product master data (supplychain.masterdata) ---
+
+
+class MasterDataError(TraceError):
+    """Anything wrong with a product master data document or its signed envelope."""
+
+
+class MasterDataFormatError(MasterDataError, ValueError):
+    """A master data document (or its envelope) is not version 1 of the documented form."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        """Name the field (a JSON-pointer-like path, ``<document>`` for the whole) and what is wrong with it."""
+        self.field = field
+        self.reason = reason
+        super().__init__(f"master data field {field!r}: {reason}")
+
+
+class MasterDataLimitError(MasterDataFormatError):
+    """A master data document is larger or deeper than its bounds allow."""
+
+    def __init__(self, field: str, limit_name: str, maximum: int, actual: int) -> None:
+        """Name the bound passed and by how much."""
+        self.limit_name = limit_name
+        self.maximum = maximum
+        self.actual = actual
+        super().__init__(field, f"{limit_name} is {maximum}, got {actual}")

@@ -75,7 +75,7 @@ class PlatformClient:
         response = self._get("/export/status")
         try:
             status: dict[str, Any] = response.json()
-            int(status["lastEventId"]), int(status["lastBatchId"])
+            int(status["lastEventId"]), int(status["lastBatchId"]), int(status.get("lastMasterDataId", 0))
         except (ValueError, KeyError, TypeError) as exc:
             raise AuditUnavailableError(f"{self.url}/export/status is not the platform's export status: {exc}") from exc
         return status

@@ -131,6 +131,7 @@ MEANINGS_ZH: dict[str, str] = {
     "leaf_count_mismatch": "平台记录的批次叶子数与链上不一致",
     "root_unknown_to_platform": "平台锚定账户在链上锚定的根不在平台导出中",
     "anchor_remade": "开发链重置后重新锚定的批次",
+    "master_data_invalid": "产品主数据的哈希、签名、签名密钥或签名企业对该商品条码的权利不成立",
     "green_claim_while_lapsed": "引用的绿色认定在事件发生时已暂停、撤销（摘牌）或过期",
     "green_claim_unfounded": "引用的绿色认定不存在、属于他人或尚未生效",
     "not_gtin_owner": "事件赋码或生产了他人商品条码（GTIN）下的产品，且未获其委托",

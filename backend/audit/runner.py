@@ -261,6 +261,10 @@ def _read(link: _Chain, client: PlatformClient, start: _Start, options: AuditOpt
     for page in client.pages("/export/batches", after=auditor.resume_batch_after, until=status["lastBatchId"]):
         for line in page.splitlines():
             auditor.add_batch(orjson.loads(line))
+    if "lastMasterDataId" in status:  # a platform with product master data: read it all (it is small)
+        for page in client.pages("/export/master-data", after=0, until=int(status["lastMasterDataId"])):
+            for line in page.splitlines():
+                auditor.add_master_data(orjson.loads(line), link.mirror)
     check_started = time.perf_counter()
     with ChunkChecker(link.mirror, options.workers) as checker:  # its workers start before the pages' thread
         pages = client.pages(

@@ -285,7 +285,7 @@ def _wait_ready(base: str, supervising: threading.Thread, seconds: float = 120) 
 
 def _post_story(registry: Registry, base: str, root: Path) -> None:
     """Post the demo's events and issue its QR codes, the first time only (the demo data stays in DATA)."""
-    from backend.cli.demo_story import DEMO_LOT, post_demo_story, save_demo_codes
+    from backend.cli.demo_story import DEMO_LOT, post_demo_story, publish_demo_master_data, save_demo_codes
     from backend.core.config import Settings
     from backend.services.platform import Platform
 
@@ -307,6 +307,9 @@ def _post_story(registry: Registry, base: str, root: Path) -> None:
     start = registry.chain.block_timestamp() + 1
     held = registry.mirror().recognitions_of(roles["supplier"])
     recognition = next((r.recognition_id for r in held if r.terms.kind is RecognitionKind.GREEN_FACTORY), None)
+    console.print("publishing the makers' signed product master data:")
+    for line in publish_demo_master_data(base, registry.chain.block_timestamp(), roles, keys, tokens):
+        console.print(f"  {line}")
     console.print("posting the demo supply chain's signed events:")
     for line in post_demo_story(base, start, roles, keys, tokens, recognition=recognition):
         console.print(f"  {line}")
@@ -384,6 +387,7 @@ def _print_urls(base: str, root: Path) -> None:
     console.print(f"  扫码页 scan page        {base}/scan")
     console.print(f"  溯源 journey (JSON)     {base}/trace/journey?id={dl}")
     console.print(f"  证明包 proof bundle     {base}/bundles?id={dl}")
+    console.print(f"  产品主数据 master data  {base}/products/{DEMO_PRODUCT_GTIN}/master-data")
     supplier, leader = DEMO_ORGANISATIONS[1].org_id, DEMO_ORGANISATIONS[0].org_id
     console.print(f"  绿色凭证 credentials    {base}/credentials?organisation={supplier}")
     console.print(f"  绿色名录 recognitions   {base}/recognitions")

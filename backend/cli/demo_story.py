@@ -3,8 +3,9 @@
 A battery-materials supplier (a provincial green factory) commissions and ships a lot of cells; the car maker
 receives it, turns 40 cells into 10 serialised charging modules of one lot, packs them into a case and ships it;
 the logistics firm moves the case; the retailer receives it, unpacks it and sells one module. Each organisation
-signs its own events with its key. Then the maker issues the lot's QR codes, and the demo saves them (PNG files, a
-ZIP and a printable label sheet) under ``DATA/qr``.
+signs its own events with its key; before them, each maker publishes its product's signed master data (its name in
+Chinese and English, brand, net content, country of origin), which pages and labels show. Then the maker issues
+the lot's QR codes, and the demo saves them (PNG files, a ZIP and a printable label sheet) under ``DATA/qr``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,18 @@ from typing import Any
 
 import httpx
 
+from supplychain.masterdata import ProductMasterData, build_product, sign_master_data
 from supplychain.signing import SigningKey, sign_document
 
-__all__ = ["DEMO_LOT", "DEMO_PRODUCT_GTIN", "DEMO_SERIALS", "post_demo_story", "save_demo_codes"]
+__all__ = [
+    "DEMO_LOT",
+    "DEMO_MASTER_DATA",
+    "DEMO_PRODUCT_GTIN",
+    "DEMO_SERIALS",
+    "post_demo_story",
+    "publish_demo_master_data",
+    "save_demo_codes",
+]
 
 CONTEXT = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"sc": "https://ns.supplychain.dev/epcis/"}]
 DEMO_PRODUCT_GTIN = "06901234000108"  # 绿源 充电模块 charging module
@@ -29,6 +39,13 @@ DEMO_MATERIAL_LOT = "XC-20261121-A"
 DEMO_LOT = "LY-20261121"
 DEMO_SERIALS = [f"{n:04d}" for n in range(1, 11)]
 DEMO_CASE = "urn:epc:id:sscc:6901234.0000000011"
+
+
+DEMO_MASTER_DATA: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
+    "manufacturer": (DEMO_PRODUCT_GTIN, {"zh-CN": "绿源 充电模块", "en": "Charging module"}, {"zh-CN": "绿源"}),
+    "supplier": (DEMO_MATERIAL_GTIN, {"zh-CN": "锡城 磷酸铁锂电芯", "en": "LFP cells"}, {"zh-CN": "锡城"}),
+}
+"""The master data each maker of the story publishes for its product: role -> (GTIN, names, brand)."""
 
 
 def _dl(gtin: str, *, lot: str | None = None, serial: str | None = None) -> str:
@@ -262,6 +279,36 @@ def post_demo_story(
             lines.append(
                 f"{role:<12} {event.get('bizStep', ''):<15} {outcome['status']:<9} {outcome['eventHashId']}{note}"
             )
+    return lines
+
+
+def publish_demo_master_data(
+    base_url: str, at: int, orgs: Mapping[str, str], keys: Mapping[str, SigningKey], tokens: Mapping[str, str]
+) -> list[str]:
+    """Each maker of the story publishes its product's signed master data (:data:`DEMO_MASTER_DATA`), valid from
+    ``at`` (s); returns one line per product. A GTIN its maker does not own on chain is reported and skipped.
+
+    Raises:
+        RuntimeError: the platform refused the master data for another reason (the message says why).
+    """
+    lines = []
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        for role, (gtin, names, brand) in DEMO_MASTER_DATA.items():
+            org = orgs[role]
+            product = ProductMasterData(gtin, names, 1, at, brand=brand, net_content=("1", "H87"), country="CN")
+            response = client.post(
+                f"/products/{gtin}/master-data",
+                content=json.dumps(sign_master_data(keys[org], org, build_product(product)), ensure_ascii=False),
+                headers={"Authorization": f"Bearer {tokens[org]}", "Content-Type": "application/json"},
+            )
+            body = response.json()
+            if response.status_code == 403 and str(body.get("type", "")).endswith("/not-gtin-owner"):
+                lines.append(f"{role:<12} {gtin} not published: {body['detail']}")
+                continue
+            if response.status_code not in (200, 201):
+                raise RuntimeError(f"the {role}'s master data was refused: {json.dumps(body, ensure_ascii=False)}")
+            named = f"{names['zh-CN']} / {names['en']}"
+            lines.append(f"{role:<12} {gtin} {named} v{body['version']} {body['documentHash']}")
     return lines
 
 

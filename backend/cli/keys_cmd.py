@@ -1,4 +1,4 @@
-"""``keys``: generate an organisation's event-signing key, show it, and sign EPCIS documents with it.
+"""``keys``: generate an organisation's event-signing key, show it, and sign EPCIS documents and product master data.
 
 Private keys live in keystore files (scrypt + AES-256-GCM, see :mod:`supplychain.signing`) written with mode
 0600. Passphrases come from an environment variable named with ``--passphrase-env`` or from a prompt. Errors go
@@ -23,7 +23,10 @@ from supplychain.signing import (
     make_envelope,
 )
 
-app = typer.Typer(help="Event-signing keys: generate, show, and sign EPCIS documents.", no_args_is_help=True)
+app = typer.Typer(
+    help="Event-signing keys: generate, show, and sign EPCIS documents and product master data.",
+    no_args_is_help=True,
+)
 
 _PassphraseEnv = Annotated[
     str | None,
@@ -151,3 +154,34 @@ def sign(
     else:
         _write_new(out, text.encode("utf-8"), mode=0o644)
         typer.echo(f"{len(envelopes)} signed event(s) written to {out}", err=True)
+
+
+@app.command("sign-master-data")
+def sign_master_data_command(
+    file: Annotated[Path, typer.Argument(help="A gs1:Product JSON-LD document (see supplychain.masterdata).")],
+    key_file: Annotated[Path, typer.Option("--key", "-k", help="Key file made by 'generate'.")],
+    organisation_id: Annotated[str, typer.Option("--org", help="The signer's GLN or USCC (the GTIN's owner).")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the envelope here (default: stdout).")] = None,
+    passphrase_env: _PassphraseEnv = None,
+) -> None:
+    """Sign a product's master data; write the SignedProductMasterData envelope to post to
+    POST /products/{gtin}/master-data."""
+    from supplychain.masterdata import MAX_SIGNED_BYTES, decode_json, sign_master_data
+
+    if out is not None and out.exists():
+        _fail(f"{out} already exists; refusing to overwrite it")
+    data = _read(file, "document")
+    try:
+        document = decode_json(data, max_bytes=MAX_SIGNED_BYTES)
+        if not isinstance(document, dict):
+            _fail(f"{file}: a gs1:Product document is a JSON object")
+        key = _load_key(key_file, passphrase_env)
+        envelope = sign_master_data(key, organisation_id, document)
+    except TraceError as exc:
+        _fail(f"{file}: {exc}")
+    text = json.dumps(envelope, ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        _write_new(out, text.encode("utf-8"), mode=0o644)
+        typer.echo(f"master data of GTIN {envelope['document']['gs1:gtin']} signed: {out}", err=True)

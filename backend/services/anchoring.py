@@ -2,8 +2,10 @@
 
 Every ``batch_max_events`` pending events, or every ``batch_interval_seconds`` when fewer are pending, the worker:
 
-1. builds the Merkle tree (OpenZeppelin StandardMerkleTree over the events' SHA-256 digests) and, in one database
-   transaction, writes the batch (``prepared``) and each event's batch, leaf index and proof;
+1. builds the Merkle tree (OpenZeppelin StandardMerkleTree over the events' SHA-256 digests, and the document hashes
+   of pending product master data, :mod:`backend.services.masterdata`: one batch holds both, at most
+   ``batch_max_events`` leaves, master data first) and, in one database transaction, writes the batch (``prepared``)
+   and each event's and master data version's batch, leaf index and proof;
 2. signs the ``anchorRoot`` transaction and writes its bytes and hash (``sent``) *before* handing them to the node;
 3. waits for the receipt and writes the anchor (sequence, block, block time: ``anchored``).
 
@@ -22,7 +24,7 @@ import threading
 from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
-from backend.models import Batch, Event, RegistryTx, table_of
+from backend.models import Batch, Event, MasterData, RegistryTx, table_of
 from backend.services.platform import Platform, now_ms
 from chain.errors import ChainConnectionError, ChainError, TransactionTimeoutError
 from chain.registry import ANCHOR_GAS
@@ -107,43 +109,61 @@ class AnchoringWorker:
 
     def _prepare(self, *, force: bool) -> Batch | None:
         with self.platform.session() as session:
+            masters = session.exec(
+                select(col(MasterData.id), col(MasterData.document_hash), col(MasterData.received_at))
+                .where(col(MasterData.batch_id).is_(None))
+                .order_by(col(MasterData.id))
+                .limit(self.max_events)
+            ).all()
             rows = session.exec(
                 select(col(Event.id), col(Event.hash_id), col(Event.received_at))
                 .where(col(Event.batch_id).is_(None))
                 .order_by(col(Event.id))
-                .limit(self.max_events)
+                .limit(self.max_events - len(masters))
             ).all()
-            if not rows:
+            if not rows and not masters:
                 return None
-            oldest = min(received for _, _, received in rows)
-            if not force and len(rows) < self.max_events and now_ms() - oldest < self.interval_ms:
+            oldest = min(received for _, _, received in (*rows, *masters))
+            full = len(rows) + len(masters) >= self.max_events
+            if not force and not full and now_ms() - oldest < self.interval_ms:
                 return None
-            tree = MerkleTree.build([hash_id_to_bytes32(hash_id) for _, hash_id, _ in rows])
+            events = {event_id: hash_id_to_bytes32(hash_id) for event_id, hash_id, _ in rows}
+            documents = {md_id: bytes.fromhex(digest[2:]) for md_id, digest, _ in masters}
+            tree = MerkleTree.build([*events.values(), *documents.values()])
             batch = Batch(
                 root="0x" + tree.root.hex(),
-                leaf_count=len(rows),
+                leaf_count=len(tree),
                 status="prepared",
                 created_at=now_ms(),
                 chain_id=self.platform.registry.chain_id,
             )
             session.add(batch)
             session.flush()
-            assignments = []
-            for event_id, hash_id, _ in rows:
-                value = hash_id_to_bytes32(hash_id)
-                proof = json.dumps(["0x" + p.hex() for p in tree.proof(value)])
-                index = tree.tree_index(value)
-                assignments.append({"_id": event_id, "batch_id": batch.id, "leaf_index": index, "proof": proof})
-            events = table_of(Event)
-            session.connection().execute(
-                update(events)
-                .where(events.c.id == bindparam("_id"))
-                .values(batch_id=bindparam("batch_id"), leaf_index=bindparam("leaf_index"), proof=bindparam("proof")),
-                assignments,
-            )
+            for model, values in ((Event, events), (MasterData, documents)):
+                if not values:
+                    continue
+                table = table_of(model)
+                session.connection().execute(
+                    update(table)
+                    .where(table.c.id == bindparam("_id"))
+                    .values(
+                        batch_id=bindparam("batch_id"), leaf_index=bindparam("leaf_index"), proof=bindparam("proof")
+                    ),
+                    [
+                        {
+                            "_id": row_id,
+                            "batch_id": batch.id,
+                            "leaf_index": tree.tree_index(value),
+                            "proof": json.dumps(["0x" + p.hex() for p in tree.proof(value)]),
+                        }
+                        for row_id, value in values.items()
+                    ],
+                )
             session.commit()
             session.refresh(batch)
-            log.info("prepared batch %s: %s events, root %s", batch.id, batch.leaf_count, batch.root)
+            log.info(
+                "prepared batch %s: %s events, %s master data, root %s", batch.id, len(rows), len(masters), batch.root
+            )
             return batch
 
     def _finish(self, batch: Batch) -> int:

@@ -1,4 +1,4 @@
-"""The regulator's export: every stored event and every batch, as stored, in keyset-paginated pages.
+"""The regulator's export: every stored event, batch and product master data version, as stored, in keyset pages.
 
 The audit (``supplychain audit``) trusts neither the platform's database nor its word: it reads the chain itself and
 asks the platform only for its records. Those records are given as they are stored: the event's JSON-LD document is
@@ -22,7 +22,7 @@ from sqlalchemy import Row, Table, func, select
 from sqlmodel import Session
 
 from backend.core.integers import parse_int
-from backend.models import Batch, Event, table_of
+from backend.models import Batch, Event, MasterData, table_of
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -31,6 +31,7 @@ __all__ = [
     "event_lines",
     "export_status",
     "json_page",
+    "master_data_lines",
     "page_parameters",
 ]
 
@@ -38,6 +39,7 @@ DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
 EV: Table = table_of(Event)
 BA: Table = table_of(Batch)
+MD: Table = table_of(MasterData)
 
 
 def page_parameters(after: str | None, limit: str | None) -> tuple[int, int]:
@@ -137,6 +139,42 @@ def batch_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes
     return lines, rows[-1].id if rows else None
 
 
+def master_data_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes], int | None]:
+    """The export records of the product master data versions after id ``after`` (at most ``limit``), in id order,
+    and the last id: each with its signed envelope as stored and its leaf's batch, root and proof."""
+    columns = [
+        MD.c.id, MD.c.gtin, MD.c.version, MD.c.org_id, MD.c.key_id, MD.c.document_hash, MD.c.valid_from,
+        MD.c.received_at, MD.c.batch_id, MD.c.leaf_index, MD.c.proof, MD.c.envelope, BA.c.root,
+    ]  # fmt: skip
+    statement = (
+        select(*columns)
+        .select_from(MD.outerjoin(BA, BA.c.id == MD.c.batch_id))
+        .where(MD.c.id > after)
+        .order_by(MD.c.id)
+        .limit(limit)
+    )
+    rows = session.execute(statement).all()
+    lines = []
+    for row in rows:
+        head = orjson.dumps(
+            {
+                "id": row.id,
+                "gtin": row.gtin,
+                "version": row.version,
+                "organisationId": row.org_id,
+                "keyId": row.key_id,
+                "documentHash": row.document_hash,
+                "validFrom": row.valid_from,
+                "receivedAt": row.received_at,
+                "batchId": row.batch_id,
+                "root": row.root,
+                "leafIndex": row.leaf_index,
+            }
+        )
+        lines.append(head[:-1] + b',"proof":' + _json_text(row.proof) + b',"signed":' + _json_text(row.envelope) + b"}")
+    return lines, rows[-1].id if rows else None
+
+
 def json_page(lines: Sequence[bytes], next_after: int | None) -> bytes:
     """A page as one JSON object: ``items`` and ``nextAfter`` (the id to ask after, ``null`` on the last page)."""
     return b'{"items":[' + b",".join(lines) + b'],"nextAfter":' + orjson.dumps(next_after) + b"}"
@@ -146,10 +184,13 @@ def export_status(session: Session, *, deadline_seconds: int) -> dict[str, Any]:
     """What the export holds now: the last event and batch ids (an audit reads up to them), how many of each."""
     last_event, events = session.execute(select(func.max(EV.c.id), func.count(EV.c.id))).one()
     last_batch, batches = session.execute(select(func.max(BA.c.id), func.count(BA.c.id))).one()
+    last_master, masters = session.execute(select(func.max(MD.c.id), func.count(MD.c.id))).one()
     return {
         "lastEventId": last_event or 0,
         "lastBatchId": last_batch or 0,
+        "lastMasterDataId": last_master or 0,
         "events": events,
         "batches": batches,
+        "masterData": masters,
         "anchorDeadlineSeconds": deadline_seconds,
     }

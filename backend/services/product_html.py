@@ -55,6 +55,14 @@ _T: dict[str, tuple[str, str]] = {
         "The platform does not know this product's name: it is shown by its GTIN.",
     ),
     "name_from": ("名称来自制造商签名的生产记录。", "The name comes from the maker's signed production record."),
+    "signed_by": (
+        "由 {org} 签名的产品主数据（第 {version} 版）",
+        "signed by {org} (product master data, version {version})",
+    ),
+    "name_signed": (
+        "名称来自商品条码所有者签名并上链的产品主数据。",
+        "The name comes from the product master data its GTIN's owner signed and anchored on chain.",
+    ),
     "product": ("产品信息", "Product"),
     "name": ("名称", "Name"),
     "gtin": ("商品条码", "GTIN"),
@@ -579,7 +587,7 @@ def _product_section(facts: ProductFacts) -> str:
         rows.append((_t("made", lang), made))
     rows.append((_t("maker", lang), _e(_org_text(facts.orgs, facts.maker, lang))))
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
-    note = _t("name_from", lang) if facts.name else _t("gtin_only", lang)
+    note = _t("name_signed" if facts.signed_name else "name_from", lang) if facts.name else _t("gtin_only", lang)
     return (
         f'<section class="card" id="product">{_h2(None, _t("product", lang), lang)}<dl>{dl}</dl>'
         f'<p class="note">{note} {_t("tz", lang)}</p></section>'
@@ -940,6 +948,16 @@ def _footer(facts: ProductFacts) -> str:
     return f'<footer><p>{shown}</p><p class="mono">{_e(code.uri)}</p></footer>'
 
 
+def _byline(facts: ProductFacts) -> str:
+    """Whose signature the headline's name carries, when it is the owner's master data."""
+    signed = facts.signed_name
+    if signed is None:
+        return ""
+    org = _org_text(facts.orgs, signed.org_id, facts.lang)
+    said = _t("signed_by", facts.lang, org=_e(org), version=signed.product.version)
+    return f'<p class="byline" id="signed-by">{said}</p>'
+
+
 def render_product_page(facts: ProductFacts) -> str:
     """The product page of the facts gathered by :func:`backend.services.product_page.product_facts`."""
     lang, code = facts.lang, facts.code
@@ -955,6 +973,7 @@ def render_product_page(facts: ProductFacts) -> str:
     body = (
         _recall_banner(facts)
         + f"<h1>{_e(name)}<small>{_e(sub)}</small></h1>"
+        + _byline(facts)
         + _verdict_section(facts)
         + _cloned_banner(facts)
         + _lapse_banner(facts)

@@ -3,9 +3,10 @@
 The resolver (:mod:`backend.api.routes.resolver`) hands browsers' requests for an issued code here. The page puts
 together, for the code's product:
 
-* **traceability** (溯源信息): the product and lot (name from the maker's signed ILMD when it gives one, else the
-  GTIN), its journey (production → logistics → retail) with places and organisations, its upstream supply tree,
-  and the green share of its inputs with each supplier's recognitions as they stood when it supplied;
+* **traceability** (溯源信息): the product and lot (name from its owner's signed master data, else from the ILMD of
+  an event by an organisation that could speak for its GTIN then, never from anyone else's; else the GTIN), its
+  journey (production → logistics → retail) with places and organisations, its upstream supply tree, and the green
+  share of its inputs with each supplier's recognitions as they stood when it supplied;
 * **verification** (区块链验证): the product's proof bundle (the same events as ``GET /bundles``) verified with
   :func:`supplychain.verify.verify_bundle` against the registry as mirrored from the chain, summed up in one
   plain-language verdict, with the command that checks it again without trusting the platform;
@@ -48,17 +49,19 @@ from starlette.background import BackgroundTask
 
 from backend.core.errors import ProblemError
 from backend.models import IssuedCode, Recall, Scan, table_of
+from backend.services.masterdata import current_products
 from backend.services.platform import Platform, now_ms
 from backend.services.qr import CodeKey
 from backend.services.queries import EI
 from backend.services.tracing import SubgraphLoader, bundle_of
 from chain.errors import ChainError
-from supplychain.green import GreenShare, InputShare, LapseNotice, green_share, lapse_notices, maker_of
+from supplychain.green import GreenShare, InputShare, LapseNotice, green_share, lapse_notices, maker_of, seconds
+from supplychain.masterdata import ProductMasterData
 from supplychain.merkle import keccak256
 from supplychain.registry import BusinessRole, RegistryMirror, Scope
 from supplychain.trace import BackwardTrace, Journey, TraceIndex, identifier_kind, node_id
 from supplychain.trace import IdentifierKind as Kind
-from supplychain.verify import ProofBundle, Verdict, verify_bundle
+from supplychain.verify import ProofBundle, Verdict, VerdictStatus, product_gtin, verify_bundle
 
 __all__ = [
     "CSP_PAGE",
@@ -70,6 +73,7 @@ __all__ = [
     "RegistryState",
     "ResolvedCode",
     "ScanStats",
+    "SignedName",
     "TraceFacts",
     "count_scans",
     "ilmd_name",
@@ -389,12 +393,14 @@ class ProductFacts:
         inputs: Each input of the share (all levels), by node.
         scans: How the code was looked up.
         orgs: Labels of every organisation shown, by id.
-        name: The product's name from the maker's ILMD, if any.
+        name: The product's name: its owner's signed master data (:attr:`signed_name`), else the ILMD of an event of
+            an organisation that could speak for its GTIN then, else ``None``.
         made_at: When the product was made (its maker's event), if known.
         maker: Its maker (from its events, else the code's issuer).
         lot: Its lot (the code's, else the one its events name).
         facilities: Recognised facilities' GLNs -> their holders (to name places).
-        names: Names of the trace's items from their makers' ILMD, by node.
+        names: Names of the trace's items (their owners' master data, else their owners' ILMD), by node.
+        signed_name: The product's name from its owner's signed master data, when it is the name shown.
     """
 
     code: ResolvedCode
@@ -414,6 +420,7 @@ class ProductFacts:
     lot: str | None
     facilities: Mapping[str, str] = field(default_factory=dict)
     names: Mapping[str, str] = field(default_factory=dict)
+    signed_name: SignedName | None = None
 
 
 _NAME_KEYS = ("productName", "tradeItemDescription", "descriptionShort", "regulatedProductName", "functionalName")
@@ -435,12 +442,23 @@ def _text_of(value: Any, lang: str) -> str | None:
     return found.get(lang) or next(iter(found.values()), None)
 
 
-def ilmd_name(index: TraceIndex, node: str, lang: str) -> str | None:
-    """The item's name as its maker gave it in the ILMD of the event that made it (or made its lot)."""
+def ilmd_name(index: TraceIndex, node: str, lang: str, mirror: RegistryMirror | None = None) -> str | None:
+    """The item's name as its maker gave it in the ILMD of the event that made it (or made its lot).
+
+    Only an event of an organisation that could speak for the item's GTIN at the event time counts (its owner or its
+    owner's delegate, as on chain: :meth:`~supplychain.registry.RegistryMirror.may_speak_for_gtin_at`); without the
+    registry (``mirror`` ``None``) no ILMD name is believed. Anyone may post an event naming an item; only its owner
+    names it.
+    """
+    gtin = product_gtin(node)
+    if mirror is None or gtin is None:
+        return None
     candidates = [node]
     candidates += [e.node for e in index.backward_edges(node) if identifier_kind(e.node) is Kind.LOT]
     for candidate in candidates:
         for origin in index.origins(candidate):
+            if not mirror.may_speak_for_gtin_at(gtin, origin.organisation_id, seconds(origin.event_time)):
+                continue
             ilmd = getattr(index.events[origin.hash_id].event, "ilmd", None) or {}
             for key, value in ilmd.items():
                 local = key.rsplit("/", 1)[-1].rsplit("#", 1)[-1].rsplit(":", 1)[-1]
@@ -448,6 +466,28 @@ def ilmd_name(index: TraceIndex, node: str, lang: str) -> str | None:
                 if text:
                     return text[:120]
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class SignedName:
+    """A product's name from its owner's signed master data (:mod:`backend.services.masterdata`).
+
+    Attributes:
+        product: What the master data says.
+        org_id: Who signed it.
+    """
+
+    product: ProductMasterData
+    org_id: str
+
+
+def _signed_names(session: Session, gtins: Iterable[str], now: int) -> dict[str, SignedName]:
+    """The current master data of each GTIN, unless it expired by ``now``."""
+    found: dict[str, SignedName] = {}
+    for gtin, (product, org_id) in current_products(session, gtins).items():
+        if product.valid_until is None or now < product.valid_until:
+            found[gtin] = SignedName(product, org_id)
+    return found
 
 
 def _shares(share: GreenShare | None) -> dict[str, InputShare]:
@@ -472,6 +512,33 @@ def _org_ids(trace: TraceFacts | None, verdict: Verdict | None, notices: Iterabl
         ids += [e.organisation_id for e in verdict.events if e.organisation_id]
     ids += [n.supplier for n in notices]
     return list(dict.fromkeys(ids))
+
+
+def _names(
+    session: Session,
+    code: ResolvedCode,
+    trace: TraceFacts | None,
+    *,
+    verdict: Verdict | None,
+    mirror: RegistryMirror | None,
+    lang: str,
+    now: int,
+) -> tuple[SignedName | None, dict[str, str]]:
+    """The product's signed name (unless the chain fails it) and the names of its supply tree's items (their
+    owners' master data, else their owners' ILMD)."""
+    tree = [n.identifier for n in trace.backward.nodes()] if trace is not None else []
+    signed = _signed_names(session, {code.key.gtin, *filter(None, map(product_gtin, tree))}, now)
+    signed_name = signed.get(code.key.gtin)
+    if verdict is not None and verdict.master_data is not None and verdict.master_data.status is VerdictStatus.FAILED:
+        signed_name = None  # the chain does not bear it out: not shown
+    names: dict[str, str] = {}
+    for identifier in tree:
+        assert trace is not None  # noqa: S101 - a tree comes from a trace
+        owned = signed.get(product_gtin(identifier) or "")
+        found = owned.product.name(lang) if owned is not None else ilmd_name(trace.index, identifier, lang, mirror)
+        if found:
+            names.setdefault(identifier, found)
+    return signed_name, names
 
 
 def product_facts(
@@ -514,20 +581,19 @@ def product_facts(
             )
             share = green_share(trace.index, registry.mirror, node)
             notices = lapse_notices(trace.index, registry.mirror, share)
-        name = ilmd_name(trace.index, node, lang)
+        name = ilmd_name(trace.index, node, lang, mirror)
         origin = maker_of(trace.index, node)
         if origin is not None:
             maker, made_at = origin.organisation_id, origin.event_time
         if lot is None:
             lots = [e.node for e in trace.index.backward_edges(node) if identifier_kind(e.node) is Kind.LOT]
             lot = unquote(lots[0].rsplit("/10/", 1)[-1]) if lots else None
-    names: dict[str, str] = {}
-    if trace is not None:
-        for n in trace.backward.nodes():
-            found = ilmd_name(trace.index, n.identifier, lang)
-            if found:
-                names.setdefault(n.identifier, found)
+    signed_name, names = _names(session, code, trace, verdict=verdict, mirror=mirror, lang=lang, now=now)
+    if signed_name is not None:
+        name = signed_name.product.name(lang)
     ids = [maker, code.row.org_id, *_org_ids(trace, verdict, notices)]
+    if signed_name is not None:
+        ids.append(signed_name.org_id)
     if code.recall is not None and code.recall.org_id != "regulator":
         ids.append(code.recall.org_id)
     orgs = {org_id: org_label(mirror, org_id) for org_id in dict.fromkeys(ids)}
@@ -556,6 +622,7 @@ def product_facts(
         lot=lot,
         facilities=facilities,
         names=names,
+        signed_name=signed_name,
     )
 
 

@@ -31,6 +31,7 @@ from sqlalchemy import Row, select
 from sqlmodel import Session
 
 from backend.core.errors import NotFoundError
+from backend.services.masterdata import bundle_master_data
 from backend.services.queries import EI, EV, anchor_json, batches_of, envelope_of, iso_ms, normalise_identifier
 from supplychain.epcis import Event, parse_event
 from supplychain.trace import (
@@ -45,7 +46,7 @@ from supplychain.trace import (
     identifier_kind,
     node_id,
 )
-from supplychain.verify import AnchorClaim, BundleEvent, ProofBundle
+from supplychain.verify import AnchorClaim, BundleEvent, ProofBundle, product_gtin
 
 __all__ = [
     "MAX_EVENTS",
@@ -408,7 +409,8 @@ def proof_bundle(
     registry_address: str,
     max_events: int = MAX_EVENTS,
 ) -> BundleResult:
-    """The proof bundle (version 1) of a product: every event of its backward trace and its journey.
+    """The proof bundle (version 1) of a product: every event of its backward trace and its journey, and the current
+    master data of its GTIN when its owner published some (with its proof once anchored).
 
     Each event carries its signed envelope, and once anchored its Merkle proof (leaves are
     :func:`~supplychain.merkle.hash_id_to_bytes32` of the Event Hash IDs), root and anchor; pending events carry
@@ -454,4 +456,5 @@ def bundle_of(
         proof = tuple(bytes.fromhex(p[2:]) for p in json.loads(row.proof))
         claim = AnchorClaim(batch.sequence, batch.block_number, batch.tx_hash.lower(), batch.block_time)
         events.append(BundleEvent(envelope, proof, bytes.fromhex(batch.root[2:]), claim, receipt_time))
-    return ProofBundle(chain_id, registry_address, node, tuple(events))
+    master_data = bundle_master_data(session, product_gtin(node))  # the product's name, signed by its owner
+    return ProofBundle(chain_id, registry_address, node, tuple(events), master_data)

@@ -4,7 +4,9 @@ Feed it the platform's batches (:meth:`Auditor.add_batch`) and the results of th
 (:meth:`Auditor.add_event`, in any order), then :meth:`Auditor.finish` with the registry mirror as read after the
 export. What it keeps, so that memory stays flat in the number of events:
 
-* per root: how many exported events cite it (``root_counts``) and the platform's record of its batch (``batches``);
+* per root: how many exported events and product master data versions cite it (``root_counts``) and the platform's
+  record of its batch (``batches``); the master data versions already checked and counted (they are few: every run
+  reads them all, :meth:`Auditor.add_master_data`);
 * the events not yet settled (no root on chain yet): id -> (received at, root, hash, organisation);
 * the chronology maps (:class:`~supplychain.audit._chronology.Chronology`), per identifier;
 * a histogram of events by receipt time (at most :data:`MAX_BUCKETS` buckets), counts per organisation;
@@ -24,8 +26,10 @@ from typing import Any
 from supplychain.audit._check import Checked
 from supplychain.audit._chronology import Chronology
 from supplychain.audit._findings import Finding, Severity, finding
+from supplychain.audit._proof import ProofChecker
 from supplychain.errors import TraceError
 from supplychain.registry import AnchorState, RegistryMirror
+from supplychain.verify import master_data_checks
 
 __all__ = ["MAX_BUCKETS", "AuditParameters", "AuditStateError", "Auditor", "BatchRecord"]
 
@@ -100,6 +104,8 @@ class Auditor:
         self.timeline: dict[int, int] = {}
         self.organisations: dict[str, int] = {}
         self.events_total = 0
+        self.master_checked: set[int] = set()
+        self.master_counted: dict[int, str] = {}
         # this run
         self.findings: list[Finding] = []
         self.counts: Counter[str] = Counter()
@@ -198,6 +204,36 @@ class Auditor:
                     self.root_counts[checked.root] = self.root_counts.get(checked.root, 0) + 1
         entry = (checked.received_at, checked.root, checked.hash_id, checked.organisation)
         self._settle(event_id, entry, checked.proof_ok, anchors)
+
+    def add_master_data(self, record: Mapping[str, Any], mirror: RegistryMirror) -> None:
+        """Take one record of the platform's master data export (``id``, ``signed``, ``root``, ``proof``): check it
+        once against the registry (``master_data_invalid``), and count its leaf in its root once (``proof_invalid``
+        when its proof does not lead there)."""
+        try:
+            md_id, signed, root, proof = _int(record["id"]), record["signed"], record.get("root"), record.get("proof")
+            if not isinstance(signed, Mapping) or not (root is None or isinstance(root, str)):
+                raise TypeError("signed must be an object and root a string or null")
+        except (KeyError, TypeError) as exc:
+            message = f"master data record {record.get('id', '?')!r:.20} of the export cannot be read: {exc}"
+            self.report(finding("record_unreadable", None, message))
+            return
+        parsed, checks = master_data_checks(signed, mirror)
+        org = parsed.organisation_id if parsed is not None else None
+        if md_id not in self.master_checked:
+            self.master_checked.add(md_id)
+            failed = [c.detail for c in checks if c.passed is False]
+            if failed:
+                message = f"master data {md_id}: " + "; ".join(failed)
+                self.report(finding("master_data_invalid", org, message, batch_root=root))
+        if root is None or md_id in self.master_counted or parsed is None:
+            return
+        self.master_counted[md_id] = root
+        self.root_counts[root] = self.root_counts.get(root, 0) + 1
+        if not ProofChecker().verify(
+            _root_bytes(root) or b"", proof if isinstance(proof, list) else [], parsed.document_hash
+        ):
+            message = f"the proof of master data {md_id} ({parsed.hash_hex}) does not lead to root {root}"
+            self.report(finding("proof_invalid", org, message, batch_root=root))
 
     def _count_in_timeline(self, received_at: int) -> None:
         bucket = received_at // self.bucket_ms
@@ -331,6 +367,8 @@ class Auditor:
             "timeline": [[k, v] for k, v in self.timeline.items()],
             "organisations": self.organisations,
             "eventsTotal": self.events_total,
+            "masterChecked": sorted(self.master_checked),
+            "masterCounted": {str(k): v for k, v in self.master_counted.items()},
         }
 
     @classmethod
@@ -358,6 +396,8 @@ class Auditor:
             auditor.timeline = {int(k): int(v) for k, v in data["timeline"]}
             auditor.organisations = {str(k): int(v) for k, v in data["organisations"].items()}
             auditor.events_total = int(data["eventsTotal"])
+            auditor.master_checked = {int(i) for i in data.get("masterChecked", [])}  # states before master data: none
+            auditor.master_counted = {int(k): str(v) for k, v in data.get("masterCounted", {}).items()}
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             if isinstance(exc, AuditStateError):
                 raise

@@ -53,6 +53,11 @@ CODES: Mapping[str, tuple[Severity, str]] = {
     "leaf_count_mismatch": (Severity.HIGH, "the platform's leaf count of a batch is not the on-chain leafCount"),
     "root_unknown_to_platform": (Severity.CRITICAL, "a root the platform's anchorer anchored is not in its export"),
     "anchor_remade": (Severity.INFO, "the batch's anchor was re-made after a dev-chain reset"),
+    # product master data
+    "master_data_invalid": (
+        Severity.HIGH,
+        "product master data whose hash, signature, signer's key or authority over the GTIN does not hold",
+    ),
     # green claims
     "green_claim_while_lapsed": (Severity.HIGH, "the event cites a recognition suspended, revoked or expired then"),
     "green_claim_unfounded": (Severity.HIGH, "the event cites an unknown recognition, another's, or one not yet valid"),

@@ -25,7 +25,11 @@ Proof bundle (JSON), version 1
                      "timestamp": 1700000000},
           "receiptTime": 1699999990
         }
-      ]
+      ],
+      "masterData": {
+        "signed": { ...signed product master data, version 1 (see supplychain.masterdata)... },
+        "proof": ["0x<64 lowercase hex>", ...], "root": "0x...", "anchor": {...}
+      }
     }
 
 ``events`` holds the product's own events and the upstream ones its trace rests on, in any order. ``proof``
@@ -35,16 +39,30 @@ Proof bundle (JSON), version 1
 integers; times are Unix seconds. No other fields are allowed; :meth:`ProofBundle.from_json` raises
 :class:`~supplychain.errors.ProofBundleFormatError` naming the first field that is wrong. Event-level problems
 (a malformed envelope, a bad signature...) are not format errors: they are verdicts.
+
+``masterData`` is optional: the current signed master data of the product's GTIN (its name, brand...), published by
+the GTIN's owner, with its Merkle proof (leaf = the 32-byte document hash, in the same batches as events), root and
+anchor, all three ``null`` while not anchored. A bundle without it is read as before; a verifier checks it like an
+event (:func:`verify_master_data`), judging its signer at its publication time (``sc:validFrom``).
 """
 
 from supplychain.errors import ProofBundleError, ProofBundleFormatError
-from supplychain.verify._bundle import BUNDLE_TYPE, BUNDLE_VERSION, AnchorClaim, BundleEvent, ProofBundle
+from supplychain.verify._bundle import (
+    BUNDLE_TYPE,
+    BUNDLE_VERSION,
+    AnchorClaim,
+    BundleEvent,
+    BundleMasterData,
+    ProofBundle,
+)
+from supplychain.verify._masterdata import authority_check, master_data_checks, product_gtin, verify_master_data
 from supplychain.verify._verdict import (
     FAILURE_CODES,
     INCOMPLETE_CODES,
     Check,
     EventVerdict,
     GreenInfo,
+    MasterDataVerdict,
     RecognitionInfo,
     Verdict,
     VerdictStatus,
@@ -58,14 +76,20 @@ __all__ = [
     "INCOMPLETE_CODES",
     "AnchorClaim",
     "BundleEvent",
+    "BundleMasterData",
     "Check",
     "EventVerdict",
     "GreenInfo",
+    "MasterDataVerdict",
     "ProofBundle",
     "ProofBundleError",
     "ProofBundleFormatError",
     "RecognitionInfo",
     "Verdict",
     "VerdictStatus",
+    "authority_check",
+    "master_data_checks",
+    "product_gtin",
     "verify_bundle",
+    "verify_master_data",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 
 from supplychain.errors import ProofBundleFormatError
 
-__all__ = ["BUNDLE_TYPE", "BUNDLE_VERSION", "AnchorClaim", "BundleEvent", "ProofBundle"]
+__all__ = ["BUNDLE_TYPE", "BUNDLE_VERSION", "AnchorClaim", "BundleEvent", "BundleMasterData", "ProofBundle"]
 
 BUNDLE_TYPE = "SupplychainProofBundle"
 BUNDLE_VERSION = 1
@@ -18,6 +18,7 @@ _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _BYTES32 = re.compile(r"0x[0-9a-f]{64}")
 _KEYS = ("type", "version", "chainId", "registryAddress", "product", "events")
 _EVENT_KEYS = ("envelope", "proof", "root", "anchor")
+_MASTER_KEYS = ("signed", "proof", "root", "anchor")
 _ANCHOR_KEYS = ("sequence", "blockNumber", "txHash", "timestamp")
 
 
@@ -95,22 +96,11 @@ class BundleEvent:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form."""
-        out: dict[str, Any] = {
+        return {
             "envelope": dict(self.envelope),
-            "proof": None if self.proof is None else ["0x" + p.hex() for p in self.proof],
-            "root": None if self.root is None else "0x" + self.root.hex(),
-            "anchor": None,
+            **_proof_json(self.proof, self.root, self.anchor),
             "receiptTime": self.receipt_time,
         }
-        if self.anchor is not None:
-            a = self.anchor
-            out["anchor"] = {
-                "sequence": a.sequence,
-                "blockNumber": a.block_number,
-                "txHash": a.tx_hash,
-                "timestamp": a.timestamp,
-            }
-        return out
 
     @classmethod
     def from_json(cls, obj: object, field: str) -> BundleEvent:
@@ -120,24 +110,80 @@ class BundleEvent:
             raise _fail(f"{field}.envelope", "expected a JSON object (a signed envelope)")
         receipt = item.get("receiptTime")
         receipt_time = None if receipt is None else _integer(receipt, f"{field}.receiptTime")
-        present = [item[k] is not None for k in ("proof", "root", "anchor")]
-        if not any(present):
+        proven = _proven(item, field)
+        if proven is None:
             return cls(item["envelope"], None, None, None, receipt_time)
-        if not all(present):
-            raise _fail(field, "proof, root and anchor are given together, or all null (not yet anchored)")
-        if not isinstance(item["proof"], list):
-            raise _fail(f"{field}.proof", "expected a list of 0x + 64 hex digits")
-        proof = tuple(_bytes32(p, f"{field}.proof[{i}]") for i, p in enumerate(item["proof"]))
-        raw = _object(item["anchor"], f"{field}.anchor", _ANCHOR_KEYS)
-        if not isinstance(raw["txHash"], str) or _BYTES32.fullmatch(raw["txHash"]) is None:
-            raise _fail(f"{field}.anchor.txHash", f"expected 0x + 64 lowercase hex digits, got {raw['txHash']!r:.80}")
-        anchor = AnchorClaim(
-            sequence=_integer(raw["sequence"], f"{field}.anchor.sequence"),
-            block_number=_integer(raw["blockNumber"], f"{field}.anchor.blockNumber"),
-            tx_hash=raw["txHash"],
-            timestamp=_integer(raw["timestamp"], f"{field}.anchor.timestamp"),
-        )
-        return cls(item["envelope"], proof, _bytes32(item["root"], f"{field}.root"), anchor, receipt_time)
+        return cls(item["envelope"], *proven, receipt_time)
+
+
+def _proven(item: Mapping[str, Any], field: str) -> tuple[tuple[bytes, ...], bytes, AnchorClaim] | None:
+    """The proof, root and anchor of a bundle entry; ``None`` when all three are null (not anchored yet)."""
+    present = [item[k] is not None for k in ("proof", "root", "anchor")]
+    if not any(present):
+        return None
+    if not all(present):
+        raise _fail(field, "proof, root and anchor are given together, or all null (not yet anchored)")
+    if not isinstance(item["proof"], list):
+        raise _fail(f"{field}.proof", "expected a list of 0x + 64 hex digits")
+    proof = tuple(_bytes32(p, f"{field}.proof[{i}]") for i, p in enumerate(item["proof"]))
+    raw = _object(item["anchor"], f"{field}.anchor", _ANCHOR_KEYS)
+    if not isinstance(raw["txHash"], str) or _BYTES32.fullmatch(raw["txHash"]) is None:
+        raise _fail(f"{field}.anchor.txHash", f"expected 0x + 64 lowercase hex digits, got {raw['txHash']!r:.80}")
+    anchor = AnchorClaim(
+        sequence=_integer(raw["sequence"], f"{field}.anchor.sequence"),
+        block_number=_integer(raw["blockNumber"], f"{field}.anchor.blockNumber"),
+        tx_hash=raw["txHash"],
+        timestamp=_integer(raw["timestamp"], f"{field}.anchor.timestamp"),
+    )
+    return proof, _bytes32(item["root"], f"{field}.root"), anchor
+
+
+def _proof_json(proof: tuple[bytes, ...] | None, root: bytes | None, anchor: AnchorClaim | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "proof": None if proof is None else ["0x" + p.hex() for p in proof],
+        "root": None if root is None else "0x" + root.hex(),
+        "anchor": None,
+    }
+    if anchor is not None:
+        out["anchor"] = {
+            "sequence": anchor.sequence,
+            "blockNumber": anchor.block_number,
+            "txHash": anchor.tx_hash,
+            "timestamp": anchor.timestamp,
+        }
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class BundleMasterData:
+    """The product's signed master data in a bundle and, once anchored, its Merkle proof and anchor.
+
+    Attributes:
+        signed: The signed master data envelope's JSON form (:mod:`supplychain.masterdata`), checked when verified.
+        proof: Sibling nodes from its leaf (the document hash) to the root; ``None`` while not anchored.
+        root: The batch's Merkle root; ``None`` while not anchored.
+        anchor: The anchor as claimed; ``None`` while not anchored.
+    """
+
+    signed: Mapping[str, Any]
+    proof: tuple[bytes, ...] | None
+    root: bytes | None
+    anchor: AnchorClaim | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"signed": dict(self.signed), **_proof_json(self.proof, self.root, self.anchor)}
+
+    @classmethod
+    def from_json(cls, obj: object, field: str = "masterData") -> BundleMasterData:
+        """Read the bundle's ``masterData``."""
+        item = _object(obj, field, _MASTER_KEYS)
+        if not isinstance(item["signed"], Mapping):
+            raise _fail(f"{field}.signed", "expected a JSON object (a signed master data envelope)")
+        proven = _proven(item, field)
+        if proven is None:
+            return cls(item["signed"], None, None, None)
+        return cls(item["signed"], *proven)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +195,14 @@ class ProofBundle:
         registry_address: The registry contract there.
         product: The product identifier (EPC URI or GS1 Digital Link).
         events: The product's events (its own and upstream ones).
+        master_data: The current signed master data of the product's GTIN, when its owner published some.
     """
 
     chain_id: int
     registry_address: str
     product: str
     events: tuple[BundleEvent, ...]
+    master_data: BundleMasterData | None = None
 
     @classmethod
     def from_json(cls, obj: object) -> ProofBundle:
@@ -163,7 +211,7 @@ class ProofBundle:
         Raises:
             ProofBundleFormatError: Not a version-1 bundle: ``field`` names the first thing wrong.
         """
-        doc = _object(obj, "<bundle>", _KEYS)
+        doc = _object(obj, "<bundle>", _KEYS, ("masterData",))
         if doc["type"] != BUNDLE_TYPE:
             raise _fail("type", f"expected {BUNDLE_TYPE!r}, got {doc['type']!r:.60}")
         if doc["version"] != BUNDLE_VERSION or type(doc["version"]) is not int:
@@ -177,7 +225,9 @@ class ProofBundle:
         if not isinstance(doc["events"], list):
             raise _fail("events", "expected a list")
         events = tuple(BundleEvent.from_json(e, f"events[{i}]") for i, e in enumerate(doc["events"]))
-        return cls(chain_id, address, doc["product"], events)
+        master = doc.get("masterData")
+        master_data = None if master is None else BundleMasterData.from_json(master)
+        return cls(chain_id, address, doc["product"], events, master_data)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (``from_json(b.to_json()) == b``)."""
@@ -188,4 +238,5 @@ class ProofBundle:
             "registryAddress": self.registry_address,
             "product": self.product,
             "events": [e.to_json() for e in self.events],
+            **({} if self.master_data is None else {"masterData": self.master_data.to_json()}),
         }

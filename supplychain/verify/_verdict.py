@@ -15,6 +15,7 @@ __all__ = [
     "Check",
     "EventVerdict",
     "GreenInfo",
+    "MasterDataVerdict",
     "RecognitionInfo",
     "Verdict",
     "VerdictStatus",
@@ -40,6 +41,12 @@ FAILURE_CODES = frozenset(
         "anchor_mismatch",
         "event_after_anchor",
         "event_in_future",
+        "malformed_master_data",
+        "master_data_other_product",
+        "master_data_hash_mismatch",
+        "not_gtin_owner",
+        "recognition_not_held",
+        "published_after_anchor",
     }
 )
 """Stable codes of failed checks (``Check.code`` when ``passed`` is False)."""
@@ -189,6 +196,55 @@ class EventVerdict:
 
 
 @dataclass(frozen=True, slots=True)
+class MasterDataVerdict:
+    """The checks of a bundle's product master data (its signature, its signer's key and authority, its anchor).
+
+    Attributes:
+        gtin: The GTIN it is about (``None`` when the envelope is unreadable).
+        organisation_id: The signer.
+        version: Its version.
+        names: The product's name by language (``zh-CN``, ``en``).
+        valid_from: When it was published (s), the time its signer is judged at.
+        checks: Every check made, in order.
+        recognition: The green product (绿色设计产品) recognition it cites, if any.
+        recognition_in_force_now: Whether that recognition is in force now (when the verifier was given ``now``).
+    """
+
+    gtin: str | None
+    organisation_id: str | None
+    version: int | None
+    names: dict[str, str]
+    valid_from: int | None
+    checks: tuple[Check, ...]
+    recognition: int | None = None
+    recognition_in_force_now: bool | None = None
+
+    @property
+    def status(self) -> VerdictStatus:
+        """Failed if a check failed, incomplete if one could not be made, else verified."""
+        return _status(self.checks)
+
+    def name(self, lang: str) -> str | None:
+        """The product's name in ``lang`` (``zh``/``zh-CN`` or ``en``), else in the other language."""
+        wanted = "en" if lang.lower().startswith("en") else "zh-CN"
+        return self.names.get(wanted) or next(iter(self.names.values()), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "gtin": self.gtin,
+            "organisationId": self.organisation_id,
+            "version": self.version,
+            "names": self.names,
+            "validFrom": self.valid_from,
+            "greenProductRecognition": self.recognition,
+            "recognitionInForceNow": self.recognition_in_force_now,
+            "status": self.status.value,
+            "checks": [c.to_json() for c in self.checks],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """The verification of a proof bundle.
 
@@ -198,6 +254,7 @@ class Verdict:
         registry_address: The registry the verifier was asked to trust.
         checks: Bundle-level checks (chain, registry, events present, product found).
         events: One verdict per event, in bundle order.
+        master_data: The verdict of the product's master data, when the bundle carries some.
     """
 
     product: str
@@ -205,17 +262,24 @@ class Verdict:
     registry_address: str
     checks: tuple[Check, ...]
     events: tuple[EventVerdict, ...]
+    master_data: MasterDataVerdict | None = None
+
+    def _all_checks(self) -> tuple[Check, ...]:
+        extra = self.master_data.checks if self.master_data is not None else ()
+        return self.checks + tuple(c for e in self.events for c in e.checks) + extra
 
     @property
     def status(self) -> VerdictStatus:
         """Failed if any check failed anywhere, incomplete if one could not be made, else verified."""
-        return _status(self.checks + tuple(c for e in self.events for c in e.checks))
+        return _status(self._all_checks())
 
     @property
     def failures(self) -> tuple[str, ...]:
         """Every failure code, each once, in order met."""
         codes = [c.code or c.name for c in self.checks if c.passed is False]
         codes += [code for e in self.events for code in e.failures]
+        if self.master_data is not None:
+            codes += [c.code or c.name for c in self.master_data.checks if c.passed is False]
         return tuple(dict.fromkeys(codes))
 
     def to_json(self) -> dict[str, Any]:
@@ -227,4 +291,5 @@ class Verdict:
             "registryAddress": self.registry_address,
             "checks": [c.to_json() for c in self.checks],
             "events": [e.to_json() for e in self.events],
+            "masterData": None if self.master_data is None else self.master_data.to_json(),
         }

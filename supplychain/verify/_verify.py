@@ -7,7 +7,7 @@ from supplychain.errors import EnvelopeFormatError, EpcisError, EventHashError, 
 from supplychain.eventhash import event_hash_id
 from supplychain.green import recognised_at, seconds
 from supplychain.gs1 import identifier_node
-from supplychain.merkle import hash_id_to_bytes32, process_proof, standard_leaf_hash
+from supplychain.merkle import hash_id_to_bytes32
 from supplychain.registry import RegistryMirror
 from supplychain.signing import (
     SignedEnvelope,
@@ -19,27 +19,11 @@ from supplychain.signing import (
 )
 from supplychain.trace import TracedEvent, TraceIndex
 from supplychain.verify._bundle import BundleEvent, ProofBundle
+from supplychain.verify._checks import anchor_claim_checks, key_check
+from supplychain.verify._masterdata import product_gtin, verify_master_data
 from supplychain.verify._verdict import Check, EventVerdict, GreenInfo, RecognitionInfo, Verdict
 
 __all__ = ["verify_bundle"]
-
-
-def _key_check(mirror: RegistryMirror, envelope: SignedEnvelope, t: int) -> Check:
-    key = bytes.fromhex(envelope.key_id[2:])
-    state = mirror.keys.get(key)
-    org = envelope.organisation_id
-    if state is None:
-        return Check("key", False, f"key {envelope.key_id} is not registered", "key_not_registered")
-    if state.org_id != org:
-        detail = f"key {envelope.key_id} is registered to organisation {state.org_id}, not {org}"
-        return Check("key", False, detail, "key_not_registered")
-    if t < state.valid_from:
-        detail = f"key {envelope.key_id} became valid at {state.valid_from}, after the event ({t})"
-        return Check("key", False, detail, "key_not_yet_valid")
-    if state.revoked_at is not None and t >= state.revoked_at:
-        detail = f"key {envelope.key_id} was revoked at {state.revoked_at}, before the event ({t})"
-        return Check("key", False, detail, "key_revoked")
-    return Check("key", True, f"key {envelope.key_id} of {org} was valid at {t}")
 
 
 def _organisation_checks(mirror: RegistryMirror, org: str, event: Event, t: int) -> list[Check]:
@@ -64,17 +48,6 @@ def _organisation_checks(mirror: RegistryMirror, org: str, event: Event, t: int)
     return checks
 
 
-def _proof_check(mirror: RegistryMirror, root: bytes, proof: tuple[bytes, ...], hash_id: str) -> Check:
-    """Whether the proof leads from the event's leaf to the claimed root; if not, where it leads instead."""
-    reached = process_proof(standard_leaf_hash(hash_id_to_bytes32(hash_id)), proof)
-    if reached == root:
-        return Check("proof", True, f"the Merkle proof leads to 0x{root.hex()}")
-    elsewhere = mirror.anchors.get(reached)
-    where = "a root that is not anchored" if elsewhere is None else f"anchored batch {elsewhere.sequence}"
-    detail = f"the Merkle proof leads from {hash_id} to 0x{reached.hex()} ({where}), not to the claimed 0x{root.hex()}"
-    return Check("proof", False, detail, "proof_invalid")
-
-
 def _citation_check(mirror: RegistryMirror, envelope: SignedEnvelope, event: Event, t: int) -> Check | None:
     found = recognition_citation(event.extensions, context_namespaces(envelope.event.get("@context")))
     if found is None:
@@ -94,29 +67,10 @@ def _citation_check(mirror: RegistryMirror, envelope: SignedEnvelope, event: Eve
 def _anchor_checks(mirror: RegistryMirror, item: BundleEvent, hash_id: str, event: Event | None) -> list[Check]:
     if item.root is None or item.proof is None or item.anchor is None:
         return [Check("anchor", None, "not anchored yet: the bundle has no proof for it", "not_anchored")]
-    root_hex = "0x" + item.root.hex()
-    checks = [_proof_check(mirror, item.root, item.proof, hash_id)]
-    anchor = mirror.anchors.get(item.root)
-    if anchor is None:
-        checks.append(Check("anchor", False, f"root {root_hex} is not anchored in the registry", "root_not_anchored"))
-        return checks
-    claim = item.anchor
-    mismatches = [
-        f"{name} {claimed} (chain: {actual})"
-        for name, claimed, actual in (
-            ("sequence", claim.sequence, anchor.sequence),
-            ("timestamp", claim.timestamp, anchor.anchored_at),
-            ("blockNumber", claim.block_number, anchor.position.block_number),
-            ("txHash", claim.tx_hash, anchor.position.tx_hash.lower() or claim.tx_hash),
-        )
-        if claimed != actual
-    ]
-    if mismatches:
-        checks.append(Check("anchor", False, "claimed " + "; ".join(mismatches), "anchor_mismatch"))
-    else:
-        detail = f"root {root_hex} anchored as batch {anchor.sequence} at {anchor.anchored_at}"
-        checks.append(Check("anchor", True, detail))
-    if event is not None:
+    checks, anchor = anchor_claim_checks(
+        mirror, item.root, item.proof, item.anchor, value=hash_id_to_bytes32(hash_id), label=hash_id
+    )
+    if anchor is not None and event is not None:
         if event.event_time.timestamp() > anchor.anchored_at:
             detail = f"event time {event.event_time.isoformat()} is after its anchoring at {anchor.anchored_at}"
             checks.append(Check("chronology", False, detail, "event_after_anchor"))
@@ -174,7 +128,7 @@ def _verify_event(
     green = None
     if event is not None:
         t = seconds(event.event_time)
-        checks.append(_key_check(mirror, envelope, t))
+        checks.append(key_check(mirror, envelope.key_id, envelope.organisation_id, t))
         checks += _organisation_checks(mirror, envelope.organisation_id, event, t)
         citation = _citation_check(mirror, envelope, event, t)
         if citation is not None:
@@ -233,6 +187,11 @@ def verify_bundle(
     product: ``product_not_found``, incomplete). Times are compared in seconds (event times rounded down for
     key and role validity, exact against the anchor's block time).
 
+    The bundle's product master data, when it carries some, gets its own checks
+    (:func:`~supplychain.verify.verify_master_data`): its envelope, that it is about the product's GTIN, its hash
+    and signature, the signer's key, registration and authority over the GTIN at its publication (``not_gtin_owner``),
+    a green product recognition it cites, and its Merkle proof and anchor like an event's.
+
     Each event also carries, as information and never as a failure, the recognitions its organisation held in
     force at the event time (``green``), with whether each is still in force at ``now`` when it is given.
 
@@ -259,9 +218,12 @@ def verify_bundle(
     checks += foreign
     if requested is not None:
         checks.append(_requested_check(bundle.product, requested))
+    master = None
+    if bundle.master_data is not None and not foreign:
+        master = verify_master_data(bundle.master_data, registry, gtin=product_gtin(bundle.product), now=now)
     if not bundle.events:
         checks.append(Check("events", None, "the bundle holds no event", "no_events"))
-        return Verdict(bundle.product, chain_id, registry_address, tuple(checks), ())
+        return Verdict(bundle.product, chain_id, registry_address, tuple(checks), (), master)
     checks.append(Check("events", True, f"{len(bundle.events)} event(s)"))
     if foreign:
         verdicts = tuple(
@@ -275,7 +237,8 @@ def verify_bundle(
     else:
         detail = f"no readable event of the bundle names {bundle.product}"
         checks.append(Check("product", None, detail, "product_not_found"))
-    return Verdict(bundle.product, chain_id, registry_address, tuple(checks), tuple(v for v, _ in results))
+    events = tuple(v for v, _ in results)
+    return Verdict(bundle.product, chain_id, registry_address, tuple(checks), events, master)
 
 
 def _requested_check(product: str, requested: str) -> Check:

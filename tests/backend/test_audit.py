@@ -201,9 +201,45 @@ def test_a_tampered_record_found_by_a_later_run(clean: World, tmp_path: Path) ->
     assert later.continued and found(later) == {"bad_signature": 1} and later.events_checked == 1
 
 
+def test_master_data_leaves_are_counted_in_their_roots_and_checked(clean: World) -> None:
+    import httpx
+
+    from supplychain.masterdata import ProductMasterData, build_product, sign_master_data
+    from tests.backend.prefixes import hold_prefixes
+
+    hold_prefixes(clean.platform)
+    t = clean.chain.block_timestamp()
+    clean.post(
+        MANUFACTURER, [event("ObjectEvent", t * 1000 + 900, "commissioning", action="ADD", epcList=[serial("M1")])]
+    )
+    product = ProductMasterData(serial("M1").split("/01/")[1][:14], {"zh-CN": "审计样品"}, 1, t)
+    published = httpx.post(
+        clean.url + f"/products/{product.gtin}/master-data",
+        content=json.dumps(sign_master_data(KEYS[MANUFACTURER], MANUFACTURER, build_product(product))).encode(),
+        headers={"Authorization": f"Bearer {clean.tokens[MANUFACTURER]}", "Content-Type": "application/json"},
+        timeout=60,
+    )
+    assert published.status_code == 201, published.text
+    assert clean.anchor() == 2  # one batch: the event and the master data
+    report = clean.audit()
+    assert report.findings == [] and report.roots_judged == 2  # its leaf is no withheld leaf
+    # a master data version stored behind the platform's back, signed by the supplier for the maker's GTIN
+    forged = sign_master_data(
+        KEYS[SUPPLIER], SUPPLIER, build_product(ProductMasterData(product.gtin, {"zh-CN": "冒名"}, 2, t))
+    )
+    clean.execute(
+        "INSERT INTO master_data (gtin, version, org_id, key_id, signature, document_hash, envelope, valid_from, "
+        "received_at) VALUES (:gtin, 2, :org, :key, :sig, :hash, :envelope, :t, 0)",
+        gtin=product.gtin, org=SUPPLIER, key=forged["keyId"], sig=forged["signature"], hash=forged["documentHash"],
+        envelope=json.dumps(forged), t=t,
+    )  # fmt: skip
+    (finding,) = only(clean.audit(), "master_data_invalid")
+    assert finding["organisation"] == SUPPLIER and "may not speak for GTIN" in finding["message"]
+
+
 def test_codes_and_severities_are_stable_and_explained_in_both_languages() -> None:
     assert CODES["leaf_withheld"][0] is Severity.CRITICAL and CODES["anchor_remade"][0] is Severity.INFO
-    assert len(CODES) == 20 and set(MEANINGS_ZH) == set(CODES)
+    assert len(CODES) == 21 and set(MEANINGS_ZH) == set(CODES)
 
 
 def test_the_runner_knows_the_platform_only_by_its_http_export() -> None:

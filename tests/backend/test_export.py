@@ -99,8 +99,10 @@ def test_json_pages_and_the_status(client: TestClient, tokens: dict[str, str], s
     assert status == {
         "lastEventId": rest["items"][-1]["id"],
         "lastBatchId": 2,
+        "lastMasterDataId": 0,
         "events": 23,
         "batches": 2,
+        "masterData": 0,
         "anchorDeadlineSeconds": 300,
     }
 

@@ -45,6 +45,7 @@ from supplychain.merkle import keccak256
 from supplychain.registry import BusinessRole, RegistryMirror
 from supplychain.registry.events import LogPosition, OrganisationRegistered
 from tests.backend.green_chain import build
+from tests.backend.prefixes import hold_prefixes
 from tests.backend.storing import Product, anchor, green_product, register_keys, store
 from tests.backend.test_qr import BASE, bearer, problem
 from tests.chains import MANUFACTURER
@@ -174,6 +175,7 @@ def test_the_page_verifies_the_bundle_the_api_serves(platform: Platform, client:
 
 def test_everything_is_escaped(platform: Platform, client: TestClient, tokens: dict[str, str]) -> None:
     orgs = register_keys(platform)
+    hold_prefixes(platform)  # the maker owns the GTIN: its ILMD names the product
     t0 = platform.registry.registry.chain.block_timestamp() + 5
     made = ChainBuilder().event(
         orgs["manufacturer"],
@@ -207,6 +209,7 @@ def test_everything_is_escaped(platform: Platform, client: TestClient, tokens: d
 
 def test_the_name_in_each_language(platform: Platform, client: TestClient, tokens: dict[str, str]) -> None:
     orgs = register_keys(platform)
+    hold_prefixes(platform)
     names = [{"@value": "绿源 充电模块", "@language": "zh-CN"}, {"@value": "Charging module", "@language": "en"}]
     made = ChainBuilder().event(
         orgs["manufacturer"],

@@ -1,7 +1,8 @@
 """The platform served for real (uvicorn in a thread, on a free port) with the demo supply chain and a few more lots.
 
 On the in-process chain: the demo's certifiers, organisations, keys and recognitions
-(:func:`backend.cli.demo.load_demo_supply_chain`), the demo story posted over HTTP as each organisation would
+(:func:`backend.cli.demo.load_demo_supply_chain`), the makers' company prefixes, their products' signed master data
+(:func:`backend.cli.demo_story.publish_demo_master_data`), the demo story posted over HTTP as each organisation would
 (:func:`backend.cli.demo_story.post_demo_story`), its QR codes issued; then, posted the same way:
 
 * a second supplier, 新元电子 (its name in its on-chain profile, a ``data:`` URI whose keccak256 is the profile
@@ -40,6 +41,7 @@ from backend.cli.demo_story import (
     DEMO_MATERIAL_LOT,
     DEMO_PRODUCT_GTIN,
     post_demo_story,
+    publish_demo_master_data,
     save_demo_codes,
 )
 from backend.core.config import Settings
@@ -53,6 +55,7 @@ from supplychain.merkle import keccak256
 from supplychain.registry import BusinessRole, Grade, Level, ReasonCode, RecognitionKind, Scope
 from supplychain.registry.events import RecognitionTerms
 from supplychain.signing import SigningKey, sign_document
+from tests.backend.prefixes import hold_prefixes
 
 MAKER, SUPPLIER, CARRIER, SHOP = (o.org_id for o in DEMO_ORGANISATIONS)
 BOARDS_MAKER = "690123400005" + gs1_check_digit("690123400005")
@@ -244,8 +247,10 @@ def demo_site(tmp: Path) -> Iterator[Site]:
         while not server.started:
             assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
             time.sleep(0.02)
+        hold_prefixes(platform, {"6901234": MAKER, "6923456": SUPPLIER})  # as the demo's registrar assigns them
         start = registry.chain.block_timestamp() + 1
         keys = {org: demo_key(org) for org in roles.values()}
+        publish_demo_master_data(base, start, roles, keys, site.tokens)
         post_demo_story(base, start, roles, keys, site.tokens, recognition=site.recognitions["cells"])
         save_demo_codes(base, site.tokens[MAKER], tmp / "qr")
         with httpx.Client(base_url=base, timeout=60) as client:

@@ -46,6 +46,20 @@ def recorded(page: Page) -> list[str]:
     return seen
 
 
+def test_the_headline_is_the_owners_signed_name(page: Page, site: Site) -> None:
+    response = page.goto(site.product_url("0006"))
+    assert response is not None and response.status == 200
+    headline = page.locator("h1")
+    expect(headline).to_contain_text("绿源 充电模块")
+    expect(page.locator("#signed-by")).to_have_text("由 绿源汽车制造有限公司 签名的产品主数据（第 1 版）")
+    expect(page.locator("#product")).to_contain_text("名称来自商品条码所有者签名并上链的产品主数据")
+    page.goto(site.product_url("0006") + "?lang=en")
+    expect(page.locator("h1")).to_contain_text("Charging module")
+    expect(page.locator("#signed-by")).to_have_text(
+        "signed by Lvyuan Automotive Co., Ltd. (product master data, version 1)"
+    )
+
+
 def test_product_page_in_chinese(page: Page, site: Site, tmp_path: Path) -> None:
     requests = recorded(page)
     response = page.goto(site.product_url("0001"))

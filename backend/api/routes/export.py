@@ -17,6 +17,7 @@ from backend.services.export import (
     event_lines,
     export_status,
     json_page,
+    master_data_lines,
     page_parameters,
 )
 from backend.services.queries import BadParameterError
@@ -157,6 +158,25 @@ def get_export_events(
     _check_parameters(request)
     start, size = page_parameters(after, limit)
     lines, last_id = event_lines(session, after=start, limit=size)
+    return _page(request, lines, last_id, size)
+
+
+@router.get(
+    "/export/master-data",
+    summary="Every published version of product master data, with its proof (regulator only)",
+    responses=_page_responses({"id": 1, "gtin": "06901234000108", "version": 1, "...": "..."}),
+)
+def get_export_master_data(
+    request: Request, session: SessionDep, _regulator: RegulatorDep, after: After = None, limit: Limit = None
+) -> Response:
+    """Master data versions with an id above ``after``, in id order, at most ``limit``: ``gtin``, ``version``,
+    ``organisationId``, ``keyId``, ``documentHash`` (their Merkle leaf value, in the same batches as events),
+    ``validFrom`` (s), ``receivedAt`` (ms), ``batchId``, ``root``, ``leafIndex``, ``proof`` and ``signed``: the signed
+    envelope exactly as stored. Paged like ``/export/events``; the audit counts these leaves in their roots.
+    """
+    _check_parameters(request)
+    start, size = page_parameters(after, limit)
+    lines, last_id = master_data_lines(session, after=start, limit=size)
     return _page(request, lines, last_id, size)
 
 

@@ -9,14 +9,18 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from sqlmodel import Session
 
 from backend.api.deps import CurrentOrg, PlatformDep, SessionDep
 from backend.api.routes.events import INVALID_REQUEST, UNREADABLE_BODY, problem_doc
 from backend.core.errors import BadParameterError, NotFoundError, ProblemError
 from backend.core.integers import INT64_MAX
 from backend.services.issuance import find_issued, issue_codes, list_codes
-from backend.services.labels import label_sheet
+from backend.services.labels import SignedLabel, label_sheet
+from backend.services.masterdata import current_products
 from backend.services.ownership import require_gtin_speaker_now
+from backend.services.platform import Platform
+from backend.services.product_page import org_label
 from backend.services.qr import CodeKey, image_bytes, zip_chunks
 from supplychain.errors import Gs1ValueError
 from supplychain.gs1 import parse_ai, parse_gtin
@@ -345,6 +349,21 @@ def bulk_zip(
     )
 
 
+def signed_label(session: Session, platform: Platform, gtin: str) -> SignedLabel | None:
+    """The name the GTIN's owner signed in its current master data (both languages) and who signed it, unless it
+    expired."""
+    found = current_products(session, [gtin]).get(gtin)
+    if found is None:
+        return None
+    product, org_id = found
+    if product.valid_until is not None and product.valid_until <= platform.registry.now():
+        return None
+    mirror = platform.registry.mirror if platform.registry.refreshed_at else None
+    names = [product.names[lang] for lang in ("zh-CN", "en") if lang in product.names]
+    signer = org_label(mirror, org_id)
+    return SignedLabel(" / ".join(dict.fromkeys(names)), signer.name("zh") or org_id, product.version)
+
+
 @router.get(
     "/labels",
     summary="Printable A4 label sheet of the QR codes of a lot",
@@ -370,7 +389,9 @@ def labels(
     limit: _Limit = DEFAULT_BULK_CODES,
 ) -> StreamingResponse:
     """An HTML page of A4 sheets, 3 x 8 labels of 70 x 37 mm: each label has the QR code (inline SVG) and the
-    product name, GTIN, 批号 / Lot and 序列号 / Serial. Print it from a browser at 100 % scale. Same codes as
+    product name, GTIN, 批号 / Lot and 序列号 / Serial. The name is the one the GTIN's owner signed in its product
+    master data (`/products/{gtin}/master-data`) when it published some, with whose signature it carries; else
+    `productName`. Print it from a browser at 100 % scale. Same codes as
     `/qr/bulk.zip` (the same `offset` and `limit`, default 100 and at most `max_bulk_codes`); making stops when the
     client goes away.
     """
@@ -379,8 +400,14 @@ def labels(
     codes = list_codes(session, org_id=org, gtin=key.gtin, lot=lot, offset=offset, limit=limit)
     base = platform.settings.public_base_url
     title = f"(01) {key.gtin}" + (f" (10) {lot}" if lot is not None else "")
+    signed = signed_label(session, platform, key.gtin)
+    if signed is not None:
+        product_name = signed.name
     chunks = (
-        s.encode() for s in label_sheet(((c, c.uri(base)) for c in codes), product_name=product_name, title=title)
+        s.encode()
+        for s in label_sheet(
+            ((c, c.uri(base)) for c in codes), product_name=product_name, title=title, signed_by=signed
+        )
     )
     return StreamingResponse(
         chunks,
