@@ -14,21 +14,27 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import event
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from backend.api.app import create_app
+from backend.api.routes import copies
 from backend.services import product_page, scans
 from backend.services.platform import Platform
 from backend.services.qr import CodeKey
 from backend.services.scans import (
+    SCAN_DAY_BLOCKS,
+    SCAN_WARN_BLOCKS,
+    SCAN_WINDOW_DAYS,
     count_scans,
     origin_of,
     record_scan,
     scan_salt,
 )
 from tests.backend.test_product_page import GTIN, HTML, page
-from tests.backend.test_qr import bearer
+from tests.backend.test_qr import bearer, problem
+from tests.chains import MANUFACTURER
 
 LOT = "C-LOT1"
 SERIALS = ["C-1", "C-2", "C-3", "C-4", "C-5", "C-6"]
@@ -139,6 +145,183 @@ def test_a_flood_does_not_hide_a_clone(look_up: LookUp, monkeypatch: pytest.Monk
     for n in range(300):
         look_up("C-6", f"47.96.{n % 250}.{n // 250 + 1}", T0 + 15 * DAY + n * 1000)
     assert flagged(look_up("C-6", "180.101.49.12", T0 + 15 * DAY + HOUR))
+
+
+# --- the issuer checks ---
+
+
+def _campaign(look_up: LookUp, serial: str, start: int, days: int = 5) -> str:
+    """A patient attacker: a burst from twenty addresses in twenty blocks each day, ``days`` days running."""
+    text = ""
+    for day in range(days):
+        for n in range(20):
+            text = look_up(serial, f"{30 + n + 20 * day}.{day + 1}.2.3", start + day * DAY + n * 1000)
+    return text
+
+
+def check(client: TestClient, tokens: dict[str, str], who: str | None, **body: object) -> Response:
+    """``POST /copy-checks`` of a serial of :data:`GTIN` (``who=None``: without a token)."""
+    headers = bearer(tokens, who) if who else {}
+    return client.post("/copy-checks", json={"gtin": GTIN, **body}, headers=headers)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    """Set the time the copy-check routes see (ms)."""
+
+    def set_to(at_ms: int) -> None:
+        monkeypatch.setattr(copies, "now_ms", lambda: at_ms)
+
+    return set_to
+
+
+def test_a_patient_attacker_raises_the_hint_and_the_issuer_clears_it(
+    look_up: LookUp, client: TestClient, tokens: dict[str, str], clock: Callable[[int], None]
+) -> None:
+    # five days of bursts from a hundred addresses in a hundred blocks: what the rule cannot tell from a clone
+    assert flagged(_campaign(look_up, "C-1", T0))
+    clock(T0 + 5 * DAY)
+    evidence = client.get(
+        "/copy-checks", params={"gtin": GTIN, "serial": "C-1"}, headers=bearer(tokens, "manufacturer")
+    )
+    assert evidence.status_code == 200, evidence.text
+    assert evidence.json() | {"firstAt": None} == {
+        "gtin": GTIN,
+        "serial": "C-1",
+        "lot": LOT,
+        "hint": "suspected",
+        "lookUps": 100,
+        "networks": 100,
+        "blocks": 15,
+        "blocksNeeded": SCAN_WARN_BLOCKS,
+        "blocksPerDay": SCAN_DAY_BLOCKS,
+        "days": 5,
+        "windowDays": SCAN_WINDOW_DAYS,
+        "firstAt": None,
+        "check": None,
+    }
+    assert evidence.json()["firstAt"] == T0
+    note = "售出于 2026-11-02，买家仍持有 / sold on 2026-11-02, the buyer still has it"
+    cleared = check(client, tokens, "manufacturer", serial="C-1", state="cleared", note=note)
+    assert cleared.status_code == 201, cleared.text
+    assert cleared.json() == {
+        "id": cleared.json()["id"],
+        "gtin": GTIN,
+        "serial": "C-1",
+        "state": "cleared",
+        "note": note,
+        "checkedBy": MANUFACTURER,
+        "checkedAt": T0 + 5 * DAY,
+    }
+    text = look_up("C-1", "117.136.12.40", T0 + 5 * DAY + HOUR)
+    assert not flagged(text) and "发码企业已于 2026-11-07" in text and "此前的查询不再计入提示" in text
+    assert note not in text  # the note is for the record, not for the page
+    assert "<dt>计入提示的网段</dt><dd>1 / 12</dd>" in text
+    english = look_up("C-1", "117.136.12.40", T0 + 5 * DAY + HOUR, lang="en")
+    assert "The organisation that issued it checked this serial on 2026-11-07" in english
+    # the same campaign again after the check raises the hint again: the issuer must check again
+    assert flagged(_campaign(look_up, "C-1", T0 + 6 * DAY))
+
+
+def test_the_issuer_confirms_a_copy_and_the_page_says_so_at_once(
+    look_up: LookUp, client: TestClient, tokens: dict[str, str], clock: Callable[[int], None]
+) -> None:
+    assert not flagged(look_up("C-2", "117.136.12.40", T0))
+    clock(T0 + HOUR)
+    confirmed = check(client, tokens, "manufacturer", serial="C-2", state="copied", note="fakes seized in Wuxi")
+    assert confirmed.status_code == 201 and confirmed.json()["state"] == "copied"
+    text = look_up("C-2", "117.136.12.40", T0 + 2 * HOUR)
+    assert 'id="cloned"' in text and 'data-reason="confirmed"' in text
+    assert (
+        "已确认：此二维码被复制" in text
+        and "发码企业已于 2026-11-02 10:00 确认此序列号的二维码被复制到仿冒品上" in text
+    )
+    english = look_up("C-2", "117.136.12.40", T0 + 2 * HOUR, lang="en")
+    assert "Confirmed: this code has been copied" in english
+    assert "The organisation that issued it confirmed on 2026-11-02 10:00" in english
+    assert look_up("C-3", "117.136.12.40", T0 + 2 * HOUR).count('id="cloned"') == 0  # that serial only
+
+
+def test_the_regulator_may_check_any_serial(
+    look_up: LookUp, client: TestClient, tokens: dict[str, str], clock: Callable[[int], None]
+) -> None:
+    look_up("C-4", "117.136.12.40", T0)
+    clock(T0 + DAY)
+    answer = check(client, tokens, "regulator", serial="C-4", state="copied")
+    assert answer.status_code == 201 and answer.json()["checkedBy"] == "regulator"
+    assert "监管部门已于 2026-11-03 09:00 确认" in look_up("C-4", "117.136.12.40", T0 + DAY + HOUR)
+    clock(T0 + 2 * DAY)
+    evidence = client.get("/copy-checks", params={"gtin": GTIN, "serial": "C-4"}, headers=bearer(tokens, "regulator"))
+    assert evidence.json()["hint"] == "confirmed" and evidence.json()["check"]["checkedBy"] == "regulator"
+    assert evidence.json()["lookUps"] == 2  # reading the evidence is no look-up
+
+
+# --- the routes refuse what they must ---
+
+
+@pytest.mark.usefixtures("look_up")
+@pytest.mark.parametrize(
+    ("who", "body", "status", "detail"),
+    [
+        (None, {"serial": "C-1", "state": "copied"}, 401, "send an API token"),
+        ("supplier", {"serial": "C-1", "state": "copied"}, 403, "serial 'C-1' of GTIN {gtin} was issued by another"),
+        ("manufacturer", {"serial": "C-99", "state": "copied"}, 404, "serial 'C-99' of GTIN {gtin} was not issued"),
+        ("manufacturer", {"serial": "C-1", "state": "genuine"}, 422, "body.state: Input should be 'copied' or"),
+        ("manufacturer", {"serial": "C-1"}, 422, "body.state: Field required"),
+        ("manufacturer", {"state": "copied"}, 422, "body.serial: Field required"),
+        ("manufacturer", {"serial": "C 1", "state": "copied"}, 422, "body.serial: Value error"),
+        ("manufacturer", {"serial": "C-1", "state": "copied", "note": "x" * 501}, 422, "body.note: String should"),
+        (
+            "manufacturer",
+            {"serial": "C-1", "state": "copied", "note": "a\u202eb"},
+            422,
+            "body.note: Value error, control character U+202E at 1",
+        ),
+        ("manufacturer", {"serial": "C-1", "state": "copied", "lot": "C-LOT1"}, 422, "body.lot: Extra inputs"),
+        ("manufacturer", {"serial": "C-1", "state": "copied", "gtin": "06901234000109"}, 422, "body.gtin: Value error"),
+    ],
+)
+def test_a_check_is_refused(
+    client: TestClient, tokens: dict[str, str], who: str | None, body: dict[str, object], status: int, detail: str
+) -> None:
+    found = problem(check(client, tokens, who, **body), status)
+    assert str(found["detail"]).startswith(detail.format(gtin=GTIN)), found
+    if status == 422:
+        assert found["errors"]
+
+
+@pytest.mark.usefixtures("look_up")
+@pytest.mark.parametrize(
+    ("who", "params", "status", "detail"),
+    [
+        (None, {"gtin": GTIN, "serial": "C-1"}, 401, "send an API token"),
+        ("retailer", {"gtin": GTIN, "serial": "C-1"}, 403, f"serial 'C-1' of GTIN {GTIN} was issued by another"),
+        ("manufacturer", {"gtin": GTIN, "serial": "NOPE"}, 404, f"serial 'NOPE' of GTIN {GTIN} was not issued"),
+        ("manufacturer", {"gtin": GTIN[:-1] + "0", "serial": "C-1"}, 400, "gtin: "),
+        ("manufacturer", {"gtin": GTIN, "serial": "x" * 21}, 400, "serial: "),
+        ("manufacturer", {"gtin": GTIN}, 422, "query.serial: Field required"),
+    ],
+)
+def test_evidence_is_refused(
+    client: TestClient, tokens: dict[str, str], who: str | None, params: dict[str, str], status: int, detail: str
+) -> None:
+    headers = bearer(tokens, who) if who else {}
+    found = problem(client.get("/copy-checks", params=params, headers=headers), status)
+    assert str(found["detail"]).startswith(detail), found
+    if status == 400:
+        assert found["parameter"] == detail.split(":", maxsplit=1)[0]
+
+
+def test_unreadable_and_oversized_bodies_are_refused(client: TestClient, tokens: dict[str, str]) -> None:
+    headers = {**bearer(tokens, "manufacturer"), "Content-Type": "application/json"}
+    truncated = problem(client.post("/copy-checks", content=b'{"gtin": ', headers=headers), 422)
+    assert truncated["detail"] == "body.9: JSON decode error"
+    not_utf8 = problem(client.post("/copy-checks", content=b'{"gtin": "\xff"}', headers=headers), 400)
+    assert str(not_utf8["detail"]).startswith("the body is not UTF-8: byte 10 is 0xff")
+    assert problem(client.post("/copy-checks", content=b"[]", headers=headers), 422)["detail"].startswith("body: ")
+    huge = b'{"gtin": "' + b"0" * 2_000_000 + b'"}'
+    too_large = problem(client.post("/copy-checks", content=huge, headers=headers), 413)
+    assert too_large["limit"] == "max_body_bytes"
 
 
 # --- what a page costs, and what it shows of the counts ---
