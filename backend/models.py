@@ -17,6 +17,7 @@ __all__ = [
     "Batch",
     "BrowserSession",
     "Capture",
+    "CopyCheck",
     "Event",
     "EventIdentifier",
     "GtinClaim",
@@ -196,10 +197,14 @@ class Credential(SQLModel, table=True):
 
 
 class Scan(SQLModel, table=True):
-    """One consumer scan of a code (the product page served for a Digital Link), to warn of cloned codes."""
+    """One consumer scan of a code (the product page served for a Digital Link), to warn of copied codes
+    (:mod:`backend.services.scans`). ``ix_scan_serial`` answers a serial's latest scans from the index alone."""
 
     __tablename__ = "scan"
-    __table_args__ = (Index("ix_scan_code", "gtin", "serial", "lot", "scanned_at"),)
+    __table_args__ = (
+        Index("ix_scan_code", "gtin", "serial", "lot", "scanned_at"),
+        Index("ix_scan_serial", "gtin", "serial", "scanned_at", "origin", "block"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     gtin: str = Field(max_length=14)
@@ -207,6 +212,24 @@ class Scan(SQLModel, table=True):
     serial: str | None = Field(default=None, max_length=20)
     scanned_at: int = Field(sa_type=BigInteger)
     origin: str = Field(max_length=16)  # a salted hash of the client's network (/24 or /48): "many places"
+    # a salted hash of the client's address block (/16 or /32): "far apart"; None for scans stored before 0007
+    block: str | None = Field(default=None, max_length=16)
+
+
+class CopyCheck(SQLModel, table=True):
+    """The issuer's (or the regulator's) finding on whether a serial's code was copied: ``copied`` confirms the
+    copied-code hint on its page, ``cleared`` makes earlier scans count no more. The latest one is in force."""
+
+    __tablename__ = "copy_check"
+    __table_args__ = (Index("ix_copy_check_code", "gtin", "serial", "checked_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    gtin: str = Field(max_length=14)
+    serial: str = Field(max_length=20)
+    state: str = Field(max_length=8)  # "copied" | "cleared"
+    org_id: str = Field(max_length=18)  # the issuing organisation, or "regulator"
+    note: str = Field(default="", max_length=500)
+    checked_at: int = Field(sa_type=BigInteger)
 
 
 class IssuedCode(SQLModel, table=True):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
+from backend.services.issuance import REGULATOR
 from supplychain.green import covers, location_of
 from supplychain.registry import Grade, RecognitionKind, RecognitionState, RecognitionStatus
 from supplychain.text import escape_html as escape
@@ -27,6 +28,7 @@ from supplychain.verify import EventVerdict, VerdictStatus
 if TYPE_CHECKING:
     from backend.core.errors import ProblemError
     from backend.services.product_page import OrgLabel, ProductFacts
+    from backend.services.scans import Checked, ScanStats
 
 __all__ = [
     "DISPLAY_ZONE",
@@ -122,20 +124,41 @@ _T: dict[str, tuple[str, str]] = {
         "这是批次码：同一批次的所有商品共用，不能用于单件防伪。",
         "This is a lot code, shared by every item of the lot: it cannot tell one item from a copy.",
     ),
-    "thresholds": (
-        "提示规则：同一序列号被查询超过 {scans} 次，或来自超过 {places} 个不同网络（IPv4 /24、IPv6 /48），"
-        "即提示可能被复制。同一网络 10 分钟内的重复查询只计一次；平台只保存网络的加盐哈希，不保存 IP 地址。",
-        "The hint appears when one serial is looked up more than {scans} times, or from more than {places} "
-        "networks (IPv4 /24, IPv6 /48). Repeats from one network within 10 minutes count once; the platform keeps "
-        "only a salted hash of the network, never the IP address.",
+    "blocks": ("计入提示的网段", "Blocks counted toward the hint"),
+    "scan_rule": (
+        "提示规则：最近 {days} 天内，同一序列号从至少 {blocks} 个不同网段（IPv4 /16、IPv6 /32）被查询，"
+        "即提示可能被复制。每天最多计入 {per_day} 个此前未计入的网段，因此至少要有 {min_days} 天的查询才会提示，"
+        "短时间内的大量查询不会触发提示；"
+        "同一网络（IPv4 /24、IPv6 /48）一天只计一次。发码企业或监管部门核实后可以确认或解除提示。"
+        "上面的查询次数和网络数是最近 {days} 天的。平台只保存网络和网段的加盐哈希，不保存 IP 地址。",
+        "How the hint works: it appears when, within the last {days} days, one serial is looked up from at least "
+        "{blocks} different address blocks (IPv4 /16, IPv6 /32). Each day adds at most {per_day} blocks not counted "
+        "before, so it takes look-ups on at least {min_days} days: a burst of look-ups cannot trigger it. A network "
+        "(IPv4 /24, IPv6 /48) counts once a day. The organisation that issued the code, or the regulator, can confirm "
+        "or clear the hint once they have checked. The look-ups and networks above are those of the last {days} "
+        "days. The platform keeps only salted hashes of networks and blocks, never IP addresses.",
     ),
+    "cleared": (
+        "{who}已于 {when} 核实此序列号，此前的查询不再计入提示。",
+        "{who} checked this serial on {when}: look-ups before then no longer count toward the hint.",
+    ),
+    "by_issuer": ("发码企业", "The organisation that issued it"),
+    "by_regulator": ("监管部门", "The regulator"),
     "cloned": ("可能是被复制的二维码", "Possibly a copied code"),
     "cloned_text": (
-        "此序列号已被查询 {scans} 次，来自 {places} 个不同网络，首次查询于 {first}。"
-        "正品的每个序列号通常只被少数人查询。如果您刚买到这件商品，它可能是仿冒品：请向购买渠道或制造商核实。",
-        "This serial has been looked up {scans} times from {places} networks, first on {first}. A genuine item's "
-        "serial is looked up by few people. If you have just bought it, it may be counterfeit: check with the seller "
-        "or the maker.",
+        "最近 {days} 天内，此序列号在 {active} 天里从 {blocks} 个不同网段被查询"
+        "（共 {scans} 次，来自 {places} 个网络），首次查询于 {first}。正品的每个序列号通常只被少数人查询。"
+        "如果您刚买到这件商品，它可能是仿冒品：请向购买渠道或制造商核实。",
+        "In the last {days} days this serial was looked up from {blocks} different address blocks on {active} days "
+        "({scans} look-ups from {places} networks), first on {first}. A genuine item's serial is looked up by few "
+        "people. If you have just bought it, it may be counterfeit: check with the seller or the maker.",
+    ),
+    "copied": ("已确认：此二维码被复制", "Confirmed: this code has been copied"),
+    "copied_text": (
+        "{who}已于 {when} 确认此序列号的二维码被复制到仿冒品上。"
+        "如果您刚买到这件商品，它很可能是仿冒品：请向购买渠道或制造商核实。",
+        "{who} confirmed on {when} that this serial's code has been copied onto fakes. If you have just bought it, it "
+        "is probably counterfeit: check with the seller or the maker.",
     ),
     "recalled": ("该批次已召回", "This lot has been recalled"),
     "recall_reason": ("召回原因", "Reason"),
@@ -536,15 +559,37 @@ def _verdict_section(facts: ProductFacts) -> str:
     )
 
 
+def _checked_by(checked: Checked, lang: str) -> str:
+    return _t("by_regulator" if checked.by == REGULATOR else "by_issuer", lang)
+
+
 def _cloned_banner(facts: ProductFacts) -> str:
     scans, lang = facts.scans, facts.lang
     if scans is None or not scans.suspicious:
         return ""
-    text = _t("cloned_text", lang, scans=scans.scans, places=scans.places, first=_when(scans.first_at, ms=True))
+    if scans.confirmed and scans.checked is not None:
+        who, when = _checked_by(scans.checked, lang), _when(scans.checked.at, ms=True)
+        title, text, reason = _t("copied", lang), _t("copied_text", lang, who=who, when=when), "confirmed"
+    else:
+        title, reason = _t("cloned", lang), "spread"
+        text = _t(
+            "cloned_text",
+            lang,
+            days=scans.window_days,
+            active=scans.days,
+            blocks=scans.blocks,
+            scans=_count(scans),
+            places=scans.places,
+            first=_when(scans.first_at, ms=True),
+        )
     return (
-        f'<section class="banner warn" id="cloned" role="alert">{_h2("anti_tag", _t("cloned", lang), lang)}'
-        f"<p>{_e(text)}</p></section>"
+        f'<section class="banner warn" id="cloned" role="alert" data-reason="{reason}">'
+        f"{_h2('anti_tag', title, lang)}<p>{_e(text)}</p></section>"
     )
+
+
+def _count(scans: ScanStats) -> str:
+    return f"{scans.scans}+" if scans.capped else str(scans.scans)
 
 
 def _lapse_banner(facts: ProductFacts) -> str:
@@ -601,17 +646,32 @@ def _authenticity_section(facts: ProductFacts) -> str:
         (_t("issued_at", lang), _when(code.row.created_at, ms=True)),
     ]
     notes = []
+    rule = ""
     if scans is not None:
-        rows.append((_t("scans", lang), str(scans.scans)))
+        rows.append((_t("scans", lang), _count(scans)))
         rows.append((_t("places", lang), str(scans.places)))
+        if scans.serial:
+            rows.append((_t("blocks", lang), f"{scans.blocks} / {scans.warn_blocks}"))
         rows.append((_t("first_scan", lang), _when(scans.first_at, ms=True)))
-        if scans.scans <= 1:
+        if scans.alone:
             notes.append(_t("first_now", lang))
         if not scans.serial:
             notes.append(_t("lot_code", lang))
-        notes.append(_t("thresholds", lang, scans=scans.warn_scans, places=scans.warn_places))
+        if scans.cleared and scans.checked is not None:
+            when = _when(scans.checked.at, ms=True)
+            notes.append(_t("cleared", lang, who=_checked_by(scans.checked, lang), when=when))
+        if scans.serial:
+            text = _t(
+                "scan_rule",
+                lang,
+                days=scans.window_days,
+                blocks=scans.warn_blocks,
+                per_day=scans.day_blocks,
+                min_days=scans.min_days,
+            )
+            rule = f'<p class="note" id="scan-rule">{_e(text)}</p>'
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
-    body = "".join(f'<p class="note">{_e(n)}</p>' for n in notes)
+    body = "".join(f'<p class="note">{_e(n)}</p>' for n in notes) + rule
     return (
         f'<section class="card" id="authenticity">{_h2("anti_tag", _t("issued_ok", lang), lang)}'
         f"<dl>{dl}</dl>{body}</section>"

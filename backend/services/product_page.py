@@ -17,10 +17,9 @@ Organisation names come from the registry: an organisation whose on-chain profil
 (``{"name": {"zh-CN": ..., "en": ...}}``) whose keccak256 is its on-chain profile hash is shown by that name;
 any other is shown by its id (GLN or unified social credit code).
 
-Scans: each page served for a code is a scan, stored (after the page is sent) with a salted hash of the client's
-network (its /24 for IPv4, /48 for IPv6; never the address). Repeated views from one network within
-:data:`SCAN_REPEAT_MS` count once. A serial looked up more than :data:`SCAN_WARN_SCANS` times, or from more than
-:data:`SCAN_WARN_PLACES` networks, gets the cloned-code hint. Behind a reverse proxy, run uvicorn with
+Scans: each page served for a code is a scan, stored (after the page is sent) with salted hashes of the client's
+network and address block, never its address; a serial looked up from many blocks over several days gets the
+copied-code hint (:mod:`backend.services.scans` has the rule). Behind a reverse proxy, run uvicorn with
 ``--forwarded-allow-ips`` set to the proxy so that the client's address is the one seen.
 """
 
@@ -28,9 +27,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
-import ipaddress
 import json
 import logging
 import time
@@ -42,17 +38,27 @@ from urllib.parse import unquote, unquote_to_bytes
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import distinct, func, insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 from starlette.background import BackgroundTask
 
 from backend.core.errors import ProblemError
-from backend.models import IssuedCode, Recall, Scan, table_of
+from backend.models import IssuedCode, Recall
 from backend.services.masterdata import current_products
 from backend.services.platform import Platform, now_ms
 from backend.services.qr import CodeKey
 from backend.services.queries import EI
+from backend.services.scans import (
+    ScanStats,
+    block_origin_of,
+    count_scans,
+    network_of,
+    origin_of,
+    record_scan,
+    scan_salt,
+    store_scan,
+)
 from backend.services.tracing import SubgraphLoader, bundle_of
 from chain.errors import ChainError
 from supplychain.green import GreenShare, InputShare, LapseNotice, green_share, lapse_notices, maker_of, seconds
@@ -65,9 +71,6 @@ from supplychain.verify import ProofBundle, Verdict, VerdictStatus, product_gtin
 
 __all__ = [
     "CSP_PAGE",
-    "SCAN_REPEAT_MS",
-    "SCAN_WARN_PLACES",
-    "SCAN_WARN_SCANS",
     "OrgLabel",
     "ProductFacts",
     "RegistryState",
@@ -91,12 +94,6 @@ __all__ = [
     "store_scan",
 ]
 
-SCAN_WARN_SCANS = 30
-"""A serial looked up more often than this (counted once per network per :data:`SCAN_REPEAT_MS`) gets the hint."""
-SCAN_WARN_PLACES = 5
-"""A serial looked up from more networks (/24 or /48) than this gets the cloned-code hint."""
-SCAN_REPEAT_MS = 10 * 60 * 1000
-"""Views of one code from one network within this time are one scan (reloads, the language switch)."""
 CSP_PAGE = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
@@ -104,7 +101,6 @@ CSP_PAGE = (
 """The product page runs no script at all."""
 
 log = logging.getLogger(__name__)
-_SCAN_DOMAIN = b"supplychain scan origin v1"
 _LANGS = {"en": "en", "en-us": "en", "en-gb": "en", "zh": "zh", "zh-cn": "zh", "zh-hans": "zh"}
 
 
@@ -139,109 +135,6 @@ class ResolvedCode(Protocol):
 def page_lang(request: Request) -> str:
     """``"en"`` for ``?lang=en`` (also ``en-US``...), else ``"zh"``: Chinese first, whatever else is asked."""
     return _LANGS.get(request.query_params.get("lang", "").strip().lower(), "zh")
-
-
-# --- scans ---
-
-
-@dataclass(frozen=True, slots=True)
-class ScanStats:
-    """How a code has been looked up so far (this view included).
-
-    Attributes:
-        scans: Scans counted (one per network per :data:`SCAN_REPEAT_MS`).
-        places: Distinct networks.
-        first_at: The first scan (ms), ``None`` when none was recorded.
-        serial: Whether the code is a serial's (only a serial's scans can hint at a cloned code).
-        warn_scans: The hint's threshold of scans (:data:`SCAN_WARN_SCANS`).
-        warn_places: The hint's threshold of networks (:data:`SCAN_WARN_PLACES`).
-    """
-
-    scans: int
-    places: int
-    first_at: int | None
-    serial: bool
-    warn_scans: int = SCAN_WARN_SCANS
-    warn_places: int = SCAN_WARN_PLACES
-
-    @property
-    def too_many(self) -> bool:
-        """Looked up more often than a genuine item is."""
-        return self.serial and self.scans > self.warn_scans
-
-    @property
-    def too_spread(self) -> bool:
-        """Looked up from more networks than a genuine item is."""
-        return self.serial and self.places > self.warn_places
-
-    @property
-    def suspicious(self) -> bool:
-        """Either hint applies: possibly a cloned code."""
-        return self.too_many or self.too_spread
-
-
-def scan_salt(secret: bytes) -> bytes:
-    """The salt of the scan origins, derived from a platform secret (its receipt key) so it is never stored."""
-    return hmac.new(secret, _SCAN_DOMAIN, hashlib.sha256).digest()
-
-
-def network_of(host: str | None) -> str:
-    """The client's network: ``a.b.c.0/24`` for IPv4 (also IPv4-mapped IPv6), the /48 for IPv6, else the host."""
-    try:
-        ip = ipaddress.ip_address((host or "").strip())
-    except ValueError:
-        return "host:" + (host or "")
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    prefix = 24 if ip.version == 4 else 48
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
-
-
-def origin_of(host: str | None, salt: bytes) -> str:
-    """What a scan stores of the client: 16 hex digits of a salted hash of its network (:func:`network_of`)."""
-    return hmac.new(salt, network_of(host).encode(), hashlib.sha256).hexdigest()[:16]
-
-
-def _scan_filter(key: CodeKey, lot: str | None) -> list[Any]:
-    if key.serial is not None:  # one item, whichever link form was scanned
-        return [col(Scan.gtin) == key.gtin, col(Scan.serial) == key.serial]
-    lot_is = col(Scan.lot).is_(None) if lot is None else col(Scan.lot) == lot
-    return [col(Scan.gtin) == key.gtin, col(Scan.serial).is_(None), lot_is]
-
-
-def count_scans(
-    session: Session, key: CodeKey, lot: str | None, origin: str, at_ms: int
-) -> tuple[ScanStats, dict[str, Any] | None]:
-    """The code's scans counting this one, and the row that records it (``None`` when this network scanned the code
-    within :data:`SCAN_REPEAT_MS`: it counts once). Reads only: store the row with :func:`store_scan`."""
-    where = _scan_filter(key, lot)
-    last = session.execute(select(func.max(col(Scan.scanned_at))).where(*where, col(Scan.origin) == origin)).scalar()
-    scans, places, first = session.execute(
-        select(func.count(), func.count(distinct(col(Scan.origin))), func.min(col(Scan.scanned_at))).where(*where)
-    ).one()
-    new = last is None or last <= at_ms - SCAN_REPEAT_MS
-    stats = ScanStats(
-        int(scans) + new,
-        int(places) + (last is None),
-        at_ms if first is None else min(int(first), at_ms),
-        key.serial is not None,
-    )
-    row = {"gtin": key.gtin, "lot": lot, "serial": key.serial, "scanned_at": at_ms, "origin": origin}
-    return stats, row if new else None
-
-
-def store_scan(session: Session, row: Mapping[str, Any]) -> None:
-    """Store a scan row of :func:`count_scans` and commit."""
-    session.execute(insert(table_of(Scan)).values(dict(row)))
-    session.commit()
-
-
-def record_scan(session: Session, key: CodeKey, lot: str | None, origin: str, at_ms: int) -> ScanStats:
-    """Count and store one scan of a code (:func:`count_scans`, then :func:`store_scan` when it counts)."""
-    stats, row = count_scans(session, key, lot, origin, at_ms)
-    if row is not None:
-        store_scan(session, row)
-    return stats
 
 
 # --- organisations ---
@@ -663,8 +556,10 @@ def product_page_response(
 
     lang = page_lang(request)
     salt = scan_salt(platform.receipt_key.private_bytes())
-    origin = origin_of(request.client.host if request.client else None, salt)
-    scans, row = count_scans(session, code.key, code.lot, origin, now_ms())
+    host = request.client.host if request.client else None
+    scans, row = count_scans(
+        session, code.key, code.lot, origin_of(host, salt), now_ms(), block=block_origin_of(host, salt)
+    )
     registry = registry_state(platform)
     now = int(time.time()) + platform.settings.clock_skew_seconds  # the clock tolerance capture allowed
     facts = product_facts(session, code, registry=registry, lang=lang, now=now, scans=scans)

@@ -27,9 +27,6 @@ from backend.models import Event, Scan
 from backend.services.issuance import issue_codes
 from backend.services.platform import Platform, now_ms
 from backend.services.product_page import (
-    SCAN_REPEAT_MS,
-    SCAN_WARN_PLACES,
-    SCAN_WARN_SCANS,
     load_trace,
     network_of,
     org_label,
@@ -39,6 +36,14 @@ from backend.services.product_page import (
     scan_salt,
 )
 from backend.services.qr import CodeKey
+from backend.services.scans import (
+    DAY_MS,
+    SCAN_DAY_BLOCKS,
+    SCAN_WARN_BLOCKS,
+    SCAN_WINDOW_DAYS,
+    block_of,
+    block_origin_of,
+)
 from backend.services.tracing import proof_bundle
 from supplychain.gs1 import canonical_dl
 from supplychain.merkle import keccak256
@@ -272,68 +277,88 @@ def test_issued_code_without_events(client: TestClient, tokens: dict[str, str]) 
 # --- scans ---
 
 
-def test_scans_are_counted_per_network_and_never_store_the_address(platform: Platform) -> None:
+def test_scans_are_counted_per_network_and_day_and_never_store_the_address(platform: Platform) -> None:
     salt = scan_salt(b"secret")
     key = CodeKey(GTIN, LOT, "A-1")
     t = now_ms()
+
+    def scan(host: str, at: int, code: CodeKey = key) -> tuple[int, int, int | None, bool]:
+        with platform.session() as session:
+            stats = record_scan(session, code, LOT, origin_of(host, salt), at, block=block_origin_of(host, salt))
+        return stats.scans, stats.places, stats.first_at, stats.suspicious
+
+    assert scan("203.0.113.5", t) == (1, 1, t, False)
+    assert scan("203.0.113.77", t + 1000)[:2] == (1, 1)  # the same /24 the same day: the same look-up
+    assert scan("203.0.113.5", t + DAY_MS)[:3] == (2, 1, t)  # the next day: one more
+    assert scan("198.51.100.1", t + 2, CodeKey(GTIN, None, "A-1"))[:2] == (2, 2)  # the same serial, other link
     with platform.session() as session:
-        first = record_scan(session, key, LOT, origin_of("203.0.113.5", salt), t)
-        assert (first.scans, first.places, first.first_at, first.suspicious) == (1, 1, t, False)
-        again = record_scan(session, key, LOT, origin_of("203.0.113.77", salt), t + 1000)  # same /24, 1 s later
-        assert (again.scans, again.places) == (1, 1)
-        later = record_scan(session, key, LOT, origin_of("203.0.113.5", salt), t + SCAN_REPEAT_MS + 1)
-        assert (later.scans, later.places, later.first_at) == (2, 1, t)
-        other_link = record_scan(session, CodeKey(GTIN, None, "A-1"), LOT, origin_of("198.51.100.1", salt), t + 2)
-        assert (other_link.scans, other_link.places) == (3, 2)  # the same serial, whichever link form
-        stored = session.exec(select(col(Scan.origin))).all()
-    assert all(re.fullmatch(r"[0-9a-f]{16}", o) for o in stored) and len(set(stored)) == 2
+        stored = session.exec(select(col(Scan.origin), col(Scan.block))).all()
+    hashes = [h for row in stored for h in row]
+    assert all(h is not None and re.fullmatch(r"[0-9a-f]{16}", h) for h in hashes)
+    assert len({o for o, _ in stored}) == 2 and len({b for _, b in stored}) == 2
+    assert not {network_of("203.0.113.5"), block_of("203.0.113.5"), "203.0.113.5"} & set(hashes)
 
 
 @pytest.mark.parametrize(
-    ("host", "network"),
+    ("host", "network", "block"),
     [
-        ("203.0.113.77", "203.0.113.0/24"),
-        ("::ffff:203.0.113.9", "203.0.113.0/24"),
-        ("2001:db8:1:ffff::2", "2001:db8:1::/48"),
-        ("testclient", "host:testclient"),
-        (None, "host:"),
+        ("203.0.113.77", "203.0.113.0/24", "203.0.0.0/16"),
+        ("::ffff:203.0.113.9", "203.0.113.0/24", "203.0.0.0/16"),
+        ("2001:db8:1:ffff::2", "2001:db8:1::/48", "2001:db8::/32"),
+        ("testclient", "host:testclient", "host:testclient"),
+        (None, "host:", "host:"),
     ],
 )
-def test_networks(host: str | None, network: str) -> None:
-    assert network_of(host) == network
+def test_networks_and_blocks(host: str | None, network: str, block: str) -> None:
+    assert network_of(host) == network and block_of(host) == block
     assert origin_of(host, scan_salt(b"a")) != origin_of(host, scan_salt(b"b"))  # salted
+    assert block_origin_of(host, scan_salt(b"a")) != block_origin_of(host, scan_salt(b"b"))
+    assert block_origin_of(host, scan_salt(b"a")) != origin_of(host, scan_salt(b"a"))  # even where both are the host
 
 
-def test_a_serial_looked_up_from_many_networks_gets_the_hint(
+def test_a_serial_looked_up_from_many_blocks_over_days_gets_the_hint(
     platform: Platform, client: TestClient, story: Story
 ) -> None:
     salt = scan_salt(platform.receipt_key.private_bytes())
     key = CodeKey(GTIN, LOT, "A-2")
-    t = now_ms() - 86_400_000
+    days = SCAN_WARN_BLOCKS // SCAN_DAY_BLOCKS  # this many days of look-ups from new blocks, ending yesterday
+    t = now_ms() - days * DAY_MS
     with platform.session() as session:
-        for n in range(SCAN_WARN_PLACES - 1):
-            stats = record_scan(session, key, LOT, origin_of(f"198.51.{n}.1", salt), t + n)
-        assert not stats.suspicious
-    quiet = page(client.get(f"/01/{GTIN}/10/{LOT}/21/A-2", headers=HTML))  # the test client's network: one more
-    assert 'id="cloned"' not in quiet and f"<dt>查询网络数</dt><dd>{SCAN_WARN_PLACES}</dd>" in quiet
-    with platform.session() as session:
-        record_scan(session, key, LOT, origin_of("198.51.200.1", salt), t + 10)
-    text = page(client.get(f"/01/{GTIN}/10/{LOT}/21/A-2", headers=HTML))
-    assert 'id="cloned"' in text and "可能是被复制的二维码" in text
-    assert f"已被查询 {SCAN_WARN_PLACES + 1} 次，来自 {SCAN_WARN_PLACES + 1} 个不同网络" in text
-    assert f"超过 {SCAN_WARN_SCANS} 次" in text  # the thresholds are on the page
+        for n in range(SCAN_WARN_BLOCKS - 1):  # a block short: the test client's look-up makes the count
+            host = f"{100 + n}.{n}.1.1"
+            day = n // SCAN_DAY_BLOCKS
+            stats = record_scan(
+                session, key, LOT, origin_of(host, salt), t + day * DAY_MS, block=block_origin_of(host, salt)
+            )
+        assert stats.blocks == SCAN_WARN_BLOCKS - 1 and not stats.suspicious
+    text = page(client.get(f"/01/{GTIN}/10/{LOT}/21/A-2", headers=HTML))  # "testclient": a block of its own
+    assert 'id="cloned"' in text and 'data-reason="spread"' in text and "可能是被复制的二维码" in text
+    assert f"最近 {SCAN_WINDOW_DAYS} 天内，此序列号在 {days + 1} 天里从 {SCAN_WARN_BLOCKS} 个不同网段被查询" in text
+    assert f"（共 {SCAN_WARN_BLOCKS} 次，来自 {SCAN_WARN_BLOCKS} 个网络）" in text
+    assert f"<dt>计入提示的网段</dt><dd>{SCAN_WARN_BLOCKS} / {SCAN_WARN_BLOCKS}</dd>" in text
+    assert f"至少 {SCAN_WARN_BLOCKS} 个不同网段" in text  # the rule, with its thresholds, is on the page
+    english = page(client.get(f"/01/{GTIN}/10/{LOT}/21/A-2", params={"lang": "en"}, headers=HTML), lang="en")
+    assert "Possibly a copied code" in english and f"from {SCAN_WARN_BLOCKS} different address blocks" in english
 
 
 @pytest.mark.usefixtures("story")
-def test_a_lot_code_never_gets_the_cloned_hint(platform: Platform, client: TestClient, tokens: dict[str, str]) -> None:
+def test_a_lot_code_never_gets_the_copied_code_hint(
+    platform: Platform, client: TestClient, tokens: dict[str, str]
+) -> None:
     client.post("/qr/issue", json={"gtin": GTIN, "lot": LOT}, headers=bearer(tokens, "manufacturer"))
     salt = scan_salt(platform.receipt_key.private_bytes())
+    t = now_ms() - 10 * DAY_MS
     with platform.session() as session:
-        for n in range(SCAN_WARN_PLACES + 3):
-            stats = record_scan(session, CodeKey(GTIN, LOT), LOT, origin_of(f"192.0.{n}.1", salt), now_ms() - n)
-    assert stats.places > SCAN_WARN_PLACES and not stats.suspicious
+        for n in range(SCAN_WARN_BLOCKS + 3):
+            host = f"192.{n}.0.1"
+            at = t + (n // SCAN_DAY_BLOCKS) * DAY_MS
+            stats = record_scan(
+                session, CodeKey(GTIN, LOT), LOT, origin_of(host, salt), at, block=block_origin_of(host, salt)
+            )
+    assert stats.blocks > SCAN_WARN_BLOCKS and not stats.suspicious
     text = page(client.get(f"/01/{GTIN}/10/{LOT}", headers=HTML))
     assert 'id="cloned"' not in text and "这是批次码" in text
+    assert 'id="scan-rule"' not in text and "计入提示的网段" not in text  # the rule is a serial's
 
 
 # --- organisations' names ---

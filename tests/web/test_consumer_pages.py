@@ -21,7 +21,18 @@ from sqlmodel import col, func, select
 
 from backend.cli.demo_story import DEMO_LOT, DEMO_PRODUCT_GTIN
 from backend.models import Scan
-from backend.services.product_page import SCAN_WARN_PLACES
+from backend.services.platform import now_ms
+from backend.services.qr import CodeKey
+from backend.services.scans import (
+    DAY_MS,
+    SCAN_DAY_BLOCKS,
+    SCAN_WARN_BLOCKS,
+    SCAN_WINDOW_DAYS,
+    block_origin_of,
+    origin_of,
+    record_scan,
+    scan_salt,
+)
 from tests.web.conftest import CAMERA_SERIAL
 from tests.web.site import BOARDS_NAME, DELISTED_LOT, MAKER, RECALL_REASON, RECALLED_LOT, Site
 
@@ -58,6 +69,18 @@ def test_the_headline_is_the_owners_signed_name(page: Page, site: Site) -> None:
     expect(page.locator("#signed-by")).to_have_text(
         "signed by Lvyuan Automotive Co., Ltd. (product master data, version 1)"
     )
+
+
+def wait_for_scans(site: Site, serial: str, at_least: int) -> None:
+    """Wait until ``at_least`` scans of the serial are stored (a scan is stored just after its page was sent)."""
+    scans = select(func.count()).select_from(Scan).where(col(Scan.serial) == serial)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with site.platform.session() as session:
+            if session.exec(scans).one() >= at_least:
+                return
+        time.sleep(0.05)
+    pytest.fail(f"fewer than {at_least} scans of {serial} were stored within 30 s")
 
 
 def test_product_page_in_chinese(page: Page, site: Site, tmp_path: Path) -> None:
@@ -159,28 +182,51 @@ def test_unknown_serial_warns_of_a_counterfeit(page: Page, site: Site) -> None:
     page.wait_for_url(site.base + "/scan")
 
 
-def test_a_serial_scanned_from_many_places_warns_of_a_copied_code(page: Page, site: Site) -> None:
-    networks = SCAN_WARN_PLACES + 1
-    with httpx.Client(headers={"Accept": "text/html"}) as client:
-        for n in range(networks):  # behind the platform's proxy: documentation IPv6 networks (/48 each)
-            answer = client.get(site.product_url("0002"), headers={"X-Forwarded-For": f"2001:db8:{n + 1:x}::7"})
-            assert answer.status_code == 200
-    scans = select(func.count()).select_from(Scan).where(col(Scan.serial) == "0002")
-    deadline = time.monotonic() + 30  # a scan is stored just after its page was sent
-    while time.monotonic() < deadline:
-        with site.platform.session() as session:
-            if session.exec(scans).one() >= networks:
-                break
-        time.sleep(0.05)
+def test_a_serial_looked_up_far_apart_over_days_warns_of_a_copied_code(page: Page, site: Site, tmp_path: Path) -> None:
+    # the serial's code copied onto fakes: their buyers looked it up in cities far apart, a few a day, for four days
+    salt = scan_salt(site.platform.receipt_key.private_bytes())
+    key = CodeKey(DEMO_PRODUCT_GTIN, DEMO_LOT, "0002")
+    start = now_ms() - 5 * DAY_MS
+    with site.platform.session() as session:
+        for n in range(SCAN_WARN_BLOCKS):
+            host, at = f"{60 + n}.{7 * n}.3.4", start + (n // SCAN_DAY_BLOCKS) * DAY_MS + n * 60_000
+            record_scan(session, key, DEMO_LOT, origin_of(host, salt), at, block=block_origin_of(host, salt))
     page.goto(site.product_url("0002"))
     warning = page.locator("#cloned")
     expect(warning).to_be_visible()
+    expect(warning).to_have_attribute("data-reason", "spread")
     expect(warning).to_contain_text("可能是被复制的二维码")
-    expect(warning).to_contain_text(f"已被查询 {networks + 1} 次，来自 {networks + 1} 个不同网络")
+    days = SCAN_WARN_BLOCKS // SCAN_DAY_BLOCKS + 1  # and today, this look-up from one more block
+    expect(warning).to_contain_text(f"此序列号在 {days} 天里从 {SCAN_WARN_BLOCKS + 1} 个不同网段被查询")
+    screenshot(page, tmp_path / "copied.png")
     page.goto(site.product_url("0004"))  # an untouched serial: no warning, and it says it is the first look-up
     expect(page.locator("#verdict")).to_have_attribute("data-status", "verified")
     expect(page.locator("#cloned")).to_have_count(0)
     expect(page.locator("#authenticity")).to_contain_text("这是该码的首次查询")
+
+
+def test_a_burst_from_twenty_networks_does_not_warn_and_the_rule_is_explained(
+    page: Page, site: Site, tmp_path: Path
+) -> None:
+    # one attacker, twenty cloud or VPN addresses (each in another /16), twenty look-ups within a minute
+    with httpx.Client(headers={"Accept": "text/html"}) as client:
+        for n in range(20):
+            answer = client.get(site.product_url("0006"), headers={"X-Forwarded-For": f"{20 + n}.{60 + n}.5.9"})
+            assert answer.status_code == 200
+    wait_for_scans(site, "0006", 20)
+    page.goto(site.product_url("0006"))
+    expect(page.locator("#verdict")).to_have_attribute("data-status", "verified")
+    expect(page.locator("#cloned")).to_have_count(0)
+    rule = page.locator("#scan-rule")
+    expect(rule).to_be_visible()
+    expect(rule).to_contain_text(f"最近 {SCAN_WINDOW_DAYS} 天内")
+    expect(rule).to_contain_text(f"至少 {SCAN_WARN_BLOCKS} 个不同网段")
+    expect(rule).to_contain_text(f"每天最多计入 {SCAN_DAY_BLOCKS} 个")
+    screenshot(page, tmp_path / "burst.png")
+    page.goto(site.product_url("0006") + "?lang=en")
+    expect(page.locator("#cloned")).to_have_count(0)
+    expect(page.locator("#scan-rule")).to_contain_text(f"at least {SCAN_WARN_BLOCKS} different address blocks")
+    expect(page.locator("#scan-rule")).to_contain_text("a burst of look-ups cannot trigger it")
 
 
 def test_a_supplier_delisted_after_supplying(page: Page, site: Site) -> None:
