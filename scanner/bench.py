@@ -1,5 +1,5 @@
-"""``scanner bench``: how long the verification of a product's bundle takes (DESIGN.md: ≤ 100 ms for 50 events,
-plus chain round trips).
+"""``scanner bench``: how long the verification of a product's bundle takes (target in docs/architecture.md:
+≤ 100 ms for 50 events, plus chain round trips).
 
 A fresh registry is deployed on the chain (in-process by default) with one organisation and its key; the events of
 one serial (commissioning, then observations through the supply chain) are signed and anchored in one batch; the

@@ -1,4 +1,4 @@
-"""The one direction of dependency (DESIGN.md): supplychain is pure, only chain imports web3."""
+"""The one direction of dependency (docs/architecture.md): supplychain is pure, only chain imports web3."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The scanner depends on chain and supplychain only (DESIGN.md: ``scanner → chain, supplychain``): it never
+"""The scanner depends on chain and supplychain only (docs/architecture.md: ``scanner → chain, supplychain``): it never
 imports the platform, not even indirectly, so a consumer can verify without anything of the backend installed."""
 
 from __future__ import annotations

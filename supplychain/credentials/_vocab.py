@@ -69,7 +69,7 @@ SCHEMES: dict[RecognitionKind, Scheme] = {
     ),
 }
 
-# The evaluation standards DOMAIN.md names, by number (any edition): (Chinese title, English title).
+# The evaluation standards docs/overview.md names, by number (any edition): (Chinese title, English title).
 _STANDARDS = {
     "GB/T 36132": ("绿色工厂评价通则", "General principles for assessment of green factories"),
     "GB/T 32161": ("生态设计产品评价通则", "General principles for eco-design product assessment"),
@@ -104,7 +104,10 @@ REASON_LABELS: dict[ReasonCode, tuple[str, str]] = {
 
 
 def standard_title(standard_ref: str) -> tuple[str, str] | None:
-    """(Chinese, English) title of a standard DOMAIN.md names, by number: ``GB/T 36132-2018`` → 绿色工厂评价通则."""
+    """(Chinese, English) title of a standard that docs/overview.md names, by number.
+
+    ``GB/T 36132-2018`` → 绿色工厂评价通则.
+    """
     for number, titles in _STANDARDS.items():
         rest = standard_ref[len(number) :]
         if standard_ref.startswith(number) and (not rest or rest[0] in "-.— "):
