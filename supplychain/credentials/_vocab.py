@@ -100,6 +100,8 @@ REASON_LABELS: dict[ReasonCode, tuple[str, str]] = {
     ReasonCode.KEY_ROTATION: ("密钥轮换", "key rotation"),
     ReasonCode.RECTIFIED: ("已整改", "rectified"),
     ReasonCode.DISSOLVED: ("已注销", "dissolved"),
+    ReasonCode.LICENCE_LAPSED: ("厂商识别代码证书未续展", "GS1 licence lapsed"),
+    ReasonCode.CONTRACT_ENDED: ("委托生产合同终止", "manufacturing contract ended"),
 }
 
 
@@ -128,6 +130,6 @@ def grade_label(grade: Grade) -> str:
 def reason_label(code: int) -> tuple[str, str] | None:
     """(Chinese, English) label of a registry reason code; ``None`` for a code the registry does not define."""
     try:
-        return REASON_LABELS[ReasonCode(code)]
+        return REASON_LABELS.get(ReasonCode(code))
     except ValueError:
         return None

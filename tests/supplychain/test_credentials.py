@@ -53,7 +53,7 @@ from supplychain.credentials import (
 )
 from supplychain.credentials._secp256k1 import SECP256K1_N, b64url_decode, es256k_sign, es256k_verify, public_key_of_jwk
 from supplychain.errors import TraceError
-from supplychain.registry import BusinessRole, Grade, Level, RecognitionKind, RegistryMirror, Scope
+from supplychain.registry import BusinessRole, Grade, Level, ReasonCode, RecognitionKind, RegistryMirror, Scope
 from supplychain.registry import events as ev
 
 CHAIN = 31337
@@ -303,6 +303,8 @@ def test_vocabulary() -> None:
         and grade_label(Grade.NONE) == ""
     )
     assert reason_label(2) == ("数据造假", "data falsified") and reason_label(99) is None
+    # every code the registry defines has a label (13 and 14 came with company prefixes; a missing one was a KeyError)
+    assert all(reason_label(int(code)) is not None for code in ReasonCode if code != 0)
     assert StatusReason(99).to_json() == {"code": 99, "name": None, "en": "reason 99", "zh": "reason 99"}
     assert StatusReason(1).label("zh") == "抽查不合格" and StatusReason(1).name == "SPOT_CHECK_FAILED"
     assert "malformed" in FAILURE_CODES and "revoked" in STATUS_CODES and "in_force" not in STATUS_CODES
