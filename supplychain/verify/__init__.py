@@ -35,10 +35,38 @@ Proof bundle (JSON), version 1
 integers; times are Unix seconds. No other fields are allowed; :meth:`ProofBundle.from_json` raises
 :class:`~supplychain.errors.ProofBundleFormatError` naming the first field that is wrong. Event-level problems
 (a malformed envelope, a bad signature...) are not format errors: they are verdicts.
+
+Optionally (absent when nothing was left out, so such bundles read as before), events the platform names by
+reference only::
+
+      "summarised": {
+        "counts": {"outside_custody": 32, "too_many_identifiers": 1},
+        "events": [
+          {"eventHashId": "ni:///sha-256;...?ver=CBV2.0", "organisationId": "6909999000005",
+           "keyId": "0x<64 lowercase hex>", "signature": "<base64url>", "reason": "outside_custody",
+           "eventType": "ObjectEvent", "eventTime": 1700000000, "bizStep": "inspecting",
+           "identifierCount": 100000, "proof": [...], "root": "0x...", "anchor": {...}}
+        ]
+      }
+
+A product's bundle carries in full only the events of its chain of custody (its makers and the organisations it
+was handed to, :func:`supplychain.trace.custody`) that name few identifiers; an event naming more, or signed by
+anyone else, is ``summarised``: ``counts`` says how many by reason (:data:`SUMMARY_REASONS`), ``events`` lists some
+of them (never more per reason than counted). A verifier checks their signatures, keys and anchors
+(:class:`ReferenceVerdict`); their content (type, time, bizStep, count) is the platform's word, and can be checked
+by fetching the event itself.
 """
 
 from supplychain.errors import ProofBundleError, ProofBundleFormatError
-from supplychain.verify._bundle import BUNDLE_TYPE, BUNDLE_VERSION, AnchorClaim, BundleEvent, ProofBundle
+from supplychain.verify._bundle import (
+    BUNDLE_TYPE,
+    BUNDLE_VERSION,
+    SUMMARY_REASONS,
+    AnchorClaim,
+    BundleEvent,
+    EventReference,
+    ProofBundle,
+)
 from supplychain.verify._verdict import (
     FAILURE_CODES,
     INCOMPLETE_CODES,
@@ -46,6 +74,7 @@ from supplychain.verify._verdict import (
     EventVerdict,
     GreenInfo,
     RecognitionInfo,
+    ReferenceVerdict,
     Verdict,
     VerdictStatus,
 )
@@ -56,15 +85,18 @@ __all__ = [
     "BUNDLE_VERSION",
     "FAILURE_CODES",
     "INCOMPLETE_CODES",
+    "SUMMARY_REASONS",
     "AnchorClaim",
     "BundleEvent",
     "Check",
+    "EventReference",
     "EventVerdict",
     "GreenInfo",
     "ProofBundle",
     "ProofBundleError",
     "ProofBundleFormatError",
     "RecognitionInfo",
+    "ReferenceVerdict",
     "Verdict",
     "VerdictStatus",
     "verify_bundle",
