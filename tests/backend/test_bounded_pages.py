@@ -17,11 +17,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from backend.cli.bench_page import bench_page
+from backend.cli.main import app
 from backend.services.platform import Platform
 from backend.services.tracing import MAX_EVENT_IDENTIFIERS, MAX_LISTED_SUMMARIES, SubgraphLoader, journey_json
 from chain.accounts import dev_account
@@ -301,3 +305,18 @@ def test_many_events_naming_the_item_in_one_role_never_hide_those_that_made_it_o
     assert [s["bizStep"] for s in journey["steps"]] == STEPS
     assert journey["truncated"] is True
     assert journey["summarised"] == {"outside_custody": 4}  # the 4 of the stranger's looked at, beside the sale
+
+
+# --- the benchmark ---
+
+
+def test_bench_page_with_an_adversary_measures_a_bounded_bundle(tmp_path: Path) -> None:
+    """``supplychain bench-page --adversary-events 2 --adversary-epcs 3000``: the product verifies, its bundle holds
+    its own 26 events and is small; a reused store keeps the adversary's events (added once)."""
+    figures = bench_page(3000, repeats=10, db=tmp_path / "page.db", adversary_events=2, adversary_epcs=3000)
+    assert (figures.events, figures.adversary_events, figures.bundle_events) == (3002, 2, 26)
+    assert 10_000 < figures.bundle_bytes <= 100_000
+    again = bench_page(3000, repeats=10, db=tmp_path / "page.db", adversary_events=2, adversary_epcs=3000)
+    assert (again.events, again.adversary_events, again.bundle_bytes) == (3002, 2, figures.bundle_bytes)
+    result = CliRunner().invoke(app, ["bench-page", "--help"], terminal_width=200)
+    assert result.exit_code == 0 and "--adversary-events" in result.stdout and "--adversary-epcs" in result.stdout
