@@ -45,8 +45,8 @@ class EventSet:
 
     Attributes:
         records: The loaded events by row id.
-        truncated: Some events were left out because ``max_events`` was reached (or an item was named by more
-            events than ``MAX_MENTIONS``).
+        truncated: Some events were left out because ``max_events`` was reached (the walk stops; the answer also
+            says ``truncated`` when an item was named by more events in one role than ``MAX_MENTIONS``).
         selection: What :meth:`expand` looked at, and the custody.
     """
 
@@ -88,9 +88,7 @@ class EventSet:
         if not nodes:
             return 0
         self.selection.look(nodes)
-        added = self.add(self.selection.admitted())
-        self.truncated |= self.selection.truncated
-        return added
+        return self.add(self.selection.admitted())
 
     def index(self) -> TraceIndex:
         """The trace index over what is loaded (rebuilt only after new events)."""
@@ -111,7 +109,7 @@ class EventSet:
         return {
             "eventsLoaded": len(self.records),
             "maxEvents": self.max_events,
-            "truncated": self.truncated,
+            "truncated": self.truncated or self.selection.truncated,
             "summarised": counts_of(left_out),
         }
 
