@@ -214,6 +214,8 @@ def test_the_page_tells_the_same_story_and_says_what_it_left_out(client: TestCli
     links = re.findall(r'href="/events/([0-9a-f]{64})"', section)
     assert len(links) == MAX_LISTED_SUMMARIES
     assert {f"ni:///sha-256;{h}?ver=CBV2.0" for h in links[:2]} == set(attacked.bulk)
+    linked = client.get(f"/events/{links[0]}")  # where anyone checks what the page only references
+    assert linked.status_code == 200 and linked.json()["eventHashId"] in attacked.bulk
     english = client.get(PATH, params={"lang": "en"}, headers=HTML).text
     section = english.split('id="summarised"', 1)[1].split("</section>", 1)[0]
     assert f"{2 + SMALL} events by organisations outside the chain of custody of this product" in section
