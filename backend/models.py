@@ -138,6 +138,9 @@ class Event(SQLModel, table=True):
     # event time, as on chain at capture: IN_FORCE, SUSPENDED, REVOKED, EXPIRED, NOT_YET_VALID, NOT_HOLDER, UNKNOWN.
     recognition_id: int | None = Field(default=None, index=True)
     recognition_status: str | None = Field(default=None, max_length=16)
+    # How many identifiers the event names (its event_identifier rows), counted at capture: pages and bundles
+    # reference an event naming many without reading its document (backend.services.custody). NULL: not counted.
+    identifier_count: int | None = None
 
 
 class MasterData(SQLModel, table=True):

@@ -49,6 +49,14 @@ _ZH: dict[str, str] = {
     "label.signed_by": "{name} —— 由 {org} 签名（所有者发布的产品主数据，第 {version} 版）",
     "label.master_data": "产品主数据",
     "label.green_product": "绿色设计产品认定 #{id}",
+    "label.summarised": "未纳入的事件",
+    "label.summarised.outside_custody": (
+        "{count} 个事件来自不在本产品流转链上的组织：不属于本产品的记录，未计入上面的验证"
+    ),
+    "label.summarised.too_many_identifiers": "{count} 个事件列出的标识过多，只以引用列出：未核对其内容",
+    "label.summarised_checks": "以下引用只核对了签名、密钥和上链证明；类型、时间和标识数量是平台所述",
+    "label.summarised_item": "{type} · {step} · {time}（平台所述） · {org} · {count} 个标识",
+    "label.summarised_more": "另有 {count} 个未列出",
     # reasons (codes of supplychain.verify)
     "reason.other_chain": "证明包来自另一条链",
     "reason.other_registry": "证明包来自另一个登记合约",
@@ -141,6 +149,20 @@ _EN: dict[str, str] = {
     "label.still_in_force": "still in force",
     "label.lapsed_since": "no longer in force",
     "label.bundle_checks": "Bundle",
+    "label.summarised": "Events left out",
+    "label.summarised.outside_custody": (
+        "{count} events by organisations outside this product's chain of custody: not part of its record, not in the"
+        " verification above"
+    ),
+    "label.summarised.too_many_identifiers": (
+        "{count} events list too many identifiers and are only referenced: their content was not checked"
+    ),
+    "label.summarised_checks": (
+        "Only the signature, key and on-chain proof of these references were checked; their type, time and count"
+        " are what the platform says"
+    ),
+    "label.summarised_item": "{type} · {step} · {time} (as the platform says) · {org} · {count} identifiers",
+    "label.summarised_more": "{count} more not listed",
     "label.timing": "Time: fetch {source_ms} ms, chain {chain_ms} ms, verification {verify_ms} ms",
     "label.source.image": "QR image {input} → {uri}",
     "label.source.uri": "Digital Link {uri}",

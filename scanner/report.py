@@ -4,8 +4,11 @@ The report opens with the verdict in plain words, then the warnings, what was tr
 product's name as its owner signed it in its master data (and whose signature it carries) and, per
 event, its type, business step, time and organisation with a mark per check: content intact, signature, key valid,
 organisation allowed, anchored in block N at time T, and the green recognitions in force at the event time. A failed
-check is explained in words, with the core's detail beside it. Everything that came from the bundle is escaped
-before it is printed (it is not trusted, and could hold rich markup).
+check is explained in words, with the core's detail beside it. Last, the events the bundle only references
+(``summarised``: outside the product's chain of custody, or listing too many identifiers): how many and why, and
+each listed one with what was checked of it (signature, key, anchor) and what the platform says of the rest.
+Everything that came from the bundle is escaped before it is printed (it is not trusted, and could hold rich
+markup).
 """
 
 from __future__ import annotations
@@ -162,6 +165,43 @@ def _status_mark(status: VerdictStatus) -> bool | None:
     return {VerdictStatus.VERIFIED: True, VerdictStatus.FAILED: False}.get(status)
 
 
+def _summarised_lines(result: ScanResult, lang: Lang) -> list[str]:
+    """The events the bundle names by reference only: how many, why, and each listed one with its checks."""
+    verdict = result.verdict
+    if not verdict.summarised and not verdict.summarised_counts:
+        return []
+    lines = [f"\n[bold]{text(lang, 'label.summarised')}[/]"]
+    for reason, count in sorted(verdict.summarised_counts.items()):
+        lines.append("[yellow]! [/]" + escape(text(lang, f"label.summarised.{reason}", count=count)))
+    if verdict.summarised:
+        lines.append(f"[dim]{escape(text(lang, 'label.summarised_checks'))}[/]")
+    for r in verdict.summarised:
+        checks = {c.name: c for c in r.checks}
+        marks = [f"{_MARKS[_combined(checks, 'signature', 'key')]} {text(lang, 'label.signature')}"]
+        anchored = _combined(checks, "proof", "anchor")
+        marks.append(f"{_MARKS[anchored]} {text(lang, 'label.not_anchored')}")
+        head = text(
+            lang,
+            "label.summarised_item",
+            type=r.event_type,
+            step=_biz_step(r.biz_step),
+            time=_time(r.event_time),
+            org=r.organisation_id,
+            count=f"{r.identifier_count:,}",
+        )
+        lines.append(f"[bold]{r.index + 1}.[/] {escape(head)}  " + "  ".join(marks))
+        lines.append(f"   [dim]{escape(r.hash_id)}[/]")
+        for check in r.checks:
+            if check.passed is not True:
+                style = "red" if check.passed is False else "yellow"
+                reason, detail = escape(_reason(lang, check)), escape(check.detail)
+                lines.append(f"   [{style}]{_MARKS[check.passed]} {reason}[/] [dim]— {detail}[/]")
+    unlisted = sum(verdict.summarised_counts.values()) - len(verdict.summarised)
+    if unlisted > 0:
+        lines.append(f"[dim]{escape(text(lang, 'label.summarised_more', count=unlisted))}[/]")
+    return lines
+
+
 def print_report(result: ScanResult, lang: Lang, console: Console) -> None:
     """Print the readable report of ``result`` in ``lang``."""
     verdict = result.verdict
@@ -207,6 +247,8 @@ def print_report(result: ScanResult, lang: Lang, console: Console) -> None:
     for event in verdict.events:
         for line in _event_lines(result, event, lang):
             out(line, soft_wrap=True)
+    for line in _summarised_lines(result, lang):
+        out(line, soft_wrap=True)
     t = result.timings
     timing = text(
         lang,

@@ -7,8 +7,13 @@ organisations and their keys, a green-factory recognition of the raw-material su
 timed request does what the page does for a browser, with a fresh database session: count the scans, load the
 events around the product, build and verify its proof bundle against the mirror, compute its green share and
 notices, and render the HTML. It prints p50 / p99 of the wall time (the target is p99 <= 50 ms on 1M events) and of
-the CPU time (what the page costs, whatever else runs on the machine), and those of storing the scan, which the page
-does after it is sent (a background task).
+the CPU time (what the page costs, whatever else runs on the machine), the size of the proof bundle, and those of
+storing the scan, which the page does after it is sent (a background task).
+
+With ``--adversary-events N --adversary-epcs M`` an unrelated registered organisation
+(:data:`~backend.services.bench_queries.ADVERSARY`) has posted N signed events each listing M EPCs, the product's
+serial among them, after the product was sold (anchored with the product's events): what issue 12 found could make
+one view cost seconds and its bundle megabytes. The target is the same p99, and a bundle of at most 100 KB.
 """
 
 from __future__ import annotations
@@ -28,7 +33,14 @@ from sqlmodel import Session, col, select
 from backend.cli.common import console, reported
 from backend.core.db import make_engine, migrate
 from backend.models import Batch, IssuedCode, Recall, Scan, table_of
-from backend.services.bench_queries import CHAIN_ID, REGISTRY, T0, fill_store
+from backend.services.bench_queries import (
+    CHAIN_ID,
+    REGISTRY,
+    T0,
+    adversary_envelopes,
+    fill_store,
+    store_envelopes,
+)
 from backend.services.product_html import render_product_page
 from backend.services.product_page import (
     RegistryState,
@@ -78,6 +90,8 @@ class PageFigures:
     events: int
     bundle_events: int
     page_bytes: int
+    bundle_bytes: int
+    adversary_events: int
     p50_ms: float
     p99_ms: float
     max_ms: float
@@ -145,8 +159,11 @@ def _percentiles(samples: list[float]) -> tuple[float, float, float]:
     return round(statistics.median(ordered), 2), round(p99, 2), round(ordered[-1], 2)
 
 
-def _prepare(engine: Engine, events: int, reuse: bool) -> tuple[RegistryMirror, _Code]:
-    """Fill the store (unless reused), anchor the product's events, issue its code; the mirror and the code."""
+def _prepare(
+    engine: Engine, events: int, reuse: bool, adversary: tuple[int, int] = (0, 0)
+) -> tuple[RegistryMirror, _Code]:
+    """Fill the store (unless reused), add the adversary's events (those not stored yet), anchor the product's events
+    and the adversary's, issue the code; the mirror and the code."""
     if reuse:  # the product's batch is there already: make it again, with the mirror that goes with it
         with Session(engine) as session:
             session.execute(update(EV).where(EV.c.org_id != _SYNTHETIC_ORG).values(batch_id=None, proof=None))
@@ -157,6 +174,12 @@ def _prepare(engine: Engine, events: int, reuse: bool) -> tuple[RegistryMirror, 
         started = time.perf_counter()
         fill_store(engine, events)
         console.print(f"filled the store with {events:,} events in {time.perf_counter() - started:.0f} s")
+    if adversary[0]:
+        started = time.perf_counter()
+        added = store_envelopes(engine, adversary_envelopes(_SERIAL, *adversary))
+        if added:
+            took = time.perf_counter() - started
+            console.print(f"stored {added} adversary events of {adversary[1]:,} EPCs each in {took:.0f} s")
     mirror = _anchor_product(engine)
     gs1 = identifier_node(_SERIAL)
     key = CodeKey(gs1.split("/01/", 1)[1][:14], _LOT, "P-1")
@@ -170,14 +193,24 @@ def _prepare(engine: Engine, events: int, reuse: bool) -> tuple[RegistryMirror, 
     return mirror, _Code(key, key.uri("https://qr.example.cn"), gs1, row, None, _LOT)
 
 
-def bench_page(events: int = 1_000_000, *, repeats: int = 200, db: Path | None = None) -> PageFigures:
+def bench_page(
+    events: int = 1_000_000,
+    *,
+    repeats: int = 200,
+    db: Path | None = None,
+    adversary_events: int = 0,
+    adversary_epcs: int = 100_000,
+) -> PageFigures:
     """Fill (or reuse) a SQLite store, then time the product page of its product (see the module docstring).
 
     Args:
         events: Stored events in all (when filling).
         repeats: Timed pages (after 5 warm-up ones).
         db: Keep the store in this file; an existing file is reused as it is (it must have been filled by this
-            command).
+            command), with the adversary's events it holds.
+        adversary_events: Events of an unrelated organisation naming the product among ``adversary_epcs`` EPCs each
+            (added to a reused store when missing).
+        adversary_epcs: EPCs listed by each of them.
     """
     with tempfile.TemporaryDirectory() as tmp:
         path = db or Path(tmp) / "page.db"
@@ -185,14 +218,14 @@ def bench_page(events: int = 1_000_000, *, repeats: int = 200, db: Path | None =
         engine = make_engine(f"sqlite:///{path}")
         try:
             migrate(engine)
-            mirror, code = _prepare(engine, events, reuse)
+            mirror, code = _prepare(engine, events, reuse, (adversary_events, adversary_epcs))
             registry = RegistryState(mirror, CHAIN_ID, REGISTRY, 0.0)
             salt = scan_salt(b"bench-page")
             now = T0 + 86_400
             samples: list[float] = []
             cpu_samples: list[float] = []
             writes: list[float] = []
-            page, bundle_events = "", 0
+            page, bundle_events, bundle_bytes = "", 0, 0
             for i in range(repeats + 5):
                 with Session(engine) as session:
                     begin, cpu = time.perf_counter(), time.thread_time()
@@ -212,18 +245,27 @@ def bench_page(events: int = 1_000_000, *, repeats: int = 200, db: Path | None =
                     failures = facts.verdict.failures if facts.verdict else "no verdict"
                     raise RuntimeError(f"the benchmark product does not verify: {failures}")
                 bundle_events = len(facts.verdict.events)
+                if facts.trace is not None and facts.trace.bundle is not None:
+                    bundle_bytes = len(json.dumps(facts.trace.bundle.to_json(), separators=(",", ":")).encode())
                 if i >= 5:
                     samples.append(elapsed)
                     cpu_samples.append(used)
                     writes.append(written)
             with Session(engine) as session:
                 stored = int(session.execute(select(func.count()).select_from(EV)).scalar_one())
+                adversaries = int(
+                    session.execute(
+                        select(func.count()).select_from(EV).where(EV.c.capture_id == "bench-adversary")
+                    ).scalar_one()
+                )
         finally:
             engine.dispose()
     p50, p99, worst = _percentiles(samples)
     c50, c99, _ = _percentiles(cpu_samples)
     w50, w99, _ = _percentiles(writes)
-    return PageFigures(stored, bundle_events, len(page.encode()), p50, p99, worst, c50, c99, w50, w99)
+    return PageFigures(
+        stored, bundle_events, len(page.encode()), bundle_bytes, adversaries, p50, p99, worst, c50, c99, w50, w99
+    )
 
 
 @app.command("bench-page")
@@ -233,14 +275,23 @@ def bench_page_command(
     db: Annotated[
         Path | None, typer.Option(help="Keep the store in this SQLite file; reuse it when it exists (no refill).")
     ] = None,
+    adversary_events: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Events of an unrelated organisation that name the product's serial among many EPCs (stored once).",
+        ),
+    ] = 0,
+    adversary_epcs: Annotated[int, typer.Option(min=1, help="EPCs each adversary event lists.")] = 100_000,
 ) -> None:
     """The product page (scan, trace, bundle verification, green share, HTML) of a product with ~50 upstream events
-    in a store of N events: p50 / p99 (target: p99 <= 50 ms on 1M events)."""
+    in a store of N events, optionally beside an adversary's big events naming it: p50 / p99 (target: p99 <= 50 ms
+    on 1M events) and the proof bundle's size (target with the adversary: <= 100 KB)."""
     with reported():
-        f = bench_page(events, repeats=repeats, db=db)
+        f = bench_page(events, repeats=repeats, db=db, adversary_events=adversary_events, adversary_epcs=adversary_epcs)
     console.print(
-        f"{f.events:,} events stored; the product's bundle holds {f.bundle_events} events, verified; "
-        f"the page is {f.page_bytes / 1024:.1f} KiB"
+        f"{f.events:,} events stored ({f.adversary_events} of them the adversary's); the product's bundle holds "
+        f"{f.bundle_events} events, verified, {f.bundle_bytes / 1000:.1f} kB; the page is {f.page_bytes / 1024:.1f} KiB"
     )
     console.print(f"product page: p50 {f.p50_ms:.1f} ms, p99 {f.p99_ms:.1f} ms, max {f.max_ms:.1f} ms")
     console.print(

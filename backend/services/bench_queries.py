@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select
 from sqlmodel import Session
 
 from backend.core.db import make_engine, migrate
@@ -36,7 +36,7 @@ from supplychain.gs1 import gs1_check_digit, identifier_node
 from supplychain.signing import SigningKey, make_envelope
 from supplychain.trace import node_id
 
-__all__ = ["BenchFigures", "bench_queries", "fill_store"]
+__all__ = ["ADVERSARY", "BenchFigures", "adversary_envelopes", "bench_queries", "fill_store", "store_envelopes"]
 
 T0 = 1_700_000_000
 CHAIN_ID = 31337
@@ -249,6 +249,65 @@ def _noise(
         yield event, _roles(event)
 
 
+ADVERSARY = _gln("6906666")
+"""The organisation of :func:`adversary_envelopes`: registered, with its own key, and nothing to do with the product."""
+_ADVERSARY_KEY = SigningKey.from_private_bytes(b"\x66" * 32)
+
+
+def adversary_envelopes(serial: str, count: int, epcs: int) -> list[dict[str, Any]]:
+    """``count`` signed events of :data:`ADVERSARY` each listing ``epcs`` EPCs, the product's ``serial`` among them
+    (ObjectEvent OBSERVE ``inspecting``, after the product's story); always the same events for the same arguments."""
+    out: list[dict[str, Any]] = []
+    for n in range(count):
+        listed = [f"urn:epc:id:sgtin:6906666.0{n % 10}0001.Z{i}" for i in range(max(epcs - 1, 0))]
+        listed.insert(len(listed) // 2, serial)
+        site = "urn:epc:id:sgln:6906666.00000.0"
+        event = {
+            "type": "ObjectEvent",
+            "eventTime": _iso(T0 + 10_000 + n),
+            "eventTimeZoneOffset": "+08:00",
+            "epcList": listed,
+            "action": "OBSERVE",
+            "bizStep": "inspecting",
+            "readPoint": {"id": site},
+            "bizLocation": {"id": site},
+        }
+        out.append(make_envelope(_ADVERSARY_KEY, ADVERSARY, event, event_hash_id(event)))
+    return out
+
+
+def store_envelopes(engine: Engine, envelopes: list[dict[str, Any]]) -> int:
+    """Store the signed envelopes not stored yet (rows, identifier links and counts, as capture does); how many."""
+    new = 0
+    with engine.begin() as connection:
+        for envelope in envelopes:
+            seen = connection.execute(select(EV.c.id).where(EV.c.hash_id == envelope["eventHashId"])).first()
+            if seen is not None:
+                continue
+            event = envelope["event"]
+            at = int(datetime.fromisoformat(event["eventTime"].replace("Z", "+00:00")).timestamp() * 1000)
+            links = _roles(event)
+            row = {
+                "hash_id": envelope["eventHashId"],
+                "org_id": envelope["organisationId"],
+                "key_id": envelope["keyId"],
+                "signature": envelope["signature"],
+                "event_type": event["type"],
+                "event_time": at,
+                "biz_step": event.get("bizStep"),
+                "biz_location": identifier_node(event["bizLocation"]["id"]),
+                "read_point": identifier_node(event["readPoint"]["id"]),
+                "received_at": at + 1000,
+                "capture_id": "bench-adversary",
+                "document": json.dumps(event, separators=(",", ":")),
+                "identifier_count": len(links),
+            }
+            event_id = connection.execute(insert(EV).values(row).returning(EV.c.id)).scalar_one()
+            connection.execute(insert(EI), [{"event_id": event_id, "identifier": i, "role": r} for i, r in links])
+            new += 1
+    return new
+
+
 def fill_store(engine: Engine, events: int, *, usages: int = 4800, seed: int = 1) -> str:
     """Fill an empty, migrated database with ``events`` stored events; returns the product's serial (EPC URN).
 
@@ -281,6 +340,7 @@ def fill_store(engine: Engine, events: int, *, usages: int = 4800, seed: int = 1
                 "received_at": parsed_time + 1000,
                 "capture_id": f"bench-{next_id // 10_000}",
                 "document": json.dumps(event, separators=(",", ":")),
+                "identifier_count": len(identifiers),
             }
         )
         links.extend({"event_id": next_id, "identifier": i, "role": r} for i, r in identifiers)

@@ -491,7 +491,9 @@ def _validate(document: EpcisDocument, validator: _Validator, result: CaptureRes
             "recognition_id": outcome.recognition["id"] if outcome.recognition else None,
             "recognition_status": outcome.recognition["status"] if outcome.recognition else None,
         }
-        rows.append(_Row(columns, event_identifiers(event)))
+        identifiers = event_identifiers(event)
+        columns["identifier_count"] = len(identifiers)  # pages reference an event naming many (services.custody)
+        rows.append(_Row(columns, identifiers))
     return rows
 
 

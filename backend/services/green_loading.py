@@ -6,18 +6,21 @@
 * the impact of a recognition: every event naming what its holder made, the containers those travelled in, and
   every event of everything that reached downstream.
 
-Each walk repeats until the rule's answer names no identifier whose events are still unloaded.
+Each walk repeats until the rule's answer names no identifier whose events are still unloaded. Beyond the
+organisation's own events, only those of the items' chain of custody naming few identifiers are read
+(:mod:`backend.services.custody`); the others are counted in ``summarised``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
+from backend.services.custody import Selection, counts_of
 from backend.services.queries import EI, EV
 from backend.services.tracing import UPSTREAM_ROLES
 from supplychain.epcis import parse_event
@@ -35,16 +38,24 @@ _ALL, _UP = "all", "upstream"
 class EventSet:
     """Stored events loaded on demand into one trace index (at most ``max_events``).
 
+    The organisation's own events are loaded as given (:meth:`add`); what :meth:`expand` reaches from them is what
+    :class:`backend.services.custody.Selection` admits: events of the items' chain of custody (the organisation
+    seeds it) naming at most ``MAX_EVENT_IDENTIFIERS`` identifiers. The rest is counted, never read, so what other
+    organisations post about the same items costs a bounded amount.
+
     Attributes:
         records: The loaded events by row id.
-        truncated: Some events were left out because ``max_events`` was reached.
+        truncated: Some events were left out because ``max_events`` was reached (the walk stops; the answer also
+            says ``truncated`` when an item was named by more events in one role than ``MAX_MENTIONS``).
+        selection: What :meth:`expand` looked at, and the custody.
     """
 
-    def __init__(self, session: Session, *, max_events: int = GREEN_MAX_EVENTS) -> None:
+    def __init__(self, session: Session, *, max_events: int = GREEN_MAX_EVENTS, seeds: Iterable[str] = ()) -> None:
         self.session = session
         self.max_events = max_events
         self.records: dict[int, TracedEvent] = {}
         self.truncated = False
+        self.selection = Selection(session, seeds=seeds)
         self._expanded: dict[str, str] = {}
         self._index: TraceIndex | None = None
 
@@ -67,20 +78,17 @@ class EventSet:
         return len(fresh)
 
     def expand(self, wanted: Mapping[str, str]) -> int:
-        """Load the events naming each node: in any role (``"all"``) or in an upstream one; returns how many."""
-        groups: dict[str, list[str]] = {_ALL: [], _UP: []}
+        """Load the events naming each node that count (:class:`~backend.services.custody.Selection`): in any role
+        (``"all"``) or in an upstream one; returns how many were new."""
+        nodes: dict[str, Sequence[str] | None] = {}
         for node, scope in wanted.items():
             if self._expanded.get(node) not in (_ALL, scope):
-                groups[scope].append(node)
+                nodes[node] = None if scope == _ALL else UPSTREAM_ROLES
                 self._expanded[node] = scope
-        ids: list[int] = []
-        for scope, nodes in groups.items():
-            for start in range(0, len(nodes), _CHUNK):
-                stmt = select(EI.c.event_id).where(EI.c.identifier.in_(nodes[start : start + _CHUNK]))
-                if scope == _UP:
-                    stmt = stmt.where(EI.c.role.in_(UPSTREAM_ROLES))
-                ids += [i for (i,) in self.session.execute(stmt)]
-        return self.add(ids)
+        if not nodes:
+            return 0
+        self.selection.look(nodes)
+        return self.add(self.selection.admitted())
 
     def index(self) -> TraceIndex:
         """The trace index over what is loaded (rebuilt only after new events)."""
@@ -95,8 +103,15 @@ class EventSet:
         return self.index()
 
     def limits_json(self) -> dict[str, Any]:
-        """How much was loaded, and whether the bound cut it short."""
-        return {"eventsLoaded": len(self.records), "maxEvents": self.max_events, "truncated": self.truncated}
+        """How much was loaded, whether a bound cut it short, and how many events naming what was walked were left
+        out, by reason (``outside_custody``, ``too_many_identifiers``)."""
+        left_out = self.selection.summaries((), loaded=self.records)
+        return {
+            "eventsLoaded": len(self.records),
+            "maxEvents": self.max_events,
+            "truncated": self.truncated or self.selection.truncated,
+            "summarised": counts_of(left_out),
+        }
 
 
 def event_ids(session: Session, *conditions: Any) -> list[int]:
@@ -129,7 +144,7 @@ def organisation_events(
     if start is not None and end is not None:
         conditions += [EV.c.event_time >= start * 1000, EV.c.event_time < end * 1000]
     ids = event_ids(session, *conditions)
-    events = EventSet(session, max_events=max_events)
+    events = EventSet(session, max_events=max_events, seeds=[org_id])
     events.add(ids)
     starts = identifiers_of(session, ids)
 
@@ -150,10 +165,11 @@ def holder_events(
     """What the impact of a recognition needs: the holder's own commissioning and transforming events, every event
     naming what it made and the containers those were in, and every event of everything its lapse reached
     (nothing when ``load`` is false: a recognition still in force impacts nothing)."""
-    events = EventSet(session)
     if not load:
+        events = EventSet(session)
         return events, events.index()
     holder = mirror.recognitions[recognition_id].terms.holder
+    events = EventSet(session, seeds=[holder])
     kinds = EV.c.event_type.in_(("ObjectEvent", "TransformationEvent"))
     events.expand({n: _ALL for n in identifiers_of(session, event_ids(session, EV.c.org_id == holder, kinds))})
 

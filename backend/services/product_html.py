@@ -18,6 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
+from backend.services.custody import (
+    MAX_EVENT_IDENTIFIERS,
+    MAX_LISTED_SUMMARIES,
+    OUTSIDE_CUSTODY,
+    TOO_MANY_IDENTIFIERS,
+    counts_of,
+)
 from backend.services.issuance import REGULATOR
 from supplychain.green import covers, location_of
 from supplychain.registry import Grade, RecognitionKind, RecognitionState, RecognitionStatus
@@ -215,6 +222,19 @@ _T: dict[str, tuple[str, str]] = {
         "Note: the chain cannot be reached now; this uses chain data read {minutes} minutes ago.",
     ),
     "truncated": ("记录过多，仅显示部分。", "Too many records: only part is shown."),
+    "left_title": ("未纳入的记录", "Records left out"),
+    "left_outside": (
+        "{n} 个事件来自不在本产品流转链上的组织：它们提到了本产品，但不计入其旅程与验证。",
+        "{n} events by organisations outside the chain of custody of this product name it: they are not part of "
+        "its journey or its verification.",
+    ),
+    "left_big": (
+        "{n} 个事件列出的标识超过 {limit} 个：已核对其签名与上链锚定，未核对其内容。",
+        "{n} events list more than {limit} identifiers: their signatures and anchors were checked, not their content.",
+    ),
+    "left_count": ("{count} 个标识", "{count} identifiers"),
+    "left_link": ("查看原始记录", "See the record"),
+    "left_ok": ("签名与锚定有效", "Signature and anchor valid"),
     "signed": ("签名有效", "Signature valid"),
     "anchored": ("已锚定：区块 #{block}，{time}", "Anchored in block #{block} at {time}"),
     "waiting": ("等待锚定", "Waiting to be anchored"),
@@ -975,6 +995,47 @@ def _verification_section(facts: ProductFacts) -> str:
     )
 
 
+def _summarised_section(facts: ProductFacts) -> str:
+    """The events left out (outside the chain of custody, or naming too many identifiers): counted by reason, the
+    first listed with their signer, what the platform says of them and a link to each; their checks when verified."""
+    trace, lang = facts.trace, facts.lang
+    if trace is None or not trace.summaries:
+        return ""
+    counts = counts_of(trace.summaries)
+    said = []
+    if counts.get(OUTSIDE_CUSTODY):
+        said.append(_t("left_outside", lang, n=counts[OUTSIDE_CUSTODY]))
+    if counts.get(TOO_MANY_IDENTIFIERS):
+        said.append(_t("left_big", lang, n=counts[TOO_MANY_IDENTIFIERS], limit=f"{MAX_EVENT_IDENTIFIERS:,}"))
+    checked = {r.hash_id: r for r in facts.verdict.summarised} if facts.verdict is not None else {}
+    items = []
+    for s in trace.summaries[:MAX_LISTED_SUMMARIES]:
+        r = s.row
+        digest = r.hash_id.split(";", 1)[-1][:64]
+        chip = ""
+        verdict = checked.get(r.hash_id)
+        if verdict is not None:
+            bad = [c.code or c.name for c in verdict.checks if c.passed is False]
+            waiting = any(c.passed is None for c in verdict.checks)
+            cls, text = ("bad", _failure_words(bad, lang)) if bad else ("ok", _t("left_ok", lang))
+            cls, text = ("warn", _t("waiting", lang)) if waiting and not bad else (cls, text)
+            chip = f'<ul class="chips"><li class="{cls}">{_e(text)}</li></ul>'
+        items.append(
+            f'<li data-reason="{_e(s.reason)}">{_e(_org_text(facts.orgs, r.org_id, lang))} · '
+            f"{_e(_step_text(r.biz_step, lang))} · "
+            f'<time datetime="{_iso(r.event_time, ms=True)}">{_when(r.event_time, ms=True)}</time> · '
+            f"{_e(_t('left_count', lang, count=f'{r.identifier_count:,}'))} · "
+            f'<a href="/events/{_e(digest)}">{_t("left_link", lang)}</a>{chip}</li>'
+        )
+    more = len(trace.summaries) - len(items)
+    rest = f'<p class="note">{_t("more_rows", lang, n=more)}</p>' if more > 0 else ""
+    paragraphs = "".join(f"<p>{_e(text)}</p>" for text in said)
+    return (
+        f'<section class="card" id="summarised">{_h2("verify_tag", _t("left_title", lang), lang)}{paragraphs}'
+        f'<ul class="plain">{"".join(items)}</ul>{rest}</section>'
+    )
+
+
 def _yourself_section(facts: ProductFacts) -> str:
     lang, code = facts.lang, facts.code
     bundle = f"/bundles?id={quote(code.gs1_uri, safe='')}"
@@ -1043,6 +1104,7 @@ def render_product_page(facts: ProductFacts) -> str:
         + _supply_section(facts)
         + _green_section(facts)
         + _verification_section(facts)
+        + _summarised_section(facts)
         + _yourself_section(facts)
         + _footer(facts)
     )

@@ -45,6 +45,7 @@ from starlette.background import BackgroundTask
 
 from backend.core.errors import ProblemError
 from backend.models import IssuedCode, Recall
+from backend.services.custody import Summary
 from backend.services.masterdata import current_products
 from backend.services.platform import Platform, now_ms
 from backend.services.qr import CodeKey
@@ -238,6 +239,8 @@ class TraceFacts:
         journey: Its events and its containers' while it was inside, by time.
         bundle: Its proof bundle (the events of ``GET /bundles``), when the registry is known.
         truncated: The event bound cut the walk short.
+        summaries: Events naming it (or what it was traced to) left out: outside its chain of custody, or naming too
+            many identifiers (:mod:`backend.services.custody`); never parsed, never shown as steps.
     """
 
     node: str
@@ -246,13 +249,15 @@ class TraceFacts:
     journey: Journey
     bundle: ProofBundle | None
     truncated: bool
+    summaries: tuple[Summary, ...] = ()
 
 
 def load_trace(session: Session, node: str, registry: RegistryState | None) -> TraceFacts | None:
     """The events around ``node``, or ``None`` when no stored event names it.
 
     The bundle is :func:`backend.services.tracing.bundle_of` (what ``GET /bundles`` answers) from the same loader, so
-    the page loads the events once.
+    the page loads the events once: only those of the product's chain of custody naming few identifiers, whatever
+    other organisations posted (:mod:`backend.services.custody`).
     """
     if session.execute(select(EI.c.event_id).where(EI.c.identifier == node).limit(1)).first() is None:
         return None
@@ -264,7 +269,7 @@ def load_trace(session: Session, node: str, registry: RegistryState | None) -> T
         bundle = bundle_of(
             session, loader, node, backward, journey, chain_id=registry.chain_id, registry_address=registry.address
         )
-    return TraceFacts(node, loader.index(), backward, journey, bundle, loader.truncated)
+    return TraceFacts(node, loader.index(), backward, journey, bundle, loader.truncated, tuple(loader.summaries()))
 
 
 # --- the page's facts ---

@@ -2,7 +2,11 @@
 
 A trace needs only the events around one product. :class:`SubgraphLoader` walks ``event_identifier`` from the
 traced identifier outwards and parses only the events it reaches (at most ``max_events``, else the result says
-``truncated``); a :class:`~supplychain.trace.TraceIndex` over that subset answers the query. The walk repeats
+``truncated``); a :class:`~supplychain.trace.TraceIndex` over that subset answers the query. For the product's
+story (backward trace, journey, proof bundle, product page) it reads only what :mod:`backend.services.custody`
+selects: the events of the product's chain of custody that name at most ``MAX_EVENT_IDENTIFIERS`` identifiers;
+the others are *summarised* (counted, and listed by reference in the bundle), so what other organisations post
+costs a bounded amount. The forward trace (a recall list) reads every event it reaches, as before. The walk repeats
 until the query's answer names no identifier whose events are still unloaded:
 
 * backward: every event naming the product itself; for each upstream node, only the events that can create it
@@ -31,6 +35,15 @@ from sqlalchemy import Row, select
 from sqlmodel import Session
 
 from backend.core.errors import NotFoundError
+from backend.services.custody import (
+    MAX_EVENT_IDENTIFIERS,
+    MAX_LISTED_SUMMARIES,
+    MAX_MENTIONS,
+    Selection,
+    Summary,
+    counts_of,
+    references,
+)
 from backend.services.masterdata import bundle_master_data
 from backend.services.queries import EI, EV, anchor_json, batches_of, envelope_of, iso_ms, normalise_identifier
 from supplychain.epcis import Event, parse_event
@@ -50,6 +63,9 @@ from supplychain.verify import AnchorClaim, BundleEvent, ProofBundle, product_gt
 
 __all__ = [
     "MAX_EVENTS",
+    "MAX_EVENT_IDENTIFIERS",
+    "MAX_LISTED_SUMMARIES",
+    "MAX_MENTIONS",
     "UPSTREAM_ROLES",
     "BundleResult",
     "SubgraphLoader",
@@ -128,31 +144,45 @@ class SubgraphLoader:
     """Loads the events around some identifiers on demand, remembering what it loaded (see the module docstring).
 
     Attributes:
-        rows: Stored rows of the loaded events, by Event Hash ID.
-        truncated: Some events were left out because ``max_events`` was reached.
+        rows: Stored rows of the loaded events (their columns; documents apart), by Event Hash ID.
+        full: ``max_events`` were loaded: the walk stopped there.
+        selection: What was looked at and who the custodians are (``None`` for the unbounded forward walk).
     """
 
-    def __init__(self, session: Session, *, max_events: int = MAX_EVENTS) -> None:
+    def __init__(
+        self, session: Session, *, max_events: int = MAX_EVENTS, custody: bool = True, max_mentions: int = MAX_MENTIONS
+    ) -> None:
         self.session = session
         self.max_events = max_events
         self.rows: dict[str, Row[Any]] = {}
-        self.truncated = False
+        self.full = False
+        self.selection = Selection(session, max_mentions=max_mentions) if custody else None
+        self._documents: dict[str, str] = {}
         self._links: dict[int, list[tuple[str, str]]] = {}
         self._records: list[TracedEvent] = []
         self._ids: set[int] = set()
         self._expanded: dict[str, str] = {}
+        self._started: list[str] = []
+        self._summaries: list[Summary] | None = None
         self._index: TraceIndex | None = None
+
+    @property
+    def truncated(self) -> bool:
+        """Some events were left out by a bound: ``max_events``, or an item named by more events than were looked
+        at (``MAX_MENTIONS`` per role); not by the custody."""
+        return self.full or (self.selection is not None and self.selection.truncated)
 
     def _missing(self, wanted: dict[str, str]) -> dict[str, str]:
         """The nodes of ``wanted`` whose events (in that scope) are not loaded yet."""
         return {n: s for n, s in wanted.items() if self._expanded.get(n) not in (_ALL, s)}
 
-    def load(self, wanted: dict[str, str]) -> list[int]:
-        """Load the events naming each node (``"all"`` roles or ``"upstream"`` ones); returns the new events' ids."""
-        groups: dict[str, list[str]] = {_ALL: [], _UP: []}
-        for node, scope in self._missing(wanted).items():
-            groups[scope].append(node)
-            self._expanded[node] = scope
+    def _candidates(self, groups: dict[str, list[str]]) -> list[int]:
+        """Row ids of the events to read for these nodes (the custody's selection, else every event naming one)."""
+        if self.selection is not None:
+            self.selection.look(
+                {n: None if scope == _ALL else UPSTREAM_ROLES for scope in groups for n in groups[scope]}
+            )
+            return [i for i in self.selection.admitted() if i not in self._ids]
         new: list[int] = []
         for scope, nodes in groups.items():
             for chunk in _chunks(nodes):
@@ -160,32 +190,44 @@ class SubgraphLoader:
                 if scope == _UP:
                     stmt = stmt.where(EI.c.role.in_(UPSTREAM_ROLES))
                 new += [i for (i,) in self.session.execute(stmt) if i not in self._ids]
-        fresh = sorted(set(new))
+        return new
+
+    def load(self, wanted: dict[str, str]) -> list[int]:
+        """Load the events naming each node (``"all"`` roles or ``"upstream"`` ones); returns the new events' ids."""
+        groups: dict[str, list[str]] = {_ALL: [], _UP: []}
+        for node, scope in self._missing(wanted).items():
+            groups[scope].append(node)
+            self._expanded[node] = scope
+        fresh = sorted(set(self._candidates(groups)))
+        self._summaries = None
         room = self.max_events - len(self._ids)
         if len(fresh) > room:
-            self.truncated = True
+            self.full = True
             fresh = fresh[: max(room, 0)]
         if not fresh:
             return []
-        columns = [EV.c[name] for name in _LOADED_COLUMNS]
-        loaded: list[Row[Any]] = []
+        known = self.selection.rows if self.selection is not None else {}  # their columns, read already
+        columns = [EV.c.id, EV.c.document] if known else [EV.c[name] for name in _LOADED_COLUMNS]
+        loaded: list[tuple[Row[Any], str]] = []
         for chunk in _chunks(fresh):
-            loaded += self.session.execute(select(*columns).where(EV.c.id.in_(chunk)))
+            for row in self.session.execute(select(*columns).where(EV.c.id.in_(chunk))):
+                loaded.append((known.get(row.id, row), row.document))
             links = select(EI.c.event_id, EI.c.identifier, EI.c.role).where(EI.c.event_id.in_(chunk))
             for event_id, identifier, role in self.session.execute(links):
                 self._links.setdefault(event_id, []).append((identifier, role))
-        loaded.sort(key=lambda r: r.id)
-        for row in loaded:
+        loaded.sort(key=lambda r: r[0].id)
+        for row, document in loaded:
             self._ids.add(row.id)
             self.rows[row.hash_id] = row
-            self._records.append(TracedEvent(row.hash_id, row.org_id, _parsed(row.document)))
+            self._documents[row.hash_id] = document
+            self._records.append(TracedEvent(row.hash_id, row.org_id, _parsed(document)))
         self._index = None
         return fresh
 
     def _prefetch(self, wanted: dict[str, str], rule: _Rule) -> None:
         """Load ``wanted``, then follow ``rule`` over the identifier links of each new event (no index rebuilds)."""
         frontier = wanted
-        while frontier and not self.truncated:
+        while frontier and not self.full:
             follow: dict[str, str] = {}
             for event_id in self.load(frontier):
                 links = self._links.get(event_id, [])
@@ -201,7 +243,16 @@ class SubgraphLoader:
 
     def document(self, hash_id: str) -> dict[str, Any]:
         """A loaded event's JSON-LD as received."""
-        return dict(json.loads(self.rows[hash_id].document))
+        return dict(json.loads(self._documents[hash_id]))
+
+    def summaries(self) -> list[Summary]:
+        """The events looked at and left out (outside the custody, or naming too many identifiers), those naming a
+        walk's start first (see :meth:`backend.services.custody.Selection.summaries`)."""
+        if self.selection is None:
+            return []
+        if self._summaries is None:  # until the next load
+            self._summaries = self.selection.summaries(self._started, loaded=self._ids)
+        return self._summaries
 
     def settle(self, start: str, ask: Callable[[TraceIndex], dict[str, str]], rule: _Rule) -> TraceIndex:
         """Load ``start``'s events and follow ``rule``; then whatever ``ask`` names from the index, until nothing new.
@@ -209,24 +260,34 @@ class SubgraphLoader:
         ``rule`` guesses the next identifiers from the stored links alone (cheap); ``ask`` reads the real answer
         from a trace index over what is loaded, and decides when the walk is complete.
         """
+        self._started.append(start)
+        self._summaries = None
         wanted = {start: _ALL}
         while True:
             self._prefetch(wanted, rule)
             index = self.index()
-            wanted = {} if self.truncated else self._missing(ask(index))
+            wanted = {} if self.full else self._missing(ask(index))
             if not wanted:
                 return index
 
     # --- the three walks ---
 
     def backward(self, start: str) -> BackwardTrace:
-        """The backward trace of ``start`` over the events it needs."""
+        """The backward trace of ``start`` over the events it needs.
+
+        For the product's story (custody), the journey is walked too: custody passes with the containers an item
+        travelled in, so the product's chain of custody (and what is left out) is the same whichever walk is asked.
+        """
 
         def ask(index: TraceIndex) -> dict[str, str]:
             trace = index.backward(start)
             return {n.identifier: _UP for n in trace.nodes() if n.depth and not (n.repeated or n.cycle)}
 
-        return self.settle(start, ask, _BACKWARD).backward(start)
+        index = self.settle(start, ask, _BACKWARD)
+        if self.selection is not None:
+            self.journey(start)
+            index = self.index()
+        return index.backward(start)
 
     def journey(self, start: str) -> Journey:
         """The journey of ``start`` over its events and its containers'."""
@@ -266,8 +327,17 @@ class SubgraphLoader:
         ]
 
     def limits_json(self) -> dict[str, Any]:
-        """How much was loaded, and whether the bound cut it short."""
-        return {"eventsLoaded": len(self._ids), "maxEvents": self.max_events, "truncated": self.truncated}
+        """How much was loaded, whether a bound cut it short, and (for the product's story) its chain of custody and
+        how many events were left out, by reason."""
+        out: dict[str, Any] = {
+            "eventsLoaded": len(self._ids),
+            "maxEvents": self.max_events,
+            "truncated": self.truncated,
+        }
+        if self.selection is not None:
+            out["custody"] = list(self.selection.custody.custodians)
+            out["summarised"] = counts_of(self.summaries())
+        return out
 
 
 def _time(t: datetime) -> str:
@@ -414,7 +484,9 @@ def proof_bundle(
 
     Each event carries its signed envelope, and once anchored its Merkle proof (leaves are
     :func:`~supplychain.merkle.hash_id_to_bytes32` of the Event Hash IDs), root and anchor; pending events carry
-    ``null`` for all three (a verifier reports them as not yet anchored).
+    ``null`` for all three (a verifier reports them as not yet anchored). Events outside the product's chain of
+    custody, or naming more than ``MAX_EVENT_IDENTIFIERS`` identifiers, are ``summarised``: counted by reason, the
+    first ``MAX_LISTED_SUMMARIES`` listed by reference (:mod:`backend.services.custody`).
 
     Raises:
         BadParameterError: ``identifier`` is no URI.
@@ -457,4 +529,6 @@ def bundle_of(
         claim = AnchorClaim(batch.sequence, batch.block_number, batch.tx_hash.lower(), batch.block_time)
         events.append(BundleEvent(envelope, proof, bytes.fromhex(batch.root[2:]), claim, receipt_time))
     master_data = bundle_master_data(session, product_gtin(node))  # the product's name, signed by its owner
-    return ProofBundle(chain_id, registry_address, node, tuple(events), master_data)
+    left_out = loader.summaries()  # by reference only: outside the custody, or naming too many identifiers
+    listed = tuple(references(session, left_out))
+    return ProofBundle(chain_id, registry_address, node, tuple(events), master_data, listed, counts_of(left_out))

@@ -12,9 +12,11 @@ parsed event), then ask it:
 
 Identifiers are graph nodes once normalised by :func:`node_id` (the constrained canonical GS1 Digital Link),
 so an EPC URN and its Digital Link are one node. Cycles and missing links are reported in each result's
-``problems`` (:class:`TraceProblem`), never looped on. Pure: no I/O.
+``problems`` (:class:`TraceProblem`), never looped on. :func:`custody` tells which organisations speak for the
+traced items (their chain of custody), so that what others post naming them can be left out. Pure: no I/O.
 """
 
+from supplychain.trace._custody import HANDOVER_CLOSES, HANDOVER_OPENS, Custody, Mention, custody
 from supplychain.trace._index import Consumption, Packing, TraceIndex, Transformation, lots_of
 from supplychain.trace._journey import Containment, Journey, journey, last_seen
 from supplychain.trace._model import (
@@ -35,13 +37,17 @@ from supplychain.trace._model import (
 from supplychain.trace._walk import BackwardTrace, ForwardTrace, backward_trace, forward_trace
 
 __all__ = [
+    "HANDOVER_CLOSES",
+    "HANDOVER_OPENS",
     "BackwardTrace",
     "Consumption",
     "Containment",
+    "Custody",
     "Edge",
     "ForwardTrace",
     "IdentifierKind",
     "Journey",
+    "Mention",
     "Origin",
     "Packing",
     "Relation",
@@ -53,6 +59,7 @@ __all__ = [
     "TracedEvent",
     "Transformation",
     "backward_trace",
+    "custody",
     "forward_trace",
     "gtin_of",
     "identifier_kind",

@@ -44,15 +44,37 @@ integers; times are Unix seconds. No other fields are allowed; :meth:`ProofBundl
 the GTIN's owner, with its Merkle proof (leaf = the 32-byte document hash, in the same batches as events), root and
 anchor, all three ``null`` while not anchored. A bundle without it is read as before; a verifier checks it like an
 event (:func:`verify_master_data`), judging its signer at its publication time (``sc:validFrom``).
+
+Optionally (absent when nothing was left out, so such bundles read as before), events the platform names by
+reference only::
+
+      "summarised": {
+        "counts": {"outside_custody": 32, "too_many_identifiers": 1},
+        "events": [
+          {"eventHashId": "ni:///sha-256;...?ver=CBV2.0", "organisationId": "6909999000005",
+           "keyId": "0x<64 lowercase hex>", "signature": "<base64url>", "reason": "outside_custody",
+           "eventType": "ObjectEvent", "eventTime": 1700000000, "bizStep": "inspecting",
+           "identifierCount": 100000, "proof": [...], "root": "0x...", "anchor": {...}}
+        ]
+      }
+
+A product's bundle carries in full only the events of its chain of custody (its makers and the organisations it
+was handed to, :func:`supplychain.trace.custody`) that name few identifiers; an event naming more, or signed by
+anyone else, is ``summarised``: ``counts`` says how many by reason (:data:`SUMMARY_REASONS`), ``events`` lists some
+of them (never more per reason than counted). A verifier checks their signatures, keys and anchors
+(:class:`ReferenceVerdict`); their content (type, time, bizStep, count) is the platform's word, and can be checked
+by fetching the event itself.
 """
 
 from supplychain.errors import ProofBundleError, ProofBundleFormatError
 from supplychain.verify._bundle import (
     BUNDLE_TYPE,
     BUNDLE_VERSION,
+    SUMMARY_REASONS,
     AnchorClaim,
     BundleEvent,
     BundleMasterData,
+    EventReference,
     ProofBundle,
 )
 from supplychain.verify._masterdata import authority_check, master_data_checks, product_gtin, verify_master_data
@@ -64,6 +86,7 @@ from supplychain.verify._verdict import (
     GreenInfo,
     MasterDataVerdict,
     RecognitionInfo,
+    ReferenceVerdict,
     Verdict,
     VerdictStatus,
 )
@@ -74,10 +97,12 @@ __all__ = [
     "BUNDLE_VERSION",
     "FAILURE_CODES",
     "INCOMPLETE_CODES",
+    "SUMMARY_REASONS",
     "AnchorClaim",
     "BundleEvent",
     "BundleMasterData",
     "Check",
+    "EventReference",
     "EventVerdict",
     "GreenInfo",
     "MasterDataVerdict",
@@ -85,6 +110,7 @@ __all__ = [
     "ProofBundleError",
     "ProofBundleFormatError",
     "RecognitionInfo",
+    "ReferenceVerdict",
     "Verdict",
     "VerdictStatus",
     "authority_check",

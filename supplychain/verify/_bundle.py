@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from supplychain.errors import ProofBundleFormatError
+from supplychain.errors import MalformedHashIdError, ProofBundleFormatError
+from supplychain.merkle import hash_id_to_bytes32
+from supplychain.signing import is_key_id, is_organisation_id
 
-__all__ = ["BUNDLE_TYPE", "BUNDLE_VERSION", "AnchorClaim", "BundleEvent", "BundleMasterData", "ProofBundle"]
+__all__ = [
+    "BUNDLE_TYPE",
+    "BUNDLE_VERSION",
+    "SUMMARY_REASONS",
+    "AnchorClaim",
+    "BundleEvent",
+    "BundleMasterData",
+    "EventReference",
+    "ProofBundle",
+]
 
 BUNDLE_TYPE = "SupplychainProofBundle"
 BUNDLE_VERSION = 1
@@ -20,6 +31,14 @@ _KEYS = ("type", "version", "chainId", "registryAddress", "product", "events")
 _EVENT_KEYS = ("envelope", "proof", "root", "anchor")
 _MASTER_KEYS = ("signed", "proof", "root", "anchor")
 _ANCHOR_KEYS = ("sequence", "blockNumber", "txHash", "timestamp")
+_REFERENCE_KEYS = (
+    "eventHashId", "organisationId", "keyId", "signature", "reason", "eventType", "eventTime", "bizStep",
+    "identifierCount", "proof", "root", "anchor",
+)  # fmt: skip
+_SUMMARISED_KEYS = ("counts", "events")
+SUMMARY_REASONS = ("outside_custody", "too_many_identifiers")
+"""Why an event is only referenced: its signer is not in the product's chain of custody (``outside_custody``), or
+it names more identifiers than the platform includes in full (``too_many_identifiers``)."""
 
 
 def _fail(field: str, reason: str) -> ProofBundleFormatError:
@@ -52,6 +71,14 @@ def _bytes32(value: object, field: str) -> bytes:
     if not isinstance(value, str) or _BYTES32.fullmatch(value) is None:
         raise _fail(field, f"expected 0x + 64 lowercase hex digits, got {value!r:.80}")
     return bytes.fromhex(value[2:])
+
+
+def _string(value: object, field: str, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value:
+        raise _fail(field, f"expected a non-empty string, got {value!r:.60}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +214,104 @@ class BundleMasterData:
 
 
 @dataclass(frozen=True, slots=True)
+class EventReference:
+    """An event a bundle names without its content (a summarised event): who signed which Event Hash ID, the
+    signature, and once anchored its Merkle proof and anchor, with what the platform says of it.
+
+    A verifier checks the signature, the key and the anchor; the event's content (``event_type``, ``event_time``,
+    ``biz_step``, ``identifier_count``) is the platform's word: fetch ``GET /events/{hash}`` to check it.
+
+    Attributes:
+        hash_id: Its Event Hash ID.
+        organisation_id: The signer.
+        key_id: The signer's key (``0x`` + 64 hex).
+        signature: The signature of ``hash_id`` (base64url, as in a signed envelope).
+        reason: Why it is only referenced (:data:`SUMMARY_REASONS`).
+        event_type: Its EPCIS event type, as the platform says.
+        event_time: Its event time (seconds), as the platform says.
+        biz_step: Its bizStep, as the platform says.
+        identifier_count: How many identifiers it names, as the platform says.
+        proof: Sibling nodes from its leaf to the root; ``None`` while not anchored.
+        root: The batch's Merkle root; ``None`` while not anchored.
+        anchor: The anchor as claimed; ``None`` while not anchored.
+    """
+
+    hash_id: str
+    organisation_id: str
+    key_id: str
+    signature: str
+    reason: str
+    event_type: str
+    event_time: int
+    biz_step: str | None
+    identifier_count: int
+    proof: tuple[bytes, ...] | None = None
+    root: bytes | None = None
+    anchor: AnchorClaim | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {
+            "eventHashId": self.hash_id,
+            "organisationId": self.organisation_id,
+            "keyId": self.key_id,
+            "signature": self.signature,
+            "reason": self.reason,
+            "eventType": self.event_type,
+            "eventTime": self.event_time,
+            "bizStep": self.biz_step,
+            "identifierCount": self.identifier_count,
+            **_proof_json(self.proof, self.root, self.anchor),
+        }
+
+    @classmethod
+    def from_json(cls, obj: object, field: str) -> EventReference:
+        """Read one entry of ``summarised.events`` (``field`` names it in errors)."""
+        item = _object(obj, field, _REFERENCE_KEYS)
+        hash_id = str(_string(item["eventHashId"], f"{field}.eventHashId"))
+        try:
+            hash_id_to_bytes32(hash_id)
+        except MalformedHashIdError as exc:
+            raise _fail(f"{field}.eventHashId", exc.reason) from None
+        if not is_organisation_id(item["organisationId"]):
+            raise _fail(f"{field}.organisationId", f"expected a GLN or a USCC, got {item['organisationId']!r:.60}")
+        if not is_key_id(item["keyId"]):
+            raise _fail(f"{field}.keyId", f"expected 0x + 64 lowercase hex digits, got {item['keyId']!r:.80}")
+        if item["reason"] not in SUMMARY_REASONS:
+            raise _fail(f"{field}.reason", f"expected one of {', '.join(SUMMARY_REASONS)}, got {item['reason']!r:.60}")
+        proof, root, anchor = _proven(item, field) or (None, None, None)
+        return cls(
+            hash_id=hash_id,
+            organisation_id=item["organisationId"],
+            key_id=item["keyId"],
+            signature=str(_string(item["signature"], f"{field}.signature")),
+            reason=item["reason"],
+            event_type=str(_string(item["eventType"], f"{field}.eventType")),
+            event_time=_integer(item["eventTime"], f"{field}.eventTime"),
+            biz_step=_string(item["bizStep"], f"{field}.bizStep", optional=True),
+            identifier_count=_integer(item["identifierCount"], f"{field}.identifierCount"),
+            proof=proof,
+            root=root,
+            anchor=anchor,
+        )
+
+
+def _summarised(obj: object) -> tuple[tuple[EventReference, ...], dict[str, int]]:
+    """``summarised``: the counts by reason, and the references listed (never more per reason than counted)."""
+    doc = _object(obj, "summarised", _SUMMARISED_KEYS)
+    counts = _object(doc["counts"], "summarised.counts", (), SUMMARY_REASONS)
+    found = {str(k): _integer(v, f"summarised.counts.{k}") for k, v in counts.items()}
+    if not isinstance(doc["events"], list):
+        raise _fail("summarised.events", "expected a list")
+    listed = tuple(EventReference.from_json(e, f"summarised.events[{i}]") for i, e in enumerate(doc["events"]))
+    for reason in SUMMARY_REASONS:
+        shown = sum(1 for r in listed if r.reason == reason)
+        if shown > found.get(reason, 0):
+            raise _fail(f"summarised.counts.{reason}", f"counts {found.get(reason, 0)}, but {shown} are listed")
+    return listed, found
+
+
+@dataclass(frozen=True, slots=True)
 class ProofBundle:
     """Everything about a product a verifier cannot read from the chain (format in the package docstring).
 
@@ -196,6 +321,8 @@ class ProofBundle:
         product: The product identifier (EPC URI or GS1 Digital Link).
         events: The product's events (its own and upstream ones).
         master_data: The current signed master data of the product's GTIN, when its owner published some.
+        summarised: Events named by reference only (at most some of them: see ``summarised_counts``).
+        summarised_counts: How many events were summarised, by reason (:data:`SUMMARY_REASONS`), listed or not.
     """
 
     chain_id: int
@@ -203,6 +330,8 @@ class ProofBundle:
     product: str
     events: tuple[BundleEvent, ...]
     master_data: BundleMasterData | None = None
+    summarised: tuple[EventReference, ...] = ()
+    summarised_counts: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, obj: object) -> ProofBundle:
@@ -211,7 +340,7 @@ class ProofBundle:
         Raises:
             ProofBundleFormatError: Not a version-1 bundle: ``field`` names the first thing wrong.
         """
-        doc = _object(obj, "<bundle>", _KEYS, ("masterData",))
+        doc = _object(obj, "<bundle>", _KEYS, ("masterData", "summarised"))
         if doc["type"] != BUNDLE_TYPE:
             raise _fail("type", f"expected {BUNDLE_TYPE!r}, got {doc['type']!r:.60}")
         if doc["version"] != BUNDLE_VERSION or type(doc["version"]) is not int:
@@ -227,16 +356,24 @@ class ProofBundle:
         events = tuple(BundleEvent.from_json(e, f"events[{i}]") for i, e in enumerate(doc["events"]))
         master = doc.get("masterData")
         master_data = None if master is None else BundleMasterData.from_json(master)
-        return cls(chain_id, address, doc["product"], events, master_data)
+        listed, counts = _summarised(doc["summarised"]) if "summarised" in doc else ((), {})
+        return cls(chain_id, address, doc["product"], events, master_data, listed, counts)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON form (``from_json(b.to_json()) == b``)."""
-        return {
+        """The JSON form (``from_json(b.to_json()) == b``); ``masterData`` and ``summarised`` only when there are."""
+        out: dict[str, Any] = {
             "type": BUNDLE_TYPE,
             "version": BUNDLE_VERSION,
             "chainId": self.chain_id,
             "registryAddress": self.registry_address,
             "product": self.product,
             "events": [e.to_json() for e in self.events],
-            **({} if self.master_data is None else {"masterData": self.master_data.to_json()}),
         }
+        if self.master_data is not None:
+            out["masterData"] = self.master_data.to_json()
+        if self.summarised or self.summarised_counts:
+            out["summarised"] = {
+                "counts": dict(self.summarised_counts),
+                "events": [r.to_json() for r in self.summarised],
+            }
+        return out

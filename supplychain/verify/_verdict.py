@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -17,6 +18,7 @@ __all__ = [
     "GreenInfo",
     "MasterDataVerdict",
     "RecognitionInfo",
+    "ReferenceVerdict",
     "Verdict",
     "VerdictStatus",
 ]
@@ -245,6 +247,54 @@ class MasterDataVerdict:
 
 
 @dataclass(frozen=True, slots=True)
+class ReferenceVerdict:
+    """The checks of an event the bundle names by reference only (``summarised``): its signature, its key and its
+    anchor. Its content was not in the bundle, so the rest is the platform's word and is not checked.
+
+    Attributes:
+        index: Its position in ``summarised.events``.
+        hash_id: Its Event Hash ID.
+        organisation_id: The signer.
+        reason: Why it is only referenced (``outside_custody``, ``too_many_identifiers``).
+        event_type: Its type, as the platform says.
+        event_time: Its event time (seconds), as the platform says.
+        biz_step: Its bizStep, as the platform says.
+        identifier_count: How many identifiers it names, as the platform says.
+        checks: ``signature``, ``key``, then ``proof`` and ``anchor`` (or ``anchor`` not made: ``not_anchored``).
+    """
+
+    index: int
+    hash_id: str
+    organisation_id: str
+    reason: str
+    event_type: str
+    event_time: int
+    biz_step: str | None
+    identifier_count: int
+    checks: tuple[Check, ...]
+
+    @property
+    def failures(self) -> tuple[str, ...]:
+        """Codes of the failed checks."""
+        return tuple(c.code or c.name for c in self.checks if c.passed is False)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "index": self.index,
+            "eventHashId": self.hash_id,
+            "organisationId": self.organisation_id,
+            "reason": self.reason,
+            "eventType": self.event_type,
+            "eventTime": self.event_time,
+            "bizStep": self.biz_step,
+            "identifierCount": self.identifier_count,
+            "status": _status(self.checks).value,
+            "checks": [c.to_json() for c in self.checks],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """The verification of a proof bundle.
 
@@ -255,6 +305,8 @@ class Verdict:
         checks: Bundle-level checks (chain, registry, events present, product found).
         events: One verdict per event, in bundle order.
         master_data: The verdict of the product's master data, when the bundle carries some.
+        summarised: One verdict per event the bundle names by reference only, in bundle order.
+        summarised_counts: How many events the platform says it summarised, by reason (listed or not).
     """
 
     product: str
@@ -263,6 +315,8 @@ class Verdict:
     checks: tuple[Check, ...]
     events: tuple[EventVerdict, ...]
     master_data: MasterDataVerdict | None = None
+    summarised: tuple[ReferenceVerdict, ...] = ()
+    summarised_counts: Mapping[str, int] = field(default_factory=dict)
 
     def _all_checks(self) -> tuple[Check, ...]:
         extra = self.master_data.checks if self.master_data is not None else ()
@@ -270,7 +324,11 @@ class Verdict:
 
     @property
     def status(self) -> VerdictStatus:
-        """Failed if any check failed anywhere, incomplete if one could not be made, else verified."""
+        """Failed if any check failed anywhere (a summarised event's included), incomplete if one of the bundle's,
+        its events' or its master data's checks could not be made, else verified. A summarised event not anchored
+        yet leaves the verdict as it is: it is not part of what the bundle shows."""
+        if any(r.failures for r in self.summarised):
+            return VerdictStatus.FAILED
         return _status(self._all_checks())
 
     @property
@@ -280,6 +338,7 @@ class Verdict:
         codes += [code for e in self.events for code in e.failures]
         if self.master_data is not None:
             codes += [c.code or c.name for c in self.master_data.checks if c.passed is False]
+        codes += [code for r in self.summarised for code in r.failures]
         return tuple(dict.fromkeys(codes))
 
     def to_json(self) -> dict[str, Any]:
@@ -292,4 +351,8 @@ class Verdict:
             "checks": [c.to_json() for c in self.checks],
             "events": [e.to_json() for e in self.events],
             "masterData": None if self.master_data is None else self.master_data.to_json(),
+            "summarised": {
+                "counts": dict(self.summarised_counts),
+                "events": [r.to_json() for r in self.summarised],
+            },
         }

@@ -13,15 +13,17 @@ from supplychain.signing import (
     SignedEnvelope,
     citation_id,
     context_namespaces,
+    decode_signature,
     parse_envelope,
     recognition_citation,
     verify_envelope,
+    verify_signature,
 )
 from supplychain.trace import TracedEvent, TraceIndex
-from supplychain.verify._bundle import BundleEvent, ProofBundle
+from supplychain.verify._bundle import BundleEvent, EventReference, ProofBundle
 from supplychain.verify._checks import anchor_claim_checks, key_check
 from supplychain.verify._masterdata import product_gtin, verify_master_data
-from supplychain.verify._verdict import Check, EventVerdict, GreenInfo, RecognitionInfo, Verdict
+from supplychain.verify._verdict import Check, EventVerdict, GreenInfo, RecognitionInfo, ReferenceVerdict, Verdict
 
 __all__ = ["verify_bundle"]
 
@@ -64,7 +66,9 @@ def _citation_check(mirror: RegistryMirror, envelope: SignedEnvelope, event: Eve
     return Check("citation", False, detail, "citation_not_in_force")
 
 
-def _anchor_checks(mirror: RegistryMirror, item: BundleEvent, hash_id: str, event: Event | None) -> list[Check]:
+def _anchor_checks(
+    mirror: RegistryMirror, item: BundleEvent | EventReference, hash_id: str, event: Event | None
+) -> list[Check]:
     if item.root is None or item.proof is None or item.anchor is None:
         return [Check("anchor", None, "not anchored yet: the bundle has no proof for it", "not_anchored")]
     checks, anchor = anchor_claim_checks(
@@ -152,6 +156,29 @@ def _verify_event(
     return verdict, traced
 
 
+def _verify_reference(index: int, item: EventReference, mirror: RegistryMirror) -> ReferenceVerdict:
+    """A summarised event: its signature over the Event Hash ID, its key (at the time the platform gives), its
+    anchor. Its content is not in the bundle, so nothing else can be checked."""
+    try:
+        verify_signature(bytes.fromhex(item.key_id[2:]), item.hash_id, decode_signature(item.signature))
+        checks = [Check("signature", True, f"{item.hash_id} signed by key {item.key_id}")]
+    except SignatureVerificationError as exc:
+        checks = [Check("signature", False, str(exc), "bad_signature")]
+    checks.append(key_check(mirror, item.key_id, item.organisation_id, item.event_time))
+    checks += _anchor_checks(mirror, item, item.hash_id, None)
+    return ReferenceVerdict(
+        index,
+        item.hash_id,
+        item.organisation_id,
+        item.reason,
+        item.event_type,
+        item.event_time,
+        item.biz_step,
+        item.identifier_count,
+        tuple(checks),
+    )
+
+
 def verify_bundle(
     bundle: ProofBundle,
     registry: RegistryMirror,
@@ -177,6 +204,13 @@ def verify_bundle(
     (``event_after_anchor``).
     Checks that depend on a readable event are skipped when it is not; an event without proof gets the
     check ``anchor`` with ``passed=None`` (``not_anchored``): the verdict is then at best ``incomplete``.
+
+    Events the bundle names by reference only (``summarised``: outside the product's chain of custody, or naming
+    too many identifiers to be included) get what can be checked without their content: the signature of their
+    Event Hash ID (``bad_signature``), the key at the event time the platform gives (``key_not_registered``,
+    ``key_not_yet_valid``, ``key_revoked``), and the Merkle proof and anchor (``proof_invalid``,
+    ``root_not_anchored``, ``anchor_mismatch``; ``not_anchored`` there leaves the verdict as it is). A failure
+    there fails the verdict (the platform served a false reference); what they say happened is not checked.
 
     A bundle from another chain or registry fails as a whole: every event gets only the failed ``chain`` /
     ``registry`` check (``other_chain``, ``other_registry``), since the registry given says nothing of it.
@@ -221,15 +255,26 @@ def verify_bundle(
     master = None
     if bundle.master_data is not None and not foreign:
         master = verify_master_data(bundle.master_data, registry, gtin=product_gtin(bundle.product), now=now)
+    counts = dict(bundle.summarised_counts)
+    if foreign:
+        references = tuple(
+            ReferenceVerdict(
+                i, r.hash_id, r.organisation_id, r.reason, r.event_type, r.event_time, r.biz_step,
+                r.identifier_count, tuple(foreign),
+            )
+            for i, r in enumerate(bundle.summarised)
+        )  # fmt: skip
+    else:
+        references = tuple(_verify_reference(i, r, registry) for i, r in enumerate(bundle.summarised))
     if not bundle.events:
         checks.append(Check("events", None, "the bundle holds no event", "no_events"))
-        return Verdict(bundle.product, chain_id, registry_address, tuple(checks), (), master)
+        return Verdict(bundle.product, chain_id, registry_address, tuple(checks), (), master, references, counts)
     checks.append(Check("events", True, f"{len(bundle.events)} event(s)"))
     if foreign:
         verdicts = tuple(
             EventVerdict(i, _claimed_hash(e), None, None, None, tuple(foreign)) for i, e in enumerate(bundle.events)
         )
-        return Verdict(bundle.product, chain_id, registry_address, tuple(checks), verdicts)
+        return Verdict(bundle.product, chain_id, registry_address, tuple(checks), verdicts, None, references, counts)
     results = [_verify_event(i, e, registry, now) for i, e in enumerate(bundle.events)]
     traced = [t for _, t in results if t is not None]
     if bundle.product in TraceIndex.build(traced):
@@ -238,7 +283,7 @@ def verify_bundle(
         detail = f"no readable event of the bundle names {bundle.product}"
         checks.append(Check("product", None, detail, "product_not_found"))
     events = tuple(v for v, _ in results)
-    return Verdict(bundle.product, chain_id, registry_address, tuple(checks), events, master)
+    return Verdict(bundle.product, chain_id, registry_address, tuple(checks), events, master, references, counts)
 
 
 def _requested_check(product: str, requested: str) -> Check:

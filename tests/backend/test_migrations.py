@@ -133,3 +133,36 @@ def test_0005_lists_every_first_use_claim_for_the_regulator(tmp_path: Path) -> N
         ("06901234000108", "6901234000016", 3_000, 1, 0, "PENDING", None),
     ]
     assert kept == 3
+
+
+def test_0008_counts_the_identifiers_of_the_events_stored_before(tmp_path: Path) -> None:
+    # pages reference an event naming many identifiers without reading it: the count of those stored before 0008
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+    links = {1: 3, 2: 0, 3: 1200}
+    with engine.begin() as connection:
+        for n, count in links.items():
+            connection.execute(
+                text(
+                    "INSERT INTO event (id, hash_id, org_id, key_id, signature, event_type, event_time, received_at,"
+                    " capture_id, document) VALUES (:id, :h, 'o', 'k', 's', 'ObjectEvent', 0, 0, 'c', '{}')"
+                ),
+                {"id": n, "h": f"h{n}"},
+            )
+            rows = [{"e": n, "i": f"https://id.gs1.org/01/06901234000108/21/{i}", "r": "epc"} for i in range(count)]
+            if rows:
+                connection.execute(text("INSERT INTO event_identifier VALUES (:e, :i, :r)"), rows)
+    migrate(engine)
+    with engine.connect() as connection:
+        counted = dict(connection.execute(text("SELECT id, identifier_count FROM event")).all())
+    assert counted == links
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    with engine.connect() as connection:
+        columns = [row[1] for row in connection.execute(text("PRAGMA table_info(event)"))]
+    engine.dispose()
+    assert "identifier_count" not in columns and "document" in columns

@@ -107,12 +107,22 @@ def test_traces_show_anchors_once_anchored(client: TestClient, platform: Platfor
 
 def test_the_event_bound_is_reported(platform: Platform, product: Product) -> None:
     with platform.session() as session:
-        loader = SubgraphLoader(session, max_events=2)
+        loader = SubgraphLoader(session, max_events=2, custody=False)  # as GET /trace/forward reads: everything
         result = loader.forward(node_id(product.ids["R1"]))
         assert loader.truncated
         assert len(loader.rows) == 2
         assert loader.limits_json() == {"eventsLoaded": 2, "maxEvents": 2, "truncated": True}
         assert len(result.sightings) <= 2
+        story = SubgraphLoader(session)  # the product's story: its chain of custody, through the case it was in
+        story.backward(node_id(product.ids["A-1"]))
+        custody = [product.orgs[o].org_id for o in ("manufacturer", "supplier", "retailer")]
+        assert story.limits_json() == {
+            "eventsLoaded": 9,  # all but "make B" (R1 in another product: not upstream of A-1)
+            "maxEvents": 5000,
+            "truncated": False,
+            "custody": custody,
+            "summarised": {},
+        }
 
 
 @pytest.mark.parametrize("kind", ["backward", "forward", "journey"])

@@ -4,7 +4,8 @@ One node and one platform for the module: the manufacturer's events for three se
 two batches, QR codes are issued, and the scanner verifies serial 0001 from the QR code's PNG, from its Digital Link
 and from a saved bundle file. Then every kind of tampering, on copies of the bundle, fails with its own reason code;
 the key-revocation case is built as a dishonest platform would: an event re-signed with a key the regulator revoked
-before the event time, anchored on chain from an anchoring account.
+before the event time, anchored on chain from an anchoring account. Last, a stranger registered on the chain posts
+events naming serial A/1: the scanner verifies the product and says what was left out.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from chain.registry import ROLE_ANCHORER
 from scanner import load_source, verify_source
 from scanner.cli import app
 from supplychain.merkle import MerkleTree, hash_id_to_bytes32
-from supplychain.registry import Grade, Level, RecognitionKind, Scope
+from supplychain.registry import BusinessRole, Grade, Level, RecognitionKind, Scope
 from supplychain.registry.events import RecognitionTerms
 from supplychain.signing import SigningKey, make_envelope
 from supplychain.verify import ProofBundle
@@ -74,6 +75,7 @@ class World:
     other_bundle: dict[str, Any]
     escaped_uri: str
     tmp: Path
+    platform: Platform
 
     def write(self, name: str, bundle: dict[str, Any]) -> Path:
         path = self.tmp / name
@@ -214,6 +216,7 @@ def world(hardhat: Node, tmp_path_factory: pytest.TempPathFactory) -> Iterator[W
             other_bundle=bundles[1].json(),
             escaped_uri=escaped_code.json()["uris"][0],
             tmp=tmp,
+            platform=platform,
         )
     finally:
         server.should_exit = True
@@ -440,3 +443,59 @@ def test_a_registry_address_without_a_registry_cannot_be_used(world: World) -> N
     result = scanner(world, str(world.write("bundle.json", world.bundle)), "--lang", "en", registry=nobody)
     assert result.exit_code == 2
     assert f"error: no contract at {nobody} on chain 31337 ({world.node.url})" in result.stderr
+
+
+# --- what other organisations post (issue 12, item 4) ---
+
+
+def test_a_strangers_events_naming_the_product_are_left_out_and_the_scanner_says_so(world: World) -> None:
+    """A registered stranger captures, over HTTP, an event listing 1,500 EPCs and three small ones, all naming serial
+    A/1 (which its maker commissioned and never shipped): the scanner fetches A/1's bundle from its QR link, verifies
+    the maker's event against the chain, and lists the stranger's by reference with their signatures and anchors
+    checked."""
+    platform = world.platform
+    stranger, key = "6909999000005", SigningKey.from_private_bytes(b"\x53" * 32)
+    regulator = platform.registry.registry.as_signer(dev_account("regulator").account)
+    regulator.register_organisation(stranger, BusinessRole.RETAILER)
+    regulator.add_key(stranger, key.public_key_bytes)
+    platform.registry.refresh(force=True)
+    token = platform.issue_token(org_id=stranger, role="organisation")
+    serial = f"https://id.gs1.org/01/{GTIN}/21/A%2F1"
+    at = platform.registry.registry.chain.block_timestamp() * 1000 + 1000
+    others = [f"https://id.gs1.org/01/{GTIN}/21/Z{n}" for n in range(1499)]
+    events = [documents.object_event("-", biz_step="inspecting", at_ms=at, epcList=[*others, serial])]
+    events += [documents.object_event("-", biz_step="inspecting", at_ms=at + n, epcList=[serial]) for n in (1, 2, 3)]
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/ld+json",
+        "Prefer": "return=representation",
+    }
+    with httpx.Client(base_url=world.base, timeout=30) as http:
+        response = http.post("/capture", content=documents.signed_document(key, events), headers=headers)
+    assert response.status_code == 200 and response.json()["acceptedCount"] == 4, response.text[:500]
+    platform.registry.registry.chain.increase_time(2)  # anchored after the events happened
+    assert AnchoringWorker(platform).run_once(force=True) == 4
+    report = verdict_of(scanner(world, world.escaped_uri, "--json"))
+    assert report["status"] == "verified", report["failures"]
+    assert len(report["events"]) == 1  # the maker's commissioning, nothing else
+    assert report["summarised"]["counts"] == {"outside_custody": 4}
+    listed = report["summarised"]["events"]
+    assert [e["identifierCount"] for e in listed] == [1500, 1, 1, 1]  # the biggest first
+    assert all(e["organisationId"] == stranger and e["status"] == "verified" for e in listed)
+    assert {c["name"] for e in listed for c in e["checks"]} == {"signature", "key", "proof", "anchor"}
+    result = scanner(world, world.escaped_uri, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "✓ Verified: the content, signature, key, organisation and on-chain proof of all 1 events agree with the chain"
+    )
+    at_left_out = lines.index("Events left out")
+    assert lines[at_left_out + 1] == (
+        "! 4 events by organisations outside this product's chain of custody: not part of its record, not in the"
+        " verification above"
+    )
+    item = next(line for line in lines[at_left_out:] if line.startswith("1. "))
+    assert "ObjectEvent · inspecting · " in item and f"· {stranger} · 1,500 identifiers" in item
+    assert item.endswith("✓ signature  ✓ anchored")
+    chinese = scanner(world, world.escaped_uri).stdout
+    assert "4 个事件来自不在本产品流转链上的组织" in chinese and "1,500 个标识" in chinese

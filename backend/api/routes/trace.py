@@ -31,7 +31,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {400: BAD_PARAMETER, 404: NEVER_SEE
 
 def _run(session: SessionDep, identifier: str, walk: Callable[[SubgraphLoader, str], dict[str, Any]]) -> dict[str, Any]:
     start = resolve_identifier(session, identifier)
-    return walk(SubgraphLoader(session), start)
+    return walk(SubgraphLoader(session, custody=walk is not forward_json), start)  # a recall list misses nothing
 
 
 @router.get("/backward", summary="Backward trace: what went into a product (来源可查询)", responses=RESPONSES)
@@ -40,10 +40,13 @@ def trace_backward(session: SessionDep, identifier: Identifier) -> dict[str, Any
     down to raw material, each node with the organisations that made it (`makers`), plus `suppliers` and
     `rawMaterials`.
 
-    Only the events around the identifier are read (at most `maxEvents`; `truncated` says when the bound cut the
-    walk short). `events` summarises every event the answer rests on, by time: Event Hash ID, signer, type, bizStep,
-    location and anchor (`{"status": "pending"}` or root, proof, sequence, transaction, block, block time).
-    `problems` lists what could not be followed (cycles, missing links). `404` for an identifier no event names.
+    Only the events of the product's chain of custody are read (`custody`: the organisations that made what the
+    walk traced, and those it was handed to; at most `maxEvents`; `truncated` says when a bound cut the walk short):
+    events of other organisations naming it, and events naming more than 1,000 identifiers, are counted by reason in
+    `summarised` (`outside_custody`, `too_many_identifiers`) and not followed. `events` summarises every event the
+    answer rests on, by time: Event Hash ID, signer, type, bizStep, location and anchor (`{"status": "pending"}` or
+    root, proof, sequence, transaction, block, block time). `problems` lists what could not be followed (cycles,
+    missing links). `404` for an identifier no event names.
     """
     return _run(session, identifier, backward_json)
 
@@ -54,10 +57,11 @@ def trace_forward(session: SessionDep, identifier: Identifier) -> dict[str, Any]
     (`reached.lots`, `.serials`, `.containers`), every event showing it (`sightings`), the locations and the
     organisations involved.
 
-    Only the events around the identifier are read (at most `maxEvents`; `truncated` says when the bound cut the
-    walk short). `events` summarises every event the answer rests on, by time: Event Hash ID, signer, type, bizStep,
-    location and anchor (`{"status": "pending"}` or root, proof, sequence, transaction, block, block time).
-    `problems` lists what could not be followed (cycles, missing links). `404` for an identifier no event names.
+    Every event around the identifier is read, whoever signed it and however many identifiers it names (a recall
+    list must miss nothing; at most `maxEvents`: `truncated` says when the bound cut the walk short). `events`
+    summarises every event the answer rests on, by time: Event Hash ID, signer, type, bizStep, location and anchor
+    (`{"status": "pending"}` or root, proof, sequence, transaction, block, block time). `problems` lists what could
+    not be followed (cycles, missing links). `404` for an identifier no event names.
     """
     return _run(session, identifier, forward_json)
 
@@ -68,9 +72,10 @@ def trace_journey(session: SessionDep, identifier: Identifier) -> dict[str, Any]
     order, each with its stage (production, logistics, retail), location and organisation; and the stays in
     containers (`containments`).
 
-    Only the events around the identifier are read (at most `maxEvents`; `truncated` says when the bound cut the
-    walk short). `events` summarises every event the answer rests on, by time: Event Hash ID, signer, type, bizStep,
-    location and anchor (`{"status": "pending"}` or root, proof, sequence, transaction, block, block time).
-    `problems` lists what could not be followed (cycles, missing links). `404` for an identifier no event names.
+    Only the events of its chain of custody are read (`custody`, `summarised`: as for the backward trace; at most
+    `maxEvents`; `truncated` says when a bound cut the walk short). `events` summarises every event the answer
+    rests on, by time: Event Hash ID, signer, type, bizStep, location and anchor (`{"status": "pending"}` or root,
+    proof, sequence, transaction, block, block time). `problems` lists what could not be followed (cycles, missing
+    links). `404` for an identifier no event names.
     """
     return _run(session, identifier, journey_json)
