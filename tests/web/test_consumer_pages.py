@@ -10,6 +10,7 @@ import io
 import json
 import re
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,7 +20,7 @@ import qrcode  # type: ignore[import-untyped]
 from playwright.sync_api import Page, Request, expect
 from sqlmodel import col, func, select
 
-from backend.cli.demo_story import DEMO_LOT, DEMO_PRODUCT_GTIN
+from backend.cli.demo_story import CONTEXT, DEMO_LOT, DEMO_PRODUCT_GTIN
 from backend.models import Scan
 from backend.services.platform import now_ms
 from backend.services.qr import CodeKey
@@ -33,11 +34,16 @@ from backend.services.scans import (
     record_scan,
     scan_salt,
 )
+from chain.accounts import dev_account
+from supplychain.registry import BusinessRole
+from supplychain.signing import SigningKey, sign_document
 from tests.web.conftest import CAMERA_SERIAL
 from tests.web.site import BOARDS_NAME, DELISTED_LOT, MAKER, RECALL_REASON, RECALLED_LOT, Site
 
 pytestmark = pytest.mark.xdist_group("browser")
 
+STRANGER = "6909999000005"  # a registered logistics firm that never handled the demo's modules
+STRANGER_KEY = SigningKey.from_private_bytes(b"\x77" * 32)
 JOURNEY = ["commissioning", "packing", "shipping", "departing", "arriving", "receiving", "unpacking", "retail_selling"]
 
 
@@ -312,3 +318,61 @@ def test_a_leader_signs_in_with_the_pages_policies_on(page: Page, site: Site, cs
     )
     page.goto(leader)
     page.wait_for_url(re.compile(re.escape(site.base) + r"/login\?next="))
+
+
+def test_what_a_stranger_posts_about_a_serial_changes_neither_its_page_nor_its_bundle(page: Page, site: Site) -> None:
+    """Issue 12's page hole, in a browser: an organisation outside the serial's chain of custody posts signed events
+    each listing 1,500 EPCs, the serial among them. The page still shows its own journey, says what was left out,
+    and its proof bundle stays as it was (before: every such event was read, shown and put in the bundle)."""
+    serial = "0010"
+    gs1 = f"https://id.gs1.org/01/{DEMO_PRODUCT_GTIN}/21/{serial}"
+    page.goto(site.product_url(serial) + "?lang=en")
+    steps = page.locator("#journey ol.timeline > li")
+    journey = steps.evaluate_all("els => els.map(e => e.dataset.step)")
+    bundle_before = httpx.get(f"{site.base}/bundles", params={"id": gs1}, timeout=30).json()
+    expect(page.locator("#summarised")).to_have_count(0)
+    registry = site.platform.registry.registry
+    regulator = registry.as_signer(dev_account("regulator").account)
+    regulator.register_organisation(STRANGER, BusinessRole.LOGISTICS)
+    regulator.add_key(STRANGER, STRANGER_KEY.public_key_bytes)
+    site.platform.registry.refresh(force=True)
+    token = site.platform.issue_token(org_id=STRANGER, role="organisation", label="a stranger")
+    at = registry.chain.block_timestamp() + 1
+    crowd = [f"https://id.gs1.org/01/{DEMO_PRODUCT_GTIN}/21/X{n}" for n in range(1_499)]
+    events = [
+        {
+            "type": "ObjectEvent",
+            "eventTime": datetime.fromtimestamp(at + n, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "eventTimeZoneOffset": "+08:00",
+            "epcList": [gs1, *crowd],
+            "action": "OBSERVE",
+            "bizStep": "inspecting",
+        }
+        for n in range(3)
+    ]
+    document = {
+        "@context": CONTEXT,
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-01-01T00:00:00Z",
+    }
+    signed = sign_document(STRANGER_KEY, {**document, "epcisBody": {"eventList": events}})
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/ld+json",
+        "Prefer": "return=representation",
+    }
+    captured = httpx.post(f"{site.base}/capture", json=signed, headers=headers, timeout=60)
+    assert captured.status_code == 200 and captured.json()["acceptedCount"] == 3, captured.text[:500]
+    page.goto(site.product_url(serial) + "?lang=en")
+    expect(steps).to_have_count(len(journey))
+    assert steps.evaluate_all("els => els.map(e => e.dataset.step)") == journey
+    left_out = page.locator("#summarised")
+    expect(left_out).to_contain_text("Records left out")
+    expect(left_out.locator("ul.plain > li")).to_have_count(3)
+    expect(page.locator("h1")).to_contain_text("Charging module")  # the owner's name, not anything posted since
+    bundle = httpx.get(f"{site.base}/bundles", params={"id": gs1}, timeout=30)
+    assert [e["envelope"]["eventHashId"] for e in bundle.json()["events"]] == [
+        e["envelope"]["eventHashId"] for e in bundle_before["events"]
+    ]
+    assert len(bundle.content) < 100_000 and sum(bundle.json()["summarised"]["counts"].values()) == 3
