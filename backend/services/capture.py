@@ -287,7 +287,8 @@ class _Validator:
     skew_ms: int
     namespaces: Mapping[str, str] = field(default_factory=dict)
     fresher: Callable[[], RegistryMirror | None] | None = None
-    """Reads the chain once when a refusal might come from a stale mirror (see ``ownership.fresher_mirror``)."""
+    """Reads the blocks mined since the mirror was read, once, before an ownership refusal stands
+    (``ownership.fresher_mirror``)."""
 
     def recognition(self, event: EpcisEvent) -> dict[str, Any] | None:
         """The recognition the event cites and its status at the event time; refuses a malformed reference."""

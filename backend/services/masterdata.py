@@ -37,6 +37,7 @@ from backend.core.errors import (
     UnavailableError,
 )
 from backend.models import Batch, MasterData, table_of
+from backend.services.ownership import fresher_mirror
 from backend.services.platform import Platform, now_ms
 from supplychain.errors import InvalidGs1KeyError, MasterDataFormatError, MasterDataLimitError
 from supplychain.gs1 import parse_gtin
@@ -153,6 +154,9 @@ def _mirror(platform: Platform, signed: SignedMasterData) -> RegistryMirror:
         raise UnavailableError("the registry has never been read: the chain cannot be reached; nothing was stored")
     if view.age() > _FORCED_REFRESH_AFTER and bytes.fromhex(signed.key_id[2:]) not in mirror.keys:
         mirror = view.refresh(force=True)  # a key registered since the last look
+    gtin, org = signed.product.gtin, signed.organisation_id
+    if not mirror.may_speak_for_gtin_at(gtin, org, view.now()):
+        mirror = fresher_mirror(platform) or mirror  # a prefix or delegation filed since the last look counts
     return mirror
 
 

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from backend.core.errors import ForbiddenError, UnavailableError
 from backend.services.platform import Platform
+from chain.errors import ChainError
 from supplychain.registry import RegistryMirror
 
-__all__ = ["FRESH_ENOUGH", "fresher_mirror", "require_gtin_speaker", "require_gtin_speaker_now", "speaking_mirror"]
-
-FRESH_ENOUGH = 0.25
-"""A refusal from a mirror older than this (s) is looked at again on a mirror read from the chain at once: a prefix or
-a delegation filed a moment ago counts. At most one such read per this time and process (a refused caller cannot make
-the platform read the chain more often)."""
+__all__ = ["fresher_mirror", "require_gtin_speaker", "require_gtin_speaker_now", "speaking_mirror"]
 
 
 def speaking_mirror(platform: Platform) -> tuple[RegistryMirror, int]:
@@ -37,17 +33,28 @@ def speaking_mirror(platform: Platform) -> tuple[RegistryMirror, int]:
 
 
 def fresher_mirror(platform: Platform) -> RegistryMirror | None:
-    """The mirror read from the chain now, when the current one is older than :data:`FRESH_ENOUGH` and the node was
-    not found down (then nothing is waited for: ``None``); ``None`` too when it is fresh already."""
+    """The mirror with the blocks mined since it was last read, for a refusal to be looked at again (a prefix or a
+    delegation filed a moment ago counts at once); ``None`` when no block was mined since (the refusal stands as it
+    is), or when the node was found down or does not answer (nothing is waited for).
+
+    One ``eth_blockNumber`` per refusal, and the new blocks' logs at most once per block: a refused caller cannot make
+    the platform read more of the chain than the chain grows.
+    """
     view = platform.registry
-    if view.down_since is not None or view.age() <= FRESH_ENOUGH:
+    if view.down_since is not None:
+        return None
+    try:
+        latest = view.registry.chain.block_number()
+    except ChainError:
+        return None
+    if latest < view.next_block:
         return None
     return view.refresh(force=True)
 
 
 def require_gtin_speaker_now(platform: Platform, org_id: str, gtin: str, *, doing: str) -> None:
-    """:func:`require_gtin_speaker` now, on the platform's mirror; a refusal is looked at again on a fresher mirror
-    (:func:`fresher_mirror`) before it stands.
+    """:func:`require_gtin_speaker` now, on the platform's mirror; a refusal is looked at again with the blocks mined
+    since the mirror was read (:func:`fresher_mirror`) before it stands.
 
     Raises:
         ForbiddenError: ``not-gtin-owner`` or ``gtin-owner-unknown``.

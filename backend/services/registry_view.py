@@ -249,6 +249,11 @@ class RegistryView:
         with Session(self.engine) as session:
             return len(session.exec(select(col(RegistryTx.tx_hash)).limit(1)).all())
 
+    @property
+    def next_block(self) -> int:
+        """The first block the mirror has not read yet."""
+        return self._next_block
+
     def now(self) -> int:
         """Now (s): the chain's latest block time when it is ahead of the wall clock (a dev chain that mines no blocks
         may be), else the clock; the clock alone while the node is down (it is not waited for) or cannot be read."""

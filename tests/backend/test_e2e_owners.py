@@ -3,7 +3,7 @@
 A rival organisation tries what a tester did before GTIN ownership was on chain (issue 12): issue codes of the maker's
 GTIN, recall its lot, commission its serial under a name of its own. Then the maker delegates the GTIN to a contract
 manufacturer on chain, which may speak for it at once (the platform reads the chain again rather than refuse on a
-mirror a few seconds old), until the delegation is revoked.
+mirror read before the delegation was mined), until the delegation is revoked.
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ def test_a_rival_cannot_squat_recall_or_rename_and_a_delegate_can_make(hardhat: 
             assert client.post("/recalls", json=recall, headers=tokens[RETAILER]).status_code == 403
             assert client.get(f"/01/{GTIN}/10/L1/21/1", headers={"Accept": "application/json"}).status_code == 200
             # renaming: the maker made serial 1; the supplier's commissioning of it under its own name is refused
-            assert capture(MANUFACTURER, [commissioning("1", now_ms)])["status"] == "ACCEPTED"
+            first = capture(MANUFACTURER, [commissioning("1", now_ms)])
+            assert first["status"] == "ACCEPTED", first
             renamed = capture(SUPPLIER, [commissioning("1", now_ms + 1, RIVAL_NAME)])
             assert (renamed["status"], renamed["reason"]) == ("REJECTED", "not_gtin_owner")
             page = client.get(f"/01/{GTIN}/10/L1/21/1", headers={"Accept": "text/html"})
@@ -95,7 +96,8 @@ def test_a_rival_cannot_squat_recall_or_rename_and_a_delegate_can_make(hardhat: 
             request = hashlib.sha256(b"OEM contract: Xicheng makes 06901234009910 for Lvyuan").digest()
             delegation, _ = registrar.delegate_gtins(GTIN, SUPPLIER, request_hash=request)
             after_ms = registry.chain.block_timestamp() * 1000 + 1000
-            assert capture(SUPPLIER, [commissioning("2", after_ms)])["status"] == "ACCEPTED"
+            made = capture(SUPPLIER, [commissioning("2", after_ms)])
+            assert made["status"] == "ACCEPTED", made
             issued = client.post(
                 "/qr/issue", json={"gtin": GTIN, "lot": "L1", "serials": ["2"]}, headers=tokens[SUPPLIER]
             )

@@ -119,7 +119,12 @@ def _too_large(size: int) -> ProblemError:
         },
         201: {
             "description": "Stored (anchored with the next batch); `Location` names the version",
-            "headers": {"Location": {"description": "`/products/{gtin}/master-data?version=N`"}},
+            "headers": {
+                "Location": {
+                    "description": "`/products/{gtin}/master-data?version=N`",
+                    "schema": {"type": "string"},
+                }
+            },
             "content": {"application/json": {"example": _EXAMPLE_VIEW}},
         },
         400: problem_doc(
