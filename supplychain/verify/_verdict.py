@@ -49,11 +49,20 @@ FAILURE_CODES = frozenset(
         "not_gtin_owner",
         "recognition_not_held",
         "published_after_anchor",
+        "received_before_event",
+        "received_after_anchor",
+        "duplicate_event",
+        "unrelated_event",
+        "event_before_origin",
+        "received_not_shipped",
+        "sold_without_receipt",
+        "origin_missing",
+        "unpacked_never_packed",
     }
 )
 """Stable codes of failed checks (``Check.code`` when ``passed`` is False)."""
 
-INCOMPLETE_CODES = frozenset({"not_anchored", "no_events", "product_not_found"})
+INCOMPLETE_CODES = frozenset({"not_anchored", "no_events", "product_not_found", "registry_not_pinned"})
 """Stable codes of checks that could not be made yet (``Check.code`` when ``passed`` is None)."""
 
 
@@ -72,7 +81,8 @@ class Check:
     Attributes:
         name: What was checked (stable): ``chain``, ``registry``, ``envelope``, ``event``, ``event_hash``,
             ``signature``, ``key``, ``organisation``, ``role``, ``clock``, ``proof``, ``anchor``,
-            ``chronology``, and for the bundle ``requested``, ``events``, ``product``.
+            ``chronology``, ``receipt``, and for the bundle ``requested``, ``events``, ``product``, then the story's
+            ``duplicates``, ``story``, ``chronology``, ``custody``, ``origins`` (:mod:`supplychain.verify._story`).
         passed: True, False (failed), or None (could not be made yet: e.g. the event is not anchored).
         detail: What was found, for people.
         code: A stable code when not passed (see :data:`FAILURE_CODES`, :data:`INCOMPLETE_CODES`).
