@@ -1042,7 +1042,8 @@ def _yourself_section(facts: ProductFacts) -> str:
     name = f"proof-bundle-{code.key.gtin}-{code.key.serial or code.lot or 'all'}.json"
     command = f"scanner verify {shlex.quote(code.uri)}"
     chain = ""
-    if facts.registry is not None:
+    if facts.registry is not None:  # the trust anchors pinned: the scanner never takes the registry from the bundle
+        command += f" --registry {facts.registry.address} --chain-id {facts.registry.chain_id}"
         chain = (
             f'<p class="note">{_t("chain", lang)} {facts.registry.chain_id} · {_t("registry", lang)} '
             f'<span class="mono">{_e(facts.registry.address)}</span></p>'
