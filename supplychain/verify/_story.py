@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from supplychain.trace import HANDOVER_CLOSES, HANDOVER_OPENS, TraceIndex, node_id
+from supplychain.trace import HANDOVER_CLOSES, HANDOVER_OPENS, BackwardTrace, Journey, TraceIndex, node_id
 from supplychain.verify._bundle import ProofBundle
 from supplychain.verify._verdict import Check
 
@@ -60,11 +60,9 @@ def _duplicates(bundle: ProofBundle, hashes: Sequence[str | None]) -> list[Check
     return checks or [Check("duplicates", True, "every event is listed once")]
 
 
-def _story_nodes(index: TraceIndex, product: str) -> tuple[set[str], set[str]]:
+def _story_nodes(back: BackwardTrace, trip: Journey) -> tuple[set[str], set[str]]:
     """The nodes of the product's story (itself, what went into it, the containers it travelled in) and the events
     its backward trace and journey rest on."""
-    back = index.backward(product)
-    trip = index.journey(product)
     nodes = {n.identifier for n in back.nodes()} | {c.parent for c in trip.containments}
     events = set(back.event_ids) | {s.hash_id for s in trip.steps}
     events |= {h for c in trip.containments for h in (c.packed_by, c.unpacked_by) if h}
@@ -82,7 +80,7 @@ def _unrelated(index: TraceIndex, positions: dict[str, int], nodes: set[str], ev
     ] or [Check("story", True, "every event is part of the product's story")]
 
 
-def _before_origin(index: TraceIndex, positions: dict[str, int], product: str) -> list[Check]:
+def _before_origin(index: TraceIndex, positions: dict[str, int], product: str, back: BackwardTrace) -> list[Check]:
     """Events using an item before any event created it: the product's own steps, and each link of its trace."""
     checks = []
 
@@ -94,7 +92,7 @@ def _before_origin(index: TraceIndex, positions: dict[str, int], product: str) -
     uses: list[tuple[str, str]] = []
     if made is not None:
         uses += [(product, r.hash_id) for r in index.mentions(product)]
-    uses += [(n.identifier, n.via) for n in index.backward(product).nodes() if n.via is not None]
+    uses += [(n.identifier, n.via) for n in back.nodes() if n.via is not None]
     for node, hash_id in dict.fromkeys(uses):
         start = created(node)
         when = index.events[hash_id].event.event_time
@@ -104,14 +102,14 @@ def _before_origin(index: TraceIndex, positions: dict[str, int], product: str) -
     return checks or [Check("chronology", True, "nothing happens to an item before it was created")]
 
 
-def _custody(index: TraceIndex, positions: dict[str, int], product: str) -> list[Check]:
+def _custody(index: TraceIndex, positions: dict[str, int], product: str, trip: Journey) -> list[Check]:
     """In the product's journey: each receipt follows a shipment by another organisation; a sale by anyone but its
     maker follows that organisation's receipt."""
     makers = {o.organisation_id for o in index.origins(product)}
     shipping: set[str] = set()  # organisations whose shipment of it is open
     received_by: set[str] = set()
     checks = []
-    for step in index.journey(product).steps:
+    for step in trip.steps:
         org, biz_step = step.organisation_id, step.biz_step
         if biz_step in HANDOVER_CLOSES:
             if not shipping - {org}:
@@ -127,12 +125,12 @@ def _custody(index: TraceIndex, positions: dict[str, int], product: str) -> list
     return checks or [Check("custody", True, "every hand-over of the product has both ends")]
 
 
-def _links(index: TraceIndex, positions: dict[str, int], product: str, summarised: int) -> list[Check]:
+def _links(positions: dict[str, int], back: BackwardTrace, trip: Journey, summarised: int) -> list[Check]:
     """Missing links of the trace: an item nobody created, something taken out of a container it was never put in.
     A missing origin is not a failure when the bundle summarises events that name too many identifiers (one of them
     may be it)."""
-    problems = [p for p in index.backward(product).problems if p.code == "missing_origin"]
-    problems += [p for p in index.journey(product).problems if p.code == "unpacked_never_packed"]
+    problems = [p for p in back.problems if p.code == "missing_origin"]
+    problems += [p for p in trip.problems if p.code == "unpacked_never_packed"]
     checks = []
     for p in problems:
         where = "" if p.hash_id is None else f" ({_where(positions, p.hash_id)})"
@@ -169,9 +167,10 @@ def story_checks(bundle: ProofBundle, hashes: Sequence[str | None], index: Trace
     for i, hash_id in enumerate(hashes):
         if hash_id is not None and hash_id in index.events:
             positions.setdefault(hash_id, i)
-    nodes, events = _story_nodes(index, product)
+    back, trip = index.backward(product), index.journey(product)
+    nodes, events = _story_nodes(back, trip)
     checks += _unrelated(index, positions, nodes, events)
-    checks += _before_origin(index, positions, product)
-    checks += _custody(index, positions, product)
-    checks += _links(index, positions, product, bundle.summarised_counts.get("too_many_identifiers", 0))
+    checks += _before_origin(index, positions, product, back)
+    checks += _custody(index, positions, product, trip)
+    checks += _links(positions, back, trip, bundle.summarised_counts.get("too_many_identifiers", 0))
     return checks
