@@ -89,8 +89,8 @@ def verify(  # noqa: PLR0917 - typer options
             envvar="SCANNER_TRUST_FILE",
             dir_okay=False,
             help=(
-                "TOML file of trusted registries, one [[registry]] (chain_id, address, name) per chain; default:"
-                " $XDG_CONFIG_HOME/supplychain/registries.toml (~/.config/...) when it exists."
+                "TOML file of trusted registries: an array of 'registry' tables (chain_id, address, name), one per"
+                " chain; default: $XDG_CONFIG_HOME/supplychain/registries.toml (~/.config/...) when it exists."
             ),
             show_default=False,
         ),
