@@ -21,6 +21,7 @@ _ZH: dict[str, str] = {
     "verdict.incomplete": "尚未完全验证：{reasons}（没有发现篡改）",
     "verdict.unpinned": "未验证：未指定可信的登记合约，无法排除伪造的合约；{reasons}",
     "verdict.rest_passed": "其余检查都与证明包所指的合约一致",
+    "verdict.gaps": "尚未完全验证：{reasons}（流转记录有缺口：可能有事件被遗漏）",
     "verdict.trusts": "只信任区块链：链 {chain_id}，登记合约 {registry}（{rpc}）",
     # labels
     "label.product": "产品",
@@ -151,6 +152,7 @@ _EN: dict[str, str] = {
         "NOT VERIFIED: no trusted registry was pinned, so a forged registry cannot be ruled out; {reasons}"
     ),
     "verdict.rest_passed": "every other check agrees with the registry the bundle names",
+    "verdict.gaps": "Not fully verified: {reasons} (the story has gaps: an event may have been left out)",
     "verdict.trusts": "Trusting only the chain: chain {chain_id}, registry {registry} ({rpc})",
     "label.product": "Product",
     "label.source": "Source",

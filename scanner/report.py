@@ -30,6 +30,7 @@ __all__ = ["error_json", "print_error", "print_report", "reasons", "render_json"
 
 _SEPARATOR = {"zh": "；", "en": "; "}
 _UNPINNED = "registry_not_pinned"
+_GAPS = frozenset({"received_not_shipped", "sold_without_receipt", "origin_missing"})
 _MARKS = {True: "[green]✓[/]", False: "[bold red]✗[/]", None: "[yellow]…[/]"}
 _STATUS_STYLE = {
     VerdictStatus.VERIFIED: ("✓", "bold green"),
@@ -214,6 +215,8 @@ def _headline(result: ScanResult, lang: Lang) -> tuple[str, str, str]:
     if status is VerdictStatus.INCOMPLETE and any(c.code == _UNPINNED for c in verdict.checks):
         rest = reasons(result, lang, skip=frozenset({_UNPINNED})) or text(lang, "verdict.rest_passed")
         return "!", "bold red", text(lang, "verdict.unpinned", reasons=rest)
+    if status is VerdictStatus.INCOMPLETE and _GAPS.intersection(verdict.pending):
+        return mark, style, text(lang, "verdict.gaps", reasons=reasons(result, lang))
     return mark, style, text(lang, f"verdict.{status.value}", reasons=reasons(result, lang))
 
 

@@ -71,11 +71,12 @@ A verdict covers the story the bundle shows, not only each event: :func:`verify_
 from the bundle's readable events (:mod:`supplychain.trace`) and fails the bundle when an event is listed twice (or
 in full and by reference: ``duplicate_event``), names nothing of the product's story (its backward trace and the
 containers it travelled in: ``unrelated_event``), uses an item before any event created it (``event_before_origin``),
-when a receipt of the product follows no shipment by another organisation (``received_not_shipped``), a sale by
-anyone but the maker follows no receipt by the seller (``sold_without_receipt``), or a link is missing: an item of
-the trace nobody created (``origin_missing``), an item taken out of a container it was never put in
-(``unpacked_never_packed``). ``receiptTime`` must lie between the event time (less the platform's clock skew,
-300 s) and the anchoring of its batch (``received_before_event``, ``received_after_anchor``).
+or takes an item out of a container it was never put in (``unpacked_never_packed``). Gaps leave it incomplete (the
+signed record may have them, or an event was left out): a receipt of the product that follows no shipment by another
+organisation (``received_not_shipped``), a sale by anyone but the maker that follows no receipt by the seller
+(``sold_without_receipt``), an item of the trace nobody created (``origin_missing``). ``receiptTime`` must lie
+between the event time (less the platform's clock skew, 300 s) and the anchoring of its batch
+(``received_before_event``, ``received_after_anchor``).
 
 Events left out on purpose are not "dropped": ``outside_custody`` events are not part of the story, and when the
 bundle summarises events that name too many identifiers (``counts.too_many_identifiers`` > 0) an item without an

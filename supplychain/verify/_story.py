@@ -1,5 +1,6 @@
 """The story a bundle tells, checked as a whole: every event once, each one part of the product's story, nothing
-happening to an item before it existed, no hand-over or sale without the step before it, no missing link.
+happening to an item before it existed, no hand-over or sale without the step before it, no missing link (gaps
+leave the verdict incomplete, contradictions fail it).
 
 Each event of a bundle can be genuine (signed, anchored) while the story they make is not: a sale dated before the
 product was made, an event of a sibling serial shown as the product's, an event listed twice, a link of the chain
@@ -114,14 +115,14 @@ def _custody(index: TraceIndex, positions: dict[str, int], product: str, trip: J
         if biz_step in HANDOVER_CLOSES:
             if not shipping - {org}:
                 detail = f"{_where(positions, step.hash_id)}: {org} received it, but nobody else had shipped it"
-                checks.append(Check("custody", False, detail, "received_not_shipped"))
+                checks.append(Check("custody", None, detail, "received_not_shipped"))
             shipping &= {org}
             received_by.add(org)
         elif biz_step in HANDOVER_OPENS:
             shipping.add(org)
         elif biz_step in _SELLING and org not in makers and org not in received_by:
             detail = f"{_where(positions, step.hash_id)}: {org} sold it without having received it"
-            checks.append(Check("custody", False, detail, "sold_without_receipt"))
+            checks.append(Check("custody", None, detail, "sold_without_receipt"))
     return checks or [Check("custody", True, "every hand-over of the product has both ends")]
 
 
@@ -139,7 +140,7 @@ def _links(positions: dict[str, int], back: BackwardTrace, trip: Journey, summar
             if summarised:
                 checks.append(Check("origins", True, detail + f": it may be one of the {summarised} summarised"))
             else:
-                checks.append(Check("origins", False, detail, "origin_missing"))
+                checks.append(Check("origins", None, detail, "origin_missing"))
         else:
             detail = f"{p.identifier} was taken out of a container it was never put in{where}"
             checks.append(Check("origins", False, detail, "unpacked_never_packed"))
@@ -153,6 +154,11 @@ def story_checks(bundle: ProofBundle, hashes: Sequence[str | None], index: Trace
     (``event_before_origin``: the product, or an input, used before any event created it), ``custody``
     (``received_not_shipped``, ``sold_without_receipt``, over the product's journey) and ``origins``
     (``origin_missing``, ``unpacked_never_packed``: a missing link).
+
+    A gap (``received_not_shipped``, ``sold_without_receipt``, ``origin_missing``) is a check not made
+    (``passed=None``): the signed record may really have it (a raw material bought off the platform, a receipt
+    never recorded) or an event may have been left out; either way the story is not fully verified. Contradictions
+    (the other codes) fail.
 
     Args:
         bundle: The bundle.

@@ -54,15 +54,22 @@ FAILURE_CODES = frozenset(
         "duplicate_event",
         "unrelated_event",
         "event_before_origin",
-        "received_not_shipped",
-        "sold_without_receipt",
-        "origin_missing",
         "unpacked_never_packed",
     }
 )
 """Stable codes of failed checks (``Check.code`` when ``passed`` is False)."""
 
-INCOMPLETE_CODES = frozenset({"not_anchored", "no_events", "product_not_found", "registry_not_pinned"})
+INCOMPLETE_CODES = frozenset(
+    {
+        "not_anchored",
+        "no_events",
+        "product_not_found",
+        "registry_not_pinned",
+        "received_not_shipped",
+        "sold_without_receipt",
+        "origin_missing",
+    }
+)
 """Stable codes of checks that could not be made yet (``Check.code`` when ``passed`` is None)."""
 
 
@@ -350,6 +357,11 @@ class Verdict:
             codes += [c.code or c.name for c in self.master_data.checks if c.passed is False]
         codes += [code for r in self.summarised for code in r.failures]
         return tuple(dict.fromkeys(codes))
+
+    @property
+    def pending(self) -> tuple[str, ...]:
+        """Every code of a check that could not be made (a gap in the story, an event not anchored...), each once."""
+        return tuple(dict.fromkeys(c.code or c.name for c in self._all_checks() if c.passed is None))
 
     def to_json(self) -> dict[str, Any]:
         """JSON form, for the scanner's and the audit's reports."""

@@ -255,12 +255,14 @@ def verify_bundle(
 
     The story the events tell is then checked as a whole (:func:`supplychain.verify._story.story_checks`): each event
     once (``duplicate_event``), each naming something of the product's story (``unrelated_event``: a sibling's
-    event, or a bundle relabelled as a sibling), nothing used before it was created (``event_before_origin``), each
-    receipt of the product after a shipment by another organisation (``received_not_shipped``), a sale by anyone but
-    its maker after that organisation's receipt (``sold_without_receipt``), and no missing link (``origin_missing``,
-    ``unpacked_never_packed``). An event's ``receiptTime``, when given, must not precede the event time by more
-    than :data:`~supplychain.verify._story.RECEIPT_TOLERANCE` (``received_before_event``) nor follow its anchoring by
-    more (``received_after_anchor``).
+    event, or a bundle relabelled as a sibling), nothing used before it was created (``event_before_origin``),
+    nothing taken out of a container it was never put in (``unpacked_never_packed``); gaps leave the verdict
+    incomplete: a receipt of the product with no shipment by another organisation before it
+    (``received_not_shipped``), a sale by anyone but its maker with no receipt by the seller
+    (``sold_without_receipt``), an item of the trace no event of the bundle created (``origin_missing``). An
+    event's ``receiptTime``, when given, must not precede the event time by more than
+    :data:`~supplychain.verify._story.RECEIPT_TOLERANCE` (``received_before_event``) nor follow its anchoring by more
+    (``received_after_anchor``).
 
     ``registry_pinned=False`` says the verifier took ``registry_address`` from the bundle itself: the ``registry``
     check is then not made (``registry_not_pinned``) and the verdict is at best ``incomplete``.

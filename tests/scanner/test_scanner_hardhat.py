@@ -433,12 +433,10 @@ def _late_receipt(bundle: dict[str, Any]) -> None:
         (_forge_root, ["root_not_anchored"], [1]),
         (_other_chain, ["other_chain"], [0, 1]),
         (_duplicate, ["duplicate_event"], []),
-        (_drop_origin, ["origin_missing"], []),
         (_late_receipt, ["received_after_anchor"], [1]),
     ],
     ids=[
-        "edited-event", "swapped-proofs", "root-not-on-chain", "other-chain", "duplicate", "dropped-origin",
-        "late-receipt",
+        "edited-event", "swapped-proofs", "root-not-on-chain", "other-chain", "duplicate", "late-receipt",
     ],
 )  # fmt: skip
 def test_tampering_fails_with_its_own_reason(
@@ -451,6 +449,24 @@ def test_tampering_fails_with_its_own_reason(
     report = verdict_of(result)
     assert report["status"] == "failed" and report["failures"] == failures
     assert [e["index"] for e in report["events"] if e["status"] == "failed"] == failing
+
+
+def test_a_dropped_commissioning_leaves_a_gap_and_exits_1(world: World) -> None:
+    """The shipment left without the event that made the product: incomplete (a gap), not verified."""
+    bundle = copy.deepcopy(world.bundle)
+    _drop_origin(bundle)
+    path = world.write("dropped.json", bundle)
+    result = scanner(world, str(path), "--json")
+    assert result.exit_code == 1, result.output
+    report = verdict_of(result)
+    assert report["status"] == "incomplete" and report["failures"] == []
+    origins = next(c for c in report["checks"] if c["name"] == "origins")
+    assert (origins["passed"], origins["code"]) == (None, "origin_missing")
+    en = scanner(world, str(path), "--lang", "en").stdout.splitlines()
+    assert en[0] == (
+        "… Not fully verified: no event of the bundle made an item of the story (an upstream event is missing) (the"
+        " story has gaps: an event may have been left out)"
+    )
 
 
 def test_a_sibling_serials_event_in_the_story_fails_as_unrelated(world: World) -> None:
