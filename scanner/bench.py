@@ -39,7 +39,7 @@ __all__ = ["bench_bundle", "run_bench"]
 T = TypeVar("T")
 ORG = "6901234000016"
 GTIN = "06901234000108"
-_STEPS = ("shipping", "departing", "arriving", "receiving", "storing", "inspecting", "loading", "unloading")
+_STEPS = ("shipping", "departing", "arriving", "storing", "inspecting", "picking", "loading", "unloading")
 
 
 def _iso(ms: int) -> str:

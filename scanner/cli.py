@@ -1,9 +1,12 @@
 """The ``scanner`` command: verify a product's proof bundle against the chain, trusting nothing the platform says.
 
-``scanner verify INPUT [--rpc URL] [--registry ADDRESS] [--json] [--lang zh|en]`` where INPUT is a photo of the QR
-code, its GS1 Digital Link, or a proof bundle file. Exit status: 0 only when everything verifies; 1 when the
-verification fails (or some events are not anchored yet); 2 when the input cannot be used (unreadable image, no QR
-code, platform or node unreachable, not a bundle), with a message saying what and where.
+``scanner verify INPUT [--rpc URL] [--registry ADDRESS] [--chain-id N] [--trust-file PATH] [--json] [--lang zh|en]``
+where INPUT is a photo of the QR code, its GS1 Digital Link, or a proof bundle file. The registry to trust is pinned
+by ``--registry`` or a trusted registries file (:mod:`scanner.trust`), never taken on the platform's word. Exit
+status: 0 only when everything verifies against a pinned registry; 1 when the verification fails, some events are
+not anchored yet, or no registry was pinned; 2 when the input cannot be used (unreadable image, no QR code,
+platform or node unreachable, not a bundle, a node on another chain than the pinned one), with a message saying
+what and where.
 """
 
 from __future__ import annotations
@@ -62,7 +65,33 @@ def verify(  # noqa: PLR0917 - typer options
         typer.Option(
             "--registry",
             envvar="SCANNER_REGISTRY",
-            help="Address of the registry you trust (the regulator publishes it); default: the bundle's (warned).",
+            help=(
+                "Address of the registry you trust (the regulator publishes it). Without it, nor an entry for the"
+                " node's chain in the trust file, the verdict is 'not verified' and the exit status 1."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    chain_id: Annotated[
+        int | None,
+        typer.Option(
+            "--chain-id",
+            envvar="SCANNER_CHAIN_ID",
+            min=0,
+            help="The chain the registry is on: the node (--rpc) must be on it, else nothing is verified (exit 2).",
+            show_default=False,
+        ),
+    ] = None,
+    trust_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--trust-file",
+            envvar="SCANNER_TRUST_FILE",
+            dir_okay=False,
+            help=(
+                "TOML file of trusted registries: an array of 'registry' tables (chain_id, address, name), one per"
+                " chain; default: $XDG_CONFIG_HOME/supplychain/registries.toml (~/.config/...) when it exists."
+            ),
             show_default=False,
         ),
     ] = None,
@@ -77,13 +106,24 @@ def verify(  # noqa: PLR0917 - typer options
         float, typer.Option("--timeout", min=0.1, help="Seconds one HTTP or RPC request may take.")
     ] = 10.0,
 ) -> None:
-    """Verify a product: every event's hash, signature, key, organisation and Merkle proof, against the chain."""
+    """Verify a product against the chain: every event's hash, signature, key, organisation and Merkle proof, and
+    the story they tell (order, custody, duplicates, missing links), against the registry you pinned."""
     from scanner.report import error_json, print_error, print_report, render_json
     from scanner.scan import scan
+    from scanner.trust import default_trust_file, load_trust_file
 
     language: Lang = "zh" if lang is Language.zh else "en"
     try:
-        result = scan(target, rpc=rpc, registry=registry, from_block=from_block, timeout=timeout)
+        trusted = load_trust_file(trust_file or default_trust_file(), explicit=trust_file is not None)
+        result = scan(
+            target,
+            rpc=rpc,
+            registry=registry,
+            from_block=from_block,
+            timeout=timeout,
+            chain_id=chain_id,
+            trusted=trusted,
+        )
     except ScannerInputError as exc:
         if as_json:
             typer.echo(error_json(exc))

@@ -19,6 +19,9 @@ _ZH: dict[str, str] = {
     "verdict.verified": "验证通过：{count} 个事件的内容、签名、密钥、企业资格和上链证明都与链上记录一致",
     "verdict.failed": "验证失败：{reasons}",
     "verdict.incomplete": "尚未完全验证：{reasons}（没有发现篡改）",
+    "verdict.unpinned": "未验证：未指定可信的登记合约，无法排除伪造的合约；{reasons}",
+    "verdict.rest_passed": "其余检查都与证明包所指的合约一致",
+    "verdict.gaps": "尚未完全验证：{reasons}（流转记录有缺口：可能有事件被遗漏）",
     "verdict.trusts": "只信任区块链：链 {chain_id}，登记合约 {registry}（{rpc}）",
     # labels
     "label.product": "产品",
@@ -85,6 +88,16 @@ _ZH: dict[str, str] = {
     "reason.not_gtin_owner": "产品主数据的签名企业在发布时不是该商品条码的所有者（或其授权代工方）",
     "reason.recognition_not_held": "产品主数据引用的绿色设计产品认定不属于该企业、该产品，或当时无效",
     "reason.published_after_anchor": "产品主数据的发布时间晚于上链时间",
+    "reason.received_before_event": "平台所说的接收时间早于事件发生时间",
+    "reason.received_after_anchor": "平台所说的接收时间晚于上链时间",
+    "reason.duplicate_event": "同一事件在证明包中出现了不止一次",
+    "reason.unrelated_event": "证明包中有与本产品无关的事件（例如同批其他序列号的事件）",
+    "reason.event_before_origin": "事件时间早于该物品的生产（顺序颠倒）",
+    "reason.received_not_shipped": "收货之前没有其他企业的发货记录（流转链断开）",
+    "reason.sold_without_receipt": "销售企业没有收货记录（流转链断开）",
+    "reason.origin_missing": "证明包中缺少某个物品的生产记录（上游事件缺失）",
+    "reason.unpacked_never_packed": "物品从未装入的包装中被取出（装箱记录缺失）",
+    "reason.registry_not_pinned": "登记合约地址取自证明包本身，未经您指定：无法排除伪造的合约",
     # inputs that cannot be used
     "error.no_such_file": "找不到文件 {path}",
     "error.unreadable_file": "无法读取 {path}：{detail}",
@@ -109,9 +122,12 @@ _ZH: dict[str, str] = {
     "error.no_registry": "链 {chain_id}（{rpc}）上地址 {address} 没有合约：请用 --rpc 指定证明包所在的链",
     "error.not_the_registry": "链 {chain_id}（{rpc}）上地址 {address} 的合约不是本版本的登记合约",
     "error.chain_read_failed": "读取链 {rpc} 失败：{detail}",
+    "error.bad_trust_file": "可信登记合约文件 {path} 无法使用：{detail}",
+    "error.other_node_chain": "节点 {rpc} 属于链 {chain_id}，而不是指定的链 {pinned}：请用 --rpc 指定该链的节点",
     # warnings
     "notice.registry_from_bundle": (
-        "登记合约地址 {address} 取自证明包本身；请用 --registry 指定您信任的地址（由监管部门公布），以排除伪造的合约"
+        "登记合约地址 {address} 取自证明包本身；请用 --registry（或环境变量 SCANNER_REGISTRY、可信登记合约文件）"
+        "指定您信任的地址（由监管部门公布），以排除伪造的合约"
     ),
     "notice.recalled": "召回（平台所述）：{detail}",
     "notice.truncated": "平台截断了证明包（{url}），上游事件不完整",
@@ -132,6 +148,11 @@ _EN: dict[str, str] = {
     ),
     "verdict.failed": "FAILED: {reasons}",
     "verdict.incomplete": "Not fully verified yet: {reasons} (no tampering found)",
+    "verdict.unpinned": (
+        "NOT VERIFIED: no trusted registry was pinned, so a forged registry cannot be ruled out; {reasons}"
+    ),
+    "verdict.rest_passed": "every other check agrees with the registry the bundle names",
+    "verdict.gaps": "Not fully verified: {reasons} (the story has gaps: an event may have been left out)",
     "verdict.trusts": "Trusting only the chain: chain {chain_id}, registry {registry} ({rpc})",
     "label.product": "Product",
     "label.source": "Source",
@@ -208,6 +229,18 @@ _EN: dict[str, str] = {
         " not in force"
     ),
     "reason.published_after_anchor": "the product master data's publication time is after its anchoring",
+    "reason.received_before_event": "the platform says it received the event before it happened",
+    "reason.received_after_anchor": "the platform says it received the event after it was anchored",
+    "reason.duplicate_event": "an event is listed more than once",
+    "reason.unrelated_event": "an event is not part of this product's story (e.g. a sibling serial's)",
+    "reason.event_before_origin": "an event is dated before the item was made (out of order)",
+    "reason.received_not_shipped": "a receipt follows no shipment by another organisation (a gap in the custody chain)",
+    "reason.sold_without_receipt": "the seller never received the product (a gap in the custody chain)",
+    "reason.origin_missing": "no event of the bundle made an item of the story (an upstream event is missing)",
+    "reason.unpacked_never_packed": "an item was taken out of a container it was never put in (a packing is missing)",
+    "reason.registry_not_pinned": (
+        "the registry address is the bundle's own word, not one you pinned: a forged registry cannot be ruled out"
+    ),
     "error.no_such_file": "no such file: {path}",
     "error.unreadable_file": "cannot read {path}: {detail}",
     "error.not_an_input": "{path} is neither a proof bundle (JSON) nor an image (PNG, JPEG)",
@@ -235,9 +268,13 @@ _EN: dict[str, str] = {
         "the contract at {address} on chain {chain_id} ({rpc}) is not this version of the registry"
     ),
     "error.chain_read_failed": "reading the chain at {rpc} failed: {detail}",
+    "error.bad_trust_file": "cannot use the trusted registries file {path}: {detail}",
+    "error.other_node_chain": (
+        "the node at {rpc} is on chain {chain_id}, not on the pinned chain {pinned}: pass --rpc of a node of that chain"
+    ),
     "notice.registry_from_bundle": (
-        "the registry address {address} was taken from the bundle itself: pass --registry with the address you trust"
-        " (published by the regulator) to rule out a forged registry"
+        "the registry address {address} was taken from the bundle itself: pin the address you trust (published by"
+        " the regulator) with --registry, SCANNER_REGISTRY or a trusted registries file to rule out a forged registry"
     ),
     "notice.recalled": "RECALLED (as the platform says): {detail}",
     "notice.truncated": "the platform truncated the bundle ({url}): upstream events are missing",

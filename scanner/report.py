@@ -29,6 +29,8 @@ from supplychain.verify import Check, EventVerdict, MasterDataVerdict, VerdictSt
 __all__ = ["error_json", "print_error", "print_report", "reasons", "render_json"]
 
 _SEPARATOR = {"zh": "；", "en": "; "}
+_UNPINNED = "registry_not_pinned"
+_GAPS = frozenset({"received_not_shipped", "sold_without_receipt", "origin_missing"})
 _MARKS = {True: "[green]✓[/]", False: "[bold red]✗[/]", None: "[yellow]…[/]"}
 _STATUS_STYLE = {
     VerdictStatus.VERIFIED: ("✓", "bold green"),
@@ -42,14 +44,15 @@ def _reason(lang: Lang, check: Check) -> str:
     return text(lang, key) if check.code is not None and has(lang, key) else check.detail
 
 
-def reasons(result: ScanResult, lang: Lang) -> str:
-    """The failed (or, when none failed, pending) checks in words, each once, with the events concerned."""
+def reasons(result: ScanResult, lang: Lang, *, skip: frozenset[str] = frozenset()) -> str:
+    """The failed (or, when none failed, pending) checks in words, each once, with the events concerned (bar the
+    codes in ``skip``)."""
     verdict = result.verdict
     wanted: bool | None = False if verdict.status is VerdictStatus.FAILED else None
     where: dict[str, list[int]] = {}
     words: dict[str, str] = {}
     for check in verdict.checks:
-        if check.passed is wanted:
+        if check.passed is wanted and check.code not in skip:
             words.setdefault(check.code or check.name, _reason(lang, check))
             where.setdefault(check.code or check.name, [])
     for event in verdict.events:
@@ -202,15 +205,25 @@ def _summarised_lines(result: ScanResult, lang: Lang) -> list[str]:
     return lines
 
 
-def print_report(result: ScanResult, lang: Lang, console: Console) -> None:
-    """Print the readable report of ``result`` in ``lang``."""
+def _headline(result: ScanResult, lang: Lang) -> tuple[str, str, str]:
+    """The verdict's mark, style and sentence: an unpinned registry says "not verified" whatever else passed."""
     verdict = result.verdict
     status = verdict.status
     mark, style = _STATUS_STYLE[status]
     if status is VerdictStatus.VERIFIED:
-        headline = text(lang, "verdict.verified", count=len(verdict.events))
-    else:
-        headline = text(lang, f"verdict.{status.value}", reasons=reasons(result, lang))
+        return mark, style, text(lang, "verdict.verified", count=len(verdict.events))
+    if status is VerdictStatus.INCOMPLETE and any(c.code == _UNPINNED for c in verdict.checks):
+        rest = reasons(result, lang, skip=frozenset({_UNPINNED})) or text(lang, "verdict.rest_passed")
+        return "!", "bold red", text(lang, "verdict.unpinned", reasons=rest)
+    if status is VerdictStatus.INCOMPLETE and _GAPS.intersection(verdict.pending):
+        return mark, style, text(lang, "verdict.gaps", reasons=reasons(result, lang))
+    return mark, style, text(lang, f"verdict.{status.value}", reasons=reasons(result, lang))
+
+
+def print_report(result: ScanResult, lang: Lang, console: Console) -> None:
+    """Print the readable report of ``result`` in ``lang``."""
+    verdict = result.verdict
+    mark, style, headline = _headline(result, lang)
     out = console.print
     out(f"[{style}]{mark} {escape(headline)}[/]", soft_wrap=True)
     for notice in result.notices:

@@ -377,6 +377,15 @@ _CHECKS: dict[str, tuple[str, str]] = {
     "other_product": ("证明包属于另一件产品", "bundle about another product"),
     "product_not_found": ("记录中找不到本产品", "no record names this product"),
     "no_events": ("没有记录", "no records"),
+    "received_before_event": ("接收时间早于记录时间", "received before it happened"),
+    "received_after_anchor": ("接收时间晚于锚定时间", "received after its anchoring"),
+    "duplicate_event": ("同一记录出现多次", "a record listed twice"),
+    "unrelated_event": ("有与本产品无关的记录", "a record not about this product"),
+    "event_before_origin": ("记录早于产品生产（顺序颠倒）", "a record dated before the item was made"),
+    "received_not_shipped": ("收货前没有发货记录", "received but never shipped"),
+    "sold_without_receipt": ("销售企业没有收货记录", "sold without a receipt"),
+    "origin_missing": ("缺少上游生产记录", "an upstream record is missing"),
+    "unpacked_never_packed": ("缺少装箱记录", "a packing record is missing"),
 }
 _SIGNATURE_CHECKS = frozenset({"envelope", "event", "event_hash", "signature", "key", "organisation", "role", "clock"})
 _ANCHOR_CHECKS = frozenset({"proof", "anchor", "chronology"})
@@ -1042,7 +1051,8 @@ def _yourself_section(facts: ProductFacts) -> str:
     name = f"proof-bundle-{code.key.gtin}-{code.key.serial or code.lot or 'all'}.json"
     command = f"scanner verify {shlex.quote(code.uri)}"
     chain = ""
-    if facts.registry is not None:
+    if facts.registry is not None:  # the trust anchors pinned: the scanner never takes the registry from the bundle
+        command += f" --registry {facts.registry.address} --chain-id {facts.registry.chain_id}"
         chain = (
             f'<p class="note">{_t("chain", lang)} {facts.registry.chain_id} · {_t("registry", lang)} '
             f'<span class="mono">{_e(facts.registry.address)}</span></p>'

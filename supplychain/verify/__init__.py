@@ -64,6 +64,26 @@ anyone else, is ``summarised``: ``counts`` says how many by reason (:data:`SUMMA
 of them (never more per reason than counted). A verifier checks their signatures, keys and anchors
 (:class:`ReferenceVerdict`); their content (type, time, bizStep, count) is the platform's word, and can be checked
 by fetching the event itself.
+
+The story as a whole
+--------------------
+A verdict covers the story the bundle shows, not only each event: :func:`verify_bundle` rebuilds the product's trace
+from the bundle's readable events (:mod:`supplychain.trace`) and fails the bundle when an event is listed twice (or
+in full and by reference: ``duplicate_event``), names nothing of the product's story (its backward trace and the
+containers it travelled in: ``unrelated_event``), uses an item before any event created it (``event_before_origin``),
+or takes an item out of a container it was never put in (``unpacked_never_packed``). Gaps leave it incomplete (the
+signed record may have them, or an event was left out): a receipt of the product that follows no shipment by another
+organisation (``received_not_shipped``), a sale by anyone but the maker that follows no receipt by the seller
+(``sold_without_receipt``), an item of the trace nobody created (``origin_missing``). ``receiptTime`` must lie
+between the event time (less the platform's clock skew, 300 s) and the anchoring of its batch
+(``received_before_event``, ``received_after_anchor``).
+
+Events left out on purpose are not "dropped": ``outside_custody`` events are not part of the story, and when the
+bundle summarises events that name too many identifiers (``counts.too_many_identifiers`` > 0) an item without an
+origin in the bundle may rest on one of them, so ``origin_missing`` is then not reported (the check passes, saying
+so). Dropping an event that no other event of the story depends on (an inspection, a stocking) stays undetectable
+from the bundle alone: nothing signed says it exists. The format is unchanged (still version 1): these checks need
+nothing the bundle did not already carry.
 """
 
 from supplychain.errors import ProofBundleError, ProofBundleFormatError

@@ -49,11 +49,27 @@ FAILURE_CODES = frozenset(
         "not_gtin_owner",
         "recognition_not_held",
         "published_after_anchor",
+        "received_before_event",
+        "received_after_anchor",
+        "duplicate_event",
+        "unrelated_event",
+        "event_before_origin",
+        "unpacked_never_packed",
     }
 )
 """Stable codes of failed checks (``Check.code`` when ``passed`` is False)."""
 
-INCOMPLETE_CODES = frozenset({"not_anchored", "no_events", "product_not_found"})
+INCOMPLETE_CODES = frozenset(
+    {
+        "not_anchored",
+        "no_events",
+        "product_not_found",
+        "registry_not_pinned",
+        "received_not_shipped",
+        "sold_without_receipt",
+        "origin_missing",
+    }
+)
 """Stable codes of checks that could not be made yet (``Check.code`` when ``passed`` is None)."""
 
 
@@ -72,7 +88,8 @@ class Check:
     Attributes:
         name: What was checked (stable): ``chain``, ``registry``, ``envelope``, ``event``, ``event_hash``,
             ``signature``, ``key``, ``organisation``, ``role``, ``clock``, ``proof``, ``anchor``,
-            ``chronology``, and for the bundle ``requested``, ``events``, ``product``.
+            ``chronology``, ``receipt``, and for the bundle ``requested``, ``events``, ``product``, then the story's
+            ``duplicates``, ``story``, ``chronology``, ``custody``, ``origins`` (:mod:`supplychain.verify._story`).
         passed: True, False (failed), or None (could not be made yet: e.g. the event is not anchored).
         detail: What was found, for people.
         code: A stable code when not passed (see :data:`FAILURE_CODES`, :data:`INCOMPLETE_CODES`).
@@ -340,6 +357,11 @@ class Verdict:
             codes += [c.code or c.name for c in self.master_data.checks if c.passed is False]
         codes += [code for r in self.summarised for code in r.failures]
         return tuple(dict.fromkeys(codes))
+
+    @property
+    def pending(self) -> tuple[str, ...]:
+        """Every code of a check that could not be made (a gap in the story, an event not anchored...), each once."""
+        return tuple(dict.fromkeys(c.code or c.name for c in self._all_checks() if c.passed is None))
 
     def to_json(self) -> dict[str, Any]:
         """JSON form, for the scanner's and the audit's reports."""

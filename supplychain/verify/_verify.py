@@ -23,6 +23,7 @@ from supplychain.trace import TracedEvent, TraceIndex
 from supplychain.verify._bundle import BundleEvent, EventReference, ProofBundle
 from supplychain.verify._checks import anchor_claim_checks, key_check
 from supplychain.verify._masterdata import product_gtin, verify_master_data
+from supplychain.verify._story import receipt_check, story_checks
 from supplychain.verify._verdict import Check, EventVerdict, GreenInfo, RecognitionInfo, ReferenceVerdict, Verdict
 
 __all__ = ["verify_bundle"]
@@ -143,6 +144,9 @@ def _verify_event(
             checks.append(Check("clock", not late, detail, "event_in_future" if late else None))
         green = _green(mirror, envelope.organisation_id, t, now)
     checks += _anchor_checks(mirror, item, envelope.event_hash_id, event)
+    if event is not None and item.receipt_time is not None:
+        anchored_at = item.anchor.timestamp if item.anchor is not None else None
+        checks.append(receipt_check(item.receipt_time, event.event_time, anchored_at))
     verdict = EventVerdict(
         index,
         envelope.event_hash_id,
@@ -179,6 +183,28 @@ def _verify_reference(index: int, item: EventReference, mirror: RegistryMirror) 
     )
 
 
+def _trust_checks(
+    bundle: ProofBundle, chain_id: int, registry_address: str, *, pinned: bool
+) -> tuple[list[Check], list[Check]]:
+    """The ``chain`` and ``registry`` checks (all of them), and those that failed (the bundle is foreign)."""
+    checks: list[Check] = []
+    foreign: list[Check] = []
+    if bundle.chain_id == chain_id:
+        checks.append(Check("chain", True, f"chain {chain_id}"))
+    else:
+        detail = f"bundle from another chain: chainId {bundle.chain_id}, expected {chain_id}"
+        foreign.append(Check("chain", False, detail, "other_chain"))
+    if bundle.registry_address.lower() != registry_address.lower():
+        detail = f"bundle from another registry: {bundle.registry_address}, expected {registry_address}"
+        foreign.append(Check("registry", False, detail, "other_registry"))
+    elif pinned:
+        checks.append(Check("registry", True, f"registry {registry_address}"))
+    else:
+        detail = f"registry {registry_address} is the bundle's own word: no registry was pinned"
+        checks.append(Check("registry", None, detail, "registry_not_pinned"))
+    return checks + foreign, foreign
+
+
 def verify_bundle(
     bundle: ProofBundle,
     registry: RegistryMirror,
@@ -187,6 +213,7 @@ def verify_bundle(
     registry_address: str,
     now: int | None = None,
     requested: str | None = None,
+    registry_pinned: bool = True,
 ) -> Verdict:
     """Verify every event of ``bundle`` against the registry as replayed from the chain; no I/O.
 
@@ -226,6 +253,20 @@ def verify_bundle(
     and signature, the signer's key, registration and authority over the GTIN at its publication (``not_gtin_owner``),
     a green product recognition it cites, and its Merkle proof and anchor like an event's.
 
+    The story the events tell is then checked as a whole (:func:`supplychain.verify._story.story_checks`): each event
+    once (``duplicate_event``), each naming something of the product's story (``unrelated_event``: a sibling's
+    event, or a bundle relabelled as a sibling), nothing used before it was created (``event_before_origin``),
+    nothing taken out of a container it was never put in (``unpacked_never_packed``); gaps leave the verdict
+    incomplete: a receipt of the product with no shipment by another organisation before it
+    (``received_not_shipped``), a sale by anyone but its maker with no receipt by the seller
+    (``sold_without_receipt``), an item of the trace no event of the bundle created (``origin_missing``). An
+    event's ``receiptTime``, when given, must not precede the event time by more than
+    :data:`~supplychain.verify._story.RECEIPT_TOLERANCE` (``received_before_event``) nor follow its anchoring by more
+    (``received_after_anchor``).
+
+    ``registry_pinned=False`` says the verifier took ``registry_address`` from the bundle itself: the ``registry``
+    check is then not made (``registry_not_pinned``) and the verdict is at best ``incomplete``.
+
     Each event also carries, as information and never as a failure, the recognitions its organisation held in
     force at the event time (``green``), with whether each is still in force at ``now`` when it is given.
 
@@ -236,20 +277,10 @@ def verify_bundle(
         registry_address: The registry's address there (compared case-insensitively).
         now: The current time (seconds), for ``event_in_future`` and the current state of recognitions.
         requested: The product the verifier asked about (the scanned Digital Link, an EPC URI), if any.
+        registry_pinned: Whether ``registry_address`` came from the verifier's own trust (a flag, a configuration),
+            not from the bundle.
     """
-    checks: list[Check] = []
-    foreign: list[Check] = []
-    if bundle.chain_id == chain_id:
-        checks.append(Check("chain", True, f"chain {chain_id}"))
-    else:
-        detail = f"bundle from another chain: chainId {bundle.chain_id}, expected {chain_id}"
-        foreign.append(Check("chain", False, detail, "other_chain"))
-    if bundle.registry_address.lower() == registry_address.lower():
-        checks.append(Check("registry", True, f"registry {registry_address}"))
-    else:
-        detail = f"bundle from another registry: {bundle.registry_address}, expected {registry_address}"
-        foreign.append(Check("registry", False, detail, "other_registry"))
-    checks += foreign
+    checks, foreign = _trust_checks(bundle, chain_id, registry_address, pinned=registry_pinned)
     if requested is not None:
         checks.append(_requested_check(bundle.product, requested))
     master = None
@@ -277,12 +308,14 @@ def verify_bundle(
         return Verdict(bundle.product, chain_id, registry_address, tuple(checks), verdicts, None, references, counts)
     results = [_verify_event(i, e, registry, now) for i, e in enumerate(bundle.events)]
     traced = [t for _, t in results if t is not None]
-    if bundle.product in TraceIndex.build(traced):
+    index = TraceIndex.build(traced)
+    if bundle.product in index:
         checks.append(Check("product", True, f"the events name {bundle.product}"))
     else:
         detail = f"no readable event of the bundle names {bundle.product}"
         checks.append(Check("product", None, detail, "product_not_found"))
     events = tuple(v for v, _ in results)
+    checks += story_checks(bundle, [v.hash_id for v in events], index)
     return Verdict(bundle.product, chain_id, registry_address, tuple(checks), events, master, references, counts)
 
 

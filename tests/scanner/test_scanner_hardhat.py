@@ -225,12 +225,12 @@ def world(hardhat: Node, tmp_path_factory: pytest.TempPathFactory) -> Iterator[W
         platform.close()
 
 
-def scanner(world: World, *args: str, registry: str | None = "trusted") -> Result:
+def scanner(world: World, *args: str, registry: str | None = "trusted", env: dict[str, str] | None = None) -> Result:
     """``scanner verify ARGS --rpc <the node>`` (``--registry`` the platform's unless told otherwise)."""
     options = ["--rpc", world.node.url]
     if registry is not None:
         options += ["--registry", world.registry if registry == "trusted" else registry]
-    return runner.invoke(app, ["verify", *args, *options])
+    return runner.invoke(app, ["verify", *args, *options], env=env)
 
 
 def verdict_of(result: Result) -> dict[str, Any]:
@@ -269,13 +269,15 @@ def test_the_qr_image_reports_its_link_and_the_chain_in_json(world: World) -> No
     assert report["status"] == "verified" and report["failures"] == [] and report["warnings"] == []
     assert report["source"]["kind"] == "image" and report["source"]["uri"] == world.uri
     assert report["source"]["requested"] == f"https://id.gs1.org/01/{GTIN}/21/0001"
-    assert report["registry"] == {"address": world.registry, "takenFromBundle": False}
+    assert report["registry"] == {"address": world.registry, "takenFromBundle": False, "pinnedBy": "option"}
     assert report["chainId"] == report["chain"]["chainId"] == world.chain_id == 31337
     assert report["rpc"] == world.node.url
     claimed = [(e["anchor"]["sequence"], e["anchor"]["blockNumber"]) for e in world.bundle["events"]]
     seen = [(a["sequence"], a["blockNumber"]) for a in report["anchors"].values()]
     assert seen == claimed == [(1, claimed[0][1]), (2, claimed[1][1])]
-    assert [c["name"] for c in report["checks"]] == ["chain", "registry", "requested", "events", "product"]
+    assert [c["name"] for c in report["checks"]] == [
+        "chain", "registry", "requested", "events", "product", "duplicates", "story", "chronology", "custody", "origins"
+    ]  # fmt: skip
     assert set(report["timings"]) == {"sourceMs", "chainMs", "verifyMs"}
 
 
@@ -289,19 +291,69 @@ def test_the_digital_link_verifies_fetching_the_bundle_over_http(world: World) -
     assert len(report["events"]) == 2
 
 
-def test_a_saved_bundle_verifies_and_a_registry_taken_from_it_is_warned(world: World) -> None:
+def test_a_saved_bundle_verifies_against_the_pinned_registry(world: World) -> None:
     path = world.write("bundle.json", world.bundle)
-    result = scanner(world, str(path), registry=None)
+    result = scanner(world, str(path))
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "✓ 验证通过：2 个事件的内容、签名、密钥、企业资格和上链证明都与链上记录一致"
-    assert lines[1].startswith(f"! 注意：登记合约地址 {world.registry} 取自证明包本身")
     assert f"来源  证明包文件 {path}" in lines
     assert lines.count("   当时有效的绿色认定：绿色工厂（省级）#1 至今有效") == 2
-    report = verdict_of(scanner(world, str(path), "--json", registry=None))
-    assert report["status"] == "verified"
-    assert report["registry"] == {"address": world.registry, "takenFromBundle": True}
+    report = verdict_of(scanner(world, str(path), "--json"))
+    assert report["registry"] == {"address": world.registry, "takenFromBundle": False, "pinnedBy": "option"}
+
+
+def test_without_a_pinned_registry_the_verdict_says_so_and_exits_1(world: World) -> None:
+    """Before issue 13 this verified (exit 0) with a warning: a forged registry named by the bundle would pass."""
+    path = world.write("bundle.json", world.bundle)
+    result = scanner(world, str(path), registry=None, env={"XDG_CONFIG_HOME": str(world.tmp / "no-config")})
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "! 未验证：未指定可信的登记合约，无法排除伪造的合约；其余检查都与证明包所指的合约一致"
+    assert lines[1].startswith(f"! 注意：登记合约地址 {world.registry} 取自证明包本身")
+    en = scanner(world, str(path), "--lang", "en", registry=None, env={"XDG_CONFIG_HOME": str(world.tmp / "no")})
+    assert en.stdout.splitlines()[0] == (
+        "! NOT VERIFIED: no trusted registry was pinned, so a forged registry cannot be ruled out; every other check"
+        " agrees with the registry the bundle names"
+    )
+    report = verdict_of(scanner(world, str(path), "--json", registry=None, env={"XDG_CONFIG_HOME": "/nonexistent"}))
+    assert report["status"] == "incomplete" and report["failures"] == []
+    assert report["registry"] == {"address": world.registry, "takenFromBundle": True, "pinnedBy": None}
     assert [w["code"] for w in report["warnings"]] == ["registry_from_bundle"]
+    registry = next(c for c in report["checks"] if c["name"] == "registry")
+    assert (registry["passed"], registry["code"]) == (None, "registry_not_pinned")
+
+
+def test_a_trusted_registries_file_pins_the_registry_per_chain(world: World) -> None:
+    path = world.write("bundle.json", world.bundle)
+    config = world.tmp / "config"
+    (config / "supplychain").mkdir(parents=True, exist_ok=True)
+    (config / "supplychain" / "registries.toml").write_text(
+        f'[[registry]]\nchain_id = 1\naddress = "{world.other_registry}"\n\n'
+        f'[[registry]]\nchain_id = {world.chain_id}\naddress = "{world.registry}"\nname = "test registry"\n',
+        encoding="utf-8",
+    )
+    found = scanner(world, str(path), "--json", registry=None, env={"XDG_CONFIG_HOME": str(config)})
+    assert found.exit_code == 0, found.output
+    report = verdict_of(found)
+    assert report["status"] == "verified" and report["warnings"] == []
+    assert report["registry"] == {"address": world.registry, "takenFromBundle": False, "pinnedBy": "trustFile"}
+    forged = world.tmp / "forged.toml"  # a file pinning another registry: the bundle is from a registry not trusted
+    forged.write_text(f'[[registry]]\nchain_id = {world.chain_id}\naddress = "{world.other_registry}"\n')
+    other = scanner(world, str(path), "--json", "--trust-file", str(forged), registry=None)
+    assert other.exit_code == 1 and verdict_of(other)["failures"] == ["other_registry"]
+
+
+def test_a_node_on_another_chain_than_the_pinned_one_is_refused(world: World) -> None:
+    path = world.write("bundle.json", world.bundle)
+    result = scanner(world, str(path), "--chain-id", "1", "--lang", "en")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: the node at {world.node.url} is on chain {world.chain_id}, not on the pinned chain 1: pass --rpc of a"
+        " node of that chain\n"
+    )
+    pinned = scanner(world, str(path), "--chain-id", str(world.chain_id), "--json")
+    assert pinned.exit_code == 0 and verdict_of(pinned)["status"] == "verified"
 
 
 def test_a_serial_that_needs_escaping_verifies_from_its_qr_link(world: World) -> None:
@@ -360,6 +412,19 @@ def _other_chain(bundle: dict[str, Any]) -> None:
     bundle["chainId"] = 1
 
 
+def _duplicate(bundle: dict[str, Any]) -> None:
+    bundle["events"].append(copy.deepcopy(bundle["events"][1]))
+
+
+def _drop_origin(bundle: dict[str, Any]) -> None:
+    del bundle["events"][0]  # the commissioning: the shipment is left with no product made
+
+
+def _late_receipt(bundle: dict[str, Any]) -> None:
+    item = bundle["events"][1]
+    item["receiptTime"] = item["anchor"]["timestamp"] + 3600  # received an hour after it was anchored
+
+
 @pytest.mark.parametrize(
     ("tamper", "failures", "failing"),
     [
@@ -367,9 +432,13 @@ def _other_chain(bundle: dict[str, Any]) -> None:
         (_swap_proofs, ["proof_invalid"], [0, 1]),
         (_forge_root, ["root_not_anchored"], [1]),
         (_other_chain, ["other_chain"], [0, 1]),
+        (_duplicate, ["duplicate_event"], []),
+        (_late_receipt, ["received_after_anchor"], [1]),
     ],
-    ids=["edited-event", "swapped-proofs", "root-not-on-chain", "other-chain"],
-)
+    ids=[
+        "edited-event", "swapped-proofs", "root-not-on-chain", "other-chain", "duplicate", "late-receipt",
+    ],
+)  # fmt: skip
 def test_tampering_fails_with_its_own_reason(
     world: World, tamper: Callable[[dict[str, Any]], None], failures: list[str], failing: list[int]
 ) -> None:
@@ -380,6 +449,66 @@ def test_tampering_fails_with_its_own_reason(
     report = verdict_of(result)
     assert report["status"] == "failed" and report["failures"] == failures
     assert [e["index"] for e in report["events"] if e["status"] == "failed"] == failing
+
+
+def test_a_dropped_commissioning_leaves_a_gap_and_exits_1(world: World) -> None:
+    """The shipment left without the event that made the product: incomplete (a gap), not verified."""
+    bundle = copy.deepcopy(world.bundle)
+    _drop_origin(bundle)
+    path = world.write("dropped.json", bundle)
+    result = scanner(world, str(path), "--json")
+    assert result.exit_code == 1, result.output
+    report = verdict_of(result)
+    assert report["status"] == "incomplete" and report["failures"] == []
+    origins = next(c for c in report["checks"] if c["name"] == "origins")
+    assert (origins["passed"], origins["code"]) == (None, "origin_missing")
+    en = scanner(world, str(path), "--lang", "en").stdout.splitlines()
+    assert en[0] == (
+        "… Not fully verified: no event of the bundle made an item of the story (an upstream event is missing) (the"
+        " story has gaps: an event may have been left out)"
+    )
+
+
+def test_a_sibling_serials_event_in_the_story_fails_as_unrelated(world: World) -> None:
+    """Serial 0002's genuine shipment put in place of 0001's: every event verifies on its own, the story does not."""
+    bundle = copy.deepcopy(world.bundle)
+    bundle["events"][1] = copy.deepcopy(world.other_bundle["events"][1])
+    result = scanner(world, str(world.write("sibling.json", bundle)), "--json")
+    assert result.exit_code == 1, result.output
+    report = verdict_of(result)
+    assert report["failures"] == ["unrelated_event"]
+    assert all(e["status"] == "verified" for e in report["events"])
+    en = scanner(world, str(world.write("sibling.json", bundle)), "--lang", "en").stdout.splitlines()
+    assert en[0] == "✗ FAILED: an event is not part of this product's story (e.g. a sibling serial's)"
+    assert any(line.startswith("✗ an event is not part of this product's story") and "event 2 (ni:///" in line
+               for line in en)  # fmt: skip
+
+
+def test_a_signed_shipment_dated_before_the_product_was_made_fails(world: World) -> None:
+    """Captured and anchored by the platform as signed: the maker's shipment of serial 0004 is dated a second
+    before its commissioning. Each event verifies; the bundle the platform serves shows the shipment first."""
+    platform = world.platform
+    chain = platform.registry.registry.chain
+    at = chain.block_timestamp() * 1000 + 1000
+    token = platform.issue_token(org_id=MANUFACTURER, role="organisation")
+    made = documents.object_event("0004", at_ms=at + 1000)
+    shipped = documents.object_event("0004", biz_step="shipping", at_ms=at)
+    with httpx.Client(base_url=world.base, timeout=30) as http:
+        _capture(http, token, [made, shipped])
+        chain.increase_time(3)
+        assert AnchoringWorker(platform).run_once(force=True) == 2
+        answer = http.get("/bundles", params={"id": f"https://id.gs1.org/01/{GTIN}/21/0004"})
+    assert answer.status_code == 200, answer.text
+    bundle = answer.json()
+    assert [e["envelope"]["event"]["bizStep"] for e in bundle["events"]] == ["shipping", "commissioning"]
+    path = world.write("early-shipment.json", bundle)
+    result = scanner(world, str(path), "--json")
+    assert result.exit_code == 1, result.output
+    report = verdict_of(result)
+    assert report["failures"] == ["event_before_origin"]
+    assert all(e["status"] == "verified" for e in report["events"])
+    zh = scanner(world, str(path)).stdout.splitlines()
+    assert zh[0] == "✗ 验证失败：事件时间早于该物品的生产（顺序颠倒）"
 
 
 def test_an_edited_event_is_named_in_words(world: World) -> None:
@@ -414,7 +543,7 @@ def test_a_registry_other_than_the_trusted_one_fails_as_other_registry(world: Wo
     assert result.exit_code == 1, result.output
     report = verdict_of(result)
     assert report["failures"] == ["other_registry"]
-    assert report["registry"] == {"address": world.other_registry, "takenFromBundle": False}
+    assert report["registry"] == {"address": world.other_registry, "takenFromBundle": False, "pinnedBy": "option"}
     assert report["registryAddress"] == world.other_registry
 
 

@@ -316,3 +316,83 @@ def test_the_image_reader_reads_a_png_in_memory() -> None:
     data = io.BytesIO()
     image.save(data, format="PNG")
     assert decode_qr(data.getvalue(), "memory") == "https://a.example.cn/01/06901234000108/21/7"
+
+
+# --- trust anchors (issue 13, item 5) ---
+
+
+_AB = '"0x' + "ab" * 20 + '"'
+
+
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [
+        (None, "no such file"),
+        ("[[registry]\nchain_id = 1", "Expected ']]' at the end of an array declaration (at line 1, column 11)"),
+        (
+            '[[registry]]\nchain_id = 1\naddress = "0x12"\n',
+            "registry[0].address: expected 0x and 40 hex digits, got '0x12'",
+        ),
+        (
+            f"[[registry]]\nchain_id = -1\naddress = {_AB}\n",
+            "registry[0].chain_id: expected a non-negative integer, got -1",
+        ),
+        (
+            f'[[registry]]\nchain_id = 1\naddress = {_AB}\nrpc = "x"\n',
+            "registry[0]: unknown key 'rpc'; expected chain_id, address, name",
+        ),
+        (f"[[registry]]\nchain_id = 1\naddress = {_AB}\nname = 5\n", "registry[0].name: expected a string"),
+        ('registries = 1\n', "unknown key 'registries'; expected [[registry]] tables"),
+        ('registry = 1\n', "registry: expected [[registry]] tables"),
+        ("registry = [1]\n", "registry[0]: expected a table with chain_id and address"),
+        (
+            '[[registry]]\nchain_id = 1\naddress = "0x' + "ab" * 20 + '"\n[[registry]]\nchain_id = 1\naddress = "0x'
+            + "cd" * 20 + '"\n',
+            "registry[1]: chain 1 is pinned to two addresses",
+        ),
+        (b"\xff\xfe", "'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"),
+    ],
+    ids=[
+        "missing", "not-toml", "bad-address", "negative-chain", "unknown-key", "bad-name", "unknown-table",
+        "not-tables", "not-a-table", "two-addresses", "not-utf8",
+    ],
+)  # fmt: skip
+def test_a_trusted_registries_file_that_cannot_be_used(
+    tmp_path: Path, bundle_file: Path, content: str | bytes | None, detail: str
+) -> None:
+    path = tmp_path / "registries.toml"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content, encoding="utf-8")
+    result = verify(str(bundle_file), "--trust-file", str(path), "--lang", "en", "--json")
+    assert result.exit_code == 2  # refused before the chain is read
+    assert result.stderr == f"error: cannot use the trusted registries file {path}: {detail}\n"
+    assert json.loads(result.stdout)["error"]["code"] == "bad_trust_file"
+    zh = runner.invoke(app, ["verify", str(bundle_file)], env={"SCANNER_TRUST_FILE": str(path)})
+    assert zh.exit_code == 2 and zh.stderr.startswith(f"错误：可信登记合约文件 {path} 无法使用：")
+
+
+def test_the_default_trusted_registries_file_is_read_only_when_it_exists(tmp_path: Path, dead_url: str) -> None:
+    from scanner.trust import TrustedRegistry, default_trust_file, load_trust_file
+
+    absent = tmp_path / "none" / "registries.toml"
+    assert load_trust_file(absent, explicit=False) == {}
+    address = "0x" + "Ab" * 20
+    absent.parent.mkdir()
+    absent.write_text(f'[[registry]]\nchain_id = 7\naddress = "{address}"\nname = "regulator"\n', encoding="utf-8")
+    assert load_trust_file(absent, explicit=False) == {7: TrustedRegistry(7, address, "regulator")}
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"#" * ((1 << 20) + 1))
+    with pytest.raises(ScannerInputError, match="larger than 1048576 bytes"):
+        load_trust_file(big, explicit=True)
+    unreadable = tmp_path / "dir.toml"
+    unreadable.mkdir()
+    with pytest.raises(ScannerInputError) as raised:
+        load_trust_file(unreadable, explicit=True)
+    assert raised.value.code == "bad_trust_file"
+    result = runner.invoke(
+        app, ["verify", str(big), "--timeout", "2"], env={"XDG_CONFIG_HOME": str(tmp_path), "SCANNER_RPC_URL": dead_url}
+    )
+    assert result.exit_code == 2  # the default file is absent here: the bundle file is what cannot be used
+    assert str(default_trust_file()).endswith("/supplychain/registries.toml")

@@ -44,7 +44,7 @@ from supplychain.registry.events import (
     RootAnchored,
 )
 from supplychain.signing import SigningKey, make_envelope
-from supplychain.trace import TracedEvent
+from supplychain.trace import TracedEvent, TraceIndex
 
 T0 = 1_700_000_000  # 2023-11-14T22:13:20Z
 DAY = 86_400
@@ -333,11 +333,20 @@ class ChainBuilder:
         """The events as the trace graph reads them."""
         return [TracedEvent.from_envelope(e) for e in (self.envelopes if envelopes is None else envelopes)]
 
+    def story_of(self, product: str) -> list[dict[str, Any]]:
+        """The envelopes naming something of ``product``'s story: itself, what went into it (its backward trace) and
+        the containers it travelled in (a sibling's own events are not part of it)."""
+        index = TraceIndex.build(self.traced())
+        nodes = {n.identifier for n in index.backward(product).nodes()}
+        nodes |= {c.parent for c in index.journey(product).containments}
+        related = {r.hash_id for n in nodes for r in index.mentions(n)}
+        return [e for e in self.envelopes if e["eventHashId"] in related]
+
     def bundle_json(self, product: str, envelopes: Iterable[Mapping[str, Any]] | None = None) -> dict[str, Any]:
-        """A version-1 proof bundle of these events (all by default)."""
+        """A version-1 proof bundle of these events (by default those of the product's story, :meth:`story_of`)."""
         self.anchor_positions()
         items = []
-        for envelope in self.envelopes if envelopes is None else envelopes:
+        for envelope in self.story_of(product) if envelopes is None else envelopes:
             anchored = self.anchored.get(envelope["eventHashId"])
             item: dict[str, Any] = {"envelope": dict(envelope), "receiptTime": None}
             if anchored is None:

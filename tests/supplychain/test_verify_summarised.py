@@ -68,7 +68,7 @@ class World:
     def __init__(self) -> None:
         scenario = appliance_chain()
         chain = scenario.chain
-        story = list(chain.envelopes)
+        story = chain.story_of(scenario.ids["A-1"])
         stranger = chain.org("STRANGER", "6909999", BusinessRole.RETAILER)
         serial = scenario.ids["A-1"]
         others = [f"urn:epc:id:sgtin:6904444.040001.X{n}" for n in range(5)]

@@ -60,7 +60,7 @@ def test_the_scanned_code_names_the_bundles_product_on_any_host(
     scanned = canonical.replace("https://id.gs1.org", "https://qr.example.cn/p").replace("/21/", "/10/A-LOT1/21/")
     verdict = verify(bundle_json, mirror, requested=scanned)
     assert verdict.status is VerdictStatus.VERIFIED, verdict.failures
-    assert [c.name for c in verdict.checks] == ["chain", "registry", "requested", "events", "product"]
+    assert [c.name for c in verdict.checks][:5] == ["chain", "registry", "requested", "events", "product"]
     assert verdict.checks[2].detail == f"the bundle is about {canonical}"
     assert verify(bundle_json, mirror, requested=scenario.ids["A-1"]).status is VerdictStatus.VERIFIED
 

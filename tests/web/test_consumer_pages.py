@@ -131,7 +131,9 @@ def test_product_page_in_chinese(page: Page, site: Site, tmp_path: Path) -> None
         expect(checked.nth(i)).to_contain_text("已锚定：区块 #")
     expect(page.locator("#verification")).to_contain_text("当时认定有效：绿色工厂·省级")
     # verify it yourself: the bundle, and the scanner's command
-    expect(page.locator("#scanner-command")).to_have_text(f"scanner verify {site.product_url('0001')}")
+    registry = site.platform.registry.registry
+    pinned = f"--registry {registry.address} --chain-id {registry.chain.chain_id}"
+    expect(page.locator("#scanner-command")).to_have_text(f"scanner verify {site.product_url('0001')} {pinned}")
     link = page.locator("#bundle-link")
     gs1 = f"https://id.gs1.org/01/{DEMO_PRODUCT_GTIN}/21/0001"
     expect(link).to_have_attribute("href", f"/bundles?id={quote(gs1, safe='')}")
