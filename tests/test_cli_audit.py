@@ -69,7 +69,7 @@ def test_a_clean_audit_exits_0_writes_its_reports_and_the_next_run_continues(cle
     assert (out / "audit-state.json").exists()  # the state goes beside the reports by default
     again = audit(clean, "--out", str(out), "--lang", "en")
     assert again.exit_code == 0 and "note: continued from block" in again.output
-    assert "events checked: 0 in" in again.output
+    assert "events checked: 0 in" in again.output and "audited before, compared with their seals: 7;" in again.output
     assert "Regulator&#x27;s audit report" in (out / "audit-report.html").read_text("utf-8")
     fresh = audit(clean, "--out", str(out), "--fresh", "--json", "--seed", "draw-2026")
     report = json.loads(fresh.stdout)
@@ -82,6 +82,28 @@ def test_serious_findings_exit_1_and_are_listed(clean: World, tmp_path: Path) ->
     result = audit(clean, "--state", str(tmp_path / "s.json"))
     assert result.exit_code == 1, result.output
     assert "hash_mismatch" in result.output and "critical 1" in result.output and "verdict: FAIL" in result.output
+
+
+@pytest.mark.parametrize(
+    ("tamper", "code"),
+    [
+        ("UPDATE event SET document = replace(document, 'S3', 'S8') WHERE id = 4", "audited_event_changed"),
+        (
+            "UPDATE event SET signature = (SELECT signature FROM event WHERE id = 3) WHERE id = 6",
+            "audited_event_changed",
+        ),
+        ("DELETE FROM event_identifier WHERE event_id = 2; DELETE FROM event WHERE id = 2", "audited_event_missing"),
+    ],
+)
+def test_a_store_tampered_with_between_two_runs_exits_1(clean: World, tmp_path: Path, tamper: str, code: str) -> None:
+    state = str(tmp_path / "s.json")
+    assert audit(clean, "--state", state).exit_code == 0
+    for statement in tamper.split("; "):
+        clean.execute(statement)
+    result = audit(clean, "--state", state, "--json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 1 and report["verdict"] == "fail" and report["summary"]["byCode"] == {code: 1}
+    assert report["summary"]["eventsChecked"] == 0 and report["continued"]
 
 
 def test_an_unreachable_node_exits_2(world: World, tmp_path: Path) -> None:

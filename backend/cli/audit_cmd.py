@@ -47,7 +47,8 @@ def _print_report(report: Any, written: tuple[Path, Path] | None) -> None:
         f"events checked: {report.events_checked:,}"
         + (f" (+{report.events_rechecked:,} again)" if report.events_rechecked else "")
         + f" in {report.wall_seconds:.2f} s = {report.events_per_second:,.0f} events/s; "
-        f"batches {report.batches_read:,}; roots reconciled {report.roots_judged:,}; "
+        + (f"audited before, compared with their seals: {report.events_compared:,}; " if report.events_compared else "")
+        + f"batches {report.batches_read:,}; roots reconciled {report.roots_judged:,}; "
         f"registry events {report.registry_events:,}"
     )
     severities = report.by_severity
