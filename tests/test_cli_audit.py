@@ -159,6 +159,8 @@ def test_bench_audit_checks_a_synthetic_store() -> None:
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["events"] == 300 and figures["findings"] == 0 and figures["events_per_second"] > 0
+    assert (figures["continued_compared"], figures["continued_findings"]) == (300, 0)  # all sealed, all unchanged
+    assert "continued run over the same store" in result.output and "300 audited events compared" in result.output
     assert "built 300 signed, anchored events in 3 batches" in result.output
 
 
@@ -169,6 +171,7 @@ def test_bench_audit_through_the_platform_finds_a_clean_store_clean() -> None:
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert (figures["platform_events"], figures["platform_findings"]) == (300, 0)
+    assert (figures["platform_continued_compared"], figures["platform_continued_findings"]) == (300, 0)
     assert figures["platform_wall_seconds"] > 0 and figures["platform_server_cpu_seconds"] > 0
     assert "end to end (anvil, `supplychain serve`, export over HTTP, run_audit" in result.output
 
