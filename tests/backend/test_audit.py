@@ -2,7 +2,8 @@
 
 A clean history gives no findings. Then, one at a time (the chain and the database back to the clean history before
 each), the platform's records are tampered with or the organisations misbehave, and the audit finds exactly that, with
-the right code, and nothing else. The incremental run goes on from where the last one stopped. Restarting the dev chain
+the right code, and nothing else. The incremental run goes on from where the last one stopped, and finds what
+was edited, deleted or inserted below the last audited id since (issue 13). Restarting the dev chain
 comes last: it leaves the snapshots behind.
 """
 
