@@ -69,7 +69,7 @@ def test_a_clean_audit_exits_0_writes_its_reports_and_the_next_run_continues(cle
     assert (out / "audit-state.json").exists()  # the state goes beside the reports by default
     again = audit(clean, "--out", str(out), "--lang", "en")
     assert again.exit_code == 0 and "note: continued from block" in again.output
-    assert "events checked: 0 in" in again.output
+    assert "events checked: 0 in" in again.output and "audited before, compared with their seals: 7;" in again.output
     assert "Regulator&#x27;s audit report" in (out / "audit-report.html").read_text("utf-8")
     fresh = audit(clean, "--out", str(out), "--fresh", "--json", "--seed", "draw-2026")
     report = json.loads(fresh.stdout)
@@ -82,6 +82,28 @@ def test_serious_findings_exit_1_and_are_listed(clean: World, tmp_path: Path) ->
     result = audit(clean, "--state", str(tmp_path / "s.json"))
     assert result.exit_code == 1, result.output
     assert "hash_mismatch" in result.output and "critical 1" in result.output and "verdict: FAIL" in result.output
+
+
+@pytest.mark.parametrize(
+    ("tamper", "code"),
+    [
+        ("UPDATE event SET document = replace(document, 'S3', 'S8') WHERE id = 4", "audited_event_changed"),
+        (
+            "UPDATE event SET signature = (SELECT signature FROM event WHERE id = 3) WHERE id = 6",
+            "audited_event_changed",
+        ),
+        ("DELETE FROM event_identifier WHERE event_id = 2; DELETE FROM event WHERE id = 2", "audited_event_missing"),
+    ],
+)
+def test_a_store_tampered_with_between_two_runs_exits_1(clean: World, tmp_path: Path, tamper: str, code: str) -> None:
+    state = str(tmp_path / "s.json")
+    assert audit(clean, "--state", state).exit_code == 0
+    for statement in tamper.split("; "):
+        clean.execute(statement)
+    result = audit(clean, "--state", state, "--json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 1 and report["verdict"] == "fail" and report["summary"]["byCode"] == {code: 1}
+    assert report["summary"]["eventsChecked"] == 0 and report["continued"]
 
 
 def test_an_unreachable_node_exits_2(world: World, tmp_path: Path) -> None:
@@ -137,6 +159,8 @@ def test_bench_audit_checks_a_synthetic_store() -> None:
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["events"] == 300 and figures["findings"] == 0 and figures["events_per_second"] > 0
+    assert (figures["continued_compared"], figures["continued_findings"]) == (300, 0)  # all sealed, all unchanged
+    assert "continued run over the same store" in result.output and "300 audited events compared" in result.output
     assert "built 300 signed, anchored events in 3 batches" in result.output
 
 
@@ -147,6 +171,7 @@ def test_bench_audit_through_the_platform_finds_a_clean_store_clean() -> None:
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert (figures["platform_events"], figures["platform_findings"]) == (300, 0)
+    assert (figures["platform_continued_compared"], figures["platform_continued_findings"]) == (300, 0)
     assert figures["platform_wall_seconds"] > 0 and figures["platform_server_cpu_seconds"] > 0
     assert "end to end (anvil, `supplychain serve`, export over HTTP, run_audit" in result.output
 

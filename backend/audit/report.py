@@ -39,6 +39,7 @@ class AuditReport:
         sample: The recognitions drawn for spot checks.
         seed: The draw's seed; ``seed_source`` says where it comes from.
         timeline: ``bucketMs``, ``events`` and ``anchors`` as ``[bucket start (ms), count]`` pairs.
+        events_compared: Events audited by an earlier run whose records were compared with their seals this run.
     """
 
     generated_at: str
@@ -64,6 +65,7 @@ class AuditReport:
     seed: str
     seed_source: str
     timeline: dict[str, Any] = field(default_factory=dict)
+    events_compared: int = 0
 
     @property
     def by_severity(self) -> dict[str, int]:
@@ -105,6 +107,7 @@ class AuditReport:
             "summary": {
                 "eventsChecked": self.events_checked,
                 "eventsRechecked": self.events_rechecked,
+                "eventsCompared": self.events_compared,
                 "eventsTotal": self.events_total,
                 "batchesRead": self.batches_read,
                 "rootsJudged": self.roots_judged,

@@ -5,15 +5,17 @@ The order of the reads is what makes the judgments sound while the platform keep
 1. the platform's export status (the last event and batch ids now): the export is read up to them;
 2. the chain head ``B`` and the registry's history up to it: every event stored before step 1 was checked by the
    platform against the chain as it stood then, so keys, roles and recognitions are all in this mirror;
-3. the batches, then the events (checked in worker processes);
+3. the batches, then the events, from the first: what an earlier run audited is compared with its seal (one SHA-256
+   per record: edits, deletions and insertions since are found, see :mod:`supplychain.audit._seal`), the rest is
+   checked in worker processes;
 4. the chain head ``B'`` and the history up to it: an event whose root was anchored meanwhile is settled with it,
    and a batch the platform lists as anchored must be on chain by now;
 5. the batches stored after step 1: a root anchored by ``B`` whose batch came after step 1 is judged next time.
 
 Roots anchored up to ``B`` are reconciled with the export (all their events were stored before step 1). The state file
 keeps the registry's history, the cursors and the auditor's state (:class:`supplychain.audit.Auditor`), so the next run
-reads only the blocks and records that came after; a chain with another genesis (a reset dev chain) or another
-registry starts over.
+reads only the blocks and batches that came after and checks in full only the events that came after (the others are
+compared with their seals); a chain with another genesis (a reset dev chain) or another registry starts over.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from supplychain.audit import (
     AuditStateError,
     history_from_json,
     history_to_json,
+    record_print,
     spot_check_sample,
 )
 from supplychain.registry import AnchorState, RegistryMirror
@@ -129,29 +132,26 @@ def save_state(path: Path, data: dict[str, Any]) -> None:
 def check_stream(
     auditor: Auditor, checker: ChunkChecker, pages: Iterable[bytes], anchors: dict[bytes, AnchorState]
 ) -> None:
-    """Check the export's pages of event records: new events in full, events an earlier run left unsettled for
-    anchoring only, the rest skipped; each result goes to ``auditor``. A page of new events goes to a worker as it
-    came (no line is touched here)."""
-    previous_last = auditor.last_event_id
-    unsettled = set(auditor.unsettled)
+    """Check the export's pages of event records (read from the first): each record's print goes to
+    :meth:`Auditor.served` (what earlier runs audited is compared with its seal there), then new events are checked
+    in full, events an earlier run left unsettled for anchoring only; each result goes to ``auditor``."""
 
     def chunks() -> Iterator[Chunk]:
         for page in pages:
-            first = line_id(page)
-            if first is not None and first > previous_last:
-                yield page, False
-                continue
             group: list[bytes] = []
             mode = False
             for line in page.split(b"\n"):
-                event_id = line_id(line) if line else None
-                seen = event_id is not None and event_id <= previous_last
-                if not line or (seen and event_id not in unsettled):
+                if not line:
                     continue
-                if group and seen != mode:
+                event_id = line_id(line)
+                wanted = "full" if event_id is None else auditor.served(event_id, record_print(line))
+                if wanted is None:
+                    continue
+                anchoring = wanted == "anchoring"
+                if group and anchoring != mode:
                     yield b"\n".join(group), mode
                     group = []
-                mode = seen
+                mode = anchoring
                 group.append(line)
             if group:
                 yield b"\n".join(group), mode
@@ -267,9 +267,7 @@ def _read(link: _Chain, client: PlatformClient, start: _Start, options: AuditOpt
                 auditor.add_master_data(orjson.loads(line), link.mirror)
     check_started = time.perf_counter()
     with ChunkChecker(link.mirror, options.workers) as checker:  # its workers start before the pages' thread
-        pages = client.pages(
-            "/export/events", after=auditor.resume_event_after, until=status["lastEventId"], limit=options.page_size
-        )
+        pages = client.pages("/export/events", after=0, until=status["lastEventId"], limit=options.page_size)
         check_stream(auditor, checker, pages, link.mirror.anchors)
     check_seconds = time.perf_counter() - check_started
     later_roots = {
@@ -369,6 +367,7 @@ def run_audit(
         },
         events_checked=auditor.events_checked,
         events_rechecked=auditor.events_rechecked,
+        events_compared=auditor.seals.compared,
         events_total=auditor.events_total,
         batches_read=auditor.batches_read,
         roots_judged=auditor.roots_judged,

@@ -14,7 +14,9 @@ Pure (no I/O): a runner (``backend.audit``) reads the registry's history from th
   (``leaf_withheld``, ``leaf_count_mismatch``, ``root_unknown_to_platform``), the platform's batches against the chain
   (``batch_not_on_chain``, ``anchor_remade``), and chronology (``chronology_shipped_before_produced``,
   ``chronology_sold_before_received``, ``chronology_two_places_at_once``). Its state is JSON, so the next run goes on
-  from where this one stopped.
+  from where this one stopped; it keeps a seal of every settled event's record (:class:`Seals`), so that the next
+  run proves cheaply that everything audited before is still served unchanged (``audited_event_changed``,
+  ``audited_event_missing``, ``event_inserted_into_audited_range``).
 * :func:`spot_check_sample` draws recognitions for spot checks from a published seed.
 
 Every :class:`Finding` has a stable code (:data:`CODES`), a :class:`Severity`, the organisation and the evidence
@@ -29,6 +31,7 @@ from supplychain.audit._findings import CODES, Finding, Severity, finding
 from supplychain.audit._history import HistoryFormatError, history_from_json, history_to_json
 from supplychain.audit._proof import ProofChecker
 from supplychain.audit._sample import spot_check_sample
+from supplychain.audit._seal import Seals, record_print
 
 __all__ = [
     "CODES",
@@ -43,11 +46,13 @@ __all__ = [
     "Finding",
     "HistoryFormatError",
     "ProofChecker",
+    "Seals",
     "Severity",
     "event_facts",
     "finding",
     "history_from_json",
     "history_to_json",
     "identifier_key",
+    "record_print",
     "spot_check_sample",
 ]

@@ -10,10 +10,14 @@ export. What it keeps, so that memory stays flat in the number of events:
 * the events not yet settled (no root on chain yet): id -> (received at, root, hash, organisation);
 * the chronology maps (:class:`~supplychain.audit._chronology.Chronology`), per identifier;
 * a histogram of events by receipt time (at most :data:`MAX_BUCKETS` buckets), counts per organisation;
-* at most ``max_findings_per_code`` findings of each code (every finding is counted).
+* at most ``max_findings_per_code`` findings of each code (every finding is counted);
+* the seals of the settled events (:class:`~supplychain.audit._seal.Seals`: 24 bytes per event).
 
-:meth:`Auditor.to_json` / :meth:`Auditor.from_json` carry all of it from one run to the next: a later run asks the
-export only for what came after (:attr:`Auditor.resume_event_after`, :attr:`Auditor.resume_batch_after`).
+:meth:`Auditor.to_json` / :meth:`Auditor.from_json` carry all of it from one run to the next. A later run reads the
+batches only from :attr:`Auditor.resume_batch_after`, but the events from the first again: each record is given to
+:meth:`Auditor.served` (its id and :func:`~supplychain.audit._seal.record_print`), which compares what was audited
+before with its seal (``audited_event_changed``, ``audited_event_missing``, ``event_inserted_into_audited_range``)
+and says which records to check: new ones in full, unsettled ones for their anchoring only.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from supplychain.audit._check import Checked
 from supplychain.audit._chronology import Chronology
 from supplychain.audit._findings import Finding, Severity, finding
 from supplychain.audit._proof import ProofChecker
+from supplychain.audit._seal import Seals
 from supplychain.errors import TraceError
 from supplychain.registry import AnchorState, RegistryMirror
 from supplychain.verify import master_data_checks
@@ -34,7 +39,7 @@ from supplychain.verify import master_data_checks
 __all__ = ["MAX_BUCKETS", "AuditParameters", "AuditStateError", "Auditor", "BatchRecord"]
 
 MAX_BUCKETS = 2048
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: the seals of the settled events
 
 
 class AuditStateError(TraceError, ValueError):
@@ -106,7 +111,9 @@ class Auditor:
         self.events_total = 0
         self.master_checked: set[int] = set()
         self.master_counted: dict[int, str] = {}
+        self.seals = Seals()
         # this run
+        self.audited_up_to = 0  # the last event id of the runs before
         self.findings: list[Finding] = []
         self.counts: Counter[str] = Counter()
         self.by_organisation: dict[str, Counter[str]] = {}
@@ -121,21 +128,36 @@ class Auditor:
     # --- cursors ---
 
     @property
-    def resume_event_after(self) -> int:
-        """The export cursor for the events: before the first unsettled event, else after the last one read."""
-        return min(self.last_event_id, min(self.unsettled, default=self.last_event_id + 1) - 1)
-
-    @property
     def resume_batch_after(self) -> int:
         """The export cursor for the batches: before the first batch not yet settled, else after the last one."""
         open_ids = [b.batch_id for b in self.batches.values() if b.root not in self.judged_roots]
         return min(self.last_batch_id, min(open_ids, default=self.last_batch_id + 1) - 1)
 
-    def wants(self, event_id: int) -> str | None:
-        """``"full"`` for an event not seen before, ``"anchoring"`` for one seen but not settled, else ``None``."""
-        if event_id > self.last_event_id:
-            return "full"
-        return "anchoring" if event_id in self.unsettled else None
+    def served(self, event_id: int, print_: bytes) -> str | None:
+        """Take one event record as the export serves it now (its id and print; in id order, from the first): compare
+        it with its seal if it was audited before. Returns what to do with it: ``"full"`` (not seen before),
+        ``"anchoring"`` (seen, not settled: check its anchoring only), or ``None`` (compared, or reported inserted)."""
+        verdict, missing = self.seals.served(
+            event_id, print_, audited_up_to=self.audited_up_to, unsettled=self.unsettled
+        )
+        self._report_missing(missing)
+        if verdict == "changed":
+            message = f"the export's record of event {event_id} is not the one audited before (run with --fresh)"
+            self.report(finding("audited_event_changed", None, message, event_id=event_id))
+        elif verdict == "inserted":
+            message = (
+                f"event {event_id} is in the export now, below the last id audited before ({self.audited_up_to}): "
+                "stored after the audit (run with --fresh to check it)"
+            )
+            self.report(finding("event_inserted_into_audited_range", None, message, event_id=event_id))
+        if verdict != "unsealed":
+            return None
+        return "full" if event_id > self.audited_up_to else "anchoring"
+
+    def _report_missing(self, event_ids: list[int]) -> None:
+        for event_id in event_ids:
+            message = f"event {event_id}, audited before, is no longer in the export"
+            self.report(finding("audited_event_missing", None, message, event_id=event_id))
 
     # --- feeding ---
 
@@ -291,9 +313,13 @@ class Auditor:
             if not self._settle(event_id, entry, proofs[event_id], anchors):
                 self._not_settled(event_id, entry, now_ms, later_roots)
         self._pending, self._proofs = {}, {}
+        self._report_missing(self.seals.unserved())
         for event_id in [e for e in self.unsettled if e not in self._seen]:
-            del self.unsettled[event_id]  # no longer exported: nothing left to settle
+            _received, _root, hash_id, org = self.unsettled.pop(event_id)  # no longer exported
+            message = f"event {event_id} ({hash_id}), audited before and not yet anchored, is no longer in the export"
+            self.report(finding("audited_event_missing", org, message, event_id=event_id, event_hash=hash_id))
         self._seen = set()
+        self.seals.seal(self.unsettled)
         self._judge_roots(anchors, judged_block, later_roots)
         for batch in self.batches.values():
             root = _root_bytes(batch.root)
@@ -369,6 +395,7 @@ class Auditor:
             "eventsTotal": self.events_total,
             "masterChecked": sorted(self.master_checked),
             "masterCounted": {str(k): v for k, v in self.master_counted.items()},
+            "seals": self.seals.to_json(),
         }
 
     @classmethod
@@ -382,7 +409,7 @@ class Auditor:
         try:
             if data["version"] != STATE_VERSION:
                 raise AuditStateError(f"audit state version {data['version']!r}, expected {STATE_VERSION}")
-            auditor.last_event_id = int(data["lastEventId"])
+            auditor.last_event_id = auditor.audited_up_to = int(data["lastEventId"])
             auditor.last_batch_id = int(data["lastBatchId"])
             auditor.unsettled = {int(k): (int(r), root, h, o) for k, r, root, h, o in data["unsettled"]}
             auditor.root_counts = {str(k): int(v) for k, v in data["rootCounts"].items()}
@@ -398,6 +425,7 @@ class Auditor:
             auditor.events_total = int(data["eventsTotal"])
             auditor.master_checked = {int(i) for i in data.get("masterChecked", [])}  # states before master data: none
             auditor.master_counted = {int(k): str(v) for k, v in data.get("masterCounted", {}).items()}
+            auditor.seals = Seals.from_json(data["seals"])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             if isinstance(exc, AuditStateError):
                 raise

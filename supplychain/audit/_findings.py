@@ -47,6 +47,13 @@ CODES: Mapping[str, tuple[Severity, str]] = {
     "root_not_on_chain": (Severity.CRITICAL, "the event's root is neither on chain nor a batch the platform lists"),
     "anchored_late": (Severity.MEDIUM, "anchored after the deadline the platform promised in its receipt"),
     "not_anchored": (Severity.HIGH, "not anchored although its deadline has passed"),
+    # what an earlier run audited (supplychain.audit._seal)
+    "audited_event_changed": (Severity.CRITICAL, "an event's record is no longer the one an earlier run audited"),
+    "audited_event_missing": (Severity.CRITICAL, "an event an earlier run audited is no longer in the export"),
+    "event_inserted_into_audited_range": (
+        Severity.CRITICAL,
+        "an event appeared below the last id an earlier run audited (stored behind the audit's back)",
+    ),
     # batches and roots
     "batch_not_on_chain": (Severity.CRITICAL, "a batch the platform lists as anchored is not on chain"),
     "leaf_withheld": (Severity.CRITICAL, "an anchored root has leaves the platform's records do not hold"),

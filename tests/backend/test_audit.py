@@ -2,7 +2,8 @@
 
 A clean history gives no findings. Then, one at a time (the chain and the database back to the clean history before
 each), the platform's records are tampered with or the organisations misbehave, and the audit finds exactly that, with
-the right code, and nothing else. The incremental run goes on from where the last one stopped. Restarting the dev chain
+the right code, and nothing else. The incremental run goes on from where the last one stopped, and finds what
+was edited, deleted or inserted below the last audited id since (issue 13). Restarting the dev chain
 comes last: it leaves the snapshots behind.
 """
 
@@ -201,6 +202,90 @@ def test_a_tampered_record_found_by_a_later_run(clean: World, tmp_path: Path) ->
     assert later.continued and found(later) == {"bad_signature": 1} and later.events_checked == 1
 
 
+def continued(world: World, state: Path) -> AuditReport:
+    """A second run in the same state folder, after a first one found the store clean."""
+    report = world.audit(state=state)
+    assert report.continued and report.events_checked == 0
+    return report
+
+
+def test_a_continued_run_on_an_untouched_store_compares_everything_and_finds_nothing(
+    clean: World, tmp_path: Path
+) -> None:
+    state = tmp_path / "audit-state.json"
+    assert clean.audit(state=state).findings == []
+    again = continued(clean, state)
+    assert again.findings == [] and again.exit_code == 0 and again.events_compared == 7
+    assert again.to_json()["summary"]["eventsCompared"] == 7
+
+
+def test_a_document_edited_after_an_audit_is_found_by_the_next_run(clean: World, tmp_path: Path) -> None:
+    state = tmp_path / "audit-state.json"
+    assert clean.audit(state=state).findings == []
+    clean.execute("UPDATE event SET document = replace(document, 'S2', 'S9') WHERE id = 4")
+    (finding,) = only(later := continued(clean, state), "audited_event_changed")
+    assert finding["evidence"]["eventId"] == 4 and finding["severity"] == "critical" and later.exit_code == 1
+    assert found(continued(clean, state)) == {"audited_event_changed": 1}  # and again, until it is served as audited
+
+
+def test_an_event_deleted_after_an_audit_is_found_by_the_next_run(clean: World, tmp_path: Path) -> None:
+    state = tmp_path / "audit-state.json"
+    assert clean.audit(state=state).findings == []
+    clean.execute("DELETE FROM event_identifier WHERE event_id = 5")
+    clean.execute("DELETE FROM event WHERE id = 5")
+    later = continued(clean, state)
+    (finding,) = only(later, "audited_event_missing")
+    assert finding["evidence"]["eventId"] == 5 and later.exit_code == 1 and later.events_compared == 6
+
+
+def test_the_last_event_deleted_after_an_audit_is_found_by_the_next_run(clean: World, tmp_path: Path) -> None:
+    state = tmp_path / "audit-state.json"
+    assert clean.audit(state=state).findings == []
+    clean.execute("DELETE FROM event_identifier WHERE event_id = 7")
+    clean.execute("DELETE FROM event WHERE id = 7")
+    (finding,) = only(later := continued(clean, state), "audited_event_missing")
+    assert finding["evidence"]["eventId"] == 7 and later.exit_code == 1
+
+
+def test_a_signature_changed_after_an_audit_is_found_by_the_next_run(clean: World, tmp_path: Path) -> None:
+    state = tmp_path / "audit-state.json"
+    assert clean.audit(state=state).findings == []
+    clean.execute("UPDATE event SET signature = (SELECT signature FROM event WHERE id = 3) WHERE id = 5")
+    (finding,) = only(later := continued(clean, state), "audited_event_changed")
+    assert finding["evidence"]["eventId"] == 5 and later.exit_code == 1
+
+
+def test_an_event_inserted_below_the_last_audited_id_is_found_by_the_next_run(clean: World, tmp_path: Path) -> None:
+    state = tmp_path / "audit-state.json"
+    t = clean.base_ms + 45_000
+    body = event("ObjectEvent", t, "commissioning", action="ADD", epcList=[serial("G1")])
+    clean.insert_event(MANUFACTURER, KEYS[MANUFACTURER], body, received_at=t)
+    assert clean.anchor() == 1
+    clean.execute("UPDATE event SET id = 20 WHERE id = 8")  # a gap in the ids: 1..7, 20
+    first = clean.audit(state=state)
+    assert first.findings == [] and first.events_checked == 8
+    back_dated = event("ObjectEvent", t + 1, "commissioning", action="ADD", epcList=[serial("G2")])
+    clean.insert_event(MANUFACTURER, KEYS[MANUFACTURER], back_dated, received_at=t + 1)
+    clean.execute("UPDATE event SET id = 10 WHERE id = 21")
+    later = continued(clean, state)
+    (finding,) = only(later, "event_inserted_into_audited_range")
+    assert finding["evidence"]["eventId"] == 10 and "below the last id audited before (20)" in finding["message"]
+    assert later.exit_code == 1 and later.events_compared == 8
+
+
+def test_an_unanchored_event_deleted_after_an_audit_is_found_by_the_next_run(clean: World, tmp_path: Path) -> None:
+    state = tmp_path / "audit-state.json"
+    t = clean.base_ms + 47_000
+    body = clean.post(MANUFACTURER, [event("ObjectEvent", t, "commissioning", action="ADD", epcList=[serial("U1")])])
+    first = clean.audit(state=state)  # not yet anchored, within its deadline
+    assert first.findings == [] and first.events_checked == 8
+    clean.execute("DELETE FROM event_identifier WHERE event_id = 8")
+    clean.execute("DELETE FROM event WHERE id = 8")
+    (finding,) = only(later := continued(clean, state), "audited_event_missing")
+    assert finding["evidence"]["eventId"] == 8 and finding["evidence"]["eventHash"] == body["events"][0]["eventHashId"]
+    assert later.exit_code == 1 and later.events_compared == 7
+
+
 def test_master_data_leaves_are_counted_in_their_roots_and_checked(clean: World) -> None:
     import httpx
 
@@ -239,7 +324,7 @@ def test_master_data_leaves_are_counted_in_their_roots_and_checked(clean: World)
 
 def test_codes_and_severities_are_stable_and_explained_in_both_languages() -> None:
     assert CODES["leaf_withheld"][0] is Severity.CRITICAL and CODES["anchor_remade"][0] is Severity.INFO
-    assert len(CODES) == 22 and set(MEANINGS_ZH) == set(CODES)
+    assert len(CODES) == 25 and set(MEANINGS_ZH) == set(CODES)
 
 
 def test_the_runner_knows_the_platform_only_by_its_http_export() -> None:

@@ -22,12 +22,14 @@ from supplychain.audit import (
     Finding,
     HistoryFormatError,
     ProofChecker,
+    Seals,
     Severity,
     event_facts,
     finding,
     history_from_json,
     history_to_json,
     identifier_key,
+    record_print,
     spot_check_sample,
 )
 from supplychain.audit import _auditor as auditor_module
@@ -692,13 +694,15 @@ def test_the_state_carries_a_run_over_to_the_next() -> None:
     first = Auditor()
     first.add_batch(batches[0])
     for r in [*records[:3], late | {"id": 4}]:
+        assert first.served(r["id"], line(r)) == "full"
         first.add_event(checker.check(copy.deepcopy(r)), mirror.anchors)
     first.finish(mirror, judged_block=0, now_ms=T0 * 1000 + 100_000)
     assert first.findings == [] and set(first.unsettled) == {4} and first.roots_judged == 0
-    assert (first.resume_event_after, first.resume_batch_after) == (3, 0)
+    assert first.resume_batch_after == 0 and first.seals.ids.tolist() == [1, 2, 3]  # 4 is not settled: not sealed
     state = json.loads(json.dumps(first.to_json()))
     second = Auditor.from_json(state)
-    assert [second.wants(i) for i in (3, 4, 5)] == [None, "anchoring", "full"]
+    assert [second.served(r["id"], line(r)) for r in records[:3]] == [None, None, None]  # compared with their seals
+    assert second.served(4, line(late)) == "anchoring" and second.served(5, line(records[3])) == "full"
     late_batch = batch([late], 2, first_id=4)
     anchored(history, [late_batch], at=T0 + 200)
     mirror = RegistryMirror().apply_all(history)
@@ -708,6 +712,7 @@ def test_the_state_carries_a_run_over_to_the_next() -> None:
     second.finish(mirror, judged_block=10**9, now_ms=T0 * 1000 + 400_000)
     assert second.findings == [] and second.unsettled == {}
     assert (second.events_checked, second.events_rechecked, second.events_total, second.roots_judged) == (3, 1, 7, 2)
+    assert second.seals.ids.tolist() == [1, 2, 3, 4, 5] and second.seals.compared == 3
     assert second.root_counts == {batches[0]["root"]: 6, late_batch["root"]: 1}
 
 
@@ -719,8 +724,80 @@ def test_a_rebatched_event_moves_between_root_counters_and_a_vanished_one_is_dro
     auditor.add_event(Checked(5, "h", MAKER, 0, None, "0xnew", True), {})
     assert auditor.root_counts == {"0xold": 0, "0xnew": 1}
     auditor.finish(RegistryMirror(), judged_block=0, now_ms=0)
-    assert set(auditor.unsettled) == {5}  # 6 was not exported again
-    assert auditor.counts == {"root_not_on_chain": 1}
+    assert set(auditor.unsettled) == {5}  # 6 was not exported again: deleted after an audit
+    assert auditor.counts == {"root_not_on_chain": 1, "audited_event_missing": 1}
+    missing = next(f for f in auditor.findings if f.code == "audited_event_missing")
+    assert missing.organisation == MAKER and "audited before and not yet anchored" in missing.message
+
+
+def line(r: Mapping[str, Any]) -> bytes:
+    """The print of a record as the export serves it (what is sealed)."""
+    return record_print(json.dumps(r, separators=(",", ":")).encode())
+
+
+def sealed_auditor(prints: dict[int, bytes], *, last: int | None = None) -> Auditor:
+    """An auditor of a later run, after one that settled (and sealed) the records ``prints``."""
+    first = Auditor()
+    for event_id, print_ in prints.items():
+        assert first.served(event_id, print_) == "full"
+    first.last_event_id = max(prints, default=0) if last is None else last
+    first.finish(RegistryMirror(), judged_block=0, now_ms=0)
+    return Auditor.from_json(json.loads(json.dumps(first.to_json())))
+
+
+def test_a_later_run_finds_what_changed_was_deleted_or_was_inserted_since_it_was_audited() -> None:
+    prints = {i: record_print(f"record {i}".encode()) for i in (1, 2, 3, 5, 6, 8)}
+    auditor = sealed_auditor(prints, last=9)
+    assert len(auditor.seals) == 6 and auditor.audited_up_to == 9
+    served = [(1, prints[1]), (3, record_print(b"edited")), (4, b"x" * 16), (5, prints[5]), (7, b"y" * 16)]
+    served.append((10, b"z" * 16))
+    assert [auditor.served(i, p) for i, p in served] == [None, None, None, None, None, "full"]
+    auditor.finish(RegistryMirror(), judged_block=0, now_ms=0)  # 8: not served at all
+    by_code = {code: sorted(f.event_id or 0 for f in auditor.findings if f.code == code) for code in auditor.counts}
+    assert by_code == {
+        "audited_event_missing": [2, 6, 8],
+        "audited_event_changed": [3],
+        "event_inserted_into_audited_range": [4, 7],
+    }
+    assert {f.severity for f in auditor.findings} == {Severity.CRITICAL} and auditor.serious
+    assert auditor.seals.compared == 3  # 1, 3 and 5
+    again = Auditor.from_json(json.loads(json.dumps(auditor.to_json())))
+    assert again.seals.ids.tolist() == [1, 2, 3, 5, 6, 8, 10]  # what was audited stays sealed as it was audited
+    assert again.served(1, prints[1]) is None and again.served(3, record_print(b"edited")) is None
+    assert again.counts == {"audited_event_missing": 1, "audited_event_changed": 1}  # 2 and 3 again
+
+
+def test_a_later_run_over_an_untouched_export_finds_nothing() -> None:
+    prints = {i: record_print(f"record {i}".encode()) for i in range(1, 6)}
+    auditor = sealed_auditor(prints)
+    assert [auditor.served(i, p) for i, p in prints.items()] == [None] * 5
+    auditor.finish(RegistryMirror(), judged_block=0, now_ms=0)
+    assert auditor.findings == [] and auditor.seals.compared == 5 and not auditor.serious
+    assert auditor.to_json()["seals"]["ids"] == [[1, 5]]
+
+
+def test_seals_keep_increasing_ids_only_and_are_read_back_or_refused() -> None:
+    seals = Seals()
+    walk = [seals.served(i, bytes([i]) * 16, audited_up_to=0, unsettled=()) for i in (2, 4, 3, 4, 7)]
+    assert walk == [("unsealed", [])] * 5
+    seals.seal(unsettled={7})
+    assert seals.ids.tolist() == [2, 4] and seals.prints == b"\x02" * 16 + b"\x04" * 16  # 3 came late, 7 unsettled
+    assert Seals.from_json(seals.to_json()).prints == seals.prints
+    data = seals.to_json()
+    assert data["ids"] == [[2, 2], [4, 4]] and Seals.from_json(Seals().to_json()).ids.tolist() == []
+    for ids, prints, why in [
+        ([[4, 4], [2, 2]], data["prints"], "increasing"),
+        ([[3, 2]], data["prints"], "increasing"),
+        ([[2, 2]], data["prints"], "1 sealed ids but 32 bytes"),
+        ([[2, 2], [4, 4]], "not base64!", ""),
+    ]:
+        with pytest.raises(ValueError, match=why or None):
+            Seals.from_json({"ids": ids, "prints": prints})
+    state = Auditor().to_json()
+    with pytest.raises(AuditStateError, match="not an audit state"):
+        Auditor.from_json(state | {"seals": {"ids": [[1, 1]], "prints": ""}})
+    with pytest.raises(AuditStateError, match="version 1, expected 2"):
+        Auditor.from_json(state | {"version": 1})  # a state before the seals: start over
 
 
 def test_a_state_of_another_version_or_shape_is_refused() -> None:
