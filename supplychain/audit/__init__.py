@@ -25,7 +25,7 @@ from supplychain.audit._auditor import MAX_BUCKETS, Auditor, AuditParameters, Au
 from supplychain.audit._check import Checked, EventChecker
 from supplychain.audit._chronology import Chronology
 from supplychain.audit._facts import event_facts, identifier_key
-from supplychain.audit._findings import CODES, Finding, Severity, finding
+from supplychain.audit._findings import CODES, Finding, Severity, event_label, finding, iso_ms, iso_s
 from supplychain.audit._history import HistoryFormatError, history_from_json, history_to_json
 from supplychain.audit._proof import ProofChecker
 from supplychain.audit._sample import spot_check_sample
@@ -45,9 +45,12 @@ __all__ = [
     "ProofChecker",
     "Severity",
     "event_facts",
+    "event_label",
     "finding",
     "history_from_json",
     "history_to_json",
     "identifier_key",
+    "iso_ms",
+    "iso_s",
     "spot_check_sample",
 ]

@@ -48,13 +48,17 @@ class AuditParameters:
     Attributes:
         deadline_seconds: The anchoring deadline the platform promises in its receipts (its
             ``anchor_deadline_seconds``, 300 by default).
-        window_seconds: Two sightings of one serial at different places closer than this are impossible.
+        window_seconds: Two sightings of one serial at different places closer than this are impossible, unless the
+            later one is a recorded arrival (:mod:`supplychain.audit._chronology`).
+        clock_tolerance_seconds: How far two organisations' clocks may disagree when the order of two sightings is
+            judged.
         anchorers: The platform's anchoring accounts (lower case); empty: those that anchored the roots it exports.
         max_findings_per_code: Findings of one code kept in detail (all are counted).
     """
 
     deadline_seconds: int = 300
     window_seconds: int = 60
+    clock_tolerance_seconds: int = 5
     anchorers: frozenset[str] = frozenset()
     max_findings_per_code: int = 1000
 
@@ -99,7 +103,9 @@ class Auditor:
         self.root_counts: dict[str, int] = {}
         self.batches: dict[str, BatchRecord] = {}
         self.judged_roots: set[str] = set()
-        self.chronology = Chronology(self.parameters.window_seconds * 1000)
+        self.chronology = Chronology(
+            self.parameters.window_seconds * 1000, self.parameters.clock_tolerance_seconds * 1000
+        )
         self.bucket_ms = 60_000
         self.timeline: dict[int, int] = {}
         self.organisations: dict[str, int] = {}
@@ -392,6 +398,7 @@ class Auditor:
             auditor.judged_roots = {str(r) for r in data["judgedRoots"]}
             auditor.chronology = Chronology.from_json(data["chronology"])
             auditor.chronology.window_ms = auditor.parameters.window_seconds * 1000
+            auditor.chronology.tolerance_ms = auditor.parameters.clock_tolerance_seconds * 1000
             auditor.bucket_ms = int(data["bucketMs"])
             auditor.timeline = {int(k): int(v) for k, v in data["timeline"]}
             auditor.organisations = {str(k): int(v) for k, v in data["organisations"].items()}

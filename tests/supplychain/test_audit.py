@@ -24,10 +24,13 @@ from supplychain.audit import (
     ProofChecker,
     Severity,
     event_facts,
+    event_label,
     finding,
     history_from_json,
     history_to_json,
     identifier_key,
+    iso_ms,
+    iso_s,
     spot_check_sample,
 )
 from supplychain.audit import _auditor as auditor_module
@@ -644,8 +647,8 @@ def test_event_facts_by_role() -> None:
         retailer=False,
         place=None,
     )
-    assert [k for k, _, _ in made] == ["P", "P", "P"]
-    assert identifier_key(f"https://id.gs1.org/01/{GTIN}/10/L2") in {key for _, key, _ in made}
+    assert [f[0] for f in made] == ["P", "P", "P"]
+    assert identifier_key(f"https://id.gs1.org/01/{GTIN}/10/L2") in {f[1] for f in made}
     urn = "urn:epc:id:sgtin:6901234.000010.1"
     assert identifier_key(urn) == identifier_key("https://id.gs1.org/01/06901234000108/21/1")
     assert identifier_key(serial("1"), RETAILER) != identifier_key(serial("1"))
@@ -656,13 +659,13 @@ def test_event_facts_by_role() -> None:
         retailer=False,
         place="p",
     )
-    assert sorted(k for k, _, _ in transformed) == ["L", "P", "P"]
+    assert sorted(f[0] for f in transformed) == ["L", "P", "P"]
     assert event_facts(
         {"parentID": "urn:x", "childEPCs": [serial("3")]}, "departing", MAKER, retailer=False, place=None
     )
     assert event_facts({"epcList": serial("4")}, "receiving", MAKER, retailer=False, place=None) == []
     received = event_facts({"epcList": serial("4")}, "accepting", RETAILER, retailer=True, place=None)
-    assert received == [("R", identifier_key(serial("4"), RETAILER), None)]
+    assert received == [("R", identifier_key(serial("4"), RETAILER), None, serial("4"))]
     assert event_facts({"childQuantityList": "x"}, "unpacking", RETAILER, retailer=True, place=None) == []
     assert event_facts({"epcList": [serial("5")]}, "retail_selling", RETAILER, retailer=True, place=None)[0][0] == "X"
     assert event_facts({"epcList": [serial("5")]}, None, RETAILER, retailer=True, place=None) == []
@@ -670,11 +673,11 @@ def test_event_facts_by_role() -> None:
 
 def test_chronology_state_round_trip() -> None:
     chronology = Chronology(60_000)
-    assert chronology.add([("S", 1, None), ("X", 2, None), ("L", 3, "a")], (5000, "h", MAKER, 1)) == []
-    assert chronology.add([("S", 1, None), ("X", 2, None)], (9000, "h2", MAKER, 2)) == []  # the earlier ones stay
+    assert chronology.add([("S", 1, None, "i"), ("X", 2, None, "j"), ("L", 3, "a", "k")], (5000, "h", MAKER, 1)) == []
+    assert chronology.add([("S", 1, None, "i"), ("X", 2, None, "j")], (9000, "h2", MAKER, 2)) == []  # earlier stay
     again = Chronology.from_json(json.loads(json.dumps(chronology.to_json())))
     assert again.to_json() == chronology.to_json()
-    assert again.add([("P", 1, None), ("R", 2, None), ("L", 3, "b")], (7000, "p", MAKER, 3))
+    assert again.add([("P", 1, None, "i"), ("R", 2, None, "j"), ("L", 3, "b", "k")], (7000, "p", MAKER, 3))
     with pytest.raises(ValueError, match="even number"):
         Chronology.from_json(chronology.to_json() | {"produced": [1]})
 
@@ -856,3 +859,48 @@ def test_the_spot_check_sample_is_the_seeded_draw() -> None:
     assert [r.recognition_id for r in drawn] == expected
     assert spot_check_sample(mirror, seed="abc", size=-1, at=T0) == []
     assert len(spot_check_sample(mirror, seed="x", size=100, at=T0 + 6000)) == 7
+
+
+def test_a_recorded_arrival_explains_a_fast_move_in_either_storage_order() -> None:
+    t = T0 * 1000 + 10_000
+    item = serial("6")
+    packed = record(event_doc("packing", t, action="OBSERVE", epcList=[item], bizLocation={"id": PLANT}), MAKER)
+    arrived = record(
+        event_doc("receiving", t + 400, action="OBSERVE", epcList=[item], bizLocation={"id": SHOP}), RETAILER
+    )
+    sold = record(
+        event_doc("retail_selling", t + 600, action="OBSERVE", epcList=[item], bizLocation={"id": SHOP}), RETAILER
+    )
+    skewed = record(
+        event_doc("accepting", t - 3000, action="OBSERVE", epcList=[item], bizLocation={"id": SHOP}), RETAILER
+    )
+    for story in ([packed, arrived, sold], [sold, arrived, packed], [arrived, sold, packed], [packed, skewed]):
+        assert audit(*world([copy.deepcopy(r) for r in story])).findings == []  # skewed: within the clock tolerance
+    strict = AuditParameters(clock_tolerance_seconds=1)
+    (found,) = audit(*world([copy.deepcopy(packed), copy.deepcopy(skewed)]), parameters=strict).findings
+    assert found.code == "chronology_two_places_at_once" and found.item == item
+    back = record(
+        event_doc("inspecting", t + 20_000, action="OBSERVE", epcList=[item], bizLocation={"id": PLANT}), MAKER
+    )
+    for story in ([packed, arrived, back], [back, arrived, packed]):
+        assert codes(audit(*world([copy.deepcopy(r) for r in story]))) == ["chronology_two_places_at_once"]
+
+
+def test_a_chronology_state_of_the_first_packing_is_read() -> None:
+    old = Chronology(60_000)
+    old.add([("L", 3, "a", "k")], (5000, "h", MAKER, 1))
+    state = old.to_json()
+    state["places"] = [3, 5000 << 20 | 0]
+    del state["packing"], state["toleranceMs"]
+    again = Chronology.from_json(state)
+    assert again.to_json() == old.to_json()
+    assert again.add([("L", 3, "b", "k")], (9000, "h2", MAKER, 2))[0].code == "chronology_two_places_at_once"
+
+
+def test_times_and_events_are_named_for_people() -> None:
+    from supplychain.eventhash import short_hash_id
+
+    assert iso_ms(T0 * 1000 + 250) == "2026-01-01T00:00:00.250Z" and iso_s(T0) == "2026-01-01T00:00:00Z"
+    hash_id = "ni:///sha-256;3f9a1c2b7d0e11223344?ver=CBV2.0"
+    assert short_hash_id(hash_id) == "3f9a1c2b7d0e" and short_hash_id("urn:x:abcdefghijklmnop") == "urn:x:abcdef"
+    assert event_label(hash_id) == "event 3f9a1c2b7d0e" and event_label(hash_id, 7) == "event 3f9a1c2b7d0e (record 7)"
