@@ -122,6 +122,9 @@ MEANINGS_ZH: dict[str, str] = {
     "key_not_registered": "签名密钥未在链上登记给该组织",
     "key_not_valid_at_event_time": "签名密钥在事件发生时无效（如已吊销）",
     "biz_step_not_allowed": "该组织在当时的角色不允许此业务步骤",
+    "column_mismatch": (
+        "平台记录的事件索引字段（时间、业务步骤、地点等）或所引绿色认定及其状态，与签名文档和链上记录不一致"
+    ),
     "proof_invalid": "默克尔证明不能导出该事件的根",
     "root_not_on_chain": "事件的根既不在链上，也不是平台列出的批次",
     "anchored_late": "锚定晚于平台回执承诺的期限",

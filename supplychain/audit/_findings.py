@@ -48,6 +48,11 @@ CODES: Mapping[str, tuple[Severity, str]] = {
         Severity.HIGH,
         "the event commissions or makes items of a GTIN that another organisation owned then, without its delegation",
     ),
+    "column_mismatch": (
+        Severity.HIGH,
+        "the platform's record of an event (an indexed column its queries and pages use, or the recognition cited and "
+        "its status) is not what the signed document and the chain say",
+    ),
     "proof_invalid": (Severity.CRITICAL, "the Merkle proof does not lead to the event's root"),
     "root_not_on_chain": (Severity.CRITICAL, "the event's root is neither on chain nor a batch the platform lists"),
     "anchored_late": (Severity.MEDIUM, "anchored after the deadline the platform promised in its receipt"),

@@ -18,7 +18,7 @@ import pytest
 from backend.audit import AuditReport
 from backend.audit.html import MEANINGS_ZH
 from chain.accounts import dev_account
-from supplychain.audit import CODES, Severity
+from supplychain.audit import CODES, Severity, iso_s
 from supplychain.signing import SigningKey
 from tests.backend.audit_world import KEYS, LOT, PLANT, SITE, World, event, serial, start_world
 from tests.chains import MANUFACTURER, SUPPLIER, node_modules_ready
@@ -128,7 +128,7 @@ def test_an_event_signed_with_a_key_revoked_before_its_time(clean: World) -> Non
     clean.insert_event(MANUFACTURER, spare, body, received_at=clean.base_ms + 10_000)
     assert clean.anchor() == 1  # the platform anchors what it stored
     (finding,) = only(clean.audit(), "key_not_valid_at_event_time")
-    assert f"revoked at {revoked_at}" in str(finding["message"])
+    assert f"revoked at {iso_s(revoked_at)}" in str(finding["message"])
 
 
 def test_a_green_claim_after_the_recognition_was_revoked(clean: World) -> None:
@@ -239,7 +239,7 @@ def test_master_data_leaves_are_counted_in_their_roots_and_checked(clean: World)
 
 def test_codes_and_severities_are_stable_and_explained_in_both_languages() -> None:
     assert CODES["leaf_withheld"][0] is Severity.CRITICAL and CODES["anchor_remade"][0] is Severity.INFO
-    assert len(CODES) == 22 and set(MEANINGS_ZH) == set(CODES)
+    assert len(CODES) == 23 and set(MEANINGS_ZH) == set(CODES)
 
 
 def test_the_runner_knows_the_platform_only_by_its_http_export() -> None:

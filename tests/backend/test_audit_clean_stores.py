@@ -51,7 +51,7 @@ def _demo_world(
                 "keyId": demo_key(org).key_id,
                 "signature": encode_signature(sign_hash_id(demo_key(org), hash_id)),
                 "receivedAt": int(start * 1000) + 3000,
-                "recognition": None,
+                "recognition": {"id": 1, "statusAtCapture": "IN_FORCE"} if "sc:recognition" in body else None,
                 "document": {"@context": CONTEXT, **body},
             }
         )

@@ -129,7 +129,6 @@ def record(
         "receivedAt": received if received is not None else T0 * 1000 + 60_000,
         "root": None,
         "proof": None,
-        "recognition": None,
         "document": document,
     }
     out.update(extra)
@@ -413,7 +412,8 @@ def test_an_event_time_without_zone_is_utc_and_an_unreadable_one_falls_back() ->
     odd["eventTime"] = T0 * 1000 + 6000
     bare = record(event_doc("shipping", 0, action="OBSERVE") | {"eventTime": "cbv:not-a-time-either"}, MAKER)
     auditor = audit(*world([naive, odd, bare]))
-    assert codes(auditor) == ["biz_step_not_allowed", "key_not_valid_at_event_time"]  # bare: time 0, before all
+    # bare: time 0, before all; odd: the platform's eventTime is not what the signed document says
+    assert codes(auditor) == ["biz_step_not_allowed", "column_mismatch", "key_not_valid_at_event_time"]
 
 
 @pytest.mark.parametrize(
@@ -456,9 +456,50 @@ def test_a_citation_read_from_the_document(citation: dict[str, Any], expected: l
 
 
 def test_citing_another_organisations_recognition_is_unfounded() -> None:
-    claim = record(event_doc("shipping", T0 * 1000 + 5000, action="OBSERVE"), MAKER, recognition={"id": 1})
+    claim = record(event_doc("shipping", T0 * 1000 + 5000, action="OBSERVE", **{"sc:recognition": 1}), MAKER)
     auditor = audit(*world([claim]))
     assert codes(auditor) == ["green_claim_unfounded"] and "NOT_HOLDER" in auditor.findings[0].message
+    assert auditor.findings[0].organisation == MAKER
+
+
+def test_the_cited_recognition_is_read_from_the_signed_document_never_from_the_platforms_record() -> None:
+    records, batches, history = world()
+    records[3]["recognition"] = {"id": 1, "statusAtCapture": "IN_FORCE"}  # added by the platform: not the maker's
+    records[1]["recognition"] = {"id": 2, "statusAtCapture": "IN_FORCE"}  # swapped: the document cites 1
+    auditor = audit(records, batches, history)
+    assert codes(auditor) == ["column_mismatch", "column_mismatch"] and auditor.serious
+    assert {f.organisation for f in auditor.findings} == {None}  # the platform's records, not the makers'
+    assert "recognition 2, signed 1" in auditor.findings[0].message
+    assert "recognition 1, signed None" in auditor.findings[1].message
+
+
+def test_a_recorded_status_at_capture_is_checked_against_the_chains_history() -> None:
+    records, batches, history = world(lapse="suspend")  # suspended at T0 + 1000, after the story's claim
+    records[1]["recognition"]["statusAtCapture"] = "SUSPENDED"
+    auditor = audit(records, batches, history)
+    assert codes(auditor) == ["column_mismatch"]
+    assert "recognition 1 status at the event time 'SUSPENDED', on chain 'IN_FORCE'" in auditor.findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "shown"),
+    [
+        ("eventTime", T0 * 1000 + 999, "eventTime '2026-01-01T00:00:00.999Z', signed '2026-01-01T00:01:42.000Z'"),
+        ("bizLocation", SHOP, f"bizLocation '{SHOP}', signed '{PLANT}'"),
+        ("bizStep", "receiving", "bizStep 'receiving', signed 'commissioning'"),
+        ("readPoint", PLANT, f"readPoint '{PLANT}', signed None"),
+        ("eventType", "AggregationEvent", "eventType 'AggregationEvent', signed 'ObjectEvent'"),
+    ],
+)
+def test_an_indexed_column_that_contradicts_the_signed_document(column: str, value: Any, shown: str) -> None:
+    records, batches, history = world()
+    columns = {"eventType": "ObjectEvent", "eventTime": T0 * 1000 + 102_000, "bizStep": "commissioning"}
+    records[2] |= columns | {"bizLocation": PLANT, "readPoint": None}
+    assert audit(records, batches, history).findings == []  # the columns as derived: no finding
+    records[2][column] = value
+    auditor = audit(records, batches, history)
+    assert codes(auditor) == ["column_mismatch"] and auditor.findings[0].event_id == 3
+    assert shown in auditor.findings[0].message and auditor.findings[0].organisation is None
 
 
 @pytest.mark.parametrize(
@@ -802,7 +843,7 @@ def test_the_checkers_caches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> No
     records = clean_story()
     for n, r in enumerate(records):
         r["document"]["@context"] = [*CONTEXT, {f"x{n}": f"https://example.com/{n}/"}]
-        records[n] = record(r["document"], r["organisationId"], recognition=r["recognition"])
+        records[n] = record(r["document"], r["organisationId"], **{k: v for k, v in r.items() if k == "recognition"})
     records[1]["keyId"] = "0x" + "0" * 64
     auditor = audit(*world(records))
     assert codes(auditor) == ["bad_signature", "key_not_registered"]
@@ -904,3 +945,24 @@ def test_times_and_events_are_named_for_people() -> None:
     hash_id = "ni:///sha-256;3f9a1c2b7d0e11223344?ver=CBV2.0"
     assert short_hash_id(hash_id) == "3f9a1c2b7d0e" and short_hash_id("urn:x:abcdefghijklmnop") == "urn:x:abcdef"
     assert event_label(hash_id) == "event 3f9a1c2b7d0e" and event_label(hash_id, 7) == "event 3f9a1c2b7d0e (record 7)"
+
+
+def test_indexed_columns_are_derived_from_the_signed_document_alone() -> None:
+    from supplychain.epcis.columns import IndexedColumns, event_time_ms, indexed_columns
+
+    document = {
+        "type": "ObjectEvent",
+        "eventTime": "2026-01-01T08:00:00.250+08:00",
+        "bizStep": "urn:epcglobal:cbv:bizstep:shipping",
+        "bizLocation": {"id": "urn:epc:id:sgln:6901234.00003.0"},
+        "readPoint": {"id": "https://example.com/dock/7"},
+    }
+    assert indexed_columns(document) == IndexedColumns(
+        "ObjectEvent", T0 * 1000 + 250, "shipping", SHOP, "https://example.com/dock/7"
+    )
+    odd = {"type": 5, "eventTime": "yesterday", "bizStep": "https://example.com/polishing", "bizLocation": "x"}
+    assert indexed_columns(odd) == IndexedColumns(None, None, "https://example.com/polishing", None, None)
+    assert indexed_columns({"bizStep": "shiping"}).biz_step == "shiping"  # outside CBV: as written
+    assert event_time_ms(None) is None and indexed_columns({"bizStep": 7}).biz_step is None
+    checker = EventChecker(RegistryMirror())
+    assert checker._step(7) is None and indexed_columns({"bizStep": 7}, step=checker._step).biz_step is None
