@@ -34,12 +34,13 @@ def _say(*parts: object, **options: Any) -> None:
 
 def _print_report(report: Any, written: tuple[Path, Path] | None) -> None:
     """The summary of an :class:`~backend.audit.AuditReport` on the console."""
+    from backend.audit.report import blocks_text
     from supplychain.audit import Severity
 
-    chain, blocks = report.chain, report.blocks
+    chain = report.chain
     _say(
         f"audit of {report.platform} against registry {chain['registry']} on chain {chain['chainId']} "
-        f"(blocks {blocks['fromBlock']}-{blocks['judgedBlock']}-{blocks['toBlock']})"
+        f"({blocks_text(report.blocks)})"
     )
     for note in report.notes:
         _say(f"  note: {note}", markup=False)

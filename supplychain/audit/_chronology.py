@@ -152,7 +152,7 @@ class Chronology:
             "packing": PACKING,
             "produced": _flat(self.produced),
             "received": _flat(self.received),
-            "places": _flat(self.places),
+            "places": _flat_places(self.places),
             "placeNames": list(self.place_names),
             "awaitingProduction": [[k, *v] for k, v in self.awaiting_production.items()],
             "awaitingReceipt": [[k, *v] for k, v in self.awaiting_receipt.items()],
@@ -164,11 +164,11 @@ class Chronology:
         chronology = cls(int(data["windowMs"]), int(data.get("toleranceMs", 5_000)))
         chronology.produced = _unflat(data["produced"])
         chronology.received = _unflat(data["received"])
-        chronology.places = _unflat(data["places"])
         if data.get("packing", 1) == 1:  # a state written before arrivals were told apart: none was an arrival
-            chronology.places = {
-                k: _pack(v >> _PLACE_BITS, None, v & _PLACE_MASK) for k, v in chronology.places.items()
-            }
+            old = _unflat(data["places"])
+            chronology.places = {k: _pack(v >> _PLACE_BITS, None, v & _PLACE_MASK) for k, v in old.items()}
+        else:
+            chronology.places = _unflat_places(data["places"])
         chronology.place_names = [str(p) for p in data["placeNames"]]
         chronology._place_index = {p: i for i, p in enumerate(chronology.place_names)}
         chronology.awaiting_production = {int(k): (int(t), h, o, i) for k, t, h, o, i in data["awaitingProduction"]}
@@ -197,6 +197,23 @@ def _flat(mapping: Mapping[int, int]) -> list[int]:
     for key, value in mapping.items():
         out += (key, value)
     return out
+
+
+_LOW = _DELTA_BITS + _PLACE_BITS
+
+
+def _flat_places(places: Mapping[int, int]) -> list[int]:
+    """``places`` as flat triples (key, time, delta << 20 | place index): every number within 64 bits, for JSON."""
+    out: list[int] = []
+    for key, value in places.items():
+        out += (key, value >> _LOW, value & ((1 << _LOW) - 1))
+    return out
+
+
+def _unflat_places(values: list[int]) -> dict[int, int]:
+    if len(values) % 3:
+        raise ValueError("the places are triples of integers")
+    return {int(values[i]): int(values[i + 1]) << _LOW | int(values[i + 2]) for i in range(0, len(values), 3)}
 
 
 def _unflat(values: list[int]) -> dict[int, int]:

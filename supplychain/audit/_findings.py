@@ -62,6 +62,10 @@ CODES: Mapping[str, tuple[Severity, str]] = {
     "leaf_withheld": (Severity.CRITICAL, "an anchored root has leaves the platform's records do not hold"),
     "leaf_count_mismatch": (Severity.HIGH, "the platform's leaf count of a batch is not the on-chain leafCount"),
     "root_unknown_to_platform": (Severity.CRITICAL, "a root the platform's anchorer anchored is not in its export"),
+    "root_unattributed": (
+        Severity.INFO,
+        "a root on chain, anchored by an account none of the platform's exported roots shows, is not in its export",
+    ),
     "anchor_remade": (Severity.INFO, "the batch's anchor was re-made after a dev-chain reset"),
     # product master data
     "master_data_invalid": (

@@ -604,11 +604,26 @@ def test_roots_of_other_anchorers_and_roots_after_the_judged_block_wait() -> Non
     other = batch([record(event_doc("shipping", T0 * 1000, action="OBSERVE"), MAKER)], 5, first_id=50)
     anchored(history, [other], at=T0 + 130, anchorer=OTHER_ANCHORER)
     auditor = audit(records, batches, history)
-    assert auditor.findings == [] and other["root"] in auditor.judged_roots
+    assert codes(auditor) == ["root_unattributed"] and other["root"] in auditor.judged_roots and not auditor.serious
+    assert f"by {OTHER_ANCHORER}" in auditor.findings[0].message and "--anchorer" in auditor.findings[0].message
     early = audit(records, batches, history, judged_block=100)
     assert early.findings == [] and early.roots_judged == 0 and early.resume_batch_after == 0
     named = audit(records, batches, history, parameters=AuditParameters(anchorers=frozenset({OTHER_ANCHORER})))
     assert codes(named) == ["root_unknown_to_platform"]
+
+
+def test_a_swapped_root_shows_the_real_one_without_anchorer() -> None:
+    records, batches, history = world()
+    real = batches[0]["root"]
+    fake = "0x" + "ee" * 32
+    for r in records:
+        r["root"] = fake  # the events' root comes from their batch
+    swapped = [batches[0] | {"root": fake}]
+    auditor = audit(records, swapped, history)
+    assert codes(auditor) == ["batch_not_on_chain", "root_unknown_to_platform"] and auditor.serious
+    assert auditor.findings[-1].batch_root == real or auditor.findings[0].batch_root == real
+    retxed = [swapped[0] | {"txHash": "0x" + "12" * 32}]  # the transaction changed too: still shown
+    assert codes(audit(records, retxed, history)) == ["batch_not_on_chain", "root_unattributed"]
 
 
 def test_a_remade_anchor_is_reported_once_as_info() -> None:
@@ -966,3 +981,13 @@ def test_indexed_columns_are_derived_from_the_signed_document_alone() -> None:
     assert event_time_ms(None) is None and indexed_columns({"bizStep": 7}).biz_step is None
     checker = EventChecker(RegistryMirror())
     assert checker._step(7) is None and indexed_columns({"bizStep": 7}, step=checker._step).biz_step is None
+
+
+def test_the_chronology_state_fits_json_numbers_of_64_bits() -> None:
+    chronology = Chronology(60_000)
+    chronology.add([("A", 2**64 - 1, "a", "k")], (4_102_444_800_000, "h", MAKER, 1))  # 2100-01-01
+    state = chronology.to_json()
+    assert all(-(2**63) <= n < 2**64 for n in state["places"])
+    assert Chronology.from_json(json.loads(json.dumps(state))).places == chronology.places
+    with pytest.raises(ValueError, match="triples"):
+        Chronology.from_json(state | {"places": [1, 2]})
