@@ -18,7 +18,7 @@ _ZH: dict[str, str] = {
     # the verdict
     "verdict.verified": "验证通过：{count} 个事件的内容、签名、密钥、企业资格和上链证明都与链上记录一致",
     "verdict.failed": "验证失败：{reasons}",
-    "verdict.incomplete": "尚未完全验证：{reasons}（没有发现篡改）",
+    "verdict.incomplete": "尚未完全验证：{reasons}（已核对的部分无误；其余部分尚无法判断）",
     "verdict.trusts": "只信任区块链：链 {chain_id}，登记合约 {registry}（{rpc}）",
     # labels
     "label.product": "产品",
@@ -131,7 +131,7 @@ _EN: dict[str, str] = {
         " chain"
     ),
     "verdict.failed": "FAILED: {reasons}",
-    "verdict.incomplete": "Not fully verified yet: {reasons} (no tampering found)",
+    "verdict.incomplete": "Not fully verified yet: {reasons} (what was checked holds; the rest is not checked yet)",
     "verdict.trusts": "Trusting only the chain: chain {chain_id}, registry {registry} ({rpc})",
     "label.product": "Product",
     "label.source": "Source",

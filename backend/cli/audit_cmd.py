@@ -90,7 +90,13 @@ def audit(  # noqa: PLR0917 - typer options
         int, typer.Option("--deadline-seconds", min=1, help="The anchoring deadline the platform promises.")
     ] = 300,
     window_seconds: Annotated[
-        int, typer.Option("--window-seconds", min=1, help="A serial at two places closer than this is impossible.")
+        int,
+        typer.Option(
+            "--window-seconds",
+            min=1,
+            help="A serial at two places closer than this is impossible, unless the later sighting is a recorded "
+            "arrival there (receiving, accepting, arriving, unpacking).",
+        ),
     ] = 60,
     workers: Annotated[
         int | None, typer.Option("--workers", min=0, help="Processes for the checks (default: one per core; 0: none).")

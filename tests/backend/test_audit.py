@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from backend.audit import AuditReport
 from backend.audit.html import MEANINGS_ZH
@@ -152,6 +153,41 @@ def test_a_green_claim_after_the_recognition_was_revoked(clean: World) -> None:
     (finding,) = only(report, "green_claim_while_lapsed")
     assert finding["organisation"] == SUPPLIER and "REVOKED" in str(finding["message"])
     assert report.sample == []  # nothing left in force to draw
+
+
+@pytest.mark.parametrize(
+    ("sql", "shown"),
+    [
+        ("UPDATE event SET recognition_id = NULL, recognition_status = NULL WHERE id = 2", "recognition None, signed"),
+        ("UPDATE event SET recognition_status = 'REVOKED' WHERE id = 2", "status at the event time 'REVOKED'"),
+        ("UPDATE event SET event_time = event_time - 86400000 WHERE id = 4", "eventTime '"),
+        ("UPDATE event SET biz_location = 'https://id.gs1.org/414/6901234000030' WHERE id = 4", "bizLocation '"),
+        ("UPDATE event SET biz_step = 'receiving' WHERE id = 4", "bizStep 'receiving', signed 'commissioning'"),
+    ],
+)
+def test_the_platforms_record_contradicting_the_signed_event(clean: World, sql: str, shown: str) -> None:
+    clean.execute(sql)
+    report = clean.audit()
+    (finding,) = only(report, "column_mismatch")
+    assert shown in str(finding["message"]) and finding["organisation"] is None and report.exit_code == 1
+
+
+def test_a_citation_added_by_the_platform_is_the_platforms_not_the_makers(clean: World) -> None:
+    clean.execute(
+        "UPDATE event SET recognition_id = :r, recognition_status = 'IN_FORCE' WHERE id = 4", r=clean.recognition
+    )
+    (finding,) = only(clean.audit(), "column_mismatch")
+    assert finding["organisation"] is None and f"recognition {clean.recognition}, signed None" in finding["message"]
+
+
+def test_a_swapped_root_shows_the_real_one_without_anchorer(clean: World) -> None:
+    with clean.platform.engine.connect() as connection:
+        real = connection.execute(text("SELECT root FROM batch WHERE id = 1")).scalar_one()
+    clean.execute("UPDATE batch SET root = :fake WHERE id = 1", fake="0x" + "ee" * 32)
+    report = clean.audit()
+    assert found(report) == {"batch_not_on_chain": 1, "root_unknown_to_platform": 1} and report.exit_code == 1
+    unknown = next(f for f in report.findings if f.code == "root_unknown_to_platform")
+    assert unknown.batch_root == real and unknown.tx
 
 
 def test_shipped_before_it_was_produced(clean: World) -> None:
