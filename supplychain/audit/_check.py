@@ -132,13 +132,15 @@ class EventChecker:
         Args:
             record: The record (``GET /export/events``): ``id``, ``hashId``, ``organisationId``, ``keyId``,
                 ``signature``, ``document`` (the stored JSON-LD, or its text when it is not JSON), ``receivedAt`` (ms),
-                ``root`` and ``proof`` (or ``null``), ``recognition`` (``{"id": ...}`` or ``null``).
+                ``root`` and ``proof`` (or ``null``); compared with the document when present: ``recognition``
+                (``{"id": ..., "statusAtCapture": ...}`` or ``null``), ``eventType``, ``eventTime`` (ms),
+                ``bizStep``, ``bizLocation``, ``readPoint``.
             anchoring_only: Only check the proof (an event seen by an earlier run, not anchored then).
 
         Returns:
             The findings (``hash_mismatch``, ``bad_signature``, ``key_not_registered``,
             ``key_not_valid_at_event_time``, ``biz_step_not_allowed``, ``not_gtin_owner``, ``green_claim_*``,
-            ``record_unreadable``),
+            ``column_mismatch``, ``record_unreadable``),
             whether the proof leads to the root, and the event's chronology facts.
         """
         problem = _fields(record)
