@@ -72,8 +72,11 @@ def test_a_clean_audit_exits_0_writes_its_reports_and_the_next_run_continues(cle
     assert "(no new block since block " in again.output and "(blocks 1 to " in result.output
     assert "events checked: 0 in" in again.output
     assert "Regulator&#x27;s audit report" in (out / "audit-report.html").read_text("utf-8")
-    fresh = audit(clean, "--out", str(out), "--fresh", "--json", "--seed", "draw-2026")
+    fresh = audit(
+        clean, "--out", str(out), "--fresh", "--json", "--seed", "draw-2026", "--clock-tolerance-seconds", "2"
+    )
     report = json.loads(fresh.stdout)
+    assert report["parameters"]["clockToleranceSeconds"] == 2
     assert fresh.exit_code == 0 and report["summary"]["eventsChecked"] == 7 and report["verdict"] == "pass"
     assert report["spotCheckSample"]["seed"] == "draw-2026" and report["spotCheckSample"]["seedSource"] == "given"
 

@@ -37,7 +37,7 @@ class AuditReport:
             ``toBlock`` (the head after it).
         continued: Whether the run went on from a previous run's state.
         notes: What the run says about itself (continued from where, chain reset, ...).
-        parameters: ``deadlineSeconds``, ``windowSeconds``, ``workers``, ``anchorers``.
+        parameters: ``deadlineSeconds``, ``windowSeconds``, ``clockToleranceSeconds``, ``workers``, ``anchorers``.
         events_checked: Events checked for the first time this run.
         events_rechecked: Events seen by an earlier run, not anchored then, checked again.
         events_total: Events checked over every run so far.

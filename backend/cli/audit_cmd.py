@@ -98,6 +98,14 @@ def audit(  # noqa: PLR0917 - typer options
             "arrival there (receiving, accepting, arriving, unpacking).",
         ),
     ] = 60,
+    clock_tolerance_seconds: Annotated[
+        int,
+        typer.Option(
+            "--clock-tolerance-seconds",
+            min=0,
+            help="How far two organisations' clocks may disagree when two sightings of a serial are ordered.",
+        ),
+    ] = 5,
     workers: Annotated[
         int | None, typer.Option("--workers", min=0, help="Processes for the checks (default: one per core; 0: none).")
     ] = None,
@@ -127,6 +135,7 @@ def audit(  # noqa: PLR0917 - typer options
     options = AuditOptions(
         deadline_seconds=deadline_seconds,
         window_seconds=window_seconds,
+        clock_tolerance_seconds=clock_tolerance_seconds,
         workers=(os.cpu_count() or 1) if workers is None else workers,
         anchorers=tuple(anchorer or ()),
         sample_size=sample,
