@@ -145,7 +145,7 @@ MEANINGS_ZH: dict[str, str] = {
     "not_gtin_owner": "事件赋码或生产了他人商品条码（GTIN）下的产品，且未获其委托",
     "chronology_shipped_before_produced": "先发货后生产（赋码）",
     "chronology_sold_before_received": "零售商在收货之前售出",
-    "chronology_two_places_at_once": "同一序列号在时间窗口内出现在两个地点",
+    "chronology_two_places_at_once": "同一序列号在时间窗口内出现在两个地点，且后一地点没有到货记录",
 }
 _LEVELS_ZH = {"city": "市级", "provincial": "省级", "national": "国家级"}
 _COLOURS = {"critical": "#b00020", "high": "#d9480f", "medium": "#b08900", "info": "#1c6dd0"}

@@ -78,7 +78,10 @@ CODES: Mapping[str, tuple[Severity, str]] = {
     # chronology
     "chronology_shipped_before_produced": (Severity.MEDIUM, "shipped before it was produced (commissioned)"),
     "chronology_sold_before_received": (Severity.MEDIUM, "sold by a retailer before that retailer received it"),
-    "chronology_two_places_at_once": (Severity.MEDIUM, "one serial at two places within the time window"),
+    "chronology_two_places_at_once": (
+        Severity.MEDIUM,
+        "one serial at two places within the time window, with no recorded arrival at the later one",
+    ),
 }
 """Every finding code: its severity and what it means."""
 
