@@ -18,7 +18,7 @@ _ZH: dict[str, str] = {
     # the verdict
     "verdict.verified": "验证通过：{count} 个事件的内容、签名、密钥、企业资格和上链证明都与链上记录一致",
     "verdict.failed": "验证失败：{reasons}",
-    "verdict.incomplete": "尚未完全验证：{reasons}（没有发现篡改）",
+    "verdict.incomplete": "尚未完全验证：{reasons}（已核对的部分无误；其余部分尚无法判断）",
     "verdict.unpinned": "未验证：未指定可信的登记合约，无法排除伪造的合约；{reasons}",
     "verdict.rest_passed": "其余检查都与证明包所指的合约一致",
     "verdict.gaps": "尚未完全验证：{reasons}（流转记录有缺口：可能有事件被遗漏）",
@@ -147,7 +147,7 @@ _EN: dict[str, str] = {
         " chain"
     ),
     "verdict.failed": "FAILED: {reasons}",
-    "verdict.incomplete": "Not fully verified yet: {reasons} (no tampering found)",
+    "verdict.incomplete": "Not fully verified yet: {reasons} (what was checked holds; the rest is not checked yet)",
     "verdict.unpinned": (
         "NOT VERIFIED: no trusted registry was pinned, so a forged registry cannot be ruled out; {reasons}"
     ),

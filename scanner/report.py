@@ -24,6 +24,7 @@ from rich.markup import escape
 from scanner.errors import ScannerInputError
 from scanner.messages import Lang, has, text
 from scanner.scan import ScanResult
+from supplychain.eventhash import short_hash_id
 from supplychain.verify import Check, EventVerdict, MasterDataVerdict, VerdictStatus
 
 __all__ = ["error_json", "print_error", "print_report", "reasons", "render_json"]
@@ -46,10 +47,11 @@ def _reason(lang: Lang, check: Check) -> str:
 
 def reasons(result: ScanResult, lang: Lang, *, skip: frozenset[str] = frozenset()) -> str:
     """The failed (or, when none failed, pending) checks in words, each once, with the events concerned (bar the
-    codes in ``skip``)."""
+    codes in ``skip``): each by its place in the story and its Event Hash ID's short form (``2 [3f9a1c2b7d0e]``),
+    the name the audit gives it too."""
     verdict = result.verdict
     wanted: bool | None = False if verdict.status is VerdictStatus.FAILED else None
-    where: dict[str, list[int]] = {}
+    where: dict[str, list[tuple[int, str]]] = {}
     words: dict[str, str] = {}
     for check in verdict.checks:
         if check.passed is wanted and check.code not in skip:
@@ -59,7 +61,7 @@ def reasons(result: ScanResult, lang: Lang, *, skip: frozenset[str] = frozenset(
         for check in event.checks:
             if check.passed is wanted:
                 words.setdefault(check.code or check.name, _reason(lang, check))
-                where.setdefault(check.code or check.name, []).append(event.index + 1)
+                where.setdefault(check.code or check.name, []).append((event.index + 1, event.hash_id or ""))
     for check in verdict.master_data.checks if verdict.master_data is not None else ():
         if check.passed is wanted:
             words.setdefault(check.code or check.name, _reason(lang, check))
@@ -68,7 +70,9 @@ def reasons(result: ScanResult, lang: Lang, *, skip: frozenset[str] = frozenset(
     for code, said in words.items():
         events = sorted(set(where[code]))
         if events and len(events) < len(verdict.events):
-            shown = ", ".join(map(str, events[:8])) + ("…" if len(events) > 8 else "")
+            # its place in the story and its Event Hash ID's short form, as the regulator's audit names it
+            named = [f"{n} [{short_hash_id(h)}]" if h else str(n) for n, h in events[:8]]
+            shown = ", ".join(named) + ("…" if len(events) > 8 else "")
             said += f"（事件 {shown}）" if lang == "zh" else f" (event {shown})"  # noqa: PLW2901
         parts.append(said)
     return _SEPARATOR[lang].join(parts)

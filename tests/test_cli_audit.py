@@ -69,10 +69,14 @@ def test_a_clean_audit_exits_0_writes_its_reports_and_the_next_run_continues(cle
     assert (out / "audit-state.json").exists()  # the state goes beside the reports by default
     again = audit(clean, "--out", str(out), "--lang", "en")
     assert again.exit_code == 0 and "note: continued from block" in again.output
+    assert "(no new block since block " in again.output and "(blocks 1 to " in result.output
     assert "events checked: 0 in" in again.output and "audited before, compared with their seals: 7;" in again.output
     assert "Regulator&#x27;s audit report" in (out / "audit-report.html").read_text("utf-8")
-    fresh = audit(clean, "--out", str(out), "--fresh", "--json", "--seed", "draw-2026")
+    fresh = audit(
+        clean, "--out", str(out), "--fresh", "--json", "--seed", "draw-2026", "--clock-tolerance-seconds", "2"
+    )
     report = json.loads(fresh.stdout)
+    assert report["parameters"]["clockToleranceSeconds"] == 2
     assert fresh.exit_code == 0 and report["summary"]["eventsChecked"] == 7 and report["verdict"] == "pass"
     assert report["spotCheckSample"]["seed"] == "draw-2026" and report["spotCheckSample"]["seedSource"] == "given"
 
@@ -104,6 +108,16 @@ def test_a_store_tampered_with_between_two_runs_exits_1(clean: World, tmp_path: 
     report = json.loads(result.stdout)
     assert result.exit_code == 1 and report["verdict"] == "fail" and report["summary"]["byCode"] == {code: 1}
     assert report["summary"]["eventsChecked"] == 0 and report["continued"]
+
+
+def test_a_column_the_platform_changed_exits_1_and_names_it(clean: World, tmp_path: Path) -> None:
+    clean.execute("UPDATE event SET biz_location = 'https://id.gs1.org/414/6901234000030' WHERE id = 4")
+    result = audit(clean, "--state", str(tmp_path / "s.json"), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1, result.output
+    assert "column_mismatch" in result.output and "high 1" in result.output and "verdict: FAIL" in result.output
+    assert "bizLocation 'https://id.gs1.org/414/6901234000030', signed" in result.output
+    html = (tmp_path / "out" / "audit-report.html").read_text("utf-8")
+    assert "与签名文档和链上记录不一致" in html
 
 
 def test_an_unreachable_node_exits_2(world: World, tmp_path: Path) -> None:

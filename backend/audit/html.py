@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from backend.audit.report import AuditReport
+from backend.audit.report import AuditReport, blocks_text
 from supplychain.audit import CODES, Severity
 from supplychain.text import escape_html as escape
 
-__all__ = ["LANGUAGES", "MEANINGS_ZH", "render_html"]
+__all__ = ["LANGUAGES", "MEANINGS_ZH", "meaning", "render_html"]
 
 LANGUAGES = ("zh-CN", "en")
 
@@ -21,7 +21,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "platform": "平台",
         "chain": "链",
         "registry": "登记合约",
-        "blocks": "区块（本次读起 – 审计至 – 读至）",
+        "blocks": "读取的区块",
         "verdict": "结论",
         "pass": "通过：未发现严重或高风险问题",
         "fail": "未通过：发现严重或高风险问题",
@@ -44,6 +44,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "severity": "严重程度",
         "code": "代码",
         "message": "说明",
+        "meaning": "含义",
         "evidence": "证据",
         "none": "未发现问题。",
         "more": "另有 {n} 条同类发现未列出（已计数）。",
@@ -70,7 +71,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "platform": "Platform",
         "chain": "Chain",
         "registry": "Registry",
-        "blocks": "Blocks (read from – judged to – read to)",
+        "blocks": "Blocks read",
         "verdict": "Verdict",
         "pass": "Pass: nothing critical or high was found",
         "fail": "Fail: critical or high findings",
@@ -93,6 +94,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "severity": "Severity",
         "code": "Code",
         "message": "Message",
+        "meaning": "Meaning",
         "evidence": "Evidence",
         "none": "Nothing was found.",
         "more": "{n} more findings of these codes are counted but not listed.",
@@ -125,6 +127,9 @@ MEANINGS_ZH: dict[str, str] = {
     "key_not_registered": "签名密钥未在链上登记给该组织",
     "key_not_valid_at_event_time": "签名密钥在事件发生时无效（如已吊销）",
     "biz_step_not_allowed": "该组织在当时的角色不允许此业务步骤",
+    "column_mismatch": (
+        "平台记录的事件索引字段（时间、业务步骤、地点等）或所引绿色认定及其状态，与签名文档和链上记录不一致"
+    ),
     "proof_invalid": "默克尔证明不能导出该事件的根",
     "root_not_on_chain": "事件的根既不在链上，也不是平台列出的批次",
     "anchored_late": "锚定晚于平台回执承诺的期限",
@@ -133,6 +138,9 @@ MEANINGS_ZH: dict[str, str] = {
     "leaf_withheld": "链上已锚定的根缺少平台记录中的叶子（数据被隐瞒）",
     "leaf_count_mismatch": "平台记录的批次叶子数与链上不一致",
     "root_unknown_to_platform": "平台锚定账户在链上锚定的根不在平台导出中",
+    "root_unattributed": (
+        "链上有一个根不在平台导出中，其锚定账户不是平台导出的任何根所用的账户（若属平台，请用 --anchorer 指明）"
+    ),
     "anchor_remade": "开发链重置后重新锚定的批次",
     "master_data_invalid": "产品主数据的哈希、签名、签名密钥或签名企业对该商品条码的权利不成立",
     "green_claim_while_lapsed": "引用的绿色认定在事件发生时已暂停、撤销（摘牌）或过期",
@@ -140,7 +148,7 @@ MEANINGS_ZH: dict[str, str] = {
     "not_gtin_owner": "事件赋码或生产了他人商品条码（GTIN）下的产品，且未获其委托",
     "chronology_shipped_before_produced": "先发货后生产（赋码）",
     "chronology_sold_before_received": "零售商在收货之前售出",
-    "chronology_two_places_at_once": "同一序列号在时间窗口内出现在两个地点",
+    "chronology_two_places_at_once": "同一序列号在时间窗口内出现在两个地点，且后一地点没有到货记录",
 }
 _LEVELS_ZH = {"city": "市级", "provincial": "省级", "national": "国家级"}
 _COLOURS = {"critical": "#b00020", "high": "#d9480f", "medium": "#b08900", "info": "#1c6dd0"}
@@ -158,7 +166,12 @@ code{font-size:.8rem;word-break:break-all}
 
 
 def _when(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def meaning(code: str, lang: str) -> str:
+    """What a finding code means, in the report's language."""
+    return MEANINGS_ZH[code] if lang == "zh-CN" else CODES[code][1]
 
 
 def _chart(timeline: dict[str, Any], t: dict[str, str]) -> str:
@@ -217,7 +230,7 @@ def _head(report: AuditReport, t: dict[str, str], lang: str) -> list[str]:
         (t["platform"], report.platform),
         (t["chain"], f"{chain.get('chainId')} · {chain.get('rpc')} · genesis {chain.get('genesisHash')}"),
         (t["registry"], f"{chain.get('registry')} (block {chain.get('deploymentBlock')})"),
-        (t["blocks"], f"{blocks['fromBlock']} – {blocks['judgedBlock']} – {blocks['toBlock']}"),
+        (t["blocks"], blocks_text(blocks, lang)),
     ]
     out.append("<table>")
     out += [f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in rows]
@@ -264,19 +277,20 @@ def _by_organisation(report: AuditReport, t: dict[str, str]) -> list[str]:
     return out
 
 
-def _details(report: AuditReport, t: dict[str, str]) -> list[str]:
+def _details(report: AuditReport, t: dict[str, str], lang: str) -> list[str]:
     out = [f"<h2>{escape(t['details'])}</h2>"]
     findings = report.to_json()["findings"]
     if not findings:
         return [*out, f"<p>{escape(t['none'])}</p>"]
-    columns = ("severity", "code", "organisation", "message", "evidence")
+    columns = ("severity", "code", "organisation", "meaning", "message", "evidence")
     out.append("<table><tr>" + "".join(f"<th>{escape(t[c])}</th>" for c in columns) + "</tr>")
     for f in findings:
         evidence = "<br>".join(f"{escape(k)}: <code>{escape(str(v))}</code>" for k, v in f["evidence"].items())
         org = f["organisation"] or t["platform_org"]
         out.append(
             f"<tr><td>{_badge(f['severity'], t)}</td><td><code>{escape(f['code'])}</code></td>"
-            f"<td>{escape(org)}</td><td>{escape(f['message'])}</td><td>{evidence}</td></tr>"
+            f"<td>{escape(org)}</td><td>{escape(meaning(f['code'], lang))}</td><td>{escape(f['message'])}</td>"
+            f"<td>{evidence}</td></tr>"
         )
     out.append("</table>")
     hidden = sum(report.counts.values()) - len(report.findings)
@@ -313,12 +327,13 @@ def render_html(report: AuditReport, lang: str = "zh-CN") -> str:
     if lang not in _TEXT:
         raise ValueError(f"unknown report language {lang!r}; use one of {', '.join(LANGUAGES)}")
     t = _TEXT[lang]
-    out = _head(report, t, lang) + _summary(report, t) + _by_organisation(report, t) + _details(report, t)
+    out = _head(report, t, lang) + _summary(report, t) + _by_organisation(report, t) + _details(report, t, lang)
     out += _sample(report, t, lang)
     out.append(f"<h2>{escape(t['codes'])}</h2><table>")
-    for code, (severity, meaning) in CODES.items():
+    for code, (severity, _) in CODES.items():
         out.append(
-            f"<tr><td><code>{code}</code></td><td>{_badge(severity.value, t)}</td><td>{escape(meaning)}</td></tr>"
+            f"<tr><td><code>{code}</code></td><td>{_badge(severity.value, t)}</td>"
+            f"<td>{escape(meaning(code, lang))}</td></tr>"
         )
     out.append("</table></body></html>")
     return "".join(out)

@@ -8,7 +8,21 @@ from typing import Any
 
 from supplychain.audit import CODES, Finding, Severity
 
-__all__ = ["AuditReport"]
+__all__ = ["AuditReport", "blocks_text"]
+
+
+def blocks_text(blocks: dict[str, int], lang: str = "en") -> str:
+    """The blocks a run read, for people: ``blocks 17 to 20 (roots judged up to block 19)``; a continued run that
+    found no new block says so (``no new block since block 16``) rather than a range running backwards."""
+    first, judged, last = blocks["fromBlock"], blocks["judgedBlock"], blocks["toBlock"]
+    zh = lang == "zh-CN"
+    if first > last:
+        return f"自区块 {last} 以来没有新区块" if zh else f"no new block since block {last}"
+    if zh:
+        text = f"区块 {first} 至 {last}" if first < last else f"区块 {first}"
+        return text if judged == last else f"{text}（链上根核对至区块 {judged}）"
+    text = f"blocks {first} to {last}" if first < last else f"block {first}"
+    return text if judged == last else f"{text} (roots judged up to block {judged})"
 
 
 @dataclass
@@ -23,7 +37,7 @@ class AuditReport:
             ``toBlock`` (the head after it).
         continued: Whether the run went on from a previous run's state.
         notes: What the run says about itself (continued from where, chain reset, ...).
-        parameters: ``deadlineSeconds``, ``windowSeconds``, ``workers``, ``anchorers``.
+        parameters: ``deadlineSeconds``, ``windowSeconds``, ``clockToleranceSeconds``, ``workers``, ``anchorers``.
         events_checked: Events checked for the first time this run.
         events_rechecked: Events seen by an earlier run, not anchored then, checked again.
         events_total: Events checked over every run so far.

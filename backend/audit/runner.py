@@ -66,7 +66,9 @@ class AuditOptions:
 
     Attributes:
         deadline_seconds: The anchoring deadline the platform promises (its ``anchor_deadline_seconds``).
-        window_seconds: Sightings of a serial at two places closer than this are impossible.
+        window_seconds: Sightings of a serial at two places closer than this are impossible (unless the later one is
+            a recorded arrival).
+        clock_tolerance_seconds: How far two organisations' clocks may disagree when two sightings are ordered.
         workers: Processes for the per-event checks (0: in this process).
         anchorers: The platform's anchoring accounts (default: those that anchored the roots it exports).
         sample_size: Recognitions drawn for spot checks.
@@ -80,6 +82,7 @@ class AuditOptions:
 
     deadline_seconds: int = 300
     window_seconds: int = 60
+    clock_tolerance_seconds: int = 5
     workers: int = 0
     anchorers: tuple[str, ...] = ()
     sample_size: int = 5
@@ -94,6 +97,7 @@ class AuditOptions:
         return AuditParameters(
             deadline_seconds=self.deadline_seconds,
             window_seconds=self.window_seconds,
+            clock_tolerance_seconds=self.clock_tolerance_seconds,
             anchorers=frozenset(a.lower() for a in self.anchorers),
             max_findings_per_code=self.max_findings_per_code,
         )
@@ -361,6 +365,7 @@ def run_audit(
         parameters={
             "deadlineSeconds": options.deadline_seconds,
             "windowSeconds": options.window_seconds,
+            "clockToleranceSeconds": options.clock_tolerance_seconds,
             "workers": options.workers,
             "anchorers": list(options.anchorers),
             "sampleSize": options.sample_size,

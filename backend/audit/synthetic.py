@@ -61,8 +61,8 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
-def _event(n: int) -> tuple[str, dict[str, Any]]:
-    """Event ``n`` of the store: (signer, JSON-LD event with its @context)."""
+def _event(n: int) -> tuple[str, dict[str, Any], int, str | None]:
+    """Event ``n`` of the store: (signer, JSON-LD event with its @context, its time in ms, its place)."""
     serial, step = divmod(n, len(_STEPS))
     org, biz_step, action, place, offset = _STEPS[step]
     at_ms = (START_S + 3600 + offset) * 1000 + serial
@@ -78,7 +78,7 @@ def _event(n: int) -> tuple[str, dict[str, Any]]:
     }
     if place is not None:
         event["bizLocation"] = {"id": place}
-    return org, event
+    return org, event, at_ms, place
 
 
 def synthetic_batch(first: int, count: int, batch_id: int) -> tuple[list[bytes], dict[str, Any]]:
@@ -86,14 +86,14 @@ def synthetic_batch(first: int, count: int, batch_id: int) -> tuple[list[bytes],
     ctx = hash_context(CONTEXT)
     built = []
     for n in range(first, first + count):
-        org, event = _event(n)
+        org, event, at_ms, place = _event(n)
         body = {k: v for k, v in event.items() if k != "@context"}
         hash_id = event_hash_id(body, ctx)
-        built.append((n, org, event, hash_id))
-    tree = MerkleTree.build([hash_id_to_bytes32(h) for *_, h in built])
+        built.append((n, org, event, hash_id, at_ms, place))
+    tree = MerkleTree.build([hash_id_to_bytes32(b[3]) for b in built])
     root = "0x" + tree.root.hex()
     lines = []
-    for n, org, event, hash_id in built:
+    for n, org, event, hash_id, at_ms, place in built:
         received = (START_S + 3600 + 7800) * 1000 + n
         record = {
             "id": n + 1,
@@ -101,7 +101,11 @@ def synthetic_batch(first: int, count: int, batch_id: int) -> tuple[list[bytes],
             "organisationId": org,
             "keyId": _KEYS[org].key_id,
             "signature": encode_signature(sign_hash_id(_KEYS[org], hash_id)),
-            "eventTime": received,
+            "eventType": "ObjectEvent",
+            "eventTime": at_ms,
+            "bizStep": event["bizStep"],
+            "bizLocation": place,
+            "readPoint": event["readPoint"]["id"],
             "receivedAt": received,
             "captureId": f"c{batch_id}",
             "batchId": batch_id,

@@ -38,12 +38,13 @@ def _say(*parts: object, **options: Any) -> None:
 
 def _print_report(report: Any, written: tuple[Path, Path] | None) -> None:
     """The summary of an :class:`~backend.audit.AuditReport` on the console."""
+    from backend.audit.report import blocks_text
     from supplychain.audit import Severity
 
-    chain, blocks = report.chain, report.blocks
+    chain = report.chain
     _say(
         f"audit of {report.platform} against registry {chain['registry']} on chain {chain['chainId']} "
-        f"(blocks {blocks['fromBlock']}-{blocks['judgedBlock']}-{blocks['toBlock']})"
+        f"({blocks_text(report.blocks)})"
     )
     for note in report.notes:
         _say(f"  note: {note}", markup=False)
@@ -94,8 +95,22 @@ def audit(  # noqa: PLR0917 - typer options
         int, typer.Option("--deadline-seconds", min=1, help="The anchoring deadline the platform promises.")
     ] = 300,
     window_seconds: Annotated[
-        int, typer.Option("--window-seconds", min=1, help="A serial at two places closer than this is impossible.")
+        int,
+        typer.Option(
+            "--window-seconds",
+            min=1,
+            help="A serial at two places closer than this is impossible, unless the later sighting is a recorded "
+            "arrival there (receiving, accepting, arriving, unpacking).",
+        ),
     ] = 60,
+    clock_tolerance_seconds: Annotated[
+        int,
+        typer.Option(
+            "--clock-tolerance-seconds",
+            min=0,
+            help="How far two organisations' clocks may disagree when two sightings of a serial are ordered.",
+        ),
+    ] = 5,
     workers: Annotated[
         int | None, typer.Option("--workers", min=0, help="Processes for the checks (default: one per core; 0: none).")
     ] = None,
@@ -128,6 +143,7 @@ def audit(  # noqa: PLR0917 - typer options
     options = AuditOptions(
         deadline_seconds=deadline_seconds,
         window_seconds=window_seconds,
+        clock_tolerance_seconds=clock_tolerance_seconds,
         workers=(os.cpu_count() or 1) if workers is None else workers,
         anchorers=tuple(anchorer or ()),
         sample_size=sample,

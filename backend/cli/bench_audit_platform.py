@@ -34,6 +34,7 @@ from backend.services.platform import Platform
 from chain.accounts import dev_account
 from chain.devchain import free_port, start_node, stop_node
 from chain.registry import ROLE_ANCHORER
+from supplychain.epcis.columns import indexed_columns
 from supplychain.registry import BusinessRole
 
 __all__ = ["PlatformAuditFigures", "audit_through_platform"]
@@ -110,18 +111,18 @@ def _event_rows(lines: Iterator[bytes]) -> Iterator[dict[str, Any]]:
     for line in lines:
         record = orjson.loads(line)
         document = record["document"]
-        location, point = document.get("bizLocation"), document.get("readPoint")
+        columns = indexed_columns(document)  # as the platform derives them at capture
         yield {
             "id": record["id"],
             "hash_id": record["hashId"],
             "org_id": record["organisationId"],
             "key_id": record["keyId"],
             "signature": record["signature"],
-            "event_type": document["type"],
-            "event_time": record["eventTime"],
-            "biz_step": document.get("bizStep"),
-            "biz_location": location["id"] if location else None,
-            "read_point": point["id"] if point else None,
+            "event_type": columns.event_type,
+            "event_time": columns.event_time,
+            "biz_step": columns.biz_step,
+            "biz_location": columns.biz_location,
+            "read_point": columns.read_point,
             "received_at": record["receivedAt"],
             "capture_id": record["captureId"],
             "document": orjson.dumps(document).decode(),

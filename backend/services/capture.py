@@ -55,11 +55,11 @@ from backend.services.signing_pool import SigningPool
 from supplychain.epcis import DEFAULT_LIMITS, EpcisDocument, Limits, parse_document, parse_document_object
 from supplychain.epcis import Event as EpcisEventType
 from supplychain.epcis.cbv import allowed_biz_step
+from supplychain.epcis.columns import canonical_place, indexed_columns
 from supplychain.epcis.model import (
     AggregationEvent,
     AssociationEvent,
     EpcisEvent,
-    Location,
     ObjectEvent,
     TransactionEvent,
     TransformationEvent,
@@ -263,16 +263,10 @@ def event_identifiers(event: EpcisEvent) -> set[tuple[str, str]]:
     return {(identifier_node(identifier), role) for identifier, role in named}
 
 
-def _place(location: Location | None) -> str | None:
-    """A readPoint or bizLocation as stored: its canonical Digital Link where it has one (an SGLN URN and its
-    Digital Link are one place), else the URI as written."""
-    return None if location is None else _canonical_place(location.id)
-
-
 @functools.lru_cache(maxsize=16_384)
 def _canonical_place(uri: str) -> str:
     # the same few places recur in every event of a document: canonicalise each once
-    return identifier_node(uri)
+    return canonical_place(uri)
 
 
 @dataclass
@@ -476,16 +470,17 @@ def _validate(document: EpcisDocument, validator: _Validator, result: CaptureRes
         outcome.status = "ACCEPTED"
         if "@context" not in raw and "@context" in doc_raw:
             raw["@context"] = doc_raw["@context"]  # stored with the namespaces its hash needs
+        derived = indexed_columns(raw, canonical=_canonical_place)  # the audit derives them alike
         columns = {
             "hash_id": outcome.hash_id,
             "org_id": validator.org_id,
             "key_id": candidate.signed.key_id,
             "signature": candidate.signed.text,
-            "event_type": type(event).__name__,
-            "event_time": _ms(event),
-            "biz_step": event.biz_step,
-            "biz_location": _place(event.biz_location),
-            "read_point": _place(event.read_point),
+            "event_type": derived.event_type or type(event).__name__,
+            "event_time": _ms(event) if derived.event_time is None else derived.event_time,
+            "biz_step": derived.biz_step,
+            "biz_location": derived.biz_location,
+            "read_point": derived.read_point,
             "received_at": validator.now,
             "capture_id": result.capture_id,
             "document": json.dumps(raw, ensure_ascii=False, separators=(",", ":")),

@@ -3,7 +3,10 @@
 The audit (``supplychain audit``) trusts neither the platform's database nor its word: it reads the chain itself and
 asks the platform only for its records. Those records are given as they are stored: the event's JSON-LD document is
 written into the record byte for byte as it was stored (it was written as JSON at capture; a document that is no longer
-JSON is given as a JSON string, so the record stays readable and the audit can say so), its proof likewise.
+JSON is given as a JSON string, so the record stays readable and the audit can say so), its proof likewise; beside it
+the indexed columns the platform's queries use (``eventType``, ``eventTime``, ``bizStep``, ``bizLocation``,
+``readPoint``), which the audit derives again from the signed document
+(:func:`supplychain.epcis.columns.indexed_columns`) and compares.
 
 Pages are keyset pages on the integer id (``WHERE id > :after ORDER BY id LIMIT :limit``): no OFFSET, so the cost of a
 page does not grow with the store. A record is one JSON object whose first member is ``id`` (a reader can find the id
@@ -82,6 +85,9 @@ def _event_line(row: Row[Any]) -> bytes:
             "signature": row.signature,
             "eventType": row.event_type,
             "eventTime": row.event_time,
+            "bizStep": row.biz_step,
+            "bizLocation": row.biz_location,
+            "readPoint": row.read_point,
             "receivedAt": row.received_at,
             "captureId": row.capture_id,
             "batchId": row.batch_id,
@@ -98,8 +104,8 @@ def event_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes
     and the id of the last one (``None`` when there is none)."""
     columns = [
         EV.c.id, EV.c.hash_id, EV.c.org_id, EV.c.key_id, EV.c.signature, EV.c.event_type, EV.c.event_time,
-        EV.c.received_at, EV.c.capture_id, EV.c.batch_id, EV.c.leaf_index, EV.c.proof, EV.c.recognition_id,
-        EV.c.recognition_status, EV.c.document, BA.c.root,
+        EV.c.biz_step, EV.c.biz_location, EV.c.read_point, EV.c.received_at, EV.c.capture_id, EV.c.batch_id,
+        EV.c.leaf_index, EV.c.proof, EV.c.recognition_id, EV.c.recognition_status, EV.c.document, BA.c.root,
     ]  # fmt: skip
     statement = (
         select(*columns)

@@ -29,7 +29,7 @@ from typing import Any
 
 from supplychain.audit._check import Checked
 from supplychain.audit._chronology import Chronology
-from supplychain.audit._findings import Finding, Severity, finding
+from supplychain.audit._findings import Finding, Severity, event_label, finding, iso_ms, iso_s
 from supplychain.audit._proof import ProofChecker
 from supplychain.audit._seal import Seals
 from supplychain.errors import TraceError
@@ -53,13 +53,17 @@ class AuditParameters:
     Attributes:
         deadline_seconds: The anchoring deadline the platform promises in its receipts (its
             ``anchor_deadline_seconds``, 300 by default).
-        window_seconds: Two sightings of one serial at different places closer than this are impossible.
+        window_seconds: Two sightings of one serial at different places closer than this are impossible, unless the
+            later one is a recorded arrival (:mod:`supplychain.audit._chronology`).
+        clock_tolerance_seconds: How far two organisations' clocks may disagree when the order of two sightings is
+            judged.
         anchorers: The platform's anchoring accounts (lower case); empty: those that anchored the roots it exports.
         max_findings_per_code: Findings of one code kept in detail (all are counted).
     """
 
     deadline_seconds: int = 300
     window_seconds: int = 60
+    clock_tolerance_seconds: int = 5
     anchorers: frozenset[str] = frozenset()
     max_findings_per_code: int = 1000
 
@@ -104,7 +108,9 @@ class Auditor:
         self.root_counts: dict[str, int] = {}
         self.batches: dict[str, BatchRecord] = {}
         self.judged_roots: set[str] = set()
-        self.chronology = Chronology(self.parameters.window_seconds * 1000)
+        self.chronology = Chronology(
+            self.parameters.window_seconds * 1000, self.parameters.clock_tolerance_seconds * 1000
+        )
         self.bucket_ms = 60_000
         self.timeline: dict[int, int] = {}
         self.organisations: dict[str, int] = {}
@@ -284,11 +290,14 @@ class Auditor:
         }
         allowed = self.parameters.deadline_seconds
         if not proof_ok:
-            message = f"the proof of {hash_id} does not lead to root {root}"
+            message = f"the proof of {event_label(hash_id, event_id)} does not lead to root {root}"
             self.report(finding("proof_invalid", org, message, **evidence))
         elif anchor.anchored_at * 1000 > received + allowed * 1000:
             late = anchor.anchored_at - received // 1000
-            message = f"{hash_id} was anchored {late} s after its receipt (deadline {allowed} s)"
+            message = (
+                f"{event_label(hash_id, event_id)} was anchored at {iso_s(anchor.anchored_at)}, {late} s after its "
+                f"receipt at {iso_ms(received)} (deadline {allowed} s)"
+            )
             self.report(finding("anchored_late", org, message, **evidence))
         return True
 
@@ -334,11 +343,14 @@ class Auditor:
         batch = self.batches.get(root) if root is not None else None
         evidence = {"event_hash": hash_id, "event_id": event_id, "batch_root": root}
         if root is not None and batch is None and root not in later_roots:
-            message = f"{hash_id} cites root {root}, which is not on chain and is no batch of the platform"
+            message = f"{event_label(hash_id, event_id)} cites root {root}, which is not on chain and is no batch"
             self.report(finding("root_not_on_chain", org, message, **evidence))
         elif (batch is None or batch.status != "anchored") and received + allowed * 1000 < now_ms:
             late = (now_ms - received) // 1000
-            message = f"{hash_id} is not anchored {late} s after its receipt (deadline {allowed} s)"
+            message = (
+                f"{event_label(hash_id, event_id)} is not anchored {late} s after its receipt at {iso_ms(received)} "
+                f"(deadline {allowed} s)"
+            )
             self.report(finding("not_anchored", org, message, **evidence))
         self.unsettled[event_id] = entry
 
@@ -346,7 +358,12 @@ class Auditor:
         self, anchors: Mapping[bytes, AnchorState], judged_block: int, later_roots: Collection[str]
     ) -> None:
         ours = set(self.parameters.anchorers)
-        ours |= {a.anchorer.lower() for r, a in anchors.items() if "0x" + r.hex() in self.batches}
+        txs = {b.tx.lower() for b in self.batches.values() if b.tx}  # a swapped root keeps its transaction
+        ours |= {
+            a.anchorer.lower()
+            for r, a in anchors.items()
+            if "0x" + r.hex() in self.batches or (a.position.tx_hash or "").lower() in txs
+        }
         for root_bytes, anchor in anchors.items():
             root = "0x" + root_bytes.hex()
             if root in self.judged_roots or anchor.position.block_number > judged_block or root in later_roots:
@@ -358,8 +375,14 @@ class Auditor:
                 if anchor.anchorer.lower() in ours:
                     message = f"root {root} (#{anchor.sequence}, {anchor.leaf_count} leaves) is not in the export"
                     self.report(finding("root_unknown_to_platform", None, message, **evidence))
-                else:
-                    self.judged_roots.add(root)  # another anchorer's root
+                else:  # another anchorer's root, or the platform's under an account none of its roots shows
+                    self.judged_roots.add(root)
+                    message = (
+                        f"root {root} (#{anchor.sequence}, {anchor.leaf_count} leaves, anchored at "
+                        f"{iso_s(anchor.anchored_at)}) by {anchor.anchorer}, an account none of the exported roots "
+                        "shows, is not in the export (if it is the platform's, pass --anchorer to judge it)"
+                    )
+                    self.report(finding("root_unattributed", None, message, **evidence))
                 continue
             self.roots_judged += 1
             self.judged_roots.add(root)
@@ -419,6 +442,7 @@ class Auditor:
             auditor.judged_roots = {str(r) for r in data["judgedRoots"]}
             auditor.chronology = Chronology.from_json(data["chronology"])
             auditor.chronology.window_ms = auditor.parameters.window_seconds * 1000
+            auditor.chronology.tolerance_ms = auditor.parameters.clock_tolerance_seconds * 1000
             auditor.bucket_ms = int(data["bucketMs"])
             auditor.timeline = {int(k): int(v) for k, v in data["timeline"]}
             auditor.organisations = {str(k): int(v) for k, v in data["organisations"].items()}

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from supplychain.audit._facts import Fact, event_facts
-from supplychain.audit._findings import Finding, finding
+from supplychain.audit._findings import Finding, event_label, finding, iso_ms, iso_s
 from supplychain.audit._proof import ProofChecker
 from supplychain.epcis.cbv import BIZ_STEP_VOCAB, allowed_biz_step, canonical_term
+from supplychain.epcis.columns import IndexedColumns, indexed_columns
 from supplychain.errors import TraceError, UnknownCbvTermError
 from supplychain.eventhash import HashContext, event_hash_id, hash_context
 from supplychain.gs1 import identifier_node
@@ -130,13 +132,15 @@ class EventChecker:
         Args:
             record: The record (``GET /export/events``): ``id``, ``hashId``, ``organisationId``, ``keyId``,
                 ``signature``, ``document`` (the stored JSON-LD, or its text when it is not JSON), ``receivedAt`` (ms),
-                ``root`` and ``proof`` (or ``null``), ``recognition`` (``{"id": ...}`` or ``null``).
+                ``root`` and ``proof`` (or ``null``); compared with the document when present: ``recognition``
+                (``{"id": ..., "statusAtCapture": ...}`` or ``null``), ``eventType``, ``eventTime`` (ms),
+                ``bizStep``, ``bizLocation``, ``readPoint``.
             anchoring_only: Only check the proof (an event seen by an earlier run, not anchored then).
 
         Returns:
             The findings (``hash_mismatch``, ``bad_signature``, ``key_not_registered``,
             ``key_not_valid_at_event_time``, ``biz_step_not_allowed``, ``not_gtin_owner``, ``green_claim_*``,
-            ``record_unreadable``),
+            ``column_mismatch``, ``record_unreadable``),
             whether the proof leads to the root, and the event's chronology facts.
         """
         problem = _fields(record)
@@ -165,33 +169,37 @@ class EventChecker:
             message = f"key {record['keyId']:.66} is not registered on chain for {org}{owner}"
             found.append(finding("key_not_registered", org, message, **evidence))
         if document is None:
-            return Checked(event_id, hash_id, org, received, None, root, proof_ok, tuple(found))
-        event_ms = self._event_ms(document, record)
+            return Checked(event_id, hash_id, org, received, None, root, proof_ok, _named(found, hash_id, event_id))
+        columns = indexed_columns(document, canonical=self._place, step=self._step)
+        event_ms = self._event_ms(document, record) if columns.event_time is None else columns.event_time
         at_s = event_ms // 1000
         if key is not None and key.org_id == org and not key.valid_at(at_s):
-            until = "" if key.revoked_at is None else f", revoked at {key.revoked_at}"
-            message = f"key {record['keyId']} was not valid at the event time {at_s} (from {key.valid_from}{until})"
+            until = "" if key.revoked_at is None else f", revoked at {iso_s(key.revoked_at)}"
+            message = (
+                f"key {record['keyId']} was not valid at the event time {iso_ms(event_ms)} "
+                f"(valid from {iso_s(key.valid_from)}{until})"
+            )
             found.append(finding("key_not_valid_at_event_time", org, message, **evidence))
         roles = self._roles_at(org, at_s)
         step = document.get("bizStep")
-        short = self._step(step) if isinstance(step, str) else None
         if isinstance(step, str) and not self._step_allowed(roles, step):
-            message = f"bizStep {step!r} is not allowed for {org}'s roles {roles.names()} at {at_s}"
+            message = f"bizStep {step!r} is not allowed for {org}'s roles {roles.names()} at {iso_ms(event_ms)}"
             found.append(finding("biz_step_not_allowed", org, message, **evidence))
         refused = speaker_refusal(self.mirror, org, document, at_s)
         if refused is not None and refused.reason == NOT_GTIN_OWNER:  # nobody owning it then is no one's wrong
             found.append(finding("not_gtin_owner", org, refused.detail, **evidence))
-        found += self._green_claim(record, document, org, at_s, evidence)
-        location = document.get("bizLocation")
-        place = location.get("id") if isinstance(location, dict) else None
+        cited = _cited_recognition(document)
+        status = self.mirror.citation_status(cited, org, at_s) if isinstance(cited, int) else None
+        found += _green_claim(cited, status, org, event_ms, evidence)
+        differences = _column_differences(record, columns, cited, status)
+        if differences:
+            message = "the platform's record contradicts the signed document and the chain: " + "; ".join(differences)
+            found.append(finding("column_mismatch", None, message, **evidence))
         facts = event_facts(
-            document,
-            short,
-            org,
-            retailer=BusinessRole.RETAILER in roles,
-            place=self._place(place) if isinstance(place, str) else None,
+            document, columns.biz_step, org, retailer=BusinessRole.RETAILER in roles, place=columns.biz_location
         )
-        return Checked(event_id, hash_id, org, received, event_ms, root, proof_ok, tuple(found), tuple(facts))
+        named = _named(found, hash_id, event_id)
+        return Checked(event_id, hash_id, org, received, event_ms, root, proof_ok, named, tuple(facts))
 
     # --- the parts ---
 
@@ -284,7 +292,9 @@ class EventChecker:
             parsed = parsed.replace(tzinfo=UTC)
         return (parsed - _EPOCH) // _MS
 
-    def _step(self, step: str) -> str:
+    def _step(self, step: object) -> str | None:
+        if not isinstance(step, str):
+            return None
         short = self._steps.get(step)
         if short is None:
             try:
@@ -313,28 +323,63 @@ class EventChecker:
             canonical = self._places[place] = identifier_node(place)
         return canonical
 
-    def _green_claim(
-        self, record: Mapping[str, Any], document: Mapping[str, Any], org: str, at_s: int, evidence: dict[str, Any]
-    ) -> list[Finding]:
-        cited = _cited_recognition(record, document)
-        if cited is None:
-            return []
-        if isinstance(cited, str):
-            return [finding("green_claim_unfounded", org, f"the event's {cited} names no recognition", **evidence)]
-        status = self.mirror.citation_status(cited, org, at_s)
-        if status == "IN_FORCE":
-            return []
-        code = "green_claim_while_lapsed" if status in _LAPSED else "green_claim_unfounded"
-        message = f"the event cites recognition {cited}, which was {status} for {org} at the event time {at_s}"
-        return [finding(code, org, message, **evidence)]
+
+def _named(found: list[Finding], hash_id: str, event_id: int) -> tuple[Finding, ...]:
+    """The findings, each message led by the event's name (:func:`~supplychain.audit.event_label`)."""
+    if not found:
+        return ()
+    label = event_label(hash_id, event_id)
+    return tuple(replace(f, message=f"{label}: {f.message}") for f in found)
 
 
-def _cited_recognition(record: Mapping[str, Any], document: Mapping[str, Any]) -> int | str | None:
-    """The recognition an event cites: the platform's record of it, else the document's ``sc:recognition``
-    (:func:`supplychain.signing.recognition_citation`); a citation that names no recognition is given as text."""
-    recorded = record.get("recognition")
-    if isinstance(recorded, dict) and type(recorded.get("id")) is int:
-        return int(recorded["id"])
+def _green_claim(
+    cited: int | str | None, status: str | None, org: str, event_ms: int, evidence: dict[str, Any]
+) -> list[Finding]:
+    """The finding on the recognition the signed document cites, by its status at the event time on chain."""
+    if cited is None or status == "IN_FORCE":
+        return []
+    if isinstance(cited, str):
+        return [finding("green_claim_unfounded", org, f"the event's {cited} names no recognition", **evidence)]
+    code = "green_claim_while_lapsed" if status in _LAPSED else "green_claim_unfounded"
+    message = f"the event cites recognition {cited}, which was {status} for {org} at the event time {iso_ms(event_ms)}"
+    return [finding(code, org, message, **evidence)]
+
+
+_COLUMNS = (("eventType", 0), ("eventTime", 1), ("bizStep", 2), ("bizLocation", 3), ("readPoint", 4))
+
+
+def _column_differences(
+    record: Mapping[str, Any], columns: IndexedColumns, cited: int | str | None, status: str | None
+) -> list[str]:
+    """What the platform's record says otherwise than the signed document (its indexed columns, the recognition it
+    cites) and the chain (that recognition's status at the event time); a column the record leaves out is not
+    compared."""
+    out = []
+    for name, index in _COLUMNS:
+        if name in record and record[name] != columns[index]:
+            stored, derived = record[name], columns[index]
+            if name == "eventTime":  # as times people read
+                stored = iso_ms(stored) if type(stored) is int else stored
+                derived = None if derived is None else iso_ms(int(derived))
+            out.append(f"{name} {stored!r:.80}, signed {derived!r:.80}")
+    if "recognition" not in record:
+        return out
+    recorded = record["recognition"]
+    stored_id = recorded.get("id") if isinstance(recorded, dict) else None
+    cited_id = cited if isinstance(cited, int) else None
+    if stored_id != cited_id:
+        out.append(f"recognition {stored_id!r:.40}, signed {cited_id!r}")
+    elif cited_id is not None and isinstance(recorded, dict):
+        stored_status = recorded.get("statusAtCapture")
+        if stored_status is not None and stored_status != status:
+            out.append(f"recognition {cited_id} status at the event time {stored_status!r:.40}, on chain {status!r}")
+    return out
+
+
+def _cited_recognition(document: Mapping[str, Any]) -> int | str | None:
+    """The recognition the signed document cites (its ``sc:recognition``, read by
+    :func:`supplychain.signing.recognition_citation`; never the platform's record of it); a citation that names no
+    recognition is given as text."""
     candidates = {k: v for k, v in document.items() if k.endswith(RECOGNITION_FIELD)}
     found = recognition_citation(candidates, document.get("@context") or {}) if candidates else None
     if found is None:

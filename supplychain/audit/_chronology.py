@@ -1,11 +1,27 @@
 """Impossible orders across events: shipped before produced, sold before received, one serial at two places at once.
 
+The rules, with the clocks they are read by (every organisation stamps its events by its own clock):
+
+* *shipped before produced*: an identifier shipped (``shipping`` / ``departing``) at a time before its earliest
+  production (``commissioning`` / ``creating_class_instance``);
+* *sold before received*: a retailer sells an identifier before that retailer's earliest receipt of it;
+* *two places at once*: one serial seen at two distinct places (canonical ``bizLocation``: an SGLN URN and its Digital
+  Link are one place) less than the travel window apart (``window_ms``, 60 s by default: no goods move between two
+  sites that fast, and two sites' clocks agree far better than that). A move is *explained*, whatever its speed, when
+  the later sighting is a recorded arrival at its place (``receiving``, ``accepting``, ``arriving``, or the
+  ``unpacking`` of the container it came in): then the carrier's time on the road is the carrier's and the clocks'
+  business, and the order is all that can be judged. "Later" allows for the two organisations' clocks: an arrival up
+  to ``tolerance_ms`` (5 s by default) before the other sighting still counts as after it. So a maker's sub-second
+  steps at its own site, and a handover recorded as a shipment and a receipt, are no findings; a serial inspected at
+  two sites within the window, or seen back at the first site right after arriving at the second, is one.
+
 Events arrive in the platform's storage order, not in time order, so each check keeps, per identifier key (64 bits,
 see :func:`~supplychain.audit._facts.identifier_key`), only what it needs:
 
 * ``produced``: key -> earliest production time (ms); ``received``: retailer-scoped key -> earliest receipt time;
-* ``places``: serial key -> its latest sighting with a place, packed as ``time_ms << 20 | place index`` (places are
-  few and kept once, in ``place_names``);
+* ``places``: serial key -> its latest sighting with a place and the latest recorded arrival at that place, packed
+  in one integer as ``(time_ms << 40 | arrival delta) << 20 | place index`` (delta: 0 without an arrival, else the
+  time since it + 1, in ms; places are few and kept once, in ``place_names``);
 * ``awaiting_production`` / ``awaiting_receipt``: the earliest shipment (sale) of an identifier with no production
   (receipt) seen yet, with its evidence, until one comes: the things shipped that are never commissioned on the
   platform (cases and pallets, goods made elsewhere) stay here, one entry each.
@@ -20,13 +36,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from supplychain.audit._facts import PLACED, PRODUCED, RECEIVED, SHIPPED, SOLD, Fact
-from supplychain.audit._findings import Finding, finding
+from supplychain.audit._facts import ARRIVED, PLACED, PRODUCED, RECEIVED, SHIPPED, SOLD, Fact
+from supplychain.audit._findings import Finding, event_label, finding, iso_ms
 
 __all__ = ["Chronology"]
 
 _PLACE_BITS = 20
 _PLACE_MASK = (1 << _PLACE_BITS) - 1
+_DELTA_BITS = 40
+_DELTA_MASK = (1 << _DELTA_BITS) - 1
+PACKING = 2
+"""The packing of ``places`` (1: ``time << 20 | index``, before arrivals were told apart)."""
 Pending = tuple[int, str, str, int | None]  # time (ms), event hash, organisation, event id
 _WORDS = {
     PRODUCED: ("chronology_shipped_before_produced", "shipped", "produced"),
@@ -37,8 +57,9 @@ _WORDS = {
 class Chronology:
     """The chronology checks' state; feed it each event's facts with :meth:`add`."""
 
-    def __init__(self, window_ms: int = 60_000) -> None:
+    def __init__(self, window_ms: int = 60_000, tolerance_ms: int = 5_000) -> None:
         self.window_ms = window_ms
+        self.tolerance_ms = tolerance_ms
         self.produced: dict[int, int] = {}
         self.received: dict[int, int] = {}
         self.places: dict[int, int] = {}
@@ -50,16 +71,17 @@ class Chronology:
     def add(self, facts: Iterable[Fact], event: Pending) -> list[Finding]:
         """Fold one event's facts; ``event`` is (event time in ms, hash, organisation, record id)."""
         out: list[Finding] = []
-        for kind, key, place in facts:
-            if kind == PLACED:
-                self._placed(key, place or "", event, out)
+        for kind, key, place, item in facts:
+            if kind in (PLACED, ARRIVED):
+                self._placed(key, (place or "", kind == ARRIVED), item, event, out)
             elif kind in (PRODUCED, RECEIVED):
-                self._first(kind, key, event[0], out)
+                self._first(kind, key, item, event, out)
             elif kind in (SHIPPED, SOLD):
-                self._later(kind, key, event, out)
+                self._later(kind, key, item, event, out)
         return out
 
-    def _first(self, kind: str, key: int, t: int, out: list[Finding]) -> None:
+    def _first(self, kind: str, key: int, item: str, event: Pending, out: list[Finding]) -> None:
+        t = event[0]
         firsts, awaiting = (self.produced, self.awaiting_production) if kind == PRODUCED else _receipts(self)
         known = firsts.get(key)
         if known is None or t < known:
@@ -67,10 +89,14 @@ class Chronology:
         pending = awaiting.pop(key, None)
         if pending is not None and pending[0] < t:
             code, did, before = _WORDS[kind]
-            message = f"{did} at {pending[0]} ms, {before} only at {t} ms"
-            out.append(finding(code, pending[2], message, event_hash=pending[1], event_id=pending[3]))
+            message = (
+                f"{item}: {did} at {iso_ms(pending[0])} ({event_label(pending[1], pending[3])}, {pending[2]}), "
+                f"{before} only at {iso_ms(t)} ({event_label(event[1], event[3])}, {event[2]})"
+            )
+            evidence = {"event_hash": pending[1], "event_id": pending[3], "item": item}
+            out.append(finding(code, pending[2], message, **evidence))
 
-    def _later(self, kind: str, key: int, event: Pending, out: list[Finding]) -> None:
+    def _later(self, kind: str, key: int, item: str, event: Pending, out: list[Finding]) -> None:
         firsts, awaiting = (self.produced, self.awaiting_production) if kind == SHIPPED else _receipts(self)
         first = firsts.get(key)
         if first is None:
@@ -79,28 +105,42 @@ class Chronology:
                 awaiting[key] = event
         elif event[0] < first:
             code, did, before = _WORDS[PRODUCED if kind == SHIPPED else RECEIVED]
-            message = f"{did} at {event[0]} ms, {before} only at {first} ms"
-            out.append(finding(code, event[2], message, event_hash=event[1], event_id=event[3]))
+            message = (
+                f"{item}: {did} at {iso_ms(event[0])} ({event_label(event[1], event[3])}, {event[2]}), "
+                f"{before} only at {iso_ms(first)}"
+            )
+            out.append(finding(code, event[2], message, event_hash=event[1], event_id=event[3], item=item))
 
-    def _placed(self, key: int, place: str, event: Pending, out: list[Finding]) -> None:
-        t = event[0]
+    def _placed(self, key: int, where: tuple[str, bool], item: str, event: Pending, out: list[Finding]) -> None:
+        """One sighting of a serial: ``where`` is (the place, whether the event brings it there)."""
+        (place, arrival), t = where, event[0]
         index = self._place_index.get(place)
         if index is None:
             index = self._place_index[place] = len(self.place_names) & _PLACE_MASK
             self.place_names.append(place)
         last = self.places.get(key)
-        if last is not None:
-            last_t, last_index = last >> _PLACE_BITS, last & _PLACE_MASK
-            if last_index != index and abs(t - last_t) < self.window_ms:
+        if last is None:
+            self.places[key] = _pack(t, t if arrival else None, index)
+            return
+        last_t, arrived, last_index = _unpack(last)
+        if last_index == index:  # the same place: the stay goes on (and may have its arrival now)
+            if arrival and (arrived is None or t > arrived):
+                arrived = t
+            self.places[key] = _pack(max(t, last_t), arrived, index)
+            return
+        if abs(t - last_t) < self.window_ms:
+            tolerance = self.tolerance_ms
+            explained = (arrival and t >= last_t - tolerance) or (arrived is not None and arrived >= t - tolerance)
+            if not explained:
                 message = (
-                    f"at {place} at {t} ms and at {self.place_names[last_index]} at {last_t} ms "
-                    f"(less than {self.window_ms // 1000} s apart)"
+                    f"{item}: at {place} at {iso_ms(t)} ({event_label(event[1], event[3])}, {event[2]}) and at "
+                    f"{self.place_names[last_index]} at {iso_ms(last_t)}, less than {self.window_ms // 1000} s "
+                    "apart with no recorded arrival between"
                 )
-                code = "chronology_two_places_at_once"
-                out.append(finding(code, event[2], message, event_hash=event[1], event_id=event[3]))
-            if t < last_t:
-                return
-        self.places[key] = t << _PLACE_BITS | index
+                evidence = {"event_hash": event[1], "event_id": event[3], "item": item}
+                out.append(finding("chronology_two_places_at_once", event[2], message, **evidence))
+        if t > last_t:
+            self.places[key] = _pack(t, t if arrival else None, index)
 
     # --- state ---
 
@@ -108,9 +148,11 @@ class Chronology:
         """The state as JSON data (flat lists of integers)."""
         return {
             "windowMs": self.window_ms,
+            "toleranceMs": self.tolerance_ms,
+            "packing": PACKING,
             "produced": _flat(self.produced),
             "received": _flat(self.received),
-            "places": _flat(self.places),
+            "places": _flat_places(self.places),
             "placeNames": list(self.place_names),
             "awaitingProduction": [[k, *v] for k, v in self.awaiting_production.items()],
             "awaitingReceipt": [[k, *v] for k, v in self.awaiting_receipt.items()],
@@ -119,15 +161,31 @@ class Chronology:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Chronology:
         """Read what :meth:`to_json` wrote (``KeyError`` / ``TypeError`` / ``ValueError`` when it is not that)."""
-        chronology = cls(int(data["windowMs"]))
+        chronology = cls(int(data["windowMs"]), int(data.get("toleranceMs", 5_000)))
         chronology.produced = _unflat(data["produced"])
         chronology.received = _unflat(data["received"])
-        chronology.places = _unflat(data["places"])
+        if data.get("packing", 1) == 1:  # a state written before arrivals were told apart: none was an arrival
+            old = _unflat(data["places"])
+            chronology.places = {k: _pack(v >> _PLACE_BITS, None, v & _PLACE_MASK) for k, v in old.items()}
+        else:
+            chronology.places = _unflat_places(data["places"])
         chronology.place_names = [str(p) for p in data["placeNames"]]
         chronology._place_index = {p: i for i, p in enumerate(chronology.place_names)}
         chronology.awaiting_production = {int(k): (int(t), h, o, i) for k, t, h, o, i in data["awaitingProduction"]}
         chronology.awaiting_receipt = {int(k): (int(t), h, o, i) for k, t, h, o, i in data["awaitingReceipt"]}
         return chronology
+
+
+def _pack(t: int, arrived: int | None, index: int) -> int:
+    delta = 0 if arrived is None else min(t - arrived + 1, _DELTA_MASK)
+    return (t << _DELTA_BITS | delta) << _PLACE_BITS | index
+
+
+def _unpack(packed: int) -> tuple[int, int | None, int]:
+    """(latest time, latest arrival at that place or ``None``, place index)."""
+    moment = packed >> _PLACE_BITS
+    t, delta = moment >> _DELTA_BITS, moment & _DELTA_MASK
+    return t, (None if delta == 0 else t - delta + 1), packed & _PLACE_MASK
 
 
 def _receipts(chronology: Chronology) -> tuple[dict[int, int], dict[int, Pending]]:
@@ -139,6 +197,23 @@ def _flat(mapping: Mapping[int, int]) -> list[int]:
     for key, value in mapping.items():
         out += (key, value)
     return out
+
+
+_LOW = _DELTA_BITS + _PLACE_BITS
+
+
+def _flat_places(places: Mapping[int, int]) -> list[int]:
+    """``places`` as flat triples (key, time, delta << 20 | place index): every number within 64 bits, for JSON."""
+    out: list[int] = []
+    for key, value in places.items():
+        out += (key, value >> _LOW, value & ((1 << _LOW) - 1))
+    return out
+
+
+def _unflat_places(values: list[int]) -> dict[int, int]:
+    if len(values) % 3:
+        raise ValueError("the places are triples of integers")
+    return {int(values[i]): int(values[i + 1]) << _LOW | int(values[i + 2]) for i in range(0, len(values), 3)}
 
 
 def _unflat(values: list[int]) -> dict[int, int]:

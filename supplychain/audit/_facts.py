@@ -1,9 +1,10 @@
 """What the chronology checks need from one event: compact facts about the identifiers it names.
 
-A fact is ``(kind, key, place)``: ``kind`` is one of :data:`PRODUCED`, :data:`SHIPPED`, :data:`RECEIVED`,
-:data:`SOLD` and :data:`PLACED`; ``key`` a 64-bit integer standing for the identifier (its canonical GS1 Digital Link,
-see :func:`identifier_key`), scoped to the organisation for receipts and sales (a retailer sells what *it* received);
-``place`` the event's ``bizLocation`` for :data:`PLACED`, else ``None``.
+A fact is ``(kind, key, place, identifier)``: ``kind`` is one of :data:`PRODUCED`, :data:`SHIPPED`,
+:data:`RECEIVED`, :data:`SOLD`, :data:`PLACED` and :data:`ARRIVED`; ``key`` a 64-bit integer standing for the identifier
+(its canonical GS1 Digital Link, see :func:`identifier_key`), scoped to the organisation for receipts and sales (a
+retailer sells what *it* received); ``place`` the event's ``bizLocation`` for :data:`PLACED` and :data:`ARRIVED`,
+else ``None``; ``identifier`` the identifier as the event writes it (findings name the item by it).
 
 * produced: what a ``commissioning`` / ``creating_class_instance`` event names (EPCs, quantity classes, outputs and
   the lots its ILMD names);
@@ -11,7 +12,10 @@ see :func:`identifier_key`), scoped to the organisation for receipts and sales (
 * received (retailers only): what a ``receiving`` / ``accepting`` event names, or the children an ``unpacking``
   event takes out;
 * sold: what a ``retail_selling`` event names;
-* placed: every serial (EPC list, parent, children, inputs, outputs) of an event with a ``bizLocation``.
+* placed: every serial (EPC list, parent, children, inputs, outputs) of an event with a ``bizLocation``; *arrived*
+  instead when the event brings it there: a ``receiving`` / ``accepting`` / ``arriving`` event, or the ``unpacking``
+  of a container (its children arrive with it). A recorded arrival explains a move from another place (see
+  :mod:`supplychain.audit._chronology`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from supplychain.gs1 import identifier_node
 from supplychain.trace import lots_of
 
 __all__ = [
+    "ARRIVED",
     "PLACED",
     "PRODUCED",
     "RECEIVED",
@@ -35,12 +40,13 @@ __all__ = [
     "identifier_key",
 ]
 
-PRODUCED, SHIPPED, RECEIVED, SOLD, PLACED = "P", "S", "R", "X", "L"
-Fact = tuple[str, int, str | None]
+PRODUCED, SHIPPED, RECEIVED, SOLD, PLACED, ARRIVED = "P", "S", "R", "X", "L", "A"
+Fact = tuple[str, int, str | None, str]
 
 _PRODUCE_STEPS = frozenset({"commissioning", "creating_class_instance"})
 _SHIP_STEPS = frozenset({"shipping", "departing"})
 _RECEIVE_STEPS = frozenset({"receiving", "accepting"})
+_ARRIVE_STEPS = frozenset({"receiving", "accepting", "arriving", "unpacking"})
 # Already canonical: the common case skips the Digital Link parser (anything else goes through it).
 _CANONICAL = re.compile(r"https://id\.gs1\.org/(?:01/\d{14}(?:/(?:10|21)/[0-9A-Za-z._-]+)?|00/\d{18})")
 
@@ -97,23 +103,24 @@ def event_facts(
         ilmd = get("ilmd")
         if isinstance(ilmd, dict):
             named += list(lots_of(made, ilmd))
-        facts += [(PRODUCED, key(n), None) for n in named]
+        facts += [(PRODUCED, key(n), None, n) for n in named]
     elif step in _SHIP_STEPS:
         named = _strings(get("epcList")) + _classes(get("quantityList")) + _strings(get("parentID"))
         named += _strings(get("childEPCs")) + _classes(get("childQuantityList"))
-        facts += [(SHIPPED, key(n), None) for n in named]
+        facts += [(SHIPPED, key(n), None, n) for n in named]
     elif retailer and step in _RECEIVE_STEPS:
         named = _strings(get("epcList")) + _classes(get("quantityList")) + _strings(get("parentID"))
         named += _strings(get("childEPCs")) + _classes(get("childQuantityList"))
-        facts += [(RECEIVED, identifier_key(n, organisation), None) for n in named]
+        facts += [(RECEIVED, identifier_key(n, organisation), None, n) for n in named]
     elif retailer and step == "unpacking":
         named = _strings(get("childEPCs")) + _classes(get("childQuantityList"))
-        facts += [(RECEIVED, identifier_key(n, organisation), None) for n in named]
+        facts += [(RECEIVED, identifier_key(n, organisation), None, n) for n in named]
     elif step == "retail_selling":
         named = _strings(get("epcList")) + _classes(get("quantityList"))
-        facts += [(SOLD, identifier_key(n, organisation), None) for n in named]
+        facts += [(SOLD, identifier_key(n, organisation), None, n) for n in named]
     if place is not None:
         serials = _strings(get("epcList")) + _strings(get("parentID")) + _strings(get("childEPCs"))
         serials += _strings(get("inputEPCList")) + _strings(get("outputEPCList"))
-        facts += [(PLACED, key(n), place) for n in serials]
+        kind = ARRIVED if step in _ARRIVE_STEPS else PLACED
+        facts += [(kind, key(n), place, n) for n in serials]
     return facts

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["CODES", "Finding", "Severity", "finding"]
+from supplychain.eventhash.short import short_hash_id
+
+__all__ = ["CODES", "Finding", "Severity", "event_label", "finding", "iso_ms", "iso_s"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Severity(StrEnum):
@@ -43,6 +48,11 @@ CODES: Mapping[str, tuple[Severity, str]] = {
         Severity.HIGH,
         "the event commissions or makes items of a GTIN that another organisation owned then, without its delegation",
     ),
+    "column_mismatch": (
+        Severity.HIGH,
+        "the platform's record of an event (an indexed column its queries and pages use, or the recognition cited and "
+        "its status) is not what the signed document and the chain say",
+    ),
     "proof_invalid": (Severity.CRITICAL, "the Merkle proof does not lead to the event's root"),
     "root_not_on_chain": (Severity.CRITICAL, "the event's root is neither on chain nor a batch the platform lists"),
     "anchored_late": (Severity.MEDIUM, "anchored after the deadline the platform promised in its receipt"),
@@ -59,6 +69,10 @@ CODES: Mapping[str, tuple[Severity, str]] = {
     "leaf_withheld": (Severity.CRITICAL, "an anchored root has leaves the platform's records do not hold"),
     "leaf_count_mismatch": (Severity.HIGH, "the platform's leaf count of a batch is not the on-chain leafCount"),
     "root_unknown_to_platform": (Severity.CRITICAL, "a root the platform's anchorer anchored is not in its export"),
+    "root_unattributed": (
+        Severity.INFO,
+        "a root on chain, anchored by an account none of the platform's exported roots shows, is not in its export",
+    ),
     "anchor_remade": (Severity.INFO, "the batch's anchor was re-made after a dev-chain reset"),
     # product master data
     "master_data_invalid": (
@@ -71,7 +85,10 @@ CODES: Mapping[str, tuple[Severity, str]] = {
     # chronology
     "chronology_shipped_before_produced": (Severity.MEDIUM, "shipped before it was produced (commissioned)"),
     "chronology_sold_before_received": (Severity.MEDIUM, "sold by a retailer before that retailer received it"),
-    "chronology_two_places_at_once": (Severity.MEDIUM, "one serial at two places within the time window"),
+    "chronology_two_places_at_once": (
+        Severity.MEDIUM,
+        "one serial at two places within the time window, with no recorded arrival at the later one",
+    ),
 }
 """Every finding code: its severity and what it means."""
 
@@ -90,6 +107,7 @@ class Finding:
         batch_root: The Merkle root concerned (``0x`` hex).
         block: The block of the anchor concerned.
         tx: The transaction of the anchor concerned.
+        item: The item concerned (a serial's or a lot's identifier, as the event names it).
     """
 
     code: str
@@ -101,6 +119,7 @@ class Finding:
     batch_root: str | None = None
     block: int | None = None
     tx: str | None = None
+    item: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The finding as JSON data (evidence members left out when unknown)."""
@@ -116,6 +135,7 @@ class Finding:
             "batchRoot": self.batch_root,
             "block": self.block,
             "tx": self.tx,
+            "item": self.item,
         }
         out["evidence"] = {k: v for k, v in evidence.items() if v is not None}
         return out
@@ -128,3 +148,21 @@ def finding(code: str, organisation: str | None, message: str, **evidence: Any) 
         KeyError: ``code`` is not a known code.
     """
     return Finding(code, CODES[code][0], organisation, message, **evidence)
+
+
+def iso_ms(ms: int) -> str:
+    """A time in milliseconds since the epoch as ISO 8601 in UTC, with its zone (``2026-01-01T08:00:00.250Z``)."""
+    when = _EPOCH + timedelta(milliseconds=ms)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def iso_s(seconds: int) -> str:
+    """A time in seconds since the epoch (a block time) as ISO 8601 in UTC, with its zone (``2026-01-01T08:00:00Z``)."""
+    return (_EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def event_label(hash_id: str, event_id: int | None = None) -> str:
+    """How a finding names an event: ``event 3f9a1c2b7d0e`` (the Event Hash ID's short form, as the scanner shows it),
+    with the platform's record id when known (``event 3f9a1c2b7d0e (record 17)``)."""
+    label = f"event {short_hash_id(hash_id)}"
+    return label if event_id is None else f"{label} (record {event_id})"

@@ -7,8 +7,10 @@ document. Pure functions: no I/O.
 
 from supplychain.eventhash.document import document_context, document_events, hash_document, read_document
 from supplychain.eventhash.prehash import HashContext, event_hash_id, hash_context, prehash_string
+from supplychain.eventhash.short import SHORT_DIGITS, short_hash_id
 
 __all__ = [
+    "SHORT_DIGITS",
     "HashContext",
     "document_context",
     "document_events",
@@ -17,4 +19,5 @@ __all__ = [
     "hash_document",
     "prehash_string",
     "read_document",
+    "short_hash_id",
 ]

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from backend.audit import AuditReport
 from backend.audit.html import MEANINGS_ZH
 from chain.accounts import dev_account
-from supplychain.audit import CODES, Severity
+from supplychain.audit import CODES, Severity, iso_s
 from supplychain.signing import SigningKey
 from tests.backend.audit_world import KEYS, LOT, PLANT, SITE, World, event, serial, start_world
 from tests.chains import MANUFACTURER, SUPPLIER, node_modules_ready
@@ -129,7 +130,7 @@ def test_an_event_signed_with_a_key_revoked_before_its_time(clean: World) -> Non
     clean.insert_event(MANUFACTURER, spare, body, received_at=clean.base_ms + 10_000)
     assert clean.anchor() == 1  # the platform anchors what it stored
     (finding,) = only(clean.audit(), "key_not_valid_at_event_time")
-    assert f"revoked at {revoked_at}" in str(finding["message"])
+    assert f"revoked at {iso_s(revoked_at)}" in str(finding["message"])
 
 
 def test_a_green_claim_after_the_recognition_was_revoked(clean: World) -> None:
@@ -153,6 +154,41 @@ def test_a_green_claim_after_the_recognition_was_revoked(clean: World) -> None:
     (finding,) = only(report, "green_claim_while_lapsed")
     assert finding["organisation"] == SUPPLIER and "REVOKED" in str(finding["message"])
     assert report.sample == []  # nothing left in force to draw
+
+
+@pytest.mark.parametrize(
+    ("sql", "shown"),
+    [
+        ("UPDATE event SET recognition_id = NULL, recognition_status = NULL WHERE id = 2", "recognition None, signed"),
+        ("UPDATE event SET recognition_status = 'REVOKED' WHERE id = 2", "status at the event time 'REVOKED'"),
+        ("UPDATE event SET event_time = event_time - 86400000 WHERE id = 4", "eventTime '"),
+        ("UPDATE event SET biz_location = 'https://id.gs1.org/414/6901234000030' WHERE id = 4", "bizLocation '"),
+        ("UPDATE event SET biz_step = 'receiving' WHERE id = 4", "bizStep 'receiving', signed 'commissioning'"),
+    ],
+)
+def test_the_platforms_record_contradicting_the_signed_event(clean: World, sql: str, shown: str) -> None:
+    clean.execute(sql)
+    report = clean.audit()
+    (finding,) = only(report, "column_mismatch")
+    assert shown in str(finding["message"]) and finding["organisation"] is None and report.exit_code == 1
+
+
+def test_a_citation_added_by_the_platform_is_the_platforms_not_the_makers(clean: World) -> None:
+    clean.execute(
+        "UPDATE event SET recognition_id = :r, recognition_status = 'IN_FORCE' WHERE id = 4", r=clean.recognition
+    )
+    (finding,) = only(clean.audit(), "column_mismatch")
+    assert finding["organisation"] is None and f"recognition {clean.recognition}, signed None" in finding["message"]
+
+
+def test_a_swapped_root_shows_the_real_one_without_anchorer(clean: World) -> None:
+    with clean.platform.engine.connect() as connection:
+        real = connection.execute(text("SELECT root FROM batch WHERE id = 1")).scalar_one()
+    clean.execute("UPDATE batch SET root = :fake WHERE id = 1", fake="0x" + "ee" * 32)
+    report = clean.audit()
+    assert found(report) == {"batch_not_on_chain": 1, "root_unknown_to_platform": 1} and report.exit_code == 1
+    unknown = next(f for f in report.findings if f.code == "root_unknown_to_platform")
+    assert unknown.batch_root == real and unknown.tx
 
 
 def test_shipped_before_it_was_produced(clean: World) -> None:
@@ -324,7 +360,7 @@ def test_master_data_leaves_are_counted_in_their_roots_and_checked(clean: World)
 
 def test_codes_and_severities_are_stable_and_explained_in_both_languages() -> None:
     assert CODES["leaf_withheld"][0] is Severity.CRITICAL and CODES["anchor_remade"][0] is Severity.INFO
-    assert len(CODES) == 25 and set(MEANINGS_ZH) == set(CODES)
+    assert len(CODES) == 27 and set(MEANINGS_ZH) == set(CODES)
 
 
 def test_the_runner_knows_the_platform_only_by_its_http_export() -> None:

@@ -37,6 +37,7 @@ from chain.devchain import free_port
 from chain.registry import ROLE_ANCHORER
 from scanner import load_source, verify_source
 from scanner.cli import app
+from supplychain.eventhash import short_hash_id
 from supplychain.merkle import MerkleTree, hash_id_to_bytes32
 from supplychain.registry import BusinessRole, Grade, Level, RecognitionKind, Scope
 from supplychain.registry.events import RecognitionTerms
@@ -384,7 +385,10 @@ def test_a_bundle_with_events_not_yet_anchored_is_incomplete_and_exits_1(world: 
     assert report["status"] == "incomplete" and report["failures"] == []
     result = scanner(world, str(path), "--lang", "en")
     assert result.exit_code == 1
-    assert result.stdout.splitlines()[0] == "… Not fully verified yet: not anchored yet (event 2) (no tampering found)"
+    short = short_hash_id(report["events"][1]["eventHashId"])
+    first = f"… Not fully verified yet: not anchored yet (event 2 [{short}]) "
+    first += "(what was checked holds; the rest is not checked yet)"
+    assert result.stdout.splitlines()[0] == first and "no tampering" not in result.stdout
 
 
 # --- tampering fails, each with its own reason ---
@@ -515,11 +519,12 @@ def test_an_edited_event_is_named_in_words(world: World) -> None:
     bundle = copy.deepcopy(world.bundle)
     _edit_event(bundle)
     path = world.write("edited.json", bundle)
+    short = short_hash_id(verdict_of(scanner(world, str(path), "--json"))["events"][0]["eventHashId"])
     zh = scanner(world, str(path)).stdout.splitlines()
-    assert zh[0] == "✗ 验证失败：事件内容被改动（重新计算的哈希不符）（事件 1）"
+    assert zh[0] == f"✗ 验证失败：事件内容被改动（重新计算的哈希不符）（事件 1 [{short}]）"
     assert any(line.strip().startswith("✗ 事件内容被改动（重新计算的哈希不符） — claimed ni:///") for line in zh)
     en = scanner(world, str(path), "--lang", "en").stdout.splitlines()
-    assert en[0] == "✗ FAILED: the event was edited (its recomputed hash differs) (event 1)"
+    assert en[0] == f"✗ FAILED: the event was edited (its recomputed hash differs) (event 1 [{short}])"
 
 
 def test_an_event_signed_with_a_key_revoked_before_it_fails_as_key_revoked(world: World) -> None:
@@ -535,7 +540,8 @@ def test_an_event_signed_with_a_key_revoked_before_it_fails_as_key_revoked(world
     signature, anchor = (next(c for c in last["checks"] if c["name"] == n) for n in ("signature", "anchor"))
     assert signature["passed"] and anchor["passed"]  # a genuine signature, really anchored: only the key is wrong
     en = scanner(world, str(path), "--lang", "en").stdout.splitlines()
-    assert en[0] == "✗ FAILED: the signing key was revoked before the event time (event 3)"
+    short = short_hash_id(last["eventHashId"])
+    assert en[0] == f"✗ FAILED: the signing key was revoked before the event time (event 3 [{short}])"
 
 
 def test_a_registry_other_than_the_trusted_one_fails_as_other_registry(world: World) -> None:

@@ -25,10 +25,13 @@ from supplychain.audit import (
     Seals,
     Severity,
     event_facts,
+    event_label,
     finding,
     history_from_json,
     history_to_json,
     identifier_key,
+    iso_ms,
+    iso_s,
     record_print,
     spot_check_sample,
 )
@@ -128,7 +131,6 @@ def record(
         "receivedAt": received if received is not None else T0 * 1000 + 60_000,
         "root": None,
         "proof": None,
-        "recognition": None,
         "document": document,
     }
     out.update(extra)
@@ -412,7 +414,8 @@ def test_an_event_time_without_zone_is_utc_and_an_unreadable_one_falls_back() ->
     odd["eventTime"] = T0 * 1000 + 6000
     bare = record(event_doc("shipping", 0, action="OBSERVE") | {"eventTime": "cbv:not-a-time-either"}, MAKER)
     auditor = audit(*world([naive, odd, bare]))
-    assert codes(auditor) == ["biz_step_not_allowed", "key_not_valid_at_event_time"]  # bare: time 0, before all
+    # bare: time 0, before all; odd: the platform's eventTime is not what the signed document says
+    assert codes(auditor) == ["biz_step_not_allowed", "column_mismatch", "key_not_valid_at_event_time"]
 
 
 @pytest.mark.parametrize(
@@ -455,9 +458,50 @@ def test_a_citation_read_from_the_document(citation: dict[str, Any], expected: l
 
 
 def test_citing_another_organisations_recognition_is_unfounded() -> None:
-    claim = record(event_doc("shipping", T0 * 1000 + 5000, action="OBSERVE"), MAKER, recognition={"id": 1})
+    claim = record(event_doc("shipping", T0 * 1000 + 5000, action="OBSERVE", **{"sc:recognition": 1}), MAKER)
     auditor = audit(*world([claim]))
     assert codes(auditor) == ["green_claim_unfounded"] and "NOT_HOLDER" in auditor.findings[0].message
+    assert auditor.findings[0].organisation == MAKER
+
+
+def test_the_cited_recognition_is_read_from_the_signed_document_never_from_the_platforms_record() -> None:
+    records, batches, history = world()
+    records[3]["recognition"] = {"id": 1, "statusAtCapture": "IN_FORCE"}  # added by the platform: not the maker's
+    records[1]["recognition"] = {"id": 2, "statusAtCapture": "IN_FORCE"}  # swapped: the document cites 1
+    auditor = audit(records, batches, history)
+    assert codes(auditor) == ["column_mismatch", "column_mismatch"] and auditor.serious
+    assert {f.organisation for f in auditor.findings} == {None}  # the platform's records, not the makers'
+    assert "recognition 2, signed 1" in auditor.findings[0].message
+    assert "recognition 1, signed None" in auditor.findings[1].message
+
+
+def test_a_recorded_status_at_capture_is_checked_against_the_chains_history() -> None:
+    records, batches, history = world(lapse="suspend")  # suspended at T0 + 1000, after the story's claim
+    records[1]["recognition"]["statusAtCapture"] = "SUSPENDED"
+    auditor = audit(records, batches, history)
+    assert codes(auditor) == ["column_mismatch"]
+    assert "recognition 1 status at the event time 'SUSPENDED', on chain 'IN_FORCE'" in auditor.findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "shown"),
+    [
+        ("eventTime", T0 * 1000 + 999, "eventTime '2026-01-01T00:00:00.999Z', signed '2026-01-01T00:01:42.000Z'"),
+        ("bizLocation", SHOP, f"bizLocation '{SHOP}', signed '{PLANT}'"),
+        ("bizStep", "receiving", "bizStep 'receiving', signed 'commissioning'"),
+        ("readPoint", PLANT, f"readPoint '{PLANT}', signed None"),
+        ("eventType", "AggregationEvent", "eventType 'AggregationEvent', signed 'ObjectEvent'"),
+    ],
+)
+def test_an_indexed_column_that_contradicts_the_signed_document(column: str, value: Any, shown: str) -> None:
+    records, batches, history = world()
+    columns = {"eventType": "ObjectEvent", "eventTime": T0 * 1000 + 102_000, "bizStep": "commissioning"}
+    records[2] |= columns | {"bizLocation": PLANT, "readPoint": None}
+    assert audit(records, batches, history).findings == []  # the columns as derived: no finding
+    records[2][column] = value
+    auditor = audit(records, batches, history)
+    assert codes(auditor) == ["column_mismatch"] and auditor.findings[0].event_id == 3
+    assert shown in auditor.findings[0].message and auditor.findings[0].organisation is None
 
 
 @pytest.mark.parametrize(
@@ -562,11 +606,26 @@ def test_roots_of_other_anchorers_and_roots_after_the_judged_block_wait() -> Non
     other = batch([record(event_doc("shipping", T0 * 1000, action="OBSERVE"), MAKER)], 5, first_id=50)
     anchored(history, [other], at=T0 + 130, anchorer=OTHER_ANCHORER)
     auditor = audit(records, batches, history)
-    assert auditor.findings == [] and other["root"] in auditor.judged_roots
+    assert codes(auditor) == ["root_unattributed"] and other["root"] in auditor.judged_roots and not auditor.serious
+    assert f"by {OTHER_ANCHORER}" in auditor.findings[0].message and "--anchorer" in auditor.findings[0].message
     early = audit(records, batches, history, judged_block=100)
     assert early.findings == [] and early.roots_judged == 0 and early.resume_batch_after == 0
     named = audit(records, batches, history, parameters=AuditParameters(anchorers=frozenset({OTHER_ANCHORER})))
     assert codes(named) == ["root_unknown_to_platform"]
+
+
+def test_a_swapped_root_shows_the_real_one_without_anchorer() -> None:
+    records, batches, history = world()
+    real = batches[0]["root"]
+    fake = "0x" + "ee" * 32
+    for r in records:
+        r["root"] = fake  # the events' root comes from their batch
+    swapped = [batches[0] | {"root": fake}]
+    auditor = audit(records, swapped, history)
+    assert codes(auditor) == ["batch_not_on_chain", "root_unknown_to_platform"] and auditor.serious
+    assert auditor.findings[-1].batch_root == real or auditor.findings[0].batch_root == real
+    retxed = [swapped[0] | {"txHash": "0x" + "12" * 32}]  # the transaction changed too: still shown
+    assert codes(audit(records, retxed, history)) == ["batch_not_on_chain", "root_unattributed"]
 
 
 def test_a_remade_anchor_is_reported_once_as_info() -> None:
@@ -646,8 +705,8 @@ def test_event_facts_by_role() -> None:
         retailer=False,
         place=None,
     )
-    assert [k for k, _, _ in made] == ["P", "P", "P"]
-    assert identifier_key(f"https://id.gs1.org/01/{GTIN}/10/L2") in {key for _, key, _ in made}
+    assert [f[0] for f in made] == ["P", "P", "P"]
+    assert identifier_key(f"https://id.gs1.org/01/{GTIN}/10/L2") in {f[1] for f in made}
     urn = "urn:epc:id:sgtin:6901234.000010.1"
     assert identifier_key(urn) == identifier_key("https://id.gs1.org/01/06901234000108/21/1")
     assert identifier_key(serial("1"), RETAILER) != identifier_key(serial("1"))
@@ -658,13 +717,13 @@ def test_event_facts_by_role() -> None:
         retailer=False,
         place="p",
     )
-    assert sorted(k for k, _, _ in transformed) == ["L", "P", "P"]
+    assert sorted(f[0] for f in transformed) == ["L", "P", "P"]
     assert event_facts(
         {"parentID": "urn:x", "childEPCs": [serial("3")]}, "departing", MAKER, retailer=False, place=None
     )
     assert event_facts({"epcList": serial("4")}, "receiving", MAKER, retailer=False, place=None) == []
     received = event_facts({"epcList": serial("4")}, "accepting", RETAILER, retailer=True, place=None)
-    assert received == [("R", identifier_key(serial("4"), RETAILER), None)]
+    assert received == [("R", identifier_key(serial("4"), RETAILER), None, serial("4"))]
     assert event_facts({"childQuantityList": "x"}, "unpacking", RETAILER, retailer=True, place=None) == []
     assert event_facts({"epcList": [serial("5")]}, "retail_selling", RETAILER, retailer=True, place=None)[0][0] == "X"
     assert event_facts({"epcList": [serial("5")]}, None, RETAILER, retailer=True, place=None) == []
@@ -672,11 +731,11 @@ def test_event_facts_by_role() -> None:
 
 def test_chronology_state_round_trip() -> None:
     chronology = Chronology(60_000)
-    assert chronology.add([("S", 1, None), ("X", 2, None), ("L", 3, "a")], (5000, "h", MAKER, 1)) == []
-    assert chronology.add([("S", 1, None), ("X", 2, None)], (9000, "h2", MAKER, 2)) == []  # the earlier ones stay
+    assert chronology.add([("S", 1, None, "i"), ("X", 2, None, "j"), ("L", 3, "a", "k")], (5000, "h", MAKER, 1)) == []
+    assert chronology.add([("S", 1, None, "i"), ("X", 2, None, "j")], (9000, "h2", MAKER, 2)) == []  # earlier stay
     again = Chronology.from_json(json.loads(json.dumps(chronology.to_json())))
     assert again.to_json() == chronology.to_json()
-    assert again.add([("P", 1, None), ("R", 2, None), ("L", 3, "b")], (7000, "p", MAKER, 3))
+    assert again.add([("P", 1, None, "i"), ("R", 2, None, "j"), ("L", 3, "b", "k")], (7000, "p", MAKER, 3))
     with pytest.raises(ValueError, match="even number"):
         Chronology.from_json(chronology.to_json() | {"produced": [1]})
 
@@ -876,7 +935,7 @@ def test_the_checkers_caches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> No
     records = clean_story()
     for n, r in enumerate(records):
         r["document"]["@context"] = [*CONTEXT, {f"x{n}": f"https://example.com/{n}/"}]
-        records[n] = record(r["document"], r["organisationId"], recognition=r["recognition"])
+        records[n] = record(r["document"], r["organisationId"], **{k: v for k, v in r.items() if k == "recognition"})
     records[1]["keyId"] = "0x" + "0" * 64
     auditor = audit(*world(records))
     assert codes(auditor) == ["bad_signature", "key_not_registered"]
@@ -933,3 +992,79 @@ def test_the_spot_check_sample_is_the_seeded_draw() -> None:
     assert [r.recognition_id for r in drawn] == expected
     assert spot_check_sample(mirror, seed="abc", size=-1, at=T0) == []
     assert len(spot_check_sample(mirror, seed="x", size=100, at=T0 + 6000)) == 7
+
+
+def test_a_recorded_arrival_explains_a_fast_move_in_either_storage_order() -> None:
+    t = T0 * 1000 + 10_000
+    item = serial("6")
+    packed = record(event_doc("packing", t, action="OBSERVE", epcList=[item], bizLocation={"id": PLANT}), MAKER)
+    arrived = record(
+        event_doc("receiving", t + 400, action="OBSERVE", epcList=[item], bizLocation={"id": SHOP}), RETAILER
+    )
+    sold = record(
+        event_doc("retail_selling", t + 600, action="OBSERVE", epcList=[item], bizLocation={"id": SHOP}), RETAILER
+    )
+    skewed = record(
+        event_doc("accepting", t - 3000, action="OBSERVE", epcList=[item], bizLocation={"id": SHOP}), RETAILER
+    )
+    for story in ([packed, arrived, sold], [sold, arrived, packed], [arrived, sold, packed], [packed, skewed]):
+        assert audit(*world([copy.deepcopy(r) for r in story])).findings == []  # skewed: within the clock tolerance
+    strict = AuditParameters(clock_tolerance_seconds=1)
+    (found,) = audit(*world([copy.deepcopy(packed), copy.deepcopy(skewed)]), parameters=strict).findings
+    assert found.code == "chronology_two_places_at_once" and found.item == item
+    back = record(
+        event_doc("inspecting", t + 20_000, action="OBSERVE", epcList=[item], bizLocation={"id": PLANT}), MAKER
+    )
+    for story in ([packed, arrived, back], [back, arrived, packed]):
+        assert codes(audit(*world([copy.deepcopy(r) for r in story]))) == ["chronology_two_places_at_once"]
+
+
+def test_a_chronology_state_of_the_first_packing_is_read() -> None:
+    old = Chronology(60_000)
+    old.add([("L", 3, "a", "k")], (5000, "h", MAKER, 1))
+    state = old.to_json()
+    state["places"] = [3, 5000 << 20 | 0]
+    del state["packing"], state["toleranceMs"]
+    again = Chronology.from_json(state)
+    assert again.to_json() == old.to_json()
+    assert again.add([("L", 3, "b", "k")], (9000, "h2", MAKER, 2))[0].code == "chronology_two_places_at_once"
+
+
+def test_times_and_events_are_named_for_people() -> None:
+    from supplychain.eventhash import short_hash_id
+
+    assert iso_ms(T0 * 1000 + 250) == "2026-01-01T00:00:00.250Z" and iso_s(T0) == "2026-01-01T00:00:00Z"
+    hash_id = "ni:///sha-256;3f9a1c2b7d0e11223344?ver=CBV2.0"
+    assert short_hash_id(hash_id) == "3f9a1c2b7d0e" and short_hash_id("urn:x:abcdefghijklmnop") == "urn:x:abcdef"
+    assert event_label(hash_id) == "event 3f9a1c2b7d0e" and event_label(hash_id, 7) == "event 3f9a1c2b7d0e (record 7)"
+
+
+def test_indexed_columns_are_derived_from_the_signed_document_alone() -> None:
+    from supplychain.epcis.columns import IndexedColumns, event_time_ms, indexed_columns
+
+    document = {
+        "type": "ObjectEvent",
+        "eventTime": "2026-01-01T08:00:00.250+08:00",
+        "bizStep": "urn:epcglobal:cbv:bizstep:shipping",
+        "bizLocation": {"id": "urn:epc:id:sgln:6901234.00003.0"},
+        "readPoint": {"id": "https://example.com/dock/7"},
+    }
+    assert indexed_columns(document) == IndexedColumns(
+        "ObjectEvent", T0 * 1000 + 250, "shipping", SHOP, "https://example.com/dock/7"
+    )
+    odd = {"type": 5, "eventTime": "yesterday", "bizStep": "https://example.com/polishing", "bizLocation": "x"}
+    assert indexed_columns(odd) == IndexedColumns(None, None, "https://example.com/polishing", None, None)
+    assert indexed_columns({"bizStep": "shiping"}).biz_step == "shiping"  # outside CBV: as written
+    assert event_time_ms(None) is None and indexed_columns({"bizStep": 7}).biz_step is None
+    checker = EventChecker(RegistryMirror())
+    assert checker._step(7) is None and indexed_columns({"bizStep": 7}, step=checker._step).biz_step is None
+
+
+def test_the_chronology_state_fits_json_numbers_of_64_bits() -> None:
+    chronology = Chronology(60_000)
+    chronology.add([("A", 2**64 - 1, "a", "k")], (4_102_444_800_000, "h", MAKER, 1))  # 2100-01-01
+    state = chronology.to_json()
+    assert all(-(2**63) <= n < 2**64 for n in state["places"])
+    assert Chronology.from_json(json.loads(json.dumps(state))).places == chronology.places
+    with pytest.raises(ValueError, match="triples"):
+        Chronology.from_json(state | {"places": [1, 2]})

@@ -58,6 +58,9 @@ _EVENT_EXAMPLE: dict[str, Any] = {
     "signature": "base64url of 64 bytes (86 characters)",
     "eventType": "ObjectEvent",
     "eventTime": 1767225600000,
+    "bizStep": "shipping",
+    "bizLocation": "https://id.gs1.org/414/6901234000016",
+    "readPoint": None,
     "receivedAt": 1767225601234,
     "captureId": "3f2c...",
     "batchId": 1,
@@ -148,7 +151,8 @@ def get_export_events(
     """Events with an id above ``after``, in id order, at most ``limit``: each as the platform stored it.
 
     A record: ``id``, ``hashId``, ``organisationId``, ``keyId``, ``signature``, ``eventType``, ``eventTime`` and
-    ``receivedAt`` (ms since the epoch, UTC), ``captureId``, ``batchId``, ``root`` (of its batch, ``null`` before
+    ``receivedAt`` (ms since the epoch, UTC), ``bizStep``, ``bizLocation`` and ``readPoint`` (the indexed columns,
+    derived from the document at capture), ``captureId``, ``batchId``, ``root`` (of its batch, ``null`` before
     batching), ``leafIndex``, ``recognition`` (the cited recognition and its status as recorded at capture, or
     ``null``), ``proof`` (Merkle siblings, ``0x`` hex) and ``document``: the event's JSON-LD exactly as stored,
     with the ``@context`` its hash needs. ``Accept: application/x-ndjson`` streams one record per line (fastest);
