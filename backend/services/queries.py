@@ -329,7 +329,7 @@ def anchor_json(row: Row[Any] | Any, batch: Row[Any] | Any | None) -> dict[str, 
         if batch is not None:
             out["batchStatus"] = batch.status
         return out
-    problem = anchored_batch_problem(batch) or (None if parsed_proof(row.proof) else "proof: does not read")
+    problem = anchored_batch_problem(batch) or (None if parsed_proof(row.proof) is not None else "proof: does not read")
     if problem is not None:  # a damaged record (see backend.services.damage): said, never a 500
         return {"status": "damaged", "detail": f"the stored anchor does not read ({problem})"}
     return {
