@@ -200,7 +200,9 @@ def demo(  # noqa: PLR0917 - typer options
 
     Starts the dev chain (unless --rpc), deploys the registry, registers the demo organisations, keys and
     recognitions, starts the HTTP service with its anchoring worker, posts the demo supply chain's signed events
-    (the first time), issues the lot's QR codes into DATA/qr, and prints the URLs to open.
+    (the first time), issues the lot's QR codes into DATA/qr, and prints the URLs to open and the exact
+    ``supplychain audit`` command that audits the demo as the regulator (a regulator token is made for it, kept in
+    DATA/demo-regulator-token).
     """
     root = data_dir(data)
     started = None
@@ -220,6 +222,7 @@ def demo(  # noqa: PLR0917 - typer options
             service, base = _serve(root, rpc, http_port)
             _post_story(registry, base, root)
             _print_urls(base, root)
+            _print_audit(registry, rpc, base, root)
             if not once:
                 console.print(f"serving: chain {rpc}, data {root}. Press Ctrl-C to stop.")
                 _wait_for_signal()
@@ -321,6 +324,40 @@ def _post_story(registry: Registry, base: str, root: Path) -> None:
     marker.chmod(0o600)
 
 
+def _regulator_token(root: Path, rpc: str) -> str:
+    """The demo's regulator token (for the audit), made once and kept in DATA/demo-regulator-token (mode 0600)."""
+    from backend.core.config import Settings
+    from backend.services.platform import Platform
+
+    path = root / "demo-regulator-token"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    platform = Platform.open(Settings(data_dir=root, rpc_url=rpc))
+    try:
+        token = platform.issue_token(org_id=None, role="regulator", label="demo audit")
+    finally:
+        platform.close()
+    path.write_text(token + "\n", encoding="ascii")
+    path.chmod(0o600)
+    return token
+
+
+def audit_command(registry: str, rpc: str, base: str, token: str, out: Path) -> str:
+    """The ``supplychain audit`` command line that audits the demo as it stands (a regulator's view)."""
+    anchorer = dev_account("anchorer").address
+    return (
+        f"supplychain audit --registry {registry} --rpc {rpc} --platform {base} --token {token} "
+        f"--anchorer {anchorer} --out {out}"
+    )
+
+
+def _print_audit(registry: Registry, rpc: str, base: str, root: Path) -> None:
+    """Print the exact audit command of the demo, with a regulator token made for it."""
+    command = audit_command(registry.address, rpc, base, _regulator_token(root, rpc), root / "audit")
+    console.print("  审计 audit it (as the regulator):")
+    console.print(f"    {command}", soft_wrap=True)
+
+
 def _demo_credential(registry: Registry, base: str, recognition: int, token: str, folder: Path) -> None:
     """The provincial certifier signs the supplier's green-factory credential; the supplier imports it."""
     import httpx
@@ -379,6 +416,7 @@ def _wait_anchored(root: Path, timeout: float = 60.0) -> None:
 
 def _print_urls(base: str, root: Path) -> None:
     from backend.cli.demo_story import DEMO_LOT, DEMO_PRODUCT_GTIN, DEMO_SERIALS
+    from chain.deploy import Deployment
 
     product = f"{base}/01/{DEMO_PRODUCT_GTIN}/10/{DEMO_LOT}/21/{DEMO_SERIALS[0]}"
     dl = f"https://id.gs1.org/01/{DEMO_PRODUCT_GTIN}/21/{DEMO_SERIALS[0]}"
@@ -393,7 +431,9 @@ def _print_urls(base: str, root: Path) -> None:
     console.print(f"  绿色名录 recognitions   {base}/recognitions")
     console.print(f"  抽查 spot-check sample  {base}/spot-checks/sample?seed=demo&size=1")
     console.print(f"  供应商 suppliers        {base}/organisations/{leader}/suppliers (sign in: {base}/login)")
-    console.print(f"  独立验证 verify it      scanner verify {product}")
+    deployment = Deployment.load(root / "deployment.json")  # the trust anchors the scanner is to pin
+    pinned = f"--registry {deployment.address} --chain-id {deployment.chain_id}"
+    console.print(f"  独立验证 verify it      scanner verify {product} {pinned}")
     console.print(f"  API (OpenAPI)          {base}/docs")
     console.print(f"  metrics                {base}/metrics")
     console.print(f"  QR codes, label sheet  {root / 'qr'}")

@@ -29,7 +29,6 @@ listing few items (one per case or pallet, as EPCIS allows) keep everything.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,9 +36,10 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, literal, select
 from sqlmodel import Session
 
+from backend.services.damage import Damaged, event_damage, stored_anchor
 from backend.services.queries import EI, EV, batches_of
 from supplychain.trace import Custody, Mention, custody
-from supplychain.verify import AnchorClaim, EventReference
+from supplychain.verify import EventReference
 
 __all__ = [
     "MAX_EVENT_IDENTIFIERS",
@@ -142,6 +142,7 @@ class Selection:
         self._mentions: list[Mention] = []
         self._named: dict[str, set[int]] = {}
         self._by_org: dict[str, list[int]] = {}
+        self.damaged: list[Damaged] = []
 
     def look(self, nodes: Mapping[str, Sequence[str] | None]) -> None:
         """Look at the events naming each node (in those roles, or any when ``None``), then update the custody."""
@@ -154,14 +155,22 @@ class Selection:
         for start in range(0, len(new), _CHUNK):
             stmt = select(*columns).where(EV.c.id.in_(new[start : start + _CHUNK]))
             for row in self.session.execute(stmt):
+                damaged = event_damage(self.session, row)
+                if damaged is not None:  # left out, and reported: the rest of the story is still read
+                    self.damaged.append(damaged)
+                    continue
                 self.rows[row.id] = row
                 self._by_org.setdefault(row.org_id, []).append(row.id)
         for event_id, named in ids.items():
-            row = self.rows[event_id]
+            looked = self.rows.get(event_id)
+            if looked is None:  # damaged: left out
+                continue
             for node, role in named:
                 self._named.setdefault(node, set()).add(event_id)
-                origin = is_origin(role, row.event_type, row.biz_step)
-                self._mentions.append(Mention(event_id, node, row.org_id, row.event_time, row.biz_step, origin))
+                origin = is_origin(role, looked.event_type, looked.biz_step)
+                self._mentions.append(
+                    Mention(event_id, node, looked.org_id, looked.event_time, looked.biz_step, origin)
+                )
         if ids:
             self.custody = custody(self._mentions, seeds=self.custody.custodians)
 
@@ -231,9 +240,9 @@ def references(
         batch = batches.get(r.batch_id) if r.batch_id is not None else None
         proof = root = claim = None
         if batch is not None and batch.status == "anchored" and r.proof is not None:
-            proof = tuple(bytes.fromhex(p[2:]) for p in json.loads(r.proof))
-            root = bytes.fromhex(batch.root[2:])
-            claim = AnchorClaim(batch.sequence, batch.block_number, batch.tx_hash.lower(), batch.block_time)
+            anchor = stored_anchor(session, r, batch)
+            if anchor is not None:
+                proof, root, claim = anchor
         out.append(
             EventReference(
                 hash_id=r.hash_id,

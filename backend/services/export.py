@@ -6,7 +6,9 @@ written into the record byte for byte as it was stored (it was written as JSON a
 JSON is given as a JSON string, so the record stays readable and the audit can say so), its proof likewise; beside it
 the indexed columns the platform's queries use (``eventType``, ``eventTime``, ``bizStep``, ``bizLocation``,
 ``readPoint``), which the audit derives again from the signed document
-(:func:`supplychain.epcis.columns.indexed_columns`) and compares.
+(:func:`supplychain.epcis.columns.indexed_columns`) and compares. A record whose stored columns do not read (damaged
+storage, :mod:`backend.services.damage`) also carries ``unreadable``: the names of those columns (``document``,
+``proof``, ``event_time``...); it is reported to the platform too.
 
 Pages are keyset pages on the integer id (``WHERE id > :after ORDER BY id LIMIT :limit``): no OFFSET, so the cost of a
 page does not grow with the store. A record is one JSON object whose first member is ``id`` (a reader can find the id
@@ -26,6 +28,7 @@ from sqlmodel import Session
 
 from backend.core.integers import parse_int
 from backend.models import Batch, Event, MasterData, table_of
+from backend.services.damage import event_row_problem, parsed_proof, report
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -70,7 +73,26 @@ def _json_text(text: str | None) -> bytes:
     return text.encode()
 
 
-def _event_line(row: Row[Any]) -> bytes:
+def _unreadable(session: Session, row: Row[Any]) -> list[str]:
+    """The columns of an exported event that do not read (damaged storage), reported to the platform: the record
+    is still exported as stored, flagged so that the audit reports it (``record_unreadable``)."""
+    columns = []
+    problem = event_row_problem(row)
+    if problem is not None:
+        columns.append(problem[0])
+    try:
+        if not isinstance(json.loads(row.document), dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, TypeError):
+        columns.append("document")
+    if row.proof is not None and parsed_proof(row.proof) is None:
+        columns.append("proof")
+    for column in columns:
+        report(session, "event", row.hash_id, column, "does not read (flagged in the export)")
+    return columns
+
+
+def _event_line(row: Row[Any], unreadable: list[str] | None = None) -> bytes:
     recognition = (
         {"id": row.recognition_id, "statusAtCapture": row.recognition_status}
         if row.recognition_id is not None
@@ -94,6 +116,7 @@ def _event_line(row: Row[Any]) -> bytes:
             "root": row.root,
             "leafIndex": row.leaf_index,
             "recognition": recognition,
+            **({"unreadable": unreadable} if unreadable else {}),
         }
     )
     return head[:-1] + b',"proof":' + _json_text(row.proof) + b',"document":' + _json_text(row.document) + b"}"
@@ -115,7 +138,7 @@ def event_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes
         .limit(limit)
     )
     rows = session.execute(statement).all()
-    return [_event_line(row) for row in rows], rows[-1].id if rows else None
+    return [_event_line(row, _unreadable(session, row)) for row in rows], rows[-1].id if rows else None
 
 
 def batch_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes], int | None]:

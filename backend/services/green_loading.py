@@ -13,7 +13,6 @@ organisation's own events, only those of the items' chain of custody naming few 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -21,6 +20,7 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from backend.services.custody import Selection, counts_of
+from backend.services.damage import stored_document
 from backend.services.queries import EI, EV
 from backend.services.tracing import UPSTREAM_ROLES
 from supplychain.epcis import parse_event
@@ -48,6 +48,8 @@ class EventSet:
         truncated: Some events were left out because ``max_events`` was reached (the walk stops; the answer also
             says ``truncated`` when an item was named by more events in one role than ``MAX_MENTIONS``).
         selection: What :meth:`expand` looked at, and the custody.
+        damaged: How many events were left out because their stored record does not read (reported to the
+            platform: :mod:`backend.services.damage`).
     """
 
     def __init__(self, session: Session, *, max_events: int = GREEN_MAX_EVENTS, seeds: Iterable[str] = ()) -> None:
@@ -58,6 +60,7 @@ class EventSet:
         self.selection = Selection(session, seeds=seeds)
         self._expanded: dict[str, str] = {}
         self._index: TraceIndex | None = None
+        self.damaged = 0  # events whose stored document or columns do not read (left out, reported)
 
     def add(self, ids: Iterable[int]) -> int:
         """Load these events (by row id); returns how many were new."""
@@ -69,10 +72,16 @@ class EventSet:
         for start in range(0, len(fresh), _CHUNK):
             chunk = fresh[start : start + _CHUNK]
             rows = self.session.execute(
-                select(EV.c.id, EV.c.hash_id, EV.c.org_id, EV.c.document).where(EV.c.id.in_(chunk))
+                select(EV.c.id, EV.c.hash_id, EV.c.org_id, EV.c.event_time, EV.c.received_at, EV.c.document).where(
+                    EV.c.id.in_(chunk)
+                )
             )
             for row in rows:
-                self.records[row.id] = TracedEvent(row.hash_id, row.org_id, parse_event(json.loads(row.document)))
+                document = stored_document(self.session, row)
+                if document is None:  # reported (backend.services.damage); the views go on without it
+                    self.damaged += 1
+                    continue
+                self.records[row.id] = TracedEvent(row.hash_id, row.org_id, parse_event(document))
         if fresh:
             self._index = None
         return len(fresh)
@@ -111,6 +120,7 @@ class EventSet:
             "maxEvents": self.max_events,
             "truncated": self.truncated or self.selection.truncated,
             "summarised": counts_of(left_out),
+            **({"damaged": damaged} if (damaged := self.damaged + len(self.selection.damaged)) else {}),
         }
 
 

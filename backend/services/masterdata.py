@@ -37,13 +37,14 @@ from backend.core.errors import (
     UnavailableError,
 )
 from backend.models import Batch, MasterData, table_of
+from backend.services.damage import as_int, report, stored_anchor
 from backend.services.ownership import fresher_mirror
 from backend.services.platform import Platform, now_ms
 from supplychain.errors import InvalidGs1KeyError, MasterDataFormatError, MasterDataLimitError
 from supplychain.gs1 import parse_gtin
 from supplychain.masterdata import MAX_SIGNED_BYTES, ProductMasterData, SignedMasterData, product_time, read_signed
 from supplychain.registry import RegistryMirror
-from supplychain.verify import AnchorClaim, BundleMasterData, Check, master_data_checks
+from supplychain.verify import BundleMasterData, Check, master_data_checks
 
 __all__ = [
     "MAX_MASTER_DATA_BYTES",
@@ -301,8 +302,19 @@ def current_products(session: Session, gtins: Iterable[str]) -> dict[str, tuple[
             )
         )
         for gtin, envelope, org_id in rows:
-            found[gtin] = (read_signed(envelope.encode()).product, org_id)
+            signed = _stored_signed(session, gtin, envelope)
+            if signed is not None:  # else reported, and the product goes without its signed name
+                found[gtin] = (signed.product, org_id)
     return found
+
+
+def _stored_signed(session: Session, key: object, envelope: object) -> SignedMasterData | None:
+    """A stored envelope read back, or ``None`` when it no longer reads (reported: :mod:`backend.services.damage`)."""
+    try:
+        return read_signed(envelope.encode() if isinstance(envelope, str) else b"")
+    except (MasterDataFormatError, MasterDataLimitError, ValueError) as exc:
+        report(session, "master_data", key, "envelope", f"not a readable signed envelope: {exc}")
+        return None
 
 
 def _batch(session: Session, row: MasterData) -> Row[Any] | None:
@@ -316,13 +328,16 @@ def bundle_master_data(session: Session, gtin: str | None) -> BundleMasterData |
     row = current_master_data(session, gtin) if gtin is not None else None
     if row is None:
         return None
+    if _stored_signed(session, row.id, row.envelope) is None:
+        return None  # damaged, and reported: the bundle goes without the product's signed name
     envelope = json.loads(row.envelope)
-    batch = _batch(session, row)
-    if batch is None or batch.status != "anchored" or row.proof is None:
+    batch = _batch(session, row) if as_int(row.batch_id) is not None else None
+    anchor = None
+    if batch is not None and batch.status == "anchored" and row.proof is not None:
+        anchor = stored_anchor(session, row, batch, table="master_data")  # None (reported) when it does not read
+    if anchor is None:
         return BundleMasterData(envelope, None, None, None)
-    proof = tuple(bytes.fromhex(p[2:]) for p in json.loads(row.proof))
-    claim = AnchorClaim(batch.sequence, batch.block_number, batch.tx_hash.lower(), batch.block_time)
-    return BundleMasterData(envelope, proof, bytes.fromhex(batch.root[2:]), claim)
+    return BundleMasterData(envelope, *anchor)
 
 
 def master_data_json(session: Session, row: MasterData, *, now: int) -> dict[str, Any]:
@@ -330,8 +345,18 @@ def master_data_json(session: Session, row: MasterData, *, now: int) -> dict[str
     envelope, its anchor."""
     from backend.services.queries import anchor_json
 
+    signed = _stored_signed(session, row.id, row.envelope)
+    if signed is None or as_int(row.valid_from) is None or as_int(row.version) is None:
+        if signed is not None:
+            report(session, "master_data", row.id, "valid_from/version", "not a whole number")
+        return {  # what is stored, and that it does not read: no 500, nothing made up
+            "gtin": row.gtin,
+            "version": as_int(row.version),
+            "organisationId": row.org_id,
+            "documentHash": row.document_hash,
+            "damaged": [{"table": "master_data", "key": str(row.id), "reason": "the stored record does not read"}],
+        }
     envelope = json.loads(row.envelope)
-    signed = read_signed(row.envelope.encode())
     product = signed.product
     net = product.net_content
     latest = _latest(session, row.gtin)

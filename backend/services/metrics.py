@@ -1,8 +1,13 @@
-"""Prometheus metrics of the platform: captured, pending, anchored, anchor latency, chain errors."""
+"""Prometheus metrics of the platform: captured, pending, anchored, anchor latency, chain errors, damaged records."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+if TYPE_CHECKING:
+    from backend.services.damage import Damaged
 
 __all__ = ["Metrics"]
 
@@ -27,3 +32,13 @@ class Metrics:
             buckets=(0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 300),
             registry=registry,
         )
+        self.damaged = Counter(
+            "supplychain_damaged_records",
+            "Stored records met that could not be read (each counted once per process), by table and column",
+            ["table", "column"],
+            registry=registry,
+        )
+
+    def count_damaged(self, record: Damaged) -> None:
+        """Count a damaged record met for the first time (:class:`backend.services.damage.DamageLog`)."""
+        self.damaged.labels(record.table, record.column).inc()

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from backend.core.config import Settings
 from backend.core.db import make_engine, migrate
 from backend.models import ApiToken, Batch
+from backend.services.damage import DamageLog
 from backend.services.metrics import Metrics
 from backend.services.queries import page_key
 from backend.services.registry_view import RegistryView
@@ -63,6 +64,10 @@ class Platform:
     _registry: RegistryView | None = field(default=None, repr=False)
     _registry_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _signing_pool: SigningPool | None = field(default=None, repr=False)
+    damage: DamageLog = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.damage = DamageLog(on_new=self.metrics.count_damaged)
 
     @classmethod
     def open(cls, settings: Settings) -> Platform:
@@ -133,8 +138,8 @@ class Platform:
         return page_key(self.receipt_key.private_bytes())
 
     def session(self) -> Session:
-        """A new database session."""
-        return Session(self.engine)
+        """A new database session (its ``info["damage"]`` is the platform's :class:`DamageLog`)."""
+        return Session(self.engine, info={"damage": self.damage})
 
     def ensure_token(self, token: str, *, org_id: str | None, role: str, label: str = "") -> None:
         """Store ``token`` (hashed) for an organisation or the regulator, unless it is already there."""

@@ -177,6 +177,11 @@ _T: dict[str, tuple[str, str]] = {
         "Stop using it now and contact the seller or the maker. The trace below is kept for checking.",
     ),
     "lapse_title": ("供应商认定变更", "A supplier's recognition changed"),
+    "damaged_title": ("部分记录无法读取", "A stored record could not be read"),
+    "damaged_text": (
+        "平台存储的 {count} 条记录已损坏，无法读取，本页未显示其内容；其余记录照常显示和核验。",
+        "{count} stored record(s) could not be read: the page leaves them out; the rest is shown and checked as usual.",
+    ),
     "lapse_after": (
         "供应商「{supplier}」的{kind}（{level}）认定已于 {since} {status}（原因：{reason}）。本产品所用的 {item} "
         "在此之前供货，当时认定有效，仍计入绿色占比。",
@@ -418,7 +423,7 @@ def share_percent(value: Fraction | None) -> str | None:
 
 def _when(value: datetime | int | None, *, seconds: bool = False, ms: bool = False) -> str:
     """A time in the display zone: ``2026-11-21 10:32`` (``seconds``: with seconds); ints are s (``ms``: ms)."""
-    if value is None:
+    if value is None or not isinstance(value, datetime | int):  # None, or a damaged column (reported on the page)
         return "—"
     moment = value if isinstance(value, datetime) else datetime.fromtimestamp(value / 1000 if ms else value, UTC)
     return moment.astimezone(DISPLAY_ZONE).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
@@ -643,6 +648,18 @@ def _lapse_banner(facts: ProductFacts) -> str:
     return (
         f'<section class="banner warn" id="lapses">{_h2("green_tag", _t("lapse_title", lang), lang)}'
         f'<ul class="plain">{"".join(items)}</ul></section>'
+    )
+
+
+def _damaged_banner(facts: ProductFacts) -> str:
+    """Stored records that do not read (:mod:`backend.services.damage`): said, never a server error."""
+    if not facts.damaged:
+        return ""
+    lang = facts.lang
+    return (
+        f'<section class="banner warn" id="damaged" role="alert" data-count="{len(facts.damaged)}">'
+        f"<h2>{_e(_t('damaged_title', lang))}</h2><p>{_e(_t('damaged_text', lang, count=len(facts.damaged)))}</p>"
+        "</section>"
     )
 
 
@@ -1108,6 +1125,7 @@ def render_product_page(facts: ProductFacts) -> str:
         + _verdict_section(facts)
         + _cloned_banner(facts)
         + _lapse_banner(facts)
+        + _damaged_banner(facts)
         + _product_section(facts)
         + _authenticity_section(facts)
         + _journey_section(facts)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import logging
 import time
@@ -46,6 +47,7 @@ from starlette.background import BackgroundTask
 from backend.core.errors import ProblemError
 from backend.models import IssuedCode, Recall
 from backend.services.custody import Summary
+from backend.services.damage import Damaged, met_in
 from backend.services.masterdata import current_products
 from backend.services.platform import Platform, now_ms
 from backend.services.qr import CodeKey
@@ -299,6 +301,7 @@ class ProductFacts:
         facilities: Recognised facilities' GLNs -> their holders (to name places).
         names: Names of the trace's items (their owners' master data, else their owners' ILMD), by node.
         signed_name: The product's name from its owner's signed master data, when it is the name shown.
+        damaged: Stored records met that do not read (left out or shown without what is damaged; the page says so).
     """
 
     code: ResolvedCode
@@ -319,6 +322,7 @@ class ProductFacts:
     facilities: Mapping[str, str] = field(default_factory=dict)
     names: Mapping[str, str] = field(default_factory=dict)
     signed_name: SignedName | None = None
+    damaged: tuple[Damaged, ...] = ()
 
 
 _NAME_KEYS = ("productName", "tradeItemDescription", "descriptionShort", "regulatedProductName", "functionalName")
@@ -568,6 +572,8 @@ def product_page_response(
     registry = registry_state(platform)
     now = int(time.time()) + platform.settings.clock_skew_seconds  # the clock tolerance capture allowed
     facts = product_facts(session, code, registry=registry, lang=lang, now=now, scans=scans)
+    if damaged := met_in(session):  # backend.services.damage: said on the page, the rest shown
+        facts = dataclasses.replace(facts, damaged=damaged)
     return HTMLResponse(
         render_product_page(facts),
         status_code=status,

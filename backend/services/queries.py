@@ -31,6 +31,7 @@ from sqlmodel import Session
 from backend.core.errors import BadParameterError, NotFoundError
 from backend.core.integers import INT64_MAX
 from backend.models import Batch, Event, EventIdentifier, table_of
+from backend.services.damage import anchored_batch_problem, as_int, parsed_proof, stored_document
 from supplychain.epcis.cbv import BIZ_STEP_VOCAB, canonical_term, is_uri, term_uri
 from supplychain.errors import UnknownCbvTermError
 from supplychain.gs1 import identifier_node
@@ -93,7 +94,7 @@ _BATCH_COLUMNS = (
 
 def iso_ms(ms: int | None) -> str | None:
     """Milliseconds since the epoch as RFC 3339 UTC with milliseconds (``None`` stays ``None``)."""
-    if ms is None:
+    if not isinstance(ms, int):  # None, or a damaged column (reported where the row is read)
         return None
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
@@ -283,11 +284,12 @@ class EventPage:
     rows: list[Row[Any]]
     batches: dict[int, Row[Any]] = field(default_factory=dict)
     next_token: str | None = None
+    session: Session | None = None  # to report damaged rows (backend.services.damage)
 
 
 def batches_of(session: Session, rows: Iterable[Row[Any]]) -> dict[int, Row[Any]]:
     """The batches of these event rows, by id (one query)."""
-    ids = {r.batch_id for r in rows if r.batch_id is not None}
+    ids = {r.batch_id for r in rows if as_int(r.batch_id) is not None}
     if not ids:
         return {}
     columns = [BA.c[name] for name in _BATCH_COLUMNS]
@@ -313,7 +315,7 @@ def query_events(
     rows = list(session.execute(query.statement(after=after, limit=per_page + 1)))
     next_token = _encode_token(query, rows[per_page - 1].id, key) if len(rows) > per_page else None
     rows = rows[:per_page]
-    return EventPage(rows, batches_of(session, rows), next_token)
+    return EventPage(rows, batches_of(session, rows), next_token, session)
 
 
 def anchor_json(row: Row[Any] | Any, batch: Row[Any] | Any | None) -> dict[str, Any]:
@@ -327,6 +329,9 @@ def anchor_json(row: Row[Any] | Any, batch: Row[Any] | Any | None) -> dict[str, 
         if batch is not None:
             out["batchStatus"] = batch.status
         return out
+    problem = anchored_batch_problem(batch) or (None if parsed_proof(row.proof) is not None else "proof: does not read")
+    if problem is not None:  # a damaged record (see backend.services.damage): said, never a 500
+        return {"status": "damaged", "detail": f"the stored anchor does not read ({problem})"}
     return {
         "status": "anchored",
         "root": batch.root,
@@ -373,8 +378,14 @@ def query_document(page: EventPage, *, created: datetime | None = None) -> dict[
     ``sc:eventMetadata[i]`` describes ``eventList[i]`` (hash, signer, receipt time, anchor); ``sc:nextPageToken``
     repeats the ``Link`` header's token.
     """
-    events = [json.loads(r.document) for r in page.rows]
-    meta = [metadata_json(r, page.batches.get(r.batch_id) if r.batch_id is not None else None) for r in page.rows]
+    events, meta, damaged = [], [], []
+    for r in page.rows:
+        document = stored_document(page.session, r) if page.session is not None else json.loads(r.document)
+        if document is None:  # reported; the rest of the page is served
+            damaged.append({"eventHashId": r.hash_id, "detail": "the stored event does not read"})
+            continue
+        events.append(document)
+        meta.append(metadata_json(r, page.batches.get(r.batch_id) if as_int(r.batch_id) is not None else None))
     now = created or datetime.now(UTC)
     return {
         "@context": [EPCIS_CONTEXT, {"sc": SC_NS}],
@@ -384,6 +395,7 @@ def query_document(page: EventPage, *, created: datetime | None = None) -> dict[
         "epcisBody": {"queryResults": {"queryName": "SimpleEventQuery", "resultsBody": {"eventList": events}}},
         "sc:eventMetadata": meta,
         "sc:nextPageToken": page.next_token,
+        **({"sc:damaged": damaged} if damaged else {}),
     }
 
 
@@ -409,8 +421,18 @@ def find_event(session: Session, hash_id: str) -> Row[Any]:
 
 def event_detail(session: Session, row: Row[Any], *, receipt: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``GET /events/{hashId}``: the event as received, its signed envelope, receipt and anchor."""
-    batch = batches_of(session, [row]).get(row.batch_id) if row.batch_id is not None else None
-    document = json.loads(row.document)
+    batch = batches_of(session, [row]).get(row.batch_id) if as_int(row.batch_id) is not None else None
+    document = stored_document(session, row)
+    if document is None:  # reported: what the columns say, and that the stored event does not read
+        return {
+            "eventHashId": row.hash_id,
+            "organisationId": row.org_id,
+            "eventType": row.event_type,
+            "receivedAt": iso_ms(row.received_at),
+            "captureId": row.capture_id,
+            "event": None,
+            "damaged": [{"table": "event", "key": row.hash_id, "reason": "the stored event does not read"}],
+        }
     return {
         "eventHashId": row.hash_id,
         "organisationId": row.org_id,

@@ -46,6 +46,7 @@ from sqlmodel import select as select_model
 
 from backend.core.errors import NotFoundError
 from backend.models import CopyCheck, IssuedCode, Scan, table_of
+from backend.services.damage import as_int, report
 from backend.services.issuance import REGULATOR
 from backend.services.qr import CodeKey
 
@@ -261,8 +262,13 @@ def scan_stats(
         .order_by(col(Scan.scanned_at).desc())
         .limit(SCAN_READ_LIMIT)
     ).all()
-    rows: list[tuple[int, str, str | None]] = [(int(at), str(o), b) for at, o, b in reversed(newest)]
-    first = session.execute(select(func.min(col(Scan.scanned_at))).where(*where)).scalar()
+    rows: list[tuple[int, str, str | None]] = []
+    for at, o, b in reversed(newest):
+        if as_int(at) is None:  # damaged storage: reported, the other scans still count
+            report(session, "scan", f"{key.gtin}/{key.serial or lot or ''}", "scanned_at", "not a whole number")
+            continue
+        rows.append((at, str(o), b))
+    first = as_int(session.execute(select(func.min(col(Scan.scanned_at))).where(*where)).scalar())
     checked = latest_check(session, key.gtin, key.serial) if key.serial is not None else None
     row = None
     if origin is not None:

@@ -44,6 +44,7 @@ from backend.services.custody import (
     counts_of,
     references,
 )
+from backend.services.damage import Damaged, event_damage, report, stored_anchor
 from backend.services.masterdata import bundle_master_data
 from backend.services.queries import EI, EV, anchor_json, batches_of, envelope_of, iso_ms, normalise_identifier
 from supplychain.epcis import Event, parse_event
@@ -59,7 +60,7 @@ from supplychain.trace import (
     identifier_kind,
     node_id,
 )
-from supplychain.verify import AnchorClaim, BundleEvent, ProofBundle, product_gtin
+from supplychain.verify import BundleEvent, ProofBundle, product_gtin
 
 __all__ = [
     "MAX_EVENTS",
@@ -147,6 +148,8 @@ class SubgraphLoader:
         rows: Stored rows of the loaded events (their columns; documents apart), by Event Hash ID.
         full: ``max_events`` were loaded: the walk stopped there.
         selection: What was looked at and who the custodians are (``None`` for the unbounded forward walk).
+        damaged: Events met whose stored columns or document do not read (left out; see
+            :mod:`backend.services.damage`), and anchors that do not read (the event kept, without its proof).
     """
 
     def __init__(
@@ -165,6 +168,7 @@ class SubgraphLoader:
         self._started: list[str] = []
         self._summaries: list[Summary] | None = None
         self._index: TraceIndex | None = None
+        self.damaged: list[Damaged] = []
 
     @property
     def truncated(self) -> bool:
@@ -218,11 +222,32 @@ class SubgraphLoader:
         loaded.sort(key=lambda r: r[0].id)
         for row, document in loaded:
             self._ids.add(row.id)
+            event = self._readable(row, document)
+            if event is None:
+                continue
             self.rows[row.hash_id] = row
             self._documents[row.hash_id] = document
-            self._records.append(TracedEvent(row.hash_id, row.org_id, _parsed(document)))
+            self._records.append(TracedEvent(row.hash_id, row.org_id, event))
         self._index = None
         return fresh
+
+    def _readable(self, row: Row[Any], document: str) -> Event | None:
+        """The parsed event of a loaded row, or ``None`` when its columns or document do not read (reported in
+        :attr:`damaged` and to the platform: the walk goes on without it)."""
+        damaged = event_damage(self.session, row)
+        if damaged is None:
+            try:
+                return _parsed(document)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:  # not JSON, or not an EPCIS event
+                damaged = report(self.session, "event", row.hash_id, "document", f"not a readable event: {exc}")
+        self.damaged.append(damaged)
+        return None
+
+    @property
+    def all_damaged(self) -> list[Damaged]:
+        """Every damaged record met: events the walk could not read, and (:meth:`note`) anchors."""
+        looked = self.selection.damaged if self.selection is not None else []
+        return list({(d.table, d.key, d.column): d for d in looked + self.damaged}.values())
 
     def _prefetch(self, wanted: dict[str, str], rule: _Rule) -> None:
         """Load ``wanted``, then follow ``rule`` over the identifier links of each new event (no index rebuilds)."""
@@ -337,6 +362,8 @@ class SubgraphLoader:
         if self.selection is not None:
             out["custody"] = list(self.selection.custody.custodians)
             out["summarised"] = counts_of(self.summaries())
+        if damaged := self.all_damaged:  # left out: their stored record does not read (backend.services.damage)
+            out["damaged"] = [d.to_json() for d in damaged]
         return out
 
 
@@ -465,10 +492,12 @@ def journey_json(loader: SubgraphLoader, start: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class BundleResult:
-    """A proof bundle and whether the event bound cut it short."""
+    """A proof bundle, whether the event bound cut it short, and the damaged records it had to leave out (events
+    whose stored document or columns do not read) or give as not anchored (a proof or batch that does not read)."""
 
     bundle: ProofBundle
     truncated: bool
+    damaged: tuple[Damaged, ...] = ()
 
 
 def proof_bundle(
@@ -497,7 +526,7 @@ def proof_bundle(
     trace = loader.backward(start)
     trip = loader.journey(start)
     bundle = bundle_of(session, loader, start, trace, trip, chain_id=chain_id, registry_address=registry_address)
-    return BundleResult(bundle, loader.truncated)
+    return BundleResult(bundle, loader.truncated, tuple(loader.all_damaged))
 
 
 def bundle_of(
@@ -522,12 +551,16 @@ def bundle_of(
         batch = batches.get(row.batch_id) if row.batch_id is not None else None
         envelope = envelope_of(row, loader.document(row.hash_id))
         receipt_time = row.received_at // 1000
-        if batch is None or batch.status != "anchored" or row.proof is None:
+        anchor = None
+        if batch is not None and batch.status == "anchored" and row.proof is not None:
+            anchor = stored_anchor(session, row, batch)  # None when damaged: given as not anchored, and reported
+            if anchor is None:
+                loader.damaged.append(Damaged("event", row.hash_id, "anchor", "its proof or batch does not read"))
+        if anchor is None:
             events.append(BundleEvent(envelope, None, None, None, receipt_time))
             continue
-        proof = tuple(bytes.fromhex(p[2:]) for p in json.loads(row.proof))
-        claim = AnchorClaim(batch.sequence, batch.block_number, batch.tx_hash.lower(), batch.block_time)
-        events.append(BundleEvent(envelope, proof, bytes.fromhex(batch.root[2:]), claim, receipt_time))
+        proof, root, claim = anchor
+        events.append(BundleEvent(envelope, proof, root, claim, receipt_time))
     master_data = bundle_master_data(session, product_gtin(node))  # the product's name, signed by its owner
     left_out = loader.summaries()  # by reference only: outside the custody, or naming too many identifiers
     listed = tuple(references(session, left_out))

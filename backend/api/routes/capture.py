@@ -21,6 +21,7 @@ from backend.services.capture import (
     capture,
     capture_limits,
 )
+from backend.services.damage import report
 
 router = APIRouter(tags=["capture"], responses={422: INVALID_REQUEST})
 
@@ -155,4 +156,15 @@ def get_capture(capture_id: str, org_id: CurrentOrg, session: SessionDep) -> JSO
     row = session.exec(select(Capture).where(col(Capture.id) == capture_id, col(Capture.org_id) == org_id)).first()
     if row is None:
         raise NotFoundError(f"no capture {capture_id!r} by organisation {org_id}")
-    return JSONResponse(json.loads(row.outcome))
+    try:
+        outcome = json.loads(row.outcome)
+        if not isinstance(outcome, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as exc:  # damaged storage (backend.services.damage): what the columns say, and that
+        report(session, "capture", row.id, "outcome", f"not a readable outcome: {exc}")
+        outcome = {
+            "captureID": row.id,
+            "status": row.status,
+            "damaged": [{"table": "capture", "key": row.id, "reason": "the stored outcome does not read"}],
+        }
+    return JSONResponse(outcome)

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from backend.api.deps import PlatformDep, SessionDep
 from backend.core.integers import parse_int
+from backend.services.damage import as_int
 from backend.services.queries import (
     DEFAULT_PER_PAGE,
     MAX_PER_PAGE,
@@ -156,6 +157,8 @@ def get_event(hash_id: str, request: Request, session: SessionDep, platform: Pla
     if "?" not in hash_id and request.query_params.get("ver") == "CBV2.0":
         hash_id += "?ver=CBV2.0"  # an unencoded '?' split the Event Hash ID
     row = find_event(session, hash_id)
+    if as_int(row.received_at) is None:  # damaged storage: no receipt to re-sign; event_detail reports the row
+        return event_detail(session, row)
     receipt = make_receipt(
         platform.receipt_key,
         event_hash_id=row.hash_id,

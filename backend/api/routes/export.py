@@ -155,7 +155,8 @@ def get_export_events(
     derived from the document at capture), ``captureId``, ``batchId``, ``root`` (of its batch, ``null`` before
     batching), ``leafIndex``, ``recognition`` (the cited recognition and its status as recorded at capture, or
     ``null``), ``proof`` (Merkle siblings, ``0x`` hex) and ``document``: the event's JSON-LD exactly as stored,
-    with the ``@context`` its hash needs. ``Accept: application/x-ndjson`` streams one record per line (fastest);
+    with the ``@context`` its hash needs; ``unreadable`` (only on a damaged record) names its stored columns that
+    do not read. ``Accept: application/x-ndjson`` streams one record per line (fastest);
     otherwise ``{"items": [...], "nextAfter": id | null}``. Ask for the next page with ``after`` = the last id read
     (``X-Next-After``, ``Link: rel="next"``): keyset pages, every event exactly once.
     """

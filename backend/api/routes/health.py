@@ -27,7 +27,11 @@ def health() -> dict[str, str]:
     responses={503: {"description": "The database or the chain cannot be reached"}},
 )
 def ready(platform: PlatformDep) -> JSONResponse:
-    """``200`` when the database answers and the registry is reachable on its chain, else ``503`` with what failed."""
+    """``200`` when the database answers and the registry is reachable on its chain, else ``503`` with what failed.
+
+    ``checks.damagedRecords`` lists the stored records met since start that do not read (``count``, and the latest
+    ``records``: ``table``, ``key``, ``column``, ``reason``); the platform keeps serving the rest (metric
+    ``supplychain_damaged_records``)."""
     checks: dict[str, Any] = {}
     try:
         with platform.engine.connect() as connection:
@@ -46,5 +50,7 @@ def ready(platform: PlatformDep) -> JSONResponse:
         }
     except ChainError as exc:
         checks["chain"] = f"error: {exc}"
+    # damaged records met (backend.services.damage): reported, not a reason to stop serving the rest
+    checks["damagedRecords"] = platform.damage.json()
     ok = checks["database"] == "ok" and isinstance(checks["chain"], dict)
     return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
