@@ -46,10 +46,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from backend.core.errors import UnavailableError
 from backend.core.integers import INT64_MAX
 from backend.models import Capture, Event, EventIdentifier, table_of
-from backend.services.ownership import fresher_mirror
+from backend.services.ownership import fresher_mirror, request_mirror
 from backend.services.platform import Platform, now_ms
 from backend.services.signing_pool import SigningPool
 from supplychain.epcis import DEFAULT_LIMITS, EpcisDocument, Limits, parse_document, parse_document_object
@@ -94,8 +93,6 @@ __all__ = [
 ]
 
 SIGNATURE_NS = SIGNATURE_NAMESPACE
-# A document signed with a key the mirror does not know makes the view read the chain again, at most this often (s).
-_FORCED_REFRESH_AFTER = 0.25
 SIGNED_EVENTS_MEDIA_TYPE = "application/vnd.supplychain.signed-events+json"
 MAX_LISTED_PROBLEMS = 100
 """Refused events that a capture's outcome lists one by one; the others are counted by reason."""
@@ -391,12 +388,7 @@ def capture(
     received = now_ms()
     document, entries = _documents(data, media_type, capture_limits(settings.max_capture_bytes))
     signed, malformed = _signatures_by_hash(entries)
-    view = platform.registry
-    mirror = view.refresh(wait=False)  # a node that is down is not waited for: capture goes on
-    if not view.refreshed_at:
-        raise UnavailableError("the registry has never been read: the chain cannot be reached; nothing was stored")
-    if view.age() > _FORCED_REFRESH_AFTER and any(s.key not in mirror.keys for s in signed.values()):
-        mirror = view.refresh(force=True)  # a key registered since the last look: read the chain again at once
+    mirror = request_mirror(platform, (s.key for s in signed.values()))  # a node that is down is not waited for
     validator = _Validator(
         org_id,
         mirror,

@@ -34,11 +34,10 @@ from backend.core.errors import (
     ForbiddenError,
     NotFoundError,
     ProblemError,
-    UnavailableError,
 )
 from backend.models import Batch, MasterData, table_of
 from backend.services.damage import as_int, report, stored_anchor
-from backend.services.ownership import fresher_mirror
+from backend.services.ownership import fresher_mirror, speaking_mirror
 from backend.services.platform import Platform, now_ms
 from supplychain.errors import InvalidGs1KeyError, MasterDataFormatError, MasterDataLimitError
 from supplychain.gs1 import parse_gtin
@@ -62,7 +61,6 @@ MAX_MASTER_DATA_BYTES = MAX_SIGNED_BYTES
 """A signed master data envelope is at most this long (64 KiB)."""
 MD: Table = table_of(MasterData)
 BA: Table = table_of(Batch)
-_FORCED_REFRESH_AFTER = 0.25
 # registry codes of supplychain.verify -> (HTTP status, problem code)
 _REFUSALS = {
     "malformed_master_data": (400, "invalid-master-data"),
@@ -149,14 +147,9 @@ def _at(signed: SignedMasterData) -> str:
 
 
 def _mirror(platform: Platform, signed: SignedMasterData) -> RegistryMirror:
-    view = platform.registry
-    mirror = view.refresh(wait=False)
-    if not view.refreshed_at:
-        raise UnavailableError("the registry has never been read: the chain cannot be reached; nothing was stored")
-    if view.age() > _FORCED_REFRESH_AFTER and bytes.fromhex(signed.key_id[2:]) not in mirror.keys:
-        mirror = view.refresh(force=True)  # a key registered since the last look
+    mirror, now = speaking_mirror(platform, [bytes.fromhex(signed.key_id[2:])])
     gtin, org = signed.product.gtin, signed.organisation_id
-    if not mirror.may_speak_for_gtin_at(gtin, org, view.now()):
+    if not mirror.may_speak_for_gtin_at(gtin, org, now):
         mirror = fresher_mirror(platform) or mirror  # a prefix or delegation filed since the last look counts
     return mirror
 

@@ -9,27 +9,53 @@ prefix, or ``gtin-owner-unknown`` when nobody holds the prefix on chain.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from backend.core.errors import ForbiddenError, UnavailableError
 from backend.services.platform import Platform
 from chain.errors import ChainError
 from supplychain.registry import RegistryMirror
 
-__all__ = ["fresher_mirror", "require_gtin_speaker", "require_gtin_speaker_now", "speaking_mirror"]
+__all__ = [
+    "KEY_REFRESH_AFTER",
+    "fresher_mirror",
+    "request_mirror",
+    "require_gtin_speaker",
+    "require_gtin_speaker_now",
+    "speaking_mirror",
+]
+
+KEY_REFRESH_AFTER = 0.25
+"""A request signed with a key the mirror does not know makes it read the chain again, at most this often (s)."""
 
 
-def speaking_mirror(platform: Platform) -> tuple[RegistryMirror, int]:
-    """The registry mirror (not waiting for a node that is down) and the time (s) to ask it about.
+def request_mirror(platform: Platform, keys: Iterable[bytes] = ()) -> RegistryMirror:
+    """The registry mirror for a request (a node that is down is not waited for). When it does not know one of
+    ``keys`` and is older than :data:`KEY_REFRESH_AFTER`, the chain is read
+    again at once: a key registered a moment ago counts.
 
     Raises:
-        UnavailableError: the registry was never read (nobody can be told to be an owner).
+        UnavailableError: the registry was never read (nobody can be told to be an owner; nothing is stored).
     """
     view = platform.registry
     mirror = view.refresh(wait=False)
     if not view.refreshed_at:
         raise UnavailableError(
-            "the registry has never been read: the chain cannot be reached, so GTIN owners are unknown"
+            "the registry has never been read: the chain cannot be reached, so keys and GTIN owners are unknown; "
+            "nothing was stored"
         )
-    return mirror, view.now()
+    if view.age() > KEY_REFRESH_AFTER and any(key not in mirror.keys for key in keys):
+        mirror = view.refresh(force=True)
+    return mirror
+
+
+def speaking_mirror(platform: Platform, keys: Iterable[bytes] = ()) -> tuple[RegistryMirror, int]:
+    """:func:`request_mirror`, and the time (s) to ask it about who owns a GTIN.
+
+    Raises:
+        UnavailableError: the registry was never read.
+    """
+    return request_mirror(platform, keys), platform.registry.now()
 
 
 def fresher_mirror(platform: Platform) -> RegistryMirror | None:
