@@ -44,6 +44,7 @@ from backend.services.bench_queries import (
 from backend.services.product_html import render_product_page
 from backend.services.product_page import (
     RegistryState,
+    block_origin_of,
     count_scans,
     origin_of,
     product_facts,
@@ -229,8 +230,9 @@ def bench_page(
             for i in range(repeats + 5):
                 with Session(engine) as session:
                     begin, cpu = time.perf_counter(), time.thread_time()
-                    origin = origin_of(f"10.{i // 250}.{i % 250}.1", salt)  # a new network (/24) each time: a write
-                    scans, row = count_scans(session, code.key, code.lot, origin, now * 1000 + i)
+                    host = f"{11 + i // 250}.{i % 250}.0.1"  # a new network and block (/16) each time: a write
+                    origin, block = origin_of(host, salt), block_origin_of(host, salt)  # as the page counts
+                    scans, row = count_scans(session, code.key, code.lot, origin, now * 1000 + i, block=block)
                     facts = product_facts(session, code, registry=registry, now=now, scans=scans)
                     page = render_product_page(facts)
                     elapsed = (time.perf_counter() - begin) * 1000
