@@ -81,6 +81,7 @@ __all__ = [
     "ScanStats",
     "SignedName",
     "TraceFacts",
+    "block_origin_of",
     "count_scans",
     "ilmd_name",
     "load_trace",

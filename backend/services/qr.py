@@ -4,7 +4,9 @@ Every code carries a Digital Link on the platform's own domain built by :class:`
 (``https://qr.example.cn/01/06901234000108/10/LOT42/21/0001``), which validates the GTIN's check digit and the lot and
 serial characters. Symbols use error correction level M and a quiet zone of 4 modules (ISO/IEC 18004).
 
-Symbols are the ``qrcode`` library's, built faster by :mod:`backend.services.qrmatrix`.
+Symbols are written by zxing-cpp (the library the scanner reads them with): about 0.14 ms per code, against 0.9 ms
+for the pure-Python encoder this module used before and 3.4 ms for the ``qrcode`` library (measured on a 56-character
+Digital Link; see the CHANGELOG). Tests decode every kind of image back.
 """
 
 from __future__ import annotations
@@ -18,15 +20,16 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 from urllib.parse import quote
 
+import zxingcpp
 from PIL import Image
 
-from backend.services.qrmatrix import EC_M, symbol
 from supplychain.gs1 import DigitalLink
 
 __all__ = [
     "BORDER",
     "CodeKey",
     "ImageFormat",
+    "QRCapacityError",
     "image_bytes",
     "png_bytes",
     "qr_lines",
@@ -78,13 +81,31 @@ class CodeKey:
 # --- the matrix ---
 
 
+_TO_BITS: Final = bytes.maketrans(b"\x00\xff", b"10")
+
+
+class QRCapacityError(ValueError):
+    """The data does not fit the largest QR symbol (version 40) at error correction M."""
+
+
 def qr_lines(data: str) -> list[str]:
     """The QR symbol of ``data`` (error correction M, smallest version), quiet zone included, as rows of
-    ``"0"`` (light) and ``"1"`` (dark) characters."""
-    n, rows = symbol(data, ec=EC_M)
+    ``"0"`` (light) and ``"1"`` (dark) characters.
+
+    Raises:
+        QRCapacityError: ``data`` is too long for any symbol (a Digital Link of the platform never is).
+    """
+    try:
+        symbol = zxingcpp.create_barcode(data, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    except ValueError as exc:
+        raise QRCapacityError(f"{len(data)} characters do not fit a QR symbol at error correction M: {exc}") from None
+    image = symbol.to_image(scale=1, add_quiet_zones=False)  # one byte per module: 0 dark, 255 light
+    n = int(image.shape[1])
+    pixels = bytes(memoryview(image))  # type: ignore[arg-type]  # the stub omits zxingcpp.Image's buffer protocol
+    bits = pixels.translate(_TO_BITS).decode("ascii")
     quiet = "0" * BORDER
     blank = "0" * (n + 2 * BORDER)
-    body = [quiet + format(row, f"0{n}b")[::-1] + quiet for row in rows]
+    body = [quiet + bits[y * n : (y + 1) * n] + quiet for y in range(n)]
     return [blank] * BORDER + body + [blank] * BORDER
 
 
