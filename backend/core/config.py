@@ -34,7 +34,11 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     data_dir: Path = Field(Path("data"), description="Folder of the SQLite file, keys, QR codes and the chain state.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in WAL mode under data_dir.")
-    rpc_url: str = Field("http://127.0.0.1:8545", description="JSON-RPC URL of the chain ('tester' for in-process).")
+    rpc_url: str = Field(
+        "http://127.0.0.1:8545",
+        description="JSON-RPC URL of the chain ('tester' for in-process); several URLs of one chain separated by "
+        "commas are used in that order of preference, with failover.",
+    )
     deployment_file: Path | None = Field(None, description="Where the registry is; default data_dir/deployment.json.")
     anchorer_key: SecretStr | None = Field(None, description="Hex private key of the anchoring account.")
     regulator_token: SecretStr | None = Field(None, description="API token of the regulator's routes.")
