@@ -84,6 +84,10 @@ class TransactionRevertedError(TransactionError):
     """Mined with status 0, and the revert reason could not be recovered."""
 
 
+class FeeCeilingError(TransactionError):
+    """A pending transaction cannot be replaced: the smallest fee the node would accept is above the fee ceiling."""
+
+
 class RpcError(ChainError):
     """The node answered with an error the chain layer has no better name for."""
 

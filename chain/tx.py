@@ -4,14 +4,23 @@ One :class:`Transactor` per sending account and process. It keeps the account's 
 the node), so a burst of transactions needs no round trip per transaction for the nonce, the fees or, when the caller
 gives a gas limit, the gas. A transaction is signed once; when the node cannot be reached, the *same signed bytes*
 are sent again (same hash), so a retry can never make a second transaction.
+
+On a congested chain a transaction priced too low stays pending. :meth:`Transactor.replacement` signs the same call
+at the same nonce with fees raised by at least :data:`MIN_BUMP` (what geth, Besu and anvil require of a replacement)
+and at least what the chain asks now, never above a fee ceiling (:class:`FeeCeilingError`); whichever version is mined
+first uses the nonce, so the call happens once. :meth:`Transactor.wait_any` waits for any version, and
+:meth:`Transactor.dropped` tells a transaction the node forgot (its nonce still unused) so the same bytes can be sent
+again.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -24,17 +33,20 @@ from chain.errors import (
     ChainConnectionError,
     ChainError,
     ErrorDecoder,
+    FeeCeilingError,
     TransactionRevertedError,
     TransactionTimeoutError,
     map_errors,
 )
 
-__all__ = ["PendingTransaction", "Receipt", "Transactor"]
+__all__ = ["MIN_BUMP", "PendingTransaction", "Receipt", "Transactor"]
 
 log = logging.getLogger(__name__)
 
 _PRIORITY_FEE = Web3.to_wei(1, "gwei")
 _FEE_TTL = 5.0
+MIN_BUMP = 1.125
+"""Smallest fee increase a replacement gets: geth and Besu refuse less than 10 % on both fee fields."""
 
 
 @dataclass(frozen=True)
@@ -105,9 +117,9 @@ class Transactor:
         with self._lock:
             self._nonce = None
 
-    def _fee_fields(self) -> dict[str, int]:
+    def _fee_fields(self, *, fresh: bool = False) -> dict[str, int]:
         now = time.monotonic()
-        if self._fees is not None and now - self._fees[0] < _FEE_TTL:
+        if not fresh and self._fees is not None and now - self._fees[0] < _FEE_TTL:
             return self._fees[1]
         with map_errors(self.decoder, action="reading the fees"):
             base = self.chain.w3.eth.get_block("latest").get("baseFeePerGas")
@@ -210,6 +222,88 @@ class Transactor:
         except Exception:  # TransactionNotFound, or the node is gone again: not known
             return False
         return True
+
+    # --- congestion: replacing, re-sending ---
+
+    def replacement(
+        self, pending: PendingTransaction, *, ceiling_wei: int, bump: float = MIN_BUMP
+    ) -> PendingTransaction:
+        """The same call at the same nonce with higher fees, signed but not sent (record it, then :meth:`broadcast`).
+
+        Each fee field becomes at least ``bump`` times the old one (rounded up) and at least what the chain asks now
+        (twice the latest base fee plus the priority fee), and the fee cap (``maxFeePerGas``, or ``gasPrice`` on a
+        chain without a base fee) stays at or below ``ceiling_wei``.
+
+        Raises:
+            FeeCeilingError: ``bump`` times the old fee cap is above ``ceiling_wei``: no replacement the node would
+                accept fits under the ceiling (keep waiting, or raise the ceiling).
+            ValueError: ``bump`` is below :data:`MIN_BUMP`.
+        """
+        if not bump >= MIN_BUMP:
+            raise ValueError(f"a replacement's fees must rise by at least {MIN_BUMP}x, not {bump}x")
+        old = pending.call
+        now = self._fee_fields(fresh=True)
+        cap_field = "gasPrice" if "gasPrice" in old else "maxFeePerGas"
+        least_cap = math.ceil(int(old[cap_field]) * bump)
+        if least_cap > ceiling_wei:
+            raise FeeCeilingError(
+                f"{pending.action}: replacing {pending.tx_hash} (nonce {pending.nonce}) needs a fee cap of at least "
+                f"{least_cap} wei, above the ceiling of {ceiling_wei} wei",
+                tx_hash=pending.tx_hash,
+            )
+        asked = now.get("maxFeePerGas", now.get("gasPrice", 0))  # what the chain asks now, whichever way it prices
+        cap = min(max(least_cap, asked), ceiling_wei)
+        fees = {cap_field: cap}
+        if cap_field == "maxFeePerGas":
+            tip = max(math.ceil(int(old["maxPriorityFeePerGas"]) * bump), now.get("maxPriorityFeePerGas", 0))
+            fees["maxPriorityFeePerGas"] = min(tip, cap)
+        call = {**old, **fees}
+        signed = self.account.sign_transaction({**call, "nonce": pending.nonce})
+        bumped = replace(pending, tx_hash="0x" + bytes(signed.hash).hex(), raw=bytes(signed.raw_transaction), call=call)
+        log.info(
+            "%s: replacing %s with %s at nonce %s (fee cap %s -> %s wei)",
+            pending.action,
+            pending.tx_hash,
+            bumped.tx_hash,
+            pending.nonce,
+            old[cap_field],
+            cap,
+        )
+        return bumped
+
+    def nonce_used(self, nonce: int) -> bool:
+        """Whether a mined transaction of this account has used ``nonce``."""
+        with map_errors(self.decoder, action=f"reading the nonce of {self.address}"):
+            return int(self.chain.w3.eth.get_transaction_count(self.account.address, "latest")) > nonce
+
+    def dropped(self, pending: PendingTransaction) -> bool:
+        """Whether the node forgot ``pending`` (evicted from its pool, or lost in a restart) while its nonce is still
+        unused: then :meth:`broadcast` sends the same bytes again."""
+        return not self._known(pending.tx_hash) and not self.nonce_used(pending.nonce)
+
+    def wait_any(self, versions: Sequence[PendingTransaction], *, timeout: float | None = None) -> Receipt:
+        """Wait until one of several versions of a transaction (same nonce: :meth:`replacement`) is mined.
+
+        Raises:
+            TransactionTimeoutError: none was mined in time (``tx_hash`` is the newest version).
+            ValueError: the versions do not share one nonce.
+            RegistryError, TransactionRevertedError: the mined version reverted (see :meth:`wait`).
+        """
+        if not versions or len({v.nonce for v in versions}) != 1:
+            raise ValueError("wait_any needs versions of one transaction (one nonce)")
+        deadline = time.monotonic() + (self.receipt_timeout if timeout is None else timeout)
+        while True:
+            for version in reversed(versions):  # the newest is the likeliest
+                try:
+                    return self.wait(version, timeout=0)
+                except TransactionTimeoutError:
+                    continue
+            if time.monotonic() >= deadline:
+                raise TransactionTimeoutError(
+                    f"{versions[-1].action}: none of {len(versions)} versions at nonce {versions[-1].nonce} was mined",
+                    tx_hash=versions[-1].tx_hash,
+                )
+            time.sleep(0.05)
 
     # --- waiting ---
 
