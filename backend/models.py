@@ -25,6 +25,7 @@ __all__ = [
     "MasterData",
     "Recall",
     "RegistryTx",
+    "WorkerLease",
     "table_of",
 ]
 
@@ -294,6 +295,23 @@ class GtinClaim(SQLModel, table=True):
     status: str = Field(index=True, max_length=16)  # PENDING | CONFIRMED | STRUCK
     decided_at: int | None = Field(default=None, sa_type=BigInteger)
     note: str = Field(default="", max_length=500)
+
+
+class WorkerLease(SQLModel, table=True):
+    """Who may run a singleton job (the anchoring worker) now, among the hosts sharing this database
+    (:mod:`backend.services.lease`).
+
+    ``epoch`` rises by one each time the lease changes hands: it is the fencing token a holder's writes check, so a
+    worker that paused past its lease cannot write after another took over. Times are the database's clock (ms).
+    """
+
+    __tablename__ = "worker_lease"
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=200)
+    epoch: int = Field(sa_type=BigInteger)
+    acquired_ms: int = Field(sa_type=BigInteger)
+    expires_ms: int = Field(sa_type=BigInteger)
 
 
 def table_of(model: type[SQLModel]) -> Table:

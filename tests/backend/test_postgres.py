@@ -155,3 +155,55 @@ def test_capture_anchor_query_and_verify_on_postgresql(socket_dir: Path, tmp_pat
             assert issued.status_code == 201, issued.text
     finally:
         platform.close()
+
+
+def test_the_anchoring_lease_has_one_holder_under_a_race_on_postgresql(socket_dir: Path) -> None:
+    """Eight hosts race for an expired lease, five times: each time exactly one wins, and the epoch rises by one;
+    the loser of a hand-over cannot write (its fenced transaction rolls back)."""
+    import threading
+
+    from sqlalchemy import text
+
+    from backend.services.lease import Lease, LeaseLostError, lease_status
+
+    engine = make_engine(fresh_database(socket_dir))
+    migrate(engine)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE work (what TEXT)"))
+    hosts = [Lease(engine, holder=f"host-{i}", ttl_seconds=0.3) for i in range(8)]
+    for round_ in range(1, 6):
+        gate, won = threading.Barrier(len(hosts)), []
+
+        def race(lease: Lease, gate: threading.Barrier, won: list[Lease]) -> None:
+            gate.wait()
+            if lease.acquire():
+                won.append(lease)
+
+        threads = [threading.Thread(target=race, args=(h, gate, won)) for h in hosts]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(won) == 1, [w.holder for w in won]
+        assert won[0].epoch == round_
+        with engine.connect() as connection:
+            status = lease_status(connection)
+        assert status is not None and status.holder == won[0].holder and status.epoch == round_
+        with engine.begin() as connection:
+            won[0].fence(connection)
+            connection.execute(text("INSERT INTO work VALUES (:w)"), {"w": f"round {round_}"})
+        time.sleep(0.4)  # the winner stops renewing: the next round hands over
+    loser = won[0]
+    taker = Lease(engine, holder="taker", ttl_seconds=5)
+    assert taker.acquire() and taker.epoch == 6
+
+    def late_write() -> None:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO work VALUES ('late')"))
+            loser.fence(connection)
+
+    with pytest.raises(LeaseLostError):
+        late_write()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM work")).scalar_one() == 5
+    engine.dispose()

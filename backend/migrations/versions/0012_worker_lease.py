@@ -1,0 +1,39 @@
+"""worker_lease: one anchoring worker at a time among the hosts sharing a database
+
+Until 0012 every host that ran the anchoring worker on one PostgreSQL database batched the same pending events. A
+lease row names the one holder and an epoch that rises at each hand-over; the worker's writes check the epoch in their
+own transaction (``backend.services.lease``), so a worker that lost its lease cannot write.
+
+Revision ID: 0012
+Revises: 0008
+Create Date: 2026-12-06 11:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision: str = "0012"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Create the leases' table (empty: the first worker to ask creates its row)."""
+    op.create_table(
+        "worker_lease",
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("epoch", sa.BigInteger(), nullable=False),
+        sa.Column("acquired_ms", sa.BigInteger(), nullable=False),
+        sa.Column("expires_ms", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+
+
+def downgrade() -> None:
+    """Drop the leases' table (workers then run unfenced: one host only)."""
+    op.drop_table("worker_lease")
