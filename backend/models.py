@@ -23,6 +23,7 @@ __all__ = [
     "GtinClaim",
     "IssuedCode",
     "MasterData",
+    "PlatformSecret",
     "Recall",
     "RegistryTx",
     "WorkerLease",
@@ -295,6 +296,21 @@ class GtinClaim(SQLModel, table=True):
     status: str = Field(index=True, max_length=16)  # PENDING | CONFIRMED | STRUCK
     decided_at: int | None = Field(default=None, sa_type=BigInteger)
     note: str = Field(default="", max_length=500)
+
+
+class PlatformSecret(SQLModel, table=True):
+    """A secret every host of the platform shares (the receipt-signing key), kept where they all read it.
+
+    The first host to start stores its key; every other host (and every restart) uses the stored one, so receipts,
+    sessions and page tokens signed on one host verify on all. The database's backups therefore hold the key, as the
+    data folder's did: protect them alike (docs/operations.md).
+    """
+
+    __tablename__ = "platform_secret"
+
+    name: str = Field(primary_key=True, max_length=32)
+    value: str = Field(max_length=256)  # hex
+    created_ms: int = Field(sa_type=BigInteger)
 
 
 class WorkerLease(SQLModel, table=True):

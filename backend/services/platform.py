@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from backend.core.config import Settings
 from backend.core.db import make_engine, migrate
-from backend.models import ApiToken, Batch
+from backend.models import ApiToken, Batch, PlatformSecret, table_of
 from backend.services.damage import DamageLog
 from backend.services.metrics import Metrics
 from backend.services.queries import page_key
@@ -41,8 +42,8 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _receipt_key(path: Path) -> SigningKey:
-    """The platform's receipt-signing key, made on first start (32 random bytes, file mode 0600)."""
+def _local_key(path: Path) -> SigningKey:
+    """The data folder's receipt key, made if missing (32 random bytes, file mode 0600)."""
     if path.exists():
         return SigningKey.from_private_bytes(bytes.fromhex(path.read_text(encoding="ascii").strip()))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,6 +51,45 @@ def _receipt_key(path: Path) -> SigningKey:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as f:
         f.write(key.private_bytes().hex() + "\n")
+    return key
+
+
+_RECEIPT_KEY = "receipt_key"
+
+
+def _receipt_key(path: Path, engine: Engine) -> SigningKey:
+    """The platform's receipt-signing key, one for every host sharing the database (``platform_secret``).
+
+    The first host to start stores the key of its data folder (made there if missing); every host, that one included,
+    then signs with the stored key. A data folder whose own key differs is left as it is, with a warning.
+
+    Raises:
+        RuntimeError: the stored key is not 32 bytes of hex (damaged storage: restore it from a backup).
+    """
+    secret = table_of(PlatformSecret)
+    with Session(engine) as session:
+        stored = session.execute(select(secret.c.value).where(secret.c.name == _RECEIPT_KEY)).scalar_one_or_none()
+    if stored is None:
+        local = _local_key(path)
+        insert = postgresql.insert(secret) if engine.dialect.name == "postgresql" else sqlite.insert(secret)
+        with engine.begin() as connection:  # two hosts starting at once: the first insert wins, both read it back
+            connection.execute(
+                insert.values(
+                    name=_RECEIPT_KEY, value=local.private_bytes().hex(), created_ms=now_ms()
+                ).on_conflict_do_nothing(index_elements=["name"])
+            )
+            stored = connection.execute(select(secret.c.value).where(secret.c.name == _RECEIPT_KEY)).scalar_one()
+    try:
+        raw = bytes.fromhex(stored)
+        if len(raw) != 32:
+            raise ValueError(f"{len(raw)} bytes")
+        key = SigningKey.from_private_bytes(raw)
+    except ValueError as exc:
+        raise RuntimeError(
+            f"the stored receipt key (platform_secret {_RECEIPT_KEY!r}) is damaged ({exc}): restore it from a backup"
+        ) from None
+    if path.exists() and _local_key(path).private_bytes() != raw:
+        log.warning("%s differs from the receipt key the platform's database holds: the database's key is used", path)
     return key
 
 
@@ -75,7 +115,7 @@ class Platform:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.database)
         migrate(engine)
-        platform = cls(settings, engine, _receipt_key(settings.data_dir / "keys" / "platform-receipts.key"))
+        platform = cls(settings, engine, _receipt_key(settings.data_dir / "keys" / "platform-receipts.key", engine))
         if settings.regulator_token is not None:
             platform.ensure_token(settings.regulator_token.get_secret_value(), org_id=None, role="regulator")
         return platform

@@ -1,5 +1,8 @@
 """The anchoring lease on a real SQLite file: one holder at a time, hand-over on expiry or release, and a fenced
-write of a holder that lost the lease rolled back. (PostgreSQL: tests/backend/test_postgres.py.)"""
+write of a holder that lost the lease rolled back. (PostgreSQL: tests/backend/test_postgres.py.)
+
+Leases last 30 s here and run out when a test says so (:func:`run_out`), so a slow machine cannot expire one early.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,12 @@ from backend.core.db import make_engine, migrate
 from backend.services.lease import Lease, LeaseLostError, lease_status
 
 
+def run_out(engine: Engine) -> None:
+    """The holder stopped renewing and its lease ran out (the database's clock passed its expiry)."""
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE worker_lease SET expires_ms = expires_ms - 60000"))
+
+
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
     made = make_engine(f"sqlite:///{tmp_path / 'platform.db'}")
@@ -21,15 +30,15 @@ def engine(tmp_path: Path) -> Engine:
 
 
 def test_one_holder_at_a_time_and_the_epoch_rises_at_each_hand_over(engine: Engine) -> None:
-    first, second, third = (Lease(engine, holder=h, ttl_seconds=0.3) for h in ("host-a", "host-b", "host-c"))
+    first, second, third = (Lease(engine, holder=h, ttl_seconds=30) for h in ("host-a", "host-b", "host-c"))
     assert first.acquire() and first.epoch == 1
     assert not second.acquire() and not third.acquire()
     assert first.acquire() and first.epoch == 1  # renewing keeps the epoch
     with engine.connect() as connection:
         status = lease_status(connection)
     assert status is not None and status.holder == "host-a" and status.epoch == 1 and status.live
-    assert 0 < status.expires_in_ms <= 300
-    time.sleep(0.4)  # host-a stopped renewing
+    assert 29_000 < status.expires_in_ms <= 30_000
+    run_out(engine)
     assert second.acquire() and second.epoch == 2
     assert not first.acquire() and not first.held
     second.release()
@@ -37,14 +46,14 @@ def test_one_holder_at_a_time_and_the_epoch_rises_at_each_hand_over(engine: Engi
 
 
 def test_a_holder_that_lost_the_lease_cannot_write(engine: Engine) -> None:
-    stale, fresh = Lease(engine, holder="paused", ttl_seconds=0.2), Lease(engine, holder="other", ttl_seconds=5)
+    stale, fresh = Lease(engine, holder="paused", ttl_seconds=30), Lease(engine, holder="other", ttl_seconds=30)
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE work (what TEXT)"))
     assert stale.acquire()
     with engine.begin() as connection:  # a fenced write while the lease holds
         stale.fence(connection)
         connection.execute(text("INSERT INTO work VALUES ('first batch')"))
-    time.sleep(0.3)  # the holder pauses past its lease (a GC pause, a stopped VM) ...
+    run_out(engine)  # the holder pauses past its lease (a GC pause, a stopped VM) ...
     assert fresh.acquire()  # ... and another host takes over
 
     def second_batch() -> None:
@@ -65,9 +74,9 @@ def test_a_holder_that_lost_the_lease_cannot_write(engine: Engine) -> None:
 
 
 def test_an_expired_lease_left_alone_is_renewed_with_its_epoch(engine: Engine) -> None:
-    lease = Lease(engine, holder="alone", ttl_seconds=0.1)
+    lease = Lease(engine, holder="alone", ttl_seconds=30)
     assert lease.acquire() and lease.epoch == 1
-    time.sleep(0.2)
+    run_out(engine)
     with engine.connect() as connection:
         status = lease_status(connection)
     assert status is not None and not status.live
@@ -80,3 +89,13 @@ def test_no_lease_before_anyone_asked_and_bad_durations_refused(engine: Engine) 
     for ttl in (0, -1, 3601):
         with pytest.raises(ValueError, match="a lease lasts more than 0 s and at most an hour"):
             Lease(engine, ttl_seconds=ttl)
+
+
+def test_leases_run_out_by_the_databases_clock(engine: Engine) -> None:
+    short = Lease(engine, holder="short", ttl_seconds=0.05)
+    assert short.acquire()
+    time.sleep(0.2)
+    with engine.connect() as connection:
+        status = lease_status(connection)
+    assert status is not None and not status.live and status.expires_in_ms <= -150
+    assert Lease(engine, holder="next", ttl_seconds=30).acquire()

@@ -158,8 +158,9 @@ def test_capture_anchor_query_and_verify_on_postgresql(socket_dir: Path, tmp_pat
 
 
 def test_the_anchoring_lease_has_one_holder_under_a_race_on_postgresql(socket_dir: Path) -> None:
-    """Eight hosts race for an expired lease, five times: each time exactly one wins, and the epoch rises by one;
-    the loser of a hand-over cannot write (its fenced transaction rolls back)."""
+    """Eight hosts race for an expired lease, five times: each time exactly one wins; the epoch rises by one when the
+    lease changes hands (a holder that wins its own expired lease back keeps it); a holder that lost the lease cannot
+    write (its fenced transaction rolls back)."""
     import threading
 
     from sqlalchemy import text
@@ -170,7 +171,8 @@ def test_the_anchoring_lease_has_one_holder_under_a_race_on_postgresql(socket_di
     migrate(engine)
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE work (what TEXT)"))
-    hosts = [Lease(engine, holder=f"host-{i}", ttl_seconds=0.3) for i in range(8)]
+    hosts = [Lease(engine, holder=f"host-{i}", ttl_seconds=30) for i in range(8)]
+    previous: tuple[str, int] = ("", 0)
     for round_ in range(1, 6):
         gate, won = threading.Barrier(len(hosts)), []
 
@@ -185,17 +187,20 @@ def test_the_anchoring_lease_has_one_holder_under_a_race_on_postgresql(socket_di
         for t in threads:
             t.join()
         assert len(won) == 1, [w.holder for w in won]
-        assert won[0].epoch == round_
+        epoch = previous[1] if won[0].holder == previous[0] else previous[1] + 1
+        assert won[0].epoch == epoch
+        previous = (won[0].holder, epoch)
         with engine.connect() as connection:
             status = lease_status(connection)
-        assert status is not None and status.holder == won[0].holder and status.epoch == round_
+        assert status is not None and status.holder == won[0].holder and status.epoch == epoch
         with engine.begin() as connection:
             won[0].fence(connection)
             connection.execute(text("INSERT INTO work VALUES (:w)"), {"w": f"round {round_}"})
-        time.sleep(0.4)  # the winner stops renewing: the next round hands over
+        with engine.begin() as connection:  # the winner stops renewing and its lease runs out
+            connection.execute(text("UPDATE worker_lease SET expires_ms = 0"))
     loser = won[0]
     taker = Lease(engine, holder="taker", ttl_seconds=5)
-    assert taker.acquire() and taker.epoch == 6
+    assert taker.acquire() and taker.epoch == previous[1] + 1
 
     def late_write() -> None:
         with engine.begin() as connection:
@@ -207,3 +212,38 @@ def test_the_anchoring_lease_has_one_holder_under_a_race_on_postgresql(socket_di
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM work")).scalar_one() == 5
     engine.dispose()
+
+
+def test_hosts_starting_together_share_one_receipt_key_on_postgresql(socket_dir: Path, tmp_path: Path) -> None:
+    """Four hosts with their own data folders start at once on one database: migrations take turns, and all four
+    sign with the one key the first stored."""
+    import threading
+
+    url = fresh_database(socket_dir)
+    opened: list[Platform] = []
+    gate = threading.Barrier(4)
+
+    def start(i: int) -> None:
+        gate.wait()
+        settings = Settings(
+            environment="test",
+            data_dir=tmp_path / f"host-{i}",
+            database_url=url,
+            rpc_url=TESTER_URL,
+            run_worker=False,
+            capture_workers=0,
+        )
+        opened.append(Platform.open(settings))
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert len(opened) == 4
+        assert len({p.receipt_key.public_key_bytes for p in opened}) == 1
+        assert len({p.session_key for p in opened}) == 1
+    finally:
+        for p in opened:
+            p.engine.dispose()

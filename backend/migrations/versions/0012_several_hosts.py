@@ -1,8 +1,12 @@
-"""worker_lease: one anchoring worker at a time among the hosts sharing a database
+"""worker_lease, platform_secret: several hosts on one database
 
 Until 0012 every host that ran the anchoring worker on one PostgreSQL database batched the same pending events. A
 lease row names the one holder and an epoch that rises at each hand-over; the worker's writes check the epoch in their
 own transaction (``backend.services.lease``), so a worker that lost its lease cannot write.
+
+Each host also kept its own receipt-signing key in its data folder, so receipts and sessions of one host did not
+verify on another. The key now lives in ``platform_secret``: the first host to start after 0012 stores the key of its
+data folder, and every host uses the stored one.
 
 Revision ID: 0012
 Revises: 0008
@@ -22,7 +26,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Create the leases' table (empty: the first worker to ask creates its row)."""
+    """Create the leases' and the secrets' tables (empty: the first worker and the first host fill them)."""
     op.create_table(
         "worker_lease",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -32,8 +36,16 @@ def upgrade() -> None:
         sa.Column("expires_ms", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
+    op.create_table(
+        "platform_secret",
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("value", sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
+        sa.Column("created_ms", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
 
 
 def downgrade() -> None:
-    """Drop the leases' table (workers then run unfenced: one host only)."""
+    """Drop both tables (workers then run unfenced, and each host signs with its data folder's key: one host only)."""
+    op.drop_table("platform_secret")
     op.drop_table("worker_lease")
