@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 if TYPE_CHECKING:
+    from backend.services.anchoring_state import AnchoringState
     from backend.services.damage import Damaged
 
 __all__ = ["Metrics"]
@@ -32,12 +33,36 @@ class Metrics:
             buckets=(0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 300),
             registry=registry,
         )
+        self.oldest_pending = Gauge(
+            "supplychain_oldest_pending_event_age_seconds",
+            "Age of the oldest event not yet in a batch (0 when none is pending)",
+            registry=registry,
+        )
+        self.in_flight = Gauge(
+            "supplychain_batches_in_flight", "Batches prepared or sent but not yet anchored", registry=registry
+        )
+        self.lease_epoch = Gauge(
+            "supplychain_anchoring_lease_epoch",
+            "Epoch of the anchoring lease (rises at each hand-over between hosts; 0 before any)",
+            registry=registry,
+        )
+        self.lease_live = Gauge(
+            "supplychain_anchoring_lease_live", "1 while some host holds the anchoring lease", registry=registry
+        )
         self.damaged = Counter(
             "supplychain_damaged_records",
             "Stored records met that could not be read (each counted once per process), by table and column",
             ["table", "column"],
             registry=registry,
         )
+
+    def set_anchoring(self, state: AnchoringState) -> None:
+        """Set the anchoring gauges from the database's state (read at scrape time)."""
+        self.pending.set(state.pending_events)
+        self.oldest_pending.set(state.oldest_pending_age_s or 0)
+        self.in_flight.set(state.unfinished_count)
+        self.lease_epoch.set(state.lease.epoch if state.lease else 0)
+        self.lease_live.set(1 if state.lease and state.lease.live else 0)
 
     def count_damaged(self, record: Damaged) -> None:
         """Count a damaged record met for the first time (:class:`backend.services.damage.DamageLog`)."""

@@ -7,8 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlmodel import Session
 
 from backend.api.deps import PlatformDep
+from backend.services.anchoring_state import anchoring_state
+from backend.services.platform import now_ms
 from chain.connection import answers
 from chain.errors import ChainConnectionError, ChainError
 
@@ -31,7 +34,12 @@ def ready(platform: PlatformDep) -> JSONResponse:
 
     ``checks.damagedRecords`` lists the stored records met since start that do not read (``count``, and the latest
     ``records``: ``table``, ``key``, ``column``, ``reason``); the platform keeps serving the rest (metric
-    ``supplychain_damaged_records``)."""
+    ``supplychain_damaged_records``).
+
+    ``checks.anchoring`` is read from the database, so every host says the same whichever runs the worker: pending
+    events and the oldest one's age, batches not yet anchored (``inFlight``: status, transaction hash, nonce, age),
+    and the anchoring lease (holder, epoch, whether it is live). They describe; they do not make the platform
+    unready."""
     checks: dict[str, Any] = {}
     try:
         with platform.engine.connect() as connection:
@@ -39,6 +47,9 @@ def ready(platform: PlatformDep) -> JSONResponse:
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"error: {exc}"
+    if checks["database"] == "ok":
+        with Session(platform.engine) as session:
+            checks["anchoring"] = anchoring_state(session, now_ms()).json()
     try:
         if not answers(platform.settings.rpc_url):  # one quick request: a probe must not wait out the retries
             raise ChainConnectionError(f"the node at {platform.settings.rpc_url} does not answer")

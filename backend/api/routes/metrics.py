@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlmodel import col, func, select
 
 from backend.api.deps import PlatformDep, SessionDep
-from backend.models import Event
+from backend.services.anchoring_state import anchoring_state
+from backend.services.platform import now_ms
 
 router = APIRouter(tags=["operations"])
 
@@ -20,7 +20,8 @@ router = APIRouter(tags=["operations"])
     responses={200: {"content": {"text/plain": {"example": "supplychain_events_pending 0.0\n"}}}},
 )
 def metrics(platform: PlatformDep, session: SessionDep) -> Response:
-    """Captured events by outcome, pending events, anchored events and batches, anchor latency, chain errors."""
-    pending = session.exec(select(func.count()).select_from(Event).where(col(Event.batch_id).is_(None))).one()
-    platform.metrics.pending.set(pending)
+    """Captured events by outcome, pending events and the oldest one's age, batches in flight, the anchoring lease's
+    epoch, anchored events and batches, anchor latency, chain errors, damaged records."""
+    state = anchoring_state(session, now_ms())
+    platform.metrics.set_anchoring(state)
     return Response(generate_latest(platform.metrics.registry), media_type=CONTENT_TYPE_LATEST)
