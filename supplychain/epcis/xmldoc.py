@@ -131,7 +131,7 @@ class _Reader:
         text = (element.text or "").strip()
         if not kids and not element.attrib:
             return text
-        if not kids and not text and element.attrib.get(_XSI_NIL, "").strip() in ("true", "1"):
+        if not kids and not text and element.attrib.keys() == {_XSI_NIL} and element.attrib[_XSI_NIL] in ("true", "1"):
             return None
         if element.tag.endswith("List") and not element.attrib and not text and kids:
             item = element.tag[:-4]

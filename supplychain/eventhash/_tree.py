@@ -95,10 +95,10 @@ def children(obj: Mapping[str, Any], ctx: HashContext, scope: Scope | None) -> l
 
 
 def _renamed(name: str, member: Node) -> Node:
-    """The reference's JSON -> XML renames: ``inputEPC`` -> ``epc``, a ``quantity`` with children (not nil) ->
-    ``quantityElement``, and so on."""
+    """The reference's JSON -> XML renames: ``inputEPC`` -> ``epc``, a ``quantity`` with children ->
+    ``quantityElement`` (not a nil one: XML's ``<quantity xsi:nil="true"/>`` keeps its name), and so on."""
     renamed = RENAMED.get(name)
-    if renamed is not None or (name == "quantity" and member[2] and member[2] != [NIL]):
+    if renamed is not None or (name == "quantity" and member[2] and NIL not in member[2]):
         return (renamed or "quantityElement", member[1], member[2])
     return (name, member[1], member[2])
 
