@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -203,3 +204,38 @@ def test_capture_before_the_registry_was_ever_read_is_503_and_stores_nothing(tmp
             assert client.get("/ready").status_code == 503
     finally:
         down.close()
+
+
+def test_ignore_fields_give_one_event_hash_id_to_the_cli_capture_and_verification(
+    client: TestClient, tokens: dict[str, str], keys: dict[str, SigningKey]
+) -> None:
+    from urllib.parse import quote
+
+    from supplychain.eventhash import event_hash_id, hash_document
+    from supplychain.signing import sign_document, verify_envelope
+    from tests.backend.documents import CONTEXT
+
+    key = keys[MANUFACTURER]
+    plain = object_event("IG1")
+    noted = object_event("IG1", **{"sc:internalRef": "r-1"})
+    document = {
+        "@context": [*CONTEXT, {"repo": "https://repository-x.example.com/"}],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2024-01-01T00:00:00Z",
+        "repo:ignoreFields": ["sc:internalRef", "bizStep"],
+        "epcisBody": {"eventList": [noted, plain]},
+    }
+    body = json.dumps(sign_document(key, document)).encode()
+    cli = hash_document(body)  # what `supplychain hash` prints
+    assert cli == [hash_of(plain), hash_of(plain)]  # the repository's own field is not part of the event
+    outcome = post(client, tokens["manufacturer"], body).json()
+    assert [(e["status"], e["eventHashId"]) for e in outcome["events"]] == [("ACCEPTED", cli[0]), ("DUPLICATE", cli[0])]
+    auth = {"Authorization": f"Bearer {tokens['manufacturer']}"}
+    detail = client.get(f"/events/{quote(cli[0], safe='')}", headers=auth).json()
+    assert "sc:internalRef" not in detail["event"]  # stored as hashed, so that it verifies on its own
+    assert detail["event"]["bizStep"] == "commissioning"  # a standard field is never ignored
+    assert event_hash_id(detail["event"]) == cli[0]
+    verify_envelope(
+        detail["envelope"], key.public_key_bytes, expected_hash_id=event_hash_id(detail["envelope"]["event"])
+    )
