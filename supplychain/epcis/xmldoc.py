@@ -71,6 +71,7 @@ _EPCIS_NAMESPACES = frozenset(
 )
 _XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 _VALUE_PREFIXES = {"cbv": "https://ref.gs1.org/cbv/", "gs1": "https://gs1.org/voc/"}
+_ELEMENT_START = re.compile(rb"<[A-Za-z_]")
 _DOCTYPE = re.compile(rb"<!DOCTYPE\s+[^\s\[>]+\s*(?:\[(?P<subset>[^\]]*)\]\s*)?>")
 
 
@@ -275,12 +276,15 @@ class _Reader:
 
 def _doctype_allows(data: bytes) -> bool:
     """Whether ``data`` has a harmless DOCTYPE (refuse it, with the reason, when it is not)."""
-    start = data.find(b"<!DOCTYPE")
+    root = _ELEMENT_START.search(data)
+    start = data.find(b"<!DOCTYPE", 0, root.start() if root else len(data))  # in the prolog only
     if start < 0:
         return False
     found = _DOCTYPE.match(data, start)
     if found is None:
-        raise DocumentError("XML", "refused unsafe XML: a DOCTYPE with an external subset (SYSTEM or PUBLIC)")
+        raise DocumentError(
+            "XML", "refused unsafe XML: a DOCTYPE with an external subset (SYSTEM or PUBLIC), or not a plain one"
+        )
     if b"<!ENTITY" in (found.group("subset") or b""):
         raise DocumentError("XML", "refused unsafe XML: entity declarations are not allowed")
     return True

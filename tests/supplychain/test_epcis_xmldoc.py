@@ -189,6 +189,11 @@ def test_an_entity_behind_a_harmless_looking_doctype_is_still_refused() -> None:
         xml_to_jsonld(hidden)
 
 
+def test_doctype_text_after_the_root_element_is_no_doctype() -> None:
+    data = _document(_event("<!-- <!DOCTYPE x SYSTEM 'a.dtd'> -->"))
+    assert _only_event(data)["action"] == "OBSERVE"
+
+
 def test_bare_events_are_read_with_their_context_in_both_syntaxes() -> None:
     xml = _event("<ex:note>n</ex:note>", attributes='xmlns:ex="urn:ex:"').encode()
     event = xml_to_jsonld(xml)
