@@ -80,6 +80,9 @@ def load_reference() -> Reference:
     """Import the reference's current source from ``../shared/reference`` without disturbing the PyPI release."""
     if not (REFERENCE_DIR / _PACKAGE / "hash_generator.py").is_file():
         raise FileNotFoundError(f"the reference's source is not at {REFERENCE_DIR}: shared/ must sit beside the root")
+    from pyld import jsonld
+
+    loader = jsonld.get_document_loader()  # its __init__ sets its own, for the whole process
     mine = [name for name in sys.modules if name == _PACKAGE or name.startswith(_PACKAGE + ".")]
     saved = {name: sys.modules.pop(name) for name in mine}
     path_before = list(sys.path)
@@ -94,6 +97,7 @@ def load_reference() -> Reference:
             del sys.modules[name]
         sys.modules.update(saved)
         sys.path[:] = path_before  # its context.py puts its own folder first
+        jsonld.set_document_loader(loader)
     for module in modules.values():
         if not str(module.__file__).startswith(str(REFERENCE_DIR)):
             raise ImportError(f"{module.__name__} was loaded from {module.__file__}, not from {REFERENCE_DIR}")
