@@ -239,3 +239,46 @@ def test_ignore_fields_give_one_event_hash_id_to_the_cli_capture_and_verificatio
     verify_envelope(
         detail["envelope"], key.public_key_bytes, expected_hash_id=event_hash_id(detail["envelope"]["event"])
     )
+
+
+def test_valid_xml_with_a_doctype_typed_sensor_values_nil_and_master_data_is_captured(
+    client: TestClient, tokens: dict[str, str], keys: dict[str, SigningKey]
+) -> None:
+    from supplychain.eventhash import hash_document
+    from supplychain.signing import SIGNATURE_NAMESPACE
+    from tests.backend.documents import GTIN, NOW_MS, iso
+
+    key = keys[MANUFACTURER]
+    event = (
+        f"<ObjectEvent><eventTime>{iso(NOW_MS[0])}</eventTime><eventTimeZoneOffset>+08:00</eventTimeZoneOffset>"
+        f"<epcList><epc>https://id.gs1.org/01/{GTIN}/21/XML1</epc></epcList><action>ADD</action>"
+        "<bizStep>https://ref.gs1.org/cbv/BizStep-commissioning</bizStep>"
+        "<bizLocation><id>https://id.gs1.org/414/6901234000016</id></bizLocation>"
+        f"<quantityList><quantityElement><epcClass>https://id.gs1.org/01/{GTIN}/10/LOT1</epcClass>"
+        '<quantity xsi:nil="true"/></quantityElement></quantityList>'
+        '<sensorElementList><sensorElement><sensorReport type="gs1:Temperature" value="4.5" uom="CEL" '
+        'booleanValue="true"/></sensorElement></sensorElementList></ObjectEvent>'
+    )
+    master_data = (
+        '<extension><EPCISMasterData><VocabularyList><Vocabulary type="urn:epcglobal:epcis:vtype:BusinessLocation">'
+        '<VocabularyElementList><VocabularyElement id="https://id.gs1.org/414/6901234000016">'
+        '<attribute id="urn:epcglobal:cbv:mda#name">Plant 1</attribute></VocabularyElement></VocabularyElementList>'
+        "</Vocabulary></VocabularyList></EPCISMasterData></extension>"
+    )
+
+    def xml(signatures: str) -> bytes:
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE epcis:EPCISDocument>\n'
+            '<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" '
+            f'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:sc="{SIGNATURE_NAMESPACE}" '
+            f'schemaVersion="2.0" creationDate="{iso(NOW_MS[0])}"><EPCISHeader>{master_data}{signatures}'
+            f"</EPCISHeader><EPCISBody><EventList>{event}</EventList></EPCISBody></epcis:EPCISDocument>"
+        ).encode()
+
+    (hash_id,) = hash_document(xml(""))
+    signature = encode_signature(sign_hash_id(key, hash_id))
+    entry = f"<sc:signature><sc:eventHashId>{hash_id}</sc:eventHashId><sc:keyId>{key.key_id}</sc:keyId>"
+    entry += f"<sc:signature>{signature}</sc:signature></sc:signature>"
+    body = xml(f"<sc:signatures>{entry}</sc:signatures>")
+    outcome = post(client, tokens["manufacturer"], body, media="application/xml").json()
+    assert [(e["status"], e["eventHashId"]) for e in outcome["events"]] == [("ACCEPTED", hash_id)], outcome
