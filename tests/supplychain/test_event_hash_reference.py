@@ -424,3 +424,11 @@ def test_an_xml_field_in_the_ignore_fields_namespace_keeps_its_namespace(referen
     assert "bizStep=ex:myStephash=h1" in theirs  # the reference strips the prefix from the whole text
     assert ours.endswith("{https://repository-x.example.com/}hash=h1")  # documented deviation 8
     assert ours.replace("{https://repository-x.example.com/}hash=h1", "") == theirs.replace("hash=h1", "")
+
+
+def test_every_repeated_xml_field_named_in_ignore_fields_is_left_out(reference: Reference) -> None:
+    repeated = "<ex:captureID>c-1</ex:captureID><ex:captureID>c-2</ex:captureID>"
+    document = _MISSES.replace("<ex:captureID>c-1</ex:captureID>", repeated)
+    (theirs,) = reference.prehashes(document, "XML") or [""]
+    assert "{https://ns.example.com/epcis/}captureID=c-2" in theirs  # it removes the first one only
+    assert hash_document(document.encode(), prehash=True) == hash_document(_MISSES.encode(), prehash=True)
