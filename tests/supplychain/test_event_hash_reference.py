@@ -202,7 +202,11 @@ _EXTENSION = st.recursive(
 )
 _QUANTITY = st.fixed_dictionaries(
     {"epcClass": st.builds(lambda s: f"urn:epc:class:lgtin:4012345.012345.{s}", _SERIAL)},
-    optional={"quantity": st.one_of(st.integers(0, 10**6), st.sampled_from([1.5, 0.25, 12.0])), "uom": st.just("KGM")},
+    optional={
+        # None: nil in XML (<quantity xsi:nil="true"/>), absent in JSON (whose binding has no nil)
+        "quantity": st.one_of(st.none(), st.integers(0, 10**6), st.sampled_from([1.5, 0.25, 12.0])),
+        "uom": st.just("KGM"),
+    },
 )
 _PAIRS = {
     "bizTransactionList": ("bizTransaction", st.sampled_from(["po", "inv", "cbv:BTT-desadv"]), _WORD),
@@ -305,7 +309,17 @@ def _xml_value(name: str, value: Any) -> str:
         return "".join(_xml_value(name, item) for item in value)
     if isinstance(value, dict):
         return f"<{name}>{''.join(_xml_value(k, v) for k, v in value.items())}</{name}>"
+    if value is None:
+        return f'<{name} xsi:nil="true"/>'
     return f"<{name}>{_text(value)}</{name}>"
+
+
+def _without_nil(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nil(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nil(v) for v in value]
+    return value
 
 
 def _xml_field(name: str, value: Any) -> str:  # noqa: PLR0911
@@ -359,6 +373,7 @@ def _xml_document(events: list[dict[str, Any]], ignore: list[str]) -> str:
     ignored = f"<repo:ignoreFields>{''.join(f'<{n}/>' for n in ignore)}</repo:ignoreFields>" if ignore else ""
     return (
         f'<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" xmlns:ex="{EX}" xmlns:repo="{REPOSITORY}" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         f'schemaVersion="2.0" creationDate="2024-01-01T00:00:00Z">{ignored}'
         f"<EPCISBody><EventList>{body}</EventList></EPCISBody></epcis:EPCISDocument>"
     )
@@ -370,7 +385,7 @@ def _json_document(events: list[dict[str, Any]], ignore: list[str], declare_cbv:
     if ignore:
         document["repo:ignoreFields"] = ignore
     document["creationDate"] = "2024-01-01T00:00:00Z"
-    document["epcisBody"] = {"eventList": events}
+    document["epcisBody"] = {"eventList": _without_nil(events)}
     return json.dumps(document)
 
 
