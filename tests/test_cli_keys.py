@@ -145,10 +145,24 @@ def test_sign_writes_to_stdout_by_default(runner: CliRunner, key_file: Path, vec
     assert [e["eventHashId"] for e in envelopes] == _hash_ids(vectors_dir, "epcisDocWithSingleEvent")
 
 
-def test_sign_refuses_events_whose_hash_needs_the_document(
-    runner: CliRunner, key_file: Path, vectors_dir: Path
-) -> None:
+def test_sign_leaves_out_the_fields_ignore_fields_names(runner: CliRunner, key_file: Path, vectors_dir: Path) -> None:
+    from supplychain.eventhash import hash_document
+
     source = vectors_dir / "epcis-event-hash" / "examples" / "epcisDocHavingEventWithIgnoreFields.jsonld"
+    result = runner.invoke(app, ["sign", str(source), "-k", str(key_file), "--org", GLN, *ENV])
+    assert result.exit_code == 0, result.stderr
+    envelopes = json.loads(result.stdout)
+    assert [e["eventHashId"] for e in envelopes] == hash_document(source.read_bytes())
+    for envelope in envelopes:
+        assert not {"repository-x:hash", "example:captureID"} & set(envelope["event"])
+        assert event_hash_id(envelope["event"]) == envelope["eventHashId"]  # a verifier recomputes it alone
+
+
+def test_sign_refuses_events_whose_hash_needs_the_document(runner: CliRunner, key_file: Path, tmp_path: Path) -> None:
+    event = {"@context": {"ex": "urn:ex:"}, "type": "ObjectEvent", "eventTime": "2024-01-01T00:00:00Z", "doc:x": "1"}
+    document = {"@context": [{"doc": "urn:doc:"}], "epcisBody": {"eventList": [event]}}
+    source = tmp_path / "doc.jsonld"
+    source.write_text(json.dumps(document))
     result = runner.invoke(app, ["sign", str(source), "-k", str(key_file), "--org", GLN, *ENV])
     assert result.exit_code == 1
     assert "event 0 cannot be signed on its own" in result.stderr

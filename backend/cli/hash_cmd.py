@@ -17,7 +17,9 @@ app = typer.Typer()
 @app.command("hash")
 def hash_command(
     files: list[Path] = typer.Argument(  # noqa: B008
-        ..., help="EPCIS 2.0 documents or query documents, JSON-LD or XML (told apart by content)."
+        ...,
+        help="EPCIS 2.0 documents, query documents or bare events, JSON-LD or XML (told apart by content). "
+        "A document's repository-x ignoreFields leaves those extension fields out, as capture does.",
     ),
     prehash: bool = typer.Option(
         False, "--prehash", "-p", help="Print the canonical pre-hash strings instead of the Event Hash IDs."

@@ -108,13 +108,14 @@ def show(
 
 def _sign_document(data: bytes, key: SigningKey, organisation_id: str) -> list[dict[str, Any]]:
     """One envelope per event, each event made self-contained with the document's ``@context``."""
-    from supplychain.eventhash import document_events, event_hash_id, hash_document, read_document
+    from supplychain.eventhash import document_context, document_events, event_hash_id, hash_document, read_document
 
-    context = read_document(data).get("@context")
+    document = read_document(data)
+    context, ctx = document.get("@context"), document_context(document)
     hash_ids = hash_document(data)
     envelopes = []
     for index, (event, hash_id) in enumerate(zip(document_events(data), hash_ids, strict=True)):
-        standalone = dict(event)
+        standalone = ctx.without_ignored(event)  # the fields ignoreFields names are not part of the event signed
         if context is not None and "@context" not in standalone:
             standalone = {"@context": context, **standalone}
         if event_hash_id(standalone) != hash_id:

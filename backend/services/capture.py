@@ -64,7 +64,7 @@ from supplychain.epcis.model import (
     TransformationEvent,
 )
 from supplychain.errors import EpcisSyntaxError, MerkleError, NestingTooDeepError, SignatureError
-from supplychain.eventhash import event_hash_id, hash_context
+from supplychain.eventhash import document_context, event_hash_id
 from supplychain.gs1 import identifier_node
 from supplychain.jsondepth import nesting_depth, within_depth
 from supplychain.receipt import unsigned_receipt
@@ -423,12 +423,12 @@ class _Candidate:
 
 def _validate(document: EpcisDocument, validator: _Validator, result: CaptureResult, pool: SigningPool) -> list[_Row]:
     doc_raw = document.raw or {}
-    ctx = hash_context(doc_raw.get("@context"))
+    ctx = document_context(doc_raw)  # its namespaces and ignoreFields, as `supplychain hash` reads them
     candidates: list[_Candidate] = []
     verifier = pool.verifier(len(document.events))  # workers verify while this loop goes on
     seen: set[str] = set()
     for position, event in enumerate(document.events):
-        raw = dict(event.raw or {})
+        raw = ctx.without_ignored(event.raw or {})  # stored so: verification hashes it alike on its own
         outcome = EventOutcome(event.index if event.index is not None else position, event.event_id, None, "REJECTED")
         result.outcomes.append(outcome)
         try:

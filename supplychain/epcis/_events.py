@@ -169,7 +169,8 @@ def _quantities(obj: Mapping[str, Any], key: str, r: Reader, path: Path) -> tupl
             continue
         r.closed(item, ("epcClass", "quantity", "uom"), where, "a quantity element")
         epc_class = r.uri(item, "epcClass", where, required=True, what="epcClass")
-        quantity = r.number(item, "quantity", where, non_negative=True)
+        # null: XML's <quantity xsi:nil="true"/> (nillable in the XSD), read as no quantity
+        quantity = None if item.get("quantity", 0) is None else r.number(item, "quantity", where, non_negative=True)
         uom = r.string(item, "uom", where)
         if uom is not None and not _UOM.match(uom):
             r.error((*where, "uom"), f"{uom!r} is not a UN/ECE Rec. 20 unit code: expected 2-3 of A-Z, 0-9")

@@ -1,11 +1,17 @@
-"""The hashing context of a document: the namespace prefixes it declares and the fields it asks to ignore."""
+"""The hashing context of a document: the namespace prefixes it declares and the fields it asks to ignore.
+
+As GS1's reference reads JSON-LD, only the prefixes a document's ``@context`` declares in its own objects expand
+CURIEs, in keys (``example:batch`` -> ``{https://ns.example.com/epcis/}batch``) and in values alike; the prefixes
+the standard EPCIS context defines (``cbv``, ``gs1``, ``cbvmda`` ...) are not applied unless the document declares
+them. (XML documents are read with ``cbv`` and ``gs1`` declared whenever a value uses them: see
+:mod:`supplychain.epcis.xmldoc`.)
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-
-from supplychain.eventhash._vocab import STANDARD_PREFIXES, VALUE_PREFIXES
+from typing import Any
 
 __all__ = ["HashContext", "hash_context"]
 
@@ -17,12 +23,12 @@ class HashContext:
     Attributes:
         keys: Prefix -> namespace for keys written as CURIEs (``example:batch``).
         values: Prefix -> namespace for values written as CURIEs (``cbv:BizStep-shipping``).
-        ignore: Expanded names of top-level fields left out of the hash (a document's ``ignoreFields``).
+        ignore: Expanded names of top-level extension fields left out of the hash (a document's ``ignoreFields``).
         memo: Canonical forms of the plain values already seen with this context (bounded cache).
     """
 
-    keys: Mapping[str, str] = field(default_factory=lambda: dict(STANDARD_PREFIXES))
-    values: Mapping[str, str] = field(default_factory=lambda: dict(VALUE_PREFIXES))
+    keys: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, str] = field(default_factory=dict)
     ignore: frozenset[str] = frozenset()
     memo: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -41,6 +47,16 @@ class HashContext:
             if namespace is not None:
                 return "{" + namespace + "}" + name[colon + 1 :]
         return name
+
+    def without_ignored(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """The event without the fields this context ignores: it hashes alike with or without the document.
+
+        Capture stores events in this form, so that verification, which hashes a stored event on its own, finds the
+        Event Hash ID the document gave it.
+        """
+        if not self.ignore:
+            return dict(event)
+        return {k: v for k, v in event.items() if self.expand(k) not in self.ignore}
 
 
 _DEFAULT = HashContext()
@@ -61,11 +77,12 @@ def hash_context(context: object = None, *, ignore_fields: Iterable[str] = ()) -
     Args:
         context: The document's ``@context`` (a URL, an object, or a list of both); prefixes declared in its
             objects are used for extension keys and CURIE values.
-        ignore_fields: Names (CURIEs or plain) of event fields the document asks to leave out of the hash.
+        ignore_fields: Names of extension fields (CURIEs: ``example:captureID``) the document asks to leave out of
+            every event's hash. Standard fields (names without a prefix) are never left out.
 
     Returns:
         A reusable context for :func:`prehash_string` and :func:`event_hash_id`.
     """
     base = _DEFAULT.extended(context)
-    ignore = frozenset(base.expand(name) for name in ignore_fields if isinstance(name, str))
+    ignore = frozenset(base.expand(name) for name in ignore_fields if isinstance(name, str) and ":" in name)
     return HashContext(base.keys, base.values, ignore) if ignore else base

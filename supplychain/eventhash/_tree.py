@@ -28,6 +28,8 @@ Node: TypeAlias = tuple[str, str, list["Node"]]
 RENAMED = {"inputEPC": "epc", "outputEPC": "epc", "inputQuantity": "quantityElement"}
 RENAMED.update(outputQuantity="quantityElement", childQuantity="quantityElement")
 NO_SORT = frozenset(PAIR_LISTS.values())
+#: What a JSON ``null`` stands for: XML's ``xsi:nil="true"`` (as the reference reads ``<quantity xsi:nil="true"/>``).
+NIL: Node = ("{http://www.w3.org/2001/XMLSchema-instance}nil", "true", [])
 _ORDER_NAMES: dict[int, frozenset[str]] = {}
 _IS_TIME: dict[str, bool] = {}
 
@@ -56,6 +58,8 @@ def node(name: str, value: object, ctx: HashContext, terms: Mapping[str, str] | 
         return (name, text_of(value.get("#text"), ctx, None), children(value, ctx, scope))
     if isinstance(value, list):
         return (name, "", [node("", item, ctx, terms, scope) for item in value])
+    if value is None:
+        return (name, "", [NIL])
     return (name, text_of(value, ctx, terms), [])
 
 
@@ -76,11 +80,7 @@ def children(obj: Mapping[str, Any], ctx: HashContext, scope: Scope | None) -> l
             group.extend(node(name, item, ctx, terms, inner) for item in values)
             continue
         for item in values:
-            made = node(name, item, ctx, terms, inner)
-            renamed = RENAMED.get(name)
-            if renamed is not None or (name == "quantity" and made[2]):
-                made = (renamed or "quantityElement", made[1], made[2])
-            kids.append(made)
+            kids.append(_renamed(name, node(name, item, ctx, terms, inner)))
     if grouped:
         for name, members in grouped.items():
             if not members:
@@ -90,13 +90,15 @@ def children(obj: Mapping[str, Any], ctx: HashContext, scope: Scope | None) -> l
             elif name == "childEPCs":
                 kids.append((name, "", [("epc", m[1], []) for m in members]))
             else:
-                kids.append((name, "", [_list_member(name[:-4], m) for m in members]))
+                kids.append((name, "", [_renamed(name[:-4], m) for m in members]))
     return kids
 
 
-def _list_member(name: str, member: Node) -> Node:
+def _renamed(name: str, member: Node) -> Node:
+    """The reference's JSON -> XML renames: ``inputEPC`` -> ``epc``, a ``quantity`` with children ->
+    ``quantityElement`` (not a nil one: XML's ``<quantity xsi:nil="true"/>`` keeps its name), and so on."""
     renamed = RENAMED.get(name)
-    if renamed is not None or (name == "quantity" and member[2]):
+    if renamed is not None or (name == "quantity" and member[2] and NIL not in member[2]):
         return (renamed or "quantityElement", member[1], member[2])
     return (name, member[1], member[2])
 

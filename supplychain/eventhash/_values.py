@@ -22,9 +22,10 @@ _MAX_EXPONENT = 308  # beyond a double's range the reference fails; such values 
 def canonical_timestamp(text: str) -> str:
     """Express an ISO 8601 date-time in UTC at millisecond precision: ``2019-10-21T12:58:56.591Z``.
 
-    More than three fractional digits are rounded half-up (a carry rolls into the seconds); fewer are
-    zero-filled. A time without a zone offset is taken as UTC. Text that is not an ISO 8601 date-time is returned
-    unchanged.
+    Digits past the microsecond are dropped, then the microseconds are rounded to milliseconds half to even, as
+    GS1's current reference does (``.1225`` -> ``.122``, ``.1235`` -> ``.124``); a carry rolls into the seconds
+    (where the reference fails: see docs/epcis-conformance.md). Fewer digits are zero-filled. A time without a zone
+    offset is taken as UTC. Text that is not an ISO 8601 date-time is returned unchanged.
 
     Args:
         text: The stripped value of a time field.
@@ -35,7 +36,7 @@ def canonical_timestamp(text: str) -> str:
     try:
         moment = datetime.fromisoformat(text)
         offset = moment.utcoffset()
-        moment = moment.replace(tzinfo=None, microsecond=0) + timedelta(milliseconds=(moment.microsecond + 500) // 1000)
+        moment = moment.replace(tzinfo=None, microsecond=0) + timedelta(microseconds=round(moment.microsecond, -3))
         if offset:
             moment -= offset
     except (ValueError, OverflowError):

@@ -76,21 +76,6 @@ PAIR_LISTS = {"bizTransactionList": "bizTransaction", "sourceList": "source", "d
 CBV = "https://ref.gs1.org/cbv/"
 GS1 = "https://gs1.org/voc/"
 
-STANDARD_PREFIXES = {
-    "epcis": "https://ref.gs1.org/epcis/",
-    "cbv": CBV,
-    "cbvmda": "urn:epcglobal:cbv:mda:",
-    "gs1": GS1,
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "dcterms": "http://purl.org/dc/terms/",
-}
-"""Prefixes the EPCIS 2.0 JSON-LD context defines (used for keys written as CURIEs)."""
-
-VALUE_PREFIXES = {"cbv": CBV, "gs1": GS1}
-"""Prefixes always expanded in values (the reference expands ``cbv:`` and ``gs1:`` values in XML)."""
-
 OLD_CBV_URNS = (
     ("urn:epcglobal:cbv:bizstep:", CBV + "BizStep-"),
     ("urn:epcglobal:cbv:disp:", CBV + "Disp-"),

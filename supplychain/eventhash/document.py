@@ -1,4 +1,13 @@
-"""Event Hash IDs of every event in an EPCIS 2.0 document (JSON-LD or XML bytes, told apart by their first byte)."""
+"""Event Hash IDs of every event in an EPCIS 2.0 document (JSON-LD or XML bytes, told apart by their first byte).
+
+A bare event (JSON-LD or XML, as the REST binding's ``POST /events`` takes it) is read as a document of one event.
+
+``ignoreFields``, as GS1's current reference reads it: a list of extension fields left out of every event's hash,
+given under the key ``<prefix>:ignoreFields`` where ``<prefix>`` is the one the document declares for the dedicated
+namespace :data:`IGNORE_FIELDS_NAMESPACE` (``https://repository-x.example.com/``), at the top of the document or in
+its ``queryResults``. Keys of that name in any other namespace mean nothing, and standard fields are never left out
+(the reference would drop them: see docs/epcis-conformance.md).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +16,15 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from supplychain.epcis.xmldoc import xml_to_jsonld
+from supplychain.epcis.xmldoc import EVENT_TYPES, xml_to_jsonld
 from supplychain.errors import DocumentError, EventHashError
 from supplychain.eventhash.prehash import HashContext, hash_context, prehash_string
 from supplychain.jsondepth import nesting_depth, within_depth
 
-__all__ = ["document_events", "hash_document", "read_document"]
+__all__ = ["IGNORE_FIELDS_NAMESPACE", "document_context", "document_events", "hash_document", "read_document"]
+
+IGNORE_FIELDS_NAMESPACE = "https://repository-x.example.com/"
+"""The namespace whose ``ignoreFields`` key lists the fields left out of the hash (the reference's choice)."""
 
 #: Deepest JSON nesting read (EPCIS documents need about ten levels; see supplychain.jsondepth for why).
 MAX_JSON_DEPTH = 256
@@ -49,6 +61,8 @@ def read_document(data: bytes) -> dict[str, Any]:
 
 
 def _event_list(document: Mapping[str, Any]) -> list[Any]:
+    if "epcisBody" not in document and document.get("type") in EVENT_TYPES:
+        return [document]  # a bare event
     body = document.get("epcisBody")
     if not isinstance(body, dict):
         raise DocumentError("JSON", "no 'epcisBody' object: not an EPCIS document")
@@ -66,16 +80,26 @@ def _event_list(document: Mapping[str, Any]) -> list[Any]:
 
 
 def _ignore_fields(document: Mapping[str, Any]) -> list[str]:
-    """The field names a document (or its query results) asks to leave out of every event's hash."""
-    body: Mapping[str, Any] = document["epcisBody"]  # an object: checked by _event_list
-    holders = [document, body]
-    if isinstance(body.get("queryResults"), dict):
+    """The extension fields a document (or its query results) asks to leave out of every event's hash."""
+    context = document.get("@context")
+    prefixes = [
+        k
+        for entry in (context if isinstance(context, list) else [context])
+        if isinstance(entry, dict)
+        for k, v in entry.items()
+        if v == IGNORE_FIELDS_NAMESPACE
+    ]
+    if not prefixes:
+        return []
+    key = prefixes[0] + ":ignoreFields"
+    body = document.get("epcisBody")
+    holders = [document]
+    if isinstance(body, dict) and isinstance(body.get("queryResults"), dict):
         holders.append(body["queryResults"])
     names: list[str] = []
     for holder in holders:
-        for key, value in holder.items():
-            if key == "ignoreFields" or key.endswith(":ignoreFields"):
-                names.extend(v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str))
+        value = holder.get(key)
+        names.extend(v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str))
     return names
 
 

@@ -1,6 +1,7 @@
 """The CBV 2.0 pre-hash string of one EPCIS event, and its Event Hash ID.
 
-The algorithm is GS1's reference implementation (PyPI ``epcis-event-hash-generator``), re-implemented on the
+The algorithm is GS1's reference implementation (``epcis-event-hash-generator``, its current source rather than
+the PyPI release 1.9.3; the differences that remain are listed in docs/epcis-conformance.md), re-implemented on the
 JSON-LD form of an event without JSON-LD expansion or deep copies:
 
 1. The event becomes a tree of ``(name, text, children)`` nodes the way the reference reads JSON: extension keys
@@ -35,7 +36,7 @@ def prehash_string(event: Mapping[str, Any], context: HashContext | object = Non
         event: The event object (``{"type": "ObjectEvent", ...}``), as in a JSON-LD document's ``eventList``
             or as :func:`supplychain.epcis.xmldoc.xml_to_jsonld` reads it from XML.
         context: A :class:`HashContext` from :func:`hash_context`, or the document's raw ``@context``
-            (``None``: only the prefixes of the standard EPCIS context).
+            (``None``: no prefixes; as the reference, only prefixes a document declares expand CURIEs).
 
     Returns:
         The canonical string whose SHA-256 is the Event Hash ID.

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from supplychain.eventhash import event_hash_id, hash_context
+from supplychain.eventhash import document_context, event_hash_id
 from supplychain.signing._keys import SigningKey, encode_signature, sign_hash_id
 
 __all__ = [
@@ -87,7 +87,7 @@ def sign_document(key: SigningKey, document: Mapping[str, Any]) -> dict[str, Any
         ]
         signed["@context"] = context
     prefix = _prefixes(context)[0]
-    ctx = hash_context(context)
+    ctx = document_context({**document, "@context": context})  # its ignoreFields too, as capture reads them
     signatures = []
     for event in document.get("epcisBody", {}).get("eventList", []):
         hash_id = event_hash_id(event, ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -203,3 +204,81 @@ def test_capture_before_the_registry_was_ever_read_is_503_and_stores_nothing(tmp
             assert client.get("/ready").status_code == 503
     finally:
         down.close()
+
+
+def test_ignore_fields_give_one_event_hash_id_to_the_cli_capture_and_verification(
+    client: TestClient, tokens: dict[str, str], keys: dict[str, SigningKey]
+) -> None:
+    from urllib.parse import quote
+
+    from supplychain.eventhash import event_hash_id, hash_document
+    from supplychain.signing import sign_document, verify_envelope
+    from tests.backend.documents import CONTEXT
+
+    key = keys[MANUFACTURER]
+    plain = object_event("IG1")
+    noted = object_event("IG1", **{"sc:internalRef": "r-1"})
+    document = {
+        "@context": [*CONTEXT, {"repo": "https://repository-x.example.com/"}],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2024-01-01T00:00:00Z",
+        "repo:ignoreFields": ["sc:internalRef", "bizStep"],
+        "epcisBody": {"eventList": [noted, plain]},
+    }
+    body = json.dumps(sign_document(key, document)).encode()
+    cli = hash_document(body)  # what `supplychain hash` prints
+    assert cli == [hash_of(plain), hash_of(plain)]  # the repository's own field is not part of the event
+    outcome = post(client, tokens["manufacturer"], body).json()
+    assert [(e["status"], e["eventHashId"]) for e in outcome["events"]] == [("ACCEPTED", cli[0]), ("DUPLICATE", cli[0])]
+    auth = {"Authorization": f"Bearer {tokens['manufacturer']}"}
+    detail = client.get(f"/events/{quote(cli[0], safe='')}", headers=auth).json()
+    assert "sc:internalRef" not in detail["event"]  # stored as hashed, so that it verifies on its own
+    assert detail["event"]["bizStep"] == "commissioning"  # a standard field is never ignored
+    assert event_hash_id(detail["event"]) == cli[0]
+    verify_envelope(
+        detail["envelope"], key.public_key_bytes, expected_hash_id=event_hash_id(detail["envelope"]["event"])
+    )
+
+
+def test_valid_xml_with_a_doctype_typed_sensor_values_nil_and_master_data_is_captured(
+    client: TestClient, tokens: dict[str, str], keys: dict[str, SigningKey]
+) -> None:
+    from supplychain.eventhash import hash_document
+    from supplychain.signing import SIGNATURE_NAMESPACE
+    from tests.backend.documents import GTIN, NOW_MS, iso
+
+    key = keys[MANUFACTURER]
+    event = (
+        f"<ObjectEvent><eventTime>{iso(NOW_MS[0])}</eventTime><eventTimeZoneOffset>+08:00</eventTimeZoneOffset>"
+        f"<epcList><epc>https://id.gs1.org/01/{GTIN}/21/XML1</epc></epcList><action>ADD</action>"
+        "<bizStep>https://ref.gs1.org/cbv/BizStep-commissioning</bizStep>"
+        "<bizLocation><id>https://id.gs1.org/414/6901234000016</id></bizLocation>"
+        f"<quantityList><quantityElement><epcClass>https://id.gs1.org/01/{GTIN}/10/LOT1</epcClass>"
+        '<quantity xsi:nil="true"/></quantityElement></quantityList>'
+        '<sensorElementList><sensorElement><sensorReport type="gs1:Temperature" value="4.5" uom="CEL" '
+        'booleanValue="true"/></sensorElement></sensorElementList></ObjectEvent>'
+    )
+    master_data = (
+        '<extension><EPCISMasterData><VocabularyList><Vocabulary type="urn:epcglobal:epcis:vtype:BusinessLocation">'
+        '<VocabularyElementList><VocabularyElement id="https://id.gs1.org/414/6901234000016">'
+        '<attribute id="urn:epcglobal:cbv:mda#name">Plant 1</attribute></VocabularyElement></VocabularyElementList>'
+        "</Vocabulary></VocabularyList></EPCISMasterData></extension>"
+    )
+
+    def xml(signatures: str) -> bytes:
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE epcis:EPCISDocument>\n'
+            '<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" '
+            f'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:sc="{SIGNATURE_NAMESPACE}" '
+            f'schemaVersion="2.0" creationDate="{iso(NOW_MS[0])}"><EPCISHeader>{master_data}{signatures}'
+            f"</EPCISHeader><EPCISBody><EventList>{event}</EventList></EPCISBody></epcis:EPCISDocument>"
+        ).encode()
+
+    (hash_id,) = hash_document(xml(""))
+    signature = encode_signature(sign_hash_id(key, hash_id))
+    entry = f"<sc:signature><sc:eventHashId>{hash_id}</sc:eventHashId><sc:keyId>{key.key_id}</sc:keyId>"
+    entry += f"<sc:signature>{signature}</sc:signature></sc:signature>"
+    body = xml(f"<sc:signatures>{entry}</sc:signatures>")
+    outcome = post(client, tokens["manufacturer"], body, media="application/xml").json()
+    assert [(e["status"], e["eventHashId"]) for e in outcome["events"]] == [("ACCEPTED", hash_id)], outcome

@@ -72,3 +72,16 @@ def test_bench_hash_command() -> None:
     result = runner.invoke(bench_app, ["--events", "20"])
     assert result.exit_code == 0
     assert "20 events" in result.stdout
+
+
+def test_hash_reads_the_openepcis_bare_events_in_both_syntaxes(vectors_dir: Path) -> None:
+    folder = vectors_dir / "openepcis" / "2.0" / "EPCIS"
+    pairs = [
+        (folder / "JSON/Capture/Events" / f"{k}.json", folder / "XML/Capture/Events" / f"{k}.xml")
+        for k in ("ObjectEvent", "AggregationEvent", "TransformationEvent")
+    ]
+    for as_json, as_xml in pairs:
+        result = runner.invoke(app, [str(as_json), str(as_xml)])
+        assert result.exit_code == 0, result.output  # refused before: no epcisBody / an event as the root
+        assert len(result.stdout.splitlines()) == 2
+        assert all(line.startswith("ni:///sha-256;") for line in result.stdout.splitlines())
