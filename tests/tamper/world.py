@@ -1,0 +1,141 @@
+"""The tamper suite's world and how both tools are run on it.
+
+One clean world per test session (:func:`start_tamper_world`): the audit tests' world (:mod:`tests.backend.audit_world`:
+the cast on a real anvil node, the platform served by uvicorn over real HTTP with its SQLite store, the clean
+history of two suppliers' lot and three serials S1..S3, anchored) with its history anchored after its last event
+and QR codes issued for the serials the cases scan. Each case starts from it again (:meth:`World.restore`: the SQLite
+file copied back, the chain reverted to its snapshot), tampers, then runs
+
+- the regulator's audit: :func:`backend.audit.run_audit` (what ``supplychain audit`` runs; its exit code is the
+  report's) over HTTP and the node; a case may run it once before tampering, with a state file, to test a continued
+  run;
+- the consumer's scanner: ``scanner verify <input> --json --rpc <node> [--registry <the registry>]`` through its
+  typer app, in this process. The input is the serial's Digital Link on the platform (resolved, and its bundle
+  fetched, over HTTP) unless the case edits the bundle: then the bundle fetched over HTTP, edited, saved to a file.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from typer.testing import CliRunner
+
+from backend.audit import AuditReport
+from scanner.cli import app as scanner_app
+from tests.backend.audit_world import GTIN, World, serial, start_world
+from tests.chains import MANUFACTURER
+
+#: Serials with a QR code issued by the platform (the scanner resolves their Digital Links).
+ISSUED = ("S1", "S2", "S3", "E1", "E2", "K1")
+_runner = CliRunner()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a tool said: the codes it reported (audit: finding codes; scanner: failed and not-yet-made checks and
+    warnings; ``unusable`` when it could not run) and its exit code."""
+
+    codes: frozenset[str]
+    exit_code: int
+
+    @property
+    def caught(self) -> bool:
+        """The tool's verdict flags the case: a code and a non-zero exit (a finding under a pass verdict is not)."""
+        return bool(self.codes) and self.exit_code != 0
+
+    def __str__(self) -> str:
+        return f"exit {self.exit_code} {{{', '.join(sorted(self.codes))}}}"
+
+
+def outcome(exit_code: int, *codes: str) -> Outcome:
+    """An expected outcome: the exit code, then every code, no more."""
+    return Outcome(frozenset(codes), exit_code)
+
+
+@dataclass
+class Scene:
+    """One case's stage: the world restored to its clean history, a folder of the case's own, and what the case
+    sets up for the tools (a state file from an audit before the tampering, audit options, scanner input)."""
+
+    world: World
+    tmp: Path
+    state: Path | None = None
+    audit_options: dict[str, Any] = field(default_factory=dict)
+    serial: str = "S1"
+    registry: str | None = None  # the registry the scanner pins (None: the world's; "" : none)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # --- acting on the world ---
+
+    def sql(self, statement: str, **params: Any) -> None:
+        """Change the platform's SQLite store behind its back."""
+        self.world.execute(statement, **params)
+
+    def audit_first(self) -> None:
+        """Run the audit once before the tampering, keeping its state (the next run continues from it)."""
+        self.state = self.tmp / "audit-state.json"
+        first = self.world.audit(state=self.state)
+        assert first.findings == [] and first.exit_code == 0, [f.to_json() for f in first.findings]
+
+    def bundle(self, name: str | None = None) -> dict[str, Any]:
+        """The proof bundle the platform serves for a serial, over HTTP."""
+        answer = httpx.get(self.world.url + "/bundles", params={"id": serial(name or self.serial)}, timeout=30)
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    # --- running the tools ---
+
+    def run_audit(self) -> tuple[Outcome, AuditReport]:
+        report = self.world.audit(state=self.state, **self.audit_options)
+        return Outcome(frozenset(report.counts), report.exit_code), report
+
+    def run_scanner(self, bundle: dict[str, Any] | None) -> tuple[Outcome, str]:
+        if bundle is None:
+            target = f"{self.world.url}/01/{GTIN}/21/{self.serial}"
+        else:
+            path = self.tmp / "bundle.json"
+            path.write_text(json.dumps(bundle), encoding="utf-8")
+            target = str(path)
+        args = ["verify", target, "--json", "--rpc", self.world.node.url]
+        pinned = self.world.registry.address if self.registry is None else self.registry
+        if pinned:
+            args += ["--registry", pinned]
+        no_config = self.tmp / "no-config"  # no trusted registries file of whoever runs the tests
+        result = _runner.invoke(scanner_app, args, env={"XDG_CONFIG_HOME": str(no_config)})
+        if result.exit_code not in (0, 1):
+            return Outcome(frozenset({"unusable"}), result.exit_code), result.output
+        report = json.loads(result.stdout)
+        codes = set(report["failures"]) | {w["code"] for w in report["warnings"]}
+        checks = [*report["checks"], *(c for e in report["events"] for c in e["checks"])]
+        codes |= {c["code"] for c in checks if c["passed"] is None}
+        return Outcome(frozenset(codes), result.exit_code), result.stdout
+
+
+def start_tamper_world(tmp: Path) -> World:
+    """The clean world of the suite (see the module docstring); close it with :meth:`World.close`."""
+    world = start_world(tmp, "anvil", anchor_after_events=True)
+    try:
+        token = world.platform.issue_token(org_id=MANUFACTURER, role="organisation")
+        issued = httpx.post(
+            world.url + "/qr/issue",
+            json={"gtin": GTIN, "serials": list(ISSUED)},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert issued.status_code == 201, issued.text
+        source, copy = sqlite3.connect(world.db), sqlite3.connect(world.clean_db)  # the clean copy, with the codes
+        try:
+            source.backup(copy)
+        finally:
+            source.close()
+            copy.close()
+    except BaseException:
+        world.close()
+        raise
+    return world
