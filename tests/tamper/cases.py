@@ -34,11 +34,11 @@ from supplychain.merkle import MerkleTree, hash_id_to_bytes32
 from supplychain.registry import Grade, Level, RecognitionKind, Scope
 from supplychain.registry import events as ev
 from supplychain.signing import SigningKey, encode_signature, sign_hash_id
-from tests.backend.audit_world import KEYS, LOT, PLANT, SHOP, SITE, event, serial
+from tests.backend.audit_world import GTIN, KEYS, LOT, PLANT, SHOP, SITE, event, serial
 from tests.chains import MANUFACTURER, RETAILER, SUPPLIER
 from tests.tamper.world import Outcome, Scene, outcome
 
-Kind = Literal["clean", "store", "column", "bundle", "chain", "continued", "trust", "damage"]
+Kind = Literal["clean", "store", "column", "export", "bundle", "chain", "continued", "trust", "damage"]
 CLEAN = outcome(0)
 
 
@@ -238,7 +238,64 @@ def _withhold_batch(scene: Scene) -> None:
     scene.sql("DELETE FROM batch WHERE id = 2")
 
 
+def _rogue_anchor(scene: Scene) -> None:
+    """Someone the regulator also made an anchorer anchors a root of its own (not the platform's)."""
+    from chain.registry import ROLE_ANCHORER
+
+    world = scene.world
+    rogue = dev_account("stranger")
+    world.registry.as_signer(dev_account("regulator").account).grant_role(ROLE_ANCHORER, rogue.address)
+    world.registry.as_signer(rogue.account).anchor_root(b"\x42" * 32, 3)
+
+
+def _forged_master_data(scene: Scene) -> None:
+    """The maker's master data published and anchored, then a version signed by the supplier stored beside it."""
+    import httpx
+
+    from supplychain.masterdata import ProductMasterData, build_product, sign_master_data
+
+    world = scene.world
+    t = world.chain.block_timestamp()
+    product = ProductMasterData(GTIN, {"zh-CN": "审计样品"}, 1, t)
+    published = httpx.post(
+        world.url + f"/products/{GTIN}/master-data",
+        content=json.dumps(sign_master_data(KEYS[MANUFACTURER], MANUFACTURER, build_product(product))).encode(),
+        headers={"Authorization": f"Bearer {world.tokens[MANUFACTURER]}", "Content-Type": "application/json"},
+        timeout=60,
+    )
+    assert published.status_code == 201, published.text
+    world.chain.increase_time(5)
+    assert world.anchor() == 1
+    forged = sign_master_data(
+        KEYS[SUPPLIER], SUPPLIER, build_product(ProductMasterData(GTIN, {"zh-CN": "冒名"}, 2, t + 1))
+    )
+    scene.sql(
+        "INSERT INTO master_data (gtin, version, org_id, key_id, signature, document_hash, envelope, valid_from, "
+        "received_at) VALUES (:gtin, 2, :org, :key, :sig, :hash, :envelope, :t, 0)",
+        gtin=GTIN, org=SUPPLIER, key=forged["keyId"], sig=forged["signature"], hash=forged["documentHash"],
+        envelope=json.dumps(forged), t=t + 1,
+    )  # fmt: skip
+
+
 # --- continued audits (a first run, then the tampering, then a run from its state) ---
+
+
+def _new_events_after_audit(scene: Scene) -> None:
+    """Honest work after an audit: S2 sold and two serials made, captured and anchored; one more captured only."""
+    world = scene.world
+    scene.audit_first()
+    t = world.chain.block_timestamp() * 1000 + 1000
+    world.post(RETAILER, [event("ObjectEvent", t, "retail_selling", action="OBSERVE", epcList=[serial("S2")],
+                                bizLocation={"id": SHOP})])  # fmt: skip
+    world.post(MANUFACTURER, [
+        event("ObjectEvent", t + n, "commissioning", action="ADD", epcList=[serial(f"C{n}")], bizLocation={"id": SITE})
+        for n in (1, 2)
+    ])  # fmt: skip
+    world.chain.increase_time(5)
+    assert world.anchor() == 3
+    world.post(MANUFACTURER, [event("ObjectEvent", t + 3, "commissioning", action="ADD", epcList=[serial("C3")],
+                                    bizLocation={"id": SITE})])  # fmt: skip
+    scene.serial = "S2"
 
 
 def _continued(then: Callable[[Scene], None] | None) -> Callable[[Scene], None]:
@@ -445,10 +502,22 @@ FAILED = 1
 
 # fmt: off
 CASES: list[Case] = [
-    Case("clean", "the clean history, untouched", "clean", audit=CLEAN, scanner=CLEAN),
+    Case("clean", "the clean history, untouched (the scanner on S1)", "clean", audit=CLEAN, scanner=CLEAN),
+    Case(
+        "clean-s2", "the clean history, the scanner on S2 (shipped, received, not sold)", "clean",
+        audit=CLEAN, scanner=CLEAN, tamper=lambda scene: setattr(scene, "serial", "S2"),
+    ),
+    Case(
+        "clean-workers", "the clean history, the audit's checks in 2 worker processes, 3 records a page", "clean",
+        audit=CLEAN, scanner=None, tamper=lambda scene: scene.audit_options.update(workers=2, page_size=3),
+    ),
     Case(
         "continued-untouched", "a continued audit on the untouched store", "clean", audit=CLEAN, scanner=CLEAN,
         tamper=_continued(None),
+    ),
+    Case(
+        "continued-new-events", "honest events captured and anchored after an audit; the next run continues", "clean",
+        audit=CLEAN, scanner=CLEAN, tamper=_new_events_after_audit,
     ),
     # --- signed data in the store ---
     Case(
@@ -571,6 +640,15 @@ CASES: list[Case] = [
         "withheld-batch", "a whole anchored batch removed from the store and the export", "export",
         audit=outcome(FAILED, "root_unknown_to_platform"), scanner=None, tamper=_withhold_batch,
     ),
+    Case(
+        "rogue-anchor", "a root anchored by another anchorer than the platform's", "chain",
+        audit=outcome(0, "root_unattributed"), scanner=None, tamper=_rogue_anchor,
+    ),
+    Case(
+        "forged-master-data", "master data signed by the supplier for the maker's GTIN, stored beside the maker's",
+        "store", audit=outcome(FAILED, "master_data_invalid"), scanner=outcome(FAILED, "not_gtin_owner"),
+        tamper=_forged_master_data,
+    ),
     # --- continued audits ---
     Case(
         "continued-edit", "a document edited after an audit; the next run continues", "continued",
@@ -606,6 +684,7 @@ CASES: list[Case] = [
         audit=outcome(0, "chronology_sold_before_received"),
         scanner=outcome(FAILED, "event_before_origin", "sold_without_receipt"),
         tamper=_sold_before_made,
+        gap="the audit: a medium finding under a pass verdict (exit 0) for a signed sale before production",
     ),
     # --- S1's bundle edited ---
     Case(

@@ -32,20 +32,22 @@ def tamper_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         world.close()
 
 
-def _mark(tool: dict[str, Any] | None, expected: dict[str, Any] | None, clean: bool) -> str:
+def _verdict(tool: dict[str, Any], clean: bool) -> str:
+    """``clean`` / ``FALSE FINDING`` on a clean store; else ``caught`` (codes and a non-zero exit), ``noted`` (codes
+    under a pass verdict) or ``MISSED`` (nothing)."""
+    said = bool(tool["codes"]) or tool["exit"] != 0
+    if clean:
+        return "FALSE FINDING" if said else "clean"
+    if tool["codes"] and tool["exit"] != 0:
+        return "caught"
+    return "noted" if said else "MISSED"
+
+
+def _cell(tool: dict[str, Any] | None, expected: dict[str, Any] | None, clean: bool) -> str:
     if tool is None:
         return "n/a"
-    codes = " ".join(tool["codes"]) or "-"
-    if clean:
-        verdict = "clean" if not tool["codes"] and tool["exit"] == 0 else "FALSE FINDING"
-    elif tool["codes"] and tool["exit"] != 0:
-        verdict = "caught"
-    elif tool["codes"] or tool["exit"] != 0:
-        verdict = "noted"  # a finding under a pass verdict, or a bare non-zero exit
-    else:
-        verdict = "MISSED"
-    shown = f"{verdict} (exit {tool['exit']}: {codes})"
-    return shown if expected is None or tool == expected else shown + " [not as expected]"
+    shown = f"{_verdict(tool, clean)} (exit {tool['exit']}: {' '.join(tool['codes']) or '-'})"
+    return shown if tool == expected else shown + " [NOT AS EXPECTED]"
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -64,22 +66,25 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     write = terminalreporter.write_line
     terminalreporter.section("tamper suite (issue 13 item 9): cases x caught")
     width = max(len(r["id"]) for r in records)
-    write(f"{'case':<{width}}  {'kind':<9}  {'audit':<58}  scanner")
+    write(f"{'case':<{width}}  {'kind':<9}  {'audit (supplychain audit)':<58}  scanner (scanner verify)")
     for r in records:
         clean = r["kind"] == "clean"
-        audit = _mark(r["audit"], r["expected"]["audit"], clean)
-        scanner = _mark(r["scanner"], r["expected"]["scanner"], clean)
+        audit, scanner = (_cell(r[t], r["expected"][t], clean) for t in ("audit", "scanner"))
         write(f"{r['id']:<{width}}  {r['kind']:<9}  {audit:<58}  {scanner}" + ("  [GAP]" if r["gap"] else ""))
+    tampered = [r for r in records if r["kind"] != "clean"]
+    write(f"{len(records)} cases: {len(records) - len(tampered)} clean, {len(tampered)} tampered")
     for tool in ("audit", "scanner"):
-        ran = [r for r in records if r[tool] is not None and r["kind"] != "clean"]
-        caught = sum(1 for r in ran if r[tool]["codes"] and r[tool]["exit"] != 0)
-        noted = sum(1 for r in ran if bool(r[tool]["codes"]) != (r[tool]["exit"] != 0) or (
-            r[tool]["codes"] and r[tool]["exit"] == 0))  # fmt: skip
-        write(f"{tool}: caught {caught} of {len(ran)} tampered cases it applies to, noted under a pass {noted}")
-    clean = [r for r in records if r["kind"] == "clean"]
-    false = sum(len(r[t]["codes"]) + (r[t]["exit"] != 0) for r in clean for t in ("audit", "scanner") if r[t])
-    write(f"false findings on clean stores: {false} (over {len(clean)} clean cases, both tools; must be 0)")
+        verdicts = [_verdict(r[tool], False) for r in tampered if r[tool] is not None]
+        counts = ", ".join(f"{v} {verdicts.count(v)}" for v in ("caught", "noted", "MISSED"))
+        write(f"{tool}: of {len(verdicts)} tampered cases it applies to: {counts}")
+    clean_runs = [(r["id"], r[t]) for r in records if r["kind"] == "clean" for t in ("audit", "scanner") if r[t]]
+    false = [
+        f"{case}: exit {tool['exit']} {tool['codes']}" for case, tool in clean_runs if _verdict(tool, True) != "clean"
+    ]
+    write(f"false findings on clean stores: {len(false)} of {len(clean_runs)} tool runs (must be 0)")
+    for line in false:
+        write(f"  {line}")
     gaps = [r for r in records if r["gap"]]
-    write(f"expected gaps (not caught today): {len(gaps)}")
+    write(f"expected gaps (not caught today, asserted as they are): {len(gaps)}")
     for r in gaps:
         write(f"  {r['id']}: {r['gap']}")

@@ -30,6 +30,8 @@ from scanner.cli import app as scanner_app
 from tests.backend.audit_world import GTIN, World, serial, start_world
 from tests.chains import MANUFACTURER
 
+__all__ = ["ISSUED", "Outcome", "Scene", "World", "outcome", "start_tamper_world"]
+
 #: Serials with a QR code issued by the platform (the scanner resolves their Digital Links).
 ISSUED = ("S1", "S2", "S3", "E1", "E2", "K1")
 _runner = CliRunner()
