@@ -73,8 +73,7 @@ def run_case(case: Case, scene: Scene) -> Observed:
     audit = scanner = None
     audit_detail = scanner_detail = ""
     if case.audit is not None:
-        audit, report = scene.run_audit()
-        audit_detail = "; ".join(f"{f.code}: {f.message}" for f in report.findings)
+        audit, audit_detail = scene.run_audit()
     if case.scanner is not None:
         bundle = None
         if case.edit is not None:
@@ -225,7 +224,7 @@ def _swap_root(scene: Scene) -> None:
 
 def _swap_root_with_anchorer(scene: Scene) -> None:
     _swap_root(scene)
-    scene.audit_options["anchorers"] = (dev_account("anchorer").address,)
+    scene.audit_args += ["--anchorer", dev_account("anchorer").address]
 
 
 def _withhold_batch(scene: Scene) -> None:
@@ -508,8 +507,8 @@ CASES: list[Case] = [
         audit=CLEAN, scanner=CLEAN, tamper=lambda scene: setattr(scene, "serial", "S2"),
     ),
     Case(
-        "clean-workers", "the clean history, the audit's checks in 2 worker processes, 3 records a page", "clean",
-        audit=CLEAN, scanner=None, tamper=lambda scene: scene.audit_options.update(workers=2, page_size=3),
+        "clean-workers", "the clean history, the audit's checks in 2 worker processes", "clean",
+        audit=CLEAN, scanner=None, tamper=lambda scene: scene.audit_args.extend(["--workers", "2"]),
     ),
     Case(
         "continued-untouched", "a continued audit on the untouched store", "clean", audit=CLEAN, scanner=CLEAN,

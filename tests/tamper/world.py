@@ -6,9 +6,10 @@ history of two suppliers' lot and three serials S1..S3, anchored) with its histo
 and QR codes issued for the serials the cases scan. Each case starts from it again (:meth:`World.restore`: the SQLite
 file copied back, the chain reverted to its snapshot), tampers, then runs
 
-- the regulator's audit: :func:`backend.audit.run_audit` (what ``supplychain audit`` runs; its exit code is the
-  report's) over HTTP and the node; a case may run it once before tampering, with a state file, to test a continued
-  run;
+- the regulator's audit: ``supplychain audit --json --registry … --rpc <node> --platform <server> --token …
+  --state <file> --workers 0`` through its typer app, in this process (:func:`backend.audit.run_audit` over HTTP and
+  the node); each case has its own state file, and a case may run the audit once before tampering to test a
+  continued run;
 - the consumer's scanner: ``scanner verify <input> --json --rpc <node> [--registry <the registry>]`` through its
   typer app, in this process. The input is the serial's Digital Link on the platform (resolved, and its bundle
   fetched, over HTTP) unless the case edits the bundle: then the bundle fetched over HTTP, edited, saved to a file.
@@ -25,7 +26,7 @@ from typing import Any
 import httpx
 from typer.testing import CliRunner
 
-from backend.audit import AuditReport
+from backend.cli.main import app as supplychain_app
 from scanner.cli import app as scanner_app
 from tests.backend.audit_world import GTIN, World, serial, start_world
 from tests.chains import MANUFACTURER
@@ -66,8 +67,7 @@ class Scene:
 
     world: World
     tmp: Path
-    state: Path | None = None
-    audit_options: dict[str, Any] = field(default_factory=dict)
+    audit_args: list[str] = field(default_factory=list)
     serial: str = "S1"
     registry: str | None = None  # the registry the scanner pins (None: the world's; "" : none)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -80,9 +80,8 @@ class Scene:
 
     def audit_first(self) -> None:
         """Run the audit once before the tampering, keeping its state (the next run continues from it)."""
-        self.state = self.tmp / "audit-state.json"
-        first = self.world.audit(state=self.state)
-        assert first.findings == [] and first.exit_code == 0, [f.to_json() for f in first.findings]
+        first, detail = self.run_audit()
+        assert first == Outcome(frozenset(), 0), detail
 
     def bundle(self, name: str | None = None) -> dict[str, Any]:
         """The proof bundle the platform serves for a serial, over HTTP."""
@@ -93,9 +92,18 @@ class Scene:
 
     # --- running the tools ---
 
-    def run_audit(self) -> tuple[Outcome, AuditReport]:
-        report = self.world.audit(state=self.state, **self.audit_options)
-        return Outcome(frozenset(report.counts), report.exit_code), report
+    def run_audit(self) -> tuple[Outcome, str]:
+        """``supplychain audit`` as the regulator runs it (the case's own state file: a second run continues)."""
+        world = self.world
+        args = ["audit", "--json", "--registry", world.registry.address, "--rpc", world.node.url]
+        args += ["--platform", world.url, "--token", world.tokens["regulator"], "--workers", "0"]
+        args += ["--state", str(self.tmp / "audit-state.json"), *self.audit_args]
+        result = _runner.invoke(supplychain_app, args)
+        if result.exit_code not in (0, 1):
+            return Outcome(frozenset({"unusable"}), result.exit_code), result.output
+        report = json.loads(result.stdout)
+        detail = "; ".join(f"{f['code']}: {f['message']}" for f in report["findings"])
+        return Outcome(frozenset(report["summary"]["byCode"]), result.exit_code), detail
 
     def run_scanner(self, bundle: dict[str, Any] | None) -> tuple[Outcome, str]:
         if bundle is None:
