@@ -1,22 +1,32 @@
 """The tamper suite's table (issue 13, item 9): every way a dishonest platform, organisation or party in between may
 tamper, and what each tool must say about it.
 
-One :class:`Case` per row, in :data:`CASES`. A case names what it tampers (``kind``: the SQLite store, the proof
-bundle the scanner reads, the chain, the export), does it in ``tamper`` (on a :class:`~tests.tamper.world.Scene`:
-the clean world restored, SQL on the store, chain actions, a first audit run for continued runs) and, for the scanner
-only, ``edit`` (on the bundle the platform served over HTTP); then both tools run and their outcomes must be exactly
-``audit`` and ``scanner``: every code and the exit code (:func:`~tests.tamper.world.outcome`), or ``None`` when the
-tool does not see what was tampered (the audit reads no proof bundle; a column the bundle does not carry).
+One :class:`Case` per row, in :data:`CASES`. A case says what it tampers (``kind``: ``clean`` nothing, ``store``
+signed data or anchoring records in the SQLite store, ``column`` the platform's indexed columns against the signed
+document, ``export`` what the export holds, ``chain`` transactions on the chain, ``continued`` the store between two
+audit runs, ``bundle`` the proof bundle the scanner reads, ``trust`` the registry the scanner trusts, ``damage``
+records that no longer read), does it in ``tamper`` (on a :class:`~tests.tamper.world.Scene`: the clean world
+restored; SQL on the store, chain actions, an audit run before the tampering) and, for the scanner only, ``edit``
+(on the bundle the platform served over HTTP). Then both tools run and their outcomes must be exactly ``audit`` and
+``scanner`` (:func:`~tests.tamper.world.outcome`: the exit code, then every code: the audit's finding codes; the
+scanner's failed and not-yet-made checks and its warnings), or ``None`` when the tool cannot see what was tampered
+(the audit reads no proof bundle; the bundle carries no indexed column).
 
-A case not caught today keeps its row: ``gap`` says why, the expected outcome is today's (so the row starts failing
-when it is fixed: then move the outcome and drop the gap). Clean cases (``kind="clean"``) are counted as clean
-stores: any code there is a false finding.
+A case not caught today keeps its row: ``gap`` says why, and the expected outcome is today's, so the row fails when
+it is fixed (then write the new outcome and drop the gap). A tool that says nothing on a tampered case needs a gap.
+Clean cases are the clean stores: any code or non-zero exit there is a false finding.
 
 The world (:mod:`tests.backend.audit_world`): events 1-2 the supplier's lot LOT-A (2 cites its green recognition),
 3 the manufacturer's receipt of LOT-A, 4 its commissioning of S1..S3 (lot P-LOT), 5 its shipment of S1..S3, 6 the
 retailer's receipt, 7 its sale of S1; all in batch 1. S1's bundle holds events 4-7 in that order.
 
-To add a case: append ``Case(id, description, kind, audit=..., scanner=..., tamper=..., edit=...)`` to :data:`CASES`.
+To add a case, append one entry to :data:`CASES`, e.g.::
+
+    Case(
+        "my-case", "the shipment's stored signature emptied", "store",
+        audit=outcome(1, "bad_signature"), scanner=outcome(1, "bad_signature"),
+        tamper=_sql("UPDATE event SET signature = '' WHERE id = 5"),
+    ),
 """
 
 from __future__ import annotations
@@ -195,9 +205,11 @@ def _anchored_late(scene: Scene) -> None:
 # --- the platform's record (indexed columns) against the signed document ---
 
 
-def _column(sql: str) -> Callable[[Scene], None]:
+def _sql(statement: str, **params: Any) -> Callable[[Scene], None]:
+    """Run ``statement`` on the store (``:r`` is the supplier's green recognition; more parameters by name)."""
+
     def tamper(scene: Scene) -> None:
-        scene.sql(sql, r=scene.world.recognition)
+        scene.sql(statement, r=scene.world.recognition, **params)
 
     return tamper
 
@@ -552,6 +564,11 @@ CASES: list[Case] = [
         tamper=_unregistered_key,
     ),
     Case(
+        "empty-signature", "the shipment's stored signature emptied", "store",
+        audit=outcome(FAILED, "bad_signature"), scanner=outcome(FAILED, "bad_signature"),
+        tamper=_sql("UPDATE event SET signature = '' WHERE id = 5"),
+    ),
+    Case(
         "replaced-signature", "the shipment's signature replaced by another event's", "store",
         audit=outcome(FAILED, "bad_signature"), scanner=outcome(FAILED, "bad_signature"), tamper=_replaced_signature,
     ),
@@ -574,12 +591,12 @@ CASES: list[Case] = [
     Case(
         "stored-proof-swapped", "the shipment's stored Merkle proof replaced by another event's", "store",
         audit=outcome(FAILED, "proof_invalid"), scanner=outcome(FAILED, "proof_invalid"),
-        tamper=_column("UPDATE event SET proof = (SELECT proof FROM event WHERE id = 4) WHERE id = 5"),
+        tamper=_sql("UPDATE event SET proof = (SELECT proof FROM event WHERE id = 4) WHERE id = 5"),
     ),
     Case(
         "leaf-count", "the batch's stored leaf count lowered", "store",
         audit=outcome(FAILED, "leaf_count_mismatch"), scanner=None,
-        tamper=_column("UPDATE batch SET leaf_count = 6 WHERE id = 1"),
+        tamper=_sql("UPDATE batch SET leaf_count = 6 WHERE id = 1"),
     ),
     Case(
         "anchored-late", "S1 inspected; anchored an hour after the platform received it", "store",
@@ -605,7 +622,7 @@ CASES: list[Case] = [
     *(
         Case(
             f"column-{name}", f"the stored {name} column contradicts the signed document", "column",
-            audit=outcome(FAILED, "column_mismatch"), scanner=None, tamper=_column(sql),
+            audit=outcome(FAILED, "column_mismatch"), scanner=None, tamper=_sql(sql),
         )
         for name, sql in (
             ("event_time", "UPDATE event SET event_time = event_time - 86400000 WHERE id = 4"),
@@ -616,9 +633,58 @@ CASES: list[Case] = [
         )
     ),
     Case(
+        "column-org", "the shipment attributed to the supplier in the store", "column",
+        audit=outcome(FAILED, "key_not_registered"), scanner=outcome(FAILED, "key_not_registered"),
+        tamper=_sql("UPDATE event SET org_id = '91320200MA1MX7K3GD' WHERE id = 5"),
+    ),
+    Case(
+        "column-received-at", "the shipment's stored receipt time moved an hour later", "column",
+        audit=CLEAN, scanner=outcome(FAILED, "received_after_anchor"),
+        tamper=_sql("UPDATE event SET received_at = received_at + 3600000 WHERE id = 5"),
+        gap="the audit does not compare a receipt time with the event's own anchoring: received an hour after it"
+        " was anchored passes",
+    ),
+    Case(
+        "unlinked-sale", "the sale's link to S1 removed from the identifier index", "column",
+        audit=CLEAN, scanner=CLEAN,
+        tamper=_sql("DELETE FROM event_identifier WHERE event_id = 7"),
+        gap="neither tool: the audit does not re-derive the identifier index from the documents, and S1's bundle"
+        " simply lacks the sale (the product shows as never sold)",
+    ),
+    Case(
+        "batch-block", "the batch's stored block number changed", "store",
+        audit=CLEAN, scanner=outcome(FAILED, "anchor_mismatch"),
+        tamper=_sql("UPDATE batch SET block_number = block_number + 1 WHERE id = 1"),
+        gap="the audit does not compare a batch's stored block with the chain: every bundle of the batch then fails"
+        " for consumers while the audit passes",
+    ),
+    Case(
+        "linked-foreign-event", "the supplier's LOT-A commissioning linked to S1 in the identifier index (the"
+        " platform's MATCH_anyEPC query then answers it for S1; the bundle is rebuilt from documents)", "column",
+        audit=CLEAN, scanner=None,
+        tamper=_sql("INSERT INTO event_identifier (event_id, identifier, role) VALUES (1, :s, 'epc')", s=serial("S1")),
+        gap="the audit does not re-derive the identifier index from the documents (issue 13 item 3)",
+    ),
+    Case(
+        "batch-sequence", "the batch's stored anchor sequence changed", "store",
+        audit=CLEAN, scanner=outcome(FAILED, "anchor_mismatch"),
+        tamper=_sql("UPDATE batch SET sequence = sequence + 5 WHERE id = 1"),
+        gap="the audit does not compare a batch's stored anchor sequence with the chain (as batch-block)",
+    ),
+    Case(
+        "unanchored-in-store", "the shipment's anchoring removed from the store (batch and proof)", "store",
+        audit=outcome(FAILED, "leaf_withheld"), scanner=outcome(FAILED, "not_anchored"),
+        tamper=_sql("UPDATE event SET batch_id = NULL, proof = NULL, leaf_index = NULL WHERE id = 5"),
+    ),
+    Case(
+        "column-event-type", "the shipment's stored event type changed", "column",
+        audit=outcome(FAILED, "column_mismatch"), scanner=None,
+        tamper=_sql("UPDATE event SET event_type = 'TransactionEvent' WHERE id = 5"),
+    ),
+    Case(
         "citation-added", "a green citation added by the platform to the manufacturer's commissioning", "column",
         audit=outcome(FAILED, "column_mismatch"), scanner=None,
-        tamper=_column("UPDATE event SET recognition_id = :r, recognition_status = 'IN_FORCE' WHERE id = 4"),
+        tamper=_sql("UPDATE event SET recognition_id = :r, recognition_status = 'IN_FORCE' WHERE id = 4"),
     ),
     Case(
         "recognition-swap", "the cited recognition swapped for another one the supplier holds", "column",
@@ -767,17 +833,17 @@ CASES: list[Case] = [
     Case(
         "damaged-document", "the shipment's stored document is not JSON", "damage",
         audit=outcome(FAILED, "hash_mismatch"), scanner=outcome(FAILED, "received_not_shipped"),
-        tamper=_column("UPDATE event SET document = '{broken' WHERE id = 5"),
+        tamper=_sql("UPDATE event SET document = '{broken' WHERE id = 5"),
     ),
     Case(
         "damaged-proof", "the shipment's stored proof is not JSON", "damage",
         audit=outcome(FAILED, "record_unreadable", "leaf_withheld"), scanner=outcome(FAILED, "not_anchored"),
-        tamper=_column("UPDATE event SET proof = '{broken' WHERE id = 5"),
+        tamper=_sql("UPDATE event SET proof = '{broken' WHERE id = 5"),
     ),
     Case(
         "damaged-batch-tx", "the batch stored as anchored without its transaction hash", "damage",
         audit=CLEAN, scanner=outcome(FAILED, "not_anchored"),
-        tamper=_column("UPDATE batch SET tx_hash = NULL WHERE id = 1"),
+        tamper=_sql("UPDATE batch SET tx_hash = NULL WHERE id = 1"),
         gap="the audit reports nothing (issue 13 item 6: each damaged record reported, the audit too)",
     ),
 ]
