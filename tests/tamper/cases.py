@@ -176,6 +176,23 @@ def _revoked_key(scene: Scene) -> None:
     assert world.anchor() == 1
 
 
+def _backdated_with_stolen_key(scene: Scene) -> None:
+    """A key revoked as compromised; then an inspection of S1 signed with it, dated before the revocation (when the
+    key was still valid), received and anchored after it."""
+    world = scene.world
+    spare = SigningKey.from_private_bytes(b"\x56" * 32)
+    regulator = world.registry.as_signer(dev_account("regulator").account)
+    regulator.add_key(MANUFACTURER, spare.public_key_bytes)
+    world.chain.increase_time(60)
+    regulator.revoke_key(spare.public_key_bytes, 9)
+    revoked_at = world.registry.key_info(spare.public_key_bytes).revoked_at
+    assert revoked_at
+    body = event("ObjectEvent", (revoked_at - 30) * 1000, "inspecting", action="OBSERVE", epcList=[serial("S1")])
+    _store(scene, MANUFACTURER, spare, body, received_at=(revoked_at + 2) * 1000)
+    world.chain.increase_time(5)
+    assert world.anchor() == 1
+
+
 def _stored_by(org: str, step: str, epc: str, **fields: Any) -> Callable[[Scene], None]:
     """An event the platform stores (and anchors) without its capture checks, signed by ``org``'s own key."""
 
@@ -617,6 +634,13 @@ CASES: list[Case] = [
         "unfounded-claim", "the retailer's signed event citing the supplier's recognition, stored and anchored",
         "store", audit=outcome(FAILED, "green_claim_unfounded"), scanner=outcome(FAILED, "citation_not_in_force"),
         tamper=_stored_by(RETAILER, "inspecting", serial("S1"), **{"sc:recognition": 1}),
+    ),
+    Case(
+        "backdated-stolen-key", "S1 inspected under a key revoked as compromised, dated before the revocation,"
+        " received and anchored after it", "chain",
+        audit=CLEAN, scanner=CLEAN, tamper=_backdated_with_stolen_key,
+        gap="neither tool: a key revoked as compromised still signs for times before its revocation, though the"
+        " anchor (the only proof of when the signature existed) is after it",
     ),
     # --- the platform's record against the signed document ---
     *(

@@ -116,8 +116,9 @@ class Scene:
         pinned = self.world.registry.address if self.registry is None else self.registry
         if pinned:
             args += ["--registry", pinned]
-        no_config = self.tmp / "no-config"  # no trusted registries file of whoever runs the tests
-        result = _runner.invoke(scanner_app, args, env={"XDG_CONFIG_HOME": str(no_config)})
+        no_config = self.tmp / "no-config"  # no trusted registries of whoever runs the tests (file or environment)
+        env = {"XDG_CONFIG_HOME": str(no_config), "SCANNER_REGISTRY": None, "SCANNER_TRUST_FILE": None}
+        result = _runner.invoke(scanner_app, args, env=env)
         if result.exit_code not in (0, 1):
             return Outcome(frozenset({"unusable"}), result.exit_code), result.output
         report = json.loads(result.stdout)
