@@ -276,8 +276,8 @@ def _rogue_anchor(scene: Scene) -> None:
     world.registry.as_signer(rogue.account).anchor_root(b"\x42" * 32, 3)
 
 
-def _forged_master_data(scene: Scene) -> None:
-    """The maker's master data published and anchored, then a version signed by the supplier stored beside it."""
+def _publish_master_data(scene: Scene) -> int:
+    """The maker's master data for S1's GTIN published over HTTP and anchored; returns its validity start."""
     import httpx
 
     from supplychain.masterdata import ProductMasterData, build_product, sign_master_data
@@ -294,6 +294,19 @@ def _forged_master_data(scene: Scene) -> None:
     assert published.status_code == 201, published.text
     world.chain.increase_time(5)
     assert world.anchor() == 1
+    return t
+
+
+def _edit_master_data(scene: Scene) -> None:
+    _publish_master_data(scene)
+    scene.sql("UPDATE master_data SET envelope = replace(envelope, '审计样品', '有机样品')")
+
+
+def _forged_master_data(scene: Scene) -> None:
+    """The maker's master data published and anchored, then a version signed by the supplier stored beside it."""
+    from supplychain.masterdata import ProductMasterData, build_product, sign_master_data
+
+    t = _publish_master_data(scene)
     forged = sign_master_data(
         KEYS[SUPPLIER], SUPPLIER, build_product(ProductMasterData(GTIN, {"zh-CN": "冒名"}, 2, t + 1))
     )
@@ -732,6 +745,11 @@ CASES: list[Case] = [
     Case(
         "rogue-anchor", "a root anchored by another anchorer than the platform's", "chain",
         audit=outcome(0, "root_unattributed"), scanner=None, tamper=_rogue_anchor,
+    ),
+    Case(
+        "edited-master-data", "the maker's anchored master data edited in the store (the product's name)", "store",
+        audit=outcome(FAILED, "master_data_invalid"), scanner=outcome(FAILED, "master_data_hash_mismatch"),
+        tamper=_edit_master_data,
     ),
     Case(
         "forged-master-data", "master data signed by the supplier for the maker's GTIN, stored beside the maker's",
