@@ -193,6 +193,31 @@ def _backdated_with_stolen_key(scene: Scene) -> None:
     assert world.anchor() == 1
 
 
+def _recall(scene: Scene) -> None:
+    """The maker recalls lot P-LOT (S1..S3) over HTTP; the scanner resolves S3's code, which carries the lot."""
+    import httpx
+
+    world = scene.world
+    auth = {"Authorization": f"Bearer {world.tokens[MANUFACTURER]}"}
+    recalled = httpx.post(
+        world.url + "/recalls", json={"gtin": GTIN, "lot": "P-LOT", "reason": "微生物超标"}, headers=auth, timeout=30
+    )
+    assert recalled.status_code == 201, recalled.text
+    scene.serial, scene.lot = "S3", "P-LOT"
+
+
+def _scan_lot_coded(scene: Scene) -> None:
+    scene.serial, scene.lot = "S3", "P-LOT"
+
+
+def _hidden_recall(scene: Scene) -> None:
+    """The recall (the scanner warns of it), then deleted from the platform's store."""
+    _recall(scene)
+    shown, detail = scene.run_scanner(None)
+    assert shown == outcome(0, "recalled"), detail
+    scene.sql("DELETE FROM recall")
+
+
 def _stored_by(org: str, step: str, epc: str, **fields: Any) -> Callable[[Scene], None]:
     """An event the platform stores (and anchors) without its capture checks, signed by ``org``'s own key."""
 
@@ -549,6 +574,10 @@ CASES: list[Case] = [
         audit=CLEAN, scanner=CLEAN, tamper=lambda scene: setattr(scene, "serial", "S2"),
     ),
     Case(
+        "clean-lot-qr", "the clean history, the scanner on S3's lot-coded QR (/10/P-LOT/21/S3)", "clean",
+        audit=None, scanner=CLEAN, tamper=_scan_lot_coded,
+    ),
+    Case(
         "clean-workers", "the clean history, the audit's checks in 2 worker processes", "clean",
         audit=CLEAN, scanner=None, tamper=lambda scene: scene.audit_args.extend(["--workers", "2"]),
     ),
@@ -654,6 +683,11 @@ CASES: list[Case] = [
         audit=CLEAN, scanner=CLEAN, tamper=_backdated_with_stolen_key,
         gap="neither tool: a key revoked as compromised still signs for times before its revocation, though the"
         " anchor (the only proof of when the signature existed) is after it",
+    ),
+    Case(
+        "hidden-recall", "the maker's recall of S1's lot deleted from the store", "store",
+        audit=CLEAN, scanner=CLEAN, tamper=_hidden_recall,
+        gap="neither tool: a recall is the platform's word only (not signed, not anchored, not exported)",
     ),
     # --- the platform's record against the signed document ---
     *(

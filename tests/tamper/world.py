@@ -33,8 +33,9 @@ from tests.chains import MANUFACTURER
 
 __all__ = ["ISSUED", "Outcome", "Scene", "World", "outcome", "start_tamper_world"]
 
-#: Serials with a QR code issued by the platform (the scanner resolves their Digital Links).
-ISSUED = ("S1", "S2", "S3", "E1", "E2", "K1")
+#: Serials with a QR code issued by the platform (the scanner resolves their Digital Links), by lot (S3 is coded with
+#: the lot its commissioning names; the others without a lot).
+ISSUED: dict[str | None, tuple[str, ...]] = {None: ("S1", "S2", "E1", "E2", "K1"), "P-LOT": ("S3",)}
 _runner = CliRunner()
 
 
@@ -69,6 +70,7 @@ class Scene:
     tmp: Path
     audit_args: list[str] = field(default_factory=list)
     serial: str = "S1"
+    lot: str | None = None  # the lot in the Digital Link the scanner resolves
     registry: str | None = None  # the registry the scanner pins (None: the world's; "" : none)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -107,7 +109,8 @@ class Scene:
 
     def run_scanner(self, bundle: dict[str, Any] | None) -> tuple[Outcome, str]:
         if bundle is None:
-            target = f"{self.world.url}/01/{GTIN}/21/{self.serial}"
+            lot = "" if self.lot is None else f"/10/{self.lot}"
+            target = f"{self.world.url}/01/{GTIN}{lot}/21/{self.serial}"
         else:
             path = self.tmp / "bundle.json"
             path.write_text(json.dumps(bundle), encoding="utf-8")
@@ -132,14 +135,14 @@ def start_tamper_world(tmp: Path) -> World:
     """The clean world of the suite (see the module docstring); close it with :meth:`World.close`."""
     world = start_world(tmp, "anvil", anchor_after_events=True)
     try:
-        token = world.platform.issue_token(org_id=MANUFACTURER, role="organisation")
-        issued = httpx.post(
-            world.url + "/qr/issue",
-            json={"gtin": GTIN, "serials": list(ISSUED)},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
-        )
-        assert issued.status_code == 201, issued.text
+        for lot, serials in ISSUED.items():
+            issued = httpx.post(
+                world.url + "/qr/issue",
+                json={"gtin": GTIN, "serials": list(serials)} | ({} if lot is None else {"lot": lot}),
+                headers={"Authorization": f"Bearer {world.tokens[MANUFACTURER]}"},
+                timeout=30,
+            )
+            assert issued.status_code == 201, issued.text
         source, copy = sqlite3.connect(world.db), sqlite3.connect(world.clean_db)  # the clean copy, with the codes
         try:
             source.backup(copy)
