@@ -14,10 +14,7 @@ from typing import Any
 import pytest
 
 from tests.chains import node_modules_ready
-from tests.tamper.world import World, start_tamper_world
-
-#: The ``user_properties`` key of a case's record.
-RECORD = "tamper-case"
+from tests.tamper.world import RECORD, World, start_tamper_world
 
 
 @pytest.fixture(scope="session")

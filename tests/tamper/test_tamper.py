@@ -13,8 +13,7 @@ import pytest
 from supplychain.audit import CODES
 from supplychain.verify import FAILURE_CODES, INCOMPLETE_CODES
 from tests.tamper.cases import CASES, Case, run_case
-from tests.tamper.conftest import RECORD
-from tests.tamper.world import Outcome, Scene, World
+from tests.tamper.world import RECORD, Outcome, Scene, World
 
 pytestmark = [pytest.mark.anvil, pytest.mark.xdist_group("tamper")]
 

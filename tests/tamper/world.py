@@ -2,7 +2,7 @@
 
 One clean world per test session (:func:`start_tamper_world`): the audit tests' world (:mod:`tests.backend.audit_world`:
 the cast on a real anvil node, the platform served by uvicorn over real HTTP with its SQLite store, the clean
-history of two suppliers' lot and three serials S1..S3, anchored) with its history anchored after its last event
+history of the supplier's lot and three serials S1..S3, anchored) with its history anchored after its last event
 and QR codes issued for the serials the cases scan. Each case starts from it again (:meth:`World.restore`: the SQLite
 file copied back, the chain reverted to its snapshot), tampers, then runs
 
@@ -31,7 +31,10 @@ from scanner.cli import app as scanner_app
 from tests.backend.audit_world import GTIN, World, serial, start_world
 from tests.chains import MANUFACTURER
 
-__all__ = ["ISSUED", "Outcome", "Scene", "World", "outcome", "start_tamper_world"]
+__all__ = ["ISSUED", "RECORD", "Outcome", "Scene", "World", "outcome", "start_tamper_world"]
+
+#: The ``user_properties`` key of a case's record (what both tools said), for the terminal summary.
+RECORD = "tamper-case"
 
 #: Serials with a QR code issued by the platform (the scanner resolves their Digital Links), by lot (S3 is coded with
 #: the lot its commissioning names; the others without a lot).
