@@ -634,9 +634,9 @@ CASES: list[Case] = [
     Case(
         "deleted-event", "the anchored shipment deleted from the store", "store",
         audit=outcome(FAILED, "leaf_withheld"), scanner=CLEAN, tamper=_delete_event,
-        gap="the platform's bundle then leaves the retailer's receipt and sale out (outside custody) and the scanner"
-        " verifies the commissioning alone: a deleted anchored event is invisible to it (per-item links, issue 13"
-        " item 4)",
+        gap="the platform's bundle then moves the retailer's receipt and sale to its left-out list (outside custody)"
+        " and the scanner verifies the commissioning alone: a deleted anchored event is invisible to it (per-item"
+        " links, issue 13 item 4)",
     ),
     Case(
         "never-anchored", "an event stored an hour ago and never anchored", "store",
