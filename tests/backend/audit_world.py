@@ -21,6 +21,7 @@ import shutil
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -279,12 +280,19 @@ def _clean_history(world: World, *, anchor_after_events: bool) -> None:
     assert world.anchor() == 7
 
 
-def start_world(tmp: Path, engine: Engine = "hardhat", *, anchor_after_events: bool = False) -> World:
+def start_world(
+    tmp: Path,
+    engine: Engine = "hardhat",
+    *,
+    anchor_after_events: bool = False,
+    before_history: Callable[[World], None] | None = None,
+) -> World:
     """Start everything (see the module docstring) on a node of ``engine``; close it with :meth:`World.close`.
 
     With ``anchor_after_events`` the chain's clock is moved past the last event before the history is anchored (a
     consumer's scanner fails an event anchored before its own time: the clean history's last events lie up to 85 s
-    ahead of the clock)."""
+    ahead of the clock). ``before_history`` runs once the cast is registered and the service is up, before the clean
+    history is posted (what must be on chain before the events, e.g. a forged registry prepared in advance)."""
     port = free_port()
     node, process = start_node(engine, port=port, log_path=tmp / f"{engine}.log")
     settings = Settings(
@@ -331,6 +339,9 @@ def start_world(tmp: Path, engine: Engine = "hardhat", *, anchor_after_events: b
         recognition, base, tmp / "clean.db",
     )  # fmt: skip
     try:
+        if before_history is not None:
+            before_history(world)
+            world.base_ms = (max(world.chain.block_timestamp(), int(time.time())) + 1) * 1000  # after what it did
         _clean_history(world, anchor_after_events=anchor_after_events)
         source, copy = sqlite3.connect(world.db), sqlite3.connect(world.clean_db)
         try:

@@ -46,7 +46,7 @@ from supplychain.registry import events as ev
 from supplychain.signing import SigningKey, encode_signature, sign_hash_id
 from tests.backend.audit_world import GTIN, KEYS, LOT, PLANT, SHOP, SITE, event, serial
 from tests.chains import MANUFACTURER, RETAILER, SUPPLIER
-from tests.tamper.world import Outcome, Scene, outcome
+from tests.tamper.world import FORGERY, Outcome, Scene, outcome
 
 Kind = Literal["clean", "store", "column", "export", "bundle", "chain", "continued", "trust", "damage"]
 CLEAN = outcome(0)
@@ -510,6 +510,34 @@ def _name_forged_registry(scene: Scene, bundle: dict[str, Any]) -> None:
     bundle["registryAddress"] = scene.extra["forged"]
 
 
+def _full_forgery(scene: Scene) -> None:
+    """The forger anchors the platform's batch root on its registry (prepared before the events, see
+    :data:`~tests.tamper.world.FORGERY`); the bundle is made to name that registry and that anchor."""
+    from chain.registry import Registry
+
+    world = scene.world
+    forged = Registry(world.chain, FORGERY["deployment"])
+    root = bytes.fromhex(scene.bundle()["events"][0]["root"][2:])
+    sequence, tx = forged.as_signer(dev_account("anchorer").account).anchor_root(root, 7)
+    info = forged.anchor_of(root)
+    scene.extra["anchor"] = {
+        "sequence": sequence, "blockNumber": info.block_number, "txHash": tx.tx_hash.lower(),
+        "timestamp": info.anchored_at,
+    }  # fmt: skip
+    scene.registry = ""
+
+
+def _full_forgery_pinned(scene: Scene) -> None:
+    _full_forgery(scene)
+    scene.registry = None  # the world's own
+
+
+def _name_full_forgery(scene: Scene, bundle: dict[str, Any]) -> None:
+    bundle["registryAddress"] = FORGERY["deployment"].address
+    for item in bundle["events"]:
+        item["anchor"] = dict(scene.extra["anchor"])
+
+
 def _pin_other_registry(scene: Scene) -> None:
     scene.registry = deploy_registry(scene.world.chain, dev_account("stranger").account).address
 
@@ -900,6 +928,18 @@ CASES: list[Case] = [
             "role_not_allowed", "root_not_anchored",
         ),
         tamper=_forged_registry, edit=_name_forged_registry,
+    ),
+    Case(
+        "full-forgery-unpinned", "a forged registry prepared before the events (same organisations and keys) with"
+        " the batch root anchored on it; the bundle names it; no registry pinned", "trust", audit=None,
+        scanner=outcome(FAILED, "registry_not_pinned", "registry_from_bundle"),
+        tamper=_full_forgery, edit=_name_full_forgery,
+    ),
+    Case(
+        "full-forgery-pinned", "the same forgery, the real registry pinned", "trust", audit=None,
+        scanner=outcome(FAILED, "other_registry"),
+        tamper=_full_forgery_pinned,
+        edit=_name_full_forgery,
     ),
     Case(
         "other-registry-pinned", "a registry other than the bundle's pinned", "trust", audit=None,

@@ -27,11 +27,13 @@ import httpx
 from typer.testing import CliRunner
 
 from backend.cli.main import app as supplychain_app
+from chain.accounts import dev_account
+from chain.deploy import Deployment
 from scanner.cli import app as scanner_app
 from tests.backend.audit_world import GTIN, World, serial, start_world
 from tests.chains import MANUFACTURER
 
-__all__ = ["ISSUED", "RECORD", "Outcome", "Scene", "World", "outcome", "start_tamper_world"]
+__all__ = ["FORGERY", "ISSUED", "RECORD", "Outcome", "Scene", "World", "outcome", "start_tamper_world"]
 
 #: The ``user_properties`` key of a case's record (what both tools said), for the terminal summary.
 RECORD = "tamper-case"
@@ -40,6 +42,26 @@ RECORD = "tamper-case"
 #: the lot its commissioning names; the others without a lot).
 ISSUED: dict[str | None, tuple[str, ...]] = {None: ("S1", "S2", "E1", "E2", "K1"), "P-LOT": ("S3",)}
 _runner = CliRunner()
+
+#: The forged registry of the session's world (``"deployment"``): deployed by a stranger before the clean history,
+#: with the cast and the organisations' public keys registered on it as on the real one.
+FORGERY: dict[str, Deployment] = {}
+
+
+def _prepare_forgery(world: World) -> None:
+    """What a forger prepares in advance: a registry of its own, the same organisations, their (public) keys."""
+    from chain.deploy import deploy_registry
+    from chain.registry import Registry
+    from tests.backend.audit_world import KEYS
+    from tests.chains import cast
+
+    forger = dev_account("stranger").account
+    forged = Registry(world.chain, deploy_registry(world.chain, forger))
+    writer = forged.as_signer(forger)
+    cast(writer, prefixes=False)
+    for org, key in KEYS.items():
+        writer.add_key(org, key.public_key_bytes)
+    FORGERY["deployment"] = forged.deployment
 
 
 @dataclass(frozen=True)
@@ -136,7 +158,7 @@ class Scene:
 
 def start_tamper_world(tmp: Path) -> World:
     """The clean world of the suite (see the module docstring); close it with :meth:`World.close`."""
-    world = start_world(tmp, "anvil", anchor_after_events=True)
+    world = start_world(tmp, "anvil", anchor_after_events=True, before_history=_prepare_forgery)
     try:
         for lot, serials in ISSUED.items():
             issued = httpx.post(
