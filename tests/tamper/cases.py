@@ -234,6 +234,16 @@ def _stored_by(org: str, step: str, epc: str, **fields: Any) -> Callable[[Scene]
     return tamper
 
 
+def _future_dated(scene: Scene) -> None:
+    """The maker's signed inspection of S1 dated a day ahead, stored and anchored now (before its own time)."""
+    world = scene.world
+    at = (world.chain.block_timestamp() + 86_400) * 1000
+    body = event("ObjectEvent", at, "inspecting", action="OBSERVE", epcList=[serial("S1")])
+    _store(scene, MANUFACTURER, KEYS[MANUFACTURER], body, received_at=world.chain.block_timestamp() * 1000)
+    world.chain.increase_time(5)
+    assert world.anchor() == 1
+
+
 def _anchored_late(scene: Scene) -> None:
     """S1 inspected; the platform received it an hour before it anchored it (its receipt promised 5 minutes)."""
     world = scene.world
@@ -688,6 +698,12 @@ CASES: list[Case] = [
     Case(
         "anchored-late", "S1 inspected; anchored an hour after the platform received it", "store",
         audit=outcome(0, "anchored_late"), scanner=None, tamper=_anchored_late,
+    ),
+    Case(
+        "future-dated", "S1 inspected a day ahead of the clock, stored and anchored now", "store",
+        audit=CLEAN, scanner=outcome(FAILED, "event_after_anchor", "event_in_future", "received_before_event"),
+        tamper=_future_dated,
+        gap="the audit: an event anchored (and received) a day before its own time passes; the scanner fails it",
     ),
     Case(
         "role-not-allowed", "the retailer's signed commissioning of a serial, stored and anchored", "store",
