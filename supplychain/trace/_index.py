@@ -119,9 +119,9 @@ class TraceIndex:
     by an ObjectEvent ``ADD`` with an ILMD ``lotNumber`` is linked to its lot (``/01/{GTIN}/10/{lot}``: the
     lot's trace reaches its serials), and a TransformationEvent whose serial outputs carry an ILMD
     ``lotNumber`` also outputs that lot. Creation events (:class:`~supplychain.trace.Origin`): ObjectEvent
-    ``ADD`` commissions its EPCs and classes, a TransformationEvent makes its outputs, a packing ``ADD`` makes
-    its parent. Events carrying an ``errorDeclaration`` are indexed like any other (their content is the
-    original event's).
+    ``ADD`` commissions its EPCs and classes (and the lot its ILMD names), a TransformationEvent makes its outputs,
+    a packing ``ADD`` makes its parent. Events carrying an ``errorDeclaration`` are indexed like any other (their
+    content is the original event's).
     """
 
     def __init__(self) -> None:
@@ -223,7 +223,7 @@ class TraceIndex:
             lots = lots_of(event.epc_list, event.ilmd) if isinstance(event, ObjectEvent) else {}
             self._mention(record, ([parent] if parent else []) + [n for n, _, _ in items] + list(lots))
             if isinstance(event, ObjectEvent) and event.action is Action.ADD:
-                for node, _, _ in items:
+                for node in dict.fromkeys([n for n, _, _ in items] + list(lots)):  # a lot its ILMD names is made too
                     self._origin(node, record, "commissioned")
                 self._lot_links(record, lots)
 

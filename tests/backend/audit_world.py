@@ -21,6 +21,7 @@ import shutil
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +40,7 @@ from backend.services.anchoring import AnchoringWorker
 from backend.services.platform import Platform, now_ms
 from chain.accounts import dev_account
 from chain.connection import Chain, connect
-from chain.devchain import NodeProcess, free_port, start_node, stop_node
+from chain.devchain import Engine, NodeProcess, free_port, start_node, stop_node
 from chain.registry import Registry
 from supplychain.eventhash import event_hash_id, hash_context
 from supplychain.registry import Grade, Level, RecognitionKind, Scope
@@ -211,7 +212,7 @@ class World:
         stop_node(self.node.pid, process=self.process)
 
 
-def _clean_history(world: World) -> None:
+def _clean_history(world: World, *, anchor_after_events: bool) -> None:
     t = world.base_ms
     serials = [serial(f"S{n}") for n in (1, 2, 3)]
     world.post(
@@ -274,13 +275,26 @@ def _clean_history(world: World) -> None:
             ),
         ],
     )
+    if anchor_after_events:  # the chain's clock past the last event, as if anchored a while after it
+        world.chain.increase_time(90)
     assert world.anchor() == 7
 
 
-def start_world(tmp: Path) -> World:
-    """Start everything (see the module docstring); close it with :meth:`World.close`."""
+def start_world(
+    tmp: Path,
+    engine: Engine = "hardhat",
+    *,
+    anchor_after_events: bool = False,
+    before_history: Callable[[World], None] | None = None,
+) -> World:
+    """Start everything (see the module docstring) on a node of ``engine``; close it with :meth:`World.close`.
+
+    With ``anchor_after_events`` the chain's clock is moved past the last event before the history is anchored (a
+    consumer's scanner fails an event anchored before its own time: the clean history's last events lie up to 85 s
+    ahead of the clock). ``before_history`` runs once the cast is registered and the service is up, before the clean
+    history is posted (what must be on chain before the events, e.g. a forged registry prepared in advance)."""
     port = free_port()
-    node, process = start_node("hardhat", port=port, log_path=tmp / "hardhat.log")
+    node, process = start_node(engine, port=port, log_path=tmp / f"{engine}.log")
     settings = Settings(
         environment="test",
         data_dir=tmp / "data",
@@ -325,7 +339,10 @@ def start_world(tmp: Path) -> World:
         recognition, base, tmp / "clean.db",
     )  # fmt: skip
     try:
-        _clean_history(world)
+        if before_history is not None:
+            before_history(world)
+            world.base_ms = (max(world.chain.block_timestamp(), int(time.time())) + 1) * 1000  # after what it did
+        _clean_history(world, anchor_after_events=anchor_after_events)
         source, copy = sqlite3.connect(world.db), sqlite3.connect(world.clean_db)
         try:
             source.backup(copy)

@@ -150,6 +150,21 @@ def test_forward_trace_reaches_serials_of_a_lot_commissioned_later() -> None:
     assert [p.code for p in backward.problems] == ["missing_origin"]
 
 
+def test_serials_commissioned_with_a_lot_number_leave_no_missing_link() -> None:
+    """A lot named only by the ILMD of its serials' commissioning is made by that event: before issue 13's tamper
+    suite, the backward trace of such a serial (GS1's usual way of giving serials a lot) reported the lot as a
+    missing origin, and the scanner called a clean story incomplete."""
+    c = ChainBuilder()
+    maker = c.org("MAKER", "6907777", BusinessRole.MANUFACTURER)
+    serials = [sgtin("6907777", "070001", str(i)) for i in range(2)]
+    made = c.commission(maker, T0, epcs=serials, lot="P-LOT")
+    index = TraceIndex.build(c.traced())
+    backward = index.backward(serials[0])
+    assert backward.problems == ()
+    lot = node_id(lgtin("6907777", "070001", "P-LOT"))
+    assert [(o.hash_id, o.how) for o in index.origins(lot)] == [(made["eventHashId"], "commissioned")]
+
+
 # --- journeys ---
 
 
