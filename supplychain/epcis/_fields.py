@@ -93,12 +93,22 @@ def is_offset(text: str) -> bool:
 class Reader:
     """Reads typed fields of one event (or the document), recording problems against it."""
 
-    def __init__(self, problems: Problems, index: int | None, event_id: str | None, prefixes: frozenset[str]) -> None:
-        """Bind to the problem list, the event's index and eventID, and the declared prefixes."""
+    def __init__(
+        self,
+        problems: Problems,
+        index: int | None,
+        event_id: str | None,
+        prefixes: frozenset[str],
+        *,
+        xml: bool = False,
+    ) -> None:
+        """Bind to the problem list, the event's index and eventID, and the declared prefixes; ``xml`` when the
+        object was read from XML, whose element order the XSD fixes (JSON-LD keys have no order)."""
         self.problems = problems
         self.index = index
         self.event_id = event_id
         self.prefixes = prefixes
+        self.xml = xml
 
     def error(self, path: Path, message: str) -> None:
         """Record a problem at ``path``."""
@@ -322,7 +332,7 @@ class Reader:
 
     def with_prefixes(self, more: Iterable[str]) -> Reader:
         """A reader for the same event that also knows ``more`` prefixes (an event's own @context)."""
-        return Reader(self.problems, self.index, self.event_id, self.prefixes | frozenset(more))
+        return Reader(self.problems, self.index, self.event_id, self.prefixes | frozenset(more), xml=self.xml)
 
     def context(self, value: Any, path: Path) -> tuple[dict[str, str], frozenset[str], bool]:
         """Read a JSON-LD ``@context``.

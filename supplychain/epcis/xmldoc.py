@@ -41,6 +41,8 @@ _PAIR_LISTS = {"bizTransactionList": "bizTransaction", "sourceList": "source", "
 _NUMERIC = {"quantity", "value", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue"}
 _WRAPPERS = {"extension", "baseExtension"}
 _ROOTS = {"EPCISDocument", "EPCISQueryDocument"}
+_EVENT_ROOTS = {"ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent", "AssociationEvent"}
+_DOCUMENT_ATTRIBUTES = ("schemaVersion", "creationDate")
 
 
 def _local(tag: str) -> str:
@@ -222,12 +224,15 @@ def _parse(data: bytes, max_depth: int) -> tuple[Element, dict[str, str]]:
     return root, prefixes
 
 
-def xml_to_jsonld(data: bytes, *, max_depth: int = 64) -> dict[str, Any]:
+def xml_to_jsonld(data: bytes, *, max_depth: int = 64, bare_event: bool = False) -> dict[str, Any]:
     """Read an EPCIS 2.0 XML document or query document into its JSON-LD form.
 
     Args:
         data: The XML bytes.
         max_depth: The deepest element nesting accepted.
+        bare_event: Also read a single event as the root (as the REST binding captures one event), into the
+            JSON-LD event with its own ``@context``; ``schemaVersion`` / ``creationDate`` attributes on it (which
+            OpenEPCIS's single-event examples carry) are dropped.
 
     Returns:
         The document as GS1's JSON-LD binding would write it (see the module docstring).
@@ -237,6 +242,8 @@ def xml_to_jsonld(data: bytes, *, max_depth: int = 64) -> dict[str, Any]:
     """
     root, prefixes = _parse(data, max_depth)
     kind = _local(root.tag)
+    if bare_event and kind in _EVENT_ROOTS:
+        return _bare_event(root, prefixes)
     if kind not in _ROOTS:
         raise DocumentError("XML", f"root element is {kind!r}, not EPCISDocument or EPCISQueryDocument")
     reader = _Reader(prefixes)
@@ -261,6 +268,17 @@ def xml_to_jsonld(data: bytes, *, max_depth: int = 64) -> dict[str, Any]:
     if reader.used:
         document["@context"].append(dict(sorted(reader.used.items())))
     return document
+
+
+def _bare_event(root: Element, prefixes: dict[str, str]) -> dict[str, Any]:
+    for name in _DOCUMENT_ATTRIBUTES:
+        root.attrib.pop(name, None)
+    reader = _Reader(prefixes)
+    event = reader.event(root)
+    context: list[Any] = [EPCIS_CONTEXT]
+    if reader.used:
+        context.append(dict(sorted(reader.used.items())))
+    return {"@context": context, **event}
 
 
 def _body(reader: _Reader, body: Element) -> dict[str, Any]:
