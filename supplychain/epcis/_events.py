@@ -133,15 +133,37 @@ def check_order(obj: Mapping[str, Any], element: str, reader: Reader, path: Path
             latest = key
 
 
-def _what_of_object_event(obj: Mapping[str, Any], r: Reader, path: Path) -> None:
-    # The JSON schema's ObjectEvent: an epcList (even empty), a non-empty quantityList, or sensor data with a readPoint.
-    if "epcList" in obj or obj.get("quantityList") or (obj.get("sensorElementList") and "readPoint" in obj):
-        return
-    r.error(
-        (*path, "epcList"),
-        "an ObjectEvent needs what it observes: epcList, a non-empty quantityList, or a non-empty "
-        "sensorElementList with a readPoint",
-    )
+def _what(type_name: str, obj: Mapping[str, Any], action: Action | None, r: Reader, path: Path) -> None:
+    """The JSON schema's rule on what each event type is about (its ``anyOf`` of required lists)."""
+    if type_name == "ObjectEvent":
+        # an epcList (even empty), a non-empty quantityList, or sensor data with a readPoint
+        if "epcList" in obj or obj.get("quantityList") or (obj.get("sensorElementList") and "readPoint" in obj):
+            return
+        r.error(
+            (*path, "epcList"),
+            "an ObjectEvent needs what it observes: epcList, a non-empty quantityList, or a non-empty "
+            "sensorElementList with a readPoint",
+        )
+    elif type_name == "TransactionEvent":
+        if "epcList" in obj or obj.get("quantityList") or action == Action.DELETE:
+            return
+        r.error((*path, "epcList"), "a TransactionEvent needs epcList or a non-empty quantityList (unless DELETE)")
+    elif type_name == "TransformationEvent":
+        inputs = bool(obj.get("inputEPCList") or obj.get("inputQuantityList"))
+        outputs = bool(obj.get("outputEPCList") or obj.get("outputQuantityList"))
+        if (inputs and outputs) or ((inputs or outputs) and "transformationID" in obj):
+            return
+        missing = "outputEPCList" if inputs else "inputEPCList"
+        r.error(
+            (*path, missing),
+            "a TransformationEvent needs inputs (a non-empty inputEPCList or inputQuantityList) and outputs (a "
+            "non-empty outputEPCList or outputQuantityList), or one of them and a transformationID",
+        )
+    elif not (obj.get("childEPCs") or obj.get("childQuantityList") or action == Action.DELETE):
+        r.error(
+            (*path, "childEPCs"),
+            f"an {type_name} needs a non-empty childEPCs or childQuantityList (unless DELETE)",
+        )
 
 
 def _unknown_type(obj: Mapping[str, Any], reader: Reader, path: Path) -> None:
@@ -190,14 +212,15 @@ def _specific(type_name: str, obj: Mapping[str, Any], r: Reader, path: Path) -> 
         out["output_quantity_list"] = _quantities(obj, "outputQuantityList", r, path)
         out["transformation_id"] = r.uri(obj, "transformationID", path, what="transformationID")
         out["ilmd"] = _ilmd(obj, r, path)
+        _what(type_name, obj, None, r, path)
         return out
     action = _action(obj, r, path)
     out["action"] = action
+    _what(type_name, obj, action, r, path)
     if type_name in ("ObjectEvent", "TransactionEvent"):
         out["epc_list"] = r.uri_list(obj, "epcList", path)
         out["quantity_list"] = _quantities(obj, "quantityList", r, path)
     if type_name == "ObjectEvent":
-        _what_of_object_event(obj, r, path)
         out["ilmd"] = _ilmd(obj, r, path)
         return out
     parent_required = type_name == "AssociationEvent" or (
@@ -293,6 +316,10 @@ def _persistent_disposition(obj: Mapping[str, Any], r: Reader, path: Path) -> Pe
             for i, v in enumerate(r.array(value, key, where) or ())
         ]
         parts[key] = tuple(t for t in terms if t is not None)
+        if value.get(key) == []:
+            r.error((*where, key), f"persistentDisposition.{key} must not be empty: leave it out instead")
+    if "set" not in value and "unset" not in value:
+        r.error(where, "persistentDisposition needs set or unset")
     return PersistentDisposition(set=parts["set"], unset=parts["unset"])
 
 

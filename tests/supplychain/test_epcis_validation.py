@@ -97,6 +97,81 @@ def _plain() -> dict[str, Any]:
     return {"type": "ObjectEvent", "action": "OBSERVE", "epcList": [EPC], **WHEN}
 
 
+# --- what the other event types are about ----------------------------------------------------------------
+
+PARENT = "urn:epc:id:sscc:4012345.0000000001"
+CLASS = "urn:epc:class:lgtin:4012345.011111.L1"
+TRANSACTION = [{"type": "po", "bizTransaction": "urn:epcglobal:cbv:bt:4012345000009:PO1"}]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "TransactionEvent", "action": "ADD", "bizTransactionList": TRANSACTION, "epcList": []},
+        {"type": "TransactionEvent", "action": "DELETE", "bizTransactionList": TRANSACTION},
+        {"type": "AggregationEvent", "action": "ADD", "parentID": PARENT, "childEPCs": [EPC]},
+        {"type": "AggregationEvent", "action": "DELETE", "parentID": PARENT},
+        {"type": "AssociationEvent", "action": "ADD", "parentID": PARENT, "childQuantityList": [{"epcClass": CLASS}]},
+        {"type": "TransformationEvent", "inputEPCList": [EPC], "outputQuantityList": [{"epcClass": CLASS}]},
+        {"type": "TransformationEvent", "inputEPCList": [EPC], "transformationID": "urn:uuid:1"},
+    ],
+)
+def test_every_event_type_names_what_it_is_about(event: dict[str, Any]) -> None:
+    assert len(parse_document(_document({**event, **WHEN})).events) == 1
+
+
+@pytest.mark.parametrize(
+    ("event", "field", "message"),
+    [
+        (
+            {"type": "TransactionEvent", "action": "ADD", "bizTransactionList": TRANSACTION, "quantityList": []},
+            "epcList",
+            "a TransactionEvent needs epcList or a non-empty quantityList (unless DELETE)",
+        ),
+        (
+            {"type": "AggregationEvent", "action": "ADD", "parentID": PARENT, "childEPCs": []},
+            "childEPCs",
+            "an AggregationEvent needs a non-empty childEPCs or childQuantityList (unless DELETE)",
+        ),
+        (
+            {"type": "AssociationEvent", "action": "OBSERVE", "parentID": PARENT},
+            "childEPCs",
+            "an AssociationEvent needs a non-empty childEPCs or childQuantityList (unless DELETE)",
+        ),
+        ({"type": "TransformationEvent", "inputEPCList": [EPC]}, "outputEPCList", None),
+        ({"type": "TransformationEvent", "outputEPCList": [EPC], "inputQuantityList": []}, "inputEPCList", None),
+        ({"type": "TransformationEvent", "transformationID": "urn:uuid:1"}, "inputEPCList", None),
+    ],
+)
+def test_an_event_about_nothing_is_refused_naming_the_field(
+    event: dict[str, Any], field: str, message: str | None
+) -> None:
+    ((index, path, said),) = _problems(_document({**event, **WHEN}))
+    assert (index, path) == (0, f"epcisBody.eventList[0].{field}")
+    assert said == (
+        message
+        or "a TransformationEvent needs inputs (a non-empty inputEPCList or inputQuantityList) and outputs (a "
+        "non-empty outputEPCList or outputQuantityList), or one of them and a transformationID"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "path", "message"),
+    [
+        ({}, "persistentDisposition", "persistentDisposition needs set or unset"),
+        (
+            {"set": [], "unset": ["active"]},
+            "persistentDisposition.set",
+            "persistentDisposition.set must not be empty: leave it out instead",
+        ),
+    ],
+)
+def test_a_persistent_disposition_sets_or_unsets_something(value: dict[str, Any], path: str, message: str) -> None:
+    assert _problems(_document({**_plain(), "persistentDisposition": value})) == [
+        (0, f"epcisBody.eventList[0].{path}", message)
+    ]
+
+
 # --- bizRules in a sensor report --------------------------------------------------------------------------
 
 
