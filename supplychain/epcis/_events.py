@@ -134,7 +134,9 @@ def check_order(obj: Mapping[str, Any], element: str, reader: Reader, path: Path
 
 
 def _what(type_name: str, obj: Mapping[str, Any], action: Action | None, r: Reader, path: Path) -> None:
-    """The JSON schema's rule on what each event type is about (its ``anyOf`` of required lists)."""
+    """The JSON schema's rule on what each event type is about (its ``anyOf`` of required lists); input only."""
+    if not r.capture:
+        return
     if type_name == "ObjectEvent":
         # an epcList (even empty), a non-empty quantityList, or sensor data with a readPoint
         if "epcList" in obj or obj.get("quantityList") or (obj.get("sensorElementList") and "readPoint" in obj):
@@ -316,9 +318,9 @@ def _persistent_disposition(obj: Mapping[str, Any], r: Reader, path: Path) -> Pe
             for i, v in enumerate(r.array(value, key, where) or ())
         ]
         parts[key] = tuple(t for t in terms if t is not None)
-        if value.get(key) == []:
+        if r.capture and value.get(key) == []:
             r.error((*where, key), f"persistentDisposition.{key} must not be empty: leave it out instead")
-    if "set" not in value and "unset" not in value:
+    if r.capture and "set" not in value and "unset" not in value:
         r.error(where, "persistentDisposition needs set or unset")
     return PersistentDisposition(set=parts["set"], unset=parts["unset"])
 

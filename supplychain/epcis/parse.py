@@ -137,7 +137,11 @@ def _document_tree(obj: Any, limits: Limits, *, xml: bool) -> EpcisDocument:
 def parse_event(
     obj: Mapping[str, Any], *, index: int = 0, context: Any = None, limits: Limits = DEFAULT_LIMITS
 ) -> Event:
-    """Parse one JSON-LD event object (for single-event capture, or an event taken out of a document).
+    """Parse one JSON-LD event object taken out of a document, or read back from storage.
+
+    Input to capture, one bare event included, goes through :func:`parse_document_or_event` instead: it also applies
+    the rules added for input only (what each event type names, a persistentDisposition setting something), which
+    events stored before them may break and must still read.
 
     Args:
         obj: The event object as decoded.
@@ -157,7 +161,8 @@ def _event_tree(obj: Any, index: int, context: Any, limits: Limits, *, xml: bool
     check_tree(obj, limits)
     event_id = obj.get("eventID") if isinstance(obj, Mapping) else None
     problems = Problems(limits.max_problems)
-    reader = Reader(problems, index, event_id if isinstance(event_id, str) else None, STANDARD_PREFIXES, xml=xml)
+    known_id = event_id if isinstance(event_id, str) else None
+    reader = Reader(problems, index, known_id, STANDARD_PREFIXES, xml=xml, capture=bare)
     event: Event | None = None
     with contextlib.suppress(CapReachedError):
         if context is not None:
@@ -247,7 +252,7 @@ def _bare_context(obj: Mapping[str, Any], reader: Reader) -> None:
 
 
 def _document(obj: Mapping[str, Any], problems: Problems, limits: Limits, xml: bool) -> EpcisDocument | None:
-    r = Reader(problems, None, None, STANDARD_PREFIXES, xml=xml)
+    r = Reader(problems, None, None, STANDARD_PREFIXES, xml=xml, capture=True)
     doc_type = obj.get("type")
     if doc_type not in DOCUMENT_TYPES:
         got = f"{doc_type!r}" if "type" in obj else "nothing"
@@ -298,7 +303,7 @@ def _document(obj: Mapping[str, Any], problems: Problems, limits: Limits, xml: b
     events: list[Event] = []
     for i, item in enumerate(event_list):
         event_id = item.get("eventID") if isinstance(item, Mapping) else None
-        reader = Reader(problems, i, event_id if isinstance(event_id, str) else None, r.prefixes, xml=xml)
+        reader = Reader(problems, i, event_id if isinstance(event_id, str) else None, r.prefixes, xml=xml, capture=True)
         event = read_event(item, reader, (*path, i))
         if event is not None:
             events.append(event)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from supplychain.epcis import ObjectEvent, parse_document, to_jsonld
-from supplychain.epcis.parse import parse_document_or_event
+from supplychain.epcis.parse import parse_document_or_event, parse_event
 from supplychain.epcis.xmldoc import xml_to_jsonld
 from supplychain.errors import DocumentError, EpcisValidationError
 
@@ -170,6 +170,23 @@ def test_a_persistent_disposition_sets_or_unsets_something(value: dict[str, Any]
     assert _problems(_document({**_plain(), "persistentDisposition": value})) == [
         (0, f"epcisBody.eventList[0].{path}", message)
     ]
+
+
+def test_events_stored_before_the_input_rules_still_read() -> None:
+    stored = {
+        "type": "AggregationEvent",
+        "action": "ADD",
+        "parentID": PARENT,
+        "persistentDisposition": {"set": []},
+        **WHEN,
+    }
+    assert parse_event(stored).parent_id == PARENT
+    problems = _problems(_document(stored))
+    assert sorted(path for _, path, _ in problems) == [
+        "epcisBody.eventList[0].childEPCs",
+        "epcisBody.eventList[0].persistentDisposition.set",
+    ]
+    assert len(_problems(json.dumps({"@context": CONTEXT, **stored}).encode())) == 2
 
 
 # --- bizRules in a sensor report --------------------------------------------------------------------------
