@@ -173,6 +173,9 @@ def test_a_huge_file_is_refused_without_being_read_whole(tmp_path: Path) -> None
         f"{huge}: invalid, 1 problem",
         f"  document at <root>: document size in bytes {1024**3} exceeds the limit max_document_bytes=33554432",
     ]
+    code, out, _ = _run("--max-bytes", "1000", "/dev/zero")  # endless: read up to the limit, no further
+    assert code == 1
+    assert "document size in bytes 1001 exceeds the limit max_document_bytes=1000" in out
     small = tmp_path / "small.json"
     small.write_text(" " * 2000 + "{}", encoding="utf-8")
     code, out, _ = _run("--max-bytes", "1000", small)

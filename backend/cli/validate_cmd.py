@@ -66,8 +66,11 @@ def _read(path: Path, limits: Limits) -> bytes:
     with path.open("rb") as handle:
         data = handle.read(limits.max_document_bytes + 1)
         if len(data) > limits.max_document_bytes:
-            handle.seek(0, 2)
-            raise DocumentTooLargeError("max_document_bytes", limits.max_document_bytes, handle.tell())
+            try:  # the whole size when the file has one (not a pipe or a device), else what was read
+                size = max(handle.seek(0, 2), len(data))
+            except OSError:
+                size = len(data)
+            raise DocumentTooLargeError("max_document_bytes", limits.max_document_bytes, size)
     return data
 
 
