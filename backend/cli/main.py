@@ -27,6 +27,7 @@ from backend.cli import (
     keys_cmd,
     prefix_cmd,  # noqa: F401 - registers the GS1 registrars' commands on authority_cmd.app
     serve_cmd,
+    validate_cmd,
 )
 from backend.core.logs import configure_logging
 
@@ -48,6 +49,7 @@ app.add_typer(serve_cmd.tokens_app, name="tokens")
 for module in (
     serve_cmd,
     hash_cmd,
+    validate_cmd,
     demo,
     audit_cmd,
     bench_attack,

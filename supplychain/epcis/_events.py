@@ -44,10 +44,42 @@ _HEX = re.compile(r"^[A-Fa-f0-9]+$")
 _SENSOR_URIS = ("deviceID", "deviceMetadata", "rawData", "dataProcessingMethod")
 _SENSOR_NUMBERS = ("value", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue")
 _SENSOR_REPORT_KEYS = (
-    "type", "exception", *_SENSOR_URIS, "time", "microorganism", "chemicalSubstance", *_SENSOR_NUMBERS,
+    "type", "exception", *_SENSOR_URIS, "bizRules", "time", "microorganism", "chemicalSubstance", *_SENSOR_NUMBERS,
     "component", "stringValue", "booleanValue", "hexBinaryValue", "uriValue", "uom", "coordinateReferenceSystem",
 )  # fmt: skip
 _SENSOR_METADATA_KEYS = ("time", "startTime", "endTime", *_SENSOR_URIS, "bizRules")
+# The order the EPCIS 2.0 XSD's sequences give the standard elements (EPCISEventType, then each event type's own;
+# the 1.x ``extension`` / ``baseExtension`` wrappers, dissolved by the XML reader, sit where these orders keep them).
+_XSD_COMMON = (
+    "eventTime", "recordTime", "eventTimeZoneOffset", "eventID", "errorDeclaration", "certificationInfo",
+)  # fmt: skip
+_XSD_TAIL = ("sourceList", "destinationList", "sensorElementList", "persistentDisposition")
+XSD_ORDER: Mapping[str, tuple[str, ...]] = {
+    "ObjectEvent": (
+        *_XSD_COMMON, "epcList", "action", "bizStep", "disposition", "readPoint", "bizLocation", "bizTransactionList",
+        "quantityList", *_XSD_TAIL, "ilmd",
+    ),
+    "AggregationEvent": (
+        *_XSD_COMMON, "parentID", "childEPCs", "action", "bizStep", "disposition", "readPoint", "bizLocation",
+        "bizTransactionList", "childQuantityList", *_XSD_TAIL,
+    ),
+    "TransactionEvent": (
+        *_XSD_COMMON, "bizTransactionList", "parentID", "epcList", "action", "bizStep", "disposition", "readPoint",
+        "bizLocation", "quantityList", *_XSD_TAIL,
+    ),
+    "TransformationEvent": (
+        *_XSD_COMMON, "inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList", "transformationID",
+        "bizStep", "disposition", "readPoint", "bizLocation", "bizTransactionList", *_XSD_TAIL, "ilmd",
+    ),
+    "AssociationEvent": (
+        *_XSD_COMMON, "parentID", "childEPCs", "childQuantityList", "action", "bizStep", "disposition", "readPoint",
+        "bizLocation", "bizTransactionList", *_XSD_TAIL,
+    ),
+    "quantityElement": ("epcClass", "quantity", "uom"),
+    "errorDeclaration": ("declarationTime", "reason", "correctiveEventIDs"),
+    "sensorElement": ("sensorMetadata", "sensorReport"),
+}  # fmt: skip
+"""Per XML element type, its standard children in the XSD's order (extension elements are not ranked)."""
 
 
 def read_event(obj: Any, reader: Reader, path: Path) -> Event | None:
@@ -60,6 +92,8 @@ def read_event(obj: Any, reader: Reader, path: Path) -> Event | None:
         _unknown_type(obj, reader, path)
         return None
     before = len(reader.problems.items)
+    if reader.xml:
+        check_order(obj, type_name, reader, path)
     if "@context" in obj:
         _, terms, _ = reader.context(obj["@context"], (*path, "@context"))
         reader = reader.with_prefixes(terms)
@@ -80,6 +114,58 @@ def read_event(obj: Any, reader: Reader, path: Path) -> Event | None:
     if len(reader.problems.items) > before:
         return None
     return EVENT_TYPES[type_name](**common, **specific)
+
+
+def check_order(obj: Mapping[str, Any], element: str, reader: Reader, path: Path) -> None:
+    """Record each standard child of an XML ``element`` that comes after one the XSD puts behind it."""
+    ranks = {name: i for i, name in enumerate(XSD_ORDER[element])}
+    latest: str | None = None
+    for key in obj:
+        rank = ranks.get(key)
+        if rank is None:
+            continue
+        if latest is not None and rank < ranks[latest]:
+            reader.error(
+                (*path, key),
+                f"element <{key}> is out of order: the EPCIS 2.0 XSD's {element} puts it before <{latest}>",
+            )
+        else:
+            latest = key
+
+
+def _what(type_name: str, obj: Mapping[str, Any], action: Action | None, r: Reader, path: Path) -> None:
+    """The JSON schema's rule on what each event type is about (its ``anyOf`` of required lists); input only."""
+    if not r.capture:
+        return
+    if type_name == "ObjectEvent":
+        # an epcList (even empty), a non-empty quantityList, or sensor data with a readPoint
+        if "epcList" in obj or obj.get("quantityList") or (obj.get("sensorElementList") and "readPoint" in obj):
+            return
+        r.error(
+            (*path, "epcList"),
+            "an ObjectEvent needs what it observes: epcList, a non-empty quantityList, or a non-empty "
+            "sensorElementList with a readPoint",
+        )
+    elif type_name == "TransactionEvent":
+        if "epcList" in obj or obj.get("quantityList") or action == Action.DELETE:
+            return
+        r.error((*path, "epcList"), "a TransactionEvent needs epcList or a non-empty quantityList (unless DELETE)")
+    elif type_name == "TransformationEvent":
+        inputs = bool(obj.get("inputEPCList") or obj.get("inputQuantityList"))
+        outputs = bool(obj.get("outputEPCList") or obj.get("outputQuantityList"))
+        if (inputs and outputs) or ((inputs or outputs) and "transformationID" in obj):
+            return
+        missing = "outputEPCList" if inputs else "inputEPCList"
+        r.error(
+            (*path, missing),
+            "a TransformationEvent needs inputs (a non-empty inputEPCList or inputQuantityList) and outputs (a "
+            "non-empty outputEPCList or outputQuantityList), or one of them and a transformationID",
+        )
+    elif not (obj.get("childEPCs") or obj.get("childQuantityList") or action == Action.DELETE):
+        r.error(
+            (*path, "childEPCs"),
+            f"an {type_name} needs a non-empty childEPCs or childQuantityList (unless DELETE)",
+        )
 
 
 def _unknown_type(obj: Mapping[str, Any], reader: Reader, path: Path) -> None:
@@ -128,9 +214,11 @@ def _specific(type_name: str, obj: Mapping[str, Any], r: Reader, path: Path) -> 
         out["output_quantity_list"] = _quantities(obj, "outputQuantityList", r, path)
         out["transformation_id"] = r.uri(obj, "transformationID", path, what="transformationID")
         out["ilmd"] = _ilmd(obj, r, path)
+        _what(type_name, obj, None, r, path)
         return out
     action = _action(obj, r, path)
     out["action"] = action
+    _what(type_name, obj, action, r, path)
     if type_name in ("ObjectEvent", "TransactionEvent"):
         out["epc_list"] = r.uri_list(obj, "epcList", path)
         out["quantity_list"] = _quantities(obj, "quantityList", r, path)
@@ -168,6 +256,8 @@ def _quantities(obj: Mapping[str, Any], key: str, r: Reader, path: Path) -> tupl
             r.error(where, f"expected a quantity element object, got {describe(item)}")
             continue
         r.closed(item, ("epcClass", "quantity", "uom"), where, "a quantity element")
+        if r.xml:
+            check_order(item, "quantityElement", r, where)
         epc_class = r.uri(item, "epcClass", where, required=True, what="epcClass")
         # null: XML's <quantity xsi:nil="true"/> (nillable in the XSD), read as no quantity
         quantity = None if item.get("quantity", 0) is None else r.number(item, "quantity", where, non_negative=True)
@@ -202,6 +292,8 @@ def _error_declaration(obj: Mapping[str, Any], r: Reader, path: Path) -> ErrorDe
     if decl is None:
         return None
     where = (*path, "errorDeclaration")
+    if r.xml:
+        check_order(decl, "errorDeclaration", r, where)
     known = ("declarationTime", "reason", "correctiveEventIDs")
     extensions = r.extensions(decl, known, where, "errorDeclaration")
     time = r.time(decl, "declarationTime", where, required=True)
@@ -227,6 +319,10 @@ def _persistent_disposition(obj: Mapping[str, Any], r: Reader, path: Path) -> Pe
             for i, v in enumerate(r.array(value, key, where) or ())
         ]
         parts[key] = tuple(t for t in terms if t is not None)
+        if r.capture and value.get(key) == []:
+            r.error((*where, key), f"persistentDisposition.{key} must not be empty: leave it out instead")
+    if r.capture and "set" not in value and "unset" not in value:
+        r.error(where, "persistentDisposition needs set or unset")
     return PersistentDisposition(set=parts["set"], unset=parts["unset"])
 
 
@@ -277,6 +373,8 @@ def _sensor_elements(obj: Mapping[str, Any], r: Reader, path: Path) -> tuple[Sen
         if not isinstance(item, Mapping):
             r.error(where, f"expected a sensor element object, got {describe(item)}")
             continue
+        if r.xml:
+            check_order(item, "sensorElement", r, where)
         extensions = r.extensions(item, ("sensorMetadata", "sensorReport"), where, "a sensor element")
         meta = r.mapping(item, "sensorMetadata", where)
         metadata = None if meta is None else _sensor_metadata(meta, r, (*where, "sensorMetadata"))
@@ -323,6 +421,7 @@ def _sensor_report(rep: Any, r: Reader, where: Path) -> SensorReport | None:
         device_metadata=r.uri(rep, "deviceMetadata", where, what="deviceMetadata"),
         raw_data=r.uri(rep, "rawData", where, what="rawData"),
         data_processing_method=r.uri(rep, "dataProcessingMethod", where, what="dataProcessingMethod"),
+        biz_rules=r.uri(rep, "bizRules", where, what="bizRules"),
         time=r.time(rep, "time", where),
         microorganism=r.uri(rep, "microorganism", where, what="microorganism"),
         chemical_substance=r.uri(rep, "chemicalSubstance", where, what="chemicalSubstance"),

@@ -93,12 +93,27 @@ def is_offset(text: str) -> bool:
 class Reader:
     """Reads typed fields of one event (or the document), recording problems against it."""
 
-    def __init__(self, problems: Problems, index: int | None, event_id: str | None, prefixes: frozenset[str]) -> None:
-        """Bind to the problem list, the event's index and eventID, and the declared prefixes."""
+    def __init__(
+        self,
+        problems: Problems,
+        index: int | None,
+        event_id: str | None,
+        prefixes: frozenset[str],
+        *,
+        xml: bool = False,
+        capture: bool = False,
+    ) -> None:
+        """Bind to the problem list, the event's index and eventID, and the declared prefixes; ``xml`` when the
+        object was read from XML, whose element order the XSD fixes (JSON-LD keys have no order); ``capture`` when
+        it is input to accept or refuse, not an event stored earlier: the rules added since events were first
+        stored (what each event type names, a persistentDisposition setting something) apply to input only, so
+        that an event accepted and anchored before them still reads."""
         self.problems = problems
         self.index = index
         self.event_id = event_id
         self.prefixes = prefixes
+        self.xml = xml
+        self.capture = capture
 
     def error(self, path: Path, message: str) -> None:
         """Record a problem at ``path``."""
@@ -322,7 +337,8 @@ class Reader:
 
     def with_prefixes(self, more: Iterable[str]) -> Reader:
         """A reader for the same event that also knows ``more`` prefixes (an event's own @context)."""
-        return Reader(self.problems, self.index, self.event_id, self.prefixes | frozenset(more))
+        more_prefixes = self.prefixes | frozenset(more)
+        return Reader(self.problems, self.index, self.event_id, more_prefixes, xml=self.xml, capture=self.capture)
 
     def context(self, value: Any, path: Path) -> tuple[dict[str, str], frozenset[str], bool]:
         """Read a JSON-LD ``@context``.

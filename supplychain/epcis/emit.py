@@ -32,7 +32,8 @@ _METADATA_FIELDS = (
 )  # fmt: skip
 _REPORT_FIELDS = (
     ("type", "type"), ("exception", "exception"), ("deviceID", "device_id"), ("deviceMetadata", "device_metadata"),
-    ("rawData", "raw_data"), ("dataProcessingMethod", "data_processing_method"), ("time", "time"),
+    ("rawData", "raw_data"), ("dataProcessingMethod", "data_processing_method"), ("bizRules", "biz_rules"),
+    ("time", "time"),
     ("microorganism", "microorganism"), ("chemicalSubstance", "chemical_substance"), ("value", "value"),
     ("component", "component"), ("stringValue", "string_value"), ("booleanValue", "boolean_value"),
     ("hexBinaryValue", "hex_binary_value"), ("uriValue", "uri_value"), ("minValue", "min_value"),
@@ -136,6 +137,8 @@ def _put(out: dict[str, Any], key: str, value: Any) -> None:
 def _what(event: Event, out: dict[str, Any]) -> None:
     if isinstance(event, ObjectEvent):
         _epcs(out, "epcList", event.epc_list)
+        if not event.epc_list and not event.quantity_list:
+            out["epcList"] = []  # an ObjectEvent names its objects: an empty epcList is valid, none at all is not
         _quantities(out, "quantityList", event.quantity_list)
     elif isinstance(event, AggregationEvent | AssociationEvent):
         _put(out, "parentID", event.parent_id)

@@ -15,7 +15,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from supplychain.epcis._events import read_event
-from supplychain.epcis._fields import STANDARD_PREFIXES, CapReachedError, Path, Problems, Reader, describe
+from supplychain.epcis._fields import (
+    EPCIS_CONTEXT,
+    STANDARD_PREFIXES,
+    CapReachedError,
+    Path,
+    Problems,
+    Reader,
+    describe,
+)
 from supplychain.epcis.limits import (
     DEFAULT_LIMITS,
     Limits,
@@ -23,7 +31,7 @@ from supplychain.epcis.limits import (
     check_tree,
     format_path,
 )
-from supplychain.epcis.model import EpcisDocument, Event
+from supplychain.epcis.model import EVENT_TYPES, EpcisDocument, Event
 from supplychain.errors import (
     DocumentError,
     EpcisMediaTypeError,
@@ -34,7 +42,14 @@ from supplychain.errors import (
 )
 from supplychain.jsondepth import nesting_depth, within_depth
 
-__all__ = ["JSON_MEDIA_TYPES", "XML_MEDIA_TYPES", "parse_document", "parse_document_object", "parse_event"]
+__all__ = [
+    "JSON_MEDIA_TYPES",
+    "XML_MEDIA_TYPES",
+    "parse_document",
+    "parse_document_object",
+    "parse_document_or_event",
+    "parse_event",
+]
 
 JSON_MEDIA_TYPES = ("application/ld+json", "application/json")
 XML_MEDIA_TYPES = ("application/xml", "text/xml")
@@ -70,22 +85,48 @@ def parse_document(data: bytes, *, media_type: str | None = None, limits: Limits
     """
     raw = bytes(data)
     check_document_size(len(raw), limits)
-    if _is_xml(raw, media_type):
-        tree: Any = _decode_xml(raw, limits)
-    else:
-        tree = _decode_json(raw, limits)
-    return parse_document_object(tree, limits=limits)  # checks the tree's limits once
+    xml = _is_xml(raw, media_type)
+    tree: Any = _decode_xml(raw, limits) if xml else _decode_json(raw, limits)
+    return _document_tree(tree, limits, xml=xml)  # checks the tree's limits once
+
+
+def parse_document_or_event(
+    data: bytes, *, media_type: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> EpcisDocument | Event:
+    """Parse an EPCIS 2.0 document, or one bare event (the REST binding's single-event capture), JSON-LD or XML.
+
+    A bare event is recognised by its type (JSON-LD ``"type": "ObjectEvent"`` …, or an XML root element named after
+    an event type). It must carry its own ``@context`` naming the EPCIS 2.0 context (the JSON schema's
+    ``required-ld-context``; the XML reader gives it one), and gets the very checks an event of a document gets.
+
+    Returns:
+        The :class:`EpcisDocument` or, for a bare event, the :class:`Event` (index 0).
+
+    Raises:
+        The exceptions of :func:`parse_document`.
+    """
+    raw = bytes(data)
+    check_document_size(len(raw), limits)
+    xml = _is_xml(raw, media_type)
+    tree: Any = _decode_xml(raw, limits, bare_event=True) if xml else _decode_json(raw, limits)
+    if isinstance(tree, Mapping) and tree.get("type") in EVENT_TYPES:
+        return _event_tree(tree, 0, None, limits, xml=xml, bare=True)
+    return _document_tree(tree, limits, xml=xml)
 
 
 def parse_document_object(obj: Any, *, limits: Limits = DEFAULT_LIMITS) -> EpcisDocument:
     """Validate an already-decoded JSON-LD document (see :func:`parse_document`; limits are checked here too)."""
+    return _document_tree(obj, limits, xml=False)
+
+
+def _document_tree(obj: Any, limits: Limits, *, xml: bool) -> EpcisDocument:
     if not isinstance(obj, Mapping):
         raise EpcisSyntaxError("EPCIS JSON-LD", f"expected a document object at the top, got {describe(obj)}")
     check_tree(obj, limits)
     problems = Problems(limits.max_problems)
     doc: EpcisDocument | None = None
     with contextlib.suppress(CapReachedError):
-        doc = _document(obj, problems, limits)
+        doc = _document(obj, problems, limits, xml)
     if problems.items:
         raise EpcisValidationError(problems.items, truncated=problems.truncated)
     if doc is None:
@@ -96,7 +137,11 @@ def parse_document_object(obj: Any, *, limits: Limits = DEFAULT_LIMITS) -> Epcis
 def parse_event(
     obj: Mapping[str, Any], *, index: int = 0, context: Any = None, limits: Limits = DEFAULT_LIMITS
 ) -> Event:
-    """Parse one JSON-LD event object (for single-event capture, or an event taken out of a document).
+    """Parse one JSON-LD event object taken out of a document, or read back from storage.
+
+    Input to capture, one bare event included, goes through :func:`parse_document_or_event` instead: it also applies
+    the rules added for input only (what each event type names, a persistentDisposition setting something), which
+    events stored before them may break and must still read.
 
     Args:
         obj: The event object as decoded.
@@ -109,15 +154,22 @@ def parse_event(
         EpcisLimitError: A limit was exceeded.
         EpcisValidationError: Every rule broken.
     """
+    return _event_tree(obj, index, context, limits, xml=False, bare=False)
+
+
+def _event_tree(obj: Any, index: int, context: Any, limits: Limits, *, xml: bool, bare: bool) -> Event:
     check_tree(obj, limits)
     event_id = obj.get("eventID") if isinstance(obj, Mapping) else None
     problems = Problems(limits.max_problems)
-    reader = Reader(problems, index, event_id if isinstance(event_id, str) else None, STANDARD_PREFIXES)
+    known_id = event_id if isinstance(event_id, str) else None
+    reader = Reader(problems, index, known_id, STANDARD_PREFIXES, xml=xml, capture=bare)
     event: Event | None = None
     with contextlib.suppress(CapReachedError):
         if context is not None:
             _, terms, _ = reader.context(context, ("@context",))
             reader = reader.with_prefixes(terms)
+        if bare:
+            _bare_context(obj, reader)
         event = read_event(obj, reader, ())
     if problems.items:
         raise EpcisValidationError(problems.items, truncated=problems.truncated)
@@ -157,12 +209,12 @@ def _decode_json(data: bytes, limits: Limits) -> Any:
         raise EpcisSyntaxError("JSON", str(exc)) from None
 
 
-def _decode_xml(data: bytes, limits: Limits) -> Any:
+def _decode_xml(data: bytes, limits: Limits, *, bare_event: bool = False) -> Any:
     from supplychain.epcis.xmldoc import xml_to_jsonld  # the XML binding is only loaded when XML arrives
 
     try:
         # XML nests a few levels deeper than its JSON-LD form; check_tree then applies max_depth exactly.
-        return xml_to_jsonld(data, max_depth=limits.max_depth + _XML_EXTRA_DEPTH)
+        return xml_to_jsonld(data, max_depth=limits.max_depth + _XML_EXTRA_DEPTH, bare_event=bare_event)
     except DocumentError as exc:
         if exc.reason.startswith("elements are nested deeper"):
             # the converter stops reading at its bound, so the depth found is at least one more than it
@@ -186,8 +238,21 @@ def _no_constant(name: str) -> Any:
 # --- document structure -------------------------------------------------------------------------------------
 
 
-def _document(obj: Mapping[str, Any], problems: Problems, limits: Limits) -> EpcisDocument | None:
-    r = Reader(problems, None, None, STANDARD_PREFIXES)
+def _bare_context(obj: Mapping[str, Any], reader: Reader) -> None:
+    if "@context" not in obj:
+        reader.error(("@context",), "required field '@context' is missing: a bare event carries the EPCIS 2.0 context")
+        return
+    context = obj["@context"]
+    entries = context if isinstance(context, list) else [context]  # read_event reads it: no problem twice
+    if not any(isinstance(entry, str) and EPCIS_CONTEXT.match(entry) for entry in entries):
+        reader.error(
+            ("@context",),
+            "@context must include the EPCIS 2.0 context https://ref.gs1.org/standards/epcis/epcis-context.jsonld",
+        )
+
+
+def _document(obj: Mapping[str, Any], problems: Problems, limits: Limits, xml: bool) -> EpcisDocument | None:
+    r = Reader(problems, None, None, STANDARD_PREFIXES, xml=xml, capture=True)
     doc_type = obj.get("type")
     if doc_type not in DOCUMENT_TYPES:
         got = f"{doc_type!r}" if "type" in obj else "nothing"
@@ -238,7 +303,7 @@ def _document(obj: Mapping[str, Any], problems: Problems, limits: Limits) -> Epc
     events: list[Event] = []
     for i, item in enumerate(event_list):
         event_id = item.get("eventID") if isinstance(item, Mapping) else None
-        reader = Reader(problems, i, event_id if isinstance(event_id, str) else None, r.prefixes)
+        reader = Reader(problems, i, event_id if isinstance(event_id, str) else None, r.prefixes, xml=xml, capture=True)
         event = read_event(item, reader, (*path, i))
         if event is not None:
             events.append(event)

@@ -73,6 +73,7 @@ _XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 _VALUE_PREFIXES = {"cbv": "https://ref.gs1.org/cbv/", "gs1": "https://gs1.org/voc/"}
 _ELEMENT_START = re.compile(rb"<[A-Za-z_]")
 _DOCTYPE = re.compile(rb"<!DOCTYPE\s+[^\s\[>]+\s*(?:\[(?P<subset>[^\]]*)\]\s*)?>")
+_DOCUMENT_ATTRIBUTES = ("schemaVersion", "creationDate")
 
 
 def _local(tag: str) -> str:
@@ -346,12 +347,17 @@ def _prefixes(root: Element, namespaces: list[tuple[str, str]]) -> dict[str, str
     return prefixes
 
 
-def xml_to_jsonld(data: bytes, *, max_depth: int = 64) -> dict[str, Any]:
+def xml_to_jsonld(data: bytes, *, max_depth: int = 64, bare_event: bool = True) -> dict[str, Any]:
     """Read an EPCIS 2.0 XML document, query document or bare event into its JSON-LD form.
 
     Args:
         data: The XML bytes.
         max_depth: The deepest element nesting accepted.
+        bare_event: Also read a single event as the root (the REST binding's single-event capture), into the JSON-LD
+            event with its own ``@context``; ``False`` refuses anything but a document. The ``schemaVersion`` /
+            ``creationDate`` attributes OpenEPCIS writes on such a root are the document's, not the event's: they
+            are dropped (a deliberate difference from GS1's reference, which hashes them into the event's ID, so one
+            event would get a new ID at each transmission; docs/epcis-conformance.md).
 
     Returns:
         The document (or the bare event) as GS1's JSON-LD binding would write it (see the module docstring).
@@ -363,12 +369,17 @@ def xml_to_jsonld(data: bytes, *, max_depth: int = 64) -> dict[str, Any]:
     root, prefixes = _parse(data, max_depth)
     kind = _local(root.tag)
     reader = _Reader(prefixes)
-    if kind in EVENT_TYPES:
+    if bare_event and kind in EVENT_TYPES:
+        for name in _DOCUMENT_ATTRIBUTES:
+            root.attrib.pop(name, None)
         root.tag = kind
         document: dict[str, Any] = {"@context": [EPCIS_CONTEXT], **reader.event(root)}
         return _with_context(document, reader, root)
     if kind not in _ROOTS:
-        raise DocumentError("XML", f"root element is {kind!r}, not EPCISDocument, EPCISQueryDocument or an event")
+        wanted = (
+            "EPCISDocument, EPCISQueryDocument or an event" if bare_event else "EPCISDocument or EPCISQueryDocument"
+        )
+        raise DocumentError("XML", f"root element is {kind!r}, not {wanted}")
     document = {"@context": [EPCIS_CONTEXT], "type": kind}
     for name, value in root.attrib.items():
         if name[:1] != "{":

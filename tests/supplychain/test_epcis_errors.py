@@ -147,6 +147,7 @@ def test_action_on_transformation_event() -> None:
         "eventTime": "2024-03-01T10:00:00Z",
         "eventTimeZoneOffset": "+00:00",
         "inputEPCList": ["urn:epc:id:sgtin:4012345.011111.1"],
+        "outputEPCList": ["urn:epc:id:sgtin:4012345.011111.2"],
         "action": "ADD",
         "ilmd": {"example:batch": "B1"},
     }

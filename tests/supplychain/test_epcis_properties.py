@@ -46,6 +46,8 @@ uris = st.one_of(
     st.builds("urn:uuid:{}".format, st.uuids()),
 )
 uri_lists = st.lists(uris, max_size=4, unique=True).map(tuple)
+# what an Aggregation-, Association-, Transaction- or TransformationEvent is about: never nothing (the JSON schema)
+some_uris = st.lists(uris, min_size=1, max_size=4, unique=True).map(tuple)
 offsets = st.integers(-14 * 4, 14 * 4).map(lambda q: timezone(timedelta(minutes=15 * q)))
 times = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2099, 12, 31), timezones=offsets)
 tz_offsets = st.sampled_from(["+00:00", "+01:00", "-06:00", "+05:30", "+14:00", "-14:00", "-09:45"])
@@ -115,7 +117,7 @@ common = {
         PersistentDisposition,
         set=st.lists(_term(cbv.DISPOSITION_VOCAB), max_size=2).map(tuple),
         unset=st.lists(_term(cbv.DISPOSITION_VOCAB), max_size=2).map(tuple),
-    ),
+    ).filter(lambda p: p.set or p.unset),  # the JSON schema: it sets or unsets something
     "read_point": locations,
     "biz_location": locations,
     "biz_transaction_list": st.lists(
@@ -139,7 +141,7 @@ events: st.SearchStrategy[Event] = st.one_of(
         AggregationEvent,
         action=actions,
         parent_id=uris,
-        child_epcs=uri_lists,
+        child_epcs=some_uris,
         child_quantity_list=quantities,
         **common,
     ),
@@ -147,7 +149,7 @@ events: st.SearchStrategy[Event] = st.one_of(
         TransactionEvent,
         action=actions,
         parent_id=st.none() | uris,
-        epc_list=uri_lists,
+        epc_list=some_uris,
         quantity_list=quantities,
         **common
         | {
@@ -158,16 +160,16 @@ events: st.SearchStrategy[Event] = st.one_of(
     ),
     st.builds(
         TransformationEvent,
-        input_epc_list=uri_lists,
+        input_epc_list=some_uris,
         input_quantity_list=quantities,
-        output_epc_list=uri_lists,
+        output_epc_list=some_uris,
         output_quantity_list=quantities,
         transformation_id=st.none() | uris,
         ilmd=ilmds,
         **common,
     ),
     st.builds(
-        AssociationEvent, action=actions, parent_id=uris, child_epcs=uri_lists, child_quantity_list=quantities, **common
+        AssociationEvent, action=actions, parent_id=uris, child_epcs=some_uris, child_quantity_list=quantities, **common
     ),
 )
 
