@@ -19,7 +19,7 @@ from supplychain.audit._proof import ProofChecker
 from supplychain.epcis.cbv import BIZ_STEP_VOCAB, allowed_biz_step, canonical_term
 from supplychain.epcis.columns import IndexedColumns, indexed_columns
 from supplychain.errors import TraceError, UnknownCbvTermError
-from supplychain.eventhash import HashContext, event_hash_id, hash_context
+from supplychain.eventhash import HashContext, event_hash_id, hash_context, hashes_to
 from supplychain.gs1 import identifier_node
 from supplychain.merkle import hash_id_to_bytes32
 from supplychain.registry import BusinessRole, RegistryMirror
@@ -249,6 +249,8 @@ class EventChecker:
         ctx, prefixes = self._context(document.pop("@context", None))
         try:
             computed = event_hash_id(document, ctx)
+            if computed != hash_id and hashes_to(document, ctx, hash_id) == "legacy":
+                computed = hash_id  # stored under the hashing rules before the reference's current source
         except (TraceError, ValueError, TypeError) as exc:
             computed = f"unhashable ({exc})"
         if computed != hash_id:

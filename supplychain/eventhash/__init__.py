@@ -6,7 +6,7 @@ document. Pure functions: no I/O.
 """
 
 from supplychain.eventhash.document import document_context, document_events, hash_document, read_document
-from supplychain.eventhash.prehash import HashContext, event_hash_id, hash_context, prehash_string
+from supplychain.eventhash.prehash import HashContext, event_hash_id, hash_context, hashes_to, prehash_string
 from supplychain.eventhash.short import SHORT_DIGITS, short_hash_id
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "event_hash_id",
     "hash_context",
     "hash_document",
+    "hashes_to",
     "prehash_string",
     "read_document",
     "short_hash_id",

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["HashContext", "hash_context"]
+__all__ = ["HashContext", "hash_context", "legacy_context"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +60,31 @@ class HashContext:
 
 
 _DEFAULT = HashContext()
+
+_CBV, _GS1 = "https://ref.gs1.org/cbv/", "https://gs1.org/voc/"
+_LEGACY_KEYS = {
+    "epcis": "https://ref.gs1.org/epcis/",
+    "cbv": _CBV,
+    "cbvmda": "urn:epcglobal:cbv:mda:",
+    "gs1": _GS1,
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "dcterms": "http://purl.org/dc/terms/",
+}
+_LEGACY_VALUES = {"cbv": _CBV, "gs1": _GS1}
+
+
+def legacy_context(ctx: HashContext) -> HashContext:
+    """``ctx`` as the project's hashing read documents before it followed the reference's current source (the
+    PyPI release 1.9.3's rules): the standard EPCIS context's prefixes (``cbvmda``, ``gs1``...) expand keys, and
+    ``cbv:`` / ``gs1:`` expand values, even where the document does not declare them; a declared prefix wins.
+
+    Events stored and signed under those rules keep their Event Hash IDs: the audit and the scanner accept an ID
+    that either rule set gives. Both spell the same IRIs (a prefix or its expansion), so accepting both never lets a
+    document mean something other than what was signed.
+    """
+    return HashContext({**_LEGACY_KEYS, **ctx.keys}, {**_LEGACY_VALUES, **ctx.values}, ctx.ignore)
 
 
 def _declared_prefixes(context: object) -> dict[str, str]:

@@ -22,11 +22,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from supplychain.errors import EventHashError
-from supplychain.eventhash._context import HashContext, hash_context
+from supplychain.eventhash._context import HashContext, hash_context, legacy_context
 from supplychain.eventhash._fast import fast_prehash
 from supplychain.eventhash._tree import general_prehash
 
-__all__ = ["HashContext", "event_hash_id", "hash_context", "prehash_string"]
+__all__ = ["HashContext", "event_hash_id", "hash_context", "hashes_to", "prehash_string"]
 
 
 def prehash_string(event: Mapping[str, Any], context: HashContext | object = None) -> str:
@@ -94,3 +94,19 @@ def event_hash_id(event: Mapping[str, Any], context: HashContext | object = None
     """
     digest = hashlib.sha256(prehash_string(event, context).encode("utf-8")).hexdigest()
     return "ni:///sha-256;" + digest + "?ver=CBV2.0"
+
+
+def hashes_to(event: Mapping[str, Any], context: HashContext | object, claimed: str) -> str | None:
+    """Which rules give ``event`` the Event Hash ID ``claimed``: ``"current"``, ``"legacy"`` (the rules before the
+    project followed the reference's current source: :func:`supplychain.eventhash._context.legacy_context`, for
+    events stored then), or ``None``.
+
+    Raises:
+        EventHashError: The event cannot be hashed.
+    """
+    ctx = context if isinstance(context, HashContext) else hash_context(context)
+    if event_hash_id(event, ctx) == claimed:
+        return "current"
+    if event_hash_id(event, legacy_context(ctx)) == claimed:
+        return "legacy"
+    return None

@@ -1068,3 +1068,21 @@ def test_the_chronology_state_fits_json_numbers_of_64_bits() -> None:
     assert Chronology.from_json(json.loads(json.dumps(state))).places == chronology.places
     with pytest.raises(ValueError, match="triples"):
         Chronology.from_json(state | {"places": [1, 2]})
+
+
+def test_an_event_stored_under_the_release_1_9_3_hashing_rules_keeps_its_id() -> None:
+    """The maker's commissioning names ``cbvmda:lotNumber`` without declaring ``cbvmda``: before the project followed
+    the reference's current source, its ID expanded the prefix. Stored so, it is clean; edited, it is caught."""
+    from supplychain.eventhash._context import legacy_context
+
+    story = clean_story()
+    document = story[2]["document"]
+    body = {k: v for k, v in document.items() if k != "@context"}
+    legacy_id = event_hash_id(body, legacy_context(hash_context(document.get("@context"))))
+    assert legacy_id != story[2]["hashId"]
+    signature = encode_signature(sign_hash_id(KEYS[MAKER], legacy_id))
+    story[2] = record(document, MAKER, hashId=legacy_id, signature=signature)
+    records, batches, history = world(story)
+    assert codes(audit(records, batches, history)) == []
+    records[2]["document"]["ilmd"] = {"cbvmda:lotNumber": "L8"}
+    assert codes(audit(records, batches, history)) == ["hash_mismatch"]

@@ -451,3 +451,33 @@ def test_a_cited_recognition_must_be_the_organisations_and_in_force_at_the_event
     assert [ch.code for ch in citations][2:] == ["citation_not_in_force", "citation_not_in_force", "malformed_citation"]
     assert "suspended" in citations[2].detail and "not holder" in citations[3].detail
     assert verdict.status is VerdictStatus.FAILED
+
+
+def test_an_event_signed_under_the_release_1_9_3_hashing_rules_keeps_its_id(
+    scenario: Scenario, history: list[RegistryEvent], bundle_json: dict[str, Any]
+) -> None:
+    """Events stored before the project followed the reference's current source were hashed with the standard
+    context's prefixes expanded (``cbvmda:lotNumber``); their signed IDs still match, and nothing else does."""
+    from supplychain.eventhash import hash_context, hashes_to
+    from supplychain.eventhash._context import legacy_context
+    from supplychain.signing import encode_signature, sign_hash_id
+
+    bundle = copy.deepcopy(bundle_json)
+    i = next(n for n, e in enumerate(bundle["events"]) if "ilmd" in e["envelope"]["event"])
+    envelope = bundle["events"][i]["envelope"]
+    event = envelope["event"]
+    legacy_id = event_hash_id(event, legacy_context(hash_context()))
+    assert legacy_id != envelope["eventHashId"] == event_hash_id(event)
+    assert (
+        hashes_to(event, None, legacy_id) == "legacy" and hashes_to(event, None, envelope["eventHashId"]) == "current"
+    )
+    key = next(o.key for o in scenario.orgs.values() if o.org_id == envelope["organisationId"])
+    envelope["eventHashId"], envelope["signature"] = legacy_id, encode_signature(sign_hash_id(key, legacy_id))
+    verdict = verify(bundle, mirror_of(history))
+    checks = {c.name: c for c in verdict.events[i].checks}
+    assert checks["event_hash"].passed and "release 1.9.3" in checks["event_hash"].detail
+    assert checks["signature"].passed
+    assert "hash_mismatch" not in verdict.events[i].failures  # (its proof was made for the current ID: it fails)
+    event["ilmd"] = {"cbvmda:lotNumber": "ANOTHER"}
+    assert hashes_to(event, None, legacy_id) is None
+    assert "hash_mismatch" in verify(bundle, mirror_of(history)).events[i].failures
