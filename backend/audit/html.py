@@ -133,6 +133,8 @@ MEANINGS_ZH: dict[str, str] = {
     "proof_invalid": "默克尔证明不能导出该事件的根",
     "root_not_on_chain": "事件的根既不在链上，也不是平台列出的批次",
     "anchored_late": "锚定晚于平台回执承诺的期限",
+    "anchored_before_event_time": "事件在其声称的时间之前很久就已锚定（签名方倒填了日期）",
+    "received_after_anchor": "平台记录的接收时间晚于该事件的锚定时间（接收记录不实）",
     "not_anchored": "超过期限仍未锚定",
     "batch_not_on_chain": "平台声称已锚定的批次不在链上",
     "leaf_withheld": "链上已锚定的根缺少平台记录中的叶子（数据被隐瞒）",
@@ -142,12 +144,14 @@ MEANINGS_ZH: dict[str, str] = {
         "链上有一个根不在平台导出中，其锚定账户不是平台导出的任何根所用的账户（若属平台，请用 --anchorer 指明）"
     ),
     "anchor_remade": "开发链重置后重新锚定的批次",
+    "batch_anchor_mismatch": "平台记录的批次锚定信息（区块、序号、交易）缺失或与链上不一致，该批次的证明包都将验证失败",
     "master_data_invalid": "产品主数据的哈希、签名、签名密钥或签名企业对该商品条码的权利不成立",
     "green_claim_while_lapsed": "引用的绿色认定在事件发生时已暂停、撤销（摘牌）或过期",
     "green_claim_unfounded": "引用的绿色认定不存在、属于他人或尚未生效",
     "not_gtin_owner": "事件赋码或生产了他人商品条码（GTIN）下的产品，且未获其委托",
     "chronology_shipped_before_produced": "先发货后生产（赋码）",
     "chronology_sold_before_received": "零售商在收货之前售出",
+    "chronology_sold_before_produced": "生产（赋码）之前就已售出",
     "chronology_two_places_at_once": "同一序列号在时间窗口内出现在两个地点，且后一地点没有到货记录",
 }
 _LEVELS_ZH = {"city": "市级", "provincial": "省级", "national": "国家级"}

@@ -57,6 +57,10 @@ class AuditParameters:
             later one is a recorded arrival (:mod:`supplychain.audit._chronology`).
         clock_tolerance_seconds: How far two organisations' clocks may disagree when the order of two sightings is
             judged.
+        skew_seconds: How far an event time may run ahead of the chain's clock (the platform's
+            ``clock_skew_seconds``, 300 by default), and a receipt time behind it: an event anchored earlier than its
+            own time less this is post-dated, an event received later than its anchoring plus this was not received
+            then.
         anchorers: The platform's anchoring accounts (lower case); empty: those that anchored the roots it exports.
         max_findings_per_code: Findings of one code kept in detail (all are counted).
     """
@@ -64,6 +68,7 @@ class AuditParameters:
     deadline_seconds: int = 300
     window_seconds: int = 60
     clock_tolerance_seconds: int = 5
+    skew_seconds: int = 300
     anchorers: frozenset[str] = frozenset()
     max_findings_per_code: int = 1000
 
@@ -79,10 +84,11 @@ class BatchRecord:
     block: int | None
     tx: str | None
     remade: bool
+    sequence: int | None = None  # states written before it was read: unknown
 
     def to_json(self) -> list[Any]:
         """Compact JSON form."""
-        return [self.batch_id, self.root, self.leaf_count, self.status, self.block, self.tx, self.remade]
+        return [self.batch_id, self.root, self.leaf_count, self.status, self.block, self.tx, self.remade, self.sequence]
 
 
 Entry = tuple[int, str | None, str, str]  # received at (ms), root, event hash, organisation
@@ -187,6 +193,7 @@ class Auditor:
                 _optional_int(record.get("blockNumber")),
                 record.get("txHash") if isinstance(record.get("txHash"), str) else None,
                 record.get("remadeAt") is not None,
+                _optional_int(record.get("sequence")),
             )
         except (KeyError, TypeError) as exc:
             message = f"batch record {record.get('id', '?')!r:.20} of the export cannot be read: {exc}"
@@ -218,6 +225,7 @@ class Auditor:
             self.organisations[checked.organisation] = self.organisations.get(checked.organisation, 0) + 1
             self._count_in_timeline(checked.received_at)
             if checked.event_time is not None:
+                self._post_dated(checked, event_id, anchors)
                 event = (checked.event_time, checked.hash_id, checked.organisation, event_id)
                 for found in self.chronology.add(checked.facts, event):
                     self.report(found)
@@ -273,6 +281,20 @@ class Auditor:
                 merged[old // 2] = merged.get(old // 2, 0) + count
             self.timeline = merged
 
+    def _post_dated(self, checked: Checked, event_id: int, anchors: Mapping[bytes, AnchorState]) -> None:
+        """An event anchored (so existing) before the time it claims, beyond the clock skew capture allows."""
+        anchor = anchors.get(_root_bytes(checked.root) or b"")
+        if anchor is None or checked.event_time is None or not checked.proof_ok:
+            return
+        ahead = checked.event_time // 1000 - anchor.anchored_at
+        if ahead > self.parameters.skew_seconds:
+            message = (
+                f"{event_label(checked.hash_id, event_id)} claims {iso_ms(checked.event_time)}, {ahead} s after its "
+                f"anchoring at {iso_s(anchor.anchored_at)} (clock skew allowed: {self.parameters.skew_seconds} s)"
+            )
+            evidence = {"event_hash": checked.hash_id, "event_id": event_id, "batch_root": checked.root}
+            self.report(finding("anchored_before_event_time", checked.organisation, message, **evidence))
+
     def _settle(self, event_id: int, entry: Entry, proof_ok: bool | None, anchors: Mapping[bytes, AnchorState]) -> bool:
         """Judge an event's anchoring if its root is on chain (``True``), else keep it pending (``False``)."""
         received, root, hash_id, org = entry
@@ -299,6 +321,12 @@ class Auditor:
                 f"receipt at {iso_ms(received)} (deadline {allowed} s)"
             )
             self.report(finding("anchored_late", org, message, **evidence))
+        if proof_ok and received > (anchor.anchored_at + self.parameters.skew_seconds) * 1000:
+            message = (
+                f"{event_label(hash_id, event_id)} is recorded as received at {iso_ms(received)}, after its anchoring "
+                f"at {iso_s(anchor.anchored_at)}"
+            )
+            self.report(finding("received_after_anchor", None, message, **evidence))
         return True
 
     # --- the end of a run ---
@@ -336,6 +364,25 @@ class Auditor:
                 message = f"batch {batch.batch_id} is anchored in block {batch.block} by its word, not on chain"
                 evidence = {"batch_root": batch.root, "block": batch.block, "tx": batch.tx}
                 self.report(finding("batch_not_on_chain", None, message, **evidence))
+            elif batch.status == "anchored" and root is not None:
+                self._compare_anchor(batch, anchors[root])
+
+    def _compare_anchor(self, batch: BatchRecord, anchor: AnchorState) -> None:
+        """The platform's record of an anchored batch against the chain's: what its proof bundles will claim."""
+        chain_tx = (anchor.position.tx_hash or "").lower() or None
+        wrong = [
+            f"{name} {mine if mine is not None else 'missing'} (on chain: {theirs})"
+            for name, mine, theirs in (
+                ("block", batch.block, anchor.position.block_number),
+                ("sequence", batch.sequence, anchor.sequence),
+                ("transaction", batch.tx.lower() if batch.tx else None, chain_tx),
+            )
+            if theirs is not None and mine != theirs and not (name == "sequence" and mine is None)
+        ]  # a sequence is unknown in states written before it was read: compared when known
+        if wrong:
+            message = f"batch {batch.batch_id}: the platform records {', '.join(wrong)}"
+            evidence = {"batch_root": batch.root, "block": anchor.position.block_number, "tx": chain_tx}
+            self.report(finding("batch_anchor_mismatch", None, message, **evidence))
 
     def _not_settled(self, event_id: int, entry: Entry, now_ms: int, later_roots: Collection[str]) -> None:
         received, root, hash_id, org = entry

@@ -1,10 +1,13 @@
-"""Impossible orders across events: shipped before produced, sold before received, one serial at two places at once.
+"""Impossible orders across events: shipped or sold before produced, sold before received, one serial at two places at
+once.
 
 The rules, with the clocks they are read by (every organisation stamps its events by its own clock):
 
 * *shipped before produced*: an identifier shipped (``shipping`` / ``departing``) at a time before its earliest
   production (``commissioning`` / ``creating_class_instance``);
 * *sold before received*: a retailer sells an identifier before that retailer's earliest receipt of it;
+* *sold before produced*: an identifier sold more than ``tolerance_ms`` before its earliest production known when
+  the sale is read (high: no clock explains it);
 * *two places at once*: one serial seen at two distinct places (canonical ``bizLocation``: an SGLN URN and its Digital
   Link are one place) less than the travel window apart (``window_ms``, 60 s by default: no goods move between two
   sites that fast, and two sites' clocks agree far better than that). A move is *explained*, whatever its speed, when
@@ -36,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from supplychain.audit._facts import ARRIVED, PLACED, PRODUCED, RECEIVED, SHIPPED, SOLD, Fact
+from supplychain.audit._facts import ARRIVED, PLACED, PRODUCED, RECEIVED, SHIPPED, SOLD, Fact, identifier_key
 from supplychain.audit._findings import Finding, event_label, finding, iso_ms
 
 __all__ = ["Chronology"]
@@ -78,7 +81,28 @@ class Chronology:
                 self._first(kind, key, item, event, out)
             elif kind in (SHIPPED, SOLD):
                 self._later(kind, key, item, event, out)
+                if kind == SOLD:  # its key is scoped to the seller; production is the item's own
+                    self._sold_before_produced(identifier_key(item), item, event, out)
         return out
+
+    def _sold_before_produced(self, key: int, item: str, event: Pending, out: list[Finding]) -> None:
+        """A sale dated before the item's production (known by then), beyond the clocks' tolerance."""
+        produced = self.produced.get(key)
+        if produced is not None and event[0] < produced - self.tolerance_ms:
+            message = (
+                f"{item}: sold at {iso_ms(event[0])} ({event_label(event[1], event[3])}, {event[2]}), produced only "
+                f"at {iso_ms(produced)}"
+            )
+            out.append(
+                finding(
+                    "chronology_sold_before_produced",
+                    event[2],
+                    message,
+                    event_hash=event[1],
+                    event_id=event[3],
+                    item=item,
+                )
+            )
 
     def _first(self, kind: str, key: int, item: str, event: Pending, out: list[Finding]) -> None:
         t = event[0]

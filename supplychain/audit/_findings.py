@@ -56,6 +56,14 @@ CODES: Mapping[str, tuple[Severity, str]] = {
     "proof_invalid": (Severity.CRITICAL, "the Merkle proof does not lead to the event's root"),
     "root_not_on_chain": (Severity.CRITICAL, "the event's root is neither on chain nor a batch the platform lists"),
     "anchored_late": (Severity.MEDIUM, "anchored after the deadline the platform promised in its receipt"),
+    "anchored_before_event_time": (
+        Severity.HIGH,
+        "anchored (so it existed) well before the time the signed event claims: the signer post-dated it",
+    ),
+    "received_after_anchor": (
+        Severity.HIGH,
+        "the platform's receipt time of an event is after the event was anchored: its record of the receipt is false",
+    ),
     "not_anchored": (Severity.HIGH, "not anchored although its deadline has passed"),
     # what an earlier run audited (supplychain.audit._seal)
     "audited_event_changed": (Severity.CRITICAL, "an event's record is no longer the one an earlier run audited"),
@@ -74,6 +82,11 @@ CODES: Mapping[str, tuple[Severity, str]] = {
         "a root on chain, anchored by an account none of the platform's exported roots shows, is not in its export",
     ),
     "anchor_remade": (Severity.INFO, "the batch's anchor was re-made after a dev-chain reset"),
+    "batch_anchor_mismatch": (
+        Severity.HIGH,
+        "the platform's record of a batch's anchor (block, sequence, transaction) is missing or not the chain's: every "
+        "proof bundle of the batch then fails for consumers",
+    ),
     # product master data
     "master_data_invalid": (
         Severity.HIGH,
@@ -85,6 +98,7 @@ CODES: Mapping[str, tuple[Severity, str]] = {
     # chronology
     "chronology_shipped_before_produced": (Severity.MEDIUM, "shipped before it was produced (commissioned)"),
     "chronology_sold_before_received": (Severity.MEDIUM, "sold by a retailer before that retailer received it"),
+    "chronology_sold_before_produced": (Severity.HIGH, "sold before it was produced (commissioned): impossible"),
     "chronology_two_places_at_once": (
         Severity.MEDIUM,
         "one serial at two places within the time window, with no recorded arrival at the later one",

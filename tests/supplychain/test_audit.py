@@ -168,7 +168,7 @@ def anchored(
 
 def clean_story() -> list[dict[str, Any]]:
     """The supplier makes a lot and ships it citing its recognition; the maker commissions a serial at its plant and
-    ships it; the retailer receives it at its shop two hours later and sells it."""
+    ships it; the retailer receives it at its shop three minutes later and sells it."""
     t = T0 * 1000 + 100_000
     lot = f"https://id.gs1.org/01/{GTIN}/10/LOT1"
     return [
@@ -196,12 +196,12 @@ def clean_story() -> list[dict[str, Any]]:
         ),
         record(event_doc("shipping", t + 3000, action="OBSERVE", epcList=[serial("0001")]), MAKER),
         record(
-            event_doc("receiving", t + 7_200_000, action="OBSERVE", epcList=[serial("0001")], bizLocation={"id": SHOP}),
+            event_doc("receiving", t + 200_000, action="OBSERVE", epcList=[serial("0001")], bizLocation={"id": SHOP}),
             RETAILER,
         ),
         record(
             event_doc(
-                "retail_selling", t + 7_300_000, action="OBSERVE", epcList=[serial("0001")], bizLocation={"id": SHOP}
+                "retail_selling", t + 250_000, action="OBSERVE", epcList=[serial("0001")], bizLocation={"id": SHOP}
             ),
             RETAILER,
         ),
@@ -350,7 +350,7 @@ def test_an_unregistered_key_and_another_organisations_key() -> None:
 def test_a_key_revoked_before_the_event_time() -> None:
     before = record(event_doc("shipping", (T0 + 100) * 1000, action="OBSERVE"), MAKER, key=REVOKED)
     after = record(event_doc("shipping", (T0 + 600) * 1000, action="OBSERVE"), MAKER, key=REVOKED)
-    auditor = audit(*world([before, after]))
+    auditor = audit(*world([before, after], anchor_at=T0 + 350))  # within the skew of both event times
     assert codes(auditor) == ["key_not_valid_at_event_time"]
     assert auditor.findings[0].event_hash == after["hashId"] and "revoked at" in auditor.findings[0].message
 
@@ -371,14 +371,14 @@ def test_a_biz_step_the_roles_do_not_allow() -> None:
 
 def test_roles_as_they_stood_at_the_event_time() -> None:
     before = record(event_doc("departing", (T0 + 500) * 1000, action="OBSERVE"), RETAILER)
-    after = record(event_doc("departing", (T0 + 2000) * 1000, action="OBSERVE"), RETAILER)
+    after = record(event_doc("departing", (T0 + 620) * 1000, action="OBSERVE"), RETAILER)
     stranger = record(event_doc("shipping", (T0 + 600) * 1000, action="OBSERVE"), STRANGER, key=UNREGISTERED)
-    records, batches, history = world([before, after, stranger])
+    records, batches, history = world([before, after, stranger], anchor_at=T0 + 350)
     last = history[-1].position
     history.append(
         ev.OrganisationUpdated(
             ev.LogPosition(last.block_number + 1, 0, "0x1"),
-            T0 + 1000,
+            T0 + 550,
             RETAILER,
             BusinessRole.RETAILER | BusinessRole.LOGISTICS,
             b"\0" * 32,
@@ -1086,3 +1086,71 @@ def test_an_event_stored_under_the_release_1_9_3_hashing_rules_keeps_its_id() ->
     assert codes(audit(records, batches, history)) == []
     records[2]["document"]["ilmd"] = {"cbvmda:lotNumber": "L8"}
     assert codes(audit(records, batches, history)) == ["hash_mismatch"]
+
+
+# --- the platform's and the signer's times against the chain's ---
+
+
+def test_an_event_anchored_a_day_before_its_own_time_is_post_dated() -> None:
+    ahead = record(event_doc("inspecting", (T0 + 86_400) * 1000, action="OBSERVE", epcList=[serial("0001")]), MAKER)
+    within = record(event_doc("inspecting", (T0 + 400) * 1000, action="OBSERVE", epcList=[serial("0001")]), MAKER)
+    auditor = audit(*world([ahead, within]))  # anchored at T0 + 120: 280 s ahead is within the skew of 300 s
+    assert codes(auditor) == ["anchored_before_event_time"]
+    found = auditor.findings[0]
+    assert (found.organisation, found.event_hash, found.severity) == (MAKER, ahead["hashId"], Severity.HIGH)
+    assert "86280 s after its anchoring" in found.message and auditor.serious
+
+
+def test_a_receipt_recorded_after_the_anchoring_is_the_platforms() -> None:
+    records, batches, history = world()
+    records[3]["receivedAt"] = (T0 + 120 + 3600) * 1000  # an hour after its batch was anchored
+    records[4]["receivedAt"] = (T0 + 120 + 299) * 1000  # within the skew
+    auditor = audit(records, batches, history)
+    assert codes(auditor) == ["received_after_anchor"]
+    found = auditor.findings[0]
+    assert found.organisation is None and found.event_id == 4 and found.severity is Severity.HIGH
+
+
+@pytest.mark.parametrize(
+    ("change", "shown"),
+    [
+        ({"blockNumber": 999}, "block 999 (on chain: 101)"),
+        ({"txHash": None}, "transaction missing (on chain: 0x"),
+        ({"txHash": "0x" + "ee" * 32}, "transaction 0xeeee"),
+        ({"sequence": 7}, "sequence 7 (on chain: 1)"),
+    ],
+)
+def test_a_batch_whose_recorded_anchor_is_not_the_chains(change: dict[str, Any], shown: str) -> None:
+    records, batches, history = world()
+    batches[0].update({"sequence": 1, **change})
+    auditor = audit(records, batches, history)
+    assert codes(auditor) == ["batch_anchor_mismatch"]
+    assert shown in auditor.findings[0].message and auditor.findings[0].organisation is None
+
+
+def test_the_recorded_anchor_of_a_batch_agrees_and_an_unknown_sequence_is_not_judged() -> None:
+    records, batches, history = world()
+    batches[0].update({"sequence": 1, "txHash": batches[0]["txHash"].upper().replace("0X", "0x")})
+    assert codes(audit(records, batches, history)) == []
+    batches[0]["sequence"] = None  # a state written before sequences were read
+    assert codes(audit(records, batches, history)) == []
+
+
+def test_a_sale_dated_before_production_is_serious() -> None:
+    story = clean_story()
+    t = T0 * 1000 + 100_000
+    story.append(
+        record(
+            event_doc("retail_selling", t + 2000 - 60_000, action="OBSERVE", epcList=[serial("0001")]),
+            RETAILER,
+        )
+    )
+    auditor = audit(*world(story))
+    assert "chronology_sold_before_produced" in codes(auditor) and auditor.serious
+    found = next(f for f in auditor.findings if f.code == "chronology_sold_before_produced")
+    assert found.organisation == RETAILER and found.event_id == 7 and found.severity is Severity.HIGH
+    within = clean_story()
+    within.append(
+        record(event_doc("retail_selling", t + 2000 - 4000, action="OBSERVE", epcList=[serial("0001")]), RETAILER)
+    )
+    assert "chronology_sold_before_produced" not in codes(audit(*world(within)))  # within the clocks' 5 s
