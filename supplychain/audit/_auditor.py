@@ -208,7 +208,7 @@ class Auditor:
         if event_id is None:
             return
         self.last_event_id = max(self.last_event_id, event_id)
-        if any(f.code == "record_unreadable" for f in checked.findings):
+        if not checked.readable:  # only flagged columns unreadable: the record is still counted and settled
             return
         self._seen.add(event_id)
         previous = self.unsettled.pop(event_id, None)

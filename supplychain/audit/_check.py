@@ -56,6 +56,8 @@ class Checked(NamedTuple):
         proof_ok: Whether its proof leads to ``root`` (``None`` without a root).
         findings: What the checks found.
         facts: Its chronology facts (:mod:`supplychain.audit._facts`).
+        readable: Whether the record could be read as an event record at all (``False``: only its
+            ``record_unreadable`` finding counts; the auditor neither settles nor counts it).
     """
 
     event_id: int | None
@@ -67,18 +69,54 @@ class Checked(NamedTuple):
     proof_ok: bool | None
     findings: tuple[Finding, ...] = ()
     facts: tuple[Fact, ...] = ()
+    readable: bool = True
+
+
+_FLAGGED_FIELDS = {"event_time": "eventTime", "recognition_id": "recognition"}
+"""The record's members that hold a stored column the platform may flag as unreadable (not compared then)."""
+
+
+def _flagged(record: Mapping[str, Any]) -> tuple[str, ...]:
+    """The stored columns the platform flags as unreadable in its record (``unreadable``: damaged storage); a flag
+    that is not a list of column names is reported as such."""
+    flags = record.get("unreadable")
+    if flags is None:
+        return ()
+    if isinstance(flags, list) and flags and all(isinstance(f, str) for f in flags):
+        return tuple(f[:40] for f in flags[:20])
+    return (f"unreadable: not a list of column names ({flags!r:.60})",)
+
+
+def _flags(record: Mapping[str, Any], evidence: dict[str, Any]) -> tuple[list[Finding], Mapping[str, Any]]:
+    """``record_unreadable`` for the columns the platform flags (its own storage: blamed on the platform, whoever
+    signed the event), and the record without the members holding them (not compared with the document)."""
+    flagged = _flagged(record)
+    if not flagged:
+        return [], record
+    message = (
+        f"the platform flags stored columns of its record as unreadable (damaged storage): {', '.join(flagged)}; "
+        "the rest of the record is checked without them"
+    )
+    left_out = {_FLAGGED_FIELDS.get(f) for f in flagged}
+    return [finding("record_unreadable", None, message, **evidence)], {
+        k: v for k, v in record.items() if k not in left_out
+    }
 
 
 def _unreadable(record: Mapping[str, Any], reason: str) -> Checked:
+    """A record that cannot be read as an event record: its export is the platform's, so the finding is the
+    platform's (whoever signed the event)."""
     event_id = record.get("id")
     event_id = event_id if type(event_id) is int else None
     hash_id = record.get("hashId")
     hash_id = hash_id if isinstance(hash_id, str) else ""
     org = record.get("organisationId")
     org = org if isinstance(org, str) else ""
-    message = f"record {event_id if event_id is not None else '?'} of the export cannot be read: {reason}"
-    found = finding("record_unreadable", org or None, message, event_hash=hash_id or None, event_id=event_id)
-    return Checked(event_id, hash_id, org, 0, None, None, None, (found,))
+    flagged = _flagged(record)
+    also = f" (the platform flags its stored columns {', '.join(flagged)} as unreadable)" if flagged else ""
+    message = f"record {event_id if event_id is not None else '?'} of the export cannot be read: {reason}{also}"
+    found = finding("record_unreadable", None, message, event_hash=hash_id or None, event_id=event_id)
+    return Checked(event_id, hash_id, org, 0, None, None, None, (found,), readable=False)
 
 
 _TEXT = ("hashId", "organisationId", "keyId", "signature")
@@ -158,8 +196,8 @@ class EventChecker:
         proof_ok = None if root is None else self._proof(root, record["proof"], value)
         if anchoring_only:
             return Checked(event_id, hash_id, org, received, None, root, proof_ok)
-        found: list[Finding] = []
         evidence = {"event_hash": hash_id, "event_id": event_id}
+        found, record = _flags(record, evidence)  # columns the platform flags unreadable: reported, the rest checked
         document = self._document(record, hash_id, org, found, evidence)
         if value is not None:
             self._signature(record, hash_id, org, found, evidence)
