@@ -33,9 +33,11 @@ from backend.core.integers import INT64_MAX
 from backend.models import Batch, Event, EventIdentifier, table_of
 from backend.services.damage import anchored_batch_problem, as_int, parsed_proof, stored_document
 from supplychain.epcis.cbv import BIZ_STEP_VOCAB, canonical_term, is_uri, term_uri
+from supplychain.epcis.columns import indexed_columns
 from supplychain.errors import UnknownCbvTermError
 from supplychain.gs1 import identifier_node
-from supplychain.signing import ENVELOPE_TYPE, ENVELOPE_VERSION, is_organisation_id
+from supplychain.registry import RegistryMirror
+from supplychain.signing import ENVELOPE_TYPE, ENVELOPE_VERSION, cited_recognition, is_organisation_id
 
 __all__ = [
     "ANY_EPC_ROLES",
@@ -49,6 +51,7 @@ __all__ = [
     "EventQuery",
     "anchor_json",
     "batches_of",
+    "cited_json",
     "envelope_of",
     "event_detail",
     "find_event",
@@ -419,8 +422,27 @@ def find_event(session: Session, hash_id: str) -> Row[Any]:
     return row
 
 
-def event_detail(session: Session, row: Row[Any], *, receipt: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """``GET /events/{hashId}``: the event as received, its signed envelope, receipt and anchor."""
+def cited_json(document: Mapping[str, Any], org_id: str, mirror: RegistryMirror | None) -> dict[str, Any] | None:
+    """The recognition a stored event's signed document cites and its status at the event time from the registry's
+    history (``None`` without a mirror), derived as the audit derives them (never from the stored
+    ``recognition_*`` columns, which the audit compares with this: ``column_mismatch``)."""
+    cited = cited_recognition(document)
+    if not isinstance(cited, int):  # none, or one naming no recognition (capture refuses those)
+        return None
+    at_ms = indexed_columns(document).event_time
+    status = None if mirror is None or at_ms is None else mirror.citation_status(cited, org_id, at_ms // 1000)
+    return {"id": cited, "statusAtCapture": status}
+
+
+def event_detail(
+    session: Session,
+    row: Row[Any],
+    *,
+    receipt: Mapping[str, Any] | None = None,
+    mirror: RegistryMirror | None = None,
+) -> dict[str, Any]:
+    """``GET /events/{hashId}``: the event as received, its signed envelope, receipt and anchor, and the recognition
+    it cites (:func:`cited_json`: from the signed document, its status from ``mirror``)."""
     batch = batches_of(session, [row]).get(row.batch_id) if as_int(row.batch_id) is not None else None
     document = stored_document(session, row)
     if document is None:  # reported: what the columns say, and that the stored event does not read
@@ -446,9 +468,5 @@ def event_detail(session: Session, row: Row[Any], *, receipt: Mapping[str, Any] 
         "envelope": envelope_of(row, document),
         "receipt": dict(receipt) if receipt is not None else None,
         "anchor": anchor_json(row, batch),
-        "recognition": (
-            {"id": row.recognition_id, "statusAtCapture": row.recognition_status}
-            if row.recognition_id is not None
-            else None
-        ),
+        "recognition": cited_json(document, row.org_id, mirror),
     }

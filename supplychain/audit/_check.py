@@ -25,13 +25,11 @@ from supplychain.merkle import hash_id_to_bytes32
 from supplychain.registry import BusinessRole, RegistryMirror
 from supplychain.registry.speakers import NOT_GTIN_OWNER, speaker_refusal
 from supplychain.signing import (
-    RECOGNITION_FIELD,
     SIGNATURE_DOMAIN,
-    citation_id,
+    cited_recognition,
     context_namespaces,
     decode_signature,
     is_key_id,
-    recognition_citation,
     verify_message,
 )
 
@@ -226,7 +224,7 @@ class EventChecker:
         refused = speaker_refusal(self.mirror, org, document, at_s)
         if refused is not None and refused.reason == NOT_GTIN_OWNER:  # nobody owning it then is no one's wrong
             found.append(finding("not_gtin_owner", org, refused.detail, **evidence))
-        cited = _cited_recognition(document)
+        cited = cited_recognition(document)
         status = self.mirror.citation_status(cited, org, at_s) if isinstance(cited, int) else None
         found += _green_claim(cited, status, org, event_ms, evidence)
         differences = _column_differences(record, columns, cited, status)
@@ -412,15 +410,3 @@ def _column_differences(
         if stored_status is not None and stored_status != status:
             out.append(f"recognition {cited_id} status at the event time {stored_status!r:.40}, on chain {status!r}")
     return out
-
-
-def _cited_recognition(document: Mapping[str, Any]) -> int | str | None:
-    """The recognition the signed document cites (its ``sc:recognition``, read by
-    :func:`supplychain.signing.recognition_citation`; never the platform's record of it); a citation that names no
-    recognition is given as text."""
-    candidates = {k: v for k, v in document.items() if k.endswith(RECOGNITION_FIELD)}
-    found = recognition_citation(candidates, document.get("@context") or {}) if candidates else None
-    if found is None:
-        return None
-    cited = citation_id(found[1])
-    return f"{found[0]} ({found[1]!r:.60})" if cited is None else cited
