@@ -27,13 +27,17 @@ from supplychain.epcis import parse_event
 from supplychain.verify import AnchorClaim
 
 __all__ = [
+    "BATCH_STATUSES",
     "MAX_LISTED",
     "DamageLog",
     "Damaged",
     "anchored_batch_problem",
     "as_int",
+    "batch_damage",
+    "dangling_links",
     "event_damage",
     "event_row_problem",
+    "identifier_problem",
     "met_in",
     "parsed_proof",
     "report",
@@ -42,6 +46,9 @@ __all__ = [
 ]
 
 MAX_LISTED = 100  # the damaged records /ready lists (the metric counts them all)
+BATCH_STATUSES = frozenset({"prepared", "sent", "anchored"})
+"""The statuses a batch goes through (:mod:`backend.services.anchoring`); any other is damage."""
+_SHOWN = 3  # identifiers named in a report
 _HEX32 = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
@@ -139,6 +146,49 @@ def anchored_batch_problem(batch: Any) -> str | None:
         if as_int(getattr(batch, column)) is None:
             return f"{column}: an anchored batch without a whole number here"
     return None
+
+
+def batch_damage(session: Session, rows: list[Any], batches: dict[int, Any]) -> None:
+    """Report what the batches of these event rows show of damage: an event whose ``batch_id`` names no stored batch
+    (read as not batched yet), a batch whose status is none the platform gives (read as not anchored)."""
+    for row in rows:
+        batch_id = as_int(row.batch_id)
+        if batch_id is not None and batch_id not in batches:
+            report(session, "event", row.hash_id, "batch_id", f"names batch {batch_id}, which is not stored")
+    for batch in batches.values():
+        if batch.status not in BATCH_STATUSES:
+            report(session, "batch", batch.id, "status", f"{batch.status!r:.40} is not a batch status")
+
+
+def dangling_links(session: Session, event_id: object, named: list[tuple[str, str]]) -> list[Damaged]:
+    """Report ``event_identifier`` rows (identifier, role) naming an event row that is not stored: a deleted or
+    restored event left its links behind (the views leave them out)."""
+    return [
+        report(
+            session,
+            "event_identifier",
+            identifier,
+            "event_id",
+            f"its {role!r:.20} row names event row {event_id!r:.30}, which is not stored",
+        )
+        for identifier, role in named[:_SHOWN]
+    ]
+
+
+def _listed(pairs: set[tuple[str, str]]) -> str:
+    shown = ", ".join(f"{identifier!r:.120} ({role!r:.20})" for identifier, role in sorted(pairs)[:_SHOWN])
+    return shown + (f" and {len(pairs) - _SHOWN} more" if len(pairs) > _SHOWN else "")
+
+
+def identifier_problem(stored: set[tuple[str, str]], derived: set[tuple[str, str]]) -> str | None:
+    """How an event's stored ``event_identifier`` rows differ from those its signed document gives (``None``: they
+    do not): rows missing hide the event from what it names, rows added show it where it never was."""
+    parts = []
+    if missing := derived - stored:
+        parts.append(f"missing {_listed(missing)}")
+    if added := stored - derived:
+        parts.append(f"not named by the signed document: {_listed(added)}")
+    return "; ".join(parts) or None
 
 
 _EVENT_INTEGERS = ("event_time", "received_at")

@@ -8,7 +8,9 @@ the indexed columns the platform's queries use (``eventType``, ``eventTime``, ``
 ``readPoint``), which the audit derives again from the signed document
 (:func:`supplychain.epcis.columns.indexed_columns`) and compares. A record whose stored columns do not read (damaged
 storage, :mod:`backend.services.damage`) also carries ``unreadable``: the names of those columns (``document``,
-``proof``, ``event_time``...); it is reported to the platform too.
+``proof``, ``event_time``..., ``batch_id`` naming no stored batch, ``event_identifier`` when the event's stored
+identifier rows or their count are not what its signed document names); it is reported to the platform too. A batch
+whose status is none the platform gives carries ``"unreadable": ["status"]``.
 
 Pages are keyset pages on the integer id (``WHERE id > :after ORDER BY id LIMIT :limit``): no OFFSET, so the cost of a
 page does not grow with the store. A record is one JSON object whose first member is ``id`` (a reader can find the id
@@ -27,8 +29,10 @@ from sqlalchemy import Row, Table, func, select
 from sqlmodel import Session
 
 from backend.core.integers import parse_int
-from backend.models import Batch, Event, MasterData, table_of
-from backend.services.damage import event_row_problem, parsed_proof, report
+from backend.models import Batch, Event, EventIdentifier, MasterData, table_of
+from backend.services.capture import event_identifiers
+from backend.services.damage import BATCH_STATUSES, as_int, event_row_problem, identifier_problem, parsed_proof, report
+from supplychain.epcis import parse_event
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -46,6 +50,7 @@ MAX_LIMIT = 10_000
 EV: Table = table_of(Event)
 BA: Table = table_of(Batch)
 MD: Table = table_of(MasterData)
+EI: Table = table_of(EventIdentifier)
 
 
 def page_parameters(after: str | None, limit: str | None) -> tuple[int, int]:
@@ -73,23 +78,57 @@ def _json_text(text: str | None) -> bytes:
     return text.encode()
 
 
-def _unreadable(session: Session, row: Row[Any]) -> list[str]:
+def _unreadable(session: Session, row: Row[Any], links: set[tuple[str, str]] | None) -> list[str]:
     """The columns of an exported event that do not read (damaged storage), reported to the platform: the record
-    is still exported as stored, flagged so that the audit reports it (``record_unreadable``)."""
+    is still exported as stored, flagged so that the audit reports it (``record_unreadable``).
+
+    Besides its own columns: ``batch_id`` naming no stored batch, and ``event_identifier`` when the event's stored
+    identifier rows (``links``) are not those its signed document names (:func:`_links_problem`)."""
     columns = []
     problem = event_row_problem(row)
     if problem is not None:
         columns.append(problem[0])
     try:
-        if not isinstance(json.loads(row.document), dict):
+        document = json.loads(row.document)
+        if not isinstance(document, dict):
             raise ValueError("not a JSON object")
     except (ValueError, TypeError):
         columns.append("document")
+        document = None
     if row.proof is not None and parsed_proof(row.proof) is None:
         columns.append("proof")
+    if as_int(row.batch_id) is not None and row.batch_found is None:
+        columns.append("batch_id")
     for column in columns:
         report(session, "event", row.hash_id, column, "does not read (flagged in the export)")
+    if document is not None and (reason := _links_problem(row, document, links or set())) is not None:
+        columns.append("event_identifier")
+        report(session, "event_identifier", row.hash_id, "identifier", f"{reason} (flagged in the export)")
     return columns
+
+
+def _links_problem(row: Row[Any], document: dict[str, Any], links: set[tuple[str, str]]) -> str | None:
+    """How the event's stored identifier rows, or their stored count, differ from what its signed document names
+    (``None`` when they do not, or when the document is no EPCIS event: the audit finds that itself)."""
+    try:
+        derived = event_identifiers(parse_event(document))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    problem = identifier_problem(links, derived)
+    count = as_int(row.identifier_count)
+    if problem is None and count is not None and count != len(derived):
+        problem = f"identifier_count {count}, while the signed document names {len(derived)} identifiers"
+    return problem
+
+
+def _links_of(session: Session, rows: Sequence[Row[Any]]) -> dict[int, set[tuple[str, str]]]:
+    """The stored identifier rows of these events (one query)."""
+    links: dict[int, set[tuple[str, str]]] = {}
+    if rows:
+        stmt = select(EI.c.event_id, EI.c.identifier, EI.c.role).where(EI.c.event_id.in_([r.id for r in rows]))
+        for event_id, identifier, role in session.execute(stmt):
+            links.setdefault(event_id, set()).add((identifier, role))
+    return links
 
 
 def _event_line(row: Row[Any], unreadable: list[str] | None = None) -> bytes:
@@ -129,6 +168,7 @@ def event_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes
         EV.c.id, EV.c.hash_id, EV.c.org_id, EV.c.key_id, EV.c.signature, EV.c.event_type, EV.c.event_time,
         EV.c.biz_step, EV.c.biz_location, EV.c.read_point, EV.c.received_at, EV.c.capture_id, EV.c.batch_id,
         EV.c.leaf_index, EV.c.proof, EV.c.recognition_id, EV.c.recognition_status, EV.c.document, BA.c.root,
+        EV.c.identifier_count, BA.c.id.label("batch_found"),
     ]  # fmt: skip
     statement = (
         select(*columns)
@@ -138,7 +178,9 @@ def event_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes
         .limit(limit)
     )
     rows = session.execute(statement).all()
-    return [_event_line(row, _unreadable(session, row)) for row in rows], rows[-1].id if rows else None
+    links = _links_of(session, rows)
+    lines = [_event_line(row, _unreadable(session, row, links.get(row.id))) for row in rows]
+    return lines, rows[-1].id if rows else None
 
 
 def batch_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes], int | None]:
@@ -161,11 +203,20 @@ def batch_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes
                 "createdAt": row.created_at,
                 "anchoredAt": row.anchored_at,
                 "remadeAt": row.remade_at,
+                **({"unreadable": ["status"]} if _batch_status_damaged(session, row) else {}),
             }
         )
         for row in rows
     ]
     return lines, rows[-1].id if rows else None
+
+
+def _batch_status_damaged(session: Session, row: Row[Any]) -> bool:
+    """Whether a batch's status is none the platform gives (reported, and flagged in the export)."""
+    if row.status in BATCH_STATUSES:
+        return False
+    report(session, "batch", row.id, "status", f"{row.status!r:.40} is not a batch status (flagged in the export)")
+    return True
 
 
 def master_data_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes], int | None]:

@@ -31,7 +31,7 @@ from sqlmodel import Session
 from backend.core.errors import BadParameterError, NotFoundError
 from backend.core.integers import INT64_MAX
 from backend.models import Batch, Event, EventIdentifier, table_of
-from backend.services.damage import anchored_batch_problem, as_int, parsed_proof, stored_document
+from backend.services.damage import anchored_batch_problem, as_int, batch_damage, parsed_proof, stored_document
 from supplychain.epcis.cbv import BIZ_STEP_VOCAB, canonical_term, is_uri, term_uri
 from supplychain.epcis.columns import indexed_columns
 from supplychain.errors import UnknownCbvTermError
@@ -291,12 +291,16 @@ class EventPage:
 
 
 def batches_of(session: Session, rows: Iterable[Row[Any]]) -> dict[int, Row[Any]]:
-    """The batches of these event rows, by id (one query)."""
+    """The batches of these event rows, by id (one query); a ``batch_id`` naming no stored batch and a status the
+    platform never gives are reported (:func:`backend.services.damage.batch_damage`)."""
+    rows = list(rows)
     ids = {r.batch_id for r in rows if as_int(r.batch_id) is not None}
     if not ids:
         return {}
     columns = [BA.c[name] for name in _BATCH_COLUMNS]
-    return {b.id: b for b in session.execute(select(*columns).where(BA.c.id.in_(ids)))}
+    batches = {b.id: b for b in session.execute(select(*columns).where(BA.c.id.in_(ids)))}
+    batch_damage(session, rows, batches)
+    return batches
 
 
 def query_events(

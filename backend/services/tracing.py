@@ -35,6 +35,7 @@ from sqlalchemy import Row, select
 from sqlmodel import Session
 
 from backend.core.errors import NotFoundError
+from backend.services.capture import event_identifiers
 from backend.services.custody import (
     MAX_EVENT_IDENTIFIERS,
     MAX_LISTED_SUMMARIES,
@@ -44,7 +45,7 @@ from backend.services.custody import (
     counts_of,
     references,
 )
-from backend.services.damage import Damaged, event_damage, report, stored_anchor
+from backend.services.damage import Damaged, event_damage, identifier_problem, met_in, report, stored_anchor
 from backend.services.masterdata import bundle_master_data
 from backend.services.queries import EI, EV, anchor_json, batches_of, envelope_of, iso_ms, normalise_identifier
 from supplychain.epcis import Event, parse_event
@@ -220,11 +221,17 @@ class SubgraphLoader:
             for event_id, identifier, role in self.session.execute(links):
                 self._links.setdefault(event_id, []).append((identifier, role))
         loaded.sort(key=lambda r: r[0].id)
+        for event_id in set(fresh) - {row.id for row, _ in loaded}:  # named by rows, not stored: left out
+            self._ids.add(event_id)
+            self.damaged.append(
+                report(self.session, "event_identifier", f"event row {event_id}", "event_id", "names no stored event")
+            )
         for row, document in loaded:
             self._ids.add(row.id)
             event = self._readable(row, document)
             if event is None:
                 continue
+            self._check_links(row, event)
             self.rows[row.hash_id] = row
             self._documents[row.hash_id] = document
             self._records.append(TracedEvent(row.hash_id, row.org_id, event))
@@ -242,6 +249,18 @@ class SubgraphLoader:
                 damaged = report(self.session, "event", row.hash_id, "document", f"not a readable event: {exc}")
         self.damaged.append(damaged)
         return None
+
+    def _check_links(self, row: Row[Any], event: Event) -> None:
+        """Report a loaded event whose stored identifier rows (or their count) are not what its signed document
+        names: the event is kept (its signed data is whole), but what it names may not find it."""
+        derived = event_identifiers(event)
+        problem = identifier_problem(set(self._links.get(row.id, ())), derived)
+        if problem is not None:
+            self.damaged.append(report(self.session, "event_identifier", row.hash_id, "identifier", problem))
+        count = getattr(row, "identifier_count", None)
+        if count is not None and count != len(derived):
+            reason = f"{count!r:.20}, while the signed document names {len(derived)} identifiers"
+            self.damaged.append(report(self.session, "event", row.hash_id, "identifier_count", reason))
 
     @property
     def all_damaged(self) -> list[Damaged]:
@@ -526,7 +545,8 @@ def proof_bundle(
     trace = loader.backward(start)
     trip = loader.journey(start)
     bundle = bundle_of(session, loader, start, trace, trip, chain_id=chain_id, registry_address=registry_address)
-    return BundleResult(bundle, loader.truncated, tuple(loader.all_damaged))
+    damaged = {(d.table, d.key, d.column): d for d in (*loader.all_damaged, *met_in(session))}  # batches too
+    return BundleResult(bundle, loader.truncated, tuple(damaged.values()))
 
 
 def bundle_of(

@@ -193,6 +193,13 @@ class Auditor:
             self.report(finding("record_unreadable", None, message))
             return
         self.batches_read += 1
+        flags = record.get("unreadable")
+        if flags is not None:  # its own storage: the platform's finding; the batch is still read as given
+            shown = ", ".join(str(f)[:40] for f in flags[:20]) if isinstance(flags, list) else f"{flags!r:.60}"
+            message = (
+                f"batch {batch.batch_id}: the platform flags stored columns as unreadable (damaged storage): {shown}"
+            )
+            self.report(finding("record_unreadable", None, message, batch_root=batch.root))
         known = self.batches.get(batch.root)
         self.batches[batch.root] = batch
         self.last_batch_id = max(self.last_batch_id, batch.batch_id)

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from backend.api.app import create_app
-from backend.api.routes.bundles import DAMAGED_HEADER
+from backend.api.routes.bundles import DAMAGED_HEADER, DAMAGED_RECORDS_HEADER
 from backend.core.config import Settings
 from backend.services.anchoring import AnchoringWorker
 from backend.services.platform import Platform
@@ -118,6 +118,9 @@ CASES: list[tuple[str, str, str, str, Any]] = [
     ("event-identifier-count-text", "event", "identifier_count", "{ship}", "x"),
     ("event-recognition-id-text", "event", "recognition_id", "{make}", "x"),
     ("identifier-garbage", "event_identifier", "identifier", "{ship_links}", "not a uri"),
+    ("identifier-role-garbage", "event_identifier", "role", "{ship_links}", "exploded"),
+    ("identifier-dangling", "event_identifier", "event_id", "{ship_links}", 99999),
+    ("event-identifier-count-wrong", "event", "identifier_count", "{ship}", 7),
     ("batch-anchored-without-tx-hash", "batch", "tx_hash", "id = 1", None),
     ("batch-root-not-hex", "batch", "root", "id = 1", "0xzz"),
     ("batch-status-unknown", "batch", "status", "id = 1", "exploded"),
@@ -143,9 +146,8 @@ CASES: list[tuple[str, str, str, str, Any]] = [
 # damage no reader can tell from a record that is simply not there (it names another item, a batch status the
 # platform does not know is pending): None; else the (table, column) reported when it differs from the damaged one
 _REPORTED: dict[str, tuple[str, str] | None] = {
-    "identifier-garbage": None,
-    "batch-status-unknown": None,
-    "event-batch-id-dangling": None,
+    "identifier-garbage": ("event_identifier", "identifier"),  # by the export (the rows no longer find the event)
+    "identifier-role-garbage": ("event_identifier", "identifier"),
     "issued-code-gtin-garbage": None,
     "issued-code-created-at-text": None,
     "scan-gtin-garbage": None,
@@ -154,15 +156,32 @@ _REPORTED: dict[str, tuple[str, str] | None] = {
     "master-data-valid-from-text": ("master_data", "valid_from/version"),
     "capture-outcome-a-number": ("capture", "outcome"),
 }
-_ON_THE_PAGE = {"event-document-not-json", "event-proof-not-json", "batch-anchored-without-tx-hash", "event-time-text"}
-_IN_THE_BUNDLE = _ON_THE_PAGE
-_IN_THE_EXPORT = {
+# the damaged record the product page and the bundle name (by its key): the event, or batch 1
+_ON_THE_PAGE = {
     "event-document-not-json": "make L1",
-    "event-document-a-list": "ship P-1",
     "event-proof-not-json": "ship P-1",
-    "event-proof-not-hex": "ship P-1",
+    "batch-anchored-without-tx-hash": "1",
     "event-time-text": "ship P-1",
-    "event-received-at-text": "ship P-1",
+    "identifier-role-garbage": "ship P-1",
+    "identifier-dangling": GTIN,  # the product's identifier row naming the lost event
+    "event-identifier-count-wrong": "ship P-1",
+    "event-batch-id-dangling": "ship P-1",
+    "batch-status-unknown": "1",
+}
+_IN_THE_BUNDLE = _ON_THE_PAGE
+# the event flagged in the export, and the flag, when it is not the damaged column itself
+_IN_THE_EXPORT: dict[str, tuple[str, str | None]] = {
+    "event-document-not-json": ("make L1", None),
+    "event-document-a-list": ("ship P-1", None),
+    "event-proof-not-json": ("ship P-1", None),
+    "event-proof-not-hex": ("ship P-1", None),
+    "event-time-text": ("ship P-1", None),
+    "event-received-at-text": ("ship P-1", None),
+    "event-batch-id-dangling": ("ship P-1", None),
+    "identifier-garbage": ("ship P-1", "event_identifier"),
+    "identifier-role-garbage": ("ship P-1", "event_identifier"),
+    "identifier-dangling": ("ship P-1", "event_identifier"),  # its row no longer names it
+    "event-identifier-count-wrong": ("ship P-1", "event_identifier"),
 }
 
 
@@ -256,18 +275,27 @@ def test_a_damaged_record_never_makes_a_route_fail(
             assert expected in met, (name, sorted(met))
             metrics = world.client.get("/metrics").text
             assert f'supplychain_damaged_records_total{{column="{expected[1]}",table="{expected[0]}"}}' in metrics
-        if name in _ON_THE_PAGE:  # the product page says so, and still shows the rest
+        if name in _ON_THE_PAGE:  # the product page says so, names the record, and still shows the rest
+            named = _ON_THE_PAGE[name]
+            named = world.story.hash(named) if " " in named else named
             page = world.client.get(PAGE, headers={"Accept": "text/html"}).text
-            assert ('id="damaged"' in page and 'id="journey"' in page) or 'id="damaged"' in page, name
+            assert 'id="damaged"' in page and 'id="journey"' in page, name
+            banner = page.split('id="damaged"', 1)[1].split("</section>", 1)[0]
+            assert named in banner, (name, banner)
         if name in _IN_THE_EXPORT:  # flagged for the audit (record_unreadable), the record still exported
             items = world.client.get("/export/events", headers=regulator).json()["items"]
             flagged = {i["hashId"]: i["unreadable"] for i in items if "unreadable" in i}
-            assert flagged == {world.story.hash(_IN_THE_EXPORT[name]): [column]}, name
+            event, flag = _IN_THE_EXPORT[name]
+            assert flagged == {world.story.hash(event): [flag or column]}, name
         if name in _IN_THE_BUNDLE:
             answer = world.client.get(f"/bundles?id={DL}")
             assert int(answer.headers[DAMAGED_HEADER]) >= 1, name
+            assert named in answer.headers[DAMAGED_RECORDS_HEADER], (name, answer.headers[DAMAGED_RECORDS_HEADER])
             bundle = ProofBundle.from_json(answer.json())  # still a bundle the verifier reads
             assert bundle.events, name  # the rest of the story is still there
+        if name == "batch-status-unknown":  # the batch flagged in the export
+            batches = world.client.get("/export/batches", headers=regulator).json()["items"]
+            assert [b.get("unreadable") for b in batches] == [["status"]], batches
     finally:
         with engine.begin() as connection:
             for row in rows:

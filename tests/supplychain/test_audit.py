@@ -570,6 +570,17 @@ def test_a_malformed_unreadable_flag_is_reported(flags: Any) -> None:
     assert "unreadable: not a list of column names" in auditor.findings[0].message
 
 
+@pytest.mark.parametrize(("flags", "shown"), [(["status"], "status"), ("status", "'status'")])
+def test_a_batch_the_platform_flags_unreadable(flags: Any, shown: str) -> None:
+    records, batches, history = world()
+    batches[0] |= {"status": "exploded", "unreadable": flags}
+    auditor = audit(records, batches, history)
+    assert codes(auditor) == ["record_unreadable"]
+    found = auditor.findings[0]
+    assert (found.organisation, found.batch_root) == (None, batches[0]["root"])
+    assert found.message == f"batch 1: the platform flags stored columns as unreadable (damaged storage): {shown}"
+
+
 def test_an_unreadable_record_without_an_id_is_reported_once() -> None:
     checked = EventChecker(RegistryMirror()).check({"hashId": 5})
     assert checked.event_id is None and [f.code for f in checked.findings] == ["record_unreadable"]
