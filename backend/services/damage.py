@@ -23,7 +23,9 @@ from typing import Any
 
 from sqlmodel import Session
 
+from backend.services.qr import CodeKey
 from supplychain.epcis import parse_event
+from supplychain.errors import DigitalLinkError
 from supplychain.verify import AnchorClaim
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "event_damage",
     "event_row_problem",
     "identifier_problem",
+    "issued_code_problem",
     "met_in",
     "parsed_proof",
     "report",
@@ -189,6 +192,28 @@ def identifier_problem(stored: set[tuple[str, str]], derived: set[tuple[str, str
     if added := stored - derived:
         parts.append(f"not named by the signed document: {_listed(added)}")
     return "; ".join(parts) or None
+
+
+def issued_code_problem(gtin: object, lot: object, serial: object) -> tuple[str, str] | None:
+    """The first part of a stored code (``gtin``, ``lot``, ``serial``, as in ``issued_code`` and ``scan``) that does
+    not read as what the platform issues: (column, reason), or ``None`` when the code reads."""
+    parts = (("gtin", gtin, False), ("lot", lot, True), ("serial", serial, True))
+    for column, value, optional in parts:
+        if value is None and optional:
+            continue
+        if not isinstance(value, str):
+            return column, f"{type(value).__name__}, not text"
+    try:
+        CodeKey(str(gtin))
+    except (DigitalLinkError, ValueError) as exc:
+        return "gtin", str(exc)
+    for column, value in (("lot", lot), ("serial", serial)):
+        if value is not None:
+            try:
+                CodeKey(str(gtin), **{column: str(value)})
+            except (DigitalLinkError, ValueError) as exc:
+                return column, str(exc)
+    return None
 
 
 _EVENT_INTEGERS = ("event_time", "received_at")
