@@ -17,7 +17,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,12 +178,12 @@ def dangling_links(session: Session, event_id: object, named: list[tuple[str, st
     ]
 
 
-def _listed(pairs: set[tuple[str, str]]) -> str:
+def _listed(pairs: Set[tuple[str, str]]) -> str:
     shown = ", ".join(f"{identifier!r:.120} ({role!r:.20})" for identifier, role in sorted(pairs)[:_SHOWN])
     return shown + (f" and {len(pairs) - _SHOWN} more" if len(pairs) > _SHOWN else "")
 
 
-def identifier_problem(stored: set[tuple[str, str]], derived: set[tuple[str, str]]) -> str | None:
+def identifier_problem(stored: Set[tuple[str, str]], derived: Set[tuple[str, str]]) -> str | None:
     """How an event's stored ``event_identifier`` rows differ from those its signed document gives (``None``: they
     do not): rows missing hide the event from what it names, rows added show it where it never was."""
     parts = []

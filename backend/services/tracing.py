@@ -128,6 +128,26 @@ def _parsed(document: str) -> Event:
     return event
 
 
+_LINKS: OrderedDict[str, frozenset[tuple[str, str]]] = OrderedDict()
+_LINKS_LOCK = threading.Lock()
+
+
+def _derived_links(document: str, event: Event) -> frozenset[tuple[str, str]]:
+    """The identifier rows a stored event's signed document gives (``capture.event_identifiers``), kept per process
+    like the parsed events (LRU of 20,000): a stored event never changes."""
+    with _LINKS_LOCK:
+        found = _LINKS.get(document)
+        if found is not None:
+            _LINKS.move_to_end(document)
+            return found
+    found = frozenset(event_identifiers(event))
+    with _LINKS_LOCK:
+        _LINKS[document] = found
+        if len(_LINKS) > _PARSED_MAX:
+            _LINKS.popitem(last=False)
+    return found
+
+
 def resolve_identifier(session: Session, identifier: str, parameter: str = "id") -> str:
     """The graph node of an identifier the store has seen.
 
@@ -231,7 +251,7 @@ class SubgraphLoader:
             event = self._readable(row, document)
             if event is None:
                 continue
-            self._check_links(row, event)
+            self._check_links(row, document, event)
             self.rows[row.hash_id] = row
             self._documents[row.hash_id] = document
             self._records.append(TracedEvent(row.hash_id, row.org_id, event))
@@ -250,10 +270,10 @@ class SubgraphLoader:
         self.damaged.append(damaged)
         return None
 
-    def _check_links(self, row: Row[Any], event: Event) -> None:
+    def _check_links(self, row: Row[Any], document: str, event: Event) -> None:
         """Report a loaded event whose stored identifier rows (or their count) are not what its signed document
         names: the event is kept (its signed data is whole), but what it names may not find it."""
-        derived = event_identifiers(event)
+        derived = _derived_links(document, event)
         problem = identifier_problem(set(self._links.get(row.id, ())), derived)
         if problem is not None:
             self.damaged.append(report(self.session, "event_identifier", row.hash_id, "identifier", problem))
