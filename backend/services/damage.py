@@ -2,10 +2,15 @@
 
 A database restored from an old backup while the chain kept its roots, a disk error or a hand edit can leave a row
 that no longer reads: an event document or proof that is not JSON, a batch stored ``anchored`` without its
-transaction, a time that is not a number. The platform never answers 500 for such a row: each reader checks what it
+transaction or of a status the platform never gives, a time that is not a number, an event naming no stored batch,
+identifier rows that are not those the event's signed document gives (or name no stored event), an issued code
+whose lot or serial is no GS1 value. The platform never answers 500 for such a row: each reader checks what it
 needs with the functions here, leaves the record out (or shows it without what is damaged), says so in its answer
-(a page notice, a bundle's ``damaged`` list, an export record's ``unreadable``), and reports it to the platform's
-:class:`DamageLog` — counted in the Prometheus metric ``supplychain_damaged_records`` and listed by ``/ready``.
+(a page notice listing them, the bundle's ``Supplychain-Bundle-Damaged-Records`` header, an export record's
+``unreadable``), and reports it to the platform's :class:`DamageLog` — counted in the Prometheus metric
+``supplychain_damaged_records`` and listed by ``/ready``. Damage no request meets by itself (a code or scan found by
+the very column that is damaged) is found by the sweep of :mod:`backend.services.storage_check`
+(``supplychain check-storage``).
 
 The log reaches the readers through the database session (``session.info["damage"]``, set by
 :meth:`backend.services.platform.Platform.session`), so services need no new parameter.
