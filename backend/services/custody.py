@@ -46,6 +46,7 @@ __all__ = [
     "MAX_LISTED_SUMMARIES",
     "MAX_MENTIONS",
     "OUTSIDE_CUSTODY",
+    "ROLES",
     "TOO_MANY_IDENTIFIERS",
     "Selection",
     "Summary",
@@ -64,7 +65,7 @@ MAX_LISTED_SUMMARIES = 20
 OUTSIDE_CUSTODY = "outside_custody"
 TOO_MANY_IDENTIFIERS = "too_many_identifiers"
 _CHUNK = 500
-_ROLES = ("child", "class", "epc", "input", "input_class", "lot", "output", "output_class", "parent")
+ROLES = ("child", "class", "epc", "input", "input_class", "lot", "output", "output_class", "parent")
 """Every role of ``event_identifier`` (backend.services.capture.event_identifiers)."""
 _ORIGIN_ROLES = frozenset({"output", "output_class", "lot"})
 _COMMISSIONED_ROLES = frozenset({"epc", "class"})
@@ -190,7 +191,7 @@ class Selection:
         if len(rows) <= cap:
             return [(e, r) for e, r in rows]
         out: list[tuple[int, str]] = []
-        for role in roles if roles is not None else _ROLES:
+        for role in roles if roles is not None else ROLES:
             rows = self.session.execute(_LOOK_IN, {"node": node, "roles": [role], "cap": cap + 1}).all()
             self.truncated |= len(rows) > cap
             out += [(e, role) for e, _ in rows[:cap]]

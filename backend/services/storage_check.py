@@ -12,7 +12,8 @@ What it checks:
 
 * ``issued_code`` and ``scan``: GTIN, lot and serial as the platform issues them
   (:func:`~backend.services.damage.issued_code_problem`), and their time a whole number;
-* ``event_identifier``: rows naming an event row that is not stored;
+* ``event_identifier``: rows naming an event row that is not stored, rows whose identifier is not in the one form
+  capture stores (:func:`supplychain.gs1.identifier_node`) or whose role is none capture writes;
 * ``event``: a ``batch_id`` naming no stored batch;
 * ``batch``: a status the platform never gives.
 
@@ -24,11 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, tuple_
 from sqlmodel import Session
 
 from backend.models import Batch, Event, EventIdentifier, IssuedCode, Scan, table_of
+from backend.services.custody import ROLES
 from backend.services.damage import BATCH_STATUSES, Damaged, as_int, issued_code_problem, report
+from supplychain.epcis.cbv import is_uri
+from supplychain.gs1 import identifier_node
 
 __all__ = ["CHUNK", "check_storage"]
 
@@ -59,6 +63,33 @@ def _codes(session: Session, table: Table, time_column: str, chunk: int) -> Iter
         if len(rows) < chunk:
             return
         after = rows[-1][0]
+
+
+def _garbage_links(session: Session, chunk: int) -> Iterator[Damaged]:
+    """``event_identifier`` rows whose identifier is no identifier node (a URI in the one form capture stores) or
+    whose role is none capture writes: such a row finds its event for nothing (one pass, in index order)."""
+    after: tuple[str, str, int] | None = None
+    columns = (_LINKS.c.identifier, _LINKS.c.role, _LINKS.c.event_id)
+    while True:
+        stmt = select(*columns).order_by(*columns).limit(chunk)
+        if after is not None:
+            stmt = stmt.where(tuple_(*columns) > tuple_(*after))
+        rows = session.execute(stmt).all()
+        for identifier, role, event_id in rows:
+            if role not in ROLES:
+                yield report(
+                    session,
+                    "event_identifier",
+                    identifier,
+                    "role",
+                    f"{role!r:.20} is no role (event row {event_id!r:.30})",
+                )
+            elif not (isinstance(identifier, str) and is_uri(identifier) and identifier_node(identifier) == identifier):
+                reason = f"not an identifier in the form capture stores (event row {event_id!r:.30})"
+                yield report(session, "event_identifier", identifier, "identifier", reason)
+        if len(rows) < chunk:
+            return
+        after = tuple(rows[-1])
 
 
 def _dangling_links(session: Session, chunk: int) -> Iterator[Damaged]:
@@ -108,5 +139,6 @@ def check_storage(session: Session, *, chunk: int = CHUNK) -> Iterator[Damaged]:
     """Every damaged row the sweep finds (see the module docstring), each reported as it is found."""
     yield from _codes(session, _CODES, "created_at", chunk)
     yield from _codes(session, _SCANS, "scanned_at", chunk)
+    yield from _garbage_links(session, chunk)
     yield from _dangling_links(session, chunk)
     yield from _batches(session)

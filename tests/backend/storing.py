@@ -68,8 +68,10 @@ def store(platform: Platform, envelopes: Iterable[Mapping[str, Any]], *, receive
             if isinstance(cited, int) and mirror is not None:  # as capture records it, with its status then
                 status = mirror.citation_status(cited, row["org_id"], row["event_time"] // 1000)
                 row |= {"recognition_id": cited, "recognition_status": status}
+            named = identifiers_of(event)
+            row["identifier_count"] = len(named)  # as capture counts them
             event_id = session.execute(insert(table_of(Event)).values(row).returning(table_of(Event).c.id)).scalar_one()
-            links = [{"event_id": event_id, "identifier": i, "role": r} for i, r in identifiers_of(event)]
+            links = [{"event_id": event_id, "identifier": i, "role": r} for i, r in named]
             if links:
                 session.execute(insert(table_of(EventIdentifier)), links)
             ids.append(event_id)

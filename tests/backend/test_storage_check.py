@@ -63,6 +63,15 @@ DAMAGE = [
         "UPDATE event_identifier SET event_id = 99",
         ("event_identifier", f"https://id.gs1.org/01/{GTIN}/21/P-1", "event_id"),
     ),
+    ("UPDATE event_identifier SET identifier = 'not a uri'", ("event_identifier", "not a uri", "identifier")),
+    (
+        "UPDATE event_identifier SET identifier = 'urn:epc:id:sgtin:6901234.040001.P-1'",  # not the form stored
+        ("event_identifier", "urn:epc:id:sgtin:6901234.040001.P-1", "identifier"),
+    ),
+    (
+        "UPDATE event_identifier SET role = 'exploded'",
+        ("event_identifier", f"https://id.gs1.org/01/{GTIN}/21/P-1", "role"),
+    ),
     ("UPDATE event SET batch_id = 42", ("event", "ni:///sha-256;" + "cd" * 32 + "?ver=CBV2.0", "batch_id")),
     ("UPDATE batch SET status = 'exploded'", ("batch", "1", "status")),
 ]
