@@ -134,6 +134,7 @@ CASES: list[tuple[str, str, str, str, Any]] = [
     ("master-data-envelope-not-an-envelope", "master_data", "envelope", "id = 1", '{"a":1}'),
     ("master-data-proof-not-json", "master_data", "proof", "id = 1", "{broken"),
     ("master-data-version-text", "master_data", "version", "id = 1", "x"),
+    ("master-data-batch-id-dangling", "master_data", "batch_id", "id = 1", 99999),
     ("master-data-valid-from-text", "master_data", "valid_from", "id = 1", "x"),
     ("issued-code-created-at-text", "issued_code", "created_at", "id = 1", "x"),
     ("issued-code-gtin-garbage", "issued_code", "gtin", "id = 1", "x"),
