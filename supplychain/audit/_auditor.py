@@ -296,7 +296,7 @@ class Auditor:
             "tx": anchor.position.tx_hash or None,
         }
         allowed = self.parameters.deadline_seconds
-        if not proof_ok:
+        if proof_ok is False:  # None: a proof the platform flags unreadable (record_unreadable), not judged
             message = f"the proof of {event_label(hash_id, event_id)} does not lead to root {root}"
             self.report(finding("proof_invalid", org, message, **evidence))
         elif anchor.anchored_at * 1000 > received + allowed * 1000:

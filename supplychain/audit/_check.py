@@ -51,7 +51,8 @@ class Checked(NamedTuple):
         received_at: When the platform received it (ms).
         event_time: The event time (ms), ``None`` when the document is not the signed one.
         root: The root of its batch (``0x`` hex), ``None`` when it is in none yet.
-        proof_ok: Whether its proof leads to ``root`` (``None`` without a root).
+        proof_ok: Whether its proof leads to ``root`` (``None`` without a root, or when the platform flags its
+            proof unreadable: reported as ``record_unreadable``, not judged).
         findings: What the checks found.
         facts: Its chronology facts (:mod:`supplychain.audit._facts`).
         readable: Whether the record could be read as an event record at all (``False``: only its
@@ -130,7 +131,8 @@ def _fields(record: Mapping[str, Any]) -> str | None:
         and type(get("document")) in (dict, str)
     ):
         root = get("root")
-        if root is None or (type(root) is str and type(get("proof")) is list):
+        proof_read = type(get("proof")) is list or "proof" in _flagged(record)  # flagged: reported, not judged
+        if root is None or (type(root) is str and proof_read):
             return None
         return "root must be hex text with a proof list"
     for name, types in (("id", int), ("receivedAt", int), *((n, str) for n in _TEXT)):
@@ -191,7 +193,8 @@ class EventChecker:
             value = hash_id_to_bytes32(hash_id)
         except TraceError:
             value = None
-        proof_ok = None if root is None else self._proof(root, record["proof"], value)
+        proof = record["proof"]
+        proof_ok = None if root is None or type(proof) is not list else self._proof(root, proof, value)
         if anchoring_only:
             return Checked(event_id, hash_id, org, received, None, root, proof_ok)
         evidence = {"event_hash": hash_id, "event_id": event_id}

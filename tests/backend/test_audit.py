@@ -180,6 +180,7 @@ def test_the_platforms_record_contradicting_the_signed_event(clean: World, sql: 
         ("UPDATE event SET leaf_index = 'x' WHERE id = 4", "leaf_index", set()),
         ("UPDATE event SET document = '{broken' WHERE id = 4", "document", {"hash_mismatch"}),
         ("DELETE FROM event_identifier WHERE event_id = 4", "event_identifier", set()),
+        ("UPDATE event SET proof = '{broken' WHERE id = 4", "proof", set()),  # not judged: no withheld leaf
     ],
 )
 def test_a_record_the_platform_flags_unreadable_is_the_platforms_finding(

@@ -539,6 +539,7 @@ def test_an_unreadable_record_is_the_platforms_finding() -> None:
         (["recognition_id"], {"recognition": {"id": "x", "statusAtCapture": "IN_FORCE"}}),
         (["leaf_index", "identifier_count"], {}),
         (["document"], {}),
+        (["proof"], {"proof": "{broken"}),  # not judged: no proof_invalid, and its leaf is still in its root
     ],
 )
 def test_columns_the_platform_flags_unreadable_are_reported_and_the_rest_is_checked(
