@@ -118,7 +118,9 @@ _TEXT: dict[str, dict[str, str]] = {
     },
 }
 MEANINGS_ZH: dict[str, str] = {
-    "record_unreadable": "导出记录无法读取（字段缺失或格式错误）",
+    "record_unreadable": (
+        "导出记录无法读取（字段缺失或格式错误），或平台自己标明该记录的存储字段无法读取（存储损坏）：责任在平台，与事件签署方无关"
+    ),
     "hash_mismatch": "由存储的文档重新计算的事件哈希与存储的不一致（记录被篡改）",
     "bad_signature": "签名无法用其密钥验证",
     "audited_event_changed": "此前审计过的事件记录已被改动",

@@ -27,6 +27,7 @@ from backend.cli import (
     keys_cmd,
     prefix_cmd,  # noqa: F401 - registers the GS1 registrars' commands on authority_cmd.app
     serve_cmd,
+    storage_cmd,
     validate_cmd,
 )
 from backend.core.logs import configure_logging
@@ -58,6 +59,7 @@ for module in (
     bench_hash,
     bench_merkle,
     bench_page,
+    storage_cmd,
 ):
     app.registered_commands.extend(module.app.registered_commands)
 

@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, literal, select
 from sqlmodel import Session
 
-from backend.services.damage import Damaged, event_damage, stored_anchor
+from backend.services.damage import Damaged, dangling_links, event_damage, stored_anchor
 from backend.services.queries import EI, EV, batches_of
 from supplychain.trace import Custody, Mention, custody
 from supplychain.verify import EventReference
@@ -46,6 +46,7 @@ __all__ = [
     "MAX_LISTED_SUMMARIES",
     "MAX_MENTIONS",
     "OUTSIDE_CUSTODY",
+    "ROLES",
     "TOO_MANY_IDENTIFIERS",
     "Selection",
     "Summary",
@@ -64,7 +65,7 @@ MAX_LISTED_SUMMARIES = 20
 OUTSIDE_CUSTODY = "outside_custody"
 TOO_MANY_IDENTIFIERS = "too_many_identifiers"
 _CHUNK = 500
-_ROLES = ("child", "class", "epc", "input", "input_class", "lot", "output", "output_class", "parent")
+ROLES = ("child", "class", "epc", "input", "input_class", "lot", "output", "output_class", "parent")
 """Every role of ``event_identifier`` (backend.services.capture.event_identifiers)."""
 _ORIGIN_ROLES = frozenset({"output", "output_class", "lot"})
 _COMMISSIONED_ROLES = frozenset({"epc", "class"})
@@ -152,15 +153,19 @@ class Selection:
                 ids.setdefault(event_id, []).append((node, role))
         new = sorted(set(ids) - self.rows.keys())
         columns = [EV.c[name] for name in _META_COLUMNS] + [_identifier_count().label("identifier_count")]
+        returned: set[int] = set()
         for start in range(0, len(new), _CHUNK):
             stmt = select(*columns).where(EV.c.id.in_(new[start : start + _CHUNK]))
             for row in self.session.execute(stmt):
+                returned.add(row.id)
                 damaged = event_damage(self.session, row)
                 if damaged is not None:  # left out, and reported: the rest of the story is still read
                     self.damaged.append(damaged)
                     continue
                 self.rows[row.id] = row
                 self._by_org.setdefault(row.org_id, []).append(row.id)
+        for event_id in set(new) - returned:  # rows naming an event that is not stored: reported, left out
+            self.damaged += dangling_links(self.session, event_id, ids[event_id])
         for event_id, named in ids.items():
             looked = self.rows.get(event_id)
             if looked is None:  # damaged: left out
@@ -186,7 +191,7 @@ class Selection:
         if len(rows) <= cap:
             return [(e, r) for e, r in rows]
         out: list[tuple[int, str]] = []
-        for role in roles if roles is not None else _ROLES:
+        for role in roles if roles is not None else ROLES:
             rows = self.session.execute(_LOOK_IN, {"node": node, "roles": [role], "cap": cap + 1}).all()
             self.truncated |= len(rows) > cap
             out += [(e, role) for e, _ in rows[:cap]]

@@ -2,10 +2,15 @@
 
 A database restored from an old backup while the chain kept its roots, a disk error or a hand edit can leave a row
 that no longer reads: an event document or proof that is not JSON, a batch stored ``anchored`` without its
-transaction, a time that is not a number. The platform never answers 500 for such a row: each reader checks what it
+transaction or of a status the platform never gives, a time that is not a number, an event naming no stored batch,
+identifier rows that are not those the event's signed document gives (or name no stored event), an issued code
+whose lot or serial is no GS1 value. The platform never answers 500 for such a row: each reader checks what it
 needs with the functions here, leaves the record out (or shows it without what is damaged), says so in its answer
-(a page notice, a bundle's ``damaged`` list, an export record's ``unreadable``), and reports it to the platform's
-:class:`DamageLog` — counted in the Prometheus metric ``supplychain_damaged_records`` and listed by ``/ready``.
+(a page notice listing them, the bundle's ``Supplychain-Bundle-Damaged-Records`` header, an export record's
+``unreadable``), and reports it to the platform's :class:`DamageLog` — counted in the Prometheus metric
+``supplychain_damaged_records`` and listed by ``/ready``. Damage no request meets by itself (a code or scan found by
+the very column that is damaged) is found by the sweep of :mod:`backend.services.storage_check`
+(``supplychain check-storage``).
 
 The log reaches the readers through the database session (``session.info["damage"]``, set by
 :meth:`backend.services.platform.Platform.session`), so services need no new parameter.
@@ -17,23 +22,30 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
 
+from backend.services.qr import CodeKey
 from supplychain.epcis import parse_event
+from supplychain.errors import DigitalLinkError
 from supplychain.verify import AnchorClaim
 
 __all__ = [
+    "BATCH_STATUSES",
     "MAX_LISTED",
     "DamageLog",
     "Damaged",
     "anchored_batch_problem",
     "as_int",
+    "batch_damage",
+    "dangling_links",
     "event_damage",
     "event_row_problem",
+    "identifier_problem",
+    "issued_code_problem",
     "met_in",
     "parsed_proof",
     "report",
@@ -42,6 +54,9 @@ __all__ = [
 ]
 
 MAX_LISTED = 100  # the damaged records /ready lists (the metric counts them all)
+BATCH_STATUSES = frozenset({"prepared", "sent", "anchored"})
+"""The statuses a batch goes through (:mod:`backend.services.anchoring`); any other is damage."""
+_SHOWN = 3  # identifiers named in a report
 _HEX32 = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
@@ -138,6 +153,71 @@ def anchored_batch_problem(batch: Any) -> str | None:
     for column in ("sequence", "block_number", "block_time"):
         if as_int(getattr(batch, column)) is None:
             return f"{column}: an anchored batch without a whole number here"
+    return None
+
+
+def batch_damage(session: Session, rows: list[Any], batches: dict[int, Any]) -> None:
+    """Report what the batches of these event rows show of damage: an event whose ``batch_id`` names no stored batch
+    (read as not batched yet), a batch whose status is none the platform gives (read as not anchored)."""
+    for row in rows:
+        batch_id = as_int(row.batch_id)
+        if batch_id is not None and batch_id not in batches:
+            report(session, "event", row.hash_id, "batch_id", f"names batch {batch_id}, which is not stored")
+    for batch in batches.values():
+        if batch.status not in BATCH_STATUSES:
+            report(session, "batch", batch.id, "status", f"{batch.status!r:.40} is not a batch status")
+
+
+def dangling_links(session: Session, event_id: object, named: list[tuple[str, str]]) -> list[Damaged]:
+    """Report ``event_identifier`` rows (identifier, role) naming an event row that is not stored: a deleted or
+    restored event left its links behind (the views leave them out)."""
+    return [
+        report(
+            session,
+            "event_identifier",
+            identifier,
+            "event_id",
+            f"its {role!r:.20} row names event row {event_id!r:.30}, which is not stored",
+        )
+        for identifier, role in named[:_SHOWN]
+    ]
+
+
+def _listed(pairs: Set[tuple[str, str]]) -> str:
+    shown = ", ".join(f"{identifier!r:.120} ({role!r:.20})" for identifier, role in sorted(pairs)[:_SHOWN])
+    return shown + (f" and {len(pairs) - _SHOWN} more" if len(pairs) > _SHOWN else "")
+
+
+def identifier_problem(stored: Set[tuple[str, str]], derived: Set[tuple[str, str]]) -> str | None:
+    """How an event's stored ``event_identifier`` rows differ from those its signed document gives (``None``: they
+    do not): rows missing hide the event from what it names, rows added show it where it never was."""
+    parts = []
+    if missing := derived - stored:
+        parts.append(f"missing {_listed(missing)}")
+    if added := stored - derived:
+        parts.append(f"not named by the signed document: {_listed(added)}")
+    return "; ".join(parts) or None
+
+
+def issued_code_problem(gtin: object, lot: object, serial: object) -> tuple[str, str] | None:
+    """The first part of a stored code (``gtin``, ``lot``, ``serial``, as in ``issued_code`` and ``scan``) that does
+    not read as what the platform issues: (column, reason), or ``None`` when the code reads."""
+    parts = (("gtin", gtin, False), ("lot", lot, True), ("serial", serial, True))
+    for column, value, optional in parts:
+        if value is None and optional:
+            continue
+        if not isinstance(value, str):
+            return column, f"{type(value).__name__}, not text"
+    try:
+        CodeKey(str(gtin))
+    except (DigitalLinkError, ValueError) as exc:
+        return "gtin", str(exc)
+    for column, value in (("lot", lot), ("serial", serial)):
+        if value is not None:
+            try:
+                CodeKey(str(gtin), **{column: str(value)})
+            except (DigitalLinkError, ValueError) as exc:
+                return column, str(exc)
     return None
 
 

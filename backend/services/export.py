@@ -8,7 +8,9 @@ the indexed columns the platform's queries use (``eventType``, ``eventTime``, ``
 ``readPoint``), which the audit derives again from the signed document
 (:func:`supplychain.epcis.columns.indexed_columns`) and compares. A record whose stored columns do not read (damaged
 storage, :mod:`backend.services.damage`) also carries ``unreadable``: the names of those columns (``document``,
-``proof``, ``event_time``...); it is reported to the platform too.
+``proof``, ``event_time``..., ``batch_id`` naming no stored batch, ``event_identifier`` when the event's stored
+identifier rows are not as many as capture counted); it is reported to the platform too. A batch
+whose status is none the platform gives carries ``"unreadable": ["status"]``.
 
 Pages are keyset pages on the integer id (``WHERE id > :after ORDER BY id LIMIT :limit``): no OFFSET, so the cost of a
 page does not grow with the store. A record is one JSON object whose first member is ``id`` (a reader can find the id
@@ -27,8 +29,8 @@ from sqlalchemy import Row, Table, func, select
 from sqlmodel import Session
 
 from backend.core.integers import parse_int
-from backend.models import Batch, Event, MasterData, table_of
-from backend.services.damage import event_row_problem, parsed_proof, report
+from backend.models import Batch, Event, EventIdentifier, MasterData, table_of
+from backend.services.damage import BATCH_STATUSES, as_int, event_row_problem, parsed_proof, report
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -46,6 +48,7 @@ MAX_LIMIT = 10_000
 EV: Table = table_of(Event)
 BA: Table = table_of(Batch)
 MD: Table = table_of(MasterData)
+EI: Table = table_of(EventIdentifier)
 
 
 def page_parameters(after: str | None, limit: str | None) -> tuple[int, int]:
@@ -73,9 +76,15 @@ def _json_text(text: str | None) -> bytes:
     return text.encode()
 
 
-def _unreadable(session: Session, row: Row[Any]) -> list[str]:
+def _unreadable(session: Session, row: Row[Any], links: int) -> list[str]:
     """The columns of an exported event that do not read (damaged storage), reported to the platform: the record
-    is still exported as stored, flagged so that the audit reports it (``record_unreadable``)."""
+    is still exported as stored, flagged so that the audit reports it (``record_unreadable``).
+
+    Besides its own columns: ``batch_id`` naming no stored batch, and ``event_identifier`` when the event's stored
+    identifier rows are not as many as capture counted (``identifier_count``: rows deleted, moved to another event
+    row, or added). Counting is what the export can afford (one indexed count per page): deriving the rows again
+    from each signed document would cost about as much as the audit's own checks; the product pages compare the
+    rows of the events they read with their documents (:mod:`backend.services.tracing`)."""
     columns = []
     problem = event_row_problem(row)
     if problem is not None:
@@ -87,9 +96,24 @@ def _unreadable(session: Session, row: Row[Any]) -> list[str]:
         columns.append("document")
     if row.proof is not None and parsed_proof(row.proof) is None:
         columns.append("proof")
+    if as_int(row.batch_id) is not None and row.batch_found is None:
+        columns.append("batch_id")
     for column in columns:
         report(session, "event", row.hash_id, column, "does not read (flagged in the export)")
+    count = as_int(row.identifier_count)
+    if count is not None and count != links:
+        columns.append("event_identifier")
+        reason = f"{links} stored rows, while capture counted {count} (flagged in the export)"
+        report(session, "event_identifier", row.hash_id, "identifier", reason)
     return columns
+
+
+def _links_of(session: Session, rows: Sequence[Row[Any]]) -> dict[int, int]:
+    """How many identifier rows each of these events has (one indexed count)."""
+    if not rows:
+        return {}
+    stmt = select(EI.c.event_id, func.count()).where(EI.c.event_id.in_([r.id for r in rows])).group_by(EI.c.event_id)
+    return {event_id: count for event_id, count in session.execute(stmt)}
 
 
 def _event_line(row: Row[Any], unreadable: list[str] | None = None) -> bytes:
@@ -129,6 +153,7 @@ def event_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes
         EV.c.id, EV.c.hash_id, EV.c.org_id, EV.c.key_id, EV.c.signature, EV.c.event_type, EV.c.event_time,
         EV.c.biz_step, EV.c.biz_location, EV.c.read_point, EV.c.received_at, EV.c.capture_id, EV.c.batch_id,
         EV.c.leaf_index, EV.c.proof, EV.c.recognition_id, EV.c.recognition_status, EV.c.document, BA.c.root,
+        EV.c.identifier_count, BA.c.id.label("batch_found"),
     ]  # fmt: skip
     statement = (
         select(*columns)
@@ -138,7 +163,9 @@ def event_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes
         .limit(limit)
     )
     rows = session.execute(statement).all()
-    return [_event_line(row, _unreadable(session, row)) for row in rows], rows[-1].id if rows else None
+    links = _links_of(session, rows)
+    lines = [_event_line(row, _unreadable(session, row, links.get(row.id, 0))) for row in rows]
+    return lines, rows[-1].id if rows else None
 
 
 def batch_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes], int | None]:
@@ -161,11 +188,20 @@ def batch_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes
                 "createdAt": row.created_at,
                 "anchoredAt": row.anchored_at,
                 "remadeAt": row.remade_at,
+                **({"unreadable": ["status"]} if _batch_status_damaged(session, row) else {}),
             }
         )
         for row in rows
     ]
     return lines, rows[-1].id if rows else None
+
+
+def _batch_status_damaged(session: Session, row: Row[Any]) -> bool:
+    """Whether a batch's status is none the platform gives (reported, and flagged in the export)."""
+    if row.status in BATCH_STATUSES:
+        return False
+    report(session, "batch", row.id, "status", f"{row.status!r:.40} is not a batch status (flagged in the export)")
+    return True
 
 
 def master_data_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes], int | None]:

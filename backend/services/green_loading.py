@@ -24,8 +24,10 @@ from backend.services.damage import stored_document
 from backend.services.queries import EI, EV
 from backend.services.tracing import UPSTREAM_ROLES
 from supplychain.epcis import parse_event
+from supplychain.epcis.columns import indexed_columns
 from supplychain.green import RECEIVING_STEPS, lapse_impact
 from supplychain.registry import RegistryMirror
+from supplychain.signing import cited_recognition
 from supplychain.trace import TracedEvent, TraceIndex
 
 __all__ = ["GREEN_MAX_EVENTS", "EventSet", "event_ids", "holder_events", "identifiers_of", "organisation_events"]
@@ -50,6 +52,10 @@ class EventSet:
         selection: What :meth:`expand` looked at, and the custody.
         damaged: How many events were left out because their stored record does not read (reported to the
             platform: :mod:`backend.services.damage`).
+        citations: For each loaded event whose signed document cites a recognition (by Event Hash ID): the
+            recognition (:func:`supplychain.signing.cited_recognition`), the signer and the event time (ms, as
+            :func:`supplychain.epcis.columns.indexed_columns` derives it): read from the signed document, as the
+            audit reads them, never from the stored ``recognition_*`` columns.
     """
 
     def __init__(self, session: Session, *, max_events: int = GREEN_MAX_EVENTS, seeds: Iterable[str] = ()) -> None:
@@ -61,6 +67,7 @@ class EventSet:
         self._expanded: dict[str, str] = {}
         self._index: TraceIndex | None = None
         self.damaged = 0  # events whose stored document or columns do not read (left out, reported)
+        self.citations: dict[str, tuple[int | str, str, int | None]] = {}
 
     def add(self, ids: Iterable[int]) -> int:
         """Load these events (by row id); returns how many were new."""
@@ -82,6 +89,9 @@ class EventSet:
                     self.damaged += 1
                     continue
                 self.records[row.id] = TracedEvent(row.hash_id, row.org_id, parse_event(document))
+                cited = cited_recognition(document)
+                if cited is not None:
+                    self.citations[row.hash_id] = (cited, row.org_id, indexed_columns(document).event_time)
         if fresh:
             self._index = None
         return len(fresh)

@@ -15,11 +15,10 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from backend.core.errors import NotFoundError
-from backend.services.green_loading import event_ids, holder_events, organisation_events
+from backend.services.green_loading import EventSet, event_ids, holder_events, organisation_events
 from backend.services.platform import Platform
 from backend.services.queries import EV, BadParameterError
 from backend.services.tracing import SubgraphLoader
@@ -72,7 +71,6 @@ __all__ = [
     "suppliers_json",
 ]
 
-_CHUNK = 500
 LEVEL_ZH = {Level.CITY: "市级", Level.PROVINCIAL: "省级", Level.NATIONAL: "国家级"}
 _GRADES = {Grade.B: "B", Grade.A: "A", Grade.A_PLUS: "A+"}
 SAMPLE_DESCRIPTION = (
@@ -208,15 +206,22 @@ def _supply_json(s: SupplyRecord, cited: Mapping[str, tuple[int | None, str | No
     }
 
 
-def _cited(session: Session, hash_ids: Iterable[str]) -> dict[str, tuple[int | None, str | None]]:
-    """The recognition each event cited (``sc:recognition``) and its status as checked at capture."""
-    wanted = list(dict.fromkeys(hash_ids))
+def _cited(
+    events: EventSet, mirror: RegistryMirror, hash_ids: Iterable[str]
+) -> dict[str, tuple[int | None, str | None]]:
+    """The recognition each event's signed document cites (``sc:recognition``) and its status at the event time from
+    the registry's history: the one derivation the audit makes too (``EventChecker``: the stored ``recognition_id``
+    and ``recognition_status`` columns are only compared with it, ``column_mismatch``), so a store edit of those
+    columns changes nothing shown here. The events are those the view loaded (each supply's event is)."""
     found: dict[str, tuple[int | None, str | None]] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        stmt = select(EV.c.hash_id, EV.c.recognition_id, EV.c.recognition_status).where(
-            EV.c.hash_id.in_(wanted[start : start + _CHUNK]), EV.c.recognition_id.is_not(None)
-        )
-        found.update({h: (r, s) for h, r, s in session.execute(stmt)})
+    for hash_id in dict.fromkeys(hash_ids):
+        claim = events.citations.get(hash_id)
+        if claim is None:
+            continue
+        cited, org, at_ms = claim
+        if not isinstance(cited, int):  # capture refuses a citation naming no recognition
+            continue
+        found[hash_id] = (cited, None if at_ms is None else mirror.citation_status(cited, org, at_ms // 1000))
     return found
 
 
@@ -262,7 +267,7 @@ def suppliers_json(
     """``GET /organisations/{org}/suppliers``: the qualified-supplier list (see ``qualified_suppliers``)."""
     events, index = organisation_events(session, org_id)
     found: SupplierList = qualified_suppliers(index, mirror, org_id, now, warn_days=warn_days)
-    cited = _cited(session, (s.supplied_by for q in found.suppliers for s in q.supplies))
+    cited = _cited(events, mirror, (s.supplied_by for q in found.suppliers for s in q.supplies))
     suppliers = []
     for rank, q in enumerate(found.suppliers, start=1):
         org = mirror.organisations.get(q.org_id)
@@ -350,7 +355,7 @@ def report_json(
     """``GET /reports/green-supply-chain``: the report of ``org_id`` for ``[start, end)`` (seconds)."""
     events, index = organisation_events(session, org_id, start=start, end=end)
     report: GreenReport = green_report(index, mirror, org_id, start, end)
-    cited = _cited(session, (s.supplied_by for s in report.inputs))
+    cited = _cited(events, mirror, (s.supplied_by for s in report.inputs))
     return {
         "organisation": org_id,
         "from": iso(start),

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, func, select
 
 from backend.core.errors import ConflictError, ForbiddenError, NotFoundError
 from backend.models import GtinClaim, IssuedCode, Recall, table_of
+from backend.services.damage import issued_code_problem, report
 from backend.services.qr import CodeKey
 
 __all__ = [
@@ -169,9 +170,20 @@ def list_codes(
     """
     where = _owned(session, org_id, gtin, lot)
     rows = session.exec(
-        select(IssuedCode.lot, IssuedCode.serial).where(where).order_by(col(IssuedCode.id)).offset(offset).limit(limit)
+        select(IssuedCode.id, IssuedCode.lot, IssuedCode.serial)
+        .where(where)
+        .order_by(col(IssuedCode.id))
+        .offset(offset)
+        .limit(limit)
     ).all()
-    return [CodeKey(gtin, row_lot, serial) for row_lot, serial in dict.fromkeys(rows)]
+    codes: dict[CodeKey, None] = {}
+    for row_id, row_lot, serial in rows:
+        problem = issued_code_problem(gtin, row_lot, serial)
+        if problem is not None:  # damaged storage: left out and reported, the others listed
+            report(session, "issued_code", row_id, *problem)
+            continue
+        codes[CodeKey(gtin, row_lot, serial)] = None
+    return list(codes)
 
 
 def _in_force() -> ColumnElement[bool]:

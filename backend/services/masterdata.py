@@ -36,7 +36,7 @@ from backend.core.errors import (
     ProblemError,
 )
 from backend.models import Batch, MasterData, table_of
-from backend.services.damage import as_int, report, stored_anchor
+from backend.services.damage import BATCH_STATUSES, as_int, report, stored_anchor
 from backend.services.ownership import fresher_mirror, speaking_mirror
 from backend.services.platform import Platform, now_ms
 from supplychain.errors import InvalidGs1KeyError, MasterDataFormatError, MasterDataLimitError
@@ -311,9 +311,16 @@ def _stored_signed(session: Session, key: object, envelope: object) -> SignedMas
 
 
 def _batch(session: Session, row: MasterData) -> Row[Any] | None:
+    """The version's batch; a ``batch_id`` naming no stored batch and a status the platform never gives are
+    reported (damaged storage: read as not anchored)."""
     if row.batch_id is None:
         return None
-    return session.execute(select(BA).where(BA.c.id == row.batch_id)).first()
+    batch = session.execute(select(BA).where(BA.c.id == row.batch_id)).first()
+    if batch is None:
+        report(session, "master_data", row.id, "batch_id", f"names batch {row.batch_id!r:.30}, which is not stored")
+    elif batch.status not in BATCH_STATUSES:
+        report(session, "batch", batch.id, "status", f"{batch.status!r:.40} is not a batch status")
+    return batch
 
 
 def bundle_master_data(session: Session, gtin: str | None) -> BundleMasterData | None:

@@ -659,8 +659,17 @@ def _damaged_banner(facts: ProductFacts) -> str:
     return (
         f'<section class="banner warn" id="damaged" role="alert" data-count="{len(facts.damaged)}">'
         f"<h2>{_e(_t('damaged_title', lang))}</h2><p>{_e(_t('damaged_text', lang, count=len(facts.damaged)))}</p>"
-        "</section>"
+        + _damaged_list(facts)
+        + "</section>"
     )
+
+
+def _damaged_list(facts: ProductFacts) -> str:
+    """Which records (the first 20): table, key and column, as ``/ready`` lists them (for the platform's operator)."""
+    items = "".join(
+        f'<li><span class="mono">{_e(d.table)} {_e(d.key)}</span> ({_e(d.column)})</li>' for d in facts.damaged[:20]
+    )
+    return f'<ul class="plain damaged-records">{items}</ul>'
 
 
 def _product_section(facts: ProductFacts) -> str:

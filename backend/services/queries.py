@@ -31,11 +31,13 @@ from sqlmodel import Session
 from backend.core.errors import BadParameterError, NotFoundError
 from backend.core.integers import INT64_MAX
 from backend.models import Batch, Event, EventIdentifier, table_of
-from backend.services.damage import anchored_batch_problem, as_int, parsed_proof, stored_document
+from backend.services.damage import anchored_batch_problem, as_int, batch_damage, parsed_proof, stored_document
 from supplychain.epcis.cbv import BIZ_STEP_VOCAB, canonical_term, is_uri, term_uri
+from supplychain.epcis.columns import indexed_columns
 from supplychain.errors import UnknownCbvTermError
 from supplychain.gs1 import identifier_node
-from supplychain.signing import ENVELOPE_TYPE, ENVELOPE_VERSION, is_organisation_id
+from supplychain.registry import RegistryMirror
+from supplychain.signing import ENVELOPE_TYPE, ENVELOPE_VERSION, cited_recognition, is_organisation_id
 
 __all__ = [
     "ANY_EPC_ROLES",
@@ -49,6 +51,7 @@ __all__ = [
     "EventQuery",
     "anchor_json",
     "batches_of",
+    "cited_json",
     "envelope_of",
     "event_detail",
     "find_event",
@@ -288,12 +291,16 @@ class EventPage:
 
 
 def batches_of(session: Session, rows: Iterable[Row[Any]]) -> dict[int, Row[Any]]:
-    """The batches of these event rows, by id (one query)."""
+    """The batches of these event rows, by id (one query); a ``batch_id`` naming no stored batch and a status the
+    platform never gives are reported (:func:`backend.services.damage.batch_damage`)."""
+    rows = list(rows)
     ids = {r.batch_id for r in rows if as_int(r.batch_id) is not None}
     if not ids:
         return {}
     columns = [BA.c[name] for name in _BATCH_COLUMNS]
-    return {b.id: b for b in session.execute(select(*columns).where(BA.c.id.in_(ids)))}
+    batches = {b.id: b for b in session.execute(select(*columns).where(BA.c.id.in_(ids)))}
+    batch_damage(session, rows, batches)
+    return batches
 
 
 def query_events(
@@ -419,8 +426,27 @@ def find_event(session: Session, hash_id: str) -> Row[Any]:
     return row
 
 
-def event_detail(session: Session, row: Row[Any], *, receipt: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """``GET /events/{hashId}``: the event as received, its signed envelope, receipt and anchor."""
+def cited_json(document: Mapping[str, Any], org_id: str, mirror: RegistryMirror | None) -> dict[str, Any] | None:
+    """The recognition a stored event's signed document cites and its status at the event time from the registry's
+    history (``None`` without a mirror), derived as the audit derives them (never from the stored
+    ``recognition_*`` columns, which the audit compares with this: ``column_mismatch``)."""
+    cited = cited_recognition(document)
+    if not isinstance(cited, int):  # none, or one naming no recognition (capture refuses those)
+        return None
+    at_ms = indexed_columns(document).event_time
+    status = None if mirror is None or at_ms is None else mirror.citation_status(cited, org_id, at_ms // 1000)
+    return {"id": cited, "statusAtCapture": status}
+
+
+def event_detail(
+    session: Session,
+    row: Row[Any],
+    *,
+    receipt: Mapping[str, Any] | None = None,
+    mirror: RegistryMirror | None = None,
+) -> dict[str, Any]:
+    """``GET /events/{hashId}``: the event as received, its signed envelope, receipt and anchor, and the recognition
+    it cites (:func:`cited_json`: from the signed document, its status from ``mirror``)."""
     batch = batches_of(session, [row]).get(row.batch_id) if as_int(row.batch_id) is not None else None
     document = stored_document(session, row)
     if document is None:  # reported: what the columns say, and that the stored event does not read
@@ -446,9 +472,5 @@ def event_detail(session: Session, row: Row[Any], *, receipt: Mapping[str, Any] 
         "envelope": envelope_of(row, document),
         "receipt": dict(receipt) if receipt is not None else None,
         "anchor": anchor_json(row, batch),
-        "recognition": (
-            {"id": row.recognition_id, "statusAtCapture": row.recognition_status}
-            if row.recognition_id is not None
-            else None
-        ),
+        "recognition": cited_json(document, row.org_id, mirror),
     }

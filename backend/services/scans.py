@@ -46,7 +46,7 @@ from sqlmodel import select as select_model
 
 from backend.core.errors import NotFoundError
 from backend.models import CopyCheck, IssuedCode, Scan, table_of
-from backend.services.damage import as_int, report
+from backend.services.damage import as_int, issued_code_problem, report
 from backend.services.issuance import REGULATOR
 from backend.services.qr import CodeKey
 
@@ -374,6 +374,11 @@ def copy_evidence(
     """
     issued = _issued_serial(session, gtin, serial)
     gtin = issued.gtin
+    problem = issued_code_problem(gtin, issued.lot, serial)
+    if problem is not None:  # damaged storage (its lot, as the serial and GTIN found it): reported, shown without
+        report(session, "issued_code", issued.id, *problem)
+        columns = ("id", "gtin", "serial", "org_id", "created_at")
+        issued = IssuedCode(**{c: getattr(issued, c) for c in columns})  # a copy without its lot, never written
     stats, _ = scan_stats(session, CodeKey(gtin, issued.lot, serial), issued.lot, now)
     latest = session.exec(
         select_model(CopyCheck)

@@ -35,6 +35,7 @@ from sqlalchemy import Row, select
 from sqlmodel import Session
 
 from backend.core.errors import NotFoundError
+from backend.services.capture import event_identifiers
 from backend.services.custody import (
     MAX_EVENT_IDENTIFIERS,
     MAX_LISTED_SUMMARIES,
@@ -44,7 +45,7 @@ from backend.services.custody import (
     counts_of,
     references,
 )
-from backend.services.damage import Damaged, event_damage, report, stored_anchor
+from backend.services.damage import Damaged, event_damage, identifier_problem, met_in, report, stored_anchor
 from backend.services.masterdata import bundle_master_data
 from backend.services.queries import EI, EV, anchor_json, batches_of, envelope_of, iso_ms, normalise_identifier
 from supplychain.epcis import Event, parse_event
@@ -125,6 +126,26 @@ def _parsed(document: str) -> Event:
         if len(_PARSED) > _PARSED_MAX:
             _PARSED.popitem(last=False)
     return event
+
+
+_LINKS: OrderedDict[str, frozenset[tuple[str, str]]] = OrderedDict()
+_LINKS_LOCK = threading.Lock()
+
+
+def _derived_links(document: str, event: Event) -> frozenset[tuple[str, str]]:
+    """The identifier rows a stored event's signed document gives (``capture.event_identifiers``), kept per process
+    like the parsed events (LRU of 20,000): a stored event never changes."""
+    with _LINKS_LOCK:
+        found = _LINKS.get(document)
+        if found is not None:
+            _LINKS.move_to_end(document)
+            return found
+    found = frozenset(event_identifiers(event))
+    with _LINKS_LOCK:
+        _LINKS[document] = found
+        if len(_LINKS) > _PARSED_MAX:
+            _LINKS.popitem(last=False)
+    return found
 
 
 def resolve_identifier(session: Session, identifier: str, parameter: str = "id") -> str:
@@ -220,11 +241,17 @@ class SubgraphLoader:
             for event_id, identifier, role in self.session.execute(links):
                 self._links.setdefault(event_id, []).append((identifier, role))
         loaded.sort(key=lambda r: r[0].id)
+        for event_id in set(fresh) - {row.id for row, _ in loaded}:  # named by rows, not stored: left out
+            self._ids.add(event_id)
+            self.damaged.append(
+                report(self.session, "event_identifier", f"event row {event_id}", "event_id", "names no stored event")
+            )
         for row, document in loaded:
             self._ids.add(row.id)
             event = self._readable(row, document)
             if event is None:
                 continue
+            self._check_links(row, document, event)
             self.rows[row.hash_id] = row
             self._documents[row.hash_id] = document
             self._records.append(TracedEvent(row.hash_id, row.org_id, event))
@@ -242,6 +269,18 @@ class SubgraphLoader:
                 damaged = report(self.session, "event", row.hash_id, "document", f"not a readable event: {exc}")
         self.damaged.append(damaged)
         return None
+
+    def _check_links(self, row: Row[Any], document: str, event: Event) -> None:
+        """Report a loaded event whose stored identifier rows (or their count) are not what its signed document
+        names: the event is kept (its signed data is whole), but what it names may not find it."""
+        derived = _derived_links(document, event)
+        problem = identifier_problem(set(self._links.get(row.id, ())), derived)
+        if problem is not None:
+            self.damaged.append(report(self.session, "event_identifier", row.hash_id, "identifier", problem))
+        count = getattr(row, "identifier_count", None)
+        if count is not None and count != len(derived):
+            reason = f"{count!r:.20}, while the signed document names {len(derived)} identifiers"
+            self.damaged.append(report(self.session, "event", row.hash_id, "identifier_count", reason))
 
     @property
     def all_damaged(self) -> list[Damaged]:
@@ -526,7 +565,8 @@ def proof_bundle(
     trace = loader.backward(start)
     trip = loader.journey(start)
     bundle = bundle_of(session, loader, start, trace, trip, chain_id=chain_id, registry_address=registry_address)
-    return BundleResult(bundle, loader.truncated, tuple(loader.all_damaged))
+    damaged = {(d.table, d.key, d.column): d for d in (*loader.all_damaged, *met_in(session))}  # batches too
+    return BundleResult(bundle, loader.truncated, tuple(damaged.values()))
 
 
 def bundle_of(

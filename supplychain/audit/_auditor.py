@@ -200,6 +200,13 @@ class Auditor:
             self.report(finding("record_unreadable", None, message))
             return
         self.batches_read += 1
+        flags = record.get("unreadable")
+        if flags is not None:  # its own storage: the platform's finding; the batch is still read as given
+            shown = ", ".join(str(f)[:40] for f in flags[:20]) if isinstance(flags, list) else f"{flags!r:.60}"
+            message = (
+                f"batch {batch.batch_id}: the platform flags stored columns as unreadable (damaged storage): {shown}"
+            )
+            self.report(finding("record_unreadable", None, message, batch_root=batch.root))
         known = self.batches.get(batch.root)
         self.batches[batch.root] = batch
         self.last_batch_id = max(self.last_batch_id, batch.batch_id)
@@ -215,7 +222,7 @@ class Auditor:
         if event_id is None:
             return
         self.last_event_id = max(self.last_event_id, event_id)
-        if any(f.code == "record_unreadable" for f in checked.findings):
+        if not checked.readable:  # only flagged columns unreadable: the record is still counted and settled
             return
         self._seen.add(event_id)
         previous = self.unsettled.pop(event_id, None)
@@ -311,7 +318,7 @@ class Auditor:
             "tx": anchor.position.tx_hash or None,
         }
         allowed = self.parameters.deadline_seconds
-        if not proof_ok:
+        if proof_ok is False:  # None: a proof the platform flags unreadable (record_unreadable), not judged
             message = f"the proof of {event_label(hash_id, event_id)} does not lead to root {root}"
             self.report(finding("proof_invalid", org, message, **evidence))
         elif anchor.anchored_at * 1000 > received + allowed * 1000:

@@ -25,13 +25,11 @@ from supplychain.merkle import hash_id_to_bytes32
 from supplychain.registry import BusinessRole, RegistryMirror
 from supplychain.registry.speakers import NOT_GTIN_OWNER, speaker_refusal
 from supplychain.signing import (
-    RECOGNITION_FIELD,
     SIGNATURE_DOMAIN,
-    citation_id,
+    cited_recognition,
     context_namespaces,
     decode_signature,
     is_key_id,
-    recognition_citation,
     verify_message,
 )
 
@@ -53,9 +51,12 @@ class Checked(NamedTuple):
         received_at: When the platform received it (ms).
         event_time: The event time (ms), ``None`` when the document is not the signed one.
         root: The root of its batch (``0x`` hex), ``None`` when it is in none yet.
-        proof_ok: Whether its proof leads to ``root`` (``None`` without a root).
+        proof_ok: Whether its proof leads to ``root`` (``None`` without a root, or when the platform flags its
+            proof unreadable: reported as ``record_unreadable``, not judged).
         findings: What the checks found.
         facts: Its chronology facts (:mod:`supplychain.audit._facts`).
+        readable: Whether the record could be read as an event record at all (``False``: only its
+            ``record_unreadable`` finding counts; the auditor neither settles nor counts it).
     """
 
     event_id: int | None
@@ -67,18 +68,54 @@ class Checked(NamedTuple):
     proof_ok: bool | None
     findings: tuple[Finding, ...] = ()
     facts: tuple[Fact, ...] = ()
+    readable: bool = True
+
+
+_FLAGGED_FIELDS = {"event_time": "eventTime", "recognition_id": "recognition"}
+"""The record's members that hold a stored column the platform may flag as unreadable (not compared then)."""
+
+
+def _flagged(record: Mapping[str, Any]) -> tuple[str, ...]:
+    """The stored columns the platform flags as unreadable in its record (``unreadable``: damaged storage); a flag
+    that is not a list of column names is reported as such."""
+    flags = record.get("unreadable")
+    if flags is None:
+        return ()
+    if isinstance(flags, list) and flags and all(isinstance(f, str) for f in flags):
+        return tuple(f[:40] for f in flags[:20])
+    return (f"unreadable: not a list of column names ({flags!r:.60})",)
+
+
+def _flags(record: Mapping[str, Any], evidence: dict[str, Any]) -> tuple[list[Finding], Mapping[str, Any]]:
+    """``record_unreadable`` for the columns the platform flags (its own storage: blamed on the platform, whoever
+    signed the event), and the record without the members holding them (not compared with the document)."""
+    flagged = _flagged(record)
+    if not flagged:
+        return [], record
+    message = (
+        f"the platform flags stored columns of its record as unreadable (damaged storage): {', '.join(flagged)}; "
+        "the rest of the record is checked without them"
+    )
+    left_out = {_FLAGGED_FIELDS.get(f) for f in flagged}
+    return [finding("record_unreadable", None, message, **evidence)], {
+        k: v for k, v in record.items() if k not in left_out
+    }
 
 
 def _unreadable(record: Mapping[str, Any], reason: str) -> Checked:
+    """A record that cannot be read as an event record: its export is the platform's, so the finding is the
+    platform's (whoever signed the event)."""
     event_id = record.get("id")
     event_id = event_id if type(event_id) is int else None
     hash_id = record.get("hashId")
     hash_id = hash_id if isinstance(hash_id, str) else ""
     org = record.get("organisationId")
     org = org if isinstance(org, str) else ""
-    message = f"record {event_id if event_id is not None else '?'} of the export cannot be read: {reason}"
-    found = finding("record_unreadable", org or None, message, event_hash=hash_id or None, event_id=event_id)
-    return Checked(event_id, hash_id, org, 0, None, None, None, (found,))
+    flagged = _flagged(record)
+    also = f" (the platform flags its stored columns {', '.join(flagged)} as unreadable)" if flagged else ""
+    message = f"record {event_id if event_id is not None else '?'} of the export cannot be read: {reason}{also}"
+    found = finding("record_unreadable", None, message, event_hash=hash_id or None, event_id=event_id)
+    return Checked(event_id, hash_id, org, 0, None, None, None, (found,), readable=False)
 
 
 _TEXT = ("hashId", "organisationId", "keyId", "signature")
@@ -94,7 +131,8 @@ def _fields(record: Mapping[str, Any]) -> str | None:
         and type(get("document")) in (dict, str)
     ):
         root = get("root")
-        if root is None or (type(root) is str and type(get("proof")) is list):
+        proof_read = type(get("proof")) is list or "proof" in _flagged(record)  # flagged: reported, not judged
+        if root is None or (type(root) is str and proof_read):
             return None
         return "root must be hex text with a proof list"
     for name, types in (("id", int), ("receivedAt", int), *((n, str) for n in _TEXT)):
@@ -155,11 +193,12 @@ class EventChecker:
             value = hash_id_to_bytes32(hash_id)
         except TraceError:
             value = None
-        proof_ok = None if root is None else self._proof(root, record["proof"], value)
+        proof = record["proof"]
+        proof_ok = None if root is None or type(proof) is not list else self._proof(root, proof, value)
         if anchoring_only:
             return Checked(event_id, hash_id, org, received, None, root, proof_ok)
-        found: list[Finding] = []
         evidence = {"event_hash": hash_id, "event_id": event_id}
+        found, record = _flags(record, evidence)  # columns the platform flags unreadable: reported, the rest checked
         document = self._document(record, hash_id, org, found, evidence)
         if value is not None:
             self._signature(record, hash_id, org, found, evidence)
@@ -188,7 +227,7 @@ class EventChecker:
         refused = speaker_refusal(self.mirror, org, document, at_s)
         if refused is not None and refused.reason == NOT_GTIN_OWNER:  # nobody owning it then is no one's wrong
             found.append(finding("not_gtin_owner", org, refused.detail, **evidence))
-        cited = _cited_recognition(document)
+        cited = cited_recognition(document)
         status = self.mirror.citation_status(cited, org, at_s) if isinstance(cited, int) else None
         found += _green_claim(cited, status, org, event_ms, evidence)
         differences = _column_differences(record, columns, cited, status)
@@ -376,15 +415,3 @@ def _column_differences(
         if stored_status is not None and stored_status != status:
             out.append(f"recognition {cited_id} status at the event time {stored_status!r:.40}, on chain {status!r}")
     return out
-
-
-def _cited_recognition(document: Mapping[str, Any]) -> int | str | None:
-    """The recognition the signed document cites (its ``sc:recognition``, read by
-    :func:`supplychain.signing.recognition_citation`; never the platform's record of it); a citation that names no
-    recognition is given as text."""
-    candidates = {k: v for k, v in document.items() if k.endswith(RECOGNITION_FIELD)}
-    found = recognition_citation(candidates, document.get("@context") or {}) if candidates else None
-    if found is None:
-        return None
-    cited = citation_id(found[1])
-    return f"{found[0]} ({found[1]!r:.60})" if cited is None else cited

@@ -38,7 +38,13 @@ _RANKS = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.I
 
 CODES: Mapping[str, tuple[Severity, str]] = {
     # one stored event
-    "record_unreadable": (Severity.HIGH, "a record of the export cannot be read (missing or malformed fields)"),
+    # high, not critical: no signed data is shown false, but the platform cannot serve what its pages and queries
+    # need from this record (an event left out of a story hides it as surely as a deletion would)
+    "record_unreadable": (
+        Severity.HIGH,
+        "a record of the export cannot be read (missing or malformed fields), or the platform flags stored columns of "
+        "it as unreadable (damaged storage): the platform's fault, whoever signed the event",
+    ),
     "hash_mismatch": (Severity.CRITICAL, "the Event Hash ID recomputed from the stored document is not the stored one"),
     "bad_signature": (Severity.CRITICAL, "the signature does not verify over the Event Hash ID with its key"),
     "key_not_registered": (Severity.CRITICAL, "the signing key is not registered on chain for that organisation"),

@@ -22,6 +22,7 @@ __all__ = [
     "RECOGNITION_FIELD",
     "SIGNATURE_NAMESPACE",
     "citation_id",
+    "cited_recognition",
     "context_namespaces",
     "header_signatures",
     "recognition_citation",
@@ -67,6 +68,23 @@ def recognition_citation(extensions: Mapping[str, Any], namespaces: Mapping[str,
         if ours or key == SIGNATURE_NAMESPACE + RECOGNITION_FIELD:
             return key, value
     return None
+
+
+def cited_recognition(document: Mapping[str, Any]) -> int | str | None:
+    """The recognition a stored event's JSON-LD document cites (its ``sc:recognition``, the prefix bound in its
+    ``@context``): the id, or ``None`` when it cites none; a citation that names no recognition is given as text
+    (``"sc:recognition ('one')"``).
+
+    The one derivation of a green claim from signed data: the regulator's audit and the platform's green views both
+    read it so (never the platform's stored column), and take its status at the event time from the registry's
+    history (:meth:`supplychain.registry.RegistryMirror.citation_status`).
+    """
+    candidates = {k: v for k, v in document.items() if k.endswith(RECOGNITION_FIELD)}
+    found = recognition_citation(candidates, context_namespaces(document.get("@context"))) if candidates else None
+    if found is None:
+        return None
+    cited = citation_id(found[1])
+    return f"{found[0]} ({found[1]!r:.60})" if cited is None else cited
 
 
 def citation_id(value: object) -> int | None:

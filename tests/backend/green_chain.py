@@ -101,7 +101,9 @@ def build(platform: Platform) -> GreenChain:
     env["commission S1"] = builder.commission(a, t0, quantities=[qty(raw["S1"], 1000, "KGM")])
     env["commission R1"] = builder.commission(b, t0, quantities=[qty(raw["R1"], 400, "KGM")])
     env["commission F1"] = builder.commission(b, t0 + 1, quantities=[qty(raw["F1"], 20, "KGM")])
-    env["ship S1"] = builder.observe(a, t0 + 10, "shipping", quantities=[qty(raw["S1"], 600, "KGM")])
+    env["ship S1"] = builder.observe(
+        a, t0 + 10, "shipping", quantities=[qty(raw["S1"], 600, "KGM")], cites=story.recognitions["A"]
+    )  # A cites its recognition (signed): the leader's list and the audit read it from here
     env["ship R1"] = builder.observe(b, t0 + 10, "shipping", quantities=[qty(raw["R1"], 100, "KGM")])
     env["ship F1"] = builder.observe(b, t0 + 11, "shipping", quantities=[qty(raw["F1"], 20, "KGM")])
     env["receive S1 (C)"] = builder.observe(c, t0 + 20, "receiving", quantities=[qty(raw["S1"], 500, "KGM")])

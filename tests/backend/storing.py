@@ -29,7 +29,7 @@ from supplychain.epcis import (
 )
 from supplychain.merkle import MerkleTree, hash_id_to_bytes32
 from supplychain.registry import BusinessRole
-from supplychain.signing import SigningKey
+from supplychain.signing import SigningKey, cited_recognition
 from tests.chains import MANUFACTURER, RETAILER, SUPPLIER
 from tests.supplychain.factories import ChainBuilder, Org, lgtin, qty, sgtin, sscc
 
@@ -43,6 +43,9 @@ def store(platform: Platform, envelopes: Iterable[Mapping[str, Any]], *, receive
     """Store signed envelopes as captured events; returns their row ids."""
     received = received_at if received_at is not None else now_ms()
     ids: list[int] = []
+    envelopes = list(envelopes)
+    cites = any(isinstance(cited_recognition(e["event"]), int) for e in envelopes)
+    mirror = platform.registry.refresh(force=True) if cites else None  # read before the session writes
     with platform.session() as session:
         for envelope in envelopes:
             event = envelope["event"]
@@ -61,8 +64,14 @@ def store(platform: Platform, envelopes: Iterable[Mapping[str, Any]], *, receive
                 "capture_id": "test-capture",
                 "document": json.dumps(event, separators=(",", ":")),
             }
+            cited = cited_recognition(event)
+            if isinstance(cited, int) and mirror is not None:  # as capture records it, with its status then
+                status = mirror.citation_status(cited, row["org_id"], row["event_time"] // 1000)
+                row |= {"recognition_id": cited, "recognition_status": status}
+            named = identifiers_of(event)
+            row["identifier_count"] = len(named)  # as capture counts them
             event_id = session.execute(insert(table_of(Event)).values(row).returning(table_of(Event).c.id)).scalar_one()
-            links = [{"event_id": event_id, "identifier": i, "role": r} for i, r in identifiers_of(event)]
+            links = [{"event_id": event_id, "identifier": i, "role": r} for i, r in named]
             if links:
                 session.execute(insert(table_of(EventIdentifier)), links)
             ids.append(event_id)

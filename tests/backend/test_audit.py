@@ -173,6 +173,35 @@ def test_the_platforms_record_contradicting_the_signed_event(clean: World, sql: 
     assert shown in str(finding["message"]) and finding["organisation"] is None and report.exit_code == 1
 
 
+@pytest.mark.parametrize(
+    ("sql", "flagged", "also"),
+    [
+        ("UPDATE event SET event_time = 'x' WHERE id = 4", "event_time", set()),
+        ("UPDATE event SET leaf_index = 'x' WHERE id = 4", "leaf_index", set()),
+        ("UPDATE event SET document = '{broken' WHERE id = 4", "document", {"hash_mismatch"}),
+        ("DELETE FROM event_identifier WHERE event_id = 4", "event_identifier", set()),
+        ("UPDATE event SET proof = '{broken' WHERE id = 4", "proof", set()),  # not judged: no withheld leaf
+    ],
+)
+def test_a_record_the_platform_flags_unreadable_is_the_platforms_finding(
+    clean: World, sql: str, flagged: str, also: set[str]
+) -> None:
+    clean.execute(sql)
+    report = clean.audit()
+    assert set(report.counts) == {"record_unreadable", *also}, [f.to_json() for f in report.findings]
+    (finding,) = [f.to_json() for f in report.findings if f.code == "record_unreadable"]
+    assert finding["organisation"] is None and finding["evidence"]["eventId"] == 4
+    assert f"damaged storage): {flagged};" in finding["message"] and report.exit_code == 1
+
+
+def test_a_batch_of_an_unknown_status_is_the_platforms_finding(clean: World) -> None:
+    clean.execute("UPDATE batch SET status = 'exploded' WHERE id = 1")
+    report = clean.audit()
+    found = [f.to_json() for f in report.findings]
+    assert set(report.counts) == {"record_unreadable"}, found
+    assert found[0]["organisation"] is None and found[0]["message"].endswith("(damaged storage): status")
+
+
 def test_a_citation_added_by_the_platform_is_the_platforms_not_the_makers(clean: World) -> None:
     clean.execute(
         "UPDATE event SET recognition_id = :r, recognition_status = 'IN_FORCE' WHERE id = 4", r=clean.recognition

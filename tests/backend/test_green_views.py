@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from backend.api.app import create_app
 from backend.core.config import Settings
@@ -24,6 +24,7 @@ from backend.services.green_views import iso
 from backend.services.platform import Platform
 from chain.accounts import dev_account
 from chain.connection import TESTER_URL
+from supplychain.audit import EventChecker
 from tests.backend.green_chain import B_ID, C_ID, GreenChain, build
 from tests.chains import MANUFACTURER, RETAILER, SUPPLIER, cast
 from tests.supplychain.factories import gln
@@ -106,15 +107,8 @@ def page(response: Response, lang: str = "zh-CN") -> str:
 
 
 def test_the_qualified_supplier_list_puts_recognised_green_factories_first(shared: Shared) -> None:
-    client, platform, tokens, story = shared.client, shared.platform, shared.tokens, shared.story
+    client, tokens, story = shared.client, shared.tokens, shared.story
     a = story.recognitions["A"]
-    with platform.session() as session:  # as capture records a supplier's cited recognition
-        session.execute(
-            update(table_of(Event))
-            .where(table_of(Event).c.hash_id == story.hash("ship S1"))
-            .values(recognition_id=a, recognition_status="IN_FORCE")
-        )
-        session.commit()
     body = ok(client.get(f"/organisations/{MANUFACTURER}/suppliers", headers=bearer(tokens, "manufacturer")))
     assert body["organisation"] == MANUFACTURER and body["rule"]["code"] == "prefer-recognised-green-factories"
     assert "优先纳入绿色工厂为合格供应商" in body["rule"]["zh"] and "receiving events" in body["howFound"]
@@ -162,6 +156,52 @@ def test_the_qualified_supplier_list_puts_recognised_green_factories_first(share
         )
     )
     assert later["suppliers"][0]["warnings"] == [] and later["warnDays"] == 30
+
+
+@pytest.mark.parametrize(
+    ("values", "shown"),
+    [
+        ({"recognition_status": "REVOKED"}, "status at the event time 'REVOKED', on chain 'IN_FORCE'"),
+        ({"recognition_id": None, "recognition_status": None}, "recognition None, signed"),
+        ({"recognition_id": 999}, "recognition 999, signed"),
+    ],
+)
+def test_the_leader_sees_the_cited_recognition_as_signed_whatever_the_stored_columns_say(
+    shared: Shared, values: dict[str, Any], shown: str
+) -> None:
+    client, platform, tokens, story = shared.client, shared.platform, shared.tokens, shared.story
+    a, ship = story.recognitions["A"], story.hash("ship S1")
+    url, regulator = f"/organisations/{MANUFACTURER}/suppliers", bearer(tokens, "regulator")
+    report = ("/reports/green-supply-chain", {"organisation": MANUFACTURER})
+    true = {"recognitionId": a, "statusAtCapture": "IN_FORCE"}  # A's recognition was suspended after S1 shipped
+
+    def shown_cited() -> tuple[Any, Any]:
+        body = ok(client.get(url, headers=regulator))
+        (supply,) = next(s for s in body["suppliers"] if s["organisationId"] == SUPPLIER)["supplies"]
+        inputs = ok(client.get(report[0], params=report[1], headers=regulator))["inputs"]
+        detail = ok(client.get(f"/events/{ship}"))["recognition"]
+        assert detail == {"id": true["recognitionId"], "statusAtCapture": true["statusAtCapture"]}
+        return supply["citedRecognition"], next(i for i in inputs if i["suppliedBy"] == ship)["citedRecognition"]
+
+    assert shown_cited() == (true, true)
+    events = table_of(Event)
+    with platform.session() as session:  # the store edited behind the platform's back
+        stored = session.execute(
+            select(events.c.recognition_id, events.c.recognition_status).where(events.c.hash_id == ship)
+        ).one()
+        session.execute(update(events).where(events.c.hash_id == ship).values(**values))
+        session.commit()
+    try:
+        assert shown_cited() == (true, true)  # derived from the signed document and the registry's history
+        exported = ok(client.get("/export/events", headers=regulator))["items"]
+        record = next(r for r in exported if r["hashId"] == ship)
+        checked = EventChecker(platform.registry.refresh(force=True)).check(record)
+        (mismatch,) = [f for f in checked.findings if f.code == "column_mismatch"]  # and the audit says so
+        assert shown in mismatch.message and mismatch.organisation is None
+    finally:
+        with platform.session() as session:
+            session.execute(update(events).where(events.c.hash_id == ship).values(**stored._asdict()))
+            session.commit()
 
 
 def test_refusals_of_the_leader_routes(shared: Shared) -> None:

@@ -43,7 +43,7 @@ from supplychain.registry.events import (
     RegistryEvent,
     RootAnchored,
 )
-from supplychain.signing import SigningKey, make_envelope
+from supplychain.signing import RECOGNITION_FIELD, SIGNATURE_NAMESPACE, SigningKey, make_envelope
 from supplychain.trace import TracedEvent, TraceIndex
 
 T0 = 1_700_000_000  # 2023-11-14T22:13:20Z
@@ -244,11 +244,15 @@ class ChainBuilder:
         epcs: Sequence[str] = (),
         quantities: Sequence[dict[str, Any]] = (),
         location: str | None = None,
+        cites: int | None = None,
     ) -> dict[str, Any]:
-        """ObjectEvent OBSERVE (shipping, receiving, selling...) at ``location`` (default: the org's site)."""
+        """ObjectEvent OBSERVE (shipping, receiving, selling...) at ``location`` (default: the org's site), citing
+        the recognition ``cites`` (``sc:recognition``, by its full IRI) when given."""
         where = location or org.site
         body: dict[str, Any] = {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": biz_step}
         body |= {"readPoint": {"id": where}, "bizLocation": {"id": where}}
+        if cites is not None:
+            body[SIGNATURE_NAMESPACE + RECOGNITION_FIELD] = cites
         if epcs:
             body["epcList"] = list(epcs)
         if quantities:

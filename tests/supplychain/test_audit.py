@@ -523,6 +523,65 @@ def test_an_unreadable_record(change: dict[str, Any], reason: str) -> None:
     assert reason in next(f for f in auditor.findings if f.code == "record_unreadable").message
 
 
+def test_an_unreadable_record_is_the_platforms_finding() -> None:
+    records, batches, history = world()
+    records[0]["receivedAt"] = "x"
+    records[0]["unreadable"] = ["received_at"]
+    found = [f for f in audit(records, batches, history).findings if f.code == "record_unreadable"]
+    assert len(found) == 1 and found[0].organisation is None
+    assert "receivedAt is missing" in found[0].message and "flags its stored columns received_at" in found[0].message
+
+
+@pytest.mark.parametrize(
+    ("flagged", "change"),
+    [
+        (["event_time"], {"eventTime": "x"}),
+        (["recognition_id"], {"recognition": {"id": "x", "statusAtCapture": "IN_FORCE"}}),
+        (["leaf_index", "identifier_count"], {}),
+        (["document"], {}),
+        (["proof"], {"proof": "{broken"}),  # not judged: no proof_invalid, and its leaf is still in its root
+    ],
+)
+def test_columns_the_platform_flags_unreadable_are_reported_and_the_rest_is_checked(
+    flagged: list[str], change: dict[str, Any]
+) -> None:
+    records, batches, history = world()
+    records[1] |= change | {"unreadable": flagged}
+    records[1]["signature"] = records[0]["signature"]  # the rest is still checked: a bad signature is found
+    auditor = audit(records, batches, history)
+    assert codes(auditor) == ["bad_signature", "record_unreadable"]  # no column_mismatch, no withheld leaf
+    found = next(f for f in auditor.findings if f.code == "record_unreadable")
+    assert (found.organisation, found.event_hash, found.event_id, found.severity) == (
+        None,
+        records[1]["hashId"],
+        2,
+        Severity.HIGH,
+    )
+    assert f"event {records[1]['hashId'][14:26]} (record 2)" in found.message
+    assert f"damaged storage): {', '.join(flagged)};" in found.message
+    assert auditor.events_checked == len(records)  # counted, anchored and in the chronology like the others
+
+
+@pytest.mark.parametrize("flags", ["document", [], [7], {"a": 1}])
+def test_a_malformed_unreadable_flag_is_reported(flags: Any) -> None:
+    records, batches, history = world()
+    records[2]["unreadable"] = flags
+    auditor = audit(records, batches, history)
+    assert codes(auditor) == ["record_unreadable"]
+    assert "unreadable: not a list of column names" in auditor.findings[0].message
+
+
+@pytest.mark.parametrize(("flags", "shown"), [(["status"], "status"), ("status", "'status'")])
+def test_a_batch_the_platform_flags_unreadable(flags: Any, shown: str) -> None:
+    records, batches, history = world()
+    batches[0] |= {"status": "exploded", "unreadable": flags}
+    auditor = audit(records, batches, history)
+    assert codes(auditor) == ["record_unreadable"]
+    found = auditor.findings[0]
+    assert (found.organisation, found.batch_root) == (None, batches[0]["root"])
+    assert found.message == f"batch 1: the platform flags stored columns as unreadable (damaged storage): {shown}"
+
+
 def test_an_unreadable_record_without_an_id_is_reported_once() -> None:
     checked = EventChecker(RegistryMirror()).check({"hashId": 5})
     assert checked.event_id is None and [f.code for f in checked.findings] == ["record_unreadable"]

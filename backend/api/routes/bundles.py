@@ -17,6 +17,8 @@ router = APIRouter(prefix="/bundles", tags=["bundles"], responses={422: INVALID_
 
 TRUNCATED_HEADER = "Supplychain-Bundle-Truncated"
 DAMAGED_HEADER = "Supplychain-Bundle-Damaged"
+DAMAGED_RECORDS_HEADER = "Supplychain-Bundle-Damaged-Records"
+_LISTED_IN_HEADER = 20
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "A proof bundle, version 1 (format: `supplychain.verify`).",
@@ -30,6 +32,12 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
                 "out of `events` (an event whose document or columns do not read) or given as not anchored (a proof "
                 "or batch that does not read), and listed by `/ready` (`checks.damagedRecords`)",
                 "schema": {"type": "string", "pattern": "^[0-9]+$"},
+            },
+            DAMAGED_RECORDS_HEADER: {
+                "description": "Which stored records do not read (the first 20, comma-separated): each as its table, "
+                "its key (an Event Hash ID, a batch id, an identifier) and the column, space-separated, e.g. "
+                "`batch 7 status`; printable ASCII, anything else as `?`. Empty when none.",
+                "schema": {"type": "string"},
             },
         },
         "content": {
@@ -67,7 +75,12 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 def _bundle(session: SessionDep, platform: PlatformDep, identifier: str) -> JSONResponse:
     deployment = platform.registry.deployment
     result = proof_bundle(session, identifier, chain_id=deployment.chain_id, registry_address=deployment.address)
-    headers = {TRUNCATED_HEADER: "true" if result.truncated else "false", DAMAGED_HEADER: str(len(result.damaged))}
+    listed = ", ".join(f"{d.table} {d.key} {d.column}" for d in result.damaged[:_LISTED_IN_HEADER])
+    headers = {
+        TRUNCATED_HEADER: "true" if result.truncated else "false",
+        DAMAGED_HEADER: str(len(result.damaged)),
+        DAMAGED_RECORDS_HEADER: "".join(c if " " <= c <= "~" else "?" for c in listed),
+    }
     # damaged records (left out, or given as not anchored) are counted in the header and listed by /ready: the
     # bundle format (supplychain.verify, version 1) has no member for them yet, and a verifier refuses unknown ones
     return JSONResponse(result.bundle.to_json(), headers=headers)

@@ -166,4 +166,5 @@ def get_event(hash_id: str, request: Request, session: SessionDep, platform: Pla
         received_at=row.received_at,
         anchor_by=row.received_at + platform.settings.anchor_deadline_seconds * 1000,
     )
-    return event_detail(session, row, receipt=receipt)
+    mirror = platform.registry.refresh(wait=False) if platform.registry.refreshed_at else None
+    return event_detail(session, row, receipt=receipt, mirror=mirror)

@@ -24,6 +24,7 @@ from backend.api.routes.events import INVALID_REQUEST, UNREADABLE_BODY, problem_
 from backend.api.routes.qr import code_key
 from backend.core.errors import GoneError, NotFoundError, ProblemError, problem_response
 from backend.models import IssuedCode, Recall
+from backend.services.damage import as_int, issued_code_problem, report
 from backend.services.green_views import product_lapses
 from backend.services.issuance import find_issued, find_recall, list_recalls, record_recall
 from backend.services.ownership import require_gtin_speaker_now
@@ -255,10 +256,27 @@ def _resolve(request: Request, session: SessionDep, base: str) -> Resolved:
     row = find_issued(session, key) if plain else None
     if row is None:
         raise NotFoundError(f"{uri} was not issued here", id=uri)
-    resolved = Resolved(key, uri, identifier_node(uri), row, None)
+    resolved = Resolved(key, uri, identifier_node(uri), _readable(session, row), None)
     if resolved.lot is None:
         return resolved
     return Resolved(key, uri, resolved.gs1_uri, row, find_recall(session, key.gtin, resolved.lot))
+
+
+def _readable(session: SessionDep, row: IssuedCode) -> IssuedCode:
+    """The issued code as found, or (damaged storage: reported) a copy without its columns that do not read: a lot
+    that is no GS1 lot, a time that is not a number. The copy is never written."""
+    damaged: dict[str, Any] = {}
+    problem = issued_code_problem(row.gtin, row.lot, None)
+    if problem is not None:
+        report(session, "issued_code", row.id, *problem)
+        damaged["lot"] = None
+    if as_int(row.created_at) is None:
+        report(session, "issued_code", row.id, "created_at", "not a whole number")
+        damaged["created_at"] = None
+    if not damaged:
+        return row
+    columns = ("id", "gtin", "lot", "serial", "org_id", "created_at")
+    return IssuedCode(**{**{c: getattr(row, c) for c in columns}, **damaged})
 
 
 def _refusal_headers(exc: ProblemError) -> dict[str, str]:
