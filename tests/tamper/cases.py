@@ -701,9 +701,9 @@ CASES: list[Case] = [
     ),
     Case(
         "future-dated", "S1 inspected a day ahead of the clock, stored and anchored now", "store",
-        audit=CLEAN, scanner=outcome(FAILED, "event_after_anchor", "event_in_future", "received_before_event"),
+        audit=outcome(FAILED, "anchored_before_event_time"),
+        scanner=outcome(FAILED, "event_after_anchor", "event_in_future", "received_before_event"),
         tamper=_future_dated,
-        gap="the audit: an event anchored (and received) a day before its own time passes; the scanner fails it",
     ),
     Case(
         "role-not-allowed", "the retailer's signed commissioning of a serial, stored and anchored", "store",
@@ -754,37 +754,31 @@ CASES: list[Case] = [
     ),
     Case(
         "column-received-at", "the shipment's stored receipt time moved an hour later", "column",
-        audit=CLEAN, scanner=outcome(FAILED, "received_after_anchor"),
+        audit=outcome(FAILED, "received_after_anchor"), scanner=outcome(FAILED, "received_after_anchor"),
         tamper=_sql("UPDATE event SET received_at = received_at + 3600000 WHERE id = 5"),
-        gap="the audit does not compare a receipt time with the event's own anchoring: received an hour after it"
-        " was anchored passes",
     ),
     Case(
         "unlinked-sale", "the sale's link to S1 removed from the identifier index", "column",
-        audit=CLEAN, scanner=CLEAN,
+        audit=outcome(FAILED, "record_unreadable"), scanner=CLEAN,
         tamper=_sql("DELETE FROM event_identifier WHERE event_id = 7"),
-        gap="neither tool: the audit does not re-derive the identifier index from the documents, and S1's bundle"
-        " simply lacks the sale (the product shows as never sold)",
+        gap="the scanner: S1's bundle simply lacks the sale (the product shows as never sold); the audit sees the"
+        " event's identifier rows no longer match the count capture stored",
     ),
     Case(
         "batch-block", "the batch's stored block number changed", "store",
-        audit=CLEAN, scanner=outcome(FAILED, "anchor_mismatch"),
+        audit=outcome(FAILED, "batch_anchor_mismatch"), scanner=outcome(FAILED, "anchor_mismatch"),
         tamper=_sql("UPDATE batch SET block_number = block_number + 1 WHERE id = 1"),
-        gap="the audit does not compare a batch's stored block with the chain: every bundle of the batch then fails"
-        " for consumers while the audit passes",
     ),
     Case(
         "linked-foreign-event", "the supplier's LOT-A commissioning linked to S1 in the identifier index (the"
         " platform's MATCH_anyEPC query then answers it for S1; the bundle is rebuilt from documents)", "column",
-        audit=CLEAN, scanner=None,
+        audit=outcome(FAILED, "record_unreadable"), scanner=None,
         tamper=_sql("INSERT INTO event_identifier (event_id, identifier, role) VALUES (1, :s, 'epc')", s=serial("S1")),
-        gap="the audit does not re-derive the identifier index from the documents (issue 13 item 3)",
     ),
     Case(
         "batch-sequence", "the batch's stored anchor sequence changed", "store",
-        audit=CLEAN, scanner=outcome(FAILED, "anchor_mismatch"),
+        audit=outcome(FAILED, "batch_anchor_mismatch"), scanner=outcome(FAILED, "anchor_mismatch"),
         tamper=_sql("UPDATE batch SET sequence = sequence + 5 WHERE id = 1"),
-        gap="the audit does not compare a batch's stored anchor sequence with the chain (as batch-block)",
     ),
     Case(
         "unanchored-in-store", "the shipment's anchoring removed from the store (batch and proof)", "store",
@@ -866,10 +860,9 @@ CASES: list[Case] = [
     ),
     Case(
         "sold-before-made", "a signed sale dated before the serial was made", "chain",
-        audit=outcome(0, "chronology_sold_before_received"),
+        audit=outcome(FAILED, "chronology_sold_before_produced", "chronology_sold_before_received"),
         scanner=outcome(FAILED, "event_before_origin", "sold_without_receipt"),
         tamper=_sold_before_made,
-        gap="the audit: a medium finding under a pass verdict (exit 0) for a signed sale before production",
     ),
     # --- S1's bundle edited ---
     Case(
@@ -964,19 +957,18 @@ CASES: list[Case] = [
     # --- damaged storage ---
     Case(
         "damaged-document", "the shipment's stored document is not JSON", "damage",
-        audit=outcome(FAILED, "hash_mismatch"), scanner=outcome(FAILED, "received_not_shipped"),
+        audit=outcome(FAILED, "hash_mismatch", "record_unreadable"), scanner=outcome(FAILED, "received_not_shipped"),
         tamper=_sql("UPDATE event SET document = '{broken' WHERE id = 5"),
     ),
     Case(
         "damaged-proof", "the shipment's stored proof is not JSON", "damage",
-        audit=outcome(FAILED, "record_unreadable", "leaf_withheld"), scanner=outcome(FAILED, "not_anchored"),
+        audit=outcome(FAILED, "record_unreadable"), scanner=outcome(FAILED, "not_anchored"),
         tamper=_sql("UPDATE event SET proof = '{broken' WHERE id = 5"),
     ),
     Case(
         "damaged-batch-tx", "the batch stored as anchored without its transaction hash", "damage",
-        audit=CLEAN, scanner=outcome(FAILED, "not_anchored"),
+        audit=outcome(FAILED, "batch_anchor_mismatch"), scanner=outcome(FAILED, "not_anchored"),
         tamper=_sql("UPDATE batch SET tx_hash = NULL WHERE id = 1"),
-        gap="the audit reports nothing (issue 13 item 6: each damaged record reported, the audit too)",
     ),
 ]
 # fmt: on
