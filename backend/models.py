@@ -72,6 +72,8 @@ class Capture(SQLModel, table=True):
     duplicates: int
     rejected: int
     outcome: str  # JSON: the per-event results
+    error_behaviour: str | None = Field(default=None, max_length=8)  # rollback | proceed (NULL: before 0011)
+    finished_at: int | None = Field(default=None, sa_type=BigInteger)  # NULL: before 0011
 
 
 class Batch(SQLModel, table=True):

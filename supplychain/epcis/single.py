@@ -1,0 +1,55 @@
+"""One bare EPCIS 2.0 event, as the EPCIS REST binding's ``POST /events`` takes it, read as the one-event document it
+stands for.
+
+The binding's single-event capture sends an event object on its own (JSON-LD, with its own ``@context``). The
+platform hashes, signs and checks events of documents; :func:`single_event_document` gives the document whose only
+event is that object, unchanged, and whose ``@context`` is the event's (so that extension prefixes hash and validate
+as the event declares them). ``supplychain keys sign --event`` and the capture service both use it, so the Event Hash
+ID a client signs is the one the platform computes.
+
+Only JSON-LD: the binding specifies ``application/json`` for ``POST /events``, and an XML event has no standard
+root of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from supplychain.epcis._fields import describe
+from supplychain.epcis.emit import EPCIS_CONTEXT_URL
+from supplychain.epcis.limits import DEFAULT_LIMITS, Limits, check_document_size
+from supplychain.epcis.parse import DOCUMENT_TYPES, _decode_json
+from supplychain.errors import EpcisSyntaxError
+
+__all__ = ["SINGLE_EVENT_CREATION_DATE", "single_event_document"]
+
+SINGLE_EVENT_CREATION_DATE = "1970-01-01T00:00:00Z"
+"""The ``creationDate`` of the document made around a bare event (it has none; no Event Hash ID depends on it)."""
+
+
+def single_event_document(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
+    """The ``EPCISDocument`` holding the one event ``data`` encodes (JSON-LD).
+
+    The event itself is not validated here: parse the returned document (``parse_document_object``), which reports
+    each problem at ``epcisBody.eventList[0]...``.
+
+    Raises:
+        DocumentTooLargeError, NestingTooDeepError: ``data`` is beyond ``limits``.
+        EpcisSyntaxError: Not well-formed JSON, not an object, or a whole document rather than one event.
+    """
+    check_document_size(len(data), limits)
+    event = _decode_json(bytes(data), limits)
+    if not isinstance(event, dict):
+        raise EpcisSyntaxError("EPCIS JSON-LD", f"a single event is a JSON object, got {describe(event)}")
+    kind = event.get("type")
+    if isinstance(kind, str) and kind in DOCUMENT_TYPES:
+        raise EpcisSyntaxError(
+            "EPCIS JSON-LD", f"expected one bare event, got an {kind} (documents are captured whole)"
+        )
+    return {
+        "@context": event.get("@context", EPCIS_CONTEXT_URL),
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": SINGLE_EVENT_CREATION_DATE,
+        "epcisBody": {"eventList": [event]},
+    }
