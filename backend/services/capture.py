@@ -111,6 +111,7 @@ __all__ = [
     "capture_limits",
     "event_identifiers",
     "iso_time",
+    "job_errors",
     "job_fields",
     "list_captures",
     "parse_signature_header",
@@ -183,6 +184,29 @@ def refusal_problem(outcome: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def job_errors(outcome: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The binding's ``errors`` of a capture job, from its outcome (:meth:`CaptureResult.to_json`): a problem per
+    listed refused event (:func:`refusal_problem`) but those rolled back (the consequence, not an error), and one
+    counting the refusals ``unlisted`` counts by reason."""
+    events = outcome.get("events")
+    listed = [e for e in events if isinstance(e, Mapping)] if isinstance(events, list) else []
+    errors = [refusal_problem(e) for e in listed if e.get("status") == "REJECTED" and e.get("reason") != "rolled_back"]
+    unlisted = outcome.get("unlisted")
+    by_reason = unlisted.get("byReason") if isinstance(unlisted, Mapping) else None
+    if isinstance(by_reason, Mapping):
+        count = sum(n for reason, n in by_reason.items() if reason != "rolled_back" and isinstance(n, int))
+        if count:
+            errors.append(
+                {
+                    "type": PROBLEM_BASE + "events-refused",
+                    "title": "More events refused",
+                    "status": 400,
+                    "detail": f"{count} more refused events, counted by reason in 'unlisted'",
+                }
+            )
+    return errors
+
+
 def job_fields(
     capture_id: str,
     *,
@@ -229,12 +253,13 @@ class CaptureResult:
             return "ACCEPTED"
         return "REJECTED" if self.rolled_back or stored == 0 else "PARTIALLY_ACCEPTED"
 
-    def to_json(self, *, max_listed_problems: int = MAX_LISTED_PROBLEMS) -> dict[str, Any]:
+    def to_json(self, *, max_listed_problems: int = MAX_LISTED_PROBLEMS, errors: bool = True) -> dict[str, Any]:
         """The capture as ``GET /capture/{id}`` shows it: the REST binding's capture-job fields (:func:`job_fields`,
         and ``errors``: a problem per listed refused event, those rolled back excepted), then ours: every accepted
         event (with its receipt) and duplicate, and the first ``max_listed_problems`` refused events; the other
         refusals are counted by reason in ``unlisted``, so that a document of refusals costs a few kilobytes to
-        store, not megabytes."""
+        store, not megabytes. ``errors=False`` leaves ``errors`` out (the stored form: :func:`job_errors` derives them
+        from the listed events when the job is read)."""
         listed: list[dict[str, Any]] = []
         unlisted: dict[str, int] = {}
         problems = 0
@@ -246,18 +271,6 @@ class CaptureResult:
                     unlisted[reason] = unlisted.get(reason, 0) + 1
                     continue
             listed.append(o.to_json())
-        errors = [refusal_problem(o) for o in listed if o["status"] == "REJECTED" and o.get("reason") != "rolled_back"]
-        if unlisted:
-            count = sum(n for reason, n in unlisted.items() if reason != "rolled_back")
-            if count:
-                errors.append(
-                    {
-                        "type": PROBLEM_BASE + "events-refused",
-                        "title": "More events refused",
-                        "status": 400,
-                        "detail": f"{count} more refused events, counted by reason in 'unlisted'",
-                    }
-                )
         rejected = self.count("REJECTED")
         out = job_fields(
             self.capture_id,
@@ -268,7 +281,6 @@ class CaptureResult:
             rolled_back=self.rolled_back,
         )
         out |= {
-            "errors": errors,
             "organisationId": self.org_id,
             "receivedAt": self.received_at,
             "status": self.status,
@@ -281,6 +293,8 @@ class CaptureResult:
         }
         if unlisted:
             out["unlisted"] = {"count": sum(unlisted.values()), "byReason": unlisted}
+        if errors:
+            out["errors"] = job_errors(out)
         return out
 
 
@@ -714,7 +728,7 @@ def _store(platform: Platform, result: CaptureResult, rows: list[_Row], *, ancho
                 accepted=result.count("ACCEPTED"),
                 duplicates=result.count("DUPLICATE"),
                 rejected=result.count("REJECTED"),
-                outcome=json.dumps(result.to_json(), ensure_ascii=False),
+                outcome=json.dumps(result.to_json(errors=False), ensure_ascii=False),
                 error_behaviour=result.error_behaviour,
                 finished_at=result.finished_at,
             )

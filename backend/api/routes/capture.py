@@ -34,9 +34,9 @@ from backend.services.capture import (
     SIGNED_EVENTS_MEDIA_TYPE,
     capture,
     capture_limits,
+    job_errors,
     job_fields,
     list_captures,
-    refusal_problem,
 )
 from backend.services.damage import report
 
@@ -320,13 +320,5 @@ def get_capture(capture_id: str, org_id: CurrentOrg, session: SessionDep) -> JSO
     )
     for name, value in fields.items():  # a job stored before the binding's fields were: derived from its columns
         outcome.setdefault(name, value)
-    outcome.setdefault("errors", [refusal_problem(e) for e in _refused(outcome)])
+    outcome.setdefault("errors", job_errors(outcome))
     return JSONResponse(outcome, headers=VERSION_HEADERS)
-
-
-def _refused(outcome: dict[str, Any]) -> list[dict[str, Any]]:
-    events = outcome.get("events")
-    listed = events if isinstance(events, list) else []
-    return [
-        e for e in listed if isinstance(e, dict) and e.get("status") == "REJECTED" and e.get("reason") != "rolled_back"
-    ]
