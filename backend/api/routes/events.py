@@ -109,7 +109,8 @@ Digital Links, either finding the other. ``eventList`` holds the events exactly 
 holds, at the same positions, the platform's record of each (Event Hash ID, signer, receipt time, anchor or
 ``pending``). A malformed or unknown parameter is a ``400`` problem naming it (``parameter``).
 
-Where this differs from the binding: `perPage` defaults to 100 (the binding suggests 30) and is at most 1000;
+Where this differs from the binding: no token is needed (stored events are public here, so that anyone can verify
+them: no `401` or `403`); `perPage` defaults to 100 (the binding suggests 30) and is at most 1000;
 events come in the order stored; `organisation` is our addition; identifiers are matched exactly (no EPC
 patterns); these binding parameters are not offered and are a `400` naming them: """
     + _NOT_OFFERED_TEXT
@@ -226,9 +227,16 @@ def list_events(
 @router.get(
     "/events/{hash_id:path}",
     summary="One event with its signature, receipt and anchor",
-    responses={400: BAD_PARAMETER, 404: UNKNOWN_EVENT, 422: INVALID_REQUEST},
+    responses={
+        200: {"description": "The event and the platform's record of it", "headers": version_header_docs()},
+        400: BAD_PARAMETER,
+        404: UNKNOWN_EVENT,
+        422: INVALID_REQUEST,
+    },
 )
-def get_event(hash_id: str, request: Request, session: SessionDep, platform: PlatformDep) -> dict[str, Any]:
+def get_event(
+    hash_id: str, request: Request, response: Response, session: SessionDep, platform: PlatformDep
+) -> dict[str, Any]:
     """The event as received, its signed envelope (version 1), the platform's receipt, and its anchor.
 
     ``hash_id`` is the Event Hash ID URL-encoded (``ni%3A%2F%2F%2Fsha-256%3B...%3Fver%3DCBV2.0``) or its bare
@@ -236,7 +244,13 @@ def get_event(hash_id: str, request: Request, session: SessionDep, platform: Pla
     Merkle proof (OpenZeppelin StandardMerkleTree, leaf = the digest as bytes32), the registry sequence, the
     transaction, its block and block time. The receipt is re-signed from the stored receipt time: Ed25519 is
     deterministic, so it is the receipt the submitter was given.
+
+    Where this differs from the EPCIS REST binding's `GET /events/{eventID}`: no token is needed (events are public
+    here, no `401` or `403`); the event is named by its Event Hash
+    ID (every event has one; `eventID` is optional in EPCIS 2.0), and the answer is this record rather than a query
+    document holding the event (`GET /events?MATCH_anyEPC=...` answers query documents).
     """
+    response.headers.update(VERSION_HEADERS)
     if "?" not in hash_id and request.query_params.get("ver") == "CBV2.0":
         hash_id += "?ver=CBV2.0"  # an unencoded '?' split the Event Hash ID
     row = find_event(session, hash_id)
