@@ -433,3 +433,25 @@ def test_options_answer_204_with_the_binding_headers_from_the_real_limits(client
         one = client.options(path)
         assert (one.status_code, one.headers["Allow"], one.content) == (204, "OPTIONS, GET", b"")
         assert "GS1-EPCIS-Capture-Limit" not in one.headers
+
+
+def test_the_header_supplychain_keys_sign_prints_is_accepted(
+    client: TestClient, tokens: dict[str, str], keys: dict[str, SigningKey], tmp_path: Path, monkeypatch: Any
+) -> None:
+    from typer.testing import CliRunner
+
+    from backend.cli.keys_cmd import app
+    from supplychain.signing import encrypt_private_key
+
+    monkeypatch.setenv("SC_TEST_PASSPHRASE", "secret")
+    key_file = tmp_path / "manufacturer.key"
+    key_file.write_bytes(encrypt_private_key(keys[MANUFACTURER], "secret", scrypt_n=2**14))
+    event = bare("CLI-1")
+    source = tmp_path / "event.jsonld"
+    source.write_text(json.dumps(event, ensure_ascii=False), encoding="utf-8")
+    signed = CliRunner().invoke(
+        app, ["sign", str(source), "-k", str(key_file), "--event-header", "--passphrase-env", "SC_TEST_PASSPHRASE"]
+    )
+    assert signed.exit_code == 0, signed.stderr
+    response = post_event(client, tokens["manufacturer"], source.read_bytes(), signed.stdout.strip())
+    assert response.status_code == 201, response.text
