@@ -132,6 +132,14 @@ def test_request_parameters_are_declared_or_listed_as_not_offered(
     assert {p["name"] for p in ours["paths"]["/capture"]["post"]["parameters"]} >= READ_HEADERS
 
 
+def test_request_bodies_take_the_binding_media_types(binding: dict[str, Any], ours: dict[str, Any]) -> None:
+    for path in ("/events",):  # POST /capture reads its media types itself (OPTIONS lists them in Accept-Post)
+        theirs = set(binding["paths"][path]["post"]["requestBody"]["content"])
+        body = ours["paths"][path]["post"]["requestBody"]
+        assert body["required"] is True
+        assert theirs <= set(body["content"]), path
+
+
 def _documented_headers(ours: dict[str, Any], path: str, method: str, status: str) -> set[str]:
     return set(ours["paths"][path][method]["responses"][status].get("headers", {}))
 

@@ -204,6 +204,10 @@ async def post_capture(
     (`application/vnd.supplychain.signed-events+json`). `GS1-Capture-Error-Behaviour` as in the EPCIS REST binding:
     `rollback` (the default) stores nothing when any event is refused, `proceed` stores the valid events.
 
+    Events are stored as received: one without `eventID` keeps none (the binding suggests the server fill one in;
+    here every event is named by its Event Hash ID, which an added `eventID` would not change, but its stored
+    document would no longer be the one signed). `EPCISDocument` and `EPCISQueryDocument` are both read.
+
     As the binding: `202` with the capture job's `Location`. This platform adds `Prefer: return=representation`,
     which answers the job at once (`200`); the capture always runs to its end within the request. Where the binding's
     400 problems have the type `epcisException:ValidationException`, ours name the problem

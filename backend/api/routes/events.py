@@ -267,6 +267,16 @@ def get_event(
 
 
 _SINGLE_MEDIA_TYPES = ("application/json", "application/ld+json")
+_EXAMPLE_EVENT = {
+    "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+    "type": "ObjectEvent",
+    "eventTime": "2026-11-21T09:28:03.000Z",
+    "eventTimeZoneOffset": "+08:00",
+    "epcList": ["https://id.gs1.org/01/06901234000108/21/S1"],
+    "action": "OBSERVE",
+    "bizStep": "shipping",
+    "bizLocation": {"id": "https://id.gs1.org/414/6901234000016"},
+}
 
 
 class EventRefusedError(ProblemError):
@@ -335,6 +345,13 @@ receipt), not the event you sent; a refusal is our problem (`type` `.../problems
     tags=["capture"],
     summary="Capture one signed EPCIS 2.0 event (synchronous)",
     description=_SINGLE_EVENT_DOC,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "A single EPCIS 2.0 event (JSON-LD), with its own `@context`",
+            "content": {t: {"schema": {"type": "object"}, "example": _EXAMPLE_EVENT} for t in _SINGLE_MEDIA_TYPES},
+        }
+    },
     responses={
         201: {
             "description": "Captured; the event is at the `Location`. The body is its receipt.",
