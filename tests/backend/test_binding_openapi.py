@@ -19,6 +19,7 @@ BINDING = VECTORS.parent / "reference" / "gs1-epcis-2.0" / "rest-binding-openapi
 
 #: (binding path, method) -> our path, for every operation we claim to follow.
 CLAIMED = {
+    ("/", "options"): "/",
     ("/capture", "options"): "/capture",
     ("/capture", "post"): "/capture",
     ("/capture", "get"): "/capture",
@@ -30,6 +31,16 @@ CLAIMED = {
     ("/events/{eventID}", "options"): "/events/{hash_id}",
     ("/events/{eventID}", "get"): "/events/{hash_id}",
 }
+#: The binding's paths we do not offer (said in the description of OPTIONS /): the top-level browsing resources,
+#: named queries and subscriptions, and deleting page tokens.
+NOT_OFFERED_PATHS = {
+    "/eventTypes", "/eventTypes/{eventType}", "/eventTypes/{eventType}/events", "/epcs", "/epcs/{epc}",
+    "/epcs/{epc}/events", "/bizSteps", "/bizSteps/{bizStep}", "/bizSteps/{bizStep}/events", "/bizLocations",
+    "/bizLocations/{bizLocation}", "/bizLocations/{bizLocation}/events", "/readPoints", "/readPoints/{readPoint}",
+    "/readPoints/{readPoint}/events", "/dispositions", "/dispositions/{disposition}",
+    "/dispositions/{disposition}/events", "/queries", "/queries/{queryName}", "/queries/{queryName}/subscriptions",
+    "/queries/{queryName}/subscriptions/{subscriptionID}", "/queries/{queryName}/events", "/nextPageToken/{token}",
+}  # fmt: skip
 #: Status codes of the binding we do not answer: no content negotiation (one JSON form per resource), and a server
 #: error is never documented per route (the platform answers its problems, never a bare 500).
 NOT_ANSWERED = {"406", "500", "501"}
@@ -95,9 +106,14 @@ def test_the_claimed_operations_exist_in_both(binding: dict[str, Any], ours: dic
     for (path, method), our_path in CLAIMED.items():
         assert method in binding["paths"][path], (path, method)
         assert method in ours["paths"][our_path], (our_path, method)
-    # and no operation of the binding's capture and events paths is left unclaimed
-    paths = ("/capture", "/capture/{captureID}", "/events", "/events/{eventID}")
-    assert {(p, m) for p in paths for m in binding["paths"][p] if m != "parameters"} == set(CLAIMED)
+    # every other operation of the binding is on a path we do not offer, or GET / (its list of those paths)
+    others = {(p, m) for p, item in binding["paths"].items() for m in item if m != "parameters"} - set(CLAIMED)
+    assert others == {("/", "get")} | {(p, m) for p, m in others if p in NOT_OFFERED_PATHS}
+    assert set(binding["paths"]) >= NOT_OFFERED_PATHS
+    described = ours["paths"]["/"]["options"]["description"]
+    for path in NOT_OFFERED_PATHS:
+        assert path.split("/")[1] in described, path
+        assert path not in ours["paths"], path
 
 
 def test_status_codes_match_where_we_claim_conformance(binding: dict[str, Any], ours: dict[str, Any]) -> None:
@@ -164,8 +180,9 @@ def test_discovery_answers_send_the_binding_headers(binding: dict[str, Any], cli
         wanted = set(response["headers"]) - NOT_SUPPORTED_HEADERS
         sent = {name.lower() for name in answer.headers}
         assert {w.lower() for w in wanted} <= sent, (path, sorted(wanted))
-        allow = response["headers"]["Allow"]["schema"]["default"]
-        assert set(answer.headers["Allow"].split(", ")) == set(allow.split(", ")), path
+        allow = set(response["headers"]["Allow"]["schema"]["default"].split(", "))
+        offered = {m.upper() for p, m in CLAIMED if p == path}  # GET / is not offered: its Allow says so
+        assert set(answer.headers["Allow"].split(", ")) == allow & offered, path
         for name in ("GS1-EPCIS-Version", "GS1-CBV-Version"):
             assert re.fullmatch(r"\d+(\.\d+)*", answer.headers[name])
 
@@ -193,6 +210,7 @@ def test_capture_jobs_have_the_binding_fields(binding: dict[str, Any]) -> None:
         ("/capture/{capture_id}", "get", "always `false`"),
         ("/capture", "options", "This platform adds"),
         ("/capture/{capture_id}", "options", "does not look the job up"),
+        ("/", "options", "not the top-level browsing resources"),
     ],
 )
 def test_our_descriptions_say_where_we_differ(ours: dict[str, Any], path: str, method: str, says: str) -> None:

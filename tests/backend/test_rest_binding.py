@@ -433,6 +433,8 @@ def test_options_answer_204_with_the_binding_headers_from_the_real_limits(client
         one = client.options(path)
         assert (one.status_code, one.headers["Allow"], one.content) == (204, "OPTIONS, GET", b"")
         assert "GS1-EPCIS-Capture-Limit" not in one.headers
+    root = client.options("/")
+    assert (root.status_code, root.headers["Allow"], root.headers["GS1-EPCIS-Version"]) == (204, "OPTIONS", "2.0.0")
 
 
 def test_the_header_supplychain_keys_sign_prints_is_accepted(

@@ -423,3 +423,20 @@ async def post_event(
         eventHashId=outcome.hash_id,
         captureID=result.capture_id,
     )
+
+
+@router.options(
+    "/",
+    tags=["capture"],
+    summary="The EPCIS 2.0 REST binding's discovery of the whole service",
+    status_code=204,
+    response_class=Response,
+    responses=discovery_doc("OPTIONS"),
+)
+def root_options() -> Response:
+    """The binding's discovery answer (`204`, headers only): EPCIS and CBV 2.0. Of the binding, this platform offers
+    the capture interface (`/capture`, `/capture/{captureID}`, `POST /events`) and the events (`GET /events`,
+    `GET /events/{Event Hash ID}`); not the top-level browsing resources (`GET /`, `/eventTypes`, `/epcs`,
+    `/bizSteps`, `/bizLocations`, `/readPoints`, `/dispositions`), named queries and subscriptions (`/queries`), or
+    `/nextPageToken/{token}`."""
+    return discovery_response("OPTIONS")
