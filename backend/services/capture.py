@@ -75,7 +75,7 @@ from supplychain.epcis.model import (
     TransactionEvent,
     TransformationEvent,
 )
-from supplychain.epcis.single import single_event_document
+from supplychain.epcis.single import parse_single_event
 from supplychain.errors import EpcisSyntaxError, MerkleError, NestingTooDeepError, SignatureError
 from supplychain.eventhash import event_hash_id, hash_context
 from supplychain.gs1 import identifier_node
@@ -554,7 +554,7 @@ def capture_event(platform: Platform, org_id: str, data: bytes, signature: str |
     limits = dataclasses.replace(
         capture_limits(platform.settings.max_capture_bytes), max_events=1
     )  # one event, within the body's own bound
-    document = parse_document_object(single_event_document(data, limits=limits), limits=limits)
+    document = parse_single_event(data, limits=limits)
     try:
         computed: str | None = event_hash_id(
             dict(document.events[0].raw or {}), hash_context((document.raw or {}).get("@context"))

@@ -13,15 +13,19 @@ root of its own.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from supplychain.epcis._fields import describe
 from supplychain.epcis.emit import EPCIS_CONTEXT_URL
 from supplychain.epcis.limits import DEFAULT_LIMITS, Limits, check_document_size
-from supplychain.epcis.parse import DOCUMENT_TYPES, _decode_json
-from supplychain.errors import EpcisSyntaxError
+from supplychain.epcis.model import EpcisDocument
+from supplychain.epcis.parse import DOCUMENT_TYPES, _decode_json, parse_document_object
+from supplychain.errors import EpcisSyntaxError, EpcisValidationError
 
-__all__ = ["SINGLE_EVENT_CREATION_DATE", "single_event_document"]
+__all__ = ["SINGLE_EVENT_CREATION_DATE", "parse_single_event", "single_event_document"]
+
+_IN_DOCUMENT = "epcisBody.eventList[0]"
 
 SINGLE_EVENT_CREATION_DATE = "1970-01-01T00:00:00Z"
 """The ``creationDate`` of the document made around a bare event (it has none; no Event Hash ID depends on it)."""
@@ -53,3 +57,27 @@ def single_event_document(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> di
         "creationDate": SINGLE_EVENT_CREATION_DATE,
         "epcisBody": {"eventList": [event]},
     }
+
+
+def parse_single_event(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> EpcisDocument:
+    """The validated one-event document of ``data`` (:func:`single_event_document`), each problem's path relative
+    to the event itself (``eventTime``, ``readPoint.id``; the event's own ``@context`` at ``@context``).
+
+    Raises:
+        DocumentTooLargeError, NestingTooDeepError, ListTooLongError, StringTooLongError: beyond ``limits``.
+        EpcisSyntaxError: Not one event (see :func:`single_event_document`).
+        EpcisValidationError: Every rule the event breaks.
+    """
+    try:
+        return parse_document_object(single_event_document(data, limits=limits), limits=limits)
+    except EpcisValidationError as exc:
+        problems = [dataclasses.replace(p, path=_event_path(p.path)) for p in exc.problems]
+        raise EpcisValidationError(problems, truncated=exc.truncated) from None
+
+
+def _event_path(path: str) -> str:
+    if path == _IN_DOCUMENT:
+        return ""
+    if path.startswith(_IN_DOCUMENT + "."):
+        return path[len(_IN_DOCUMENT) + 1 :]
+    return path  # the document's @context is the event's own

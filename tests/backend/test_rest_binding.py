@@ -457,3 +457,15 @@ def test_the_header_supplychain_keys_sign_prints_is_accepted(
     assert signed.exit_code == 0, signed.stderr
     response = post_event(client, tokens["manufacturer"], source.read_bytes(), signed.stdout.strip())
     assert response.status_code == 201, response.text
+
+
+def test_an_invalid_event_names_each_problem_at_its_place_in_the_event(
+    client: TestClient, tokens: dict[str, str], keys: dict[str, SigningKey]
+) -> None:
+    event = bare("P1", bizStep="shiping", readPoint={"id": "not a uri"})
+    response = post_event(client, tokens["manufacturer"], event, signature_header(keys[MANUFACTURER], bare("P1")))
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["type"].endswith("/invalid-epcis")
+    paths = {p["path"] for p in problem["problems"]}
+    assert {"bizStep", "readPoint.id"} <= paths, paths

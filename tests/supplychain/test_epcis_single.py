@@ -58,3 +58,25 @@ def test_the_limits_hold_before_the_event_is_decoded() -> None:
         single_event_document(b"{}" + b" " * 100, limits=Limits(max_document_bytes=100))
     with pytest.raises(NestingTooDeepError):
         single_event_document(b'{"a":' * 200 + b"1" + b"}" * 200, limits=DEFAULT_LIMITS)
+
+
+def test_problems_are_placed_in_the_event_itself() -> None:
+    from supplychain.epcis.single import _event_path, parse_single_event
+    from supplychain.errors import EpcisValidationError
+
+    event = {"@context": [{"x": "https://x.example/"}], "type": "AggregationEvent", "eventTime": "soon"}
+    with pytest.raises(EpcisValidationError) as refused:
+        parse_single_event(json.dumps(event).encode())
+    paths = {p.path for p in refused.value.problems}
+    assert {"@context", "eventTime", "eventTimeZoneOffset", "action"} <= paths
+    assert not any(p.startswith("epcisBody") for p in paths)
+    assert all(p.index == 0 for p in refused.value.problems if p.path != "@context")
+    assert _event_path("epcisBody.eventList[0]") == ""  # a problem of the event as a whole: at its root
+
+
+def test_a_valid_event_parses_to_its_document(vectors_dir: Path) -> None:
+    from supplychain.epcis.single import parse_single_event
+
+    path = vectors_dir / EVENTS / "ObjectEvent.json"
+    parsed = parse_single_event(path.read_bytes())
+    assert parsed.events[0].raw == json.loads(path.read_text(encoding="utf-8"))
