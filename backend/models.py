@@ -59,9 +59,10 @@ class BrowserSession(SQLModel, table=True):
 
 
 class Capture(SQLModel, table=True):
-    """One POST /capture and its outcome."""
+    """One POST /capture (or POST /events) and its outcome."""
 
     __tablename__ = "capture"
+    __table_args__ = (Index("ix_capture_org_received", "org_id", "received_at", "id"),)  # GET /capture, newest first
 
     id: str = Field(primary_key=True, max_length=32)
     org_id: str = Field(index=True, max_length=18)

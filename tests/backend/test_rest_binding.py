@@ -469,3 +469,44 @@ def test_an_invalid_event_names_each_problem_at_its_place_in_the_event(
     assert problem["type"].endswith("/invalid-epcis")
     paths = {p["path"] for p in problem["problems"]}
     assert {"bizStep", "readPoint.id"} <= paths, paths
+
+
+def test_0011_keeps_the_jobs_stored_before_and_lists_them_by_an_index(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from backend.core.db import alembic_config, make_engine, migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0008")
+        connection.execute(
+            text(
+                "INSERT INTO capture (id, org_id, received_at, status, total, accepted, duplicates, rejected, outcome)"
+                " VALUES ('c1', :org, 1700000000000, 'PARTIALLY_ACCEPTED', 2, 1, 0, 1, '{}')"
+            ),
+            {"org": MANUFACTURER},
+        )
+    migrate(engine)
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT id, error_behaviour, finished_at FROM capture")).one()
+        plan = " ".join(
+            str(r[-1])
+            for r in connection.execute(
+                text(
+                    "EXPLAIN QUERY PLAN SELECT id FROM capture WHERE org_id = 'x'"
+                    " ORDER BY received_at DESC, id DESC LIMIT 31"
+                )
+            )
+        )
+    assert tuple(row) == ("c1", None, None)
+    assert "ix_capture_org_received" in plan and "TEMP B-TREE" not in plan, plan
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+    with engine.connect() as connection:
+        columns = [r[1] for r in connection.execute(text("PRAGMA table_info(capture)"))]
+    engine.dispose()
+    assert "error_behaviour" not in columns and "outcome" in columns
