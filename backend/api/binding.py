@@ -23,6 +23,7 @@ __all__ = [
     "check_versions",
     "discovery_doc",
     "discovery_response",
+    "too_large_doc",
     "version_header_docs",
 ]
 
@@ -95,6 +96,15 @@ def discovery_doc(allow: str, *, capture: bool = False, extra: dict[str, str] | 
     for name, text in (extra or {}).items():
         headers[name] = {"description": text, "schema": {"type": "string"}}
     return {204: {"description": "The resource's capabilities, in headers (no body)", "headers": headers}}
+
+
+def too_large_doc() -> dict[str, Any]:
+    """The OpenAPI ``413`` of a capture route: the binding's limit headers with our problem."""
+    return {
+        "description": "Too large (bytes) or too many events: the limits are in the headers, as in the binding",
+        "headers": _header_docs(["GS1-EPCIS-Capture-Limit", "GS1-EPCIS-Capture-File-Size-Limit"]),
+        "content": {"application/problem+json": {}},
+    }
 
 
 def version_header_docs() -> dict[str, Any]:

@@ -156,6 +156,12 @@ def test_request_bodies_take_the_binding_media_types(binding: dict[str, Any], ou
         assert theirs <= set(body["content"]), path
 
 
+def test_the_413_of_capture_routes_documents_the_binding_headers(binding: dict[str, Any], ours: dict[str, Any]) -> None:
+    for path in ("/capture", "/events"):
+        theirs = set(binding_operation(binding, path, "post")["responses"]["413"]["headers"])
+        assert theirs <= _documented_headers(ours, path, "post", "413"), path
+
+
 def _documented_headers(ours: dict[str, Any], path: str, method: str, status: str) -> set[str]:
     return set(ours["paths"][path][method]["responses"][status].get("headers", {}))
 

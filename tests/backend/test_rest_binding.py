@@ -197,6 +197,23 @@ def test_an_oversized_event_is_413_before_it_is_read(
     response = post_event(client, tokens["manufacturer"], event, 'keyId="a", eventHashId="b", signature="c"')
     assert response.status_code == 413
     assert response.json()["maximum"] == platform.settings.max_body_bytes
+    assert response.headers["GS1-EPCIS-Capture-Limit"] == "1"  # the binding's 413 names the limits
+    assert response.headers["GS1-EPCIS-Capture-File-Size-Limit"] == str(platform.settings.max_body_bytes)
+
+
+def test_a_capture_beyond_a_limit_is_413_naming_it_as_the_binding_does(platform: Platform) -> None:
+    from backend.api.app import create_app
+
+    platform.settings.max_capture_bytes = 20_000
+    token = platform.issue_token(org_id=MANUFACTURER, role="organisation")
+    headers = {**auth(token), "Content-Type": "application/ld+json"}
+    with TestClient(create_app(platform=platform)) as client:
+        edge = client.post("/capture", content=b" " * 20_001, headers=headers)
+        assert edge.status_code == 413
+        assert edge.headers["GS1-EPCIS-Capture-File-Size-Limit"] == "20000"
+        assert edge.headers["GS1-EPCIS-Capture-Limit"] == "100000"
+        other = client.post("/recalls", content=b" " * 2_000_000, headers=headers)
+        assert other.status_code == 413 and "GS1-EPCIS-Capture-Limit" not in other.headers
 
 
 def test_tokens_and_versions_are_checked(

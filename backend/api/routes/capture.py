@@ -17,6 +17,7 @@ from backend.api.binding import (
     check_versions,
     discovery_doc,
     discovery_response,
+    too_large_doc,
     version_header_docs,
 )
 from backend.api.deps import CurrentOrg, PlatformDep, SessionDep
@@ -170,7 +171,7 @@ def capture_job_options(capture_id: str) -> Response:
         },
         401: {"description": "No or unknown API token", **_PROBLEM},
         403: {"description": "The regulator's token cannot submit events", **_PROBLEM},
-        413: {"description": "Too large, or too many events", **_PROBLEM},
+        413: too_large_doc(),
         415: {"description": "Not JSON-LD, XML or signed envelopes", **_PROBLEM},
         503: {"description": "The registry has never been read (the chain is down since start-up)", **_PROBLEM},
     },

@@ -9,7 +9,14 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from backend.api.binding import VERSION_HEADERS, check_versions, discovery_doc, discovery_response, version_header_docs
+from backend.api.binding import (
+    VERSION_HEADERS,
+    check_versions,
+    discovery_doc,
+    discovery_response,
+    too_large_doc,
+    version_header_docs,
+)
 from backend.api.deps import CurrentOrg, PlatformDep, SessionDep
 from backend.core.errors import ConflictError, ProblemError
 from backend.core.integers import parse_int
@@ -373,6 +380,7 @@ receipt), not the event you sent; a refusal is our problem (`type` `.../problems
         401: problem_doc(401, "unauthorized", "Authentication required", "no API token"),
         403: problem_doc(403, "forbidden", "Not allowed", "the regulator's token cannot submit events"),
         409: problem_doc(409, "already-captured", "Already captured", f"{_EXAMPLE_HASH} is already stored"),
+        413: too_large_doc(),
         415: problem_doc(415, "unsupported-media-type", "Unsupported media type", "expected application/json"),
         422: INVALID_REQUEST,
         503: problem_doc(503, "unavailable", "Service unavailable", "the registry has never been read"),

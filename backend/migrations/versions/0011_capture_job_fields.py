@@ -2,8 +2,9 @@
 
 The EPCIS 2.0 REST binding lists capture jobs (``GET /capture``) with the ``GS1-Capture-Error-Behaviour`` they ran
 under and when they finished. Both are columns, so that a page of jobs is read without the jobs' stored outcomes
-(megabytes for a bulk capture), through a new index on (org_id, received_at, id). Jobs stored before 0011 keep NULL: the listing derives what it can (``rollback`` when
-the job rolled back, else ``proceed``, the platform's default until then; finished when received).
+(megabytes for a bulk capture), through a new index on (org_id, received_at, id). Jobs stored before 0011 keep NULL:
+the listing derives what it can (``rollback`` when the job rolled back, else ``proceed``, the platform's default
+until then; finished when received).
 
 Revision ID: 0011
 Revises: 0008
