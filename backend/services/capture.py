@@ -256,20 +256,24 @@ class CaptureResult:
     def to_json(self, *, max_listed_problems: int = MAX_LISTED_PROBLEMS, errors: bool = True) -> dict[str, Any]:
         """The capture as ``GET /capture/{id}`` shows it: the REST binding's capture-job fields (:func:`job_fields`,
         and ``errors``: a problem per listed refused event, those rolled back excepted), then ours: every accepted
-        event (with its receipt) and duplicate, and the first ``max_listed_problems`` refused events; the other
+        event (with its receipt) and duplicate, and ``max_listed_problems`` refused events, in document order (those
+        refused for what they are before those rolled back because of them); the other
         refusals are counted by reason in ``unlisted``, so that a document of refusals costs a few kilobytes to
         store, not megabytes. ``errors=False`` leaves ``errors`` out (the stored form: :func:`job_errors` derives them
         from the listed events when the job is read)."""
+        # The refusals listed: the events refused for what they are first, then those rolled back because of them,
+        # so that a rolled-back document of 100,000 events still names the one that was wrong.
+        refused = [o for o in self.outcomes if o.status == "REJECTED"]
+        causes = [o for o in refused if o.reason != "rolled_back"][:max_listed_problems]
+        rolled = [o for o in refused if o.reason == "rolled_back"][: max_listed_problems - len(causes)]
+        shown = {id(o) for o in (*causes, *rolled)}
         listed: list[dict[str, Any]] = []
         unlisted: dict[str, int] = {}
-        problems = 0
         for o in self.outcomes:
-            if o.status == "REJECTED":
-                problems += 1
-                if problems > max_listed_problems:
-                    reason = o.reason or "rejected"
-                    unlisted[reason] = unlisted.get(reason, 0) + 1
-                    continue
+            if o.status == "REJECTED" and id(o) not in shown:
+                reason = o.reason or "rejected"
+                unlisted[reason] = unlisted.get(reason, 0) + 1
+                continue
             listed.append(o.to_json())
         rejected = self.count("REJECTED")
         out = job_fields(

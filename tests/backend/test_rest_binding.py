@@ -315,6 +315,19 @@ def test_capture_rolls_back_by_default_as_the_binding_says(
     assert client.get("/events", params={"organisation": MANUFACTURER}).json()["sc:eventMetadata"] == []
 
 
+def test_a_rolled_back_bulk_document_still_names_the_event_that_was_wrong(
+    client: TestClient, tokens: dict[str, str], keys: dict[str, SigningKey]
+) -> None:
+    events = [object_event(f"BULK-{n}") for n in range(150)] + [object_event("BULK-bad", biz_step="retail_selling")]
+    job = capture(client, tokens["manufacturer"], signed_document(keys[MANUFACTURER], events)).json()
+    assert (job["status"], job["rejectedCount"]) == ("REJECTED", 151)
+    (error,) = job["errors"]
+    assert (error["index"], error["reason"]) == (150, "biz_step_not_allowed")
+    listed = [e["index"] for e in job["events"]]
+    assert listed == [*range(99), 150]  # document order: the cause, and the first 99 rolled back
+    assert job["unlisted"] == {"count": 51, "byReason": {"rolled_back": 51}}
+
+
 def test_proceed_stores_the_valid_events(
     client: TestClient, tokens: dict[str, str], keys: dict[str, SigningKey]
 ) -> None:

@@ -299,8 +299,8 @@ def get_capture(capture_id: str, org_id: CurrentOrg, session: SessionDep) -> JSO
     """The binding's capture-job fields (`errors`: a problem per listed refused event but those rolled back), then
     per event: its index, eventID, Event Hash ID, status (ACCEPTED, DUPLICATE, REJECTED), the reason code of a
     refusal, and the platform's signed receipt of an accepted event. Every accepted or duplicate event is listed; of
-    the refused ones the first 100 (`maxListedProblems` of `OPTIONS /capture`), the rest counted by reason in
-    `unlisted: {"count", "byReason"}`."""
+    the refused ones 100 (`SC-Max-Listed-Problems` of `OPTIONS /capture`): those refused for what they are first,
+    then those rolled back because of them; the rest counted by reason in `unlisted: {"count", "byReason"}`."""
     row = session.exec(select(Capture).where(col(Capture.id) == capture_id, col(Capture.org_id) == org_id)).first()
     if row is None:
         raise NotFoundError(f"no capture {capture_id!r} by organisation {org_id}")
