@@ -154,7 +154,10 @@ def sign(  # noqa: PLR0917 - typer passes the options by keyword
     organisation_id: Annotated[
         str | None, typer.Option("--org", help="The signer's GLN or USCC (required but with --event-header).")
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the envelopes, or the header value, here (default: stdout).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the envelopes, or the header value, here (default: stdout)."),
+    ] = None,
     event_header: Annotated[
         bool,
         typer.Option(
