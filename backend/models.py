@@ -61,9 +61,10 @@ class BrowserSession(SQLModel, table=True):
 
 
 class Capture(SQLModel, table=True):
-    """One POST /capture and its outcome."""
+    """One POST /capture (or POST /events) and its outcome."""
 
     __tablename__ = "capture"
+    __table_args__ = (Index("ix_capture_org_received", "org_id", "received_at", "id"),)  # GET /capture, newest first
 
     id: str = Field(primary_key=True, max_length=32)
     org_id: str = Field(index=True, max_length=18)
@@ -74,6 +75,8 @@ class Capture(SQLModel, table=True):
     duplicates: int
     rejected: int
     outcome: str  # JSON: the per-event results
+    error_behaviour: str | None = Field(default=None, max_length=8)  # rollback | proceed (NULL: before 0011)
+    finished_at: int | None = Field(default=None, sa_type=BigInteger)  # NULL: before 0011
 
 
 class Batch(SQLModel, table=True):

@@ -196,3 +196,49 @@ def test_sign_never_overwrites_its_output(runner: CliRunner, key_file: Path, tmp
     assert result.exit_code == 1
     assert "already exists" in result.stderr
     assert out.read_text() == "[]"
+
+
+def test_sign_event_header_signs_one_bare_event(
+    runner: CliRunner, key_file: Path, vectors_dir: Path, tmp_path: Path
+) -> None:
+    from backend.services.capture import parse_signature_header
+    from supplychain.eventhash import hash_context
+    from supplychain.signing import decode_signature, verify_signature
+
+    source = vectors_dir / "openepcis/2.0/EPCIS/JSON/Capture/Events/ObjectEvent.json"
+    result = runner.invoke(app, ["sign", str(source), "-k", str(key_file), "--event-header", *ENV])
+    assert result.exit_code == 0, result.stderr
+    members = parse_signature_header(result.stdout.strip())
+    event = json.loads(source.read_text(encoding="utf-8"))
+    assert members["eventHashId"] == event_hash_id(event, hash_context(event["@context"]))
+    key = decrypt_private_key(key_file.read_bytes(), SECRET)
+    assert members["keyId"] == key.key_id
+    verify_signature(key.public_key_bytes, members["eventHashId"], decode_signature(members["signature"]))
+    out = tmp_path / "header.txt"
+    written = runner.invoke(app, ["sign", str(source), "-k", str(key_file), "--event-header", "-o", str(out), *ENV])
+    assert written.exit_code == 0 and "SC-Event-Signature value written" in written.stderr
+    assert out.read_text() == result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"@context": [], "type": "EPCISDocument"}', "expected one bare event"),
+        (b"[1]", "a single event is a JSON object"),
+        (b"{oops", "JSON"),
+    ],
+)
+def test_sign_event_header_reports_what_is_not_one_event(
+    runner: CliRunner, key_file: Path, tmp_path: Path, content: bytes, message: str
+) -> None:
+    source = tmp_path / "event.json"
+    source.write_bytes(content)
+    result = runner.invoke(app, ["sign", str(source), "-k", str(key_file), "--event-header", *ENV])
+    assert result.exit_code == 1
+    assert message in result.stderr
+
+
+def test_sign_needs_an_organisation_unless_it_signs_one_event(runner: CliRunner, key_file: Path) -> None:
+    result = runner.invoke(app, ["sign", str(key_file), "-k", str(key_file), *ENV])
+    assert result.exit_code == 1
+    assert "--org is required" in result.stderr

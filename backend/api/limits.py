@@ -8,7 +8,8 @@
   routes' to judge: the resolver answers a malformed Digital Link with its own page);
 - bounds the body per route (:meth:`EdgeLimits.body_limit`: ``POST /capture`` the EPCIS document limit, every
   other route :attr:`EdgeLimits.max_body_bytes`), counting the bytes as they arrive, whatever ``Content-Length``
-  says and for chunked bodies too (``413``);
+  says and for chunked bodies too (``413``; on ``POST /capture`` and ``POST /events`` with the EPCIS REST binding's
+  ``GS1-EPCIS-Capture-Limit`` and ``GS1-EPCIS-Capture-File-Size-Limit`` headers);
 - refuses a JSON body (a ``*json`` media type, or none: FastAPI decodes those as JSON) nested deeper than
   :attr:`EdgeLimits.max_json_depth` (``400``), with the core's bracket check (:mod:`supplychain.jsondepth`): Python's
   JSON decoder recurses per bracket and a dependency raises the recursion limit far past what the C stack holds.
@@ -36,6 +37,7 @@ from fastapi import FastAPI
 
 from backend.core.config import Settings
 from backend.core.errors import PROBLEM_JSON, problem_response
+from supplychain.epcis.limits import DEFAULT_LIMITS
 from supplychain.jsondepth import nesting_depth, within_depth
 
 __all__ = ["RECURSION_LIMIT", "EdgeGuard", "EdgeLimits", "announce_limits", "restore_recursion_limit"]
@@ -53,6 +55,7 @@ RECURSION_LIMIT = 1000
 12,288), past what the C stack holds: a deeply nested JSON document then crashes the process instead of raising."""
 
 _CAPTURE = ("POST", "/capture")
+_SINGLE_EVENT = ("POST", "/events")
 _MALFORMED_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _PRINTABLE_ASCII = re.compile(rb"[\x21-\x7e]*")
 
@@ -229,11 +232,22 @@ class EdgeGuard:
             response = problem_response(
                 refusal.status, refusal.code, refusal.title, refusal.detail, scope.get("path"), **refusal.extra
             )
+            if refusal.status == 413:
+                response.headers.update(self._capture_limits(scope))
             await response(scope, receive, send)
             return
         if body is None:  # the client went away
             return
         await self.app(scope, _replay(body, receive), send)
+
+    def _capture_limits(self, scope: Scope) -> dict[str, str]:
+        """The EPCIS REST binding's ``413`` headers of a capture route (``POST /capture``, ``POST /events``)."""
+        route = (scope.get("method", ""), str(scope.get("path", "")).rstrip("/"))
+        events = {_CAPTURE: DEFAULT_LIMITS.max_events, _SINGLE_EVENT: 1}.get(route)
+        if events is None:
+            return {}
+        size = self.limits.body_limit(*route)
+        return {"GS1-EPCIS-Capture-Limit": str(events), "GS1-EPCIS-Capture-File-Size-Limit": str(size)}
 
     async def _body(self, scope: Scope, receive: Receive) -> bytes | None:
         method, path = scope.get("method", ""), scope.get("path", "")

@@ -409,7 +409,7 @@ class _Context:
 
 def _discover(url: str) -> list[_Operation]:
     """The operations of the server's ``/openapi.json``; a body route that reads its body itself (no
-    ``requestBody``) gets the ``mediaTypes`` its ``OPTIONS`` answer announces."""
+    ``requestBody``) gets the media types its ``OPTIONS`` answer announces (``Accept-Post``)."""
     spec = httpx.get(url + "/openapi.json", timeout=30).json()
     out = []
     for path, item in spec.get("paths", {}).items():
@@ -419,8 +419,9 @@ def _discover(url: str) -> list[_Operation]:
             params = tuple((p["name"], p["in"], bool(p.get("required"))) for p in op.get("parameters", ()))
             types = tuple(op.get("requestBody", {}).get("content", {}))
             if method != "get" and not types and "options" in item:
-                with contextlib.suppress(httpx.HTTPError, ValueError, AttributeError):
-                    types = tuple(httpx.options(url + path, timeout=30).json().get("mediaTypes", ()))
+                with contextlib.suppress(httpx.HTTPError):
+                    announced = httpx.options(url + path, timeout=30).headers.get("Accept-Post", "")
+                    types = tuple(t.strip() for t in announced.split(",") if t.strip())
             out.append(_Operation(method.upper(), path, params, types))
     return out
 

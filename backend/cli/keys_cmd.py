@@ -1,4 +1,5 @@
-"""``keys``: generate an organisation's event-signing key, show it, and sign EPCIS documents and product master data.
+"""``keys``: generate an organisation's event-signing key, show it, and sign EPCIS documents, single events
+(``POST /events``: ``sign --event-header``) and product master data.
 
 Private keys live in keystore files (scrypt + AES-256-GCM, see :mod:`supplychain.signing`) written with mode
 0600. Passphrases come from an environment variable named with ``--passphrase-env`` or from a prompt. Errors go
@@ -18,9 +19,11 @@ from supplychain.errors import TraceError
 from supplychain.signing import (
     SigningKey,
     decrypt_private_key,
+    encode_signature,
     encrypt_private_key,
     generate_signing_key,
     make_envelope,
+    sign_hash_id,
 )
 
 app = typer.Typer(
@@ -132,19 +135,59 @@ class _UnsignableError(Exception):
         )
 
 
+def _event_header(data: bytes, key: SigningKey) -> str:
+    """The ``SC-Event-Signature`` header value of ``POST /events`` for one bare JSON-LD event."""
+    from supplychain.epcis.single import single_event_document
+    from supplychain.eventhash import hash_document
+
+    document = single_event_document(data)
+    (hash_id,) = hash_document(json.dumps(document, ensure_ascii=False).encode("utf-8"))
+    signature = encode_signature(sign_hash_id(key, hash_id))
+    return f'keyId="{key.key_id}", eventHashId="{hash_id}", signature="{signature}"'
+
+
 @app.command()
-def sign(
-    file: Annotated[Path, typer.Argument(help="EPCIS 2.0 document (JSON-LD or XML).")],
+def sign(  # noqa: PLR0917 - typer passes the options by keyword
+    file: Annotated[
+        Path, typer.Argument(help="EPCIS 2.0 document (JSON-LD or XML); one bare event with --event-header.")
+    ],
     key_file: Annotated[Path, typer.Option("--key", "-k", help="Key file made by 'generate'.")],
-    organisation_id: Annotated[str, typer.Option("--org", help="The signer's GLN or USCC.")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the envelopes here (default: stdout).")] = None,
+    organisation_id: Annotated[
+        str | None, typer.Option("--org", help="The signer's GLN or USCC (required but with --event-header).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the envelopes, or the header value, here (default: stdout)."),
+    ] = None,
+    event_header: Annotated[
+        bool,
+        typer.Option(
+            "--event-header",
+            help="FILE is one bare JSON-LD event for POST /events: print the value of its SC-Event-Signature header.",
+        ),
+    ] = False,
     passphrase_env: _PassphraseEnv = None,
 ) -> None:
-    """Sign every event of an EPCIS document; write a JSON array of SignedEpcisEvent envelopes."""
+    """Sign every event of an EPCIS document; write a JSON array of SignedEpcisEvent envelopes. With --event-header,
+    sign one bare event and print its SC-Event-Signature header value (keyId, eventHashId, signature)."""
     if out is not None and out.exists():
         _fail(f"{out} already exists; refusing to overwrite it")
+    if organisation_id is None and not event_header:
+        _fail("--org is required (the signer's GLN or USCC) unless --event-header is given")
     data = _read(file, "document")
     key = _load_key(key_file, passphrase_env)
+    if event_header:
+        try:
+            text = _event_header(data, key) + "\n"
+        except TraceError as exc:
+            _fail(f"{file}: {exc}")
+        if out is None:
+            typer.echo(text, nl=False)
+        else:
+            _write_new(out, text.encode("utf-8"), mode=0o644)
+            typer.echo(f"SC-Event-Signature value written to {out}", err=True)
+        return
+    assert organisation_id is not None  # noqa: S101 - checked above
     try:
         envelopes = _sign_document(data, key, organisation_id)
     except (TraceError, _UnsignableError) as exc:

@@ -21,8 +21,15 @@ the product: an event that commissions or makes trade items of a GTIN (ObjectEve
 TransformationEvent's outputs) must come from the GTIN's owner on chain or an organisation it delegated the GTIN to,
 at the event time (``not_gtin_owner``; ``gtin_owner_unknown`` when nobody held its company prefix then; see
 :mod:`supplychain.registry.speakers`). Shipping, receiving, selling or using another's item stays open. An event already
-stored, or twice in the document, is a ``DUPLICATE``, not stored again. With ``all_or_nothing`` one refusal stores
-nothing.
+stored, or twice in the document, is a ``DUPLICATE``, not stored again. Under the error behaviour ``rollback`` (the
+EPCIS REST binding's default, ``GS1-Capture-Error-Behaviour``) one refusal stores nothing; under ``proceed`` the valid
+events are stored.
+
+One bare event (the binding's ``POST /events``, :func:`capture_event`) goes through the same checks, as the one-event
+document :func:`supplychain.epcis.single.single_event_document` makes of it; its signature travels in the
+``SC-Event-Signature`` header (:func:`parse_signature_header`), the same three values as an ``sc:signatures`` entry::
+
+    SC-Event-Signature: keyId="0x…", eventHashId="ni:///sha-256;…?ver=CBV2.0", signature="…"
 
 An event may cite the recognition its submitter holds for what it ships (a supplier's green-factory recognition) with
 the extension ``"sc:recognition": <recognition id>`` (``sc`` bound to the namespace above). A reference that is not a
@@ -35,17 +42,22 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import hmac
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from backend.core.errors import PROBLEM_BASE, BadParameterError, ProblemError
 from backend.core.integers import INT64_MAX
 from backend.models import Capture, Event, EventIdentifier, table_of
 from backend.services.ownership import fresher_mirror, request_mirror
@@ -63,6 +75,7 @@ from supplychain.epcis.model import (
     TransactionEvent,
     TransformationEvent,
 )
+from supplychain.epcis.single import parse_single_event
 from supplychain.errors import EpcisSyntaxError, MerkleError, NestingTooDeepError, SignatureError
 from supplychain.eventhash import document_context, event_hash_id
 from supplychain.gs1 import identifier_node
@@ -82,15 +95,34 @@ from supplychain.signing import (
 from supplychain.trace import lots_of
 
 __all__ = [
+    "DEFAULT_JOBS_PER_PAGE",
+    "ERROR_BEHAVIOURS",
+    "MAX_JOBS_PER_PAGE",
     "MAX_LISTED_PROBLEMS",
+    "PROCEED",
+    "ROLLBACK",
+    "SIGNATURE_HEADER",
     "SIGNATURE_NS",
     "SIGNED_EVENTS_MEDIA_TYPE",
     "CaptureResult",
     "EventOutcome",
     "capture",
+    "capture_event",
     "capture_limits",
     "event_identifiers",
+    "iso_time",
+    "job_errors",
+    "job_fields",
+    "list_captures",
+    "parse_signature_header",
+    "refusal_problem",
 ]
+
+ROLLBACK, PROCEED = "rollback", "proceed"
+ERROR_BEHAVIOURS = (ROLLBACK, PROCEED)
+"""The REST binding's ``GS1-Capture-Error-Behaviour`` values; the first is its default (and the platform's)."""
+SIGNATURE_HEADER = "SC-Event-Signature"
+"""The request header carrying the signature of the one event of ``POST /events``."""
 
 SIGNATURE_NS = SIGNATURE_NAMESPACE
 SIGNED_EVENTS_MEDIA_TYPE = "application/vnd.supplychain.signed-events+json"
@@ -126,6 +158,77 @@ class EventOutcome:
         return out
 
 
+def iso_time(ms: object) -> str | None:
+    """Milliseconds since the epoch as RFC 3339 UTC with milliseconds (the binding's ``date-time``); ``None`` for a
+    value that is no time (a damaged column, see :mod:`backend.services.damage`)."""
+    if not isinstance(ms, int) or isinstance(ms, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def refusal_problem(outcome: Mapping[str, Any]) -> dict[str, Any]:
+    """A refused event of a capture as the REST binding's capture job lists errors: an RFC 7807 problem (``type``,
+    ``title``, ``status``, ``detail``) with the event's ``index``, ``eventHashId`` and our ``reason`` code."""
+    reason = outcome.get("reason") or "rejected"
+    return {
+        "type": PROBLEM_BASE + "event-refused",
+        "title": "Event refused",
+        "status": 400,
+        "detail": f"event {outcome.get('index')}: {reason}: {outcome.get('detail') or ''}".rstrip(": "),
+        "index": outcome.get("index"),
+        "eventHashId": outcome.get("eventHashId"),
+        "reason": reason,
+    }
+
+
+def job_errors(outcome: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The binding's ``errors`` of a capture job, from its outcome (:meth:`CaptureResult.to_json`): a problem per
+    listed refused event (:func:`refusal_problem`) but those rolled back (the consequence, not an error), and one
+    counting the refusals ``unlisted`` counts by reason."""
+    events = outcome.get("events")
+    listed = [e for e in events if isinstance(e, Mapping)] if isinstance(events, list) else []
+    errors = [refusal_problem(e) for e in listed if e.get("status") == "REJECTED" and e.get("reason") != "rolled_back"]
+    unlisted = outcome.get("unlisted")
+    by_reason = unlisted.get("byReason") if isinstance(unlisted, Mapping) else None
+    if isinstance(by_reason, Mapping):
+        count = sum(n for reason, n in by_reason.items() if reason != "rolled_back" and isinstance(n, int))
+        if count:
+            errors.append(
+                {
+                    "type": PROBLEM_BASE + "events-refused",
+                    "title": "More events refused",
+                    "status": 400,
+                    "detail": f"{count} more refused events, counted by reason in 'unlisted'",
+                }
+            )
+    return errors
+
+
+def job_fields(
+    capture_id: str,
+    *,
+    received_at: object,
+    finished_at: object,
+    behaviour: object,
+    rejected: object,
+    rolled_back: bool,
+) -> dict[str, Any]:
+    """The REST binding's capture-job fields (``CaptureJob``) but ``errors``: a capture runs to its end within
+    ``POST /capture``, so a job is never ``running``; ``success`` is false when any event was refused. A job stored
+    before the platform recorded its error behaviour (``None``) ran under ``proceed`` unless it rolled back."""
+    return {
+        "captureID": capture_id,
+        "createdAt": iso_time(received_at),
+        "finishedAt": iso_time(finished_at if finished_at is not None else received_at),
+        "running": False,
+        "success": rejected == 0,
+        "captureErrorBehaviour": behaviour if behaviour in ERROR_BEHAVIOURS else ROLLBACK if rolled_back else PROCEED,
+    }
+
+
 @dataclass
 class CaptureResult:
     """The outcome of one capture."""
@@ -135,6 +238,8 @@ class CaptureResult:
     received_at: int
     outcomes: list[EventOutcome] = field(default_factory=list)
     rolled_back: bool = False
+    error_behaviour: str = ROLLBACK
+    finished_at: int | None = None
 
     def count(self, status: str) -> int:
         """How many events ended with ``status``."""
@@ -148,23 +253,38 @@ class CaptureResult:
             return "ACCEPTED"
         return "REJECTED" if self.rolled_back or stored == 0 else "PARTIALLY_ACCEPTED"
 
-    def to_json(self, *, max_listed_problems: int = MAX_LISTED_PROBLEMS) -> dict[str, Any]:
-        """The capture as ``GET /capture/{id}`` shows it: every accepted event (with its receipt) and duplicate, and
-        the first ``max_listed_problems`` refused events; the other refusals are counted by reason in ``unlisted``, so
-        that a document of refusals costs a few kilobytes to store, not megabytes."""
+    def to_json(self, *, max_listed_problems: int = MAX_LISTED_PROBLEMS, errors: bool = True) -> dict[str, Any]:
+        """The capture as ``GET /capture/{id}`` shows it: the REST binding's capture-job fields (:func:`job_fields`,
+        and ``errors``: a problem per listed refused event, those rolled back excepted), then ours: every accepted
+        event (with its receipt) and duplicate, and ``max_listed_problems`` refused events, in document order (those
+        refused for what they are before those rolled back because of them); the other
+        refusals are counted by reason in ``unlisted``, so that a document of refusals costs a few kilobytes to
+        store, not megabytes. ``errors=False`` leaves ``errors`` out (the stored form: :func:`job_errors` derives them
+        from the listed events when the job is read)."""
+        # The refusals listed: the events refused for what they are first, then those rolled back because of them,
+        # so that a rolled-back document of 100,000 events still names the one that was wrong.
+        refused = [o for o in self.outcomes if o.status == "REJECTED"]
+        causes = [o for o in refused if o.reason != "rolled_back"][:max_listed_problems]
+        rolled = [o for o in refused if o.reason == "rolled_back"][: max_listed_problems - len(causes)]
+        shown = {id(o) for o in (*causes, *rolled)}
         listed: list[dict[str, Any]] = []
         unlisted: dict[str, int] = {}
-        problems = 0
         for o in self.outcomes:
-            if o.status == "REJECTED":
-                problems += 1
-                if problems > max_listed_problems:
-                    reason = o.reason or "rejected"
-                    unlisted[reason] = unlisted.get(reason, 0) + 1
-                    continue
+            if o.status == "REJECTED" and id(o) not in shown:
+                reason = o.reason or "rejected"
+                unlisted[reason] = unlisted.get(reason, 0) + 1
+                continue
             listed.append(o.to_json())
-        out = {
-            "captureID": self.capture_id,
+        rejected = self.count("REJECTED")
+        out = job_fields(
+            self.capture_id,
+            received_at=self.received_at,
+            finished_at=self.finished_at,
+            behaviour=self.error_behaviour,
+            rejected=rejected,
+            rolled_back=self.rolled_back,
+        )
+        out |= {
             "organisationId": self.org_id,
             "receivedAt": self.received_at,
             "status": self.status,
@@ -172,11 +292,13 @@ class CaptureResult:
             "totalCount": len(self.outcomes),
             "acceptedCount": self.count("ACCEPTED"),
             "duplicateCount": self.count("DUPLICATE"),
-            "rejectedCount": self.count("REJECTED"),
+            "rejectedCount": rejected,
             "events": listed,
         }
         if unlisted:
             out["unlisted"] = {"count": sum(unlisted.values()), "byReason": unlisted}
+        if errors:
+            out["errors"] = job_errors(out)
         return out
 
 
@@ -376,7 +498,7 @@ def _signatures_by_hash(entries: Sequence[Mapping[str, Any]]) -> tuple[dict[str,
 
 
 def capture(
-    platform: Platform, org_id: str, data: bytes, media_type: str | None, *, all_or_nothing: bool = False
+    platform: Platform, org_id: str, data: bytes, media_type: str | None, *, error_behaviour: str = ROLLBACK
 ) -> CaptureResult:
     """Validate, store and receipt a captured document (see the module docstring).
 
@@ -384,9 +506,81 @@ def capture(
         EpcisError: the document is malformed, outside the standard, or beyond a limit (nothing is stored).
         UnavailableError: the registry was never read since start-up (the chain is unreachable).
     """
+    document, entries = _documents(data, media_type, capture_limits(platform.settings.max_capture_bytes))
+    return _capture(platform, org_id, document, entries, error_behaviour)
+
+
+def parse_signature_header(value: str) -> dict[str, str]:
+    """The ``keyId``, ``eventHashId`` and ``signature`` of an ``SC-Event-Signature`` header: comma-separated
+    ``name="value"`` pairs (RFC 8941 dictionary syntax, each member a string), each exactly once, no other.
+
+    Raises:
+        ProblemError: ``invalid-header`` (400) naming what is wrong.
+    """
+    members: dict[str, str] = {}
+    for part in value.split(","):
+        match = _HEADER_MEMBER.fullmatch(part.strip())
+        if match is None:
+            raise _bad_header(f'expected name="value" members, got {part.strip()!r:.80}')
+        name, text = match.group(1), match.group(2)
+        if name not in _HEADER_NAMES:
+            raise _bad_header(f"unknown member {name!r:.40}; expected {', '.join(_HEADER_NAMES)}")
+        if name in members:
+            raise _bad_header(f"member {name!r} given twice")
+        members[name] = text
+    missing = [n for n in _HEADER_NAMES if n not in members]
+    if missing:
+        raise _bad_header(f"missing {', '.join(missing)}")
+    return members
+
+
+_HEADER_NAMES = ("keyId", "eventHashId", "signature")
+_HEADER_MEMBER = re.compile(r'([A-Za-z]+)="([\x20-\x21\x23-\x5b\x5d-\x7e]*)"')
+
+
+def _bad_header(reason: str) -> ProblemError:
+    return ProblemError(f"{SIGNATURE_HEADER}: {reason}", code="invalid-header", header=SIGNATURE_HEADER)
+
+
+def capture_event(platform: Platform, org_id: str, data: bytes, signature: str | None) -> CaptureResult:
+    """Capture one bare JSON-LD event (``POST /events``) signed in the ``SC-Event-Signature`` header; the same checks
+    as a document's events, stored as a capture of one event (its outcome at ``GET /capture/{id}``).
+
+    Raises:
+        ProblemError: no or a malformed signature header (400 ``invalid-header``), or one signing another Event Hash
+            ID than the event's (400 ``signature-hash-mismatch``: both are named).
+        EpcisError: the event is malformed, outside the standard, or beyond a limit (nothing is stored).
+        UnavailableError: the registry was never read since start-up (the chain is unreachable).
+    """
+    if signature is None:
+        raise _bad_header("the header is required: the event's signature travels in it")
+    entry = parse_signature_header(signature)
+    limits = dataclasses.replace(
+        capture_limits(platform.settings.max_capture_bytes), max_events=1
+    )  # one event, within the body's own bound
+    document = parse_single_event(data, limits=limits)
+    try:
+        computed: str | None = event_hash_id(dict(document.events[0].raw or {}), document_context(document.raw or {}))
+    except (ValueError, MerkleError):
+        computed = None  # refused below as unhashable_event, with the hasher's reason
+    if computed is not None and entry["eventHashId"] != computed:
+        raise ProblemError(
+            f"{SIGNATURE_HEADER}: the signature is for {entry['eventHashId']!r:.100}, but the event's Event Hash ID "
+            f"is {computed}",
+            code="signature-hash-mismatch",
+            header=SIGNATURE_HEADER,
+            eventHashId=computed,
+        )
+    return _capture(platform, org_id, document, [entry], ROLLBACK)
+
+
+def _capture(
+    platform: Platform, org_id: str, document: EpcisDocument, entries: list[dict[str, Any]], error_behaviour: str
+) -> CaptureResult:
+    if error_behaviour not in ERROR_BEHAVIOURS:
+        raise ValueError(f"error behaviour must be one of {ERROR_BEHAVIOURS}, not {error_behaviour!r}")
     settings = platform.settings
     received = now_ms()
-    document, entries = _documents(data, media_type, capture_limits(settings.max_capture_bytes))
     signed, malformed = _signatures_by_hash(entries)
     mirror = request_mirror(platform, (s.key for s in signed.values()))  # a node that is down is not waited for
     validator = _Validator(
@@ -399,9 +593,9 @@ def capture(
         document.namespaces,
         functools.partial(fresher_mirror, platform),
     )
-    result = CaptureResult(uuid.uuid4().hex, org_id, received)
+    result = CaptureResult(uuid.uuid4().hex, org_id, received, error_behaviour=error_behaviour)
     rows = _validate(document, validator, result, platform.signing_pool)
-    if all_or_nothing and result.count("REJECTED"):
+    if error_behaviour == ROLLBACK and result.count("REJECTED"):
         result.rolled_back = True
         rows = []
         for o in result.outcomes:
@@ -525,6 +719,7 @@ def _store(platform: Platform, result: CaptureResult, rows: list[_Row], *, ancho
                 o.status, o.receipt = "DUPLICATE", None
             else:
                 o.receipt["signature"] = signature
+        result.finished_at = now_ms()
         session.add(
             Capture(
                 id=result.capture_id,
@@ -535,7 +730,9 @@ def _store(platform: Platform, result: CaptureResult, rows: list[_Row], *, ancho
                 accepted=result.count("ACCEPTED"),
                 duplicates=result.count("DUPLICATE"),
                 rejected=result.count("REJECTED"),
-                outcome=json.dumps(result.to_json(), ensure_ascii=False),
+                outcome=json.dumps(result.to_json(errors=False), ensure_ascii=False),
+                error_behaviour=result.error_behaviour,
+                finished_at=result.finished_at,
             )
         )
         session.commit()  # events, their identifiers and the capture: all or nothing, durable at commit
@@ -549,3 +746,78 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     statement: Any = dialect_insert(events).on_conflict_do_nothing(index_elements=["hash_id"])
     returned = session.execute(statement.returning(events.c.id, events.c.hash_id), rows).all()
     return {hash_id: event_id for event_id, hash_id in returned}
+
+
+DEFAULT_JOBS_PER_PAGE = 30
+"""Capture jobs per page of ``GET /capture`` (the binding's ``perPage`` default)."""
+MAX_JOBS_PER_PAGE = 100
+_JOB_TOKEN_DOMAIN = b"supplychain/capture-jobs-page/v1\n"
+_JOB_TOKEN = re.compile(r"([0-9]{1,19})\.([0-9a-f]{32})\.([0-9a-f]{32})")
+
+
+def _job_token_mac(key: bytes, org_id: str, received_at: int, capture_id: str) -> str:
+    message = _JOB_TOKEN_DOMAIN + f"{org_id}\n{received_at}\n{capture_id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def list_captures(
+    session: Session, org_id: str, *, key: bytes, per_page: int = DEFAULT_JOBS_PER_PAGE, token: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of an organisation's capture jobs, newest first, as the binding's ``CaptureJob`` (:func:`job_fields`,
+    ``errors`` holding one problem that counts the refused events, the job's outcome naming them) with our counts;
+    and the token of the next page (``None``: the last). Read from the ``capture`` columns, never the outcomes.
+
+    Raises:
+        BadParameterError: ``perPage`` out of range, or a token this platform did not issue to this organisation.
+    """
+    if not 1 <= per_page <= MAX_JOBS_PER_PAGE:
+        raise BadParameterError("perPage", f"expected 1..{MAX_JOBS_PER_PAGE}, got {per_page}")
+    table = table_of(Capture)
+    columns = [table.c[n] for n in ("id", "received_at", "finished_at", "error_behaviour", "status", "total")]
+    columns += [table.c[n] for n in ("accepted", "duplicates", "rejected")]
+    statement = select(*columns).where(table.c.org_id == org_id)
+    if token is not None:
+        match = _JOB_TOKEN.fullmatch(token)
+        if match is None or not hmac.compare_digest(
+            match.group(3), _job_token_mac(key, org_id, int(match.group(1)), match.group(2))
+        ):
+            raise BadParameterError("nextPageToken", "not a token this service issued for your capture jobs")
+        after, after_id = int(match.group(1)), match.group(2)
+        statement = statement.where(
+            or_(table.c.received_at < after, and_(table.c.received_at == after, table.c.id < after_id))
+        )
+    rows = list(session.execute(statement.order_by(table.c.received_at.desc(), table.c.id.desc()).limit(per_page + 1)))
+    next_token = None
+    if len(rows) > per_page:
+        last = rows[per_page - 1]
+        next_token = f"{last.received_at}.{last.id}.{_job_token_mac(key, org_id, last.received_at, last.id)}"
+    jobs = []
+    for row in rows[:per_page]:
+        job = job_fields(
+            row.id,
+            received_at=row.received_at,
+            finished_at=row.finished_at,
+            behaviour=row.error_behaviour,
+            rejected=row.rejected,
+            rolled_back=row.status == "REJECTED" and row.accepted == 0,
+        )
+        errors = []
+        if row.rejected != 0:
+            errors.append(
+                {
+                    "type": PROBLEM_BASE + "events-refused",
+                    "title": "Events refused",
+                    "status": 400,
+                    "detail": f"{row.rejected} of {row.total} events refused; GET /capture/{row.id} names each",
+                }
+            )
+        job |= {
+            "errors": errors,
+            "status": row.status,
+            "totalCount": row.total,
+            "acceptedCount": row.accepted,
+            "duplicateCount": row.duplicates,
+            "rejectedCount": row.rejected,
+        }
+        jobs.append(job)
+    return jobs, next_token

@@ -4,9 +4,12 @@ Filters follow the EPCIS 2.0 REST query parameter names (all given filters must 
 means "any of these values"):
 
 * ``MATCH_anyEPC`` - an identifier named as EPC, parent, child, input or output (EPC URN or Digital Link);
-* ``MATCH_epcClass`` - a class or lot named in a quantity list (plain, child, input or output);
+  ``MATCH_epc`` (in ``epcList`` or ``childEPCs``), ``MATCH_parentID``, ``MATCH_inputEPC``, ``MATCH_outputEPC``;
+* ``MATCH_anyEPCClass`` - a class or lot named in any quantity list (plain, child, input or output);
+  ``MATCH_epcClass`` (``quantityList`` or ``childQuantityList``), ``MATCH_inputEPCClass``, ``MATCH_outputEPCClass``;
 * ``EQ_bizStep`` (short, CURIE, URN or web URI form), ``EQ_bizLocation``, ``EQ_readPoint``, ``eventType``;
-* ``organisation`` (the signer's GLN or USCC), ``GE_eventTime`` / ``LT_eventTime`` (RFC 3339).
+* ``organisation`` (the signer's GLN or USCC), ``GE_eventTime`` / ``LT_eventTime`` (RFC 3339), ``GE_recordTime`` /
+  ``LT_recordTime`` (the record time is when the platform received the event).
 
 Identifiers go through :func:`supplychain.gs1.identifier_node` (the form ``event_identifier`` holds), so an EPC
 URN finds the events that wrote its Digital Link and the reverse. Pages are in storage order (``event.id``);
@@ -45,6 +48,7 @@ __all__ = [
     "DEFAULT_PER_PAGE",
     "EPCIS_CONTEXT",
     "EVENT_TYPES",
+    "MATCH_ROLES",
     "MAX_PER_PAGE",
     "BadParameterError",
     "EventPage",
@@ -70,6 +74,19 @@ EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 SC_NS = "https://supplychain.dev/ns#"
 ANY_EPC_ROLES = ("epc", "parent", "child", "input", "output")
 CLASS_ROLES = ("class", "child", "input_class", "output_class")  # child quantities are stored as "child"
+MATCH_ROLES: Mapping[str, tuple[str, ...]] = {
+    "MATCH_epc": ("epc", "child"),
+    "MATCH_parentID": ("parent",),
+    "MATCH_inputEPC": ("input",),
+    "MATCH_outputEPC": ("output",),
+    "MATCH_anyEPC": ANY_EPC_ROLES,
+    "MATCH_epcClass": ("class", "child"),
+    "MATCH_inputEPCClass": ("input_class",),
+    "MATCH_outputEPCClass": ("output_class",),
+    "MATCH_anyEPCClass": CLASS_ROLES,
+}
+"""The REST binding's ``MATCH_`` parameters and the ``event_identifier`` roles each looks in (section 8.2.7.1 of
+EPCIS 2.0; ``child`` holds both ``childEPCs`` and ``childQuantityList`` classes, which differ in form)."""
 EVENT_TYPES = frozenset(
     {"ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent", "AssociationEvent"}
 )
@@ -138,8 +155,8 @@ class EventQuery:
     Build with :meth:`from_params`; each value tuple is already expanded to every stored spelling.
     """
 
-    any_epc: tuple[str, ...] = ()
-    epc_class: tuple[str, ...] = ()
+    identifiers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Per ``MATCH_`` parameter given: its name and the identifiers (any of them, in that parameter's roles)."""
     biz_steps: tuple[str, ...] = ()
     biz_locations: tuple[str, ...] = ()
     read_points: tuple[str, ...] = ()
@@ -147,6 +164,8 @@ class EventQuery:
     event_types: tuple[str, ...] = ()
     ge_time: int | None = None
     lt_time: int | None = None
+    ge_record_time: int | None = None
+    lt_record_time: int | None = None
 
     @classmethod
     def from_params(
@@ -154,6 +173,7 @@ class EventQuery:
         *,
         any_epc: Sequence[str] = (),
         epc_class: Sequence[str] = (),
+        matches: Mapping[str, Sequence[str]] | None = None,
         biz_step: Sequence[str] = (),
         biz_location: Sequence[str] = (),
         read_point: Sequence[str] = (),
@@ -161,8 +181,11 @@ class EventQuery:
         event_type: Sequence[str] = (),
         ge_event_time: str | None = None,
         lt_event_time: str | None = None,
+        ge_record_time: str | None = None,
+        lt_record_time: str | None = None,
     ) -> EventQuery:
-        """Validate and normalise the parameters.
+        """Validate and normalise the parameters (``matches``: ``MATCH_`` parameters by name, see
+        :data:`MATCH_ROLES`; ``any_epc`` and ``epc_class`` are ``MATCH_anyEPC`` and ``MATCH_epcClass``).
 
         Raises:
             BadParameterError: A value is malformed (the problem names the parameter).
@@ -183,9 +206,18 @@ class EventQuery:
                     "eventType", f"unknown event type {value!r:.40}; expected {sorted(EVENT_TYPES)}"
                 )
         ge, lt = _time(ge_event_time, "GE_eventTime"), _time(lt_event_time, "LT_eventTime")
+        given = {"MATCH_anyEPC": list(any_epc), "MATCH_epcClass": list(epc_class)}
+        for name, values in (matches or {}).items():
+            if name not in MATCH_ROLES:
+                raise BadParameterError(name, f"not a MATCH_ parameter; expected one of {sorted(MATCH_ROLES)}")
+            given.setdefault(name, []).extend(values)
+        identifiers = tuple(
+            (name, _unique(normalise_identifier(v, name) for v in given[name]))
+            for name in MATCH_ROLES
+            if given.get(name)
+        )
         return cls(
-            any_epc=_unique(normalise_identifier(v, "MATCH_anyEPC") for v in any_epc),
-            epc_class=_unique(normalise_identifier(v, "MATCH_epcClass") for v in epc_class),
+            identifiers=identifiers,
             biz_steps=_unique(steps),
             biz_locations=_places(biz_location, "EQ_bizLocation"),
             read_points=_places(read_point, "EQ_readPoint"),
@@ -193,6 +225,8 @@ class EventQuery:
             event_types=_unique(event_type),
             ge_time=ge,
             lt_time=lt,
+            ge_record_time=_time(ge_record_time, "GE_recordTime"),
+            lt_record_time=_time(lt_record_time, "LT_recordTime"),
         )
 
     def digest(self) -> str:
@@ -202,10 +236,9 @@ class EventQuery:
     def conditions(self) -> list[ColumnElement[bool]]:
         """The WHERE conditions on ``event`` (identifier filters as indexed sub-selects of ``event_identifier``)."""
         where: list[ColumnElement[bool]] = []
-        for identifiers, roles in ((self.any_epc, ANY_EPC_ROLES), (self.epc_class, CLASS_ROLES)):
-            if identifiers:
-                ids = select(EI.c.event_id).where(EI.c.identifier.in_(identifiers), EI.c.role.in_(roles))
-                where.append(EV.c.id.in_(ids))
+        for name, identifiers in self.identifiers:
+            ids = select(EI.c.event_id).where(EI.c.identifier.in_(identifiers), EI.c.role.in_(MATCH_ROLES[name]))
+            where.append(EV.c.id.in_(ids))
         # With an identifier filter (the most selective), the other columns must not drive the plan: "x || ''"
         # and "t + 0" keep SQLite from walking e.g. every 'shipping' event through ix_event_biz_step.
         driven = bool(where)
@@ -223,6 +256,11 @@ class EventQuery:
             where.append(time >= self.ge_time)
         if self.lt_time is not None:
             where.append(time < self.lt_time)
+        received = EV.c.received_at + 0 if driven else EV.c.received_at  # recordTime: when the platform received it
+        if self.ge_record_time is not None:
+            where.append(received >= self.ge_record_time)
+        if self.lt_record_time is not None:
+            where.append(received < self.lt_record_time)
         return where
 
     def statement(self, *, after: int = 0, limit: int = DEFAULT_PER_PAGE) -> Select[Any]:

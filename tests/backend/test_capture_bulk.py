@@ -51,6 +51,7 @@ def test_a_bulk_document_is_checked_and_receipted_by_the_worker_processes(
         "Authorization": f"Bearer {tokens['manufacturer']}",
         "Content-Type": "application/ld+json",
         "Prefer": "return=representation",
+        "GS1-Capture-Error-Behaviour": "proceed",  # the valid events are stored beside the forged ones
     }
     first = [object_event(f"W{i}") for i in range(COUNT)]
     forged = {3, 250, COUNT - 1}

@@ -63,15 +63,20 @@ def test_identifiers_match_in_either_spelling_and_by_role(client: TestClient, pr
     as_urn, as_link = get(client, MATCH_anyEPC=urn), get(client, MATCH_anyEPC=link)
     assert hashes(as_urn) == hashes(as_link)
     assert names(product, as_urn) == {"pack C1", "ship C1", "receive C1", "unpack C1"}
-    # a lot in quantity lists is a class, not an EPC
-    assert names(product, get(client, MATCH_epcClass=product.ids["R1"])) == {
+    # a lot in quantity lists is a class, not an EPC; MATCH_epcClass looks in quantityList and childQuantityList,
+    # MATCH_inputEPCClass in inputQuantityList, MATCH_anyEPCClass in all of them (EPCIS 2.0 section 8.2.7.1)
+    assert names(product, get(client, MATCH_epcClass=product.ids["R1"])) == {"commission R1", "ship R1", "receive R1"}
+    assert names(product, get(client, MATCH_inputEPCClass=product.ids["R1"])) == {"make A", "make B"}
+    assert names(product, get(client, MATCH_anyEPCClass=product.ids["R1"])) == {
         "commission R1", "ship R1", "receive R1", "make A", "make B",
     }  # fmt: skip
     assert get(client, MATCH_anyEPC=product.ids["R1"])["sc:eventMetadata"] == []
     # repeated = any of; two different filters = all of
     both = get(client, MATCH_anyEPC=[product.ids["A-1"], product.ids["B-1"]])
     assert names(product, both) == {"make A", "make B", "pack C1", "unpack C1", "sell A-1"}
-    assert names(product, get(client, MATCH_anyEPC=product.ids["A-1"], MATCH_epcClass=product.ids["R1"])) == {"make A"}
+    assert names(product, get(client, MATCH_anyEPC=product.ids["A-1"], MATCH_anyEPCClass=product.ids["R1"])) == {
+        "make A"
+    }
     times = {n: product.env[n]["event"]["eventTime"] for n in product.env}
     shipped = get(
         client, MATCH_anyEPC=urn, EQ_bizStep="shipping", organisation=MANUFACTURER, GE_eventTime=times["pack C1"]
