@@ -95,6 +95,8 @@ from supplychain.verify._bundle import (
     BundleEvent,
     BundleMasterData,
     EventReference,
+    IdentifierLinks,
+    LinkEntry,
     ProofBundle,
 )
 from supplychain.verify._masterdata import authority_check, master_data_checks, product_gtin, verify_master_data
@@ -125,6 +127,8 @@ __all__ = [
     "EventReference",
     "EventVerdict",
     "GreenInfo",
+    "IdentifierLinks",
+    "LinkEntry",
     "MasterDataVerdict",
     "ProofBundle",
     "ProofBundleError",
