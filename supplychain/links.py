@@ -45,6 +45,7 @@ __all__ = [
     "LinkBreak",
     "LinkChain",
     "check_chain",
+    "document_identifiers",
     "item_identifiers",
     "link_value",
 ]
@@ -71,6 +72,24 @@ def item_identifiers(event: Event) -> tuple[str, ...]:
         named += event.input_epc_list + event.output_epc_list
         named += [q.epc_class for q in (*event.input_quantity_list, *event.output_quantity_list)]
     return tuple(sorted({identifier_node(i) for i in named}))
+
+
+_EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
+_QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+
+
+def document_identifiers(document: Mapping[str, object]) -> tuple[str, ...]:
+    """:func:`item_identifiers` of an event's JSON-LD as stored, without parsing it into an event (the audit reads
+    a million): the same identifiers for every event the capture accepted. Entries that are not strings are
+    skipped (the event's other checks say what is wrong with such a document)."""
+    named: list[object] = [document.get("parentID")]
+    for key in _EPC_LISTS:
+        found = document.get(key)
+        named += found if isinstance(found, list) else []
+    for key in _QUANTITY_LISTS:
+        found = document.get(key)
+        named += [q.get("epcClass") for q in found if isinstance(q, Mapping)] if isinstance(found, list) else []
+    return tuple(sorted({identifier_node(i) for i in named if isinstance(i, str) and i}))
 
 
 def link_value(identifier: str, previous: bytes | None, digest: bytes) -> bytes:

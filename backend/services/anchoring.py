@@ -36,7 +36,7 @@ from supplychain.links import ItemLink, LinkChain
 from supplychain.merkle import MerkleTree, hash_id_to_bytes32
 from supplychain.registry import events as ev
 
-__all__ = ["MAX_BATCH_LEAVES", "AnchoringWorker"]
+__all__ = ["MAX_BATCH_LEAVES", "AnchoringWorker", "story_links", "write_links"]
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ class AnchoringWorker:
                 return None
             events = {row_id: hash_id_to_bytes32(hash_id) for row_id, hash_id, _, _ in rows if row_id is not None}
             documents = {md_id: bytes.fromhex(digest[2:]) for md_id, digest, _ in masters}
-            links = _links(session, events)
+            links = story_links(session, events)
             tree = MerkleTree.build([*events.values(), *documents.values(), *(link.value for _, link in links)])
             batch = Batch(
                 root="0x" + tree.root.hex(),
@@ -173,23 +173,7 @@ class AnchoringWorker:
                         for row_id, value in values.items()
                     ],
                 )
-            if links:
-                by_digest = {digest: event_id for event_id, digest in events.items()}
-                first = len(events) + len(documents)
-                session.connection().execute(
-                    insert(_EL),
-                    [
-                        {
-                            "identifier": link.identifier,
-                            "event_id": by_digest[link.digest],
-                            "previous_event_id": previous_id,
-                            "batch_id": batch.id,
-                            "value": "0x" + link.value.hex(),
-                            "proof": b"".join(tree.proof(first + i)),
-                        }
-                        for i, (previous_id, link) in enumerate(links)
-                    ],
-                )
+            write_links(session, links, events, batch_id=batch.id or 0, tree=tree, first=len(events) + len(documents))
             session.commit()
             session.refresh(batch)
             log.info(
@@ -299,7 +283,7 @@ def _within_budget(pending: Sequence[_Pending], budget: int) -> tuple[list[_Pend
     return taken, False
 
 
-def _links(session: Session, events: dict[int, bytes]) -> list[tuple[int | None, ItemLink]]:
+def story_links(session: Session, events: dict[int, bytes]) -> list[tuple[int | None, ItemLink]]:
     """The story links of these events (row id -> digest, in batch order), each with its previous event's row id:
     one per identifier an event names (its ``event_identifier`` rows but lots, as
     :func:`supplychain.links.item_identifiers` gives them), chained from each identifier's newest stored link."""
@@ -335,3 +319,33 @@ def _links(session: Session, events: dict[int, bytes]) -> list[tuple[int | None,
         for link in chain.add(digest, dict.fromkeys(named.get(event_id, ()))):
             out.append((None if link.previous is None else row_of[link.previous], link))
     return out
+
+
+def write_links(
+    session: Session,
+    links: Sequence[tuple[int | None, ItemLink]],
+    events: dict[int, bytes],
+    *,
+    batch_id: int,
+    tree: MerkleTree,
+    first: int,
+) -> None:
+    """Store the links of a batch (its tree holds them from value index ``first`` on, in order), with their proofs,
+    in the caller's transaction."""
+    if not links:
+        return
+    by_digest = {digest: event_id for event_id, digest in events.items()}
+    session.connection().execute(
+        insert(_EL),
+        [
+            {
+                "identifier": link.identifier,
+                "event_id": by_digest[link.digest],
+                "previous_event_id": previous_id,
+                "batch_id": batch_id,
+                "value": "0x" + link.value.hex(),
+                "proof": b"".join(tree.proof(first + i)),
+            }
+            for i, (previous_id, link) in enumerate(links)
+        ],
+    )

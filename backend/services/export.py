@@ -6,7 +6,9 @@ written into the record byte for byte as it was stored (it was written as JSON a
 JSON is given as a JSON string, so the record stays readable and the audit can say so), its proof likewise; beside it
 the indexed columns the platform's queries use (``eventType``, ``eventTime``, ``bizStep``, ``bizLocation``,
 ``readPoint``), which the audit derives again from the signed document
-(:func:`supplychain.epcis.columns.indexed_columns`) and compares. A record whose stored columns do not read (damaged
+(:func:`supplychain.epcis.columns.indexed_columns`) and compares; and ``links``, the story links its batch commits
+for it (:mod:`supplychain.links`: ``identifier``, ``previous``, ``value``, ``proof``; empty while it is pending), which
+the audit recomputes and follows from event to event. A record whose stored columns do not read (damaged
 storage, :mod:`backend.services.damage`) also carries ``unreadable``: the names of those columns (``document``,
 ``proof``, ``event_time``...); it is reported to the platform too.
 
@@ -27,7 +29,7 @@ from sqlalchemy import Row, Table, func, select
 from sqlmodel import Session
 
 from backend.core.integers import parse_int
-from backend.models import Batch, Event, MasterData, table_of
+from backend.models import Batch, Event, EventLink, MasterData, table_of
 from backend.services.damage import event_row_problem, parsed_proof, report
 
 __all__ = [
@@ -46,6 +48,7 @@ MAX_LIMIT = 10_000
 EV: Table = table_of(Event)
 BA: Table = table_of(Batch)
 MD: Table = table_of(MasterData)
+EL: Table = table_of(EventLink)
 
 
 def page_parameters(after: str | None, limit: str | None) -> tuple[int, int]:
@@ -92,7 +95,30 @@ def _unreadable(session: Session, row: Row[Any]) -> list[str]:
     return columns
 
 
-def _event_line(row: Row[Any], unreadable: list[str] | None = None) -> bytes:
+def _links_of(session: Session, rows: Sequence[Row[Any]]) -> dict[int, list[dict[str, Any]]]:
+    """The story links of these events (one range query), by event id, in anchoring order: ``identifier``,
+    ``previous`` (the Event Hash ID of the identifier's event before, ``null`` for its first), ``value`` and
+    ``proof`` (as the event's own: ``0x`` hex nodes)."""
+    ids = [r.id for r in rows if r.batch_id is not None]
+    if not ids:
+        return {}
+    before = EV.alias("before")
+    statement = (
+        select(EL.c.event_id, EL.c.identifier, before.c.hash_id, EL.c.value, EL.c.proof)
+        .select_from(EL.outerjoin(before, before.c.id == EL.c.previous_event_id))
+        .where(EL.c.event_id.between(min(ids), max(ids)))
+        .order_by(EL.c.id)
+    )
+    found: dict[int, list[dict[str, Any]]] = {}
+    for event_id, identifier, previous, value, proof in session.execute(statement):
+        nodes = ["0x" + bytes(proof[i : i + 32]).hex() for i in range(0, len(proof or b""), 32)]
+        found.setdefault(event_id, []).append(
+            {"identifier": identifier, "previous": previous, "value": value, "proof": nodes}
+        )
+    return found
+
+
+def _event_line(row: Row[Any], unreadable: list[str] | None = None, links: list[dict[str, Any]] | None = None) -> bytes:
     recognition = (
         {"id": row.recognition_id, "statusAtCapture": row.recognition_status}
         if row.recognition_id is not None
@@ -117,6 +143,7 @@ def _event_line(row: Row[Any], unreadable: list[str] | None = None) -> bytes:
             "leafIndex": row.leaf_index,
             "recognition": recognition,
             **({"unreadable": unreadable} if unreadable else {}),
+            "links": links or [],
         }
     )
     return head[:-1] + b',"proof":' + _json_text(row.proof) + b',"document":' + _json_text(row.document) + b"}"
@@ -138,7 +165,9 @@ def event_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes
         .limit(limit)
     )
     rows = session.execute(statement).all()
-    return [_event_line(row, _unreadable(session, row)) for row in rows], rows[-1].id if rows else None
+    links = _links_of(session, rows)
+    lines = [_event_line(row, _unreadable(session, row), links.get(row.id)) for row in rows]
+    return lines, rows[-1].id if rows else None
 
 
 def batch_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes], int | None]:
