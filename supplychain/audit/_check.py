@@ -260,8 +260,7 @@ class EventChecker:
             if problems:
                 message = f"the story link of {identifier:.300} (after {previous}): " + "; ".join(problems)
                 found.append(finding("link_wrong", None, message, **evidence))
-            else:
-                read.append((identifier, before, value))
+            read.append((identifier, before, value))  # followed even when wrong: the next link is judged on its own
         if raw and expected is not None:
             given = {str(entry.get("identifier")) for entry in raw if isinstance(entry, Mapping)}
             for identifier in expected:
