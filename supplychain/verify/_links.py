@@ -56,7 +56,7 @@ def _chain_checks(
             detail = f"{where} (after {_short(link.previous)}) does not lead to an anchored root"
             problems.append(Check("links", False, detail, "link_invalid"))
             continue
-        if event is not None and event.root is not None and event.root != link.root:
+        if event is not None and event.root in mirror.anchors and event.root != link.root:
             detail = f"{where} is in batch 0x{link.root.hex()}, the event in batch 0x{event.root.hex()}"
             problems.append(Check("links", False, detail, "link_invalid"))
         if link.hash_id in naming and not naming[link.hash_id]:
