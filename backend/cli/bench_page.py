@@ -28,11 +28,13 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import Engine, delete, func, insert, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from backend.cli.common import console, reported
 from backend.core.db import make_engine, migrate
-from backend.models import Batch, IssuedCode, Recall, Scan, table_of
+from backend.models import Batch, EventLink, IssuedCode, Recall, Scan, table_of
+from backend.services.anchoring import story_links, write_links
 from backend.services.bench_queries import (
     CHAIN_ID,
     REGISTRY,
@@ -105,18 +107,20 @@ def _anchor_product(engine: Engine) -> RegistryMirror:
     """Anchor the product's events in one batch (proofs stored) and fold the registry the chain would hold."""
     with Session(engine) as session:
         rows = session.execute(
-            select(EV.c.hash_id, EV.c.org_id, EV.c.key_id, EV.c.event_time)
+            sa_select(EV.c.id, EV.c.hash_id, EV.c.org_id, EV.c.key_id, EV.c.event_time)
             .where(EV.c.org_id != _SYNTHETIC_ORG)
             .order_by(EV.c.id)
         ).all()
         hashes = [r.hash_id for r in rows]
-        tree = MerkleTree.build([hash_id_to_bytes32(h) for h in hashes])
+        events = {r.id: hash_id_to_bytes32(r.hash_id) for r in rows}
+        links = story_links(session, events)  # the story links the worker commits beside them (bundle version 2)
+        tree = MerkleTree.build([*events.values(), *(link.value for _, link in links)])
         anchored_at = max(r.event_time for r in rows) // 1000 + 60
         batch_id = session.execute(
             insert(table_of(Batch))
             .values(
                 root="0x" + tree.root.hex(),
-                leaf_count=len(hashes),
+                leaf_count=len(tree),
                 status="anchored",
                 created_at=anchored_at * 1000,
                 chain_id=CHAIN_ID,
@@ -136,6 +140,7 @@ def _anchor_product(engine: Engine) -> RegistryMirror:
                 .where(EV.c.hash_id == h)
                 .values(batch_id=batch_id, leaf_index=tree.index_of(leaf), proof=proof)
             )
+        write_links(session, links, events, batch_id=batch_id, tree=tree, first=len(events))
         session.commit()
     history: list[ev.RegistryEvent] = []
     keys = dict.fromkeys((r.org_id, r.key_id) for r in rows)
@@ -149,7 +154,7 @@ def _anchor_product(engine: Engine) -> RegistryMirror:
         "GB/T 36132-2018", T0 - 3600, None, bytes(32),
     )  # fmt: skip
     history.append(ev.RecognitionIssued(ev.LogPosition(90, 0, "0x" + "cd" * 32), T0 - 1800, 1, _CERTIFIER, terms))
-    history.append(ev.RootAnchored(ev.LogPosition(100, 0, _TX), anchored_at, tree.root, 1, _ANCHORER, len(hashes)))
+    history.append(ev.RootAnchored(ev.LogPosition(100, 0, _TX), anchored_at, tree.root, 1, _ANCHORER, len(tree)))
     return RegistryMirror().apply_all(history)
 
 
@@ -167,6 +172,7 @@ def _prepare(
     if reuse:  # the product's batch is there already: make it again, with the mirror that goes with it
         with Session(engine) as session:
             session.execute(update(EV).where(EV.c.org_id != _SYNTHETIC_ORG).values(batch_id=None, proof=None))
+            session.execute(delete(table_of(EventLink)))
             session.execute(delete(table_of(Batch)))
             session.execute(delete(table_of(Scan)))
             session.commit()

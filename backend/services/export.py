@@ -7,7 +7,8 @@ JSON is given as a JSON string, so the record stays readable and the audit can s
 the indexed columns the platform's queries use (``eventType``, ``eventTime``, ``bizStep``, ``bizLocation``,
 ``readPoint``), which the audit derives again from the signed document
 (:func:`supplychain.epcis.columns.indexed_columns`) and compares; and ``links``, the story links its batch commits
-for it (:mod:`supplychain.links`: ``identifier``, ``previous``, ``value``, ``proof``; empty while it is pending), which
+for it (:mod:`supplychain.links`: ``identifier``, ``previous``, ``value``, ``proof``; absent while it is pending or
+when its batch committed none, so that records audited before story links are served byte for byte as before), which
 the audit recomputes and follows from event to event. A record whose stored columns do not read (damaged
 storage, :mod:`backend.services.damage`) also carries ``unreadable``: the names of those columns (``document``,
 ``proof``, ``event_time``...); it is reported to the platform too.
@@ -143,7 +144,7 @@ def _event_line(row: Row[Any], unreadable: list[str] | None = None, links: list[
             "leafIndex": row.leaf_index,
             "recognition": recognition,
             **({"unreadable": unreadable} if unreadable else {}),
-            "links": links or [],
+            **({"links": links} if links else {}),  # absent when none: records of earlier exports read the same
         }
     )
     return head[:-1] + b',"proof":' + _json_text(row.proof) + b',"document":' + _json_text(row.document) + b"}"

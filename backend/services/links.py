@@ -2,10 +2,12 @@
 
 The anchoring worker commits one link per event and identifier it names (:mod:`supplychain.links`,
 :mod:`backend.services.anchoring`); a product's bundle gives the chain of the product's identifier, oldest first,
-each link with the Event Hash IDs of its event and of the one before it, and its Merkle proof against the root of
-its batch. Only links of anchored batches are given (batches are anchored in order, so they are a prefix of the
-chain). At most :data:`MAX_BUNDLE_LINKS` are given: the newest ones, ``omitted`` counting the older ones left out
-(a verifier then says the events before them are not covered). The cost is two index range reads on
+each link with the Event Hash IDs of its event and of the one before it, its Merkle proof against the root of
+its batch, and its event's signer (organisation, key, signature of the Event Hash ID: a verifier tells another
+organisation's sighting the bundle summarised from an event of the story left out). Only links of anchored batches
+are given (batches are anchored in order, so they are a prefix of the chain). At most :data:`MAX_BUNDLE_LINKS` are
+given: the newest ones, ``omitted`` counting the older ones left out (a verifier then says the events before them are
+not covered). The cost is two index range reads on
 ``(identifier, id)``, whatever the store holds.
 """
 
@@ -37,7 +39,7 @@ def identifier_links(session: Session, identifier: str, *, limit: int = MAX_BUND
     ).scalar_one()
     before = aliased(_EV)
     rows = session.execute(
-        select(_EV.c.hash_id, before.c.hash_id, _BA.c.root, _EL.c.proof)
+        select(_EV.c.hash_id, before.c.hash_id, _BA.c.root, _EL.c.proof, _EV.c.org_id, _EV.c.key_id, _EV.c.signature)
         .select_from(_EL.join(_BA, _BA.c.id == _EL.c.batch_id).join(_EV, _EV.c.id == _EL.c.event_id))
         .outerjoin(before, before.c.id == _EL.c.previous_event_id)
         .where(anchored)
@@ -45,9 +47,9 @@ def identifier_links(session: Session, identifier: str, *, limit: int = MAX_BUND
         .limit(limit)
     ).all()
     chain = []
-    for hash_id, previous, root, proof in reversed(rows):
+    for hash_id, previous, root, proof, org, key_id, signature in reversed(rows):
         if not isinstance(proof, bytes) or len(proof) % 32 or not isinstance(root, str) or len(root) != 66:
             continue
         nodes = tuple(proof[i : i + 32] for i in range(0, len(proof), 32))
-        chain.append(LinkEntry(hash_id, previous, bytes.fromhex(root[2:]), nodes))
+        chain.append(LinkEntry(hash_id, previous, bytes.fromhex(root[2:]), nodes, (org, key_id, signature)))
     return IdentifierLinks(identifier, tuple(chain), total - len(rows))

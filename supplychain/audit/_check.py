@@ -233,10 +233,13 @@ class EventChecker:
         whether the event must carry links. ``document``: the event as signed (``None`` when it is not: its
         identifiers are then not compared); ``root``: ``None`` unless the event's own proof leads to it (the event's
         finding then says what is wrong with its batch)."""
-        raw = record.get("links")
-        if root is None or value is None or not isinstance(raw, list):
+        raw = record.get("links", [])  # absent: none
+        if root is None or value is None:
             return (), 0, False
         expected = document_identifiers(document) if isinstance(document, Mapping) else None
+        if not isinstance(raw, list):
+            found.append(finding("link_wrong", None, f"the record's links are not a list: {raw!r:.60}", **evidence))
+            return (), 0, bool(expected)
         root_bytes = _bytes32(root)
         read: list[tuple[str, bytes | None, bytes]] = []
         for i, entry in enumerate(raw):

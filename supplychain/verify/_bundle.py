@@ -42,6 +42,7 @@ _REFERENCE_KEYS = (
 _SUMMARISED_KEYS = ("counts", "events")
 _LINKS_KEYS = ("identifier", "omitted", "chain")
 _LINK_KEYS = ("eventHashId", "previous", "root", "proof")
+_SIGNER_KEYS = ("organisationId", "keyId", "signature")
 SUMMARY_REASONS = ("outside_custody", "too_many_identifiers")
 """Why an event is only referenced: its signer is not in the product's chain of custody (``outside_custody``), or
 it names more identifiers than the platform includes in full (``too_many_identifiers``)."""
@@ -335,32 +336,49 @@ class LinkEntry:
         previous: The Event Hash ID of the identifier's event before it; ``None`` for its first.
         root: The root of the batch that committed the link (the event's own batch).
         proof: Sibling nodes from the link's leaf to that root.
+        signer: The event's organisation, key id and signature of its Event Hash ID, when the platform gives them
+            (``signer``: ``{"organisationId", "keyId", "signature"}``): an event the bundle neither shows nor lists is
+            then known to be signed by someone outside the story, or not.
     """
 
     hash_id: str
     previous: str | None
     root: bytes
     proof: tuple[bytes, ...]
+    signer: tuple[str, str, str] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON form."""
-        return {
+        """The JSON form (``signer`` only when given)."""
+        out: dict[str, Any] = {
             "eventHashId": self.hash_id,
             "previous": self.previous,
             "root": "0x" + self.root.hex(),
             "proof": ["0x" + p.hex() for p in self.proof],
         }
+        if self.signer is not None:
+            out["signer"] = dict(zip(_SIGNER_KEYS, self.signer, strict=True))
+        return out
 
     @classmethod
     def from_json(cls, obj: object, field: str) -> LinkEntry:
         """Read one entry of a ``links[].chain``."""
-        item = _object(obj, field, _LINK_KEYS)
+        item = _object(obj, field, _LINK_KEYS, ("signer",))
+        signer = None
+        if "signer" in item:
+            raw = _object(item["signer"], f"{field}.signer", _SIGNER_KEYS)
+            if not is_organisation_id(raw["organisationId"]):
+                raise _fail(
+                    f"{field}.signer.organisationId", f"expected a GLN or a USCC, got {raw['organisationId']!r:.60}"
+                )
+            if not is_key_id(raw["keyId"]):
+                raise _fail(f"{field}.signer.keyId", f"expected 0x + 64 lowercase hex digits, got {raw['keyId']!r:.80}")
+            signer = (raw["organisationId"], raw["keyId"], str(_string(raw["signature"], f"{field}.signer.signature")))
         previous = None if item["previous"] is None else _hash_id(item["previous"], f"{field}.previous")
         if not isinstance(item["proof"], list):
             raise _fail(f"{field}.proof", "expected a list of 0x + 64 hex digits")
         proof = tuple(_bytes32(p, f"{field}.proof[{i}]") for i, p in enumerate(item["proof"]))
         hash_id = _hash_id(item["eventHashId"], f"{field}.eventHashId")
-        return cls(hash_id, previous, _bytes32(item["root"], f"{field}.root"), proof)
+        return cls(hash_id, previous, _bytes32(item["root"], f"{field}.root"), proof, signer)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,10 @@ Merkle proofs lead to anchored roots, in anchoring order, each in the batch of t
 a gap: each names as ``previous`` the link before it, the first names none. A link naming an event the chain does not
 show is a dropped event (``event_dropped``); an anchored event of the bundle naming the identifier without a link in
 the chain is ``link_missing``; a chain event neither shown in full nor listed by reference is ``event_not_shown``
-(incomplete: the platform summarised it without listing it, or dropped its content).
+(incomplete: the platform summarised it without listing it, or dropped its content), unless the link carries its
+signer (organisation, key, signature of its Event Hash ID, checked against the chain) and that organisation signed no
+event of the bundle's story: another organisation's sighting, summarised as outside custody, which the check counts
+(a false signer fails: ``link_invalid``).
 
 What stays unproven, and says so: events after the newest link given (not yet anchored, or anchored and left out
 together with their links: only the regulator's audit, which recomputes every link, sees those); events anchored
@@ -18,11 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from supplychain.errors import SignatureVerificationError
 from supplychain.links import item_identifiers, link_value
 from supplychain.merkle import hash_id_to_bytes32, process_proof, standard_leaf_hash
 from supplychain.registry import RegistryMirror
+from supplychain.signing import decode_signature, verify_signature
 from supplychain.trace import TraceIndex, node_id
-from supplychain.verify._bundle import BundleEvent, IdentifierLinks, ProofBundle
+from supplychain.verify._bundle import BundleEvent, IdentifierLinks, LinkEntry, ProofBundle
 from supplychain.verify._verdict import Check
 
 __all__ = ["link_checks"]
@@ -32,15 +37,46 @@ def _short(hash_id: str | None) -> str:
     return "the start of the chain" if hash_id is None else hash_id
 
 
+def _unshown(x: str, link: LinkEntry, mirror: RegistryMirror, story_orgs: set[str], outside: list[str]) -> list[Check]:
+    """A linked event the bundle neither shows nor lists: fine when its signer (given with the link, checked against
+    the chain) signed no event of the bundle's story (another organisation's sighting, summarised as outside custody:
+    counted in ``outside``); else not shown (incomplete), or a false signer (failed)."""
+    if link.signer is None:
+        detail = f"{x}: {link.hash_id} is anchored in its story, but the bundle neither shows nor lists it"
+        return [Check("links", None, detail, "event_not_shown")]
+    org, key_id, signature = link.signer
+    key = mirror.keys.get(bytes.fromhex(key_id[2:]))
+    try:
+        verify_signature(bytes.fromhex(key_id[2:]), link.hash_id, decode_signature(signature))
+        genuine = key is not None and key.org_id == org
+    except SignatureVerificationError:
+        genuine = False
+    if not genuine:
+        detail = f"{x}: the signer given for {link.hash_id} ({org}, key {key_id}) does not verify on chain"
+        return [Check("links", False, detail, "link_invalid")]
+    if org in story_orgs:
+        detail = (
+            f"{x}: {link.hash_id}, signed by {org}, an organisation of the product's story, is anchored in its story, "
+            "but the bundle neither shows nor lists it"
+        )
+        return [Check("links", None, detail, "event_not_shown")]
+    outside.append(link.hash_id)
+    return []
+
+
 def _chain_checks(
     entry: IdentifierLinks,
     mirror: RegistryMirror,
     shown: Mapping[str, BundleEvent],
     naming: Mapping[str, bool],
     referenced: set[str],
-) -> tuple[list[Check], int | None]:
-    """The checks of one identifier's chain, and the anchor sequence of its first link (``None``: no link verifies)."""
+    *,
+    story_orgs: set[str],
+) -> tuple[list[Check], int | None, list[str]]:
+    """The checks of one identifier's chain, the anchor sequence of its first link (``None``: no link verifies), and
+    the linked events not shown, signed outside the story."""
     x = entry.identifier
+    outside: list[str] = []
     problems: list[Check] = []
     position = {link.hash_id: i for i, link in enumerate(entry.chain)}
     first_sequence: int | None = None
@@ -79,12 +115,11 @@ def _chain_checks(
                 )
                 problems.append(Check("links", False, detail, "event_dropped"))
         if link.hash_id not in shown and link.hash_id not in referenced:
-            detail = f"{x}: {link.hash_id} is anchored in its story, but the bundle neither shows nor lists it"
-            problems.append(Check("links", None, detail, "event_not_shown"))
+            problems += _unshown(x, link, mirror, story_orgs, outside)
     if entry.omitted:
         detail = f"{x}: the {entry.omitted} older link(s) are not given; events before them are not covered"
         problems.append(Check("links", None, detail, "links_not_covered"))
-    return problems, first_sequence
+    return problems, first_sequence, outside
 
 
 def link_checks(
@@ -117,9 +152,11 @@ def link_checks(
         if named:
             detail = f"the bundle gives no story links of {product}: whether an event of it was left out is not proven"
             checks.append(Check("links", None, detail, "links_not_covered"))
+    story_orgs = {t.organisation_id for t in index.events.values()} | {r.organisation_id for r in bundle.summarised
+                                                                          if r.reason != "outside_custody"}  # fmt: skip
     for entry in bundle.links:
         naming = {h: entry.identifier in item_identifiers(t.event) for h, t in index.events.items()}
-        problems, first = _chain_checks(entry, mirror, shown, naming, referenced)
+        problems, first, outside = _chain_checks(entry, mirror, shown, naming, referenced, story_orgs=story_orgs)
         chained = {link.hash_id for link in entry.chain}
         for h, names in naming.items():
             if not names or h in chained or h not in sequences:
@@ -134,8 +171,14 @@ def link_checks(
             checks += problems
         elif entry.chain:
             newest = entry.chain[-1].hash_id
+            others = (
+                f", {len(outside)} of them signed by organisations outside the story and not shown (their content is "
+                "not verified)"
+                if outside
+                else ""
+            )
             detail = (
-                f"{entry.identifier}: {len(entry.chain)} anchored event(s) chain without a gap up to {newest}; "
+                f"{entry.identifier}: {len(entry.chain)} anchored event(s) chain without a gap up to {newest}{others}; "
                 "events anchored after it are not proven by the bundle (the audit checks every link)"
             )
             checks.append(Check("links", True, detail))

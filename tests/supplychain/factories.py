@@ -365,6 +365,7 @@ class ChainBuilder:
     def links_json(self, identifier: str) -> dict[str, Any]:
         """The whole story-link chain of an identifier, as a version-2 bundle gives it."""
         chain = self.links.get(node_id(identifier), [])
+        signed = {e["eventHashId"]: e for e in self.envelopes}
         return {
             "identifier": node_id(identifier),
             "omitted": 0,
@@ -374,6 +375,7 @@ class ChainBuilder:
                     "previous": previous,
                     "root": "0x" + root.hex(),
                     "proof": ["0x" + p.hex() for p in proof],
+                    "signer": {k: signed[h][k] for k in ("organisationId", "keyId", "signature")},
                 }
                 for h, previous, root, proof in chain
             ],

@@ -1195,6 +1195,9 @@ def test_unanchored_events_and_old_exports_need_no_links() -> None:
     assert codes(audit(records, batches, history)) == []
     pending = record(event_doc("shipping", T0 * 1000, action="OBSERVE", epcList=[serial("9")]), MAKER, links=[])
     assert EventChecker(RegistryMirror()).check(pending).link_count == 0
+    records, batches, history = linked_world()
+    records[4]["links"] = {"not": "a list"}
+    assert "the record's links are not a list" in audit(records, batches, history).findings[0].message
 
 
 def test_the_identifiers_read_from_a_stored_document_are_those_of_the_parsed_event() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from supplychain.links import ZERO_DIGEST, LinkChain, check_chain, link_value
 from supplychain.merkle import MerkleTree, hash_id_to_bytes32
-from supplychain.registry import RegistryMirror
+from supplychain.registry import BusinessRole, RegistryMirror
 from supplychain.trace import node_id
 from supplychain.verify import (
     FAILURE_CODES,
@@ -331,3 +331,57 @@ def test_check_chain_recomputes_links_and_names_missing_and_wrong_ones() -> None
         ("link_wrong", "x", b),
         ("link_wrong", "z", b),
     ]
+
+
+def test_a_linked_event_signed_outside_the_story_may_stay_unshown_and_its_signer_is_checked() -> None:
+    """Another organisation's sighting of A-1, summarised by the platform without being listed: its link carries its
+    signer, which the chain confirms is no organisation of the story; a false signer fails."""
+    fresh = World()
+    c = fresh.scenario.chain
+    stranger = c.org("STRANGER", "6907777", BusinessRole.LOGISTICS, at=T0)
+    sighting = c.observe(stranger, T0 + 17 * DAY, "inspecting", epcs=[fresh.product])
+    c.anchor([sighting], T0 + 17 * DAY + 60)
+    fresh.mirror = c.mirror()
+    bundle = c.bundle_json(fresh.product)
+    bundle["events"] = [e for e in bundle["events"] if e["envelope"]["eventHashId"] != sighting["eventHashId"]]
+    verdict = fresh.verify(bundle)
+    assert verdict.status is VerdictStatus.VERIFIED
+    ((passed, _, detail),) = links_of(verdict)
+    assert passed is True and "1 of them signed by organisations outside the story and not shown" in detail
+    for signer in (
+        {"organisationId": fresh.scenario.orgs["RETAILER"].org_id},  # a story organisation's name on it: its key is not
+        {"signature": c.envelopes[0]["signature"]},  # another event's signature
+        {"signature": "not base64url"},
+    ):
+        forged = copy.deepcopy(bundle)
+        forged["links"][0]["chain"][-1]["signer"] |= signer
+        found = fresh.verify(forged)
+        assert found.failures == ("link_invalid",), signer
+        assert "does not verify on chain" in next(d for _, code, d in links_of(found) if code == "link_invalid")
+    unsigned = copy.deepcopy(bundle)
+    del unsigned["links"][0]["chain"][-1]["signer"]
+    assert [code for _, code, _ in links_of(fresh.verify(unsigned))] == ["event_not_shown"]
+    assert ProofBundle.from_json(bundle).to_json() == bundle
+
+
+@pytest.mark.parametrize(
+    ("signer", "field"),
+    [
+        (
+            {"organisationId": "x", "keyId": "0x" + "0" * 64, "signature": "s"},
+            "links[0].chain[0].signer.organisationId",
+        ),
+        ({"organisationId": "6901111000003", "keyId": "0x12", "signature": "s"}, "links[0].chain[0].signer.keyId"),
+        (
+            {"organisationId": "6901111000003", "keyId": "0x" + "0" * 64, "signature": ""},
+            "links[0].chain[0].signer.signature",
+        ),
+        ({"organisationId": "6901111000003"}, "links[0].chain[0].signer.keyId"),
+    ],
+)
+def test_malformed_signers_name_the_field(world: World, signer: dict[str, Any], field: str) -> None:
+    bundle = copy.deepcopy(world.clean)
+    bundle["links"][0]["chain"][0]["signer"] = signer
+    with pytest.raises(ProofBundleFormatError) as caught:
+        ProofBundle.from_json(bundle)
+    assert caught.value.field == field

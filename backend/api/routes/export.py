@@ -163,7 +163,8 @@ def get_export_events(
     derived from the document at capture), ``captureId``, ``batchId``, ``root`` (of its batch, ``null`` before
     batching), ``leafIndex``, ``recognition`` (the cited recognition and its status as recorded at capture, or
     ``null``), ``links`` (the story links its batch commits for it, one per identifier it names: ``identifier``,
-    ``previous`` Event Hash ID or ``null``, ``value``, ``proof``; ``docs/proof-bundle.md``), ``proof`` (Merkle
+    ``previous`` Event Hash ID or ``null``, ``value``, ``proof``; ``docs/proof-bundle.md``; absent when there are
+    none), ``proof`` (Merkle
     siblings, ``0x`` hex) and ``document``: the event's JSON-LD exactly as stored, with the ``@context`` its hash
     needs; ``unreadable`` (only on a damaged record) names its stored columns that do not read.
     ``Accept: application/x-ndjson`` streams one record per line (fastest); otherwise
