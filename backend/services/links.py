@@ -47,8 +47,9 @@ def identifier_links(session: Session, identifier: str, *, limit: int = MAX_BUND
         .limit(limit)
     ).all()
     chain = []
-    for hash_id, previous, root, proof, org, key_id, signature in reversed(rows):
-        if not isinstance(proof, bytes) or len(proof) % 32 or not isinstance(root, str) or len(root) != 66:
+    for hash_id, previous, root, stored, org, key_id, signature in reversed(rows):
+        proof = bytes(stored) if isinstance(stored, bytes | memoryview) else None  # a driver may give a memoryview
+        if proof is None or len(proof) % 32 or not isinstance(root, str) or len(root) != 66:
             continue
         nodes = tuple(proof[i : i + 32] for i in range(0, len(proof), 32))
         chain.append(LinkEntry(hash_id, previous, bytes.fromhex(root[2:]), nodes, (org, key_id, signature)))
