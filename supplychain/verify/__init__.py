@@ -54,7 +54,9 @@ Each anchored event committed, in its own batch, one link per identifier it name
 ``sha256(b"supplychain:item-link:v1\x00" || identifier || previous event's digest (zeros for the first) || its
 digest)``. ``chain`` lists an identifier's links oldest first (``previous`` is the Event Hash ID of the event before,
 ``null`` for the first); ``omitted`` counts older links the platform left out (the chain then starts mid-way); each
-``proof`` leads from the link to ``root``, its batch's root. Identifiers are given once each.
+``proof`` leads from the link to ``root``, its batch's root. An entry may carry ``"signer": {"organisationId",
+"keyId", "signature"}`` (its event's signature of the Event Hash ID), checked against the chain when the bundle neither
+shows nor lists that event. Identifiers are given once each.
 
 ``masterData`` is optional: the current signed master data of the product's GTIN (its name, brand...), published by
 the GTIN's owner, with its Merkle proof (leaf = the 32-byte document hash, in the same batches as events), root and
