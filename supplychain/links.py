@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from supplychain.epcis import (
     AggregationEvent,
@@ -56,6 +57,13 @@ ZERO_DIGEST = bytes(32)
 """``previous`` of an identifier's first link."""
 
 
+@lru_cache(maxsize=65_536)
+def _canonical(identifier: str) -> str:
+    """:func:`~supplychain.gs1.identifier_node`, remembered: an item is named by several events in a row (the audit
+    reads a million)."""
+    return identifier_node(identifier)
+
+
 def item_identifiers(event: Event) -> tuple[str, ...]:
     """The canonical identifiers an event names, sorted: its EPCs (``epcList``, ``parentID``, ``childEPCs``, input and
     output EPCs) and the classes of its quantity lists. Not the lots its ILMD names (derived, not named)."""
@@ -71,7 +79,7 @@ def item_identifiers(event: Event) -> tuple[str, ...]:
     if isinstance(event, TransformationEvent):
         named += event.input_epc_list + event.output_epc_list
         named += [q.epc_class for q in (*event.input_quantity_list, *event.output_quantity_list)]
-    return tuple(sorted({identifier_node(i) for i in named}))
+    return tuple(sorted({_canonical(i) for i in named}))
 
 
 _EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
@@ -89,7 +97,7 @@ def document_identifiers(document: Mapping[str, object]) -> tuple[str, ...]:
     for key in _QUANTITY_LISTS:
         found = document.get(key)
         named += [q.get("epcClass") for q in found if isinstance(q, Mapping)] if isinstance(found, list) else []
-    return tuple(sorted({identifier_node(i) for i in named if isinstance(i, str) and i}))
+    return tuple(sorted({_canonical(i) for i in named if isinstance(i, str) and i}))
 
 
 def link_value(identifier: str, previous: bytes | None, digest: bytes) -> bytes:
