@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from backend.api.routes.bundles import TRUNCATED_HEADER
-from backend.models import Event, table_of
+from backend.models import Event, EventLink, table_of
+from backend.services.links import identifier_links
 from backend.services.platform import Platform
 from supplychain.trace import node_id
 from supplychain.verify import ProofBundle, Verdict, VerdictStatus, verify_bundle
@@ -81,6 +82,22 @@ def test_the_bundle_gives_the_products_story_links_and_a_dropped_event_shows(
     verdict = verify(platform, ProofBundle.from_json(body))
     assert "event_dropped" in verdict.failures
     assert any(gone in c.detail for c in verdict.checks if c.code == "event_dropped")
+
+
+def test_a_long_chain_gives_its_newest_links_and_counts_the_others(platform: Platform, product: Product) -> None:
+    anchor(platform, [product.hash(n) for n in ["commission R1", "ship R1", "receive R1", "make A", "make B"]])
+    anchor(platform, [product.hash(n) for n in ["pack C1", "ship C1", "receive C1", "unpack C1", "sell A-1"]])
+    node = node_id(product.ids["A-1"])
+    with platform.session() as session:
+        whole = identifier_links(session, node)
+        newest = identifier_links(session, node, limit=2)
+        damaged_before = len(whole.chain)
+        session.execute(update(table_of(EventLink)).where(table_of(EventLink).c.identifier == node).values(proof=b"x"))
+        damaged = identifier_links(session, node)
+    assert [e.hash_id for e in newest.chain] == [e.hash_id for e in whole.chain[-2:]] and newest.omitted == 2
+    assert whole.omitted == 0 and all(e.signer is not None for e in whole.chain)
+    # a stored proof that does not read is left out: the verifier sees the gap instead of a false proof
+    assert damaged_before == 4 and damaged.chain == () and damaged.omitted == 0
 
 
 def test_pending_events_make_the_bundle_incomplete_not_failed(
