@@ -184,6 +184,23 @@ def test_a_crash_at_any_step_anchors_each_batch_exactly_once(
     assert second.run_once(force=True) == 0
 
 
+def test_links_prepared_before_a_crash_are_anchored_as_prepared(
+    client: TestClient, platform: Platform, tokens: dict[str, str], keys: dict[str, SigningKey]
+) -> None:
+    token, key = tokens["manufacturer"], keys[MANUFACTURER]
+    capture(client, token, key, 1, prefix="R")
+    assert AnchoringWorker(platform).run_once(force=True) == 1
+    post(client, token, signed_document(key, [object_event("R0", biz_step="inspecting")]))
+    prepared = AnchoringWorker(platform)._prepare(force=True)  # its link names the first event; then the crash
+    assert prepared is not None
+    with platform.session() as session:
+        before = [(link.identifier, link.value) for link in session.exec(select(EventLink)).all()]
+    assert AnchoringWorker(platform).recover() == 1  # the same batch, the same root and links
+    (_, second) = batches(platform)
+    assert (second.id, second.root, second.status) == (prepared.id, prepared.root, "anchored")
+    assert [(link.identifier, link.value) for link in assert_links_chain(platform)] == before
+
+
 def test_a_batch_whose_nonce_was_taken_is_signed_anew(
     client: TestClient, platform: Platform, tokens: dict[str, str], keys: dict[str, SigningKey]
 ) -> None:
