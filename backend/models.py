@@ -20,6 +20,7 @@ __all__ = [
     "CopyCheck",
     "Event",
     "EventIdentifier",
+    "EventLink",
     "GtinClaim",
     "IssuedCode",
     "MasterData",
@@ -75,8 +76,8 @@ class Capture(SQLModel, table=True):
     duplicates: int
     rejected: int
     outcome: str  # JSON: the per-event results
-    error_behaviour: str | None = Field(default=None, max_length=8)  # rollback | proceed (NULL: before 0011)
-    finished_at: int | None = Field(default=None, sa_type=BigInteger)  # NULL: before 0011
+    error_behaviour: str | None = Field(default=None, max_length=8)  # rollback | proceed (NULL: before 0010)
+    finished_at: int | None = Field(default=None, sa_type=BigInteger)  # NULL: before 0010
 
 
 class Batch(SQLModel, table=True):
@@ -188,6 +189,27 @@ class EventIdentifier(SQLModel, table=True):
     event_id: int = Field(foreign_key="event.id", primary_key=True)
     identifier: str = Field(primary_key=True, max_length=300)
     role: str = Field(primary_key=True, max_length=16)
+
+
+class EventLink(SQLModel, table=True):
+    """A per-identifier story link committed in an anchoring batch (:mod:`supplychain.links`).
+
+    One row per (event, identifier it names), written with the batch (``prepared``) in the same transaction: ``value``
+    is ``sha256(domain || identifier || previous event's digest || event's digest)``, a leaf of the batch's tree, and
+    ``proof`` its sibling nodes concatenated (32 bytes each, binary: a tenth of the JSON size). Rows are in anchoring
+    order (``id``); the newest row of an identifier gives the ``previous`` of its next link.
+    """
+
+    __tablename__ = "event_link"
+    __table_args__ = (Index("ix_event_link_identifier", "identifier", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    identifier: str = Field(max_length=300)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    previous_event_id: int | None = Field(default=None, foreign_key="event.id")
+    batch_id: int = Field(foreign_key="batch.id", index=True)
+    value: str = Field(max_length=66)  # 0x + 64 hex: the leaf value
+    proof: bytes
 
 
 class Credential(SQLModel, table=True):

@@ -2,10 +2,10 @@
 ≤ 100 ms for 50 events, plus chain round trips).
 
 A fresh registry is deployed on the chain (in-process by default) with one organisation and its key; the events of
-one serial (commissioning, then observations through the supply chain) are signed and anchored in one batch; the
-bundle is written out as the platform would serve it. Then, apart: parsing the bundle, replaying the registry from
-the chain (round trips), and the core's :func:`~supplychain.verify.verify_bundle` (no I/O), each the median of
-several rounds.
+one serial (commissioning, then observations through the supply chain) are signed and anchored in one batch with
+their story links; the bundle (version 2) is written out as the platform would serve it. Then, apart: parsing the
+bundle, replaying the registry from the chain (round trips), and the core's :func:`~supplychain.verify.verify_bundle`
+(no I/O), each the median of several rounds.
 """
 
 from __future__ import annotations
@@ -29,10 +29,19 @@ from chain.registry import ROLE_ANCHORER, Registry
 from scanner.chainread import read_registry, view_of
 from scanner.errors import ScannerInputError
 from supplychain.eventhash import event_hash_id
+from supplychain.links import LinkChain
 from supplychain.merkle import MerkleTree, hash_id_to_bytes32
 from supplychain.registry import BusinessRole
 from supplychain.signing import SigningKey, make_envelope
-from supplychain.verify import AnchorClaim, BundleEvent, ProofBundle, VerdictStatus, verify_bundle
+from supplychain.verify import (
+    AnchorClaim,
+    BundleEvent,
+    IdentifierLinks,
+    LinkEntry,
+    ProofBundle,
+    VerdictStatus,
+    verify_bundle,
+)
 
 __all__ = ["bench_bundle", "run_bench"]
 
@@ -82,15 +91,24 @@ def bench_bundle(registry: Registry, count: int) -> ProofBundle:
     for event in bench_events(count, start_ms):
         envelopes.append(make_envelope(key, ORG, event, event_hash_id(event)))
     registry.chain.increase_time(2 + count // 100)  # the batch is anchored after its events
-    tree = MerkleTree.build([hash_id_to_bytes32(e["eventHashId"]) for e in envelopes])
-    sequence, tx = registry.as_signer(anchorer.account).anchor_root(tree.root, len(envelopes))
+    product = f"https://id.gs1.org/01/{GTIN}/21/0001"
+    digests = [hash_id_to_bytes32(e["eventHashId"]) for e in envelopes]
+    chain = LinkChain()  # the story links the platform commits beside the events (bundle version 2)
+    links = [link for d in digests for link in chain.add(d, [product])]
+    tree = MerkleTree.build([*digests, *(link.value for link in links)])
+    sequence, tx = registry.as_signer(anchorer.account).anchor_root(tree.root, len(tree))
     info = registry.anchor_of(tree.root)
     claim = AnchorClaim(sequence, info.block_number, tx.tx_hash.lower(), info.anchored_at)
     items = tuple(
         BundleEvent(e, tuple(tree.proof(i)), tree.root, claim, info.anchored_at) for i, e in enumerate(envelopes)
     )
-    product = f"https://id.gs1.org/01/{GTIN}/21/0001"
-    return ProofBundle(registry.chain.chain_id, registry.address, product, items)
+    entries = tuple(
+        LinkEntry(e["eventHashId"], envelopes[i - 1]["eventHashId"] if i else None, tree.root,
+                  tuple(tree.proof(len(envelopes) + i)))
+        for i, e in enumerate(envelopes)
+    )  # fmt: skip
+    links_of = (IdentifierLinks(product, entries),)
+    return ProofBundle(registry.chain.chain_id, registry.address, product, items, links=links_of)
 
 
 def _median_ms(rounds: int, work: Callable[[], T]) -> tuple[float, T]:

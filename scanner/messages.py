@@ -97,6 +97,12 @@ _ZH: dict[str, str] = {
     "reason.sold_without_receipt": "销售企业没有收货记录（流转链断开）",
     "reason.origin_missing": "证明包中缺少某个物品的生产记录（上游事件缺失）",
     "reason.unpacked_never_packed": "物品从未装入的包装中被取出（装箱记录缺失）",
+    "reason.event_dropped": "链上锚定的故事链接表明，平台从证明包中删掉了一条本产品的记录",
+    "reason.link_missing": "一条已锚定的本产品记录没有对应的故事链接",
+    "reason.link_invalid": "故事链接不成立（证明不通、顺序颠倒、或不属于该记录的批次）",
+    "reason.event_not_shown": "故事链接中有一条已锚定的记录，证明包既未展示也未列出",
+    "reason.links_not_covered": "部分记录不在证明包给出的故事链接范围内（例如锚定早于启用故事链接）",
+    "reason.completeness_unproven": "旧版（第1版）证明包不含故事链接：无法证明没有记录被删掉",
     "reason.registry_not_pinned": "登记合约地址取自证明包本身，未经您指定：无法排除伪造的合约",
     # inputs that cannot be used
     "error.no_such_file": "找不到文件 {path}",
@@ -238,6 +244,12 @@ _EN: dict[str, str] = {
     "reason.sold_without_receipt": "the seller never received the product (a gap in the custody chain)",
     "reason.origin_missing": "no event of the bundle made an item of the story (an upstream event is missing)",
     "reason.unpacked_never_packed": "an item was taken out of a container it was never put in (a packing is missing)",
+    "reason.event_dropped": "the anchored story links show an event of this product was left out of the bundle",
+    "reason.link_missing": "an anchored event of this product has no story link",
+    "reason.link_invalid": "a story link does not hold (bad proof, out of order, or not in its event's batch)",
+    "reason.event_not_shown": "the story links name an anchored event the bundle neither shows nor lists",
+    "reason.links_not_covered": "some events are not covered by the bundle's story links (e.g. anchored before links)",
+    "reason.completeness_unproven": "a version-1 bundle has no story links: that no event was left out is not proven",
     "reason.registry_not_pinned": (
         "the registry address is the bundle's own word, not one you pinned: a forged registry cannot be ruled out"
     ),

@@ -31,7 +31,7 @@ __all__ = ["error_json", "print_error", "print_report", "reasons", "render_json"
 
 _SEPARATOR = {"zh": "；", "en": "; "}
 _UNPINNED = "registry_not_pinned"
-_GAPS = frozenset({"received_not_shipped", "sold_without_receipt", "origin_missing"})
+_GAPS = frozenset({"received_not_shipped", "sold_without_receipt", "origin_missing", "event_not_shown"})
 _MARKS = {True: "[green]✓[/]", False: "[bold red]✗[/]", None: "[yellow]…[/]"}
 _STATUS_STYLE = {
     VerdictStatus.VERIFIED: ("✓", "bold green"),

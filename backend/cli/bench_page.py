@@ -28,12 +28,15 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import Engine, delete, func, insert, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from backend.cli.common import console, reported
 from backend.core.db import make_engine, migrate
-from backend.models import Batch, IssuedCode, Recall, Scan, table_of
+from backend.models import Batch, EventLink, IssuedCode, Recall, Scan, table_of
+from backend.services.anchoring import story_links, write_links
 from backend.services.bench_queries import (
+    ADVERSARY,
     CHAIN_ID,
     REGISTRY,
     T0,
@@ -103,40 +106,46 @@ class PageFigures:
 
 
 def _anchor_product(engine: Engine) -> RegistryMirror:
-    """Anchor the product's events in one batch (proofs stored) and fold the registry the chain would hold."""
+    """Anchor the product's events in one batch and each adversary event in a batch of its own, as the worker's leaf
+    budget does (proofs and story links stored), and fold the registry the chain would hold."""
     with Session(engine) as session:
         rows = session.execute(
-            select(EV.c.hash_id, EV.c.org_id, EV.c.key_id, EV.c.event_time)
+            sa_select(EV.c.id, EV.c.hash_id, EV.c.org_id, EV.c.key_id, EV.c.event_time)
             .where(EV.c.org_id != _SYNTHETIC_ORG)
             .order_by(EV.c.id)
         ).all()
-        hashes = [r.hash_id for r in rows]
-        tree = MerkleTree.build([hash_id_to_bytes32(h) for h in hashes])
+        groups = [[r for r in rows if r.org_id != ADVERSARY]] + [[r] for r in rows if r.org_id == ADVERSARY]
         anchored_at = max(r.event_time for r in rows) // 1000 + 60
-        batch_id = session.execute(
-            insert(table_of(Batch))
-            .values(
-                root="0x" + tree.root.hex(),
-                leaf_count=len(hashes),
-                status="anchored",
-                created_at=anchored_at * 1000,
-                chain_id=CHAIN_ID,
-                tx_hash=_TX,
-                sequence=1,
-                block_number=100,
-                block_time=anchored_at,
-                anchored_at=anchored_at * 1000,
-            )
-            .returning(table_of(Batch).c.id)
-        ).scalar_one()
-        for h in hashes:
-            leaf = hash_id_to_bytes32(h)
-            proof = json.dumps(["0x" + p.hex() for p in tree.proof(leaf)])
-            session.execute(
-                update(EV)
-                .where(EV.c.hash_id == h)
-                .values(batch_id=batch_id, leaf_index=tree.index_of(leaf), proof=proof)
-            )
+        anchors: list[tuple[bytes, int]] = []
+        for sequence, group in enumerate(groups, start=1):
+            events = {r.id: hash_id_to_bytes32(r.hash_id) for r in group}
+            links = story_links(session, events)  # the story links the worker commits beside them (bundle v2)
+            tree = MerkleTree.build([*events.values(), *(link.value for _, link in links)])
+            batch_id = session.execute(
+                insert(table_of(Batch))
+                .values(
+                    root="0x" + tree.root.hex(),
+                    leaf_count=len(tree),
+                    status="anchored",
+                    created_at=anchored_at * 1000,
+                    chain_id=CHAIN_ID,
+                    tx_hash=_tx(sequence),
+                    sequence=sequence,
+                    block_number=99 + sequence,
+                    block_time=anchored_at,
+                    anchored_at=anchored_at * 1000,
+                )
+                .returning(table_of(Batch).c.id)
+            ).scalar_one()
+            for index, (event_id, leaf) in enumerate(events.items()):
+                proof = json.dumps(["0x" + p.hex() for p in tree.proof(index)])
+                session.execute(
+                    update(EV).where(EV.c.id == event_id).values(batch_id=batch_id, leaf_index=tree.tree_index(leaf),
+                                                                 proof=proof)
+                )  # fmt: skip
+            write_links(session, links, events, batch_id=batch_id, tree=tree, first=len(events))
+            session.flush()
+            anchors.append((tree.root, len(tree)))
         session.commit()
     history: list[ev.RegistryEvent] = []
     keys = dict.fromkeys((r.org_id, r.key_id) for r in rows)
@@ -150,8 +159,15 @@ def _anchor_product(engine: Engine) -> RegistryMirror:
         "GB/T 36132-2018", T0 - 3600, None, bytes(32),
     )  # fmt: skip
     history.append(ev.RecognitionIssued(ev.LogPosition(90, 0, "0x" + "cd" * 32), T0 - 1800, 1, _CERTIFIER, terms))
-    history.append(ev.RootAnchored(ev.LogPosition(100, 0, _TX), anchored_at, tree.root, 1, _ANCHORER, len(hashes)))
+    for sequence, (root, leaves) in enumerate(anchors, start=1):
+        position = ev.LogPosition(99 + sequence, 0, _tx(sequence))
+        history.append(ev.RootAnchored(position, anchored_at, root, sequence, _ANCHORER, leaves))
     return RegistryMirror().apply_all(history)
+
+
+def _tx(sequence: int) -> str:
+    """The (made-up) transaction of batch ``sequence``: the first is :data:`_TX`."""
+    return _TX if sequence == 1 else f"0x{sequence:064x}"
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float, float]:
@@ -168,6 +184,7 @@ def _prepare(
     if reuse:  # the product's batch is there already: make it again, with the mirror that goes with it
         with Session(engine) as session:
             session.execute(update(EV).where(EV.c.org_id != _SYNTHETIC_ORG).values(batch_id=None, proof=None))
+            session.execute(delete(table_of(EventLink)))
             session.execute(delete(table_of(Batch)))
             session.execute(delete(table_of(Scan)))
             session.commit()

@@ -4,8 +4,10 @@ Every ``batch_max_events`` pending events, or every ``batch_interval_seconds`` w
 
 1. builds the Merkle tree (OpenZeppelin StandardMerkleTree over the events' SHA-256 digests, and the document hashes
    of pending product master data, :mod:`backend.services.masterdata`: one batch holds both, at most
-   ``batch_max_events`` leaves, master data first) and, in one database transaction, writes the batch (``prepared``)
-   and each event's and master data version's batch, leaf index and proof;
+   ``batch_max_events`` of them, master data first; then one *story link* per event and identifier it names,
+   :mod:`supplychain.links`, chained from the identifier's newest link, at most :data:`MAX_BATCH_LEAVES` leaves in
+   all but always the first pending event) and, in one database transaction, writes the batch (``prepared``), each
+   event's and master data version's batch, leaf index and proof, and the links with their proofs (``event_link``);
 2. signs the ``anchorRoot`` transaction and writes its bytes and hash (``sent``) *before* handing them to the node;
 3. waits for the receipt and writes the anchor (sequence, block, block time: ``anchored``).
 
@@ -20,21 +22,31 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Sequence
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
-from backend.models import Batch, Event, MasterData, RegistryTx, table_of
+from backend.models import Batch, Event, EventIdentifier, EventLink, MasterData, RegistryTx, table_of
 from backend.services.platform import Platform, now_ms
 from chain.errors import ChainConnectionError, ChainError, TransactionTimeoutError
 from chain.registry import ANCHOR_GAS
 from chain.tx import PendingTransaction
+from supplychain.links import ItemLink, LinkChain
 from supplychain.merkle import MerkleTree, hash_id_to_bytes32
 from supplychain.registry import events as ev
 
-__all__ = ["AnchoringWorker"]
+__all__ = ["MAX_BATCH_LEAVES", "AnchoringWorker", "story_links", "write_links"]
 
 log = logging.getLogger(__name__)
+
+MAX_BATCH_LEAVES = 250_000
+"""Leaves of one batch (events, master data and story links) beyond which the next pending event waits for the next
+batch; the first pending event always goes (one naming 100,000 EPCs makes a batch of 100,001 leaves and more)."""
+_CHUNK = 500  # identifiers per IN (...) query: well under every database's parameter limit
+_EI = table_of(EventIdentifier)
+_EL = table_of(EventLink)
+_EV = table_of(Event)
 
 
 class AnchoringWorker:
@@ -115,21 +127,23 @@ class AnchoringWorker:
                 .order_by(col(MasterData.id))
                 .limit(self.max_events)
             ).all()
-            rows = session.exec(
-                select(col(Event.id), col(Event.hash_id), col(Event.received_at))
+            pending = session.exec(
+                select(col(Event.id), col(Event.hash_id), col(Event.received_at), col(Event.identifier_count))
                 .where(col(Event.batch_id).is_(None))
                 .order_by(col(Event.id))
                 .limit(self.max_events - len(masters))
             ).all()
+            rows, cut = _within_budget(pending, MAX_BATCH_LEAVES - len(masters))
             if not rows and not masters:
                 return None
-            oldest = min(received for _, _, received in (*rows, *masters))
-            full = len(rows) + len(masters) >= self.max_events
+            oldest = min([received for _, _, received, _ in rows] + [received for _, _, received in masters])
+            full = len(rows) + len(masters) >= self.max_events or cut
             if not force and not full and now_ms() - oldest < self.interval_ms:
                 return None
-            events = {event_id: hash_id_to_bytes32(hash_id) for event_id, hash_id, _ in rows}
+            events = {row_id: hash_id_to_bytes32(hash_id) for row_id, hash_id, _, _ in rows if row_id is not None}
             documents = {md_id: bytes.fromhex(digest[2:]) for md_id, digest, _ in masters}
-            tree = MerkleTree.build([*events.values(), *documents.values()])
+            links = story_links(session, events)
+            tree = MerkleTree.build([*events.values(), *documents.values(), *(link.value for _, link in links)])
             batch = Batch(
                 root="0x" + tree.root.hex(),
                 leaf_count=len(tree),
@@ -159,11 +173,13 @@ class AnchoringWorker:
                         for row_id, value in values.items()
                     ],
                 )
+            write_links(session, links, events, batch_id=batch.id or 0, tree=tree, first=len(events) + len(documents))
             session.commit()
             session.refresh(batch)
             log.info(
-                "prepared batch %s: %s events, %s master data, root %s", batch.id, len(rows), len(masters), batch.root
-            )
+                "prepared batch %s: %s events, %s master data, %s links, root %s",
+                batch.id, len(rows), len(masters), len(links), batch.root,
+            )  # fmt: skip
             return batch
 
     def _finish(self, batch: Batch) -> int:
@@ -222,8 +238,11 @@ class AnchoringWorker:
                     )
                 )
                 session.commit()
+        with self.platform.session() as session:
+            links = session.exec(select(func.count()).select_from(EventLink).where(col(EventLink.batch_id) == batch.id))
+            anchored = batch.leaf_count - links.one()  # events and master data: links are not counted
         metrics = self.platform.metrics
-        metrics.anchored.inc(batch.leaf_count)
+        metrics.anchored.inc(anchored)
         metrics.batches.inc()
         if oldest is not None:
             metrics.anchor_latency.observe(max(0, now_ms() - oldest) / 1000)
@@ -236,8 +255,8 @@ class AnchoringWorker:
             anchored_at=now_ms(),
             tx_hash=tx_hash,
         )
-        log.info("anchored batch %s (%s events) as #%s in block %s", batch.id, batch.leaf_count, sequence, block)
-        return batch.leaf_count
+        log.info("anchored batch %s (%s records) as #%s in block %s", batch.id, anchored, sequence, block)
+        return anchored
 
     def _set(self, batch: Batch, **values: object) -> None:
         with Session(self.platform.engine) as session:
@@ -245,3 +264,88 @@ class AnchoringWorker:
             session.commit()
         for key, value in values.items():
             setattr(batch, key, value)
+
+
+_Pending = tuple[int | None, str, int, int | None]  # id, hash_id, received_at, identifier_count
+
+
+def _within_budget(pending: Sequence[_Pending], budget: int) -> tuple[list[_Pending], bool]:
+    """The first pending events whose leaves (one each, plus one link per identifier, ``identifier_count``) fit in
+    ``budget``, at least one; and whether some were left for the next batch."""
+    taken: list[_Pending] = []
+    used = 0
+    for row in pending:
+        size = 1 + (row[3] or 0)  # identifier_count: NULL for events stored before 0008 (few)
+        if taken and used + size > budget:
+            return taken, True
+        taken.append(row)
+        used += size
+    return taken, False
+
+
+def story_links(session: Session, events: dict[int, bytes]) -> list[tuple[int | None, ItemLink]]:
+    """The story links of these events (row id -> digest, in batch order), each with its previous event's row id:
+    one per identifier an event names (its ``event_identifier`` rows but lots, as
+    :func:`supplychain.links.item_identifiers` gives them), chained from each identifier's newest stored link."""
+    if not events:
+        return []
+    ids = list(events)
+    named: dict[int, list[str]] = {}
+    for event_id, identifier in session.connection().execute(
+        select(_EI.c.event_id, _EI.c.identifier)
+        .where(_EI.c.event_id.between(min(ids), max(ids)), _EI.c.role != "lot")
+        .order_by(_EI.c.event_id, _EI.c.identifier)
+    ):
+        if event_id in events:
+            named.setdefault(event_id, []).append(identifier)
+    identifiers = sorted({i for found in named.values() for i in found})
+    last: dict[str, tuple[int, bytes]] = {}
+    for start in range(0, len(identifiers), _CHUNK):
+        chunk = identifiers[start : start + _CHUNK]
+        newest = (
+            select(func.max(_EL.c.id)).where(_EL.c.identifier.in_(chunk)).group_by(_EL.c.identifier).scalar_subquery()
+        )
+        query = (
+            select(_EL.c.identifier, _EV.c.id, _EV.c.hash_id)
+            .join(_EV, _EV.c.id == _EL.c.event_id)
+            .where(_EL.c.id.in_(newest))
+        )
+        for identifier, event_id, hash_id in session.connection().execute(query):
+            last[identifier] = (event_id, hash_id_to_bytes32(hash_id))
+    chain = LinkChain({i: digest for i, (_, digest) in last.items()})
+    row_of = {digest: event_id for event_id, digest in events.items()} | {d: e for e, d in last.values()}
+    out: list[tuple[int | None, ItemLink]] = []
+    for event_id, digest in events.items():
+        for link in chain.add(digest, dict.fromkeys(named.get(event_id, ()))):
+            out.append((None if link.previous is None else row_of[link.previous], link))
+    return out
+
+
+def write_links(
+    session: Session,
+    links: Sequence[tuple[int | None, ItemLink]],
+    events: dict[int, bytes],
+    *,
+    batch_id: int,
+    tree: MerkleTree,
+    first: int,
+) -> None:
+    """Store the links of a batch (its tree holds them from value index ``first`` on, in order), with their proofs,
+    in the caller's transaction."""
+    if not links:
+        return
+    by_digest = {digest: event_id for event_id, digest in events.items()}
+    session.connection().execute(
+        insert(_EL),
+        [
+            {
+                "identifier": link.identifier,
+                "event_id": by_digest[link.digest],
+                "previous_event_id": previous_id,
+                "batch_id": batch_id,
+                "value": "0x" + link.value.hex(),
+                "proof": b"".join(tree.proof(first + i)),
+            }
+            for i, (previous_id, link) in enumerate(links)
+        ],
+    )

@@ -6,7 +6,10 @@ written into the record byte for byte as it was stored (it was written as JSON a
 JSON is given as a JSON string, so the record stays readable and the audit can say so), its proof likewise; beside it
 the indexed columns the platform's queries use (``eventType``, ``eventTime``, ``bizStep``, ``bizLocation``,
 ``readPoint``), which the audit derives again from the signed document
-(:func:`supplychain.epcis.columns.indexed_columns`) and compares. A record whose stored columns do not read (damaged
+(:func:`supplychain.epcis.columns.indexed_columns`) and compares; and ``links``, the story links its batch commits
+for it (:mod:`supplychain.links`: ``identifier``, ``previous``, ``value``, ``proof``; absent while it is pending or
+when its batch committed none, so that records audited before story links are served byte for byte as before), which
+the audit recomputes and follows from event to event. A record whose stored columns do not read (damaged
 storage, :mod:`backend.services.damage`) also carries ``unreadable``: the names of those columns (``document``,
 ``proof``, ``event_time``..., ``batch_id`` naming no stored batch, ``event_identifier`` when the event's stored
 identifier rows are not as many as capture counted); it is reported to the platform too. A batch
@@ -29,7 +32,7 @@ from sqlalchemy import Row, Table, func, select
 from sqlmodel import Session
 
 from backend.core.integers import parse_int
-from backend.models import Batch, Event, EventIdentifier, MasterData, table_of
+from backend.models import Batch, Event, EventIdentifier, EventLink, MasterData, table_of
 from backend.services.damage import BATCH_STATUSES, as_int, event_row_problem, parsed_proof, report
 
 __all__ = [
@@ -49,6 +52,7 @@ EV: Table = table_of(Event)
 BA: Table = table_of(Batch)
 MD: Table = table_of(MasterData)
 EI: Table = table_of(EventIdentifier)
+EL: Table = table_of(EventLink)
 
 
 def page_parameters(after: str | None, limit: str | None) -> tuple[int, int]:
@@ -108,7 +112,7 @@ def _unreadable(session: Session, row: Row[Any], links: int) -> list[str]:
     return columns
 
 
-def _links_of(session: Session, rows: Sequence[Row[Any]]) -> dict[int, int]:
+def _identifier_counts(session: Session, rows: Sequence[Row[Any]]) -> dict[int, int]:
     """How many identifier rows each of these events has (one indexed count)."""
     if not rows:
         return {}
@@ -116,7 +120,30 @@ def _links_of(session: Session, rows: Sequence[Row[Any]]) -> dict[int, int]:
     return {event_id: count for event_id, count in session.execute(stmt)}
 
 
-def _event_line(row: Row[Any], unreadable: list[str] | None = None) -> bytes:
+def _links_of(session: Session, rows: Sequence[Row[Any]]) -> dict[int, list[dict[str, Any]]]:
+    """The story links of these events (one range query), by event id, in anchoring order: ``identifier``,
+    ``previous`` (the Event Hash ID of the identifier's event before, ``null`` for its first), ``value`` and
+    ``proof`` (as the event's own: ``0x`` hex nodes)."""
+    ids = [r.id for r in rows if r.batch_id is not None]
+    if not ids:
+        return {}
+    before = EV.alias("before")
+    statement = (
+        select(EL.c.event_id, EL.c.identifier, before.c.hash_id, EL.c.value, EL.c.proof)
+        .select_from(EL.outerjoin(before, before.c.id == EL.c.previous_event_id))
+        .where(EL.c.event_id.between(min(ids), max(ids)))
+        .order_by(EL.c.id)
+    )
+    found: dict[int, list[dict[str, Any]]] = {}
+    for event_id, identifier, previous, value, proof in session.execute(statement):
+        nodes = ["0x" + bytes(proof[i : i + 32]).hex() for i in range(0, len(proof or b""), 32)]
+        found.setdefault(event_id, []).append(
+            {"identifier": identifier, "previous": previous, "value": value, "proof": nodes}
+        )
+    return found
+
+
+def _event_line(row: Row[Any], unreadable: list[str] | None = None, links: list[dict[str, Any]] | None = None) -> bytes:
     recognition = (
         {"id": row.recognition_id, "statusAtCapture": row.recognition_status}
         if row.recognition_id is not None
@@ -141,6 +168,7 @@ def _event_line(row: Row[Any], unreadable: list[str] | None = None) -> bytes:
             "leafIndex": row.leaf_index,
             "recognition": recognition,
             **({"unreadable": unreadable} if unreadable else {}),
+            **({"links": links} if links else {}),  # absent when none: records of earlier exports read the same
         }
     )
     return head[:-1] + b',"proof":' + _json_text(row.proof) + b',"document":' + _json_text(row.document) + b"}"
@@ -163,8 +191,8 @@ def event_lines(session: Session, *, after: int, limit: int) -> tuple[list[bytes
         .limit(limit)
     )
     rows = session.execute(statement).all()
-    links = _links_of(session, rows)
-    lines = [_event_line(row, _unreadable(session, row, links.get(row.id, 0))) for row in rows]
+    counts, links = _identifier_counts(session, rows), _links_of(session, rows)
+    lines = [_event_line(row, _unreadable(session, row, counts.get(row.id, 0)), links.get(row.id)) for row in rows]
     return lines, rows[-1].id if rows else None
 
 

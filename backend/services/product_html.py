@@ -391,6 +391,12 @@ _CHECKS: dict[str, tuple[str, str]] = {
     "sold_without_receipt": ("销售企业没有收货记录", "sold without a receipt"),
     "origin_missing": ("缺少上游生产记录", "an upstream record is missing"),
     "unpacked_never_packed": ("缺少装箱记录", "a packing record is missing"),
+    "event_dropped": ("有记录被平台删掉", "a record was left out"),
+    "link_missing": ("记录缺少故事链接", "a record has no story link"),
+    "link_invalid": ("故事链接不成立", "a story link does not hold"),
+    "event_not_shown": ("有记录未展示", "a record is not shown"),
+    "links_not_covered": ("部分记录未被故事链接覆盖", "some records are not covered by story links"),
+    "completeness_unproven": ("无法证明记录完整", "completeness not proven"),
 }
 _SIGNATURE_CHECKS = frozenset({"envelope", "event", "event_hash", "signature", "key", "organisation", "role", "clock"})
 _ANCHOR_CHECKS = frozenset({"proof", "anchor", "chronology"})

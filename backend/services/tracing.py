@@ -46,6 +46,7 @@ from backend.services.custody import (
     references,
 )
 from backend.services.damage import Damaged, event_damage, identifier_problem, met_in, report, stored_anchor
+from backend.services.links import identifier_links
 from backend.services.masterdata import bundle_master_data
 from backend.services.queries import EI, EV, anchor_json, batches_of, envelope_of, iso_ms, normalise_identifier
 from supplychain.epcis import Event, parse_event
@@ -547,8 +548,10 @@ def proof_bundle(
     registry_address: str,
     max_events: int = MAX_EVENTS,
 ) -> BundleResult:
-    """The proof bundle (version 1) of a product: every event of its backward trace and its journey, and the current
-    master data of its GTIN when its owner published some (with its proof once anchored).
+    """The proof bundle (version 2) of a product: every event of its backward trace and its journey, the current
+    master data of its GTIN when its owner published some (with its proof once anchored), and the story links of the
+    product's identifier (:func:`backend.services.links.identifier_links`), which show a verifier whether an anchored
+    event of it was left out.
 
     Each event carries its signed envelope, and once anchored its Merkle proof (leaves are
     :func:`~supplychain.merkle.hash_id_to_bytes32` of the Event Hash IDs), root and anchor; pending events carry
@@ -604,4 +607,5 @@ def bundle_of(
     master_data = bundle_master_data(session, product_gtin(node))  # the product's name, signed by its owner
     left_out = loader.summaries()  # by reference only: outside the custody, or naming too many identifiers
     listed = tuple(references(session, left_out))
-    return ProofBundle(chain_id, registry_address, node, tuple(events), master_data, listed, counts_of(left_out))
+    links = (identifier_links(session, node),)  # the product's chain: a dropped event of it shows as a gap
+    return ProofBundle(chain_id, registry_address, node, tuple(events), master_data, listed, counts_of(left_out), links)

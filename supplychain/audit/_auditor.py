@@ -11,7 +11,12 @@ export. What it keeps, so that memory stays flat in the number of events:
 * the chronology maps (:class:`~supplychain.audit._chronology.Chronology`), per identifier;
 * a histogram of events by receipt time (at most :data:`MAX_BUCKETS` buckets), counts per organisation;
 * at most ``max_findings_per_code`` findings of each code (every finding is counted);
-* the seals of the settled events (:class:`~supplychain.audit._seal.Seals`: 24 bytes per event).
+* the seals of the settled events (:class:`~supplychain.audit._seal.Seals`: 24 bytes per event);
+* the newest story link of each identifier seen in this run (:mod:`supplychain.links`; at most
+  :data:`MAX_LINK_HEADS` identifiers, about 200 bytes each; not carried to the next run): each event's links must
+  name, as the event before them, the identifier's event before it in the export (events come in id order, which
+  is the anchoring order), else ``link_wrong``. An event whose record carries no links while earlier ones did
+  (the platform commits links from some batch on: migration 0009) is ``link_missing``.
 
 :meth:`Auditor.to_json` / :meth:`Auditor.from_json` carry all of it from one run to the next. A later run reads the
 batches only from :attr:`Auditor.resume_batch_after`, but the events from the first again: each record is given to
@@ -39,6 +44,9 @@ from supplychain.verify import master_data_checks
 __all__ = ["MAX_BUCKETS", "AuditParameters", "AuditStateError", "Auditor", "BatchRecord"]
 
 MAX_BUCKETS = 2048
+MAX_LINK_HEADS = 2_000_000
+"""Identifiers whose story-link chain one run follows (beyond, new identifiers' links are checked one by one only,
+and the run counts them in ``links_unchained``)."""
 STATE_VERSION = 2  # 2: the seals of the settled events
 
 
@@ -124,7 +132,11 @@ class Auditor:
         self.master_checked: set[int] = set()
         self.master_counted: dict[int, str] = {}
         self.seals = Seals()
+        self.links_started = False  # an event's record carried story links (every later one must)
         # this run
+        self.link_heads: dict[str, bytes] = {}
+        self.links_checked = 0
+        self.links_unchained = 0
         self.audited_up_to = 0  # the last event id of the runs before
         self.findings: list[Finding] = []
         self.counts: Counter[str] = Counter()
@@ -237,16 +249,40 @@ class Auditor:
                 for found in self.chronology.add(checked.facts, event):
                     self.report(found)
             if checked.root is not None:
-                self.root_counts[checked.root] = self.root_counts.get(checked.root, 0) + 1
+                self.root_counts[checked.root] = self.root_counts.get(checked.root, 0) + 1 + checked.link_count
         else:
             self.events_rechecked += 1
             if previous[1] != checked.root:
                 if previous[1] is not None:
                     self.root_counts[previous[1]] -= 1
                 if checked.root is not None:
-                    self.root_counts[checked.root] = self.root_counts.get(checked.root, 0) + 1
+                    self.root_counts[checked.root] = self.root_counts.get(checked.root, 0) + 1 + checked.link_count
+        if previous is None or previous[1] != checked.root:
+            self._follow_links(checked)
         entry = (checked.received_at, checked.root, checked.hash_id, checked.organisation)
         self._settle(event_id, entry, checked.proof_ok, anchors)
+
+    def _follow_links(self, checked: Checked) -> None:
+        """Each story link names the identifier's previous event (see the module docstring)."""
+        if checked.link_count:
+            self.links_started = True
+        elif checked.expects_links and self.links_started:
+            message = "the event is anchored and names identifiers, but its record carries no story link"
+            self.report(finding("link_missing", None, message, event_hash=checked.hash_id, event_id=checked.event_id))
+        for identifier, before, digest in checked.links:
+            known = self.link_heads.get(identifier)
+            if known is None and len(self.link_heads) >= MAX_LINK_HEADS:
+                self.links_unchained += 1
+                continue
+            self.links_checked += 1
+            if known is not None and before != known:
+                said = "none (the first)" if before is None else f"0x{before.hex()}"
+                message = (
+                    f"the story link of {identifier:.300} names {said} as the event before it; the export's previous "
+                    f"event naming it is 0x{known.hex()}: an event was linked around"
+                )
+                self.report(finding("link_wrong", None, message, event_hash=checked.hash_id, event_id=checked.event_id))
+            self.link_heads[identifier] = digest
 
     def add_master_data(self, record: Mapping[str, Any], mirror: RegistryMirror) -> None:
         """Take one record of the platform's master data export (``id``, ``signed``, ``root``, ``proof``): check it
@@ -473,6 +509,7 @@ class Auditor:
             "masterChecked": sorted(self.master_checked),
             "masterCounted": {str(k): v for k, v in self.master_counted.items()},
             "seals": self.seals.to_json(),
+            "linksStarted": self.links_started,
         }
 
     @classmethod
@@ -504,6 +541,7 @@ class Auditor:
             auditor.master_checked = {int(i) for i in data.get("masterChecked", [])}  # states before master data: none
             auditor.master_counted = {int(k): str(v) for k, v in data.get("masterCounted", {}).items()}
             auditor.seals = Seals.from_json(data["seals"])
+            auditor.links_started = bool(data.get("linksStarted", False))  # states before story links: not yet
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             if isinstance(exc, AuditStateError):
                 raise

@@ -21,6 +21,7 @@ from supplychain.epcis.columns import IndexedColumns, indexed_columns
 from supplychain.errors import TraceError, UnknownCbvTermError
 from supplychain.eventhash import HashContext, event_hash_id, hash_context, hashes_to
 from supplychain.gs1 import identifier_node
+from supplychain.links import document_identifiers, link_value
 from supplychain.merkle import hash_id_to_bytes32
 from supplychain.registry import BusinessRole, RegistryMirror
 from supplychain.registry.speakers import NOT_GTIN_OWNER, speaker_refusal
@@ -57,6 +58,11 @@ class Checked(NamedTuple):
         facts: Its chronology facts (:mod:`supplychain.audit._facts`).
         readable: Whether the record could be read as an event record at all (``False``: only its
             ``record_unreadable`` finding counts; the auditor neither settles nor counts it).
+        links: Its story links as exported (identifier, previous digest or ``None``, its digest), each checked
+            (value, proof, identifier named): the auditor checks their order across events.
+        link_count: How many links the record carries (leaves of its root besides the event's own).
+        expects_links: Whether it is anchored and names identifiers (and so must carry links once the platform
+            commits them).
     """
 
     event_id: int | None
@@ -68,6 +74,9 @@ class Checked(NamedTuple):
     proof_ok: bool | None
     findings: tuple[Finding, ...] = ()
     facts: tuple[Fact, ...] = ()
+    links: tuple[tuple[str, bytes | None, bytes], ...] = ()
+    link_count: int = 0
+    expects_links: bool = False
     readable: bool = True
 
 
@@ -150,6 +159,14 @@ def _bytes32(text: object) -> bytes | None:
     return None
 
 
+def _leaf_value(hash_id: str) -> bytes | None:
+    """The event's leaf value (its Event Hash ID's digest), ``None`` for a malformed ID."""
+    try:
+        return hash_id_to_bytes32(hash_id)
+    except TraceError:
+        return None
+
+
 class EventChecker:
     """Checks stored events against the registry mirror (see :meth:`check`); keeps small caches between events."""
 
@@ -189,17 +206,19 @@ class EventChecker:
         org: str = record["organisationId"]
         received: int = record["receivedAt"]
         root: str | None = record.get("root")
-        try:
-            value = hash_id_to_bytes32(hash_id)
-        except TraceError:
-            value = None
+        value = _leaf_value(hash_id)
         proof = record["proof"]
         proof_ok = None if root is None or type(proof) is not list else self._proof(root, proof, value)
-        if anchoring_only:
-            return Checked(event_id, hash_id, org, received, None, root, proof_ok)
         evidence = {"event_hash": hash_id, "event_id": event_id}
-        found, record = _flags(record, evidence)  # columns the platform flags unreadable: reported, the rest checked
-        document = self._document(record, hash_id, org, found, evidence)
+        # columns the platform flags unreadable: reported, the rest checked (an unsettled event: by the earlier run)
+        found, record = ([], record) if anchoring_only else _flags(record, evidence)
+        document = None if anchoring_only else self._document(record, hash_id, org, found, evidence)
+        # the document as signed: checked now, or by the earlier run that left the event unsettled
+        linked = self._links(record, record.get("document") if anchoring_only else document, root if proof_ok else None,
+                             value, found, evidence)  # fmt: skip
+        if anchoring_only:
+            return Checked(event_id, hash_id, org, received, None, root, proof_ok, _named(found, hash_id, event_id),
+                           (), *linked)  # fmt: skip
         if value is not None:
             self._signature(record, hash_id, org, found, evidence)
         key = self.mirror.keys.get(self._key_bytes(record["keyId"]) or b"")
@@ -208,7 +227,8 @@ class EventChecker:
             message = f"key {record['keyId']:.66} is not registered on chain for {org}{owner}"
             found.append(finding("key_not_registered", org, message, **evidence))
         if document is None:
-            return Checked(event_id, hash_id, org, received, None, root, proof_ok, _named(found, hash_id, event_id))
+            return Checked(event_id, hash_id, org, received, None, root, proof_ok, _named(found, hash_id, event_id),
+                           (), *linked)  # fmt: skip
         columns = indexed_columns(document, canonical=self._place, step=self._step)
         event_ms = self._event_ms(document, record) if columns.event_time is None else columns.event_time
         at_s = event_ms // 1000
@@ -238,9 +258,64 @@ class EventChecker:
             document, columns.biz_step, org, retailer=BusinessRole.RETAILER in roles, place=columns.biz_location
         )
         named = _named(found, hash_id, event_id)
-        return Checked(event_id, hash_id, org, received, event_ms, root, proof_ok, named, tuple(facts))
+        return Checked(event_id, hash_id, org, received, event_ms, root, proof_ok, named, tuple(facts), *linked)
 
     # --- the parts ---
+
+    def _links(  # noqa: PLR0917
+        self,
+        record: Mapping[str, Any],
+        document: object,
+        root: str | None,
+        value: bytes | None,
+        found: list[Finding],
+        evidence: Mapping[str, Any],
+    ) -> tuple[tuple[tuple[str, bytes | None, bytes], ...], int, bool]:
+        """Check the story links an anchored event's record carries (``links``: ``identifier``, ``previous``,
+        ``value``, ``proof``): each is the value :func:`~supplychain.links.link_value` gives, its proof leads to the
+        event's root, and it names an identifier the event names (``link_wrong``); once one is given, every
+        identifier the event names has one (``link_missing``). Returns the links read, how many there are, and
+        whether the event must carry links. ``document``: the event as signed (``None`` when it is not: its
+        identifiers are then not compared); ``root``: ``None`` unless the event's own proof leads to it (the event's
+        finding then says what is wrong with its batch)."""
+        raw = record.get("links", [])  # absent: none
+        if root is None or value is None:
+            return (), 0, False
+        expected = document_identifiers(document) if isinstance(document, Mapping) else None
+        if not isinstance(raw, list):
+            found.append(finding("link_wrong", None, f"the record's links are not a list: {raw!r:.60}", **evidence))
+            return (), 0, bool(expected)
+        root_bytes = _bytes32(root)
+        read: list[tuple[str, bytes | None, bytes]] = []
+        for i, entry in enumerate(raw):
+            try:
+                identifier, previous, proof = entry["identifier"], entry["previous"], entry["proof"]
+                if not isinstance(identifier, str) or not isinstance(proof, list):
+                    raise TypeError("identifier must be text and proof a list")
+                before = None if previous is None else hash_id_to_bytes32(previous)
+            except (KeyError, TypeError, TraceError) as exc:
+                message = f"story link {i} of the event's record cannot be read: {exc}"
+                found.append(finding("link_wrong", None, message, **evidence))
+                continue
+            made = link_value(identifier, before, value)
+            problems = []
+            if entry.get("value") != "0x" + made.hex():
+                problems.append("its value is not sha256(domain, identifier, previous, event)")
+            if root_bytes is None or not self._proofs.verify(root_bytes, proof, made):
+                problems.append(f"its proof does not lead to the event's root {root}")
+            if expected is not None and identifier not in expected:
+                problems.append("the event does not name that identifier")
+            if problems:
+                message = f"the story link of {identifier:.300} (after {previous}): " + "; ".join(problems)
+                found.append(finding("link_wrong", None, message, **evidence))
+            read.append((identifier, before, value))  # followed even when wrong: the next link is judged on its own
+        if raw and expected is not None:
+            given = {str(entry.get("identifier")) for entry in raw if isinstance(entry, Mapping)}
+            for identifier in expected:
+                if identifier not in given:
+                    message = f"the event names {identifier:.300}, and no story link of its batch commits it"
+                    found.append(finding("link_missing", None, message, **evidence))
+        return tuple(read), len(raw), bool(expected)
 
     def _proof(self, root: str, proof: list[Any], value: bytes | None) -> bool:
         if root != self._last_root[0]:  # events come batch by batch: one root after the other

@@ -60,6 +60,12 @@ CODES: Mapping[str, tuple[Severity, str]] = {
         "its status) is not what the signed document and the chain say",
     ),
     "proof_invalid": (Severity.CRITICAL, "the Merkle proof does not lead to the event's root"),
+    # story links (supplychain.links): what makes a dropped event visible to a scanner
+    "link_missing": (Severity.CRITICAL, "an anchored event names an identifier, and no story link commits it"),
+    "link_wrong": (
+        Severity.CRITICAL,
+        "a committed story link is not the one the events give (value, proof, identifier or the event before it)",
+    ),
     "root_not_on_chain": (Severity.CRITICAL, "the event's root is neither on chain nor a batch the platform lists"),
     "anchored_late": (Severity.MEDIUM, "anchored after the deadline the platform promised in its receipt"),
     "anchored_before_event_time": (

@@ -6,13 +6,13 @@ event (hash, signature, key, roles, Merkle proof, anchor, chronology) and return
 checks carry stable codes (:data:`FAILURE_CODES`). Nothing the platform says is trusted: keys, roles,
 recognitions and anchors come from the mirror; the bundle only says where to look.
 
-Proof bundle (JSON), version 1
+Proof bundle (JSON), version 2
 ------------------------------
 ::
 
     {
       "type": "SupplychainProofBundle",
-      "version": 1,
+      "version": 2,
       "chainId": 31337,
       "registryAddress": "0x<40 hex, any case>",
       "product": "<EPC URI or GS1 Digital Link of the product>",
@@ -39,6 +39,24 @@ Proof bundle (JSON), version 1
 integers; times are Unix seconds. No other fields are allowed; :meth:`ProofBundle.from_json` raises
 :class:`~supplychain.errors.ProofBundleFormatError` naming the first field that is wrong. Event-level problems
 (a malformed envelope, a bad signature...) are not format errors: they are verdicts.
+
+``links`` (version 2; absent in version 1, which is still read) gives the anchored *story links* of identifiers of
+the story, the product's at least (:mod:`supplychain.links`, ``docs/proof-bundle.md``)::
+
+      "links": [
+        {"identifier": "https://id.gs1.org/01/06904444400010/21/A-1", "omitted": 0,
+         "chain": [{"eventHashId": "ni:///sha-256;...", "previous": null, "root": "0x...", "proof": ["0x...", ...]},
+                   {"eventHashId": "ni:///sha-256;...", "previous": "ni:///sha-256;...", "root": "0x...",
+                    "proof": [...]}]}
+      ]
+
+Each anchored event committed, in its own batch, one link per identifier it names:
+``sha256(b"supplychain:item-link:v1\x00" || identifier || previous event's digest (zeros for the first) || its
+digest)``. ``chain`` lists an identifier's links oldest first (``previous`` is the Event Hash ID of the event before,
+``null`` for the first); ``omitted`` counts older links the platform left out (the chain then starts mid-way); each
+``proof`` leads from the link to ``root``, its batch's root. An entry may carry ``"signer": {"organisationId",
+"keyId", "signature"}`` (its event's signature of the Event Hash ID), checked against the chain when the bundle neither
+shows nor lists that event. Identifiers are given once each.
 
 ``masterData`` is optional: the current signed master data of the product's GTIN (its name, brand...), published by
 the GTIN's owner, with its Merkle proof (leaf = the 32-byte document hash, in the same batches as events), root and
@@ -81,9 +99,15 @@ between the event time (less the platform's clock skew, 300 s) and the anchoring
 Events left out on purpose are not "dropped": ``outside_custody`` events are not part of the story, and when the
 bundle summarises events that name too many identifiers (``counts.too_many_identifiers`` > 0) an item without an
 origin in the bundle may rest on one of them, so ``origin_missing`` is then not reported (the check passes, saying
-so). Dropping an event that no other event of the story depends on (an inspection, a stocking) stays undetectable
-from the bundle alone: nothing signed says it exists. The format is unchanged (still version 1): these checks need
-nothing the bundle did not already carry.
+so).
+
+An event no other event depends on (an inspection, a stocking, a recall) left out of the bundle is caught by the
+story links (version 2, :mod:`supplychain.verify._links`): the next link of the product names it as the event before
+(``event_dropped``), an anchored event without its link is ``link_missing``, a forged or reordered link
+``link_invalid``; a linked event the bundle neither shows nor lists by reference is ``event_not_shown``, a chain given
+in part or events anchored before links were committed ``links_not_covered``, and a version-1 bundle
+``completeness_unproven`` (all three incomplete). Not provable from a bundle: events anchored after the newest link it
+shows, and links the platform committed dishonestly; the regulator's audit recomputes and follows every link.
 """
 
 from supplychain.errors import ProofBundleError, ProofBundleFormatError
@@ -95,6 +119,8 @@ from supplychain.verify._bundle import (
     BundleEvent,
     BundleMasterData,
     EventReference,
+    IdentifierLinks,
+    LinkEntry,
     ProofBundle,
 )
 from supplychain.verify._masterdata import authority_check, master_data_checks, product_gtin, verify_master_data
@@ -125,6 +151,8 @@ __all__ = [
     "EventReference",
     "EventVerdict",
     "GreenInfo",
+    "IdentifierLinks",
+    "LinkEntry",
     "MasterDataVerdict",
     "ProofBundle",
     "ProofBundleError",

@@ -1,4 +1,5 @@
-"""The proof bundle: what a verifier needs besides the chain, as version-1 JSON (see the package docs)."""
+"""The proof bundle: what a verifier needs besides the chain, as version-2 JSON (version 1 still read; see the package
+docs)."""
 
 from __future__ import annotations
 
@@ -19,11 +20,14 @@ __all__ = [
     "BundleEvent",
     "BundleMasterData",
     "EventReference",
+    "IdentifierLinks",
+    "LinkEntry",
     "ProofBundle",
 ]
 
 BUNDLE_TYPE = "SupplychainProofBundle"
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2
+"""The version written; versions 1 (no story links) and 2 are read."""
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _BYTES32 = re.compile(r"0x[0-9a-f]{64}")
@@ -36,6 +40,9 @@ _REFERENCE_KEYS = (
     "identifierCount", "proof", "root", "anchor",
 )  # fmt: skip
 _SUMMARISED_KEYS = ("counts", "events")
+_LINKS_KEYS = ("identifier", "omitted", "chain")
+_LINK_KEYS = ("eventHashId", "previous", "root", "proof")
+_SIGNER_KEYS = ("organisationId", "keyId", "signature")
 SUMMARY_REASONS = ("outside_custody", "too_many_identifiers")
 """Why an event is only referenced: its signer is not in the product's chain of custody (``outside_custody``), or
 it names more identifiers than the platform includes in full (``too_many_identifiers``)."""
@@ -311,6 +318,111 @@ def _summarised(obj: object) -> tuple[tuple[EventReference, ...], dict[str, int]
     return listed, found
 
 
+def _hash_id(value: object, field: str) -> str:
+    hash_id = str(_string(value, field))
+    try:
+        hash_id_to_bytes32(hash_id)
+    except MalformedHashIdError as exc:
+        raise _fail(field, exc.reason) from None
+    return hash_id
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEntry:
+    """One story link of an identifier (:mod:`supplychain.links`): the event it commits, the event before it.
+
+    Attributes:
+        hash_id: The event's Event Hash ID.
+        previous: The Event Hash ID of the identifier's event before it; ``None`` for its first.
+        root: The root of the batch that committed the link (the event's own batch).
+        proof: Sibling nodes from the link's leaf to that root.
+        signer: The event's organisation, key id and signature of its Event Hash ID, when the platform gives them
+            (``signer``: ``{"organisationId", "keyId", "signature"}``): an event the bundle neither shows nor lists is
+            then known to be signed by someone outside the story, or not.
+    """
+
+    hash_id: str
+    previous: str | None
+    root: bytes
+    proof: tuple[bytes, ...]
+    signer: tuple[str, str, str] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (``signer`` only when given)."""
+        out: dict[str, Any] = {
+            "eventHashId": self.hash_id,
+            "previous": self.previous,
+            "root": "0x" + self.root.hex(),
+            "proof": ["0x" + p.hex() for p in self.proof],
+        }
+        if self.signer is not None:
+            out["signer"] = dict(zip(_SIGNER_KEYS, self.signer, strict=True))
+        return out
+
+    @classmethod
+    def from_json(cls, obj: object, field: str) -> LinkEntry:
+        """Read one entry of a ``links[].chain``."""
+        item = _object(obj, field, _LINK_KEYS, ("signer",))
+        signer = None
+        if "signer" in item:
+            raw = _object(item["signer"], f"{field}.signer", _SIGNER_KEYS)
+            if not is_organisation_id(raw["organisationId"]):
+                raise _fail(
+                    f"{field}.signer.organisationId", f"expected a GLN or a USCC, got {raw['organisationId']!r:.60}"
+                )
+            if not is_key_id(raw["keyId"]):
+                raise _fail(f"{field}.signer.keyId", f"expected 0x + 64 lowercase hex digits, got {raw['keyId']!r:.80}")
+            signer = (raw["organisationId"], raw["keyId"], str(_string(raw["signature"], f"{field}.signer.signature")))
+        previous = None if item["previous"] is None else _hash_id(item["previous"], f"{field}.previous")
+        if not isinstance(item["proof"], list):
+            raise _fail(f"{field}.proof", "expected a list of 0x + 64 hex digits")
+        proof = tuple(_bytes32(p, f"{field}.proof[{i}]") for i, p in enumerate(item["proof"]))
+        hash_id = _hash_id(item["eventHashId"], f"{field}.eventHashId")
+        return cls(hash_id, previous, _bytes32(item["root"], f"{field}.root"), proof, signer)
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifierLinks:
+    """The story links of one identifier, in anchoring order (oldest first).
+
+    Attributes:
+        identifier: The canonical identifier (:func:`supplychain.gs1.identifier_node`).
+        chain: Its links, each naming the one before it.
+        omitted: How many older links the platform left out (the chain is too long to give in full): the chain then
+            starts mid-way, and events before it are not covered.
+    """
+
+    identifier: str
+    chain: tuple[LinkEntry, ...]
+    omitted: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"identifier": self.identifier, "omitted": self.omitted, "chain": [e.to_json() for e in self.chain]}
+
+    @classmethod
+    def from_json(cls, obj: object, field: str) -> IdentifierLinks:
+        """Read one entry of ``links``."""
+        item = _object(obj, field, _LINKS_KEYS)
+        if not isinstance(item["chain"], list):
+            raise _fail(f"{field}.chain", "expected a list")
+        chain = tuple(LinkEntry.from_json(e, f"{field}.chain[{i}]") for i, e in enumerate(item["chain"]))
+        identifier = str(_string(item["identifier"], f"{field}.identifier"))
+        return cls(identifier, chain, _integer(item["omitted"], f"{field}.omitted"))
+
+
+def _links(obj: object) -> tuple[IdentifierLinks, ...]:
+    if not isinstance(obj, list):
+        raise _fail("links", "expected a list")
+    links = tuple(IdentifierLinks.from_json(e, f"links[{i}]") for i, e in enumerate(obj))
+    seen: set[str] = set()
+    for i, entry in enumerate(links):
+        if entry.identifier in seen:
+            raise _fail(f"links[{i}].identifier", f"{entry.identifier} is given twice")
+        seen.add(entry.identifier)
+    return links
+
+
 @dataclass(frozen=True, slots=True)
 class ProofBundle:
     """Everything about a product a verifier cannot read from the chain (format in the package docstring).
@@ -323,6 +435,8 @@ class ProofBundle:
         master_data: The current signed master data of the product's GTIN, when its owner published some.
         summarised: Events named by reference only (at most some of them: see ``summarised_counts``).
         summarised_counts: How many events were summarised, by reason (:data:`SUMMARY_REASONS`), listed or not.
+        links: The story links of the identifiers whose completeness the bundle proves (version 2); ``None``: a
+            version-1 bundle, which proves nothing about what it leaves out.
     """
 
     chain_id: int
@@ -332,19 +446,30 @@ class ProofBundle:
     master_data: BundleMasterData | None = None
     summarised: tuple[EventReference, ...] = ()
     summarised_counts: Mapping[str, int] = field(default_factory=dict)
+    links: tuple[IdentifierLinks, ...] | None = None
+
+    @property
+    def version(self) -> int:
+        """1 without story links, 2 with."""
+        return 1 if self.links is None else 2
 
     @classmethod
     def from_json(cls, obj: object) -> ProofBundle:
-        """Read a version-1 bundle.
+        """Read a version-1 or version-2 bundle (``links`` is required in version 2, unknown in version 1).
 
         Raises:
-            ProofBundleFormatError: Not a version-1 bundle: ``field`` names the first thing wrong.
+            ProofBundleFormatError: Not a version-1 or version-2 bundle: ``field`` names the first thing wrong.
         """
-        doc = _object(obj, "<bundle>", _KEYS, ("masterData", "summarised"))
+        version = obj.get("version") if isinstance(obj, Mapping) else None
+        known = version in (1, BUNDLE_VERSION) and type(version) is int
+        if isinstance(obj, Mapping) and obj.get("type") == BUNDLE_TYPE and "version" in obj and not known:
+            raise _fail("version", f"unsupported version {version!r:.20}; this library reads versions 1 and 2")
+        optional = ("masterData", "summarised") + (("links",) if version == BUNDLE_VERSION else ())
+        doc = _object(obj, "<bundle>", _KEYS, optional)
         if doc["type"] != BUNDLE_TYPE:
             raise _fail("type", f"expected {BUNDLE_TYPE!r}, got {doc['type']!r:.60}")
-        if doc["version"] != BUNDLE_VERSION or type(doc["version"]) is not int:
-            raise _fail("version", f"unsupported version {doc['version']!r:.20}; this library reads version 1")
+        if version == BUNDLE_VERSION and "links" not in doc:
+            raise _fail("links", "missing (required in version 2)")
         chain_id = _integer(doc["chainId"], "chainId")
         address = doc["registryAddress"]
         if not isinstance(address, str) or _ADDRESS.fullmatch(address) is None:
@@ -357,13 +482,15 @@ class ProofBundle:
         master = doc.get("masterData")
         master_data = None if master is None else BundleMasterData.from_json(master)
         listed, counts = _summarised(doc["summarised"]) if "summarised" in doc else ((), {})
-        return cls(chain_id, address, doc["product"], events, master_data, listed, counts)
+        links = _links(doc["links"]) if "links" in doc else None
+        return cls(chain_id, address, doc["product"], events, master_data, listed, counts, links)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON form (``from_json(b.to_json()) == b``); ``masterData`` and ``summarised`` only when there are."""
+        """The JSON form (``from_json(b.to_json()) == b``); ``masterData`` and ``summarised`` only when there are,
+        version 2 with ``links`` when the bundle has links, else version 1."""
         out: dict[str, Any] = {
             "type": BUNDLE_TYPE,
-            "version": BUNDLE_VERSION,
+            "version": self.version,
             "chainId": self.chain_id,
             "registryAddress": self.registry_address,
             "product": self.product,
@@ -376,4 +503,6 @@ class ProofBundle:
                 "counts": dict(self.summarised_counts),
                 "events": [r.to_json() for r in self.summarised],
             }
+        if self.links is not None:
+            out["links"] = [entry.to_json() for entry in self.links]
         return out

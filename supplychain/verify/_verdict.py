@@ -55,6 +55,9 @@ FAILURE_CODES = frozenset(
         "unrelated_event",
         "event_before_origin",
         "unpacked_never_packed",
+        "link_invalid",
+        "event_dropped",
+        "link_missing",
     }
 )
 """Stable codes of failed checks (``Check.code`` when ``passed`` is False)."""
@@ -68,6 +71,9 @@ INCOMPLETE_CODES = frozenset(
         "received_not_shipped",
         "sold_without_receipt",
         "origin_missing",
+        "event_not_shown",
+        "links_not_covered",
+        "completeness_unproven",
     }
 )
 """Stable codes of checks that could not be made yet (``Check.code`` when ``passed`` is None)."""
@@ -89,7 +95,8 @@ class Check:
         name: What was checked (stable): ``chain``, ``registry``, ``envelope``, ``event``, ``event_hash``,
             ``signature``, ``key``, ``organisation``, ``role``, ``clock``, ``proof``, ``anchor``,
             ``chronology``, ``receipt``, and for the bundle ``requested``, ``events``, ``product``, then the story's
-            ``duplicates``, ``story``, ``chronology``, ``custody``, ``origins`` (:mod:`supplychain.verify._story`).
+            ``duplicates``, ``story``, ``chronology``, ``custody``, ``origins`` (:mod:`supplychain.verify._story`) and
+            ``links`` (:mod:`supplychain.verify._links`).
         passed: True, False (failed), or None (could not be made yet: e.g. the event is not anchored).
         detail: What was found, for people.
         code: A stable code when not passed (see :data:`FAILURE_CODES`, :data:`INCOMPLETE_CODES`).

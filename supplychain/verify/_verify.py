@@ -22,6 +22,7 @@ from supplychain.signing import (
 from supplychain.trace import TracedEvent, TraceIndex
 from supplychain.verify._bundle import BundleEvent, EventReference, ProofBundle
 from supplychain.verify._checks import anchor_claim_checks, key_check
+from supplychain.verify._links import link_checks
 from supplychain.verify._masterdata import product_gtin, verify_master_data
 from supplychain.verify._story import receipt_check, story_checks
 from supplychain.verify._verdict import Check, EventVerdict, GreenInfo, RecognitionInfo, ReferenceVerdict, Verdict
@@ -272,6 +273,15 @@ def verify_bundle(
     :data:`~supplychain.verify._story.RECEIPT_TOLERANCE` (``received_before_event``) nor follow its anchoring by more
     (``received_after_anchor``).
 
+    Then whether an event was left out (:func:`supplychain.verify._links.link_checks`, bundle version 2): the story
+    links of each identifier the bundle gives links for (the product at least) must verify against anchored roots,
+    each in its event's batch and in anchoring order (``link_invalid``), chain without a gap (``event_dropped``: an
+    anchored link names an event before it that the bundle left out) and commit every anchored event of the bundle
+    naming the identifier (``link_missing``); a chain event the bundle neither shows nor lists (``event_not_shown``),
+    a chain given in part or events anchored before links were committed (``links_not_covered``) leave it incomplete,
+    and so does a version-1 bundle (``completeness_unproven``). Events anchored after the newest link given are not
+    proven by a bundle: the regulator's audit recomputes every link.
+
     ``registry_pinned=False`` says the verifier took ``registry_address`` from the bundle itself: the ``registry``
     check is then not made (``registry_not_pinned``) and the verdict is at best ``incomplete``.
 
@@ -323,7 +333,9 @@ def verify_bundle(
         detail = f"no readable event of the bundle names {bundle.product}"
         checks.append(Check("product", None, detail, "product_not_found"))
     events = tuple(v for v, _ in results)
-    checks += story_checks(bundle, [v.hash_id for v in events], index)
+    hashes = [v.hash_id for v in events]
+    checks += story_checks(bundle, hashes, index)
+    checks += link_checks(bundle, registry, index, hashes)
     return Verdict(bundle.product, chain_id, registry_address, tuple(checks), events, master, references, counts)
 
 

@@ -35,13 +35,15 @@ from sqlalchemy import insert, text
 from backend.api.app import create_app
 from backend.audit import AuditOptions, AuditReport, run_audit
 from backend.core.config import Settings
-from backend.models import Event, table_of
+from backend.models import Event, EventIdentifier, table_of
 from backend.services.anchoring import AnchoringWorker
+from backend.services.capture import event_identifiers
 from backend.services.platform import Platform, now_ms
 from chain.accounts import dev_account
 from chain.connection import Chain, connect
 from chain.devchain import Engine, NodeProcess, free_port, start_node, stop_node
 from chain.registry import Registry
+from supplychain.epcis import parse_event
 from supplychain.eventhash import event_hash_id, hash_context
 from supplychain.registry import Grade, Level, RecognitionKind, Scope
 from supplychain.registry import events as ev
@@ -141,6 +143,18 @@ class World:
         with self.platform.engine.begin() as connection:
             connection.execute(text(sql), params)
 
+    def renumber(self, old: int, new: int) -> None:
+        """Give a stored event another id, with the rows that refer to it (a platform rewriting its store)."""
+        with self.platform.engine.begin() as connection:
+            connection.execute(text("PRAGMA defer_foreign_keys = ON"))
+            for sql in (
+                "UPDATE event SET id = :new WHERE id = :old",
+                "UPDATE event_identifier SET event_id = :new WHERE event_id = :old",
+                "UPDATE event_link SET event_id = :new WHERE event_id = :old",
+                "UPDATE event_link SET previous_event_id = :new WHERE previous_event_id = :old",
+            ):
+                connection.execute(text(sql), {"old": old, "new": new})
+
     def insert_event(
         self, org: str, key: SigningKey, body: dict[str, Any], *, received_at: int, recognition: int | None = None
     ) -> str:
@@ -161,8 +175,12 @@ class World:
             "recognition_id": recognition,
             "recognition_status": None if recognition is None else "REVOKED",
         }
+        named = event_identifiers(parse_event(body))
+        row["identifier_count"] = len(named)
         with self.platform.engine.begin() as connection:
-            connection.execute(insert(table_of(Event)), [row])
+            event_id = connection.execute(insert(table_of(Event)).returning(table_of(Event).c.id), [row]).scalar_one()
+            identifiers = [{"event_id": event_id, "identifier": i, "role": r} for i, r in named]
+            connection.execute(insert(table_of(EventIdentifier)), identifiers)  # its index rows, as capture writes
         return hash_id
 
     # --- the audit ---

@@ -18,9 +18,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from backend.models import Batch, Event, EventIdentifier, table_of
+from backend.services.anchoring import story_links, write_links
 from backend.services.capture import event_identifiers
 from backend.services.platform import Platform, now_ms
 from chain.accounts import dev_account
@@ -81,10 +82,14 @@ def store(platform: Platform, envelopes: Iterable[Mapping[str, Any]], *, receive
 
 def anchor(platform: Platform, hash_ids: Sequence[str], *, advance: int = 600) -> int:
     """Anchor stored events for real on the platform's chain, ``advance`` seconds later; returns the batch id."""
-    tree = MerkleTree.build([hash_id_to_bytes32(h) for h in hash_ids])
+    with platform.session() as session:
+        ids = dict(session.execute(select(table_of(Event).c.hash_id, table_of(Event).c.id)).all())
+        events = {ids[h]: hash_id_to_bytes32(h) for h in sorted(hash_ids, key=lambda h: ids[h])}
+        links = story_links(session, events)  # the story links, as the anchoring worker commits them
+    tree = MerkleTree.build([hash_id_to_bytes32(h) for h in hash_ids] + [link.value for _, link in links])
     view = platform.registry
     view.registry.chain.increase_time(advance)
-    sequence, result = view.writer.anchor_root(tree.root, len(hash_ids))
+    sequence, result = view.writer.anchor_root(tree.root, len(tree))
     block = result.receipt.block_number
     block_time = view.registry.chain.block_timestamp(block)
     with platform.session() as session:
@@ -92,7 +97,7 @@ def anchor(platform: Platform, hash_ids: Sequence[str], *, advance: int = 600) -
             insert(table_of(Batch))
             .values(
                 root="0x" + tree.root.hex(),
-                leaf_count=len(hash_ids),
+                leaf_count=len(tree),
                 status="anchored",
                 created_at=now_ms(),
                 chain_id=view.chain_id,
@@ -112,6 +117,7 @@ def anchor(platform: Platform, hash_ids: Sequence[str], *, advance: int = 600) -
                 .where(table_of(Event).c.hash_id == h)
                 .values(batch_id=batch_id, leaf_index=index, proof=proof)
             )
+        write_links(session, links, events, batch_id=int(batch_id), tree=tree, first=len(hash_ids))
         session.commit()
     view.refresh(force=True)
     return int(batch_id)

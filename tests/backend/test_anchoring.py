@@ -8,13 +8,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
-from backend.models import Batch, Event
+from backend.models import Batch, Event, EventLink
+from backend.services import anchoring
 from backend.services.anchoring import AnchoringWorker
 from backend.services.platform import Platform
 from chain.registry import ANCHOR_GAS
+from supplychain.epcis import parse_event
+from supplychain.links import LinkChain, item_identifiers
 from supplychain.merkle import hash_id_to_bytes32, verify_proof
 from supplychain.signing import SigningKey
-from tests.backend.documents import object_event, signed_document
+from tests.backend.documents import GTIN, object_event, signed_document
 from tests.backend.test_capture import post
 from tests.chains import MANUFACTURER
 
@@ -48,6 +51,38 @@ def assert_all_anchored_once(platform: Platform, hashes: list[str]) -> None:
         assert verify_proof(root, proof, value)
         assert registry.verify_event(root, proof, value)  # the registry's own check
     assert sorted(e.hash_id for e in stored(platform)) == sorted(hashes)
+    assert_links_chain(platform)
+
+
+def assert_links_chain(platform: Platform) -> list[EventLink]:
+    """The stored story links are exactly those the pure core derives from the stored events in anchoring order
+    (batches in order, events by id), each proven against its batch's anchored root by the registry itself."""
+    events = {e.id: e for e in stored(platform)}
+    by_batch = {b.id: b for b in batches(platform)}
+    with platform.session() as session:
+        links = list(session.exec(select(EventLink).order_by(col(EventLink.id))).all())
+    chain = LinkChain()
+    expected = []
+    for event in sorted(events.values(), key=lambda e: (e.batch_id or 0, e.id or 0)):
+        if event.batch_id is not None:
+            digest = hash_id_to_bytes32(event.hash_id)
+            for made in chain.add(digest, item_identifiers(parse_event(json.loads(event.document)))):
+                expected.append((made.identifier, event.id, made.previous, "0x" + made.value.hex()))
+    found = [
+        (
+            link.identifier,
+            link.event_id,
+            None if link.previous_event_id is None else hash_id_to_bytes32(events[link.previous_event_id].hash_id),
+            link.value,
+        )
+        for link in links
+    ]
+    assert found == expected
+    for link in links:
+        root = bytes.fromhex(by_batch[link.batch_id].root[2:])
+        proof = [link.proof[i : i + 32] for i in range(0, len(link.proof), 32)]
+        assert platform.registry.registry.verify_event(root, proof, bytes.fromhex(link.value[2:]))
+    return links
 
 
 def test_pending_events_are_anchored_in_one_batch(
@@ -58,7 +93,7 @@ def test_pending_events_are_anchored_in_one_batch(
     assert worker.run_once() == 0  # younger than the interval and fewer than a full batch: not yet
     assert worker.run_once(force=True) == 5
     (batch,) = batches(platform)
-    assert (batch.leaf_count, batch.sequence, batch.status) == (5, 1, "anchored")
+    assert (batch.leaf_count, batch.sequence, batch.status) == (10, 1, "anchored")  # 5 events, 5 story links
     assert batch.block_time is not None
     assert batch.tx_hash is not None
     assert_all_anchored_once(platform, hashes)
@@ -76,7 +111,48 @@ def test_a_full_batch_goes_at_once_and_the_rest_waits(
     assert worker.run_once() == 3
     assert worker.run_once() == 0  # one left, not due yet
     assert worker.run_once(force=True) == 1
-    assert [b.leaf_count for b in batches(platform)] == [3, 3, 1]
+    assert [b.leaf_count for b in batches(platform)] == [6, 6, 2]  # each event and the link of its one serial
+
+
+def test_links_chain_each_serial_across_batches(
+    client: TestClient, platform: Platform, tokens: dict[str, str], keys: dict[str, SigningKey]
+) -> None:
+    token, key = tokens["manufacturer"], keys[MANUFACTURER]
+    made = capture(client, token, key, 2, prefix="L")
+    worker = AnchoringWorker(platform)
+    assert worker.run_once(force=True) == 2
+    document = signed_document(
+        key, [object_event("L0", biz_step="inspecting"), object_event("L1", biz_step="inspecting")]
+    )
+    later = [e["eventHashId"] for e in post(client, token, document).json()["events"]]
+    post(client, token, signed_document(key, [object_event("L0", biz_step="shipping")]))
+    assert worker.run_once(force=True) == 3
+    links = assert_links_chain(platform)
+    ids = {e.hash_id: e.id for e in stored(platform)}
+    l0 = [(link.event_id, link.previous_event_id) for link in links if link.identifier.endswith("/21/L0")]
+    inspected, shipped = ids[later[0]], max(i for i in ids.values() if i is not None)
+    assert l0 == [(ids[made[0]], None), (inspected, ids[made[0]]), (shipped, inspected)]  # in anchoring order
+
+
+def test_a_batch_stops_at_the_leaf_budget_but_takes_the_first_event(
+    client: TestClient,
+    platform: Platform,
+    tokens: dict[str, str],
+    keys: dict[str, SigningKey],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token, key = tokens["manufacturer"], keys[MANUFACTURER]
+    serials = [f"https://id.gs1.org/01/{GTIN}/21/B{i}" for i in range(5)]
+    post(client, token, signed_document(key, [object_event("B0", epcList=serials)]))  # 1 event + 5 links
+    capture(client, token, key, 3, prefix="C")
+    monkeypatch.setattr(anchoring, "MAX_BATCH_LEAVES", 4)
+    worker = AnchoringWorker(platform)
+    worker.interval_ms = 60_000
+    assert worker.run_once() == 1  # over budget alone: it still goes, and the batch counts as full
+    assert worker.run_once() == 2  # 2 + 2 leaves
+    assert worker.run_once(force=True) == 1
+    assert [b.leaf_count for b in batches(platform)] == [6, 4, 2]
+    assert_links_chain(platform)
 
 
 @pytest.mark.parametrize("crash_after", ["prepared", "signed", "broadcast"])
@@ -106,6 +182,23 @@ def test_a_crash_at_any_step_anchors_each_batch_exactly_once(
         assert done.tx_hash == recorded  # the same transaction, not a second one
     assert_all_anchored_once(platform, hashes)
     assert second.run_once(force=True) == 0
+
+
+def test_links_prepared_before_a_crash_are_anchored_as_prepared(
+    client: TestClient, platform: Platform, tokens: dict[str, str], keys: dict[str, SigningKey]
+) -> None:
+    token, key = tokens["manufacturer"], keys[MANUFACTURER]
+    capture(client, token, key, 1, prefix="R")
+    assert AnchoringWorker(platform).run_once(force=True) == 1
+    post(client, token, signed_document(key, [object_event("R0", biz_step="inspecting")]))
+    prepared = AnchoringWorker(platform)._prepare(force=True)  # its link names the first event; then the crash
+    assert prepared is not None
+    with platform.session() as session:
+        before = [(link.identifier, link.value) for link in session.exec(select(EventLink)).all()]
+    assert AnchoringWorker(platform).recover() == 1  # the same batch, the same root and links
+    (_, second) = batches(platform)
+    assert (second.id, second.root, second.status) == (prepared.id, prepared.root, "anchored")
+    assert [(link.identifier, link.value) for link in assert_links_chain(platform)] == before
 
 
 def test_a_batch_whose_nonce_was_taken_is_signed_anew(

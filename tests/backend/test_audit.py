@@ -86,24 +86,66 @@ def test_an_edited_event_is_a_hash_mismatch(clean: World) -> None:
     assert finding["evidence"]["eventId"] == 4 and finding["evidence"]["eventHash"].startswith("ni:///sha-256;")
 
 
+def delete_event(world: World, event_id: int) -> None:
+    """What a platform dropping an event does: its rows and story links go, links naming it lose their previous."""
+    world.execute("DELETE FROM event_link WHERE event_id = :id", id=event_id)
+    world.execute("UPDATE event_link SET previous_event_id = NULL WHERE previous_event_id = :id", id=event_id)
+    world.execute("DELETE FROM event_identifier WHERE event_id = :id", id=event_id)
+    world.execute("DELETE FROM event WHERE id = :id", id=event_id)
+
+
 def test_a_deleted_event_leaves_its_root_a_leaf_short(clean: World) -> None:
-    clean.execute("DELETE FROM event_identifier WHERE event_id = 5")
-    clean.execute("DELETE FROM event WHERE id = 5")
+    delete_event(clean, 5)
     report = clean.audit()
-    (finding,) = only(report, "leaf_withheld")
-    assert "holds 6 of them" in str(finding["message"]) and finding["evidence"]["block"]
+    # its leaf and its story links are gone, and the next link of its identifiers names it: that link is wrong now
+    assert set(report.counts) == {"leaf_withheld", "link_wrong"}
+    (finding,) = [f.to_json() for f in report.findings if f.code == "leaf_withheld"]
+    assert "holds 16 of them" in str(finding["message"]) and finding["evidence"]["block"]
     assert report.exit_code == 1
+
+
+def test_a_forged_story_link_is_found(clean: World) -> None:
+    clean.execute("UPDATE event_link SET value = :v WHERE id = 3", v="0x" + "ab" * 32)
+    (finding,) = only(clean.audit(), "link_wrong")
+    assert "its value is not sha256(domain, identifier, previous, event)" in str(finding["message"])
+    assert finding["severity"] == "critical" and finding["organisation"] is None  # the platform's doing
+
+
+def test_an_anchored_event_whose_links_were_left_out_is_found(clean: World) -> None:
+    t = clean.base_ms + 50_000
+    commission = event("ObjectEvent", t, "commissioning", action="ADD", epcList=[serial("M1"), serial("M2")])
+    clean.post(MANUFACTURER, [commission])
+    assert clean.anchor() == 1
+    clean.execute("DELETE FROM event_link WHERE identifier = :x", x=serial("M2"))  # one of its two links
+    report = clean.audit()
+    assert set(report.counts) == {"link_missing", "leaf_withheld"}  # and its root is a leaf short
+    (missing,) = [f for f in report.findings if f.code == "link_missing"]
+    assert missing.message.endswith(f"the event names {serial('M2')}, and no story link of its batch commits it")
+
+
+def test_a_story_link_computed_around_an_event_is_found(clean: World) -> None:
+    """The attack the scanner cannot see: links committed at anchoring time as if an event did not exist; a bundle
+    leaving that event out would then chain without a gap. The audit follows every identifier's links."""
+    t = clean.base_ms + 50_000
+    clean.post(MANUFACTURER, [event("ObjectEvent", t, "commissioning", action="ADD", epcList=[serial("L1")])])
+    assert clean.anchor() == 1
+    clean.execute("UPDATE event_link SET identifier = 'hidden' WHERE identifier = :x", x=serial("L1"))
+    clean.post(MANUFACTURER, [event("ObjectEvent", t + 1_000, "shipping", action="OBSERVE", epcList=[serial("L1")])])
+    assert clean.anchor() == 1  # its link of L1 says it is L1's first event, and is anchored so
+    clean.execute("UPDATE event_link SET identifier = :x WHERE identifier = 'hidden'", x=serial("L1"))
+    (finding,) = only(clean.audit(), "link_wrong")
+    assert "names none (the first) as the event before it" in str(finding["message"])
+    assert str(finding["message"]).endswith("an event was linked around")
 
 
 def test_a_whole_batch_withheld_from_the_export(clean: World) -> None:
     t = clean.base_ms + 20_000
     clean.post(MANUFACTURER, [event("ObjectEvent", t, "commissioning", action="ADD", epcList=[serial("W1")])])
     assert clean.anchor() == 1
-    clean.execute("DELETE FROM event_identifier WHERE event_id = 8")
-    clean.execute("DELETE FROM event WHERE id = 8")
+    delete_event(clean, 8)
     clean.execute("DELETE FROM batch WHERE id = 2")
     (finding,) = only(clean.audit(), "root_unknown_to_platform")
-    assert finding["evidence"]["tx"] and "1 leaves" in str(finding["message"])
+    assert finding["evidence"]["tx"] and "2 leaves" in str(finding["message"])  # the event and its story link
 
 
 def test_an_event_never_anchored(clean: World) -> None:
@@ -296,18 +338,18 @@ def test_a_document_edited_after_an_audit_is_found_by_the_next_run(clean: World,
 def test_an_event_deleted_after_an_audit_is_found_by_the_next_run(clean: World, tmp_path: Path) -> None:
     state = tmp_path / "audit-state.json"
     assert clean.audit(state=state).findings == []
-    clean.execute("DELETE FROM event_identifier WHERE event_id = 5")
-    clean.execute("DELETE FROM event WHERE id = 5")
+    delete_event(clean, 5)
     later = continued(clean, state)
-    (finding,) = only(later, "audited_event_missing")
+    # and the record of the event after it changed: its story link no longer names the one before
+    assert set(later.counts) == {"audited_event_missing", "audited_event_changed"}
+    (finding,) = [f.to_json() for f in later.findings if f.code == "audited_event_missing"]
     assert finding["evidence"]["eventId"] == 5 and later.exit_code == 1 and later.events_compared == 6
 
 
 def test_the_last_event_deleted_after_an_audit_is_found_by_the_next_run(clean: World, tmp_path: Path) -> None:
     state = tmp_path / "audit-state.json"
     assert clean.audit(state=state).findings == []
-    clean.execute("DELETE FROM event_identifier WHERE event_id = 7")
-    clean.execute("DELETE FROM event WHERE id = 7")
+    delete_event(clean, 7)
     (finding,) = only(later := continued(clean, state), "audited_event_missing")
     assert finding["evidence"]["eventId"] == 7 and later.exit_code == 1
 
@@ -326,12 +368,12 @@ def test_an_event_inserted_below_the_last_audited_id_is_found_by_the_next_run(cl
     body = event("ObjectEvent", t, "commissioning", action="ADD", epcList=[serial("G1")])
     clean.insert_event(MANUFACTURER, KEYS[MANUFACTURER], body, received_at=t)
     assert clean.anchor() == 1
-    clean.execute("UPDATE event SET id = 20 WHERE id = 8")  # a gap in the ids: 1..7, 20
+    clean.renumber(8, 20)  # a gap in the ids: 1..7, 20
     first = clean.audit(state=state)
     assert first.findings == [] and first.events_checked == 8
     back_dated = event("ObjectEvent", t + 1, "commissioning", action="ADD", epcList=[serial("G2")])
     clean.insert_event(MANUFACTURER, KEYS[MANUFACTURER], back_dated, received_at=t + 1)
-    clean.execute("UPDATE event SET id = 10 WHERE id = 21")
+    clean.renumber(21, 10)
     later = continued(clean, state)
     (finding,) = only(later, "event_inserted_into_audited_range")
     assert finding["evidence"]["eventId"] == 10 and "below the last id audited before (20)" in finding["message"]
@@ -389,7 +431,7 @@ def test_master_data_leaves_are_counted_in_their_roots_and_checked(clean: World)
 
 def test_codes_and_severities_are_stable_and_explained_in_both_languages() -> None:
     assert CODES["leaf_withheld"][0] is Severity.CRITICAL and CODES["anchor_remade"][0] is Severity.INFO
-    assert len(CODES) == 31 and set(MEANINGS_ZH) == set(CODES)
+    assert len(CODES) == 33 and set(MEANINGS_ZH) == set(CODES)
 
 
 def test_the_runner_knows_the_platform_only_by_its_http_export() -> None:

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from backend.api.routes.bundles import TRUNCATED_HEADER
-from backend.models import Event, table_of
+from backend.models import Event, EventLink, table_of
+from backend.services.links import identifier_links
 from backend.services.platform import Platform
 from supplychain.trace import node_id
 from supplychain.verify import ProofBundle, Verdict, VerdictStatus, verify_bundle
@@ -58,6 +59,45 @@ def test_bundle_of_anchored_events_verifies_against_the_chain(
     # the Digital Link path form answers the same bundle
     link = node_id(product.ids["A-1"]).removeprefix("https://id.gs1.org")
     assert fetch(client, "/bundles" + link) == bundle
+
+
+def test_the_bundle_gives_the_products_story_links_and_a_dropped_event_shows(
+    client: TestClient, platform: Platform, product: Product
+) -> None:
+    anchor(platform, [product.hash(n) for n in ["commission R1", "ship R1", "receive R1", "make A", "make B"]])
+    anchor(platform, [product.hash(n) for n in ["pack C1", "ship C1", "receive C1", "unpack C1", "sell A-1"]])
+    body = client.get("/bundles", params={"id": product.ids["A-1"]}).json()
+    assert body["version"] == 2
+    bundle = ProofBundle.from_json(body)
+    assert bundle.links is not None
+    (links,) = bundle.links
+    assert links.identifier == node_id(product.ids["A-1"]) and links.omitted == 0
+    # every event naming A-1 (its making, its case's packing and unpacking, its sale), in anchoring order
+    assert [e.hash_id for e in links.chain] == [product.hash(n) for n in ["make A", "pack C1", "unpack C1", "sell A-1"]]
+    assert [e.previous for e in links.chain] == [None] + [e.hash_id for e in links.chain[:-1]]
+    # a platform leaving the unpacking out, with its link, is caught by the scanner's check
+    gone = product.hash("unpack C1")
+    body["events"] = [e for e in body["events"] if e["envelope"]["eventHashId"] != gone]
+    body["links"][0]["chain"] = [e for e in body["links"][0]["chain"] if e["eventHashId"] != gone]
+    verdict = verify(platform, ProofBundle.from_json(body))
+    assert "event_dropped" in verdict.failures
+    assert any(gone in c.detail for c in verdict.checks if c.code == "event_dropped")
+
+
+def test_a_long_chain_gives_its_newest_links_and_counts_the_others(platform: Platform, product: Product) -> None:
+    anchor(platform, [product.hash(n) for n in ["commission R1", "ship R1", "receive R1", "make A", "make B"]])
+    anchor(platform, [product.hash(n) for n in ["pack C1", "ship C1", "receive C1", "unpack C1", "sell A-1"]])
+    node = node_id(product.ids["A-1"])
+    with platform.session() as session:
+        whole = identifier_links(session, node)
+        newest = identifier_links(session, node, limit=2)
+        damaged_before = len(whole.chain)
+        session.execute(update(table_of(EventLink)).where(table_of(EventLink).c.identifier == node).values(proof=b"x"))
+        damaged = identifier_links(session, node)
+    assert [e.hash_id for e in newest.chain] == [e.hash_id for e in whole.chain[-2:]] and newest.omitted == 2
+    assert whole.omitted == 0 and all(e.signer is not None for e in whole.chain)
+    # a stored proof that does not read is left out: the verifier sees the gap instead of a false proof
+    assert damaged_before == 4 and damaged.chain == () and damaged.omitted == 0
 
 
 def test_pending_events_make_the_bundle_incomplete_not_failed(

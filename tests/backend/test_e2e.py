@@ -210,4 +210,5 @@ def test_several_server_processes_share_the_port_beside_one_anchoring_worker(har
         stop_node(worker.pid, process=worker)
         service.stop()
     assert sorted(e.hash_id for e in events) == sorted(accepted)
-    assert sum(b.leaf_count for b in batches) == 180  # the one worker anchored each event once
+    # the one worker anchored each event once, with the story link of its serial
+    assert sum(b.leaf_count for b in batches) == 2 * 180

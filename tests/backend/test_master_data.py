@@ -191,7 +191,9 @@ def test_master_data_is_anchored_with_events_and_in_the_bundle(
     with platform.session() as session:
         (batch,) = session.exec(select(Batch)).all()
         (row,) = session.exec(select(MasterData).order_by(col(MasterData.id))).all()
-    assert batch.status == "anchored" and batch.leaf_count == 2 and row.batch_id == batch.id
+    assert (
+        batch.status == "anchored" and batch.leaf_count == 3 and row.batch_id == batch.id
+    )  # and the story link of its serial
     root = bytes.fromhex(batch.root[2:])
     proof = [bytes.fromhex(p[2:]) for p in json.loads(row.proof or "[]")]
     digest = bytes.fromhex(row.document_hash[2:])

@@ -501,7 +501,7 @@ def test_an_invalid_event_names_each_problem_at_its_place_in_the_event(
     assert {"bizStep", "readPoint.id"} <= paths, paths
 
 
-def test_0011_keeps_the_jobs_stored_before_and_lists_them_by_an_index(tmp_path: Path) -> None:
+def test_0010_keeps_the_jobs_stored_before_and_lists_them_by_an_index(tmp_path: Path) -> None:
     from alembic import command
     from sqlalchemy import text
 

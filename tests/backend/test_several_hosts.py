@@ -1,4 +1,4 @@
-"""Several hosts on one database share the receipt-signing key through it (``platform_secret``, migration 0012):
+"""Several hosts on one database share the receipt-signing key through it (``platform_secret``, migration 0011):
 receipts, sessions and page tokens signed on one host verify on every other. Real SQLite file here; PostgreSQL in
 tests/backend/test_postgres.py."""
 

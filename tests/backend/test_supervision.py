@@ -23,7 +23,7 @@ import pytest
 from sqlmodel import col, func, select
 
 from backend.core.config import Settings
-from backend.models import Batch, Event
+from backend.models import Batch, Event, EventLink
 from backend.services.platform import Platform
 from backend.services.signing_pool import SigningPool, verify_chunk
 from chain.connection import connect
@@ -196,6 +196,7 @@ def test_a_killed_worker_is_restarted_and_every_accepted_event_is_anchored_exact
         with platform.session() as session:
             events = list(session.exec(select(Event)).all())
             batches = {b.id: b for b in session.exec(select(Batch)).all()}
+            links = list(session.exec(select(EventLink)).all())
     hashes = [e.hash_id for e in events]
     assert len(hashes) == len(set(hashes))  # each event stored once...
     assert set(capturer.accepted) <= set(hashes)
@@ -203,6 +204,9 @@ def test_a_killed_worker_is_restarted_and_every_accepted_event_is_anchored_exact
     for event in events:  # ...in exactly one batch
         assert event.batch_id in batches
         per_batch[event.batch_id] = per_batch.get(event.batch_id, 0) + 1
+    for link in links:  # with its story links beside it
+        assert link.batch_id == next(e.batch_id for e in events if e.id == link.event_id)
+        per_batch[link.batch_id] += 1
     registry = Registry(connect(service.rpc), Deployment.load(service.data / "deployment.json"))
     roots = [b.root for b in batches.values()]
     assert len(roots) == len(set(roots))

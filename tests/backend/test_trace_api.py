@@ -101,7 +101,8 @@ def test_traces_show_anchors_once_anchored(client: TestClient, platform: Platfor
     anchor(platform, [product.hash("make A")])
     events = {e["eventHashId"]: e["anchor"] for e in trace(client, "backward", product.ids["A-2"])["events"]}
     assert events[product.hash("make A")]["status"] == "anchored"
-    assert events[product.hash("make A")]["proof"] == []  # alone in its batch: the leaf is the root
+    # in its batch with one story link per identifier it names: the proof leads from its leaf to the root
+    assert len(events[product.hash("make A")]["proof"]) == 3
     assert events[product.hash("commission R1")] == {"status": "pending"}
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from supplychain.epcis import parse_event
 from supplychain.eventhash import event_hash_id
 from supplychain.gs1 import gs1_check_digit
+from supplychain.links import LinkChain, item_identifiers
 from supplychain.merkle import MerkleTree, hash_id_to_bytes32
 from supplychain.registry import (
     BusinessRole,
@@ -44,7 +45,7 @@ from supplychain.registry.events import (
     RootAnchored,
 )
 from supplychain.signing import RECOGNITION_FIELD, SIGNATURE_NAMESPACE, SigningKey, make_envelope
-from supplychain.trace import TracedEvent, TraceIndex
+from supplychain.trace import TracedEvent, TraceIndex, node_id
 
 T0 = 1_700_000_000  # 2023-11-14T22:13:20Z
 DAY = 86_400
@@ -130,6 +131,9 @@ class ChainBuilder:
     registry: list[tuple[int, Any]] = field(default_factory=list)  # (timestamp, event without position)
     anchored: dict[str, Anchored] = field(default_factory=dict)
     orgs: dict[str, Org] = field(default_factory=dict)
+    # identifier -> its story links in anchoring order: (event hash, previous hash or None, root, proof)
+    links: dict[str, list[tuple[str, str | None, bytes, list[bytes]]]] = field(default_factory=dict)
+    link_chain: LinkChain = field(default_factory=LinkChain)
     _seed: int = 1
     _recognition_id: int = 0
     _sequence: int = 0
@@ -313,13 +317,29 @@ class ChainBuilder:
     def anchor(self, envelopes: Sequence[Mapping[str, Any]], t: int) -> bytes:
         """Anchor these events in one Merkle batch at time ``t``; returns the root."""
         hashes = [e["eventHashId"] for e in envelopes]
-        tree = MerkleTree.build([hash_id_to_bytes32(h) for h in hashes])
+        digests = {hash_id_to_bytes32(h): h for h in hashes}
+        made = [
+            link
+            for e in envelopes
+            for link in self.link_chain.add(
+                hash_id_to_bytes32(e["eventHashId"]), item_identifiers(parse_event(e["event"]))
+            )
+        ]
+        tree = MerkleTree.build([*digests, *(link.value for link in made)])
+        for i, link in enumerate(made):
+            previous = None if link.previous is None else digests.get(link.previous) or self._hash_of(link.previous)
+            self.links.setdefault(link.identifier, []).append(
+                (digests[link.digest], previous, tree.root, tree.proof(len(hashes) + i))
+            )
         self._sequence += 1
         self.registry.append((t, ("anchor", tree.root, self._sequence, len(hashes))))
         block = sum(1 for entry in self.registry if entry[0] <= t)  # provisional; fixed in finish_anchors
         for i, h in enumerate(hashes):
             self.anchored[h] = Anchored(tree.root, tree.proof(i), self._sequence, block, "", t)
         return tree.root
+
+    def _hash_of(self, digest: bytes) -> str:
+        return next(h for h in self.anchored if hash_id_to_bytes32(h) == digest)
 
     def anchor_positions(self) -> None:
         """Fill each anchored event's block number and tx hash from the registry history's chain order."""
@@ -346,8 +366,30 @@ class ChainBuilder:
         related = {r.hash_id for n in nodes for r in index.mentions(n)}
         return [e for e in self.envelopes if e["eventHashId"] in related]
 
-    def bundle_json(self, product: str, envelopes: Iterable[Mapping[str, Any]] | None = None) -> dict[str, Any]:
-        """A version-1 proof bundle of these events (by default those of the product's story, :meth:`story_of`)."""
+    def links_json(self, identifier: str) -> dict[str, Any]:
+        """The whole story-link chain of an identifier, as a version-2 bundle gives it."""
+        chain = self.links.get(node_id(identifier), [])
+        signed = {e["eventHashId"]: e for e in self.envelopes}
+        return {
+            "identifier": node_id(identifier),
+            "omitted": 0,
+            "chain": [
+                {
+                    "eventHashId": h,
+                    "previous": previous,
+                    "root": "0x" + root.hex(),
+                    "proof": ["0x" + p.hex() for p in proof],
+                    "signer": {k: signed[h][k] for k in ("organisationId", "keyId", "signature")},
+                }
+                for h, previous, root, proof in chain
+            ],
+        }
+
+    def bundle_json(
+        self, product: str, envelopes: Iterable[Mapping[str, Any]] | None = None, *, version: int = 2
+    ) -> dict[str, Any]:
+        """A proof bundle of these events (by default those of the product's story, :meth:`story_of`); version 2
+        gives the whole link chain of the product (as an honest platform does, whatever events are shown)."""
         self.anchor_positions()
         items = []
         for envelope in self.story_of(product) if envelopes is None else envelopes:
@@ -368,14 +410,17 @@ class ChainBuilder:
                     "receiptTime": parse_time(envelope) + 1,
                 }
             items.append(item)
-        return {
+        bundle = {
             "type": "SupplychainProofBundle",
-            "version": 1,
+            "version": version,
             "chainId": CHAIN_ID,
             "registryAddress": REGISTRY,
             "product": product,
             "events": items,
         }
+        if version == 2:
+            bundle["links"] = [self.links_json(product)]
+        return bundle
 
 
 def parse_time(envelope: Mapping[str, Any]) -> int:

@@ -37,7 +37,9 @@ from supplychain.audit import (
 )
 from supplychain.audit import _auditor as auditor_module
 from supplychain.audit import _check as check_module
+from supplychain.epcis import parse_event
 from supplychain.eventhash import event_hash_id, hash_context
+from supplychain.links import LinkChain, document_identifiers, item_identifiers
 from supplychain.merkle import MerkleTree, hash_id_to_bytes32, verify_proof
 from supplychain.registry import BusinessRole, Grade, Level, RecognitionKind, RegistryMirror, Scope
 from supplychain.registry import events as ev
@@ -1213,3 +1215,138 @@ def test_a_sale_dated_before_production_is_serious() -> None:
         record(event_doc("retail_selling", t + 2000 - 4000, action="OBSERVE", epcList=[serial("0001")]), RETAILER)
     )
     assert "chronology_sold_before_produced" not in codes(audit(*world(within)))  # within the clocks' 5 s
+
+
+# --- story links (supplychain.links): the export carries them, the audit recomputes and follows them ---
+
+
+def linked_batch(
+    records: list[dict[str, Any]], batch_id: int, chain: LinkChain, *, first_id: int = 1
+) -> dict[str, Any]:
+    """:func:`batch`, with the story links the platform commits beside the events (in record order)."""
+    links = [
+        (r, link)
+        for r in records
+        for link in chain.add(hash_id_to_bytes32(r["hashId"]), document_identifiers(r["document"]))
+    ]
+    values = [hash_id_to_bytes32(r["hashId"]) for r in records] + [link.value for _, link in links]
+    tree = MerkleTree.build(values)
+    root = "0x" + tree.root.hex()
+    hashes = {hash_id_to_bytes32(r["hashId"]): r["hashId"] for r in records} | chain_hashes
+    for n, r in enumerate(records):
+        r["id"] = first_id + n
+        r["root"] = root
+        r["proof"] = ["0x" + p.hex() for p in tree.proof(n)]
+        r["links"] = []
+    for i, (r, link) in enumerate(links):
+        r["links"].append(
+            {
+                "identifier": link.identifier,
+                "previous": None if link.previous is None else hashes[link.previous],
+                "value": "0x" + link.value.hex(),
+                "proof": ["0x" + p.hex() for p in tree.proof(len(records) + i)],
+            }
+        )
+    chain_hashes.update(hashes)
+    return {**batch_record(batch_id, root), "leafCount": len(values)}
+
+
+chain_hashes: dict[bytes, str] = {}
+
+
+def batch_record(batch_id: int, root: str) -> dict[str, Any]:
+    return {
+        "id": batch_id, "root": root, "leafCount": 0, "status": "anchored", "blockNumber": 100 + batch_id,
+        "txHash": f"0x{batch_id:064x}", "remadeAt": None,
+    }  # fmt: skip
+
+
+def linked_world(
+    records: list[dict[str, Any]] | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[ev.RegistryEvent]]:
+    records = records if records is not None else clean_story()
+    chain = LinkChain()
+    batches = [linked_batch(records[:3], 1, chain), linked_batch(records[3:], 2, chain, first_id=4)]
+    history = registry_history()
+    anchored(history, batches, at=T0 + 120)
+    return records, batches, history
+
+
+def test_linked_records_give_no_findings_and_fill_their_roots() -> None:
+    records, batches, history = linked_world()
+    assert [len(r["links"]) for r in records] == [1, 1, 1, 1, 1, 1]
+    auditor = audit(records, batches, history)
+    assert codes(auditor) == [] and auditor.links_checked == 6 and auditor.links_started
+    assert auditor.root_counts == {b["root"]: b["leafCount"] for b in batches}
+    assert Auditor.from_json(auditor.to_json()).links_started
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda link: link.pop("proof"), "story link 0 of the event's record cannot be read"),
+        (lambda link: link.update(previous="nope"), "story link 0 of the event's record cannot be read"),
+        (lambda link: link.update(proof="0x"), "story link 0 of the event's record cannot be read"),
+        (
+            lambda link: link.update(value="0x" + "00" * 32),
+            "its value is not sha256(domain, identifier, previous, event)",
+        ),
+        (lambda link: link.update(proof=[]), "its proof does not lead to the event's root"),
+    ],
+)
+def test_a_story_link_that_does_not_hold_is_link_wrong(edit: Any, expected: str) -> None:
+    records, batches, history = linked_world()
+    edit(records[4]["links"][0])
+    auditor = audit(records, batches, history)
+    assert set(codes(auditor)) == {"link_wrong"}  # an unreadable link cannot be followed: the next one is named too
+    assert expected in auditor.findings[0].message
+
+
+def test_a_link_of_an_identifier_the_event_does_not_name_and_one_left_out() -> None:
+    records, batches, history = linked_world()
+    records[5]["links"][0]["identifier"] = serial("0002")  # the sale's link, given for another serial
+    assert "the event does not name that identifier" in audit(records, batches, history).findings[0].message
+    records, batches, history = linked_world()
+    records[5]["links"].append({**records[5]["links"][0], "identifier": serial("0002")})
+    records[5]["links"][0]["identifier"] = serial("0003")  # the link of what it names replaced
+    found = audit(records, batches, history)
+    assert codes(found) == ["link_missing", "link_wrong", "link_wrong"]
+
+
+def test_links_out_of_order_and_records_without_links() -> None:
+    records, batches, history = linked_world()
+    records[4]["links"], records[5]["links"] = [], records[5]["links"]  # the receipt carries none, links began
+    auditor = audit(records, batches, history)
+    assert "link_missing" in codes(auditor)
+    records, batches, history = linked_world()
+    mirror = RegistryMirror().apply_all(history)
+    checker, auditor = EventChecker(mirror), Auditor()
+    for r in [records[0], records[1], records[2], records[3], records[5], records[4]]:  # the sale before the receipt
+        auditor.add_event(checker.check(copy.deepcopy(r)), mirror.anchors)
+    messages = [f.message for f in auditor.findings if f.code == "link_wrong"]
+    assert len(messages) == 2 and all(m.endswith("an event was linked around") for m in messages)
+
+
+def test_the_links_followed_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auditor_module, "MAX_LINK_HEADS", 1)
+    records, batches, history = linked_world()
+    auditor = audit(records, batches, history)
+    # the lot's two links are followed, the serial's four only checked one by one
+    assert codes(auditor) == [] and auditor.links_checked == 2 and auditor.links_unchained == 4
+
+
+def test_unanchored_events_and_old_exports_need_no_links() -> None:
+    records, batches, history = world()  # an export without "links" (before story links): nothing to check
+    assert codes(audit(records, batches, history)) == []
+    pending = record(event_doc("shipping", T0 * 1000, action="OBSERVE", epcList=[serial("9")]), MAKER, links=[])
+    assert EventChecker(RegistryMirror()).check(pending).link_count == 0
+    records, batches, history = linked_world()
+    records[4]["links"] = {"not": "a list"}
+    assert "the record's links are not a list" in audit(records, batches, history).findings[0].message
+
+
+def test_the_identifiers_read_from_a_stored_document_are_those_of_the_parsed_event() -> None:
+    scenario = appliance_chain()
+    documents = [e["event"] for e in scenario.chain.envelopes]
+    assert all(document_identifiers(d) == item_identifiers(parse_event(d)) for d in documents)
+    assert document_identifiers({"epcList": "x", "quantityList": [1, {"epcClass": 5}], "parentID": ""}) == ()

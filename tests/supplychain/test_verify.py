@@ -103,7 +103,7 @@ def test_a_genuine_bundle_verifies(
     expected = {"envelope", "event", "event_hash", "signature", "key", "organisation", "role", "clock"}
     assert names == expected | {"proof", "anchor", "chronology", "receipt"}
     assert [c.name for c in verdict.checks] == [
-        "chain", "registry", "events", "product", "duplicates", "story", "chronology", "custody", "origins"
+        "chain", "registry", "events", "product", "duplicates", "story", "chronology", "custody", "origins", "links"
     ]  # fmt: skip
     as_json = verdict.to_json()
     assert as_json["status"] == "verified" and len(as_json["events"]) == len(verdict.events)
@@ -374,7 +374,9 @@ def _set(path: str, value: object) -> Callable[[dict[str, Any]], None]:
     ("edit", "field"),
     [
         (_set("type", "Other"), "type"),
-        (_set("version", 2), "version"),
+        (_set("version", 3), "version"),
+        (_set("version", 1), "links"),  # version 1 has no links
+        (_set("links", KeyError), "links"),  # version 2 requires them
         (_set("version", True), "version"),
         (_set("chainId", -1), "chainId"),
         (_set("registryAddress", "0x12"), "registryAddress"),

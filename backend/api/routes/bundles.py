@@ -21,7 +21,7 @@ DAMAGED_RECORDS_HEADER = "Supplychain-Bundle-Damaged-Records"
 _LISTED_IN_HEADER = 20
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "A proof bundle, version 1 (format: `supplychain.verify`).",
+        "description": "A proof bundle, version 2 (format: `supplychain.verify`, `docs/proof-bundle.md`).",
         "headers": {
             TRUNCATED_HEADER: {
                 "description": "`true` when the event bound left events out",
@@ -44,7 +44,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
             "application/json": {
                 "example": {
                     "type": "SupplychainProofBundle",
-                    "version": 1,
+                    "version": 2,
                     "chainId": 31337,
                     "registryAddress": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
                     "product": "https://id.gs1.org/01/06904444400010/21/A-1",
@@ -60,6 +60,20 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
                                 "timestamp": 1700000000,
                             },
                             "receiptTime": 1699999990,
+                        }
+                    ],
+                    "links": [
+                        {
+                            "identifier": "https://id.gs1.org/01/06904444400010/21/A-1",
+                            "omitted": 0,
+                            "chain": [
+                                {
+                                    "eventHashId": "ni:///sha-256;" + "12" * 32 + "?ver=CBV2.0",
+                                    "previous": None,
+                                    "root": "0x" + "cd" * 32,
+                                    "proof": ["0x" + "34" * 32],
+                                }
+                            ],
                         }
                     ],
                 }
@@ -82,7 +96,7 @@ def _bundle(session: SessionDep, platform: PlatformDep, identifier: str) -> JSON
         DAMAGED_RECORDS_HEADER: "".join(c if " " <= c <= "~" else "?" for c in listed),
     }
     # damaged records (left out, or given as not anchored) are counted in the header and listed by /ready: the
-    # bundle format (supplychain.verify, version 1) has no member for them yet, and a verifier refuses unknown ones
+    # bundle format (supplychain.verify, version 2) has no member for them yet, and a verifier refuses unknown ones
     return JSONResponse(result.bundle.to_json(), headers=headers)
 
 
@@ -95,9 +109,11 @@ def get_bundle(
         Query(alias="id", description="EPC URN or GS1 Digital Link", examples=["urn:epc:id:sgtin:6904444.040001.A-1"]),
     ],
 ) -> JSONResponse:
-    """The product's proof bundle (``supplychain.verify.ProofBundle``, version 1): every event of its backward
+    """The product's proof bundle (``supplychain.verify.ProofBundle``, version 2): every event of its backward
     trace and its journey, each with its signed envelope and, once anchored, its Merkle proof, root and anchor
-    (sequence, block, transaction, block time); ``null`` for all three while an event is pending. With the
+    (sequence, block, transaction, block time); ``null`` for all three while an event is pending; and ``links``, the
+    anchored story links of the product's identifier (each event naming it commits one, naming the event before it),
+    with which a verifier sees whether an event was left out (``docs/proof-bundle.md``). With the
     registry's chain id and address, a verifier needs nothing else but the chain
     (``supplychain.verify.verify_bundle``). ``product`` is the identifier's canonical GS1 Digital Link.
     """

@@ -67,6 +67,14 @@ _EVENT_EXAMPLE: dict[str, Any] = {
     "root": "0x" + "ef" * 32,
     "leafIndex": 4,
     "recognition": {"id": 1, "statusAtCapture": "IN_FORCE"},
+    "links": [
+        {
+            "identifier": "https://id.gs1.org/01/06901234000108/21/A-1",
+            "previous": None,
+            "value": "0x" + "12" * 32,
+            "proof": ["0x" + "03" * 32],
+        }
+    ],
     "proof": ["0x" + "01" * 32, "0x" + "02" * 32],
     "document": {"@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"], "type": "ObjectEvent"},
 }
@@ -154,10 +162,13 @@ def get_export_events(
     ``receivedAt`` (ms since the epoch, UTC), ``bizStep``, ``bizLocation`` and ``readPoint`` (the indexed columns,
     derived from the document at capture), ``captureId``, ``batchId``, ``root`` (of its batch, ``null`` before
     batching), ``leafIndex``, ``recognition`` (the cited recognition and its status as recorded at capture, or
-    ``null``), ``proof`` (Merkle siblings, ``0x`` hex) and ``document``: the event's JSON-LD exactly as stored,
-    with the ``@context`` its hash needs; ``unreadable`` (only on a damaged record) names its stored columns that
-    do not read. ``Accept: application/x-ndjson`` streams one record per line (fastest);
-    otherwise ``{"items": [...], "nextAfter": id | null}``. Ask for the next page with ``after`` = the last id read
+    ``null``), ``links`` (the story links its batch commits for it, one per identifier it names: ``identifier``,
+    ``previous`` Event Hash ID or ``null``, ``value``, ``proof``; ``docs/proof-bundle.md``; absent when there are
+    none), ``proof`` (Merkle
+    siblings, ``0x`` hex) and ``document``: the event's JSON-LD exactly as stored, with the ``@context`` its hash
+    needs; ``unreadable`` (only on a damaged record) names its stored columns that do not read.
+    ``Accept: application/x-ndjson`` streams one record per line (fastest); otherwise
+    ``{"items": [...], "nextAfter": id | null}``. Ask for the next page with ``after`` = the last id read
     (``X-Next-After``, ``Link: rel="next"``): keyset pages, every event exactly once.
     """
     _check_parameters(request)

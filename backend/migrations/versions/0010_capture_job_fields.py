@@ -2,12 +2,12 @@
 
 The EPCIS 2.0 REST binding lists capture jobs (``GET /capture``) with the ``GS1-Capture-Error-Behaviour`` they ran
 under and when they finished. Both are columns, so that a page of jobs is read without the jobs' stored outcomes
-(megabytes for a bulk capture), through a new index on (org_id, received_at, id). Jobs stored before 0011 keep NULL:
+(megabytes for a bulk capture), through a new index on (org_id, received_at, id). Jobs stored before 0010 keep NULL:
 the listing derives what it can (``rollback`` when the job rolled back, else ``proceed``, the platform's default
 until then; finished when received).
 
-Revision ID: 0011
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06 11:00:00
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,15 +1,15 @@
 """worker_lease, platform_secret: several hosts on one database
 
-Until 0012 every host that ran the anchoring worker on one PostgreSQL database batched the same pending events. A
+Until 0011 every host that ran the anchoring worker on one PostgreSQL database batched the same pending events. A
 lease row names the one holder and an epoch that rises at each hand-over; the worker's writes check the epoch in their
 own transaction (``backend.services.lease``), so a worker that lost its lease cannot write.
 
 Each host also kept its own receipt-signing key in its data folder, so receipts and sessions of one host did not
-verify on another. The key now lives in ``platform_secret``: the first host to start after 0012 stores the key of its
+verify on another. The key now lives in ``platform_secret``: the first host to start after 0011 stores the key of its
 data folder, and every host uses the stored one.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06 11:00:00
 """
 
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
