@@ -25,7 +25,7 @@ from scanner.errors import ScannerInputError
 from scanner.messages import Lang, has, text
 from scanner.scan import ScanResult
 from supplychain.eventhash import short_hash_id
-from supplychain.verify import Check, EventVerdict, MasterDataVerdict, VerdictStatus
+from supplychain.verify import Check, EventVerdict, MasterDataVerdict, Verdict, VerdictStatus
 
 __all__ = ["error_json", "print_error", "print_report", "reasons", "render_json"]
 
@@ -57,11 +57,12 @@ def reasons(result: ScanResult, lang: Lang, *, skip: frozenset[str] = frozenset(
         if check.passed is wanted and check.code not in skip:
             words.setdefault(check.code or check.name, _reason(lang, check))
             where.setdefault(check.code or check.name, [])
+    places = story_places(verdict)
     for event in verdict.events:
         for check in event.checks:
             if check.passed is wanted:
                 words.setdefault(check.code or check.name, _reason(lang, check))
-                where.setdefault(check.code or check.name, []).append((event.index + 1, event.hash_id or ""))
+                where.setdefault(check.code or check.name, []).append((places[event.index], event.hash_id or ""))
     for check in verdict.master_data.checks if verdict.master_data is not None else ():
         if check.passed is wanted:
             words.setdefault(check.code or check.name, _reason(lang, check))
@@ -103,14 +104,26 @@ def _combined(checks: Mapping[str, Check], *names: str) -> bool | None:
     return None if any(p is None for p in found) else True
 
 
-def _event_lines(result: ScanResult, event: EventVerdict, lang: Lang) -> list[str]:
+def story_order(verdict: Verdict) -> list[EventVerdict]:
+    """The bundle's events in the order they happened (event time; unreadable ones last, then by their place in the
+    bundle): the story is told in time order whatever order the platform lists the events in."""
+    last = datetime.max.replace(tzinfo=UTC)
+    return sorted(verdict.events, key=lambda e: (e.event_time or last, e.index))
+
+
+def story_places(verdict: Verdict) -> dict[int, int]:
+    """Bundle index -> place in the story (1, 2, ...; :func:`story_order`)."""
+    return {event.index: place for place, event in enumerate(story_order(verdict), start=1)}
+
+
+def _event_lines(result: ScanResult, event: EventVerdict, lang: Lang, place: int) -> list[str]:
     checks = {c.name: c for c in event.checks}
     envelope = result.source.bundle.events[event.index].envelope
     when = "–" if event.event_time is None else event.event_time.isoformat()
     head = " · ".join(
         escape(v) for v in (_event_type(envelope), _biz_step(event.biz_step), when, event.organisation_id or "–")
     )
-    lines = [f"[bold]{event.index + 1}.[/] {head}"]
+    lines = [f"[bold]{place}.[/] {head}"]
     marks = []
     for label, names in (
         ("label.content", ("event", "event_hash")),
@@ -261,8 +274,9 @@ def print_report(result: ScanResult, lang: Lang, console: Console) -> None:
             out(f"[{style}]{_MARKS[check.passed]} {reason}[/] [dim]— {escape(check.detail)}[/]", soft_wrap=True)
     if verdict.events:
         out(f"\n[bold]{text(lang, 'label.events')} ({len(verdict.events)})[/]")
-    for event in verdict.events:
-        for line in _event_lines(result, event, lang):
+    places = story_places(verdict)
+    for event in story_order(verdict):
+        for line in _event_lines(result, event, lang, places[event.index]):
             out(line, soft_wrap=True)
     for line in _summarised_lines(result, lang):
         out(line, soft_wrap=True)

@@ -93,7 +93,7 @@ def load_source(arg: str, *, timeout: float = 10.0) -> Source:
 
 
 def read_bundle(data: bytes, where: str) -> ProofBundle:
-    """Parse a version-1 proof bundle from JSON bytes.
+    """Parse a proof bundle (version 1 or 2) from JSON bytes.
 
     Raises:
         ScannerInputError: ``not_json`` or ``not_a_bundle`` (naming the field).

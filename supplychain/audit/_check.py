@@ -159,6 +159,13 @@ def _bytes32(text: object) -> bytes | None:
     return None
 
 
+def _linked_root(root: str | None, proof_ok: bool | None) -> str | None:
+    """The root the event's story links are checked against: its batch's, unless its own proof leads elsewhere (then
+    its finding says what is wrong with its batch); a proof the platform flags unreadable is not judged, and the
+    links, proven apart, still are."""
+    return None if proof_ok is False else root
+
+
 def _leaf_value(hash_id: str) -> bytes | None:
     """The event's leaf value (its Event Hash ID's digest), ``None`` for a malformed ID."""
     try:
@@ -214,8 +221,8 @@ class EventChecker:
         found, record = ([], record) if anchoring_only else _flags(record, evidence)
         document = None if anchoring_only else self._document(record, hash_id, org, found, evidence)
         # the document as signed: checked now, or by the earlier run that left the event unsettled
-        linked = self._links(record, record.get("document") if anchoring_only else document, root if proof_ok else None,
-                             value, found, evidence)  # fmt: skip
+        signed = record.get("document") if anchoring_only else document
+        linked = self._links(record, signed, _linked_root(root, proof_ok), value, found, evidence)
         if anchoring_only:
             return Checked(event_id, hash_id, org, received, None, root, proof_ok, _named(found, hash_id, event_id),
                            (), *linked)  # fmt: skip

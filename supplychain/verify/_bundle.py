@@ -372,7 +372,11 @@ class LinkEntry:
                 )
             if not is_key_id(raw["keyId"]):
                 raise _fail(f"{field}.signer.keyId", f"expected 0x + 64 lowercase hex digits, got {raw['keyId']!r:.80}")
-            signer = (raw["organisationId"], raw["keyId"], str(_string(raw["signature"], f"{field}.signer.signature")))
+            signature = raw["signature"]
+            # an empty or non-text signature is taken as no signer given: the event then counts as not shown (never
+            # as verified), as the envelope's own empty signature counts as a bad signature, not an unreadable bundle
+            if isinstance(signature, str) and signature:
+                signer = (raw["organisationId"], raw["keyId"], signature)
         previous = None if item["previous"] is None else _hash_id(item["previous"], f"{field}.previous")
         if not isinstance(item["proof"], list):
             raise _fail(f"{field}.proof", "expected a list of 0x + 64 hex digits")

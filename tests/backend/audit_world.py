@@ -175,7 +175,7 @@ class World:
             "recognition_id": recognition,
             "recognition_status": None if recognition is None else "REVOKED",
         }
-        named = event_identifiers(parse_event(body))
+        named = event_identifiers(parse_event(document))  # its @context declares the extensions (sc:recognition)
         row["identifier_count"] = len(named)
         with self.platform.engine.begin() as connection:
             event_id = connection.execute(insert(table_of(Event)).returning(table_of(Event).c.id), [row]).scalar_one()

@@ -642,3 +642,15 @@ def test_a_strangers_events_naming_the_product_are_left_out_and_the_scanner_says
     assert item.endswith("✓ signature  ✓ anchored")
     chinese = scanner(world, world.escaped_uri).stdout
     assert "4 个事件来自不在本产品流转链上的组织" in chinese and "1,500 个标识" in chinese
+
+
+def test_the_story_is_told_in_time_order_whatever_order_the_bundle_lists(world: World) -> None:
+    """A platform listing the events last to first changes nothing a consumer reads: the report numbers and shows
+    them by event time (the JSON keeps each event's place in the bundle as ``index``)."""
+    reversed_bundle = {**world.bundle, "events": list(reversed(world.bundle["events"]))}
+    straight, turned = world.write("straight.json", world.bundle), world.write("turned.json", reversed_bundle)
+    shown = [scanner(world, str(p)).stdout.splitlines() for p in (straight, turned)]
+    numbered = [[line for line in lines if line[:2] in ("1.", "2.")] for lines in shown]
+    assert numbered[0] == numbered[1] and len(numbered[0]) == 2
+    assert "commissioning" in numbered[1][0] or "赋码" in numbered[1][0], numbered[1]
+    assert scanner(world, str(turned)).exit_code == 0

@@ -121,7 +121,10 @@ def test_files_that_are_not_bundles(tmp_path: Path) -> None:
     other.write_text(json.dumps({"type": "Other"}), encoding="utf-8")
     result = verify(str(other), "--lang", "en")
     assert result.exit_code == 2
-    assert result.stderr == f"error: {other} is not a version-1 proof bundle: field version: missing\n"
+    assert (
+        result.stderr
+        == f"error: {other} is not a proof bundle this scanner reads (version 1 or 2): field version: missing\n"
+    )
 
 
 def test_missing_unreadable_and_corrupt_files(tmp_path: Path) -> None:
@@ -237,7 +240,10 @@ def test_a_platform_answering_what_is_not_a_bundle(platform: str) -> None:
     answer("/p/bundles", 200, {"type": "SupplychainProofBundle"})
     result = verify(uri, "--lang", "en")
     assert result.exit_code == 2
-    assert result.stderr == f"error: {url} is not a version-1 proof bundle: field version: missing\n"
+    assert (
+        result.stderr
+        == f"error: {url} is not a proof bundle this scanner reads (version 1 or 2): field version: missing\n"
+    )
 
 
 def test_a_platform_refusing_or_withdrawing_the_bundle(platform: str) -> None:

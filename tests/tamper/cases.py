@@ -151,8 +151,16 @@ def _replaced_signature(scene: Scene) -> None:
 
 
 def _delete_event(scene: Scene) -> None:
-    scene.sql("DELETE FROM event_identifier WHERE event_id = 5")
-    scene.sql("DELETE FROM event WHERE id = 5")
+    _delete(scene, 5)
+
+
+def _delete(scene: Scene, event_id: int) -> None:
+    """Delete a stored event as a dishonest operator would, its index rows and story links with it (the next link
+    of each identifier then names no stored event as its previous)."""
+    scene.sql("DELETE FROM event_identifier WHERE event_id = :i", i=event_id)
+    scene.sql("DELETE FROM event_link WHERE event_id = :i", i=event_id)
+    scene.sql("UPDATE event_link SET previous_event_id = NULL WHERE previous_event_id = :i", i=event_id)
+    scene.sql("DELETE FROM event WHERE id = :i", i=event_id)
 
 
 def _never_anchored(scene: Scene) -> None:
@@ -296,8 +304,7 @@ def _withhold_batch(scene: Scene) -> None:
     world.post(MANUFACTURER, [event("ObjectEvent", world.base_ms + 90_000, "commissioning", action="ADD",
                                     epcList=[serial("W1")])])  # fmt: skip
     assert world.anchor() == 1
-    scene.sql("DELETE FROM event_identifier WHERE event_id = 8")
-    scene.sql("DELETE FROM event WHERE id = 8")
+    _delete(scene, 8)
     scene.sql("DELETE FROM batch WHERE id = 2")
 
 
@@ -390,11 +397,11 @@ def _insert_below_audited(scene: Scene) -> None:
     body = event("ObjectEvent", t, "commissioning", action="ADD", epcList=[serial("G1")])
     world.insert_event(MANUFACTURER, KEYS[MANUFACTURER], body, received_at=t)
     assert world.anchor() == 1
-    scene.sql("UPDATE event SET id = 20 WHERE id = 8")  # a gap in the ids: 1..7, 20
+    world.renumber(8, 20)  # a gap in the ids: 1..7, 20
     scene.audit_first()
     later = event("ObjectEvent", t + 1, "commissioning", action="ADD", epcList=[serial("G2")])
     world.insert_event(MANUFACTURER, KEYS[MANUFACTURER], later, received_at=t + 1)
-    scene.sql("UPDATE event SET id = 10 WHERE id = 21")
+    world.renumber(21, 10)
 
 
 # --- organisations misbehaving (signed, captured and anchored as the platform should) ---
@@ -562,16 +569,10 @@ def _unpinned(scene: Scene) -> None:
 def _store(
     scene: Scene, org: str, key: SigningKey, body: dict[str, Any], *, received_at: int, recognition: int | None = None
 ) -> None:
-    """Store a signed event as a dishonest platform would (no capture checks), indexed under its EPCs."""
+    """Store a signed event as a dishonest platform would (no capture checks), with its index rows."""
     hash_id = scene.world.insert_event(org, key, body, received_at=received_at, recognition=recognition)
     if recognition is not None:
         scene.sql("UPDATE event SET recognition_status = 'NOT_HOLDER' WHERE hash_id = :h", h=hash_id)
-    for epc in body.get("epcList", []):
-        scene.sql(
-            "INSERT INTO event_identifier (event_id, identifier, role) "
-            "SELECT id, :epc, 'epc' FROM event WHERE hash_id = :h",
-            epc=epc, h=hash_id,
-        )  # fmt: skip
 
 
 def _stored(scene: Scene, event_id: int) -> dict[str, Any]:
@@ -643,8 +644,8 @@ CASES: list[Case] = [
     ),
     Case(
         "rehashed-event", "the shipment's document edited and its Event Hash ID recomputed", "store",
-        audit=outcome(FAILED, "bad_signature", "proof_invalid", "column_mismatch"),
-        scanner=outcome(FAILED, "bad_signature", "proof_invalid"), tamper=_rehash,
+        audit=outcome(FAILED, "bad_signature", "column_mismatch", "leaf_withheld", "link_wrong", "proof_invalid"),
+        scanner=outcome(FAILED, "bad_signature", "link_invalid", "proof_invalid"), tamper=_rehash,
     ),
     Case(
         "foreign-signature", "the shipment re-signed with the retailer's registered key", "store",
@@ -671,10 +672,8 @@ CASES: list[Case] = [
     ),
     Case(
         "deleted-event", "the anchored shipment deleted from the store", "store",
-        audit=outcome(FAILED, "leaf_withheld"), scanner=CLEAN, tamper=_delete_event,
-        gap="the platform's bundle then moves the retailer's receipt and sale to its left-out list (outside custody)"
-        " and the scanner verifies the commissioning alone: a deleted anchored event is invisible to it (per-item"
-        " links, issue 13 item 4)",
+        audit=outcome(FAILED, "leaf_withheld", "link_wrong"), scanner=outcome(FAILED, "link_invalid"),
+        tamper=_delete_event,
     ),
     Case(
         "never-anchored", "an event stored an hour ago and never anchored", "store",
@@ -687,7 +686,7 @@ CASES: list[Case] = [
     ),
     Case(
         "stored-proof-swapped", "the shipment's stored Merkle proof replaced by another event's", "store",
-        audit=outcome(FAILED, "proof_invalid"), scanner=outcome(FAILED, "proof_invalid"),
+        audit=outcome(FAILED, "leaf_withheld", "link_wrong", "proof_invalid"), scanner=outcome(FAILED, "proof_invalid"),
         tamper=_sql("UPDATE event SET proof = (SELECT proof FROM event WHERE id = 4) WHERE id = 5"),
     ),
     Case(
@@ -759,10 +758,8 @@ CASES: list[Case] = [
     ),
     Case(
         "unlinked-sale", "the sale's link to S1 removed from the identifier index", "column",
-        audit=outcome(FAILED, "record_unreadable"), scanner=CLEAN,
+        audit=outcome(FAILED, "record_unreadable"), scanner=outcome(FAILED, "event_not_shown"),
         tamper=_sql("DELETE FROM event_identifier WHERE event_id = 7"),
-        gap="the scanner: S1's bundle simply lacks the sale (the product shows as never sold); the audit sees the"
-        " event's identifier rows no longer match the count capture stored",
     ),
     Case(
         "batch-block", "the batch's stored block number changed", "store",
@@ -782,7 +779,7 @@ CASES: list[Case] = [
     ),
     Case(
         "unanchored-in-store", "the shipment's anchoring removed from the store (batch and proof)", "store",
-        audit=outcome(FAILED, "leaf_withheld"), scanner=outcome(FAILED, "not_anchored"),
+        audit=outcome(FAILED, "leaf_withheld", "link_wrong"), scanner=outcome(FAILED, "not_anchored"),
         tamper=_sql("UPDATE event SET batch_id = NULL, proof = NULL, leaf_index = NULL WHERE id = 5"),
     ),
     Case(
@@ -803,12 +800,12 @@ CASES: list[Case] = [
     Case(
         "swapped-root", "the batch's root replaced in the store (audit without --anchorer)", "store",
         audit=outcome(FAILED, "batch_not_on_chain", "root_unknown_to_platform"),
-        scanner=outcome(FAILED, "proof_invalid", "root_not_anchored"), tamper=_swap_root,
+        scanner=outcome(FAILED, "link_invalid", "proof_invalid", "root_not_anchored"), tamper=_swap_root,
     ),
     Case(
         "swapped-root-anchorer", "the batch's root replaced in the store (audit with --anchorer)", "store",
         audit=outcome(FAILED, "batch_not_on_chain", "root_unknown_to_platform"),
-        scanner=outcome(FAILED, "proof_invalid", "root_not_anchored"), tamper=_swap_root_with_anchorer,
+        scanner=outcome(FAILED, "link_invalid", "proof_invalid", "root_not_anchored"), tamper=_swap_root_with_anchorer,
     ),
     Case(
         "withheld-batch", "a whole anchored batch removed from the store and the export", "export",
@@ -841,8 +838,8 @@ CASES: list[Case] = [
     ),
     Case(
         "continued-delete", "an audited event deleted; the next run continues", "continued",
-        audit=outcome(FAILED, "audited_event_missing"), scanner=CLEAN, tamper=_continued(_delete_event),
-        gap="scanner: as deleted-event",
+        audit=outcome(FAILED, "audited_event_changed", "audited_event_missing"),
+        scanner=outcome(FAILED, "link_invalid"), tamper=_continued(_delete_event),
     ),
     Case(
         "continued-insert", "an event inserted below the last audited id; the next run continues", "continued",
@@ -889,23 +886,23 @@ CASES: list[Case] = [
     ),
     Case(
         "bundle-dropped-origin", "the commissioning dropped from the bundle", "bundle", audit=None,
-        scanner=outcome(FAILED, "origin_missing"), edit=_drop(0),
+        scanner=outcome(FAILED, "event_not_shown", "origin_missing"), edit=_drop(0),
     ),
     Case(
         "bundle-dropped-shipment", "the manufacturer's shipment dropped from the bundle", "bundle", audit=None,
-        scanner=outcome(FAILED, "received_not_shipped"), edit=_drop(1),
+        scanner=outcome(FAILED, "event_not_shown", "received_not_shipped"), edit=_drop(1),
     ),
     Case(
         "bundle-dropped-receipt", "the retailer's receipt dropped from the bundle", "bundle", audit=None,
-        scanner=outcome(FAILED, "sold_without_receipt"), edit=_drop(2),
+        scanner=outcome(FAILED, "event_not_shown", "sold_without_receipt"), edit=_drop(2),
     ),
     Case(
         "bundle-duplicated-event", "an event listed twice", "bundle", audit=None,
         scanner=outcome(FAILED, "duplicate_event"), edit=_duplicate,
     ),
     Case(
-        "bundle-reordered", "the events listed last to first", "bundle", audit=None, scanner=CLEAN, edit=_reverse,
-        gap="verifies, and the story is shown in the bundle's order: the sale as event 1, the commissioning last",
+        "bundle-reordered", "the events listed last to first: the same story, which the scanner tells in time order",
+        "clean", audit=None, scanner=CLEAN, edit=_reverse,
     ),
     Case(
         "bundle-receipt-late", "a receiptTime moved after the anchor", "bundle", audit=None,
@@ -919,11 +916,12 @@ CASES: list[Case] = [
     ),
     Case(
         "bundle-sibling-event", "S2's genuine sale put in place of S1's", "bundle", audit=None,
-        scanner=outcome(FAILED, "unrelated_event"), tamper=_sibling_sale, edit=_sibling_in_place,
+        scanner=outcome(FAILED, "event_not_shown", "unrelated_event"), tamper=_sibling_sale, edit=_sibling_in_place,
     ),
     Case(
         "bundle-relabelled-sibling", "S2's genuine sale relabelled as S1's", "bundle", audit=None,
-        scanner=outcome(FAILED, "hash_mismatch"), tamper=_sibling_sale, edit=_relabel_sibling,
+        scanner=outcome(FAILED, "event_not_shown", "hash_mismatch", "link_missing"),
+        tamper=_sibling_sale, edit=_relabel_sibling,
     ),
     # --- trust anchors ---
     Case(
@@ -934,7 +932,7 @@ CASES: list[Case] = [
         "forged-registry", "the bundle names a forged registry; no registry pinned", "trust", audit=None,
         scanner=outcome(
             FAILED, "registry_not_pinned", "registry_from_bundle", "key_not_registered", "organisation_not_registered",
-            "role_not_allowed", "root_not_anchored",
+            "role_not_allowed", "root_not_anchored", "link_invalid",
         ),
         tamper=_forged_registry, edit=_name_forged_registry,
     ),
@@ -957,7 +955,8 @@ CASES: list[Case] = [
     # --- damaged storage ---
     Case(
         "damaged-document", "the shipment's stored document is not JSON", "damage",
-        audit=outcome(FAILED, "hash_mismatch", "record_unreadable"), scanner=outcome(FAILED, "received_not_shipped"),
+        audit=outcome(FAILED, "hash_mismatch", "record_unreadable"),
+        scanner=outcome(FAILED, "event_not_shown", "received_not_shipped"),
         tamper=_sql("UPDATE event SET document = '{broken' WHERE id = 5"),
     ),
     Case(
