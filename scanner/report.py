@@ -129,7 +129,7 @@ def _event_lines(result: ScanResult, event: EventVerdict, lang: Lang, place: int
         ("label.content", ("event", "event_hash")),
         ("label.signature", ("signature",)),
         ("label.key", ("key",)),
-        ("label.organisation", ("organisation", "role")),
+        ("label.organisation", ("organisation", "role", "owner")),
     ):
         if any(n in checks for n in names):
             marks.append(f"{_MARKS[_combined(checks, *names)]} {text(lang, label)}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from supplychain.epcis import Event, allowed_biz_step, parse_event
 from supplychain.errors import EnvelopeFormatError, EpcisError, EventHashError, SignatureVerificationError
 from supplychain.eventhash import event_hash_id, hashes_to
@@ -9,6 +12,7 @@ from supplychain.green import recognised_at, seconds
 from supplychain.gs1 import identifier_node
 from supplychain.merkle import hash_id_to_bytes32
 from supplychain.registry import RegistryMirror
+from supplychain.registry.speakers import NOT_GTIN_OWNER, created_gtins, speaker_refusal
 from supplychain.signing import (
     SignedEnvelope,
     citation_id,
@@ -102,6 +106,21 @@ def _green(mirror: RegistryMirror, org: str, t: int, now: int | None) -> GreenIn
     return GreenInfo(org, t, infos)
 
 
+def _owner_check(mirror: RegistryMirror, org: str, event: Mapping[str, Any], t: int) -> Check | None:
+    """Who may bring a GTIN's items into being (:mod:`supplychain.registry.speakers`, the rule capture and the audit
+    apply): its owner on chain at the event time, or a delegate of its owner (``not_gtin_owner``). ``None`` for an
+    event that makes no item, and when nobody held the GTIN's company prefix then (events stored before prefixes were
+    on chain, which the audit does not blame either; capture refuses new ones)."""
+    if not created_gtins(event):
+        return None
+    refusal = speaker_refusal(mirror, org, event, t)
+    if refusal is None:
+        return Check("owner", True, f"{org} owned or was delegated every GTIN the event makes, at the event time")
+    if refusal.reason == NOT_GTIN_OWNER:
+        return Check("owner", False, refusal.detail, NOT_GTIN_OWNER)
+    return None
+
+
 def _verify_event(
     index: int, item: BundleEvent, mirror: RegistryMirror, now: int | None
 ) -> tuple[EventVerdict, TracedEvent | None]:
@@ -144,6 +163,9 @@ def _verify_event(
         t = seconds(event.event_time)
         checks.append(key_check(mirror, envelope.key_id, envelope.organisation_id, t))
         checks += _organisation_checks(mirror, envelope.organisation_id, event, t)
+        owner = _owner_check(mirror, envelope.organisation_id, envelope.event, t)
+        if owner is not None:
+            checks.append(owner)
         citation = _citation_check(mirror, envelope, event, t)
         if citation is not None:
             checks.append(citation)

@@ -483,3 +483,25 @@ def test_an_event_signed_under_the_release_1_9_3_hashing_rules_keeps_its_id(
     event["ilmd"] = {"cbvmda:lotNumber": "ANOTHER"}
     assert hashes_to(event, None, legacy_id) is None
     assert "hash_mismatch" in verify(bundle, mirror_of(history)).events[i].failures
+
+
+def test_who_may_make_a_gtin_is_its_owner_on_chain_then(
+    scenario: Scenario, history: list[RegistryEvent], bundle_json: dict[str, Any]
+) -> None:
+    """The rule capture and the audit apply (supplychain.registry.speakers): items of a GTIN are made by the holder
+    of its company prefix at the event time, or a delegate. Nobody holding the prefix then is no one's fault."""
+    from supplychain.registry.events import PrefixAssigned
+
+    raw_a, raw_b = scenario.orgs["RAW_A"], scenario.orgs["RAW_B"]
+    i = index_of(bundle_json, scenario, "commission S1")  # RAW_A makes material of its own prefix 6901111
+
+    def held_by(org_id: str) -> PrefixAssigned:
+        return PrefixAssigned(after(1), T0, raw_a.prefix, org_id, "0x" + "ab" * 20, None)
+
+    assert "owner" not in {c.name for c in verify(bundle_json, mirror_of(history)).events[i].checks}
+    own = {c.name: c for c in verify(bundle_json, mirror_of(history, extra=[held_by(raw_a.org_id)])).events[i].checks}
+    assert own["owner"].passed is True
+    other = verify(bundle_json, mirror_of(history, extra=[held_by(raw_b.org_id)]))
+    assert other.status is VerdictStatus.FAILED
+    assert failures_by_event(other)[i] == ("not_gtin_owner",)
+    assert raw_b.org_id in next(c.detail for c in other.events[i].checks if c.name == "owner")
