@@ -71,6 +71,7 @@ _ZH: dict[str, str] = {
     "reason.key_not_registered": "签名密钥没有在链上登记给该企业",
     "reason.key_not_yet_valid": "事件发生时签名密钥尚未生效",
     "reason.key_revoked": "签名密钥在事件发生之前已被吊销",
+    "reason.key_compromised": "签名密钥已因泄露被吊销，而该签名在吊销之后才上链（可能是盗用密钥者所签）",
     "reason.organisation_not_registered": "事件发生时该企业未在链上登记",
     "reason.organisation_suspended": "事件发生时该企业已被暂停",
     "reason.role_not_allowed": "该企业的角色不允许这一业务步骤",
@@ -212,6 +213,8 @@ _EN: dict[str, str] = {
     "reason.key_not_registered": "the signing key is not registered to this organisation on chain",
     "reason.key_not_yet_valid": "the signing key was not yet valid at the event time",
     "reason.key_revoked": "the signing key was revoked before the event time",
+    "reason.key_compromised": "the signing key was revoked as compromised and this signature was anchored only after "
+    "that (whoever stole the key could have made it)",
     "reason.organisation_not_registered": "the organisation was not registered at the event time",
     "reason.organisation_suspended": "the organisation was suspended at the event time",
     "reason.role_not_allowed": "the organisation's roles did not allow this business step",

@@ -128,6 +128,7 @@ MEANINGS_ZH: dict[str, str] = {
     "event_inserted_into_audited_range": "在已审计范围内（低于上次审计的最后编号）出现了新事件（事后插入）",
     "key_not_registered": "签名密钥未在链上登记给该组织",
     "key_not_valid_at_event_time": "签名密钥在事件发生时无效（如已吊销）",
+    "signed_after_key_compromise": "签名密钥已因泄露被吊销，而该签名在吊销之后才上链或被接收（可能是盗用密钥者所签）",
     "biz_step_not_allowed": "该组织在当时的角色不允许此业务步骤",
     "column_mismatch": (
         "平台记录的事件索引字段（时间、业务步骤、地点等）或所引绿色认定及其状态，与签名文档和链上记录不一致"

@@ -366,6 +366,10 @@ _CHECKS: dict[str, tuple[str, str]] = {
     "key_not_registered": ("签名密钥未在链上登记", "signing key not registered on chain"),
     "key_not_yet_valid": ("签名时密钥尚未生效", "signing key not yet valid then"),
     "key_revoked": ("签名时密钥已被吊销", "signing key revoked by then"),
+    "key_compromised": (
+        "签名密钥已因泄露被吊销，签名在此之后才上链",
+        "signed with a key revoked as compromised before its anchoring",
+    ),
     "organisation_not_registered": ("记录企业当时未登记", "organisation not registered then"),
     "organisation_suspended": ("记录企业当时被暂停", "organisation suspended then"),
     "role_not_allowed": ("企业无权记录此环节", "organisation not allowed this step"),

@@ -23,7 +23,7 @@ from supplychain.eventhash import HashContext, event_hash_id, hash_context, hash
 from supplychain.gs1 import identifier_node
 from supplychain.links import document_identifiers, link_value
 from supplychain.merkle import hash_id_to_bytes32
-from supplychain.registry import BusinessRole, RegistryMirror
+from supplychain.registry import BusinessRole, KeyState, ReasonCode, RegistryMirror
 from supplychain.registry.speakers import NOT_GTIN_OWNER, speaker_refusal
 from supplychain.signing import (
     SIGNATURE_DOMAIN,
@@ -228,11 +228,7 @@ class EventChecker:
                            (), *linked)  # fmt: skip
         if value is not None:
             self._signature(record, hash_id, org, found, evidence)
-        key = self.mirror.keys.get(self._key_bytes(record["keyId"]) or b"")
-        if key is None or key.org_id != org:
-            owner = "" if key is None else f" (it is {key.org_id}'s)"
-            message = f"key {record['keyId']:.66} is not registered on chain for {org}{owner}"
-            found.append(finding("key_not_registered", org, message, **evidence))
+        key = self._key(record, org, root, found, evidence)
         if document is None:
             return Checked(event_id, hash_id, org, received, None, root, proof_ok, _named(found, hash_id, event_id),
                            (), *linked)  # fmt: skip
@@ -380,6 +376,34 @@ class EventChecker:
             return None
         document["@context"] = prefixes  # the declared prefixes, for the extensions read later
         return document
+
+    def _key(
+        self, record: Mapping[str, Any], org: str, root: str | None, found: list[Finding], evidence: dict[str, Any]
+    ) -> KeyState | None:
+        """The signing key as on chain: ``key_not_registered`` when it is not the organisation's, and
+        ``signed_after_key_compromise`` when it was revoked as compromised before the event was anchored (or, not
+        anchored yet, received): a signature is proven to exist only from then, so whoever stole the key could have
+        made it, whatever time the event claims."""
+        key = self.mirror.keys.get(self._key_bytes(record["keyId"]) or b"")
+        if key is None or key.org_id != org:
+            owner = "" if key is None else f" (it is {key.org_id}'s)"
+            message = f"key {record['keyId']:.66} is not registered on chain for {org}{owner}"
+            found.append(finding("key_not_registered", org, message, **evidence))
+            return key
+        if key.revoked_at is None or key.revoke_reason != ReasonCode.KEY_COMPROMISED:
+            return key
+        anchor = self.mirror.anchors.get(_bytes32(root) or b"") if root is not None else None
+        proven_ms = anchor.anchored_at * 1000 if anchor is not None else record["receivedAt"]
+        if proven_ms >= key.revoked_at * 1000:
+            how = (
+                f"anchored at {iso_s(anchor.anchored_at)}" if anchor is not None else f"received at {iso_ms(proven_ms)}"
+            )
+            message = (
+                f"key {record['keyId']:.66} was revoked as compromised at {iso_s(key.revoked_at)}, and this signature "
+                f"exists only from when it was {how}: whoever stole the key could have made it"
+            )
+            found.append(finding("signed_after_key_compromise", None, message, **evidence))
+        return key
 
     def _key_bytes(self, key_id: str) -> bytes | None:
         key = self._keys.get(key_id)

@@ -49,6 +49,11 @@ CODES: Mapping[str, tuple[Severity, str]] = {
     "bad_signature": (Severity.CRITICAL, "the signature does not verify over the Event Hash ID with its key"),
     "key_not_registered": (Severity.CRITICAL, "the signing key is not registered on chain for that organisation"),
     "key_not_valid_at_event_time": (Severity.CRITICAL, "the signing key was not valid at the event time"),
+    "signed_after_key_compromise": (
+        Severity.CRITICAL,
+        "signed with a key revoked as compromised before the signature was anchored (or received): whoever stole the "
+        "key could have made it, whatever time the event claims",
+    ),
     "biz_step_not_allowed": (Severity.HIGH, "the bizStep is not allowed for the organisation's roles at that time"),
     "not_gtin_owner": (
         Severity.HIGH,

@@ -35,6 +35,7 @@ FAILURE_CODES = frozenset(
         "key_not_registered",
         "key_not_yet_valid",
         "key_revoked",
+        "key_compromised",
         "organisation_not_registered",
         "organisation_suspended",
         "role_not_allowed",

@@ -11,7 +11,7 @@ from supplychain.eventhash import event_hash_id, hashes_to
 from supplychain.green import recognised_at, seconds
 from supplychain.gs1 import identifier_node
 from supplychain.merkle import hash_id_to_bytes32
-from supplychain.registry import RegistryMirror
+from supplychain.registry import ReasonCode, RegistryMirror
 from supplychain.registry.speakers import NOT_GTIN_OWNER, created_gtins, speaker_refusal
 from supplychain.signing import (
     SignedEnvelope,
@@ -106,19 +106,43 @@ def _green(mirror: RegistryMirror, org: str, t: int, now: int | None) -> GreenIn
     return GreenInfo(org, t, infos)
 
 
-def _owner_check(mirror: RegistryMirror, org: str, event: Mapping[str, Any], t: int) -> Check | None:
+def _compromise_check(mirror: RegistryMirror, key_id: str, item: BundleEvent, t: int | None) -> list[Check]:
+    """A key revoked as compromised signs nothing after its revocation, whatever time an event claims: a signature is
+    proven to exist only from its anchoring, so an anchor after the revocation fails (``key_compromised``). No check
+    when the key was not revoked as compromised, when the event is not anchored (incomplete anyway), or when its own
+    time ``t`` is after the revocation already (``key_revoked`` says so)."""
+    state = mirror.keys.get(bytes.fromhex(key_id[2:]))
+    if state is None or state.revoked_at is None or state.revoke_reason != ReasonCode.KEY_COMPROMISED:
+        return []
+    if t is not None and t >= state.revoked_at:
+        return []
+    anchor = None if item.root is None else mirror.anchors.get(item.root)
+    if anchor is None:
+        return []
+    if anchor.anchored_at < state.revoked_at:
+        detail = f"anchored at {anchor.anchored_at}, before the key was revoked as compromised ({state.revoked_at})"
+        return [Check("compromise", True, detail)]
+    detail = (
+        f"key {key_id} was revoked as compromised at {state.revoked_at}; this signature is proven to exist only from "
+        f"its anchoring at {anchor.anchored_at}, after that: whoever stole the key could have made it, whatever time "
+        "the event claims"
+    )
+    return [Check("compromise", False, detail, "key_compromised")]
+
+
+def _owner_check(mirror: RegistryMirror, org: str, event: Mapping[str, Any], t: int) -> list[Check]:
     """Who may bring a GTIN's items into being (:mod:`supplychain.registry.speakers`, the rule capture and the audit
-    apply): its owner on chain at the event time, or a delegate of its owner (``not_gtin_owner``). ``None`` for an
-    event that makes no item, and when nobody held the GTIN's company prefix then (events stored before prefixes were
+    apply): its owner on chain at the event time, or a delegate of its owner (``not_gtin_owner``). No check for an
+    event that makes no item, nor when nobody held the GTIN's company prefix then (events stored before prefixes were
     on chain, which the audit does not blame either; capture refuses new ones)."""
     if not created_gtins(event):
-        return None
+        return []
     refusal = speaker_refusal(mirror, org, event, t)
     if refusal is None:
-        return Check("owner", True, f"{org} owned or was delegated every GTIN the event makes, at the event time")
+        return [Check("owner", True, f"{org} owned or was delegated every GTIN the event makes, at the event time")]
     if refusal.reason == NOT_GTIN_OWNER:
-        return Check("owner", False, refusal.detail, NOT_GTIN_OWNER)
-    return None
+        return [Check("owner", False, refusal.detail, NOT_GTIN_OWNER)]
+    return []
 
 
 def _verify_event(
@@ -163,9 +187,7 @@ def _verify_event(
         t = seconds(event.event_time)
         checks.append(key_check(mirror, envelope.key_id, envelope.organisation_id, t))
         checks += _organisation_checks(mirror, envelope.organisation_id, event, t)
-        owner = _owner_check(mirror, envelope.organisation_id, envelope.event, t)
-        if owner is not None:
-            checks.append(owner)
+        checks += _owner_check(mirror, envelope.organisation_id, envelope.event, t)
         citation = _citation_check(mirror, envelope, event, t)
         if citation is not None:
             checks.append(citation)
@@ -175,6 +197,7 @@ def _verify_event(
             checks.append(Check("clock", not late, detail, "event_in_future" if late else None))
         green = _green(mirror, envelope.organisation_id, t, now)
     checks += _anchor_checks(mirror, item, envelope.event_hash_id, event)
+    checks += _compromise_check(mirror, envelope.key_id, item, None if event is None else seconds(event.event_time))
     if event is not None and item.receipt_time is not None:
         anchored_at = item.anchor.timestamp if item.anchor is not None else None
         checks.append(receipt_check(item.receipt_time, event.event_time, anchored_at))

@@ -1350,3 +1350,21 @@ def test_the_identifiers_read_from_a_stored_document_are_those_of_the_parsed_eve
     documents = [e["event"] for e in scenario.chain.envelopes]
     assert all(document_identifiers(d) == item_identifiers(parse_event(d)) for d in documents)
     assert document_identifiers({"epcList": "x", "quantityList": [1, {"epcClass": 5}], "parentID": ""}) == ()
+
+
+def test_a_signature_anchored_after_its_key_was_revoked_as_compromised() -> None:
+    """REVOKED is revoked as compromised (reason 9) at T0 + 500: an event dated before that but anchored, or
+    received, after it may be the thief's; anchored before it, it stands."""
+    early = record(event_doc("shipping", (T0 + 100) * 1000, action="OBSERVE"), MAKER, key=REVOKED)
+    assert codes(audit(*world([early], anchor_at=T0 + 350))) == []
+    found = audit(*world([early], anchor_at=T0 + 600)).findings  # anchored 100 s after the revocation
+    assert [(f.code, f.organisation) for f in found if f.code != "anchored_late"] == [
+        ("signed_after_key_compromise", None)
+    ]
+    assert "anchored at" in next(f.message for f in found if f.code == "signed_after_key_compromise")
+    pending = record(event_doc("shipping", (T0 + 100) * 1000, action="OBSERVE"), MAKER, key=REVOKED,
+                     received=(T0 + 700) * 1000)  # fmt: skip
+    checker = EventChecker(RegistryMirror().apply_all(registry_history()))
+    checked = checker.check({**pending, "id": 1})  # not in a batch yet: its receipt is what proves its time
+    assert [f.code for f in checked.findings] == ["signed_after_key_compromise"]
+    assert "received at" in checked.findings[0].message

@@ -505,3 +505,35 @@ def test_who_may_make_a_gtin_is_its_owner_on_chain_then(
     assert other.status is VerdictStatus.FAILED
     assert failures_by_event(other)[i] == ("not_gtin_owner",)
     assert raw_b.org_id in next(c.detail for c in other.events[i].checks if c.name == "owner")
+
+
+def test_a_key_revoked_as_compromised_signs_nothing_anchored_after(
+    scenario: Scenario, history: list[RegistryEvent], bundle_json: dict[str, Any]
+) -> None:
+    """A signature exists, provably, from its anchoring on: an event dated before the key's revocation but anchored
+    after a revocation for compromise may be the thief's (``key_compromised``); any other revocation reason, or an
+    anchor before the revocation, keeps it."""
+    from datetime import datetime
+
+    comp = scenario.orgs["COMPONENT"]
+    i = index_of(bundle_json, scenario, "make H2")
+    item = bundle_json["events"][i]
+    made = int(datetime.fromisoformat(item["envelope"]["event"]["eventTime"]).timestamp())
+    anchored = item["anchor"]["timestamp"]
+    assert made < anchored
+
+    def revoked(reason: int, at: int) -> KeyRevoked:
+        return KeyRevoked(after(1), at, comp.org_id, comp.key.public_key_bytes, reason)
+
+    between = made + (anchored - made) // 2 + 1
+    failed = failures_by_event(verify(bundle_json, mirror_of(history, extra=[revoked(9, between)])))
+    assert failed[i] == ("key_compromised",)
+    kept = verify(bundle_json, mirror_of(history, extra=[revoked(1, between)]))  # spot check failed: not stolen
+    assert i not in failures_by_event(kept)
+    later = verify(bundle_json, mirror_of(history, extra=[revoked(9, anchored + 1)]))
+    assert i not in failures_by_event(later)
+    assert {c.name: c for c in later.events[i].checks}["compromise"].passed is True
+    unanchored = copy.deepcopy(bundle_json)
+    unanchored["events"][i].update(root=None, proof=None, anchor=None)
+    waiting = verify(unanchored, mirror_of(history, extra=[revoked(9, between)]))
+    assert "compromise" not in {c.name for c in waiting.events[i].checks}  # not anchored: incomplete, nothing proven

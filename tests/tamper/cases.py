@@ -722,9 +722,8 @@ CASES: list[Case] = [
     Case(
         "backdated-stolen-key", "S1 inspected under a key revoked as compromised, dated before the revocation,"
         " received and anchored after it", "chain",
-        audit=CLEAN, scanner=CLEAN, tamper=_backdated_with_stolen_key,
-        gap="neither tool: a key revoked as compromised still signs for times before its revocation, though the"
-        " anchor (the only proof of when the signature existed) is after it",
+        audit=outcome(FAILED, "signed_after_key_compromise"), scanner=outcome(FAILED, "key_compromised"),
+        tamper=_backdated_with_stolen_key,
     ),
     Case(
         "hidden-recall", "the maker's recall of S1's lot deleted from the store", "store",
