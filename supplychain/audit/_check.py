@@ -228,7 +228,7 @@ class EventChecker:
                            (), *linked)  # fmt: skip
         if value is not None:
             self._signature(record, hash_id, org, found, evidence)
-        key = self._key(record, org, root, found, evidence)
+        key = self._key(record, document, root, found, evidence)
         if document is None:
             return Checked(event_id, hash_id, org, received, None, root, proof_ok, _named(found, hash_id, event_id),
                            (), *linked)  # fmt: skip
@@ -378,12 +378,19 @@ class EventChecker:
         return document
 
     def _key(
-        self, record: Mapping[str, Any], org: str, root: str | None, found: list[Finding], evidence: dict[str, Any]
+        self,
+        record: Mapping[str, Any],
+        document: Mapping[str, Any] | None,
+        root: str | None,
+        found: list[Finding],
+        evidence: dict[str, Any],
     ) -> KeyState | None:
         """The signing key as on chain: ``key_not_registered`` when it is not the organisation's, and
         ``signed_after_key_compromise`` when it was revoked as compromised before the event was anchored (or, not
         anchored yet, received): a signature is proven to exist only from then, so whoever stole the key could have
-        made it, whatever time the event claims."""
+        made it, whatever time the event claims. (An event dated after the revocation is
+        ``key_not_valid_at_event_time`` instead.)"""
+        org: str = record["organisationId"]
         key = self.mirror.keys.get(self._key_bytes(record["keyId"]) or b"")
         if key is None or key.org_id != org:
             owner = "" if key is None else f" (it is {key.org_id}'s)"
@@ -391,6 +398,8 @@ class EventChecker:
             found.append(finding("key_not_registered", org, message, **evidence))
             return key
         if key.revoked_at is None or key.revoke_reason != ReasonCode.KEY_COMPROMISED:
+            return key
+        if document is not None and self._event_ms(document, record) >= key.revoked_at * 1000:
             return key
         anchor = self.mirror.anchors.get(_bytes32(root) or b"") if root is not None else None
         proven_ms = anchor.anchored_at * 1000 if anchor is not None else record["receivedAt"]

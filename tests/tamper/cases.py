@@ -706,7 +706,8 @@ CASES: list[Case] = [
     ),
     Case(
         "role-not-allowed", "the retailer's signed commissioning of a serial, stored and anchored", "store",
-        audit=outcome(FAILED, "biz_step_not_allowed", "not_gtin_owner"), scanner=outcome(FAILED, "role_not_allowed"),
+        audit=outcome(FAILED, "biz_step_not_allowed", "not_gtin_owner"),
+        scanner=outcome(FAILED, "not_gtin_owner", "role_not_allowed"),
         tamper=_stored_by(RETAILER, "commissioning", serial("K1")),
     ),
     Case(
