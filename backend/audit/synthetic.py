@@ -155,8 +155,10 @@ def synthetic_registry(batches: list[dict[str, Any]]) -> RegistryMirror:
     for batch in batches:
         root = bytes.fromhex(batch["root"][2:])
         block = batch["blockNumber"]
+        position += 1
+        where = ev.LogPosition(block, position, batch["txHash"])  # the transaction the platform records
         history.append(
-            ev.RootAnchored(at(block), batch["blockTime"], root, batch["sequence"], ANCHORER, batch["leafCount"])
+            ev.RootAnchored(where, batch["blockTime"], root, batch["sequence"], ANCHORER, batch["leafCount"])
         )
     return RegistryMirror().apply_all(history)
 

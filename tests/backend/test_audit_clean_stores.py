@@ -60,7 +60,7 @@ def _demo_world(
     for r in records:
         r["root"], r["proof"] = root, ["0x" + p.hex() for p in tree.proof(hash_id_to_bytes32(r["hashId"]))]
     batch = {"id": 1, "root": root, "leafCount": len(records), "status": "anchored", "blockNumber": 9}
-    batch |= {"txHash": "0x" + "11" * 32, "remadeAt": None}
+    batch |= {"txHash": "0x" + "22" * 32, "remadeAt": None}  # the transaction the history below anchors it in
     positions = iter(range(1, 100))
 
     def at(block: int) -> ev.LogPosition:

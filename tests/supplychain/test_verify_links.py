@@ -372,10 +372,6 @@ def test_a_linked_event_signed_outside_the_story_may_stay_unshown_and_its_signer
             "links[0].chain[0].signer.organisationId",
         ),
         ({"organisationId": "6901111000003", "keyId": "0x12", "signature": "s"}, "links[0].chain[0].signer.keyId"),
-        (
-            {"organisationId": "6901111000003", "keyId": "0x" + "0" * 64, "signature": ""},
-            "links[0].chain[0].signer.signature",
-        ),
         ({"organisationId": "6901111000003"}, "links[0].chain[0].signer.keyId"),
     ],
 )
@@ -385,3 +381,13 @@ def test_malformed_signers_name_the_field(world: World, signer: dict[str, Any], 
     with pytest.raises(ProofBundleFormatError) as caught:
         ProofBundle.from_json(bundle)
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize("signature", ["", 7, None])
+def test_a_signer_without_a_usable_signature_counts_as_none_given(world: World, signature: object) -> None:
+    """As an envelope's empty signature is a bad signature and not an unreadable bundle: the link's event then counts
+    as not shown (never as verified)."""
+    bundle = copy.deepcopy(world.clean)
+    entry = bundle["links"][0]["chain"][0]
+    entry["signer"] = {"organisationId": "6901111000003", "keyId": "0x" + "0" * 64, "signature": signature}
+    assert ProofBundle.from_json(bundle).links[0].chain[0].signer is None
