@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from backend.cli.main import app
 from chain.accounts import dev_account
 from chain.devchain import free_port
+from cli.main import app
 from tests.backend.audit_world import World, start_world
 from tests.chains import node_modules_ready
 
@@ -199,7 +199,7 @@ def test_bench_audit_through_the_platform_finds_a_clean_store_clean() -> None:
 def test_bench_audit_as_its_own_process_forks_its_workers() -> None:
     """As `supplychain bench-audit` runs (one thread when the workers start): the workers are forked."""
     done = subprocess.run(
-        [sys.executable, "-m", "backend.cli", "bench-audit", "-n", "400", "--batch-size", "100", "--workers", "2"],
+        [sys.executable, "-m", "cli", "bench-audit", "-n", "400", "--batch-size", "100", "--workers", "2"],
         cwd=Path(__file__).resolve().parents[1],
         capture_output=True,
         text=True,

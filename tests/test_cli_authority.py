@@ -20,12 +20,12 @@ from fastapi import FastAPI, Request
 from typer.testing import CliRunner, Result
 
 from backend.api.app import create_app
-from backend.cli.main import app
 from backend.core.config import Settings
 from backend.services.platform import Platform
 from chain.accounts import dev_account
 from chain.devchain import free_port
 from chain.relay import prepare
+from cli.main import app
 from tests.chains import RETAILER, SUPPLIER, Deployed, Node, deploy_cast, start
 
 pytestmark = [pytest.mark.hardhat, pytest.mark.xdist_group("authority-hardhat")]

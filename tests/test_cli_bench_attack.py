@@ -18,9 +18,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from backend.cli.bench_attack import KINDS, _forged_page_tokens, _Monitor, _Service
-from backend.cli.main import app
 from chain.devchain import free_port
+from cli.bench_attack import KINDS, _forged_page_tokens, _Monitor, _Service
+from cli.main import app
 
 _FIELDS = {
     "seconds", "clients", "requests", "requests_by_kind", "statuses", "statuses_by_kind", "server_errors",

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from backend.cli.demo import DEMO_PASSPHRASE
 from chain.devchain import free_port, is_alive, read_record
+from cli.demo import DEMO_PASSPHRASE
 from supplychain.signing import decrypt_private_key
 
-CLI = [sys.executable, "-m", "backend.cli"]
+CLI = [sys.executable, "-m", "cli"]
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -20,12 +20,12 @@ from eth_account import Account
 from typer.testing import CliRunner, Result
 
 from backend.api.app import create_app
-from backend.cli.main import app
 from backend.core.config import Settings
 from backend.services.platform import Platform
 from chain.accounts import dev_account
 from chain.devchain import free_port
 from chain.registry import Registry, RegistryWriter
+from cli.main import app
 from supplychain.credentials import evidence_hash, issue_credential
 from supplychain.registry import Grade, Level, ReasonCode, RecognitionKind, Scope
 from supplychain.registry.events import RecognitionTerms

@@ -22,7 +22,7 @@ from pathlib import Path
 from chain.accounts import dev_account
 from chain.devchain import free_port
 
-CLI = [sys.executable, "-m", "backend.cli"]
+CLI = [sys.executable, "-m", "cli"]
 ROOT = Path(__file__).resolve().parent.parent
 
 

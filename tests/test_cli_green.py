@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from backend.cli.main import app
 from backend.core.config import Settings
 from backend.services.green_views import iso
 from backend.services.platform import Platform
 from chain.accounts import dev_account
 from chain.devchain import free_port
+from cli.main import app
 from tests.backend.green_chain import B_ID, C_ID, GreenChain, build
 from tests.chains import MANUFACTURER, SUPPLIER, Node, cast, start
 from tests.supplychain.factories import gln

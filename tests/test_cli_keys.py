@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from backend.cli.keys_cmd import app
+from cli.keys_cmd import app
 from supplychain.eventhash import event_hash_id
 from supplychain.signing import decrypt_private_key, encrypt_private_key, generate_signing_key, verify_envelope
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from backend.cli.keys_cmd import app
+from cli.keys_cmd import app
 from supplychain.masterdata import ProductMasterData, build_product, parse_signed, verify_signed
 from supplychain.signing import encrypt_private_key, generate_signing_key
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from backend.cli.main import app
-from backend.cli.validate_cmd import validate_file
 from backend.services.capture import _documents, capture_limits
+from cli.main import app
+from cli.validate_cmd import validate_file
 from supplychain.epcis import DEFAULT_LIMITS
 from supplychain.errors import EpcisValidationError
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import uvicorn
 
-import backend.cli.main  # noqa: F401 - everything the command line (and so `supplychain serve`) imports
+import cli.main  # noqa: F401 - everything the command line (and so `supplychain serve`) imports
 from backend.api.app import create_app
 from backend.core.config import Settings
 from backend.services.platform import Platform

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.cli.common import dev_prefix, wait_ready
 from chain.devchain import free_port
+from cli.common import dev_prefix, wait_ready
 from supplychain.signing import SigningKey
 
 #: The organisation the process tests capture for, and its signing key.
@@ -108,7 +108,7 @@ def serve(tmp: Path, rpc: str, *args: str, **env: str) -> Iterator[Served]:
     log = tmp / "serve.log"
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "backend.cli", "serve", "--port", str(port), *args],
+            [sys.executable, "-m", "cli", "serve", "--port", str(port), *args],
             env=variables,
             stdout=out,
             stderr=subprocess.STDOUT,

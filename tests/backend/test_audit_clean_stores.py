@@ -14,9 +14,9 @@ from typing import Any
 from backend.audit.pool import ChunkChecker
 from backend.audit.runner import check_stream
 from backend.audit.synthetic import SyntheticStore, build_batch, synthetic_registry
-from backend.cli.audit_cmd import _pages
-from backend.cli.demo import DEMO_ORGANISATIONS, demo_key
-from backend.cli.demo_story import CONTEXT, STEP_SECONDS, _story
+from cli.audit_cmd import _pages
+from cli.demo import DEMO_ORGANISATIONS, demo_key
+from cli.demo_story import CONTEXT, STEP_SECONDS, _story
 from supplychain.audit import Auditor, EventChecker, iso_ms
 from supplychain.eventhash import event_hash_id, hash_context
 from supplychain.merkle import MerkleTree, hash_id_to_bytes32

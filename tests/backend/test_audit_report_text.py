@@ -10,8 +10,8 @@ import pytest
 from backend.audit import AuditReport
 from backend.audit.html import MEANINGS_ZH, render_html
 from backend.audit.report import blocks_text
-from backend.cli.audit_cmd import _print_report
-from backend.cli.common import console
+from cli.audit_cmd import _print_report
+from cli.common import console
 from supplychain.audit import CODES, finding
 
 

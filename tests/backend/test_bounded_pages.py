@@ -24,11 +24,11 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from backend.cli.bench_page import bench_page
-from backend.cli.main import app
 from backend.services.platform import Platform
 from backend.services.tracing import MAX_EVENT_IDENTIFIERS, MAX_LISTED_SUMMARIES, SubgraphLoader, journey_json
 from chain.accounts import dev_account
+from cli.bench_page import bench_page
+from cli.main import app
 from supplychain.gs1 import canonical_dl, gs1_check_digit
 from supplychain.registry import BusinessRole
 from supplychain.signing import SigningKey

@@ -58,7 +58,7 @@ class Service:
     def start(self) -> None:
         with (self.data / "serve.log").open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port), *self.args],
+                [sys.executable, "-m", "cli", "serve", "--port", str(self.port), *self.args],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
@@ -87,7 +87,7 @@ class Service:
 
     def cli(self, *args: str) -> str:
         out = subprocess.run(
-            [sys.executable, "-m", "backend.cli", *args],
+            [sys.executable, "-m", "cli", *args],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
@@ -170,7 +170,7 @@ def test_several_server_processes_share_the_port_beside_one_anchoring_worker(har
     service = Service(tmp_path, hardhat.url, "--processes", "2", "--no-worker")
     service.start()
     worker = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "worker"],
+        [sys.executable, "-m", "cli", "worker"],
         cwd=ROOT,
         env=service.env,
         stdout=subprocess.DEVNULL,

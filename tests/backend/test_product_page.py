@@ -21,7 +21,6 @@ from sqlmodel import col, select
 
 from backend.api.app import create_app
 from backend.api.routes.pages import static_paths
-from backend.cli.bench_page import bench_page
 from backend.core.config import Settings
 from backend.models import Event, Scan
 from backend.services.issuance import issue_codes
@@ -45,6 +44,7 @@ from backend.services.scans import (
     block_origin_of,
 )
 from backend.services.tracing import proof_bundle
+from cli.bench_page import bench_page
 from supplychain.gs1 import canonical_dl
 from supplychain.merkle import keccak256
 from supplychain.registry import BusinessRole, RegistryMirror

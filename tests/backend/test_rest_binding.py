@@ -472,7 +472,7 @@ def test_the_header_supplychain_keys_sign_prints_is_accepted(
 ) -> None:
     from typer.testing import CliRunner
 
-    from backend.cli.keys_cmd import app
+    from cli.keys_cmd import app
     from supplychain.signing import encrypt_private_key
 
     monkeypatch.setenv("SC_TEST_PASSPHRASE", "secret")

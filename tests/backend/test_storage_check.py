@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import insert, text
 from typer.testing import CliRunner
 
-from backend.cli.main import app
 from backend.core.config import Settings
 from backend.models import Batch, Event, EventIdentifier, IssuedCode, Scan, table_of
 from backend.services.platform import Platform
 from backend.services.storage_check import check_storage
+from cli.main import app
 
 GTIN = "06901234400014"
 

@@ -70,7 +70,7 @@ class Service:
         """Start the service and wait until it is ready (database and chain)."""
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "cli", "serve", "--port", str(self.port)],
                 cwd=ROOT,
                 env=self.env(),
                 stdout=log,
@@ -110,7 +110,7 @@ class Service:
     def cli(self, *args: str) -> str:
         """Run ``supplychain ARGS`` against the service's data folder and return what it printed."""
         out = subprocess.run(
-            [sys.executable, "-m", "backend.cli", *args],
+            [sys.executable, "-m", "cli", *args],
             cwd=ROOT,
             env=self.env(),
             capture_output=True,

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from backend.cli.bench_hash import app as bench_app
-from backend.cli.bench_hash import bench_hash, make_events
-from backend.cli.hash_cmd import app
+from cli.bench_hash import app as bench_app
+from cli.bench_hash import bench_hash, make_events
+from cli.hash_cmd import app
 
 runner = CliRunner()
 

@@ -26,9 +26,9 @@ from typing import Any
 import httpx
 from typer.testing import CliRunner
 
-from backend.cli.main import app as supplychain_app
 from chain.accounts import dev_account
 from chain.deploy import Deployment
+from cli.main import app as supplychain_app
 from scanner.cli import app as scanner_app
 from tests.backend.audit_world import GTIN, World, serial, start_world
 from tests.chains import MANUFACTURER

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
-from backend.cli.demo_story import DEMO_LOT, DEMO_PRODUCT_GTIN
+from cli.demo_story import DEMO_LOT, DEMO_PRODUCT_GTIN
 from tests.web.site import Site, demo_site
 
 CHROMIUM = Path("/usr/bin/chromium")

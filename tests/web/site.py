@@ -1,9 +1,9 @@
 """The platform served for real (uvicorn in a thread, on a free port) with the demo supply chain and a few more lots.
 
 On the in-process chain: the demo's certifiers, organisations, keys and recognitions
-(:func:`backend.cli.demo.load_demo_supply_chain`), the makers' company prefixes, their products' signed master data
-(:func:`backend.cli.demo_story.publish_demo_master_data`), the demo story posted over HTTP as each organisation would
-(:func:`backend.cli.demo_story.post_demo_story`), its QR codes issued; then, posted the same way:
+(:func:`cli.demo.load_demo_supply_chain`), the makers' company prefixes, their products' signed master data
+(:func:`cli.demo_story.publish_demo_master_data`), the demo story posted over HTTP as each organisation would
+(:func:`cli.demo_story.post_demo_story`), its QR codes issued; then, posted the same way:
 
 * a second supplier, 新元电子 (its name in its on-chain profile, a ``data:`` URI whose keccak256 is the profile
   hash), recognised as a city-level green design product (绿色设计产品) for its BMS boards, ships 10 boards to the
@@ -32,9 +32,15 @@ import httpx
 import uvicorn
 
 from backend.api.app import create_app
-from backend.cli.common import dev_prefix
-from backend.cli.demo import DEMO_ORGANISATIONS, demo_key, load_demo_supply_chain
-from backend.cli.demo_story import (
+from backend.core.config import Settings
+from backend.services.anchoring import AnchoringWorker
+from backend.services.platform import Platform
+from chain.accounts import dev_account
+from chain.connection import TESTER_URL
+from chain.registry import ROLE_ANCHORER
+from cli.common import dev_prefix
+from cli.demo import DEMO_ORGANISATIONS, demo_key, load_demo_supply_chain
+from cli.demo_story import (
     CONTEXT,
     DEMO_LOT,
     DEMO_MATERIAL_GTIN,
@@ -44,12 +50,6 @@ from backend.cli.demo_story import (
     publish_demo_master_data,
     save_demo_codes,
 )
-from backend.core.config import Settings
-from backend.services.anchoring import AnchoringWorker
-from backend.services.platform import Platform
-from chain.accounts import dev_account
-from chain.connection import TESTER_URL
-from chain.registry import ROLE_ANCHORER
 from supplychain.gs1 import gs1_check_digit
 from supplychain.merkle import keccak256
 from supplychain.registry import BusinessRole, Grade, Level, ReasonCode, RecognitionKind, Scope

@@ -20,7 +20,6 @@ import qrcode  # type: ignore[import-untyped]
 from playwright.sync_api import Page, Request, expect
 from sqlmodel import col, func, select
 
-from backend.cli.demo_story import CONTEXT, DEMO_LOT, DEMO_PRODUCT_GTIN
 from backend.models import Scan
 from backend.services.platform import now_ms
 from backend.services.qr import CodeKey
@@ -35,6 +34,7 @@ from backend.services.scans import (
     scan_salt,
 )
 from chain.accounts import dev_account
+from cli.demo_story import CONTEXT, DEMO_LOT, DEMO_PRODUCT_GTIN
 from supplychain.registry import BusinessRole
 from supplychain.signing import SigningKey, sign_document
 from tests.web.conftest import CAMERA_SERIAL

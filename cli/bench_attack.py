@@ -43,8 +43,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 import typer
 
-from backend.cli.common import console, reported, wait_ready
-from backend.cli.procs import parents, process_tree
+from cli.common import console, reported, wait_ready
+from cli.procs import parents, process_tree
 
 __all__ = ["KINDS", "AttackOptions", "AttackReport", "app", "bench_attack"]
 
@@ -263,10 +263,10 @@ class _Service:
 
     def start(self) -> None:
         """Start the chain (unless ``--rpc``) and the service, register the organisation, make the tokens."""
-        from backend.cli.bench_capture import _register
         from backend.core.config import Settings
         from backend.services.platform import Platform
         from chain.devchain import start_node
+        from cli.bench_capture import _register
 
         if not self.owned:
             self.pid = _listener_pid(urlsplit(self.url).port or 80)
@@ -299,7 +299,7 @@ class _Service:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         log = self.folder / "serve.log"
-        command = [sys.executable, "-m", "backend.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        command = [sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
         with log.open("ab") as out:
             self.serve = subprocess.Popen(  # noqa: S603 - our own command
                 command, env=self._env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -396,7 +396,7 @@ class _Context:
 
     def document(self, events: int, extra: dict[str, Any] | None = None) -> bytes:
         """A signed EPCIS document of ``events`` new events (at the wall clock, after the key's registration)."""
-        from backend.cli.bench_capture import _document, _events
+        from cli.bench_capture import _document, _events
 
         with self.lock:
             self.serial += 1

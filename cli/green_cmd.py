@@ -16,9 +16,9 @@ from typing import Annotated, Any
 
 import typer
 
-from backend.cli.chain_cmd import DataDir
-from backend.cli.common import console, fail, reported
 from backend.core.errors import ProblemError
+from cli.chain_cmd import DataDir
+from cli.common import console, fail, reported
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -38,9 +38,9 @@ def _refusals() -> Iterator[None]:
 def _run(data: Path | None, view: Callable[[Any, Any, Any, int], dict[str, Any]]) -> dict[str, Any]:
     """Open the platform (settings from the environment), read the registry, run ``view(platform, session,
     mirror, now)``."""
-    from backend.cli.serve_cmd import load_settings
     from backend.services.green_views import chain_now
     from backend.services.platform import Platform
+    from cli.serve_cmd import load_settings
 
     platform = Platform.open(load_settings(data, run_worker=False))
     try:

@@ -10,7 +10,8 @@ import logging
 
 import typer
 
-from backend.cli import (
+from backend.core.logs import configure_logging
+from cli import (
     audit_cmd,
     authority_cmd,
     bench_attack,
@@ -30,7 +31,6 @@ from backend.cli import (
     storage_cmd,
     validate_cmd,
 )
-from backend.core.logs import configure_logging
 
 app = typer.Typer(
     name="supplychain",

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from backend.cli.chain_cmd import DataDir
-from backend.cli.common import reported
-from backend.cli.serve_cmd import load_settings
+from cli.chain_cmd import DataDir
+from cli.common import reported
+from cli.serve_cmd import load_settings
 
 app = typer.Typer()
 

@@ -24,7 +24,7 @@ import httpx
 import typer
 from sqlmodel import col, select
 
-from backend.cli.common import console, dev_prefix, reported, wait_ready
+from cli.common import console, dev_prefix, reported, wait_ready
 
 app = typer.Typer()
 
@@ -192,7 +192,7 @@ def bench_capture_processes(
         record, node = start_node(engine, log_path=Path(tmp) / "node.log")  # type: ignore[arg-type]
         port = free_port()
         env = {**os.environ, "SUPPLYCHAIN_RPC_URL": record.url, "SUPPLYCHAIN_DATA_DIR": str(Path(tmp) / "data")}
-        cli = [sys.executable, "-m", "backend.cli"]
+        cli = [sys.executable, "-m", "cli"]
         log = (Path(tmp) / "serve.log").open("ab")
         serve = subprocess.Popen(  # noqa: S603 - our own command
             [*cli, "serve", "--port", str(port), "--processes", str(processes), "--no-worker"],

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from backend.cli.common import console, fail
+from cli.common import console, fail
 
 if TYPE_CHECKING:
     from supplychain.audit import Auditor
@@ -201,7 +201,7 @@ def bench_audit(
     """Build a synthetic store of ``events`` signed, anchored events, audit it, and return the figures (printed too).
 
     With ``through_platform``, the store is then also anchored on an anvil node, served by ``supplychain serve`` and
-    audited end to end with ``run_audit`` (:mod:`backend.cli.bench_audit_platform`)."""
+    audited end to end with ``run_audit`` (:mod:`cli.bench_audit_platform`)."""
     from backend.audit.pool import ChunkChecker, worker_context
     from backend.audit.runner import check_stream
     from backend.audit.synthetic import SyntheticStore, build_batch, synthetic_registry
@@ -291,7 +291,7 @@ def _continued(auditor: Auditor, mirror: RegistryMirror, events_path: Path, work
 
 
 def _through_platform(folder: Path, events_path: Path, batches: list[dict[str, Any]], workers: int) -> dict[str, float]:
-    from backend.cli.bench_audit_platform import audit_through_platform
+    from cli.bench_audit_platform import audit_through_platform
 
     figures = audit_through_platform(folder, events_path, batches, workers=workers)
     _say(

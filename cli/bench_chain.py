@@ -10,12 +10,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from backend.cli.common import console, fail, reported
 from chain.accounts import dev_account
 from chain.connection import TESTER_URL, connect
 from chain.deploy import deploy_registry
 from chain.devchain import ENGINES, start_node, stop_node
 from chain.registry import ANCHOR_GAS, ROLE_ANCHORER, Registry, TxResult
+from cli.common import console, fail, reported
 from supplychain.registry import BusinessRole, Grade, Level, ReasonCode, RecognitionKind, Scope
 from supplychain.registry import events as ev
 

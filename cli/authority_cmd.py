@@ -29,7 +29,6 @@ import httpx
 import typer
 from pydantic import ValidationError
 
-from backend.cli.common import data_dir, fail, reported
 from backend.core.config import Settings
 from chain.accounts import DEV_CHAIN_IDS, account_from_key, load_authority_key, save_keyfile
 from chain.authority import (
@@ -49,6 +48,7 @@ from chain.deploy import Deployment
 from chain.errors import RegistryError, RegistryNotFoundError
 from chain.registry import Registry
 from chain.relay import describe_prepared, prepare, send, sign_prepared
+from cli.common import data_dir, fail, reported
 
 app = typer.Typer(
     help="Authorities' actions on chain, from their own keys (directly or through the platform's relay).",

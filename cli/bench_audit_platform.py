@@ -26,14 +26,14 @@ from sqlalchemy import insert
 
 from backend.audit import AuditOptions, run_audit
 from backend.audit.synthetic import MAKER, RETAILER, START_S, signing_keys
-from backend.cli.common import wait_ready
-from backend.cli.procs import tree_cpu_seconds
 from backend.core.config import Settings
 from backend.models import Batch, Event, table_of
 from backend.services.platform import Platform
 from chain.accounts import dev_account
 from chain.devchain import free_port, start_node, stop_node
 from chain.registry import ROLE_ANCHORER
+from cli.common import wait_ready
+from cli.procs import tree_cpu_seconds
 from supplychain.epcis.columns import indexed_columns
 from supplychain.registry import BusinessRole
 
@@ -149,7 +149,7 @@ def _store(platform: Platform, batch_rows: list[dict[str, Any]], events_path: Pa
 def _serve(data_dir: Path, rpc_url: str, token: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "SUPPLYCHAIN_RPC_URL": rpc_url, "SUPPLYCHAIN_REGULATOR_TOKEN": token}
-    command = [sys.executable, "-m", "backend.cli", "serve", "--no-worker", "--port", str(port)]
+    command = [sys.executable, "-m", "cli", "serve", "--no-worker", "--port", str(port)]
     with log.open("wb") as out:
         server = subprocess.Popen([*command, "--data-dir", str(data_dir)], env=env, stdout=out, stderr=out)  # noqa: S603
     url = f"http://127.0.0.1:{port}"

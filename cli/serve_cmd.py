@@ -11,9 +11,9 @@ from typing import Annotated
 
 import typer
 
-from backend.cli.chain_cmd import DataDir
-from backend.cli.common import console, fail, reported
 from backend.core.config import Settings
+from cli.chain_cmd import DataDir
+from cli.common import console, fail, reported
 
 app = typer.Typer()
 tokens_app = typer.Typer(help="API tokens of organisations and of the regulator.", no_args_is_help=True)

@@ -4,7 +4,7 @@ The regulator makes an account a GS1 registrar (``register-registrar``); the reg
 Center, 中国物品编码中心) then assigns, transfers, renews and revokes GS1 Company Prefixes and files the GTIN
 delegations a prefix holder asks for (``delegate-gtin``: the holder's signed request stays with the parties, its
 SHA-256 goes on chain). Like every authority action: from the authority's own key, to the node or through
-``--platform``'s relay. The commands are registered on :data:`backend.cli.authority_cmd.app`.
+``--platform``'s relay. The commands are registered on :data:`cli.authority_cmd.app`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
-from backend.cli.authority_cmd import (
+from chain.authority import parse_time
+from cli.authority_cmd import (
     DEFAULT_PASSPHRASE_ENV,
     AsJson,
     DataDir,
@@ -37,7 +38,6 @@ from backend.cli.authority_cmd import (
     _run,
     app,
 )
-from chain.authority import parse_time
 from supplychain.registry import gtin14
 
 __all__: list[str] = []

@@ -31,7 +31,6 @@ from sqlalchemy import Engine, delete, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from backend.cli.common import console, reported
 from backend.core.db import make_engine, migrate
 from backend.models import Batch, EventLink, IssuedCode, Recall, Scan, table_of
 from backend.services.anchoring import story_links, write_links
@@ -56,6 +55,7 @@ from backend.services.product_page import (
 )
 from backend.services.qr import CodeKey
 from backend.services.queries import EV
+from cli.common import console, reported
 from supplychain.gs1 import gs1_check_digit, identifier_node
 from supplychain.merkle import MerkleTree, hash_id_to_bytes32
 from supplychain.registry import BusinessRole, Grade, Level, RecognitionKind, RegistryMirror, Scope

@@ -8,13 +8,13 @@ from typing import Annotated
 
 import typer
 
-from backend.cli.common import console, data_dir, fail, reported
 from chain.accounts import dev_account
 from chain.connection import Chain, connect
 from chain.deploy import Deployment, check_deployment, ensure_registry
 from chain.devchain import ENGINES, NodeProcess, is_alive, read_record, start_node, stop_node
 from chain.errors import ChainError, ChainResetError
 from chain.registry import ROLE_ANCHORER, Registry
+from cli.common import console, data_dir, fail, reported
 
 app = typer.Typer(help="Start, stop and inspect the local dev chain (Hardhat node or anvil).", no_args_is_help=True)
 

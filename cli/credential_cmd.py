@@ -21,13 +21,13 @@ from typing import Annotated, Any, NoReturn
 import httpx
 import typer
 
-from backend.cli.chain_cmd import deployment_path
-from backend.cli.common import data_dir, fail, reported
 from chain.accounts import DEV_CHAIN_IDS, load_authority_key
 from chain.connection import connect
 from chain.deploy import Deployment
 from chain.errors import ChainError
 from chain.registry import Registry
+from cli.chain_cmd import deployment_path
+from cli.common import data_dir, fail, reported
 from supplychain.credentials import (
     SCHEMES,
     CredentialFormatError,

@@ -24,11 +24,11 @@ import typer
 from eth_utils.crypto import keccak
 from rich.table import Table
 
-from backend.cli.chain_cmd import DataDir, ensure_node, node_record_path, prepare_registry
-from backend.cli.common import console, data_dir, dev_prefix, reported
 from chain.accounts import dev_account
 from chain.devchain import ENGINES, stop_node
 from chain.registry import Registry
+from cli.chain_cmd import DataDir, ensure_node, node_record_path, prepare_registry
+from cli.common import console, data_dir, dev_prefix, reported
 from supplychain.registry import BusinessRole, Grade, Level, RecognitionKind, Scope
 from supplychain.registry import events as ev
 from supplychain.signing import SigningKey, encrypt_private_key
@@ -288,9 +288,9 @@ def _wait_ready(base: str, supervising: threading.Thread, seconds: float = 120) 
 
 def _post_story(registry: Registry, base: str, root: Path) -> None:
     """Post the demo's events and issue its QR codes, the first time only (the demo data stays in DATA)."""
-    from backend.cli.demo_story import DEMO_LOT, post_demo_story, publish_demo_master_data, save_demo_codes
     from backend.core.config import Settings
     from backend.services.platform import Platform
+    from cli.demo_story import DEMO_LOT, post_demo_story, publish_demo_master_data, save_demo_codes
 
     marker = root / "demo-posted.json"
     if marker.exists():
@@ -415,8 +415,8 @@ def _wait_anchored(root: Path, timeout: float = 60.0) -> None:
 
 
 def _print_urls(base: str, root: Path) -> None:
-    from backend.cli.demo_story import DEMO_LOT, DEMO_PRODUCT_GTIN, DEMO_SERIALS
     from chain.deploy import Deployment
+    from cli.demo_story import DEMO_LOT, DEMO_PRODUCT_GTIN, DEMO_SERIALS
 
     product = f"{base}/01/{DEMO_PRODUCT_GTIN}/10/{DEMO_LOT}/21/{DEMO_SERIALS[0]}"
     dl = f"https://id.gs1.org/01/{DEMO_PRODUCT_GTIN}/21/{DEMO_SERIALS[0]}"
