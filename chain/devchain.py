@@ -3,7 +3,7 @@
 :func:`start_node` starts one with its output in a log file and waits until it answers JSON-RPC; :func:`stop_node`
 stops it. ``supplychain chain up|down|status`` keeps a small record of the running node in the data folder so that
 another command can find and stop it. anvil keeps its state in a file across restarts (``--state``); a Hardhat node
-starts empty every time.
+starts empty every time. :func:`dev_prefix` gives an organisation a GS1 Company Prefix from the development accounts.
 """
 
 from __future__ import annotations
@@ -19,17 +19,21 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import requests
 
 from chain.errors import ChainError
+
+if TYPE_CHECKING:
+    from chain.registry import Registry
 
 __all__ = [
     "ENGINES",
     "HARDHAT_DIR",
     "DevChainError",
     "NodeProcess",
+    "dev_prefix",
     "free_port",
     "is_alive",
     "read_record",
@@ -238,3 +242,21 @@ def stop_node(pid: int, *, timeout: float = 10.0, process: subprocess.Popen[byte
     if process is not None:
         process.wait(timeout=5)
     return True
+
+
+def dev_prefix(registry: Registry, prefix: str, org_id: str) -> list[str]:
+    """On a dev chain: make the ``gs1-registrar`` dev account a GS1 registrar (from the regulator's dev account) and
+    assign ``prefix`` to ``org_id``, where not done yet, so that the organisation may commission its GTINs. Returns
+    one line per change made."""
+    from chain.accounts import dev_account
+    from chain.registry import ROLE_REGISTRAR
+
+    done = []
+    registrar = dev_account("gs1-registrar")
+    if not registry.has_role(ROLE_REGISTRAR, registrar.address):
+        registry.as_signer(dev_account("regulator").account).register_registrar(registrar.address)
+        done.append(f"GS1 registrar {registrar.address}")
+    if registry.prefix_holder_at(prefix, registry.chain.block_timestamp()) != org_id:
+        registry.as_signer(registrar.account).assign_prefix(prefix, org_id)
+        done.append(f"GS1 Company Prefix {prefix} for {org_id}")
+    return done

@@ -25,10 +25,10 @@ from eth_utils.crypto import keccak
 from rich.table import Table
 
 from chain.accounts import dev_account
-from chain.devchain import ENGINES, stop_node
+from chain.devchain import ENGINES, dev_prefix, stop_node
 from chain.registry import Registry
 from cli.chain_cmd import DataDir, ensure_node, node_record_path, prepare_registry
-from cli.common import console, data_dir, dev_prefix, reported
+from cli.common import console, data_dir, reported
 from supplychain.registry import BusinessRole, Grade, Level, RecognitionKind, Scope
 from supplychain.registry import events as ev
 from supplychain.signing import SigningKey, encrypt_private_key

@@ -1,5 +1,5 @@
 """``supplychain audit`` against a real Hardhat node and the service over HTTP: the summary, the reports, the state
-file, the exit codes (0 clean, 1 serious findings, 2 could not run) and their messages; ``supplychain bench-audit``."""
+file, the exit codes (0 clean, 1 serious findings, 2 could not run) and their messages; ``supplychain bench audit``."""
 
 from __future__ import annotations
 
@@ -175,7 +175,7 @@ def test_an_unreadable_state_file_or_language_exits_2(world: World, tmp_path: Pa
 
 
 def test_bench_audit_checks_a_synthetic_store() -> None:
-    result = CliRunner().invoke(app, ["bench-audit", "-n", "300", "--batch-size", "128", "--workers", "1", "--json"])
+    result = CliRunner().invoke(app, ["bench", "audit", "-n", "300", "--batch-size", "128", "--workers", "1", "--json"])
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["events"] == 300 and figures["findings"] == 0 and figures["events_per_second"] > 0
@@ -186,7 +186,7 @@ def test_bench_audit_checks_a_synthetic_store() -> None:
 
 def test_bench_audit_through_the_platform_finds_a_clean_store_clean() -> None:
     # anvil started back in time, the roots anchored at their block times, `supplychain serve`, run_audit over HTTP
-    args = ["bench-audit", "-n", "300", "--batch-size", "128", "--workers", "1", "--through-platform", "--json"]
+    args = ["bench", "audit", "-n", "300", "--batch-size", "128", "--workers", "1", "--through-platform", "--json"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout.strip().splitlines()[-1])
@@ -197,9 +197,9 @@ def test_bench_audit_through_the_platform_finds_a_clean_store_clean() -> None:
 
 
 def test_bench_audit_as_its_own_process_forks_its_workers() -> None:
-    """As `supplychain bench-audit` runs (one thread when the workers start): the workers are forked."""
+    """As `supplychain bench audit` runs (one thread when the workers start): the workers are forked."""
     done = subprocess.run(
-        [sys.executable, "-m", "cli", "bench-audit", "-n", "400", "--batch-size", "100", "--workers", "2"],
+        [sys.executable, "-m", "cli", "bench", "audit", "-n", "400", "--batch-size", "100", "--workers", "2"],
         cwd=Path(__file__).resolve().parents[1],
         capture_output=True,
         text=True,

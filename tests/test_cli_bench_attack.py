@@ -1,4 +1,4 @@
-"""``supplychain bench-attack``: a few seconds of the hostile loop against a platform it starts (anvil, ``supplychain
+"""``supplychain bench attack``: a few seconds of the hostile loop against a platform it starts (anvil, ``supplychain
 serve`` on 127.0.0.1); the report's figures, and its refusal of any address but loopback."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from benchmarks.attack import KINDS, _forged_page_tokens, _Monitor, _Service
 from chain.devchain import free_port
-from cli.bench_attack import KINDS, _forged_page_tokens, _Monitor, _Service
 from cli.main import app
 
 _FIELDS = {
@@ -32,8 +32,8 @@ _FIELDS = {
 @pytest.mark.anvil
 @pytest.mark.slow
 def test_a_short_attack_counts_every_kind_and_samples_the_servers_memory() -> None:
-    args = ["bench-attack", "--minutes", "0.05", "--clients", "3", "--probe-max-mib", "0.0625", "--probe-depth", "16"]
-    result = CliRunner().invoke(app, [*args, "--json"])
+    args = ["attack", "--minutes", "0.05", "--clients", "3", "--probe-max-mib", "0.0625", "--probe-depth", "16"]
+    result = CliRunner().invoke(app, ["bench", *args, "--json"])
     assert result.exit_code in (0, 1), result.output
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(report) == _FIELDS
@@ -81,13 +81,13 @@ def test_a_short_attack_counts_every_kind_and_samples_the_servers_memory() -> No
     [["--platform", "http://10.0.0.1:8000"], ["--platform", "http://example.com"], ["--rpc", "http://0.0.0.0:8545"]],
 )
 def test_it_attacks_nothing_but_loopback(option: list[str]) -> None:
-    result = CliRunner().invoke(app, ["bench-attack", "--minutes", "0.1", *option])
+    result = CliRunner().invoke(app, ["bench", "attack", "--minutes", "0.1", *option])
     assert result.exit_code == 1
     assert "must be on loopback (http://127.0.0.1:PORT)" in result.output
 
 
 def test_an_unknown_kind_is_refused_before_anything_starts() -> None:
-    result = CliRunner().invoke(app, ["bench-attack", "--kind", "json_bomb", "--kind", "teardrop"])
+    result = CliRunner().invoke(app, ["bench", "attack", "--kind", "json_bomb", "--kind", "teardrop"])
     assert result.exit_code == 1
     assert "unknown kinds ['teardrop']: choose among json_bomb, oversized," in result.output
 

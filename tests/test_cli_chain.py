@@ -99,11 +99,11 @@ def test_demo_sets_up_once_and_a_second_run_adds_nothing(tmp_path: Path) -> None
     assert "demo events already posted" in second.stdout
 
 
-@pytest.mark.parametrize("args", [["bench-chain", "--engine", "tester", "-n", "3"], ["bench-gas"]])
+@pytest.mark.parametrize("args", [["bench", "chain", "--engine", "tester", "-n", "3"], ["bench", "gas"]])
 def test_benchmarks_print_their_figures(args: list[str]) -> None:
     result = run(*args)
     assert result.returncode == 0, result.stderr
-    if args[0] == "bench-gas":
+    if args[1] == "gas":
         rows = ("issueRecognition", "anchorRoot (later, 10,000 leaves)", "gas per event at 10,000 leaves")
         for name in (*rows, "assignPrefix (12 digits)", "delegateGtins (a range)", "revokeDelegation"):
             assert name in result.stdout
@@ -136,7 +136,7 @@ def journal_times(database: Path) -> dict[str, int]:
 
 def test_bench_capture_prints_its_figures_in_one_and_in_several_processes() -> None:
     args = ["--bulk", "300", "--rounds", "1", "--seconds", "1", "--processes", "2", "--clients", "2"]
-    result = run("bench-capture", *args, timeout=300)
+    result = run("bench", "capture", *args, timeout=300)
     assert result.returncode == 0, result.stderr + result.stdout
     out = result.stdout
     assert "bulk capture 1: 300 events in" in out

@@ -1,4 +1,5 @@
-"""The one direction of dependency (docs/architecture.md): supplychain is pure, only chain imports web3."""
+"""The one direction of dependency (docs/architecture.md): supplychain is pure, only chain imports web3; the command
+line (``cli``) and the benchmarks (``benchmarks``) sit above everything and nothing imports them."""
 
 from __future__ import annotations
 
@@ -79,14 +80,51 @@ def test_importing_the_core_loads_no_io_module() -> None:
 
 
 def test_importing_the_audit_loads_no_database_module() -> None:
-    """Beside tests/backend/test_audit.py's look at backend/audit's imports: what importing it really loads."""
+    """Beside tests/backend/test_audit.py's look at backend/audit's imports: what importing it really loads (with the
+    synthetic store whose batches ``supplychain bench audit`` builds in the same worker processes)."""
     code = (
         "import sys, backend.audit as a\n"
         "a.run_audit, a.render_html, a.AuditReport\n"
-        "import backend.audit.runner, backend.audit.worker, backend.audit.pool, backend.audit.synthetic\n"
+        "import backend.audit.runner, backend.audit.worker, backend.audit.pool, benchmarks.synthetic\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'sqlalchemy','sqlmodel','sqlite3','alembic'}\n"
         "             or m.startswith(('backend.core','backend.models','backend.services','backend.api')))\n"
         "print(','.join(bad))\n"
     )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == ""
+
+
+def _module_level_imports(package: str) -> dict[str, set[str]]:
+    """The imports each file runs when it is imported (not those inside functions, which run when called)."""
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        names: set[str] = set()
+        todo: list[ast.AST] = [ast.parse(path.read_text(encoding="utf-8"), filename=str(path))]
+        while todo:
+            node = todo.pop()
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+            elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                todo.extend(ast.iter_child_nodes(node))
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+def test_no_package_imports_the_command_line_or_the_benchmarks() -> None:
+    for package in ("supplychain", "chain", "backend", "scanner"):
+        bad = {f: _hits(n, {"cli", "benchmarks"}) for f, n in _imports(package).items()}
+        assert {f: h for f, h in bad.items() if h} == {}, package
+    bad = {f: _hits(n, {"cli"}) for f, n in _imports("benchmarks").items()}
+    assert {f: h for f, h in bad.items() if h} == {}, "benchmarks"
+
+
+def test_the_command_line_imports_the_benchmarks_only_when_one_runs() -> None:
+    lazily = {f: _hits(n, {"benchmarks"}) for f, n in _imports("cli").items()}
+    assert {f for f, h in lazily.items() if h} == {"cli/bench_cmd.py"}  # the bench commands do import them
+    eager = {f: _hits(n, {"benchmarks"}) for f, n in _module_level_imports("cli").items()}
+    assert {f: h for f, h in eager.items() if h} == {}
+    code = "import sys, cli.main\nprint(','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'benchmarks')))\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == ""

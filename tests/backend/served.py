@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from chain.devchain import free_port
-from cli.common import dev_prefix, wait_ready
+from benchmarks.common import wait_ready
+from chain.devchain import dev_prefix, free_port
 from supplychain.signing import SigningKey
 
 #: The organisation the process tests capture for, and its signing key.

@@ -13,8 +13,8 @@ from typing import Any
 
 from backend.audit.pool import ChunkChecker
 from backend.audit.runner import check_stream
-from backend.audit.synthetic import SyntheticStore, build_batch, synthetic_registry
-from cli.audit_cmd import _pages
+from benchmarks.audit import _pages
+from benchmarks.synthetic import SyntheticStore, build_batch, synthetic_registry
 from cli.demo import DEMO_ORGANISATIONS, demo_key
 from cli.demo_story import CONTEXT, STEP_SECONDS, _story
 from supplychain.audit import Auditor, EventChecker, iso_ms

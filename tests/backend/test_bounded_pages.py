@@ -26,8 +26,8 @@ from typer.testing import CliRunner
 
 from backend.services.platform import Platform
 from backend.services.tracing import MAX_EVENT_IDENTIFIERS, MAX_LISTED_SUMMARIES, SubgraphLoader, journey_json
+from benchmarks.page import bench_page
 from chain.accounts import dev_account
-from cli.bench_page import bench_page
 from cli.main import app
 from supplychain.gs1 import canonical_dl, gs1_check_digit
 from supplychain.registry import BusinessRole
@@ -313,12 +313,12 @@ def test_many_events_naming_the_item_in_one_role_never_hide_those_that_made_it_o
 
 
 def test_bench_page_with_an_adversary_measures_a_bounded_bundle(tmp_path: Path) -> None:
-    """``supplychain bench-page --adversary-events 2 --adversary-epcs 3000``: the product verifies, its bundle holds
+    """``supplychain bench page --adversary-events 2 --adversary-epcs 3000``: the product verifies, its bundle holds
     its own 26 events and is small; a reused store keeps the adversary's events (added once)."""
     figures = bench_page(3000, repeats=10, db=tmp_path / "page.db", adversary_events=2, adversary_epcs=3000)
     assert (figures.events, figures.adversary_events, figures.bundle_events) == (3002, 2, 26)
     assert 10_000 < figures.bundle_bytes <= 100_000
     again = bench_page(3000, repeats=10, db=tmp_path / "page.db", adversary_events=2, adversary_epcs=3000)
     assert (again.events, again.adversary_events, again.bundle_bytes) == (3002, 2, figures.bundle_bytes)
-    result = CliRunner().invoke(app, ["bench-page", "--help"], terminal_width=200)
+    result = CliRunner().invoke(app, ["bench", "page", "--help"], terminal_width=200)
     assert result.exit_code == 0 and "--adversary-events" in result.stdout and "--adversary-epcs" in result.stdout

@@ -44,7 +44,7 @@ from backend.services.scans import (
     block_origin_of,
 )
 from backend.services.tracing import proof_bundle
-from cli.bench_page import bench_page
+from benchmarks.page import bench_page
 from supplychain.gs1 import canonical_dl
 from supplychain.merkle import keccak256
 from supplychain.registry import BusinessRole, RegistryMirror

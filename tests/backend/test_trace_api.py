@@ -138,7 +138,7 @@ def test_unknown_identifiers_are_404_and_garbage_400(client: TestClient, product
 
 
 def test_the_benchmark_store_loads_only_the_products_subgraph() -> None:
-    from backend.services.bench_queries import bench_queries
+    from benchmarks.queries import bench_queries
 
     figures = bench_queries(3000, repeats=2, usages=600)
     # 48 upstream events + the product's 10; none of the 600 other products made from its raw lots

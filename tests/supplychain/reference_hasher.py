@@ -1,7 +1,7 @@
 """GS1's reference Event Hash ID generator, current source, as a test oracle (``../shared/reference/``, never copied).
 
 The PyPI release 1.9.3 of the same package (``epcis_event_hash_generator``) is installed for other tests and for
-``supplychain bench-hash``. The current source is imported under the same name, so it is loaded with its own
+``supplychain bench hash``. The current source is imported under the same name, so it is loaded with its own
 entries in ``sys.modules`` and ``sys.path`` and both are put back afterwards: the two never meet.
 
 Its JSON-LD reading expands documents with PyLD; the EPCIS contexts are served from the reference's own bundled

@@ -1,4 +1,4 @@
-"""``supplychain hash`` and ``bench-hash``: output on GS1's vector files, errors on bad files."""
+"""``supplychain hash`` and ``bench hash``: output on GS1's vector files, errors on bad files."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli.bench_hash import app as bench_app
-from cli.bench_hash import bench_hash, make_events
+from benchmarks.hashing import bench_hash, make_events
 from cli.hash_cmd import app
+from cli.main import app as main_app
 
 runner = CliRunner()
 
@@ -69,7 +69,7 @@ def test_bench_hash_computes_both_rates(capsys: pytest.CaptureFixture[str]) -> N
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_bench_hash_command() -> None:
-    result = runner.invoke(bench_app, ["--events", "20"])
+    result = runner.invoke(main_app, ["bench", "hash", "--events", "20"])
     assert result.exit_code == 0
     assert "20 events" in result.stdout
 

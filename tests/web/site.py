@@ -37,8 +37,8 @@ from backend.services.anchoring import AnchoringWorker
 from backend.services.platform import Platform
 from chain.accounts import dev_account
 from chain.connection import TESTER_URL
+from chain.devchain import dev_prefix
 from chain.registry import ROLE_ANCHORER
-from cli.common import dev_prefix
 from cli.demo import DEMO_ORGANISATIONS, demo_key, load_demo_supply_chain
 from cli.demo_story import (
     CONTEXT,

@@ -25,15 +25,15 @@ import orjson
 from sqlalchemy import insert
 
 from backend.audit import AuditOptions, run_audit
-from backend.audit.synthetic import MAKER, RETAILER, START_S, signing_keys
 from backend.core.config import Settings
 from backend.models import Batch, Event, table_of
 from backend.services.platform import Platform
+from benchmarks.common import wait_ready
+from benchmarks.procs import tree_cpu_seconds
+from benchmarks.synthetic import MAKER, RETAILER, START_S, signing_keys
 from chain.accounts import dev_account
 from chain.devchain import free_port, start_node, stop_node
 from chain.registry import ROLE_ANCHORER
-from cli.common import wait_ready
-from cli.procs import tree_cpu_seconds
 from supplychain.epcis.columns import indexed_columns
 from supplychain.registry import BusinessRole
 

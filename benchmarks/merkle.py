@@ -1,20 +1,13 @@
-"""``bench-merkle``: how fast Merkle batches are built, proven and verified on this machine."""
+"""``supplychain bench merkle``: how fast Merkle batches are built, proven and verified on this machine."""
 
 from __future__ import annotations
 
 import hashlib
 import time
 
-import typer
-
 from supplychain.merkle import MerkleTree, verify_proof
 
-app = typer.Typer(help="Benchmarks of the pure core.")
-
-
-@app.callback()
-def _group() -> None:
-    """Benchmarks of the pure core (kept a command group, so the command is named ``bench-merkle``)."""
+__all__ = ["bench_merkle"]
 
 
 def bench_merkle(leaves: int = 100_000) -> dict[str, float]:
@@ -51,16 +44,8 @@ def bench_merkle(leaves: int = 100_000) -> dict[str, float]:
         "verify_seconds": verifying,
         "verifications_per_second": leaves / verifying if verifying else float("inf"),
     }
-    typer.echo(f"Merkle batch of {leaves:,} leaves (root 0x{root.hex()})")
-    typer.echo(f"  build:  {build:.3f} s")
-    typer.echo(f"  proofs: {proving:.3f} s for all leaves ({figures['proofs_per_second']:,.0f}/s)")
-    typer.echo(f"  verify: {verifying:.3f} s for all proofs ({figures['verifications_per_second']:,.0f}/s)")
+    print(f"Merkle batch of {leaves:,} leaves (root 0x{root.hex()})")
+    print(f"  build:  {build:.3f} s")
+    print(f"  proofs: {proving:.3f} s for all leaves ({figures['proofs_per_second']:,.0f}/s)")
+    print(f"  verify: {verifying:.3f} s for all proofs ({figures['verifications_per_second']:,.0f}/s)")
     return figures
-
-
-@app.command("bench-merkle")
-def bench_merkle_command(
-    leaves: int = typer.Option(100_000, "--leaves", "-n", min=1, help="Number of values in the batch."),
-) -> None:
-    """Measure building a Merkle batch, proving every value and verifying every proof."""
-    bench_merkle(leaves)

@@ -18,15 +18,13 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
-import typer
 from sqlmodel import col, select
 
-from cli.common import console, dev_prefix, reported, wait_ready
-
-app = typer.Typer()
+from benchmarks.common import console, wait_ready
+from chain.devchain import dev_prefix
 
 
 def _events(count: int, start_ms: int, tag: str) -> list[dict[str, Any]]:
@@ -244,44 +242,3 @@ def bench_capture_processes(
                 stop_node(process.pid, process=process)
             log.close()
             stop_node(record.pid, process=node)
-
-
-@app.command("bench-capture")
-def bench_capture_command(  # noqa: PLR0917 - typer options
-    engine: Annotated[str, typer.Option(help="Dev chain to start: anvil or hardhat.")] = "anvil",
-    bulk: Annotated[int, typer.Option(min=1, help="Events per bulk document.")] = 10_000,
-    rounds: Annotated[int, typer.Option(min=1, help="Bulk documents to time.")] = 3,
-    seconds: Annotated[float, typer.Option(min=1, help="Duration of the steady-load latency run.")] = 15.0,
-    processes: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            help="Above 1: also time concurrent clients against `serve --processes N` beside `supplychain worker`.",
-        ),
-    ] = 1,
-    clients: Annotated[int, typer.Option(min=1, help="Concurrent submitters in the multi-process run.")] = 2,
-) -> None:
-    """Bulk capture rate over HTTP (signed, durable), event-to-anchor latency p50/p99, gas per event; with
-    --processes N, the aggregate rate of concurrent clients against N server processes too."""
-    with reported():
-        bench_capture(engine=engine, bulk=bulk, rounds=rounds, seconds=seconds)
-        if processes > 1:
-            bench_capture_processes(engine=engine, bulk=bulk, rounds=rounds, processes=processes, clients=clients)
-
-
-@app.command("bench-queries")
-def bench_queries_command(
-    events: Annotated[int, typer.Option("--events", "-n", min=1000, help="Events in the store.")] = 100_000,
-    repeats: Annotated[int, typer.Option(min=10, help="Timed requests of each kind.")] = 200,
-) -> None:
-    """Proof bundle and backward trace of a product with ~50 upstream events, in a store of N events (p50/p99)."""
-    from backend.services.bench_queries import bench_queries
-
-    with reported():
-        f = bench_queries(events, repeats=repeats)
-    console.print(
-        f"{f.events:,} events stored ({f.database_mb:,.0f} MB, filled in {f.fill_seconds:.0f} s); the product's bundle "
-        f"holds {f.bundle_events} events ({f.events_loaded} loaded)"
-    )
-    console.print(f"bundle:         p50 {f.bundle_p50_ms:.1f} ms, p99 {f.bundle_p99_ms:.1f} ms")
-    console.print(f"backward trace: p50 {f.backward_p50_ms:.1f} ms, p99 {f.backward_p99_ms:.1f} ms")

@@ -1,4 +1,4 @@
-"""``supplychain bench-page``: the consumer product page of a product with ~50 upstream events in a large store.
+"""``supplychain bench page``: the consumer product page of a product with ~50 upstream events in a large store.
 
 The store is :func:`backend.services.bench_queries.fill_store`'s (one product's real signed events among
 ``events`` synthetic ones). The product's events are then anchored (one Merkle batch, its proofs stored as the
@@ -24,9 +24,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
 
-import typer
 from sqlalchemy import Engine, delete, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -34,15 +32,6 @@ from sqlmodel import Session, col, select
 from backend.core.db import make_engine, migrate
 from backend.models import Batch, EventLink, IssuedCode, Recall, Scan, table_of
 from backend.services.anchoring import story_links, write_links
-from backend.services.bench_queries import (
-    ADVERSARY,
-    CHAIN_ID,
-    REGISTRY,
-    T0,
-    adversary_envelopes,
-    fill_store,
-    store_envelopes,
-)
 from backend.services.product_html import render_product_page
 from backend.services.product_page import (
     RegistryState,
@@ -55,16 +44,24 @@ from backend.services.product_page import (
 )
 from backend.services.qr import CodeKey
 from backend.services.queries import EV
-from cli.common import console, reported
+from benchmarks.common import console
+from benchmarks.queries import (
+    ADVERSARY,
+    CHAIN_ID,
+    REGISTRY,
+    T0,
+    adversary_envelopes,
+    fill_store,
+    store_envelopes,
+)
 from supplychain.gs1 import gs1_check_digit, identifier_node
 from supplychain.merkle import MerkleTree, hash_id_to_bytes32
 from supplychain.registry import BusinessRole, Grade, Level, RecognitionKind, RegistryMirror, Scope
 from supplychain.registry import events as ev
 from supplychain.verify import VerdictStatus
 
-__all__ = ["PageFigures", "app", "bench_page"]
+__all__ = ["PageFigures", "bench_page", "print_figures"]
 
-app = typer.Typer()
 
 _SYNTHETIC_ORG = "6900000000003"  # the organisation of fill_store's unrelated events
 _ANCHORER = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
@@ -287,27 +284,8 @@ def bench_page(
     )
 
 
-@app.command("bench-page")
-def bench_page_command(
-    events: Annotated[int, typer.Option("--events", "-n", min=1000, help="Events in the store.")] = 1_000_000,
-    repeats: Annotated[int, typer.Option(min=10, help="Timed pages.")] = 200,
-    db: Annotated[
-        Path | None, typer.Option(help="Keep the store in this SQLite file; reuse it when it exists (no refill).")
-    ] = None,
-    adversary_events: Annotated[
-        int,
-        typer.Option(
-            min=0,
-            help="Events of an unrelated organisation that name the product's serial among many EPCs (stored once).",
-        ),
-    ] = 0,
-    adversary_epcs: Annotated[int, typer.Option(min=1, help="EPCs each adversary event lists.")] = 100_000,
-) -> None:
-    """The product page (scan, trace, bundle verification, green share, HTML) of a product with ~50 upstream events
-    in a store of N events, optionally beside an adversary's big events naming it: p50 / p99 (target: p99 <= 50 ms
-    on 1M events) and the proof bundle's size (target with the adversary: <= 100 KB)."""
-    with reported():
-        f = bench_page(events, repeats=repeats, db=db, adversary_events=adversary_events, adversary_epcs=adversary_epcs)
+def print_figures(f: PageFigures) -> None:
+    """The figures, one line each."""
     console.print(
         f"{f.events:,} events stored ({f.adversary_events} of them the adversary's); the product's bundle holds "
         f"{f.bundle_events} events, verified, {f.bundle_bytes / 1000:.1f} kB; the page is {f.page_bytes / 1024:.1f} KiB"

@@ -7,13 +7,10 @@ import logging
 import time
 from typing import Any
 
-import typer
-
 from supplychain.eventhash import event_hash_id, hash_context, hash_document
 
-__all__ = ["app", "bench_hash", "make_events"]
+__all__ = ["bench_hash", "make_events"]
 
-app = typer.Typer()
 
 _CONTEXT: list[Any] = [
     "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
@@ -138,11 +135,3 @@ def bench_hash(events: int = 2000) -> dict[str, float]:
             f"{figures[prefix + 'reference_events_per_s']:>10,.0f} e/s{figures[prefix + 'speedup']:>9.1f}x"
         )
     return figures
-
-
-@app.command("bench-hash")
-def bench_hash_command(
-    events: int = typer.Option(2000, "--events", "-n", min=1, help="How many events to build and hash."),
-) -> None:
-    """Compare our Event Hash ID speed with GS1's reference implementation on the same events."""
-    bench_hash(events)

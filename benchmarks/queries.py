@@ -36,7 +36,15 @@ from supplychain.gs1 import gs1_check_digit, identifier_node
 from supplychain.signing import SigningKey, make_envelope
 from supplychain.trace import node_id
 
-__all__ = ["ADVERSARY", "BenchFigures", "adversary_envelopes", "bench_queries", "fill_store", "store_envelopes"]
+__all__ = [
+    "ADVERSARY",
+    "BenchFigures",
+    "adversary_envelopes",
+    "bench_queries",
+    "fill_store",
+    "print_figures",
+    "store_envelopes",
+]
 
 T0 = 1_700_000_000
 CHAIN_ID = 31337
@@ -458,3 +466,15 @@ def bench_queries(
         backward_p99_ms=backward_p99,
         database_mb=round(size, 1),
     )
+
+
+def print_figures(f: BenchFigures) -> None:
+    """The figures, one line each."""
+    from benchmarks.common import console
+
+    console.print(
+        f"{f.events:,} events stored ({f.database_mb:,.0f} MB, filled in {f.fill_seconds:.0f} s); the product's bundle "
+        f"holds {f.bundle_events} events ({f.events_loaded} loaded)"
+    )
+    console.print(f"bundle:         p50 {f.bundle_p50_ms:.1f} ms, p99 {f.bundle_p99_ms:.1f} ms")
+    console.print(f"backward trace: p50 {f.backward_p50_ms:.1f} ms, p99 {f.backward_p99_ms:.1f} ms")

@@ -1,25 +1,23 @@
-"""``supplychain bench-chain`` and ``bench-gas``: transactions per second and gas per registry function."""
+"""``supplychain bench chain`` and ``bench gas``: transactions per second and gas per registry function."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import Annotated
 
-import typer
 from rich.table import Table
 
+from benchmarks.common import console
 from chain.accounts import dev_account
 from chain.connection import TESTER_URL, connect
 from chain.deploy import deploy_registry
 from chain.devchain import ENGINES, start_node, stop_node
 from chain.registry import ANCHOR_GAS, ROLE_ANCHORER, Registry, TxResult
-from cli.common import console, fail, reported
 from supplychain.registry import BusinessRole, Grade, Level, ReasonCode, RecognitionKind, Scope
 from supplychain.registry import events as ev
 
-app = typer.Typer()
+__all__ = ["bench_chain", "bench_gas", "measure_gas", "measure_tx_rate"]
 
 
 def _fresh_registry(url: str) -> Registry:
@@ -46,31 +44,6 @@ def measure_tx_rate(url: str, count: int) -> dict[str, float]:
         anchorer.wait(p)
     pipelined = count / (time.perf_counter() - start)
     return {"sequential_tx_per_s": sequential, "pipelined_tx_per_s": pipelined}
-
-
-@app.command("bench-chain")
-def bench_chain(
-    engine: Annotated[
-        str, typer.Option(help=f"Node to start: {', '.join(ENGINES)}, or 'tester' (in-process).")
-    ] = "hardhat",
-    count: Annotated[int, typer.Option("--count", "-n", min=1, help="Transactions per measurement.")] = 300,
-) -> None:
-    """Transactions per second the chain layer sustains (anchorRoot, signed locally, receipts awaited)."""
-    with reported(), TemporaryDirectory() as tmp:
-        if engine == TESTER_URL:
-            figures = measure_tx_rate(TESTER_URL, count)
-        elif engine in ENGINES:
-            record, process = start_node(engine, log_path=Path(tmp) / "node.log")
-            try:
-                figures = measure_tx_rate(record.url, count)
-            finally:
-                stop_node(record.pid, process=process)
-        else:
-            fail(f"unknown engine {engine!r}")
-    console.print(
-        f"{engine}: {figures['sequential_tx_per_s']:.0f} tx/s one after another, "
-        f"{figures['pipelined_tx_per_s']:.0f} tx/s pipelined ({count} anchorRoot transactions each)"
-    )
 
 
 def measure_gas(url: str) -> list[tuple[str, int]]:
@@ -161,14 +134,37 @@ def _deploy_gas(registry: Registry) -> int:
     return registry.chain.gas_used(registry.deployment.tx_hash)
 
 
-@app.command("bench-gas")
-def bench_gas() -> None:
-    """Gas used by each registry function (in-process chain; gas is the same on every EVM chain)."""
-    with reported():
-        rows = measure_gas(TESTER_URL)
+def bench_chain(engine: str, count: int) -> dict[str, float]:
+    """:func:`measure_tx_rate` on a node of ``engine`` started here (or the in-process chain, ``tester``); printed.
+
+    Raises:
+        ValueError: an unknown engine.
+    """
+    with TemporaryDirectory() as tmp:
+        if engine == TESTER_URL:
+            figures = measure_tx_rate(TESTER_URL, count)
+        elif engine in ENGINES:
+            record, process = start_node(engine, log_path=Path(tmp) / "node.log")
+            try:
+                figures = measure_tx_rate(record.url, count)
+            finally:
+                stop_node(record.pid, process=process)
+        else:
+            raise ValueError(f"unknown engine {engine!r}: choose among {', '.join(ENGINES)} or {TESTER_URL}")
+    console.print(
+        f"{engine}: {figures['sequential_tx_per_s']:.0f} tx/s one after another, "
+        f"{figures['pipelined_tx_per_s']:.0f} tx/s pipelined ({count} anchorRoot transactions each)"
+    )
+    return figures
+
+
+def bench_gas() -> list[tuple[str, int]]:
+    """:func:`measure_gas` on the in-process chain, printed as a table."""
+    rows = measure_gas(TESTER_URL)
     table = Table(title="Gas per registry function")
     table.add_column("function")
     table.add_column("gas used", justify="right")
     for name, gas in rows:
         table.add_row(name, f"{gas:,}")
     console.print(table)
+    return rows

@@ -1,4 +1,4 @@
-"""``supplychain bench-attack``: a bounded hostile loop against a real platform on loopback, and what it survived.
+"""``supplychain bench attack``: a bounded hostile loop against a real platform on loopback, and what it survived.
 
 It starts (or takes, ``--platform URL``) the platform on 127.0.0.1 only: an anvil node (or ``--rpc``), ``supplychain
 serve`` with its anchoring worker as a real process, an organisation with a registered signing key and tokens for it
@@ -37,18 +37,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-import typer
 
-from cli.common import console, reported, wait_ready
-from cli.procs import parents, process_tree
+from benchmarks.common import console, wait_ready
+from benchmarks.procs import parents, process_tree
 
-__all__ = ["KINDS", "AttackOptions", "AttackReport", "app", "bench_attack"]
+__all__ = ["KINDS", "AttackOptions", "AttackReport", "bench_attack", "print_report"]
 
-app = typer.Typer()
 log = logging.getLogger(__name__)
 
 KINDS = (
@@ -265,8 +263,8 @@ class _Service:
         """Start the chain (unless ``--rpc``) and the service, register the organisation, make the tokens."""
         from backend.core.config import Settings
         from backend.services.platform import Platform
+        from benchmarks.capture import _register
         from chain.devchain import start_node
-        from cli.bench_capture import _register
 
         if not self.owned:
             self.pid = _listener_pid(urlsplit(self.url).port or 80)
@@ -396,7 +394,7 @@ class _Context:
 
     def document(self, events: int, extra: dict[str, Any] | None = None) -> bytes:
         """A signed EPCIS document of ``events`` new events (at the wall clock, after the key's registration)."""
-        from cli.bench_capture import _document, _events
+        from benchmarks.capture import _document, _events
 
         with self.lock:
             self.serial += 1
@@ -985,10 +983,11 @@ def _run(ctx: _Context, options: AttackOptions) -> AttackReport:
     return report
 
 
-def _print(report: AttackReport) -> None:
+def print_report(report: AttackReport) -> None:
+    """The report as tables and lines (``--json`` prints :meth:`AttackReport.to_json` instead)."""
     from rich.table import Table
 
-    table = Table(title=f"bench-attack: {report.requests:,} requests in {report.seconds:.0f} s")
+    table = Table(title=f"bench attack: {report.requests:,} requests in {report.seconds:.0f} s")
     table.add_column("kind")
     table.add_column("sent", justify="right")
     table.add_column("answers")
@@ -1032,51 +1031,3 @@ def _print(report: AttackReport) -> None:
             if "note" in p:
                 console.print(f"{p['route']} {p['content_type']}: {p['note']}")
     console.print("OK" if report.ok else "FAILED: a 5xx or a dead process")
-
-
-@app.command("bench-attack")
-def bench_attack_command(  # noqa: PLR0917 - typer options
-    minutes: Annotated[float, typer.Option(min=0.01, help="Duration of the hostile loop.")] = 30.0,
-    max_requests: Annotated[int, typer.Option(min=1, help="Stop the loop after this many requests.")] = 1_000_000,
-    clients: Annotated[int, typer.Option(min=1, max=64, help="Client threads of the loop.")] = 4,
-    platform: Annotated[
-        str | None,
-        typer.Option(
-            help="Attack this running platform (http://127.0.0.1:PORT only) instead of starting one; the valid "
-            "captures are signed by bench-attack's own key (refused where it is not registered)."
-        ),
-    ] = None,
-    org_token: Annotated[str | None, typer.Option(help="With --platform: an organisation's token.")] = None,
-    regulator_token: Annotated[str | None, typer.Option(help="With --platform: the regulator's token.")] = None,
-    rpc: Annotated[str | None, typer.Option(help="Dev chain on 127.0.0.1 to use instead of starting anvil.")] = None,
-    probe: Annotated[bool, typer.Option("--probe/--no-probe", help="Probe each JSON route's limits.")] = True,
-    probe_max_mib: Annotated[float, typer.Option(min=0.001, help="Largest body the probe tries (MiB).")] = 64,
-    probe_depth: Annotated[int, typer.Option(min=1, help="Deepest JSON nesting the probe tries.")] = 200_000,
-    kind: Annotated[
-        list[str] | None, typer.Option("--kind", help=f"Only these kinds (repeat the option): {', '.join(KINDS)}.")
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the clients' choices.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-) -> None:
-    """Hostile requests against a real platform on loopback for M minutes: statuses, 5xx (must be 0), the server's
-    survival and RSS, the rate of valid captures meanwhile, and each JSON route's largest body and deepest nesting.
-    Exit 1 on any 5xx or dead process."""
-    options = AttackOptions(
-        minutes=minutes,
-        max_requests=max_requests,
-        clients=clients,
-        kinds=tuple(kind) if kind else KINDS,
-        probe=probe,
-        probe_max_bytes=int(probe_max_mib * 1024 * 1024),
-        probe_depth=probe_depth,
-        seed=seed,
-    )
-    with reported():
-        report = bench_attack(
-            options, platform_url=platform, rpc=rpc, org_token=org_token, regulator_token=regulator_token
-        )
-    if as_json:
-        sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
-    else:
-        _print(report)
-    raise typer.Exit(0 if report.ok else 1)

@@ -1,0 +1,30 @@
+"""What the benchmarks share: their console and waiting for a service they started."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+__all__ = ["console", "wait_ready"]
+
+console = Console(highlight=False, soft_wrap=True)
+"""Progress and figures on stdout; lines are never wrapped (a log keeps each figure on its line)."""
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, *, seconds: float = 120) -> None:
+    """Wait until the service at ``url`` started as ``process`` answers ``/ready`` (its log's end in the error)."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url + "/ready", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError("the service did not start: " + log.read_text()[-2000:])
+        time.sleep(0.3)
