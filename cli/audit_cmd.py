@@ -68,7 +68,13 @@ def _print_report(report: Any, written: tuple[Path, Path] | None) -> None:
     _say(f"verdict: {verdict}")
 
 
-@app.command("audit")
+@app.command(
+    "audit",
+    epilog=(
+        "Example: supplychain audit --registry 0x5FbDB2315678afecb367f032d93F642f64180aa3 "
+        '--platform http://127.0.0.1:8000 --token "$REGULATOR_TOKEN" --out data/audit'
+    ),
+)
 def audit(  # noqa: PLR0917 - typer options
     registry: Annotated[str, typer.Option("--registry", help="The registry's address on the chain.")],
     token: Annotated[

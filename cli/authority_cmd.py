@@ -10,20 +10,25 @@ The call goes to the node (``--rpc``, the registry from ``--registry`` or the pl
 ``--platform URL``, through the platform's relay: the platform prepares the unsigned transaction, the command checks
 that it calls what was asked, signs it here, and the platform broadcasts the signed bytes. The key never leaves this
 process. Evidence documents and spot-check reports stay with their owners; only their SHA-256 goes on chain.
+
+These options are defined once (:data:`_SHARED`): a command declares a :class:`Target` (or :class:`NodeTarget`) and a
+:class:`KeySource` parameter, and :func:`shared_options` gives it the options they stand for.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import secrets
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_type_hints
 
 import httpx
 import typer
@@ -51,34 +56,68 @@ from chain.relay import describe_prepared, prepare, send, sign_prepared
 from cli.common import data_dir, fail, reported
 
 app = typer.Typer(
+    epilog="Example: supplychain authority show 1 --rpc http://127.0.0.1:8545",
     help="Authorities' actions on chain, from their own keys (directly or through the platform's relay).",
     no_args_is_help=True,
 )
 
+_WHERE = "Where the call goes"
+_KEY = "The authority's key"
+
 Rpc = Annotated[
-    str | None, typer.Option("--rpc", help="JSON-RPC URL (default: $SUPPLYCHAIN_RPC_URL, else the settings').")
+    str | None,
+    typer.Option(
+        "--rpc", rich_help_panel=_WHERE, help="JSON-RPC URL (default: $SUPPLYCHAIN_RPC_URL, else the settings')."
+    ),
 ]
 RegistryAddress = Annotated[
     str | None,
-    typer.Option("--registry", help="The registry's address (default: the platform's record, DATA/deployment.json)."),
+    typer.Option(
+        "--registry",
+        rich_help_panel=_WHERE,
+        help="The registry's address (default: the platform's record, DATA/deployment.json).",
+    ),
 ]
 DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data folder of the deployment record (default: the settings').")
+    Path | None,
+    typer.Option(
+        "--data-dir", rich_help_panel=_WHERE, help="Data folder of the deployment record (default: the settings')."
+    ),
 ]
-KeyFile = Annotated[Path | None, typer.Option("--key-file", help="The authority's Ethereum keystore file.")]
+KeyFile = Annotated[
+    Path | None, typer.Option("--key-file", rich_help_panel=_KEY, help="The authority's Ethereum keystore file.")
+]
 PassphraseEnv = Annotated[
-    str, typer.Option("--passphrase-env", help="Variable holding the keystore's passphrase (prompted when unset).")
+    str,
+    typer.Option(
+        "--passphrase-env",
+        rich_help_panel=_KEY,
+        help="Variable holding the keystore's passphrase (prompted when unset).",
+    ),
 ]
 DevAccount = Annotated[
     str | None,
-    typer.Option("--dev-account", help="A development account's role (e.g. provincial-certifier): dev chains only."),
+    typer.Option(
+        "--dev-account",
+        rich_help_panel=_KEY,
+        help="A development account's role (e.g. provincial-certifier): dev chains only.",
+    ),
 ]
-KeyEnv = Annotated[str | None, typer.Option("--key-env", help="Variable holding the authority's hex private key.")]
+KeyEnv = Annotated[
+    str | None,
+    typer.Option("--key-env", rich_help_panel=_KEY, help="Variable holding the authority's hex private key."),
+]
 PlatformUrl = Annotated[
-    str | None, typer.Option("--platform", help="Send through the platform's relay at this base URL, not to a node.")
+    str | None,
+    typer.Option(
+        "--platform", rich_help_panel=_WHERE, help="Send through the platform's relay at this base URL, not to a node."
+    ),
 ]
 Token = Annotated[
-    str | None, typer.Option("--token", envvar="SUPPLYCHAIN_TOKEN", help="API token for the platform, if needed.")
+    str | None,
+    typer.Option(
+        "--token", envvar="SUPPLYCHAIN_TOKEN", rich_help_panel=_WHERE, help="API token for the platform, if needed."
+    ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")]
 Reason = Annotated[
@@ -145,6 +184,67 @@ class KeySource:
             return load_authority_key(key_file=self.key_file, passphrase=passphrase, dev=self.dev, env=self.env)
         except KeyError as exc:
             raise ValueError(str(exc.args[0])) from None
+
+
+class NodeTarget(Target):
+    """A node and the registry on it (the commands that only read the chain)."""
+
+
+_SHARED: dict[type, tuple[tuple[str, Any, Any], ...]] = {
+    NodeTarget: (("rpc", Rpc, None), ("registry", RegistryAddress, None), ("data", DataDir, None)),
+    Target: (
+        ("rpc", Rpc, None),
+        ("registry", RegistryAddress, None),
+        ("data", DataDir, None),
+        ("platform", PlatformUrl, None),
+        ("token", Token, None),
+    ),
+    KeySource: (
+        ("key_file", KeyFile, None),
+        ("passphrase_env", PassphraseEnv, DEFAULT_PASSPHRASE_ENV),
+        ("dev", DevAccount, None),
+        ("env", KeyEnv, None),
+    ),
+}
+"""The options shared by the authorities' commands, defined once: a parameter annotated with one of these classes
+stands for these options (name, typer annotation, default), in the order of the class's fields."""
+
+
+def shared_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``command`` as typer should see it: its parameters annotated :class:`Target`, :class:`NodeTarget` or
+    :class:`KeySource` replaced by their options (:data:`_SHARED`, listed after the command's own options and shown
+    in their own panels of ``--help``); it is called with the objects they make.
+
+    Example: ``def suspend(recognition_id: RecognitionId, reason: Reason, *, target: Target, key: KeySource)``
+    takes ``--rpc``, ``--registry``, ``--data-dir``, ``--platform``, ``--token``, ``--key-file``,
+    ``--passphrase-env``, ``--dev-account`` and ``--key-env``.
+    """
+    hints = get_type_hints(command, include_extras=True)
+    own: list[inspect.Parameter] = []
+    shared: list[inspect.Parameter] = []
+    made: dict[str, tuple[type, tuple[str, ...]]] = {}
+    for param in inspect.signature(command).parameters.values():
+        hint = hints[param.name]
+        if isinstance(hint, type) and hint in _SHARED:
+            options = _SHARED[hint]
+            made[param.name] = (hint, tuple(f"{param.name}_{name}" for name, _, _ in options))
+            shared += [
+                inspect.Parameter(f"{param.name}_{name}", inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
+                for name, a, d in options
+            ]
+        else:
+            own.append(param.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hint))
+
+    @functools.wraps(command)
+    def run(**values: Any) -> None:
+        for name, (cls, options) in made.items():
+            values[name] = cls(*(values.pop(option) for option in options))
+        command(**values)
+
+    parameters = own + shared
+    run.__signature__ = inspect.Signature(parameters, return_annotation=None)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in parameters}
+    return run
 
 
 def _settings_value(name: str) -> Any:
@@ -298,59 +398,69 @@ def _run(
 # --- commands ---
 
 
-@app.command("register-certifier")
-def register_certifier(  # noqa: PLR0917 - typer options
+@app.command(
+    "register-certifier",
+    epilog=(
+        "Example: supplychain authority register-certifier 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --level "
+        "2 --dev-account regulator"
+    ),
+)
+@shared_options
+def register_certifier(
     address: Annotated[str, typer.Argument(help="The certifier's account address.")],
     level: Annotated[
         str, typer.Option("--level", help="Highest level it may grant: 1 city, 2 provincial, 3 national.")
     ],
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Register a certifier, or change its level (the regulator)."""
     _run(
         "registerCertifier",
         {"certifier": address, "level": level},
-        Target(rpc, registry, data, platform, token),
-        KeySource(key_file, passphrase_env, dev_account, key_env),
+        target,
+        key,
         as_json=as_json,
     )
 
 
-@app.command("remove-certifier")
-def remove_certifier(  # noqa: PLR0917 - typer options
+@app.command(
+    "remove-certifier",
+    epilog=(
+        "Example: supplychain authority remove-certifier 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 "
+        "--key-file regulator.json"
+    ),
+)
+@shared_options
+def remove_certifier(
     address: Annotated[str, typer.Argument(help="The certifier's account address.")],
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Remove a certifier (the regulator); the recognitions it issued stay."""
     _run(
         "removeCertifier",
         {"certifier": address},
-        Target(rpc, registry, data, platform, token),
-        KeySource(key_file, passphrase_env, dev_account, key_env),
+        target,
+        key,
         as_json=as_json,
     )
 
 
-@app.command("issue")
-def issue(  # noqa: PLR0917 - typer options
+@app.command(
+    "issue",
+    epilog=(
+        "Example: supplychain authority issue --holder 6901234000016 --kind green-factory --level provincial "
+        "--evidence evaluation.pdf --key-file certifier.json"
+    ),
+)
+@shared_options
+def issue(
+    *,
     holder: Annotated[str, typer.Option("--holder", help="The recognised organisation: GLN or USCC.")],
     kind: Annotated[
         str,
@@ -375,15 +485,8 @@ def issue(  # noqa: PLR0917 - typer options
     valid_until: Annotated[
         str | None, typer.Option("--valid-until", help="End of validity, exclusive (default: until revoked).")
     ] = None,
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Issue a green recognition (a certifier, up to its own level); prints the new recognition's id."""
@@ -406,8 +509,8 @@ def issue(  # noqa: PLR0917 - typer options
     _run(
         "issueRecognition",
         {k: v for k, v in args.items() if v is not None},
-        Target(rpc, registry, data, platform, token),
-        KeySource(key_file, passphrase_env, dev_account, key_env),
+        target,
+        key,
         as_json=as_json,
         notes={"evidenceHash": f"{evidence_hash} (sha256 of {evidence})"},
     )
@@ -424,83 +527,72 @@ def _status_change(
 RecognitionId = Annotated[int, typer.Argument(min=1, help="The recognition's id.")]
 
 
-@app.command("suspend")
-def suspend(  # noqa: PLR0917 - typer options
+@app.command(
+    "suspend", epilog="Example: supplychain authority suspend 1 --reason spot-check-failed --key-file certifier.json"
+)
+@shared_options
+def suspend(
     recognition_id: RecognitionId,
     reason: Reason,
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Suspend a recognition (its issuer or the regulator)."""
-    key = KeySource(key_file, passphrase_env, dev_account, key_env)
-    target = Target(rpc, registry, data, platform, token)
     _status_change("suspendRecognition", recognition_id, reason, target, key, as_json=as_json)
 
 
-@app.command("reinstate")
-def reinstate(  # noqa: PLR0917 - typer options
+@app.command(
+    "reinstate", epilog="Example: supplychain authority reinstate 1 --reason rectified --key-file certifier.json"
+)
+@shared_options
+def reinstate(
     recognition_id: RecognitionId,
     reason: Reason = "rectified",
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Reinstate a suspended recognition (its issuer or the regulator)."""
-    key = KeySource(key_file, passphrase_env, dev_account, key_env)
-    target = Target(rpc, registry, data, platform, token)
     _status_change("reinstateRecognition", recognition_id, reason, target, key, as_json=as_json)
 
 
-@app.command("revoke")
-def revoke(  # noqa: PLR0917 - typer options
+@app.command(
+    "revoke",
+    epilog=(
+        "Example: supplychain authority revoke 1 --reason data-falsified --platform http://127.0.0.1:8000 "
+        "--key-file certifier.json"
+    ),
+)
+@shared_options
+def revoke(
     recognition_id: RecognitionId,
     reason: Reason,
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Revoke a recognition for good (摘牌; its issuer or the regulator)."""
-    key = KeySource(key_file, passphrase_env, dev_account, key_env)
-    target = Target(rpc, registry, data, platform, token)
     _status_change("revokeRecognition", recognition_id, reason, target, key, as_json=as_json)
 
 
-@app.command("spot-check")
-def spot_check(  # noqa: PLR0917 - typer options
+@app.command(
+    "spot-check",
+    epilog=(
+        "Example: supplychain authority spot-check 1 --report spot-check-2026.pdf --passed --key-file regulator.json"
+    ),
+)
+@shared_options
+def spot_check(
     recognition_id: RecognitionId,
     report: Annotated[Path, typer.Option("--report", help="The spot-check report: its SHA-256 goes on chain.")],
     passed: Annotated[bool, typer.Option("--passed/--failed", help="The result of the spot check.")],
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Record a spot check's result (the regulator); three passes in a row exempt the unit for five years."""
@@ -509,8 +601,8 @@ def spot_check(  # noqa: PLR0917 - typer options
     _run(
         "recordSpotCheck",
         {"id": recognition_id, "passed": passed, "reportHash": report_hash},
-        Target(rpc, registry, data, platform, token),
-        KeySource(key_file, passphrase_env, dev_account, key_env),
+        target,
+        key,
         as_json=as_json,
         notes={"reportHash": f"{report_hash} (sha256 of {report})"},
     )
@@ -568,8 +660,15 @@ def _organisation_call(function: str, args: dict[str, Any], target: Target, key:
     _run(function, args, target, key, as_json=as_json)
 
 
-@app.command("register-organisation")
-def register_organisation(  # noqa: PLR0917 - typer options
+@app.command(
+    "register-organisation",
+    epilog=(
+        "Example: supplychain authority register-organisation 6901234000016 --roles manufacturer,supplier "
+        "--profile profile.json --key-file regulator.json"
+    ),
+)
+@shared_options
+def register_organisation(
     organisation: OrganisationId,
     roles: Annotated[
         str,
@@ -579,15 +678,9 @@ def register_organisation(  # noqa: PLR0917 - typer options
         Path | None, typer.Option("--profile", help="The organisation's profile document: its SHA-256 goes on chain.")
     ] = None,
     profile_uri: Annotated[str, typer.Option("--profile-uri", help="Where the profile can be read.")] = "",
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Register an organisation with its business roles (the regulator)."""
@@ -595,140 +688,121 @@ def register_organisation(  # noqa: PLR0917 - typer options
     if profile is not None:
         with _reported():
             args["profileHash"] = "0x" + file_digest(profile).hex()
-    target, key = (
-        Target(rpc, registry, data, platform, token),
-        KeySource(key_file, passphrase_env, dev_account, key_env),
-    )
     _organisation_call("registerOrganisation", args, target, key, as_json=as_json)
 
 
-@app.command("suspend-organisation")
-def suspend_organisation(  # noqa: PLR0917 - typer options
+@app.command(
+    "suspend-organisation",
+    epilog=(
+        "Example: supplychain authority suspend-organisation 6901234000016 --reason safety-incident "
+        "--key-file regulator.json"
+    ),
+)
+@shared_options
+def suspend_organisation(
     organisation: OrganisationId,
     reason: Reason,
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Suspend an organisation: its events are refused until it is reinstated (the regulator)."""
-    target, key = (
-        Target(rpc, registry, data, platform, token),
-        KeySource(key_file, passphrase_env, dev_account, key_env),
-    )
     args = {"organisation": organisation, "reason": reason}
     _organisation_call("suspendOrganisation", args, target, key, as_json=as_json)
 
 
-@app.command("reinstate-organisation")
-def reinstate_organisation(  # noqa: PLR0917 - typer options
+@app.command(
+    "reinstate-organisation",
+    epilog=(
+        "Example: supplychain authority reinstate-organisation 6901234000016 --reason rectified --key-file "
+        "regulator.json"
+    ),
+)
+@shared_options
+def reinstate_organisation(
     organisation: OrganisationId,
     reason: Reason = "rectified",
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Reinstate a suspended organisation (the regulator)."""
-    target, key = (
-        Target(rpc, registry, data, platform, token),
-        KeySource(key_file, passphrase_env, dev_account, key_env),
-    )
     args = {"organisation": organisation, "reason": reason}
     _organisation_call("reinstateOrganisation", args, target, key, as_json=as_json)
 
 
-@app.command("add-key")
-def add_key(  # noqa: PLR0917 - typer options
+@app.command(
+    "add-key",
+    epilog=(
+        "Example: supplychain authority add-key 6901234000016 "
+        "0x3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29 --key-file regulator.json"
+    ),
+)
+@shared_options
+def add_key(
     organisation: OrganisationId,
     signing_key: Annotated[str, typer.Argument(help="The Ed25519 public key: 0x + 64 hex digits (`keys show`).")],
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Register an organisation's event-signing key, valid from this block on (the regulator)."""
-    target, key = (
-        Target(rpc, registry, data, platform, token),
-        KeySource(key_file, passphrase_env, dev_account, key_env),
-    )
     _organisation_call("addKey", {"organisation": organisation, "key": signing_key}, target, key, as_json=as_json)
 
 
-@app.command("revoke-key")
-def revoke_key(  # noqa: PLR0917 - typer options
+@app.command(
+    "revoke-key",
+    epilog=(
+        "Example: supplychain authority revoke-key "
+        "0x3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29 --reason key-compromised "
+        "--key-file regulator.json"
+    ),
+)
+@shared_options
+def revoke_key(
     signing_key: Annotated[str, typer.Argument(help="The Ed25519 public key: 0x + 64 hex digits.")],
     reason: Reason,
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Revoke a signing key: events it signs from this block on are refused (the regulator)."""
-    target, key = (
-        Target(rpc, registry, data, platform, token),
-        KeySource(key_file, passphrase_env, dev_account, key_env),
-    )
     _organisation_call("revokeKey", {"key": signing_key, "reason": reason}, target, key, as_json=as_json)
 
 
-@app.command("show")
-def show(  # noqa: PLR0917 - typer options
+@app.command("show", epilog="Example: supplychain authority show 1 --rpc http://127.0.0.1:8545")
+@shared_options
+def show(
     recognition_id: RecognitionId,
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
     as_json: AsJson = False,
 ) -> None:
     """Show a recognition as on chain: terms, status and its history, spot checks, exemption."""
     with _reported():
-        record = _recognition(recognition_id, Target(rpc, registry, data, platform, token))
+        record = _recognition(recognition_id, target)
     if as_json:
         typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
     else:
         _print_recognition(record)
 
 
-@app.command("evidence-check")
-def evidence_check(  # noqa: PLR0917 - typer options
+@app.command("evidence-check", epilog="Example: supplychain authority evidence-check 1 evaluation.pdf")
+@shared_options
+def evidence_check(
     recognition_id: RecognitionId,
     file: Annotated[Path, typer.Argument(help="The evidence document to check.")],
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
 ) -> None:
     """Check a document against the evidence hash on chain (exit code 1 when it does not match)."""
     with _reported():
         digest = _digest(file, "evidence file")
-        on_chain = _recognition(recognition_id, Target(rpc, registry, data, platform, token))["evidenceHash"]
+        on_chain = _recognition(recognition_id, target)["evidenceHash"]
     if digest != on_chain:
         fail(f"{file} does not match recognition {recognition_id}: its sha256 is {digest}, the chain holds {on_chain}")
     typer.echo(f"{file} matches the evidence of recognition {recognition_id} ({digest})")
@@ -741,8 +815,12 @@ def _json(text: str, what: str) -> Any:
         raise ValueError(f"{what} is not JSON: {exc}") from None
 
 
-@app.command("sign-tx")
-def sign_tx(  # noqa: PLR0917 - typer options
+@app.command(
+    "sign-tx",
+    epilog="Example: supplychain authority sign-tx --prepared prepared.json --key-file certifier.json --out signed.txt",
+)
+@shared_options
+def sign_tx(
     function: Annotated[
         str | None, typer.Argument(help="The registry function or command (e.g. issueRecognition, suspend).")
     ] = None,
@@ -752,23 +830,15 @@ def sign_tx(  # noqa: PLR0917 - typer options
         typer.Option("--prepared", help="Sign this unsigned transaction (POST /registry/transactions/prepare)."),
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the signed transaction here.")] = None,
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
 ) -> None:
     """Sign a registry call without sending it; print the raw signed transaction (0x hex) for the platform's relay.
 
     With --prepared FILE nothing is asked of any node or platform (sign offline); otherwise the call is prepared from
     the node (--rpc) or the platform (--platform). What the transaction calls is shown on stderr before signing.
     """
-    key = KeySource(key_file, passphrase_env, dev_account, key_env)
-    target = Target(rpc, registry, data, platform, token)
     with _reported():
         if (prepared_file is None) == (function is None):
             raise ValueError("give either a FUNCTION (with --args) or --prepared FILE")
@@ -789,8 +859,8 @@ def sign_tx(  # noqa: PLR0917 - typer options
                     prepared = _request(client, "POST", "/registry/transactions/prepare", body)
                 _check_prepared(prepared, function, args, target)
             else:
-                prepared = prepare(target.open(dev=dev_account is not None), sender, function, args)
-        if dev_account is not None:
+                prepared = prepare(target.open(dev=key.dev is not None), sender, function, args)
+        if key.dev is not None:
             _dev_chain_only(int(prepared.get("chainId", 0)), "the prepared transaction")
         raw = "0x" + sign_prepared(private_key, prepared).hex()
         name, decoded = describe_prepared(prepared)
@@ -807,7 +877,7 @@ def sign_tx(  # noqa: PLR0917 - typer options
         typer.echo(f"signed transaction written to {out}", err=True)
 
 
-@app.command("keyfile")
+@app.command("keyfile", epilog="Example: supplychain authority keyfile --out certifier.json")
 def keyfile(
     out: Annotated[Path, typer.Option("--out", "-o", help="Keystore file to create (mode 0600; never overwritten).")],
     key_env: Annotated[

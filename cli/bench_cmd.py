@@ -19,6 +19,7 @@ from chain.devchain import ENGINES
 from cli.common import reported
 
 app = typer.Typer(
+    epilog="Example: supplychain bench capture --processes 2 --clients 2",
     help="Benchmarks: this machine's figures (chain, gas, hashing, Merkle, capture, queries, page, audit, attack).",
     no_args_is_help=True,
 )

@@ -16,7 +16,11 @@ from chain.errors import ChainError, ChainResetError
 from chain.registry import ROLE_ANCHORER, Registry
 from cli.common import console, data_dir, fail, reported
 
-app = typer.Typer(help="Start, stop and inspect the local dev chain (Hardhat node or anvil).", no_args_is_help=True)
+app = typer.Typer(
+    epilog="Example: supplychain chain up --engine anvil",
+    help="Start, stop and inspect the local dev chain (Hardhat node or anvil).",
+    no_args_is_help=True,
+)
 
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Data folder (default: $SUPPLYCHAIN_DATA_DIR or ./data).")
@@ -112,7 +116,7 @@ def _restore_if_reset(chain: Chain, root: Path, url: str) -> None:
             console.print(f"the chain at {url} was reset: registry restored from the platform's journal")
 
 
-@app.command("up")
+@app.command("up", epilog="Example: supplychain chain up --engine anvil --port 8545")
 def up(
     engine: Annotated[str, typer.Option(help=f"Dev-chain engine: {' or '.join(ENGINES)}.")] = "hardhat",
     port: Annotated[int, typer.Option(help="JSON-RPC port on 127.0.0.1.")] = 8545,
@@ -136,7 +140,7 @@ def up(
     )
 
 
-@app.command("down")
+@app.command("down", epilog="Example: supplychain chain down --data-dir data")
 def down(data: DataDir = None) -> None:
     """Stop the dev chain started by ``chain up``."""
     root = data_dir(data)
@@ -150,7 +154,7 @@ def down(data: DataDir = None) -> None:
     console.print(f"stopped {record.engine} (pid {record.pid})" if stopped else f"{record.engine} was not running")
 
 
-@app.command("status")
+@app.command("status", epilog="Example: supplychain chain status --rpc http://127.0.0.1:8545")
 def status(
     rpc: Annotated[str | None, typer.Option(help="JSON-RPC URL (default: the node started by `chain up`).")] = None,
     data: DataDir = None,

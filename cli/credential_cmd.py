@@ -42,7 +42,9 @@ from supplychain.credentials import (
 from supplychain.registry import Level, RecognitionKind, RecognitionStatus
 
 app = typer.Typer(
-    help="Verifiable credentials of green recognitions: issue, verify, import, export.", no_args_is_help=True
+    epilog="Example: supplychain credential verify recognition-1.jwt --lang zh",
+    help="Verifiable credentials of green recognitions: issue, verify, import, export.",
+    no_args_is_help=True,
 )
 
 Rpc = Annotated[str | None, typer.Option("--rpc", help="JSON-RPC URL (default: $SUPPLYCHAIN_RPC_URL or :8545).")]
@@ -130,7 +132,9 @@ def chain_time(registry: Registry) -> int:
 # --- issue ---
 
 
-@app.command()
+@app.command(
+    epilog="Example: supplychain credential issue --recognition 1 --key-file certifier.json --out recognition-1.jwt"
+)
 def issue(  # noqa: PLR0917 - typer options
     recognition: Annotated[int, typer.Option("--recognition", help="The recognition's id in the registry.", min=1)],
     out: Annotated[
@@ -293,7 +297,7 @@ def report(verdict: CredentialVerdict, payload: dict[str, Any], lang: str = "en"
     return lines
 
 
-@app.command()
+@app.command(epilog="Example: supplychain credential verify recognition-1.jwt --evidence evaluation.pdf --lang zh")
 def verify(  # noqa: PLR0917 - typer options
     file: Annotated[Path, typer.Argument(help="The credential (a compact JWS, as `issue` writes it).")],
     rpc: Rpc = None,
@@ -341,7 +345,12 @@ def _problem(response: httpx.Response) -> str:
     return f"HTTP {response.status_code}: {body.get('detail', body)}{tail}"
 
 
-@app.command("import")
+@app.command(
+    "import",
+    epilog=(
+        'Example: supplychain credential import recognition-1.jwt --platform http://127.0.0.1:8000 --token "$ORG_TOKEN"'
+    ),
+)
 def import_(
     file: Annotated[Path, typer.Argument(help="The credential to upload.")],
     platform: PlatformUrl,
@@ -368,7 +377,12 @@ def import_(
     )
 
 
-@app.command()
+@app.command(
+    epilog=(
+        "Example: supplychain credential export --recognition 1 "
+        "--platform http://127.0.0.1:8000 --out recognition-1.jwt"
+    )
+)
 def export(
     recognition: Annotated[int, typer.Option("--recognition", help="The recognition's id in the registry.", min=1)],
     platform: PlatformUrl,

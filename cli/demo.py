@@ -185,7 +185,7 @@ def _summary(registry: Registry) -> Table:
     return table
 
 
-@app.command("demo")
+@app.command("demo", epilog="Example: supplychain demo --engine anvil --http-port 8000")
 def demo(  # noqa: PLR0917 - typer options
     engine: Annotated[str, typer.Option(help=f"Dev-chain engine to start: {' or '.join(ENGINES)}.")] = "hardhat",
     port: Annotated[int, typer.Option(help="JSON-RPC port of the chain this command starts.")] = 8545,

@@ -20,7 +20,7 @@ from backend.core.errors import ProblemError
 from cli.chain_cmd import DataDir
 from cli.common import console, fail, reported
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(epilog="Example: supplychain green suppliers 6901234000016", no_args_is_help=True)
 
 Json = Annotated[bool, typer.Option("--json", help="Print the JSON the HTTP API answers.")]
 
@@ -62,7 +62,7 @@ def _truncated(answer: dict[str, Any]) -> None:
         console.print(f"[yellow]too many events: only {answer['eventsLoaded']} were read; the answer is incomplete[/]")
 
 
-@app.command("suppliers")
+@app.command("suppliers", epilog="Example: supplychain green suppliers 6901234000016 --warn-days 60")
 def suppliers(
     org: Annotated[str, typer.Argument(help="The manufacturer's GLN or USCC.")],
     warn_days: Annotated[int, typer.Option(help="Warn of recognitions ending within this many days.")] = 90,
@@ -101,7 +101,10 @@ def suppliers(
     _truncated(answer)
 
 
-@app.command("report")
+@app.command(
+    "report",
+    epilog="Example: supplychain green report 6901234000016 --from 2026-01-01 --to 2026-07-01 --html report.html",
+)
 def report(  # noqa: PLR0917 - typer options
     org: Annotated[str, typer.Argument(help="The manufacturer's GLN or USCC.")],
     start: Annotated[
@@ -157,7 +160,7 @@ def report(  # noqa: PLR0917 - typer options
     _truncated(answer)
 
 
-@app.command("impact")
+@app.command("impact", epilog="Example: supplychain green impact 1 --json")
 def impact(
     recognition_id: Annotated[int, typer.Argument(help="The recognition's id on chain.", min=1)],
     organisation: Annotated[str | None, typer.Option(help="Only items this organisation made or holds last.")] = None,
@@ -190,7 +193,7 @@ def impact(
     _truncated(answer)
 
 
-@app.command("sample")
+@app.command("sample", epilog="Example: supplychain green sample --seed 2026 --size 20 --kind green-factory")
 def sample(  # noqa: PLR0917 - typer options
     seed: Annotated[str, typer.Option(help="The seed (1-128 characters), e.g. a publicly drawn number.")],
     size: Annotated[int, typer.Option(help="How many to draw (1-1000).")],

@@ -14,7 +14,7 @@ __all__ = ["app", "hash_command"]
 app = typer.Typer()
 
 
-@app.command("hash")
+@app.command("hash", epilog="Example: supplychain hash events.jsonld events.xml")
 def hash_command(
     files: list[Path] = typer.Argument(  # noqa: B008
         ...,

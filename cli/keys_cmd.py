@@ -27,6 +27,7 @@ from supplychain.signing import (
 )
 
 app = typer.Typer(
+    epilog="Example: supplychain keys generate --out data/keys/maker.key",
     help="Event-signing keys: generate, show, and sign EPCIS documents and product master data.",
     no_args_is_help=True,
 )
@@ -80,7 +81,7 @@ def _load_key(path: Path, passphrase_env: str | None) -> SigningKey:
         _fail(f"{path}: {exc}")
 
 
-@app.command()
+@app.command(epilog="Example: supplychain keys generate --out data/keys/maker.key")
 def generate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Key file to create (mode 0600; never overwritten).")],
     passphrase_env: _PassphraseEnv = None,
@@ -98,7 +99,7 @@ def generate(
     typer.echo(key.key_id)
 
 
-@app.command()
+@app.command(epilog="Example: supplychain keys show data/keys/maker.key")
 def show(
     file: Annotated[Path, typer.Argument(help="Key file made by 'generate'.")],
     passphrase_env: _PassphraseEnv = None,
@@ -146,7 +147,11 @@ def _event_header(data: bytes, key: SigningKey) -> str:
     return f'keyId="{key.key_id}", eventHashId="{hash_id}", signature="{signature}"'
 
 
-@app.command()
+@app.command(
+    epilog=(
+        "Example: supplychain keys sign events.jsonld --key data/keys/maker.key --org 6901234000016 --out signed.json"
+    )
+)
 def sign(  # noqa: PLR0917 - typer passes the options by keyword
     file: Annotated[
         Path, typer.Argument(help="EPCIS 2.0 document (JSON-LD or XML); one bare event with --event-header.")
@@ -200,7 +205,13 @@ def sign(  # noqa: PLR0917 - typer passes the options by keyword
         typer.echo(f"{len(envelopes)} signed event(s) written to {out}", err=True)
 
 
-@app.command("sign-master-data")
+@app.command(
+    "sign-master-data",
+    epilog=(
+        "Example: supplychain keys sign-master-data product.json --key data/keys/maker.key --org "
+        "6901234000016 --out signed-product.json"
+    ),
+)
 def sign_master_data_command(
     file: Annotated[Path, typer.Argument(help="A gs1:Product JSON-LD document (see supplychain.masterdata).")],
     key_file: Annotated[Path, typer.Option("--key", "-k", help="Key file made by 'generate'.")],

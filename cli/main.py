@@ -40,7 +40,7 @@ app = typer.Typer(
         "Blockchain-anchored traceability for green supply chains: GS1 EPCIS 2.0 events, Event Hash IDs, "
         "Merkle batches anchored on an Ethereum registry, green recognitions."
     ),
-    epilog="Example: supplychain demo  (then supplychain COMMAND --help shows each command's options and an example)",
+    epilog="Example: supplychain demo --http-port 8000",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )

@@ -17,26 +17,18 @@ import typer
 
 from chain.authority import parse_time
 from cli.authority_cmd import (
-    DEFAULT_PASSPHRASE_ENV,
     AsJson,
-    DataDir,
-    DevAccount,
-    KeyEnv,
-    KeyFile,
     KeySource,
+    NodeTarget,
     OrganisationId,
-    PassphraseEnv,
-    PlatformUrl,
     Reason,
-    RegistryAddress,
-    Rpc,
     Target,
-    Token,
     _digest,
     _organisation_call,
     _reported,
     _run,
     app,
+    shared_options,
 )
 from supplychain.registry import gtin14
 
@@ -46,71 +38,74 @@ Prefix = Annotated[str, typer.Argument(help="The GS1 Company Prefix: 4 to 12 dig
 Registrar = Annotated[str, typer.Argument(help="The registrar's account address.")]
 
 
-@app.command("register-registrar")
-def register_registrar(  # noqa: PLR0917 - typer options
+@app.command(
+    "register-registrar",
+    epilog=(
+        "Example: supplychain authority register-registrar 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 "
+        "--key-file regulator.json"
+    ),
+)
+@shared_options
+def register_registrar(
     address: Registrar,
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Make an account a GS1 registrar, which assigns company prefixes (the regulator)."""
     _run(
         "registerRegistrar",
         {"registrar": address},
-        Target(rpc, registry, data, platform, token),
-        KeySource(key_file, passphrase_env, dev_account, key_env),
+        target,
+        key,
         as_json=as_json,
     )
 
 
-@app.command("remove-registrar")
-def remove_registrar(  # noqa: PLR0917 - typer options
+@app.command(
+    "remove-registrar",
+    epilog=(
+        "Example: supplychain authority remove-registrar 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 "
+        "--key-file regulator.json"
+    ),
+)
+@shared_options
+def remove_registrar(
     address: Registrar,
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Remove a GS1 registrar; the prefixes and delegations it recorded stay (the regulator)."""
     _run(
         "removeRegistrar",
         {"registrar": address},
-        Target(rpc, registry, data, platform, token),
-        KeySource(key_file, passphrase_env, dev_account, key_env),
+        target,
+        key,
         as_json=as_json,
     )
 
 
-@app.command("assign-prefix")
-def assign_prefix(  # noqa: PLR0917 - typer options
+@app.command(
+    "assign-prefix",
+    epilog=(
+        "Example: supplychain authority assign-prefix 6901234 6901234000016 --valid-until 2031-01-01 "
+        "--key-file registrar.json"
+    ),
+)
+@shared_options
+def assign_prefix(
     prefix: Prefix,
     organisation: OrganisationId,
     valid_until: Annotated[
         str | None,
         typer.Option("--valid-until", help="End of the licence: ISO date or time, or seconds (default: open)."),
     ] = None,
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Assign a GS1 Company Prefix to an organisation from this block on (a GS1 registrar).
@@ -123,25 +118,23 @@ def assign_prefix(  # noqa: PLR0917 - typer options
     _run(
         "assignPrefix",
         args,
-        Target(rpc, registry, data, platform, token),
-        KeySource(key_file, passphrase_env, dev_account, key_env),
+        target,
+        key,
         as_json=as_json,
     )
 
 
-@app.command("transfer-prefix")
-def transfer_prefix(  # noqa: PLR0917 - typer options
+@app.command(
+    "transfer-prefix",
+    epilog="Example: supplychain authority transfer-prefix 6901234 6901234000023 --key-file registrar.json",
+)
+@shared_options
+def transfer_prefix(
     prefix: Prefix,
     organisation: Annotated[str, typer.Argument(help="The new holder: a GLN (13 digits) or a USCC (18 characters).")],
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Transfer a live prefix to another organisation (a GS1 registrar).
@@ -151,27 +144,25 @@ def transfer_prefix(  # noqa: PLR0917 - typer options
     _run(
         "transferPrefix",
         {"prefix": prefix, "to": organisation},
-        Target(rpc, registry, data, platform, token),
-        KeySource(key_file, passphrase_env, dev_account, key_env),
+        target,
+        key,
         as_json=as_json,
     )
 
 
-@app.command("renew-prefix")
-def renew_prefix(  # noqa: PLR0917 - typer options
+@app.command(
+    "renew-prefix",
+    epilog="Example: supplychain authority renew-prefix 6901234 --valid-until 2036-01-01 --key-file registrar.json",
+)
+@shared_options
+def renew_prefix(
     prefix: Prefix,
     valid_until: Annotated[
         str | None, typer.Option("--valid-until", help="New end of the licence: ISO date or time, or seconds (open).")
     ] = None,
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Renew a live prefix's licence, even a lapsed one (a GS1 registrar).
@@ -184,39 +175,41 @@ def renew_prefix(  # noqa: PLR0917 - typer options
     _run(
         "renewPrefix",
         args,
-        Target(rpc, registry, data, platform, token),
-        KeySource(key_file, passphrase_env, dev_account, key_env),
+        target,
+        key,
         as_json=as_json,
     )
 
 
-@app.command("revoke-prefix")
-def revoke_prefix(  # noqa: PLR0917 - typer options
+@app.command(
+    "revoke-prefix",
+    epilog="Example: supplychain authority revoke-prefix 6901234 --reason licence-lapsed --key-file registrar.json",
+)
+@shared_options
+def revoke_prefix(
     prefix: Prefix,
     reason: Reason,
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Revoke a live prefix from this block on, e.g. --reason licence-lapsed (a GS1 registrar)."""
-    target, key = (
-        Target(rpc, registry, data, platform, token),
-        KeySource(key_file, passphrase_env, dev_account, key_env),
-    )
     _organisation_call("revokePrefix", {"prefix": prefix, "reason": reason}, target, key, as_json=as_json)
 
 
-@app.command("delegate-gtin")
-def delegate_gtin(  # noqa: PLR0917 - typer options
+@app.command(
+    "delegate-gtin",
+    epilog=(
+        "Example: supplychain authority delegate-gtin 06901234000108 91320200MA1MX7K3GD --request request.pdf "
+        "--key-file registrar.json"
+    ),
+)
+@shared_options
+def delegate_gtin(
     gtin: Annotated[str, typer.Argument(help="The GTIN (8, 12, 13 or 14 digits), or the first of a range.")],
     delegate: Annotated[str, typer.Argument(help="The contract manufacturer: a GLN or a USCC.")],
+    *,
     last_gtin: Annotated[
         str | None, typer.Option("--last-gtin", help="Last GTIN of the range (same prefix; default: just GTIN).")
     ] = None,
@@ -232,15 +225,8 @@ def delegate_gtin(  # noqa: PLR0917 - typer options
     valid_until: Annotated[
         str | None, typer.Option("--valid-until", help="End (exclusive): ISO date or time, or seconds (default: open).")
     ] = None,
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """File an owner's delegation of a GTIN or a range to a contract manufacturer, 代工 (a GS1 registrar).
@@ -262,32 +248,26 @@ def delegate_gtin(  # noqa: PLR0917 - typer options
     _run(
         "delegateGtins",
         args,
-        Target(rpc, registry, data, platform, token),
-        KeySource(key_file, passphrase_env, dev_account, key_env),
+        target,
+        key,
         as_json=as_json,
     )
 
 
-@app.command("revoke-delegation")
-def revoke_delegation(  # noqa: PLR0917 - typer options
+@app.command(
+    "revoke-delegation",
+    epilog="Example: supplychain authority revoke-delegation 1 --reason contract-ended --key-file registrar.json",
+)
+@shared_options
+def revoke_delegation(
     delegation_id: Annotated[int, typer.Argument(help="The delegation's id (printed when it was filed).")],
     reason: Reason = "contract-ended",
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
-    key_file: KeyFile = None,
-    passphrase_env: PassphraseEnv = DEFAULT_PASSPHRASE_ENV,
-    dev_account: DevAccount = None,
-    key_env: KeyEnv = None,
-    platform: PlatformUrl = None,
-    token: Token = None,
+    *,
+    target: Target,
+    key: KeySource,
     as_json: AsJson = False,
 ) -> None:
     """Revoke a GTIN delegation from this block on (a GS1 registrar)."""
-    target, key = (
-        Target(rpc, registry, data, platform, token),
-        KeySource(key_file, passphrase_env, dev_account, key_env),
-    )
     _organisation_call("revokeDelegation", {"id": delegation_id, "reason": reason}, target, key, as_json=as_json)
 
 
@@ -304,17 +284,17 @@ def _print_record(record: dict[str, Any], as_json: bool) -> None:
             typer.echo(f"{name}: {value}")
 
 
-@app.command("prefix")
+@app.command("prefix", epilog="Example: supplychain authority prefix 6901234 --json")
+@shared_options
 def show_prefix(
     prefix: Prefix,
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
+    *,
+    node: NodeTarget,
     as_json: AsJson = False,
 ) -> None:
     """Show a GS1 Company Prefix as on chain: its holder now and every holding (read from the node)."""
     with _reported():
-        reg = Target(rpc, registry, data).open(dev=False)
+        reg = node.open(dev=False)
         holdings = reg.prefix_history(prefix)
         now = reg.chain.block_timestamp()
         record: dict[str, Any] = {
@@ -329,18 +309,18 @@ def show_prefix(
     _print_record(record, as_json)
 
 
-@app.command("gtin")
-def show_gtin(  # noqa: PLR0917 - typer options
+@app.command("gtin", epilog="Example: supplychain authority gtin 06901234000108 --at 2026-06-01")
+@shared_options
+def show_gtin(
     gtin: Annotated[str, typer.Argument(help="The GTIN (8, 12, 13 or 14 digits).")],
     at: Annotated[str | None, typer.Option("--at", help="As at this time: ISO date or time, or seconds (now).")] = None,
-    rpc: Rpc = None,
-    registry: RegistryAddress = None,
-    data: DataDir = None,
+    *,
+    node: NodeTarget,
     as_json: AsJson = False,
 ) -> None:
     """Show who owned a GTIN at a time, by which company prefix, and whom it was delegated to (read from the node)."""
     with _reported():
-        reg = Target(rpc, registry, data).open(dev=False)
+        reg = node.open(dev=False)
         when = parse_time(at) if at is not None else reg.chain.block_timestamp()
         owner = reg.gtin_owner_at(gtin, when)
         record: dict[str, Any] = {

@@ -16,7 +16,11 @@ from cli.chain_cmd import DataDir
 from cli.common import console, fail, reported
 
 app = typer.Typer()
-tokens_app = typer.Typer(help="API tokens of organisations and of the regulator.", no_args_is_help=True)
+tokens_app = typer.Typer(
+    epilog="Example: supplychain tokens create --regulator --label audit",
+    help="API tokens of organisations and of the regulator.",
+    no_args_is_help=True,
+)
 
 
 def load_settings(data: Path | None = None, **overrides: object) -> Settings:
@@ -30,7 +34,7 @@ def load_settings(data: Path | None = None, **overrides: object) -> Settings:
         fail(f"invalid settings: {exc}")
 
 
-@app.command("serve")
+@app.command("serve", epilog="Example: supplychain serve --port 8000 --processes 2")
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
@@ -74,7 +78,7 @@ def serve(
     supervisor.run(stop)
 
 
-@app.command("worker")
+@app.command("worker", epilog="Example: supplychain worker --data-dir data")
 def worker_command(data: DataDir = None) -> None:
     """Run the anchoring worker as its own process (beside `supplychain serve --no-worker`)."""
     from backend.supervisor import run_anchoring_worker
@@ -84,7 +88,7 @@ def worker_command(data: DataDir = None) -> None:
         run_anchoring_worker(settings, announce=lambda: console.print("anchoring worker running; Ctrl-C to stop"))
 
 
-@tokens_app.command("create")
+@tokens_app.command("create", epilog="Example: supplychain tokens create --org 6901234000016 --label erp")
 def create_token(
     org: Annotated[str | None, typer.Option("--org", help="The organisation (GLN or USCC) the token acts for.")] = None,
     regulator: Annotated[bool, typer.Option("--regulator", help="A token for the regulator's routes.")] = False,

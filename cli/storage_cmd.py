@@ -14,16 +14,18 @@ from cli.serve_cmd import load_settings
 app = typer.Typer()
 
 
-@app.command("check-storage")
+@app.command("check-storage", epilog="Example: supplychain check-storage --data-dir data --json")
 def check_storage_command(
     data: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per damaged row.")] = False,
 ) -> None:
-    """Sweep the store for damaged rows no request meets by itself: issued codes and scans whose GTIN, lot, serial
-    or time do not read, identifier rows naming no stored event, events naming no stored batch, batches of an
-    unknown status (see backend.services.storage_check). Prints each (table, key, column: reason) and how many;
-    exit code 1 when there is any, 0 when there is none. The events' own columns are checked by the regulator's
-    export and audit."""
+    """Sweep the store for damaged rows no request meets by itself; exit code 1 when there is any.
+
+    Issued codes and scans whose GTIN, lot, serial or time do not read, identifier rows naming no stored event,
+    events naming no stored batch, batches of an unknown status (see backend.services.storage_check). Prints each
+    (table, key, column: reason) and how many; exit code 1 when there is any, 0 when there is none. The events' own
+    columns are checked by the regulator's export and audit.
+    """
     from backend.services.platform import Platform
     from backend.services.storage_check import check_storage
 

@@ -108,7 +108,7 @@ def _print(verdict: Verdict) -> None:
         typer.echo(f"  {problem}")
 
 
-@app.command("validate")
+@app.command("validate", epilog="Example: supplychain validate events.jsonld --json")
 def validate_command(
     files: list[Path] = typer.Argument(  # noqa: B008
         ...,
