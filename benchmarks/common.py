@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -10,8 +12,11 @@ from rich.console import Console
 
 __all__ = ["console", "wait_ready"]
 
-console = Console(highlight=False, soft_wrap=True)
-"""Progress and figures on stdout; lines are never wrapped (a log keeps each figure on its line)."""
+console = Console(
+    highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 240
+)
+"""Progress and figures on stdout: lines are never broken by rich, and when stdout is not a terminal (a log) tables get
+240 columns rather than rich's 80, so figures, URLs and hashes stay whole on their lines."""
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, *, seconds: float = 120) -> None:

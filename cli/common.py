@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,9 +15,18 @@ from rich.console import Console
 from chain.errors import ChainError
 from supplychain.errors import TraceError
 
-__all__ = ["console", "data_dir", "fail", "reported"]
+__all__ = ["LOG_WIDTH", "console", "data_dir", "fail", "reported"]
 
-console = Console(highlight=False)
+LOG_WIDTH = 240
+"""Columns rich lays tables out in when stdout is not a terminal and ``COLUMNS`` is unset (rich's default there, 80,
+would fold URLs, addresses and keys in a log; a table is only as wide as its content)."""
+
+console = Console(
+    highlight=False,
+    soft_wrap=True,  # a line is never broken by rich: in a terminal it wraps as the terminal does, whole in a log
+    width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else LOG_WIDTH,
+)
+"""The commands' console: long lines, URLs and hashes are printed whole, ready to copy from a terminal or a log."""
 
 
 def data_dir(override: Path | None = None) -> Path:

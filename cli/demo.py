@@ -162,9 +162,12 @@ def load_demo_supply_chain(registry: Registry, keys_dir: Path) -> list[str]:
 
 def _summary(registry: Registry) -> Table:
     mirror = registry.mirror()
-    table = Table(title=f"Demo supply chain on chain {registry.chain.chain_id}, registry {registry.address}")
-    for column in ("organisation", "name", "roles", "company prefixes", "signing keys", "green recognitions"):
+    table = Table(title=f"Demo supply chain on chain {registry.chain.chain_id}")  # the registry: printed before it
+    table.add_column("organisation", no_wrap=True, min_width=18)  # ids and keys are never cut
+    for column in ("name", "roles", "company prefixes"):
         table.add_column(column)
+    table.add_column("signing keys", no_wrap=True, min_width=15)
+    table.add_column("green recognitions")
     names = {o.org_id: o.name_zh for o in DEMO_ORGANISATIONS}
     now = registry.chain.block_timestamp()
     for org_id, org in mirror.organisations.items():
