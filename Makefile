@@ -16,7 +16,7 @@ help:
 	@echo "make run        run the platform on a local chain with the demo supply chain, until Ctrl-C"
 	@echo "make test       lint (ruff), types (mypy --strict), every test (pytest)"
 	@echo "make contracts  recompile contracts/ into chain/artifacts/ with the pinned solc-js"
-	@echo "make bench      print the benchmark figures (chain, gas, hashing, Merkle, capture, queries, page, audit)"
+	@echo "make bench      print the benchmark figures (supplychain bench: chain, gas, hashing, Merkle, capture, queries, page, audit, attack)"
 
 setup: $(VENV)/.installed $(NODE_MODULES) $(WEB_MODULES)
 
@@ -76,16 +76,16 @@ contracts: setup
 	$(PY) -m chain.build
 
 bench: setup
-	$(VENV)/bin/supplychain bench-chain --engine hardhat
-	$(VENV)/bin/supplychain bench-chain --engine anvil
-	$(VENV)/bin/supplychain bench-gas
-	$(VENV)/bin/supplychain bench-hash
-	$(VENV)/bin/supplychain bench-merkle
-	$(VENV)/bin/supplychain bench-capture --processes 2 --clients 2
-	$(VENV)/bin/supplychain bench-queries
-	$(VENV)/bin/supplychain bench-page
-	$(VENV)/bin/supplychain bench-audit -n 1000000
-	$(VENV)/bin/supplychain bench-attack --minutes 2
+	$(VENV)/bin/supplychain bench chain --engine hardhat
+	$(VENV)/bin/supplychain bench chain --engine anvil
+	$(VENV)/bin/supplychain bench gas
+	$(VENV)/bin/supplychain bench hash
+	$(VENV)/bin/supplychain bench merkle
+	$(VENV)/bin/supplychain bench capture --processes 2 --clients 2
+	$(VENV)/bin/supplychain bench queries
+	$(VENV)/bin/supplychain bench page
+	$(VENV)/bin/supplychain bench audit -n 1000000
+	$(VENV)/bin/supplychain bench attack --minutes 2
 
 clean:
 	rm -rf $(VENV) hardhat-local/node_modules hardhat-local/cache hardhat-local/artifacts backend/web/node_modules

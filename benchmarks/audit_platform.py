@@ -1,6 +1,6 @@
 """The audit end to end: a real dev chain, the platform's service in its own process, ``run_audit`` over HTTP.
 
-``supplychain bench-audit --through-platform`` times what a regulator runs, not only the checks: the synthetic store
+``supplychain bench audit --through-platform`` times what a regulator runs, not only the checks: the synthetic store
 of :mod:`backend.audit.synthetic` is anchored on an anvil node started back in time (the organisations and their keys
 registered before the events, each batch's root anchored by the platform's anchoring account a minute after its
 events were received, at that block time), stored in the platform's SQLite database as capture stores events, and

@@ -1,4 +1,4 @@
-"""``supplychain bench-capture``: bulk capture rate over HTTP, event-to-anchor latency, gas per event.
+"""``supplychain bench capture``: bulk capture rate over HTTP, event-to-anchor latency, gas per event.
 
 It starts a dev chain (anvil or Hardhat) and the service (uvicorn, in this process) on a temporary data folder,
 registers an organisation and its key, and then
@@ -25,6 +25,8 @@ from sqlmodel import col, select
 
 from benchmarks.common import console, wait_ready
 from chain.devchain import dev_prefix
+
+__all__ = ["bench_capture", "bench_capture_processes"]
 
 
 def _events(count: int, start_ms: int, tag: str) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ The seals of what was audited are never replaced by what is served now: a change
 by every later run until the platform serves the audited record again (or the audit starts over with ``--fresh``).
 Events left unsettled are not sealed (their records gain a batch, root and proof when they are batched); they are read
 again in full anyway. The cost of a continued run is one pass over the export and one SHA-256 per record (no
-parsing, no signature check: about a tenth of a full check; ``supplychain bench-audit`` measures both).
+parsing, no signature check: about a tenth of a full check; ``supplychain bench audit`` measures both).
 
 The print is of the record's bytes, the strictest reading of "served unchanged": an export whose record format
 changes between two runs (a platform upgrade adding a field) reads as every event changed; audit it once with

@@ -1,4 +1,4 @@
-"""Every clean store the project makes audits clean: the demo's story and bench-audit's synthetic store (no chain).
+"""Every clean store the project makes audits clean: the demo's story and `bench audit`'s synthetic store (no chain).
 
 The demo's steps are 0.1 s apart: the case goes from the maker's site to the shop in 0.4 s, the modules with it.
 That is a recorded handover (shipped, then received and unpacked at the shop), not a serial at two places at once.
