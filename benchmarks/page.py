@@ -1,6 +1,6 @@
 """``supplychain bench page``: the consumer product page of a product with ~50 upstream events in a large store.
 
-The store is :func:`backend.services.bench_queries.fill_store`'s (one product's real signed events among
+The store is :func:`benchmarks.queries.fill_store`'s (one product's real signed events among
 ``events`` synthetic ones). The product's events are then anchored (one Merkle batch, its proofs stored as the
 anchoring worker stores them) and a registry mirror is folded with what the chain would hold for them: the four
 organisations and their keys, a green-factory recognition of the raw-material supplier, the anchored root. Each
@@ -11,7 +11,7 @@ the CPU time (what the page costs, whatever else runs on the machine), the size 
 storing the scan, which the page does after it is sent (a background task).
 
 With ``--adversary-events N --adversary-epcs M`` an unrelated registered organisation
-(:data:`~backend.services.bench_queries.ADVERSARY`) has posted N signed events each listing M EPCs, the product's
+(:data:`~benchmarks.queries.ADVERSARY`) has posted N signed events each listing M EPCs, the product's
 serial among them, after the product was sold (anchored with the product's events): what issue 12 found could make
 one view cost seconds and its bundle megabytes. The target is the same p99, and a bundle of at most 100 KB.
 """

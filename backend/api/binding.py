@@ -8,8 +8,9 @@ Values come from the platform's real limits: ``GS1-EPCIS-Capture-Limit`` is the 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends, Header
 from fastapi.responses import Response
 
 from backend.core.errors import ProblemError
@@ -128,3 +129,19 @@ def check_versions(epcis: str | None, cbv: str | None) -> None:
                 code="unsupported-version",
                 header=name,
             )
+
+
+def _requested_versions(
+    gs1_epcis_version: Annotated[
+        str | None, Header(alias="GS1-EPCIS-Version", description="Only 2.0 or 2.0.x is accepted")
+    ] = None,
+    gs1_cbv_version: Annotated[
+        str | None, Header(alias="GS1-CBV-Version", description="Only 2.0 or 2.0.x is accepted")
+    ] = None,
+) -> None:
+    check_versions(gs1_epcis_version, gs1_cbv_version)
+
+
+VERSIONS_CHECKED = Depends(_requested_versions)
+"""The capture routes' dependency on the request's ``GS1-EPCIS-Version`` and ``GS1-CBV-Version`` headers, declared
+once: documented in OpenAPI, refused by :func:`check_versions` when not 2.0 or 2.0.x."""

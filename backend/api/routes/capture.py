@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from backend.api.binding import (
     VERSION_HEADERS,
-    check_versions,
+    VERSIONS_CHECKED,
     discovery_doc,
     discovery_response,
     too_large_doc,
@@ -149,6 +149,7 @@ def capture_job_options(capture_id: str) -> Response:
 @router.post(
     "/capture",
     status_code=202,
+    dependencies=[VERSIONS_CHECKED],
     summary="Capture an EPCIS 2.0 document of signed events",
     responses={
         200: {
@@ -188,12 +189,6 @@ async def post_capture(
             description="`rollback` (default): one refused event stores none; `proceed`: the valid ones are stored",
         ),
     ] = None,
-    gs1_epcis_version: Annotated[
-        str | None, Header(alias="GS1-EPCIS-Version", description="Only 2.0 or 2.0.x is accepted")
-    ] = None,
-    gs1_cbv_version: Annotated[
-        str | None, Header(alias="GS1-CBV-Version", description="Only 2.0 or 2.0.x is accepted")
-    ] = None,
     prefer: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Validate each event (Event Hash ID, the signature against the organisation's key as on chain, the key valid at
@@ -215,7 +210,6 @@ async def post_capture(
     (`https://supplychain.dev/problems/...`) and list every problem found.
     """
     behaviour = _error_behaviour(gs1_capture_error_behaviour)
-    check_versions(gs1_epcis_version, gs1_cbv_version)
     data = await request.body()  # the edge guard (backend.api.limits) bounded it by max_capture_bytes
     result = await run_in_threadpool(capture, platform, org_id, data, content_type, error_behaviour=behaviour)
     headers = {"Location": f"/capture/{result.capture_id}", **VERSION_HEADERS}

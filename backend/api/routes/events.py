@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from backend.api.binding import (
     VERSION_HEADERS,
-    check_versions,
+    VERSIONS_CHECKED,
     discovery_doc,
     discovery_response,
     too_large_doc,
@@ -350,6 +350,7 @@ receipt), not the event you sent; a refusal is our problem (`type` `.../problems
 @router.post(
     "/events",
     status_code=201,
+    dependencies=[VERSIONS_CHECKED],
     tags=["capture"],
     summary="Capture one signed EPCIS 2.0 event (synchronous)",
     description=_SINGLE_EVENT_DOC,
@@ -399,15 +400,8 @@ async def post_event(
             description='`keyId="0x…", eventHashId="ni:///…", signature="…"` (required: a missing one is a `400`)',
         ),
     ] = None,
-    gs1_epcis_version: Annotated[
-        str | None, Header(alias="GS1-EPCIS-Version", description="Only 2.0 or 2.0.x is accepted")
-    ] = None,
-    gs1_cbv_version: Annotated[
-        str | None, Header(alias="GS1-CBV-Version", description="Only 2.0 or 2.0.x is accepted")
-    ] = None,
 ) -> Response:
     """See ``_SINGLE_EVENT_DOC`` (the OpenAPI description)."""
-    check_versions(gs1_epcis_version, gs1_cbv_version)
     if content_type is not None:
         base = content_type.split(";", 1)[0].strip().lower()
         if base not in _SINGLE_MEDIA_TYPES and not base.endswith("+json"):
