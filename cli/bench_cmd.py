@@ -90,8 +90,11 @@ def capture(  # noqa: PLR0917 - typer options
     ] = 1,
     clients: Annotated[int, typer.Option(min=1, help="Concurrent submitters in the multi-process run.")] = 2,
 ) -> None:
-    """Bulk capture rate over HTTP (signed, durable), event-to-anchor latency p50/p99, gas per event; with
-    --processes N, the aggregate rate of concurrent clients against N server processes too."""
+    """Bulk capture rate over HTTP, event-to-anchor latency p50/p99, gas per event.
+
+    Signed events, durable when answered. With --processes N, also the aggregate rate of concurrent clients against N
+    server processes beside one worker process.
+    """
     from benchmarks.capture import bench_capture, bench_capture_processes
 
     with reported():
@@ -129,9 +132,12 @@ def page(
     ] = 0,
     adversary_epcs: Annotated[int, typer.Option(min=1, help="EPCs each adversary event lists.")] = 100_000,
 ) -> None:
-    """The product page (scan, trace, bundle verification, green share, HTML) of a product with ~50 upstream events
-    in a store of N events, optionally beside an adversary's big events naming it: p50 / p99 (target: p99 <= 50 ms
-    on 1M events) and the proof bundle's size (target with the adversary: <= 100 KB)."""
+    """The product page of a product with ~50 upstream events in a store of N events: p50/p99, bundle size.
+
+    Each view counts the scan, loads the events, builds and verifies the proof bundle, computes the green share and
+    renders the HTML; optionally beside an adversary's big events naming the product. Targets: p99 <= 50 ms on 1M
+    events, a bundle <= 100 KB with the adversary.
+    """
     from benchmarks.page import bench_page, print_figures
 
     with reported():
@@ -159,8 +165,10 @@ def audit(  # noqa: PLR0917 - typer options
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
-    """The audit's checks over a synthetic store of signed, anchored events (no chain): events/s, wall time, memory;
-    with --through-platform, the whole audit against a real chain and the platform's service too."""
+    """The audit's checks over a synthetic store of signed, anchored events: events/s, wall time, memory.
+
+    No chain by default; with --through-platform, the whole audit against a real chain and the platform's service too.
+    """
     from benchmarks.audit import bench_audit
 
     figures = bench_audit(
@@ -198,9 +206,11 @@ def attack(  # noqa: PLR0917 - typer options
     seed: Annotated[int, typer.Option(help="Seed of the clients' choices.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Hostile requests against a real platform on loopback for M minutes: statuses, 5xx (must be 0), the server's
-    survival and RSS, the rate of valid captures meanwhile, and each JSON route's largest body and deepest nesting.
-    Exit 1 on any 5xx or dead process."""
+    """Hostile requests against a real platform on loopback for M minutes; exit 1 on any 5xx or dead process.
+
+    Prints the statuses per kind, the 5xx (must be 0), the server's survival and RSS, the rate of valid captures
+    meanwhile, and each JSON route's largest body and deepest nesting answered without a 5xx.
+    """
     from benchmarks.attack import KINDS, AttackOptions, bench_attack, print_report
 
     options = AttackOptions(

@@ -309,8 +309,11 @@ def verify(  # noqa: PLR0917 - typer options
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
     lang: Annotated[str, typer.Option("--lang", help="Language of the report: en or zh.")] = "en",
 ) -> None:
-    """Verify a credential against the chain: signature, the issuer's authority, every claim, the evidence (with
-    --evidence) and the recognition's status now. Exit 0 when valid and in force, 1 otherwise, 2 when unusable."""
+    """Verify a credential against the chain; exit 0 when valid and in force, 1 otherwise, 2 when unusable.
+
+    Checks its signature, the issuer's authority, every claim, the evidence (with --evidence) and the recognition's
+    status now.
+    """
     if lang not in ("en", "zh"):
         _unusable(f"--lang must be en or zh, not {lang!r}")
     token = _read(file, "credential")

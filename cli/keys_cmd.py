@@ -173,8 +173,11 @@ def sign(  # noqa: PLR0917 - typer passes the options by keyword
     ] = False,
     passphrase_env: _PassphraseEnv = None,
 ) -> None:
-    """Sign every event of an EPCIS document; write a JSON array of SignedEpcisEvent envelopes. With --event-header,
-    sign one bare event and print its SC-Event-Signature header value (keyId, eventHashId, signature)."""
+    """Sign every event of an EPCIS document; write a JSON array of SignedEpcisEvent envelopes.
+
+    With --event-header, sign one bare event and print its SC-Event-Signature header value (keyId, eventHashId,
+    signature).
+    """
     if out is not None and out.exists():
         _fail(f"{out} already exists; refusing to overwrite it")
     if organisation_id is None and not event_header:
@@ -219,8 +222,10 @@ def sign_master_data_command(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the envelope here (default: stdout).")] = None,
     passphrase_env: _PassphraseEnv = None,
 ) -> None:
-    """Sign a product's master data; write the SignedProductMasterData envelope to post to
-    POST /products/{gtin}/master-data."""
+    """Sign a product's master data; write the SignedProductMasterData envelope.
+
+    Post it to POST /products/{gtin}/master-data.
+    """
     from supplychain.masterdata import MAX_SIGNED_BYTES, decode_json, sign_master_data
 
     if out is not None and out.exists():
