@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     anchor_deadline_seconds: int = Field(300, ge=1, description="Receipts promise anchoring within this time.")
     clock_skew_seconds: int = Field(300, ge=0, description="How far in the future an event time may be.")
     registry_refresh_seconds: float = Field(2.0, ge=0, description="How old the registry mirror may be at capture.")
+    anchor_lease_seconds: float = Field(
+        10.0,
+        ge=0.5,
+        le=600,
+        description="How long the anchoring lease lasts unless renewed: when its holder dies, a worker on another "
+        "host takes over after at most this long (the holder renews it every third of it).",
+    )
     run_worker: bool = Field(True, description="Run the anchoring worker (`serve`: as its own supervised process).")
     rpc_attempts: int = Field(6, ge=1, le=20, description="Tries of a request to an unreachable node (backoff: ~6 s).")
     forwarded_allow_ips: str = Field(

@@ -15,6 +15,17 @@ After a crash or a stopped node, unfinished batches are reconciled first: a ``pr
 ``sent`` batch is looked up by its transaction, and if the node never got it the *same bytes* are sent again. The
 registry refuses a root anchored twice, and the worker asks ``isAnchored(root)`` before signing anything new for a
 batch, so nothing is anchored twice and nothing is lost. Capture never waits for the chain.
+
+**One anchorer among several hosts.** Every host may run a worker; only the holder of the ``anchorer`` lease
+(:mod:`backend.services.lease`, one holder per process: :attr:`Platform.anchor_lease`) anchors. A cycle starts by
+taking or renewing the lease, and every write of the cycle (prepare, sent, anchored) runs :meth:`Lease.fence` first in
+its own transaction: the fence takes the lease row's lock, so the holders' write transactions are serialised, and a
+worker whose lease passed to another (it paused past the expiry, its database link stalled) has its write rolled back
+(:class:`LeaseLostError`) and stops the cycle. A transaction is only handed to the node after the fenced write that
+records it, so a stale worker never sends what is not recorded. A heartbeat thread renews the lease every third of its
+time (``anchor_lease_seconds``) while a cycle waits for the chain. A new holder (a new epoch) forgets its cached nonce
+and starts with the unfinished batches: the one its predecessor prepared or sent, whose recorded signed bytes it sends
+again (same nonce, same hash) or finds already anchored.
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
 from backend.models import Batch, Event, EventIdentifier, EventLink, MasterData, RegistryTx, table_of
+from backend.services.lease import LeaseLostError
 from backend.services.platform import Platform, now_ms
 from chain.errors import ChainConnectionError, ChainError, TransactionTimeoutError
 from chain.registry import ANCHOR_GAS
@@ -56,8 +68,11 @@ class AnchoringWorker:
         self.platform = platform
         self.max_events = platform.settings.batch_max_events
         self.interval_ms = int(platform.settings.batch_interval_seconds * 1000)
+        self.lease = platform.anchor_lease
+        self._epoch: int | None = None  # the lease epoch this worker last anchored under
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._heartbeat: threading.Thread | None = None
         self.last_error: str | None = None
 
     # --- the loop ---
@@ -66,12 +81,51 @@ class AnchoringWorker:
         """Run in a daemon thread until :meth:`stop`."""
         self._thread = threading.Thread(target=self._loop, name="anchoring-worker", daemon=True)
         self._thread.start()
+        self._heartbeat = threading.Thread(target=self._renew, name="anchoring-lease", daemon=True)
+        self._heartbeat.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Ask the loop to end and wait for it."""
+        """Ask the loop to end, wait for it, and release the lease (another host's worker takes over at once)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        for thread in (self._thread, self._heartbeat):
+            if thread is not None:
+                thread.join(timeout)
+        if self._thread is None or not self._thread.is_alive():
+            try:
+                self.lease.release()
+            except Exception as exc:  # the database is gone: the lease runs out by itself
+                log.warning("the anchoring lease was not released (%s): it runs out by itself", exc)
+
+    def _renew(self) -> None:
+        """Keep the lease while a cycle waits for the chain (a receipt may take longer than the lease lasts)."""
+        every = self.lease.ttl_ms / 3000
+        while not self._stop.wait(every):
+            if self.lease.held:
+                try:
+                    if not self.lease.renew():
+                        log.warning("the anchoring lease passed to another holder")
+                except Exception as exc:  # the next fence tells whether the lease is still ours
+                    log.warning("the anchoring lease was not renewed: %s", exc)
+
+    def hold(self) -> bool:
+        """Take or renew the anchoring lease; whether this worker may anchor now. A new epoch (taken over from
+        another holder, or after losing it) forgets the cached nonce: the predecessor may have used nonces since."""
+        if not self.lease.acquire():
+            if self._epoch is not None:
+                log.info("another host holds the anchoring lease: standing by")
+            self._epoch = None
+            return False
+        if self.lease.epoch != self._epoch:
+            log.info("took the anchoring lease as %s (epoch %s)", self.lease.holder, self.lease.epoch)
+            self._epoch = self.lease.epoch
+            self.platform.registry.writer.tx.resync_nonce()
+        return True
+
+    def _fence(self, session: Session) -> None:
+        """First statement of each write transaction of a cycle: still this worker's lease, at the cycle's epoch."""
+        if self.lease.epoch != self._epoch:
+            raise LeaseLostError(f"{self.lease.holder} lost the anchoring lease (epoch {self._epoch})")
+        self.lease.fence(session)
 
     def _loop(self) -> None:
         backoff = 0.5
@@ -80,6 +134,10 @@ class AnchoringWorker:
                 anchored = self.run_once()
                 self.last_error = None
                 backoff = 0.5
+            except LeaseLostError as exc:  # nothing of the cycle was written past the loss: stand by
+                log.warning("anchoring cycle stopped: %s", exc)
+                self._epoch = None
+                continue
             except (ChainConnectionError, TransactionTimeoutError) as exc:
                 self.last_error = str(exc)
                 self.platform.metrics.chain_errors.labels(type(exc).__name__).inc()
@@ -103,8 +161,13 @@ class AnchoringWorker:
         """Finish unfinished batches, then anchor one new batch if one is due (``force``: whatever is pending).
 
         Returns:
-            How many events were anchored by this call.
+            How many events were anchored by this call (0 when another host holds the anchoring lease).
+
+        Raises:
+            LeaseLostError: the lease passed to another holder during the cycle; what was being written is rolled back.
         """
+        if not self.hold():
+            return 0
         self.platform.registry.refresh()  # also notices a reset dev chain and restores the registry first
         done = self.recover()
         batch = self._prepare(force=force)
@@ -113,7 +176,10 @@ class AnchoringWorker:
         return done
 
     def recover(self) -> int:
-        """Reconcile every ``prepared`` or ``sent`` batch with the chain; returns the events they anchored."""
+        """Reconcile every ``prepared`` or ``sent`` batch with the chain; returns the events they anchored (0 when
+        another host holds the lease)."""
+        if not self.hold():
+            return 0
         with self.platform.session() as session:
             query = select(Batch).where(col(Batch.status).in_(("prepared", "sent"))).order_by(col(Batch.id))
             unfinished = list(session.exec(query).all())
@@ -121,6 +187,7 @@ class AnchoringWorker:
 
     def _prepare(self, *, force: bool) -> Batch | None:
         with self.platform.session() as session:
+            self._fence(session)  # first: holders' prepares are serialised, and this one reads what the last wrote
             masters = session.exec(
                 select(col(MasterData.id), col(MasterData.document_hash), col(MasterData.received_at))
                 .where(col(MasterData.batch_id).is_(None))
@@ -203,7 +270,11 @@ class AnchoringWorker:
             return self._record_anchor(batch, root, None)
         data = writer.registry.encode("anchorRoot", root, batch.leaf_count)
         pending = writer.tx.sign(writer.registry.address, data, gas=ANCHOR_GAS, action="anchorRoot")
-        self._set(batch, status="sent", tx_hash=pending.tx_hash, raw_tx=pending.raw, nonce=pending.nonce)
+        try:
+            self._set(batch, status="sent", tx_hash=pending.tx_hash, raw_tx=pending.raw, nonce=pending.nonce)
+        except BaseException:  # not recorded, so never sent: its nonce is free again
+            writer.tx.resync_nonce()
+            raise
         writer.tx.broadcast(pending)
         return self._await(batch, root, pending)
 
@@ -223,8 +294,19 @@ class AnchoringWorker:
         return self._complete(batch, info.sequence, info.block_number, info.anchored_at, tx_hash)
 
     def _complete(self, batch: Batch, sequence: int, block: int, block_time: int, tx_hash: str | None) -> int:
+        values = {
+            "status": "anchored",
+            "sequence": sequence,
+            "block_number": block,
+            "block_time": block_time,
+            "anchored_at": now_ms(),
+            "tx_hash": tx_hash,
+        }
         with self.platform.session() as session:
+            self._fence(session)
             oldest = session.exec(select(func.min(Event.received_at)).where(col(Event.batch_id) == batch.id)).one()
+            links = session.exec(select(func.count()).select_from(EventLink).where(col(EventLink.batch_id) == batch.id))
+            anchored = batch.leaf_count - links.one()  # events and master data: links are not counted
             if tx_hash is not None and batch.raw_tx is not None and session.get(RegistryTx, tx_hash) is None:
                 # journaled now, not at the next refresh: a dev chain reset right after must not lose it
                 session.add(
@@ -237,29 +319,22 @@ class AnchoringWorker:
                         block_time=block_time,
                     )
                 )
-                session.commit()
-        with self.platform.session() as session:
-            links = session.exec(select(func.count()).select_from(EventLink).where(col(EventLink.batch_id) == batch.id))
-            anchored = batch.leaf_count - links.one()  # events and master data: links are not counted
+                session.flush()
+            session.execute(update(table_of(Batch)).where(table_of(Batch).c.id == batch.id).values(**values))
+            session.commit()
+        for key, value in values.items():
+            setattr(batch, key, value)
         metrics = self.platform.metrics
         metrics.anchored.inc(anchored)
         metrics.batches.inc()
         if oldest is not None:
             metrics.anchor_latency.observe(max(0, now_ms() - oldest) / 1000)
-        self._set(
-            batch,
-            status="anchored",
-            sequence=sequence,
-            block_number=block,
-            block_time=block_time,
-            anchored_at=now_ms(),
-            tx_hash=tx_hash,
-        )
         log.info("anchored batch %s (%s records) as #%s in block %s", batch.id, anchored, sequence, block)
         return anchored
 
     def _set(self, batch: Batch, **values: object) -> None:
         with Session(self.platform.engine) as session:
+            self._fence(session)
             session.execute(update(table_of(Batch)).where(table_of(Batch).c.id == batch.id).values(**values))
             session.commit()
         for key, value in values.items():

@@ -158,6 +158,21 @@ class Lease:
             lost, self.epoch = self.epoch, None
             raise LeaseLostError(f"{self.holder} lost the {self.name!r} lease (epoch {lost}) to another holder")
 
+    def renew(self) -> bool:
+        """Extend the lease if this holder still has it (its epoch is current, expired or not: nobody took it), never
+        taking it; whether it is held now (a heartbeat beside long waits, such as a receipt's)."""
+        if self.epoch is None:
+            return False
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(_T)
+                .where(_T.c.name == self.name, _T.c.holder == self.holder, _T.c.epoch == self.epoch)
+                .values(expires_ms=self._now + self.ttl_ms)
+            )
+        if result.rowcount != 1:
+            self.epoch = None
+        return self.epoch is not None
+
     def release(self) -> None:
         """End the lease now if this holder has it, so that another holder takes over at its next try."""
         if self.epoch is None:

@@ -20,6 +20,7 @@ from backend.core.config import Settings
 from backend.core.db import make_engine, migrate
 from backend.models import ApiToken, Batch, PlatformSecret, table_of
 from backend.services.damage import DamageLog
+from backend.services.lease import ANCHORER, Lease
 from backend.services.metrics import Metrics
 from backend.services.queries import page_key
 from backend.services.registry_view import RegistryView
@@ -166,6 +167,12 @@ class Platform:
             if self._signing_pool is None:
                 self._signing_pool = SigningPool(self.receipt_key, self.settings.capture_workers)
             return self._signing_pool
+
+    @functools.cached_property
+    def anchor_lease(self) -> Lease:
+        """This process's hold on the anchoring lease (one holder per process, whatever workers it makes: a restarted
+        process is a new holder, which waits for the old one's lease to run out)."""
+        return Lease(self.engine, ANCHORER, ttl_seconds=self.settings.anchor_lease_seconds)
 
     @functools.cached_property
     def session_key(self) -> bytes:
