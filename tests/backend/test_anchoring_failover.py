@@ -69,6 +69,12 @@ class Worker:
             )
 
     @property
+    def running(self) -> bool:
+        """Whether its worker loop runs (the process imported its code and opened the database: a warm standby)."""
+        assert self.process.poll() is None, self.log.read_text(errors="replace")[-2000:]
+        return "anchoring worker running" in self.log.read_text(errors="replace")
+
+    @property
     def pid(self) -> int:
         return self.process.pid
 
@@ -185,6 +191,8 @@ def test_the_lease_holder_killed_at_random_points_another_takes_over_and_each_ev
             with Capturer(served, token) as load:
                 for kill in range(KILLS):
                     wait_for(lambda: len(load.accepted) > 0, 60, "captures are accepted")
+                    # standbys are long-running in a deployment: the one restarted after the last kill is up first
+                    wait_for(lambda: all(w.running for w in workers), 120, "every worker runs")
                     time.sleep(rng.uniform(0.2, 1.5))  # a random point of the holder's cycle
                     status = lease(engine)
                     leader = holder_pid(status)
