@@ -92,16 +92,23 @@ def child_main(argv: list[str]) -> None:
     _child_setup(parent_pid, name)
     if kind == "server":
         _serve(settings, [socket.socket(fileno=int(argv[3]))])
-    else:
-        run_anchoring_worker(settings)
+    else:  # one lease holder name per supervisor: its restarted worker takes the dead one's lease at once
+        run_anchoring_worker(settings, holder=f"{socket.gethostname()}:{parent_pid}:{name}")
 
 
-def run_anchoring_worker(settings: Settings, announce: Callable[[], None] | None = None) -> None:
-    """Run the anchoring worker in this process until SIGTERM or SIGINT (call from the main thread)."""
+def run_anchoring_worker(
+    settings: Settings, announce: Callable[[], None] | None = None, *, holder: str | None = None
+) -> None:
+    """Run the anchoring worker in this process until SIGTERM or SIGINT (call from the main thread).
+
+    ``holder``: the lease holder name of a supervisor's worker slot (see :meth:`Platform.restarted_anchorer`).
+    """
     from backend.services.anchoring import AnchoringWorker
     from backend.services.platform import Platform
 
     platform = Platform.open(settings)
+    if holder is not None:
+        platform.restarted_anchorer(holder)
     worker = AnchoringWorker(platform)
     stop = threading.Event()
 

@@ -174,6 +174,13 @@ class Platform:
         process is a new holder, which waits for the old one's lease to run out)."""
         return Lease(self.engine, ANCHORER, ttl_seconds=self.settings.anchor_lease_seconds)
 
+    def restarted_anchorer(self, holder: str) -> None:
+        """Hold the anchoring lease as ``holder``, a supervisor's worker slot restarted after its process died: the
+        dead process's lease is taken at once rather than after it runs out (:class:`Lease`, ``restarted``)."""
+        self.__dict__["anchor_lease"] = Lease(
+            self.engine, ANCHORER, holder=holder, ttl_seconds=self.settings.anchor_lease_seconds, restarted=True
+        )
+
     @functools.cached_property
     def session_key(self) -> bytes:
         """The key of browser sessions (:mod:`backend.services.sessions`), derived from the receipt key."""
