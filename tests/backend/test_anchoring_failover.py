@@ -5,7 +5,9 @@ anchored exactly once, and the registry's ``verifyEvent`` accepts each proof.
 Processes as deployed: ``supplychain serve --no-worker`` (one host's HTTP servers) and three ``supplychain worker``
 processes, each with its own data folder (three hosts), all on one PostgreSQL server that the module starts from
 Debian's package (tests/backend/test_postgres.py). The lease lasts 2 s here (``SUPPLYCHAIN_ANCHOR_LEASE_SECONDS``) so
-that takeovers come quickly; the failover times are printed, not asserted (``-s`` shows them).
+that takeovers come quickly; each kill waits until every worker's loop runs (standbys are long-running in a
+deployment: a restarted process takes seconds to import on a loaded machine). The failover times are printed, not
+asserted (``-s`` shows them).
 ``SC_FAILOVER_KILLS`` sets how many leaders are killed (default 4).
 """
 
