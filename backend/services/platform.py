@@ -210,7 +210,13 @@ class Platform:
         return token
 
     def close(self) -> None:
-        """Release the database and stop the signing processes."""
+        """Release the anchoring lease if this process holds it, the database, and stop the signing processes."""
         if self._signing_pool is not None:
             self._signing_pool.close()
+        lease = self.__dict__.get("anchor_lease")
+        if isinstance(lease, Lease) and lease.held:
+            try:
+                lease.release()  # another process's worker need not wait for it to run out
+            except Exception as exc:  # the database is gone: the lease runs out by itself
+                log.warning("the anchoring lease was not released (%s): it runs out by itself", exc)
         self.engine.dispose()
