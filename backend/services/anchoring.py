@@ -73,6 +73,7 @@ class AnchoringWorker:
         self.interval_ms = int(platform.settings.batch_interval_seconds * 1000)
         self.lease = platform.anchor_lease
         self._epoch: int | None = None  # the lease epoch this worker last anchored under
+        self._tip: tuple[int, str, tuple[int | None, ...]] | None = None  # the chain's tip at the last count
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._heartbeat: threading.Thread | None = None
@@ -458,7 +459,11 @@ class AnchoringWorker:
         if not open_:
             return 0
         chain = self.platform.registry.registry.chain
-        head = chain.block_number()
+        latest = chain.w3.eth.get_block("latest")
+        tip = (int(latest["number"]), Web3.to_hex(latest["hash"]), tuple(b.id for b in open_))
+        if tip == self._tip:
+            return 0  # no new block (nor a reorg: it changes the tip's hash) since the last count
+        head = tip[0]
         needed = self.platform.settings.confirmations
         reorged = 0
         for batch in open_:
@@ -473,6 +478,7 @@ class AnchoringWorker:
                 log.info("batch %s is final (%s confirmations)", batch.id, depth)
             elif depth != batch.confirmations:
                 self._set(batch, confirmations=depth)
+        self._tip = None if reorged else tip
         return reorged
 
     def _reorged(self, batch: Batch) -> None:
