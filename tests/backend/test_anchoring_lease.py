@@ -120,3 +120,36 @@ def test_a_stopped_worker_releases_the_lease_and_the_loop_stands_by_meanwhile(
     with platform.session() as session:
         status = lease_status(session)
     assert status is not None and status.epoch == 2 and not status.live  # taken over, then released
+
+
+def test_a_running_worker_whose_lease_was_taken_stands_by(
+    client: TestClient, platform: Platform, tokens: dict[str, str], keys: dict[str, SigningKey]
+) -> None:
+    """A worker paused past its lease (simulated: its lease run out and taken) finds out at its next renewal or
+    fenced write, stops its cycle and stands by; the new holder anchors what comes next, once."""
+    platform.settings = platform.settings.model_copy(update={"anchor_lease_seconds": 1.5})
+    paused = AnchoringWorker(platform)
+    paused.interval_ms = 0
+    paused.start()
+    hashes = capture(client, tokens["manufacturer"], keys[MANUFACTURER], 2)
+    for _ in range(400):  # bounded: its loop anchors them
+        if [b.status for b in batches(platform)] == ["anchored"]:
+            break
+        paused._stop.wait(0.05)
+    holder_dies(platform)
+    other = AnchoringWorker(other_host(platform))
+    assert other.hold()
+    for _ in range(400):  # bounded: its heartbeat or its next cycle finds the lease gone
+        if not paused.lease.held:
+            break
+        paused._stop.wait(0.05)
+    hashes += capture(client, tokens["manufacturer"], keys[MANUFACTURER], 2, prefix="N")
+    paused._stop.wait(0.5)  # a few of its cycles: standing by, it anchors nothing
+    assert [b.status for b in batches(platform)] == ["anchored"]
+    assert other.run_once(force=True) == 2
+    paused.stop()
+    assert [b.status for b in batches(platform)] == ["anchored", "anchored"]
+    assert_all_anchored_once(platform, hashes)
+    with platform.session() as session:
+        status = lease_status(session)
+    assert status is not None and status.holder == other.lease.holder and status.live  # the stale stop released nothing
