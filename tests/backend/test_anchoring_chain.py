@@ -1,7 +1,8 @@
 """The anchoring worker on a chain that behaves like a real one (anvil): a reorg drops the blocks holding anchors and
 the batches are anchored again, their proofs still valid and the audit finding nothing; with automine off and the
 base fee raised, a pending anchor is replaced at the same nonce with higher fees under the ceiling, and one the node
-dropped is sent again. Real SQLite file, real HTTP, one anvil node for the module (a fresh registry per test)."""
+dropped is sent again. Real SQLite file, real HTTP, one anvil node for the module (a fresh registry per test), on a
+chain id other than the dev chains' 31337."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from backend.core.config import Settings
 from backend.models import Batch
 from backend.services.anchoring import AnchoringWorker
 from backend.services.platform import Platform
+from chain.connection import connect
 from chain.errors import TransactionTimeoutError
 from chain.tx import MIN_BUMP
 from supplychain.signing import SigningKey
@@ -31,9 +33,14 @@ from tests.chains import MANUFACTURER, Node, start
 pytestmark = pytest.mark.anvil
 
 
+CHAIN_ID = 20_261_206  # not a dev chain's: the registry and the worker work unchanged on another chain id
+
+
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    yield from start("anvil", tmp_path_factory.mktemp("anchoring-chain"))
+    for running in start("anvil", tmp_path_factory.mktemp("anchoring-chain")):
+        connect(running.url).rpc("anvil_setChainId", CHAIN_ID)
+        yield running
 
 
 @pytest.fixture
@@ -113,6 +120,7 @@ def test_a_reorg_dropping_anchors_has_them_anchored_again_with_their_proofs(
     worker = AnchoringWorker(platform)
     hashes = capture(client, token, key, 3, prefix="R")
     assert worker.run_once(force=True) == 3
+    assert platform.registry.chain_id == CHAIN_ID and batches(platform)[0].chain_id == CHAIN_ID
     hashes += capture(client, token, key, 2, prefix="S")
     assert worker.run_once(force=True) == 2
     before = {b.id: b for b in batches(platform)}
