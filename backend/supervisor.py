@@ -21,6 +21,7 @@ import importlib
 import logging
 import os
 import pickle
+import secrets
 import signal
 import socket
 import subprocess
@@ -80,7 +81,8 @@ def _serve(settings: Settings, sockets: list[socket.socket]) -> None:
 
 
 def child_main(argv: list[str]) -> None:
-    """A child's entry point: ``python -m backend.supervisor server|worker NAME PARENT_PID [FD]``, the settings
+    """A child's entry point: ``python -m backend.supervisor server NAME PARENT_PID FD`` or ``... worker NAME
+    PARENT_PID SLOT`` (SLOT: a random tag of the supervisor's worker slot, in its lease holder name), the settings
     pickled on its standard input (a small main module: the server's spawned signing processes import it again)."""
     kind, name, parent_pid = argv[0], argv[1], int(argv[2])
     # import what the child runs (seconds of web3, SQLAlchemy, FastAPI) while the supervisor migrates and deploys:
@@ -93,7 +95,7 @@ def child_main(argv: list[str]) -> None:
     if kind == "server":
         _serve(settings, [socket.socket(fileno=int(argv[3]))])
     else:  # one lease holder name per supervisor: its restarted worker takes the dead one's lease at once
-        run_anchoring_worker(settings, holder=f"{socket.gethostname()}:{parent_pid}:{name}")
+        run_anchoring_worker(settings, holder=f"{socket.gethostname()}:{parent_pid}:{name}:{argv[3]}")
 
 
 def run_anchoring_worker(
@@ -180,7 +182,9 @@ class Supervisor:
             argv = ["server", f"sc-server-{n}", me, str(sock.fileno())]
             self._children.append(_Child(f"server {n}", argv, server_settings))
         if self.worker:
-            self._children.append(_Child("anchoring worker", ["worker", "sc-anchoring", me], self.settings))
+            # a random tag in its lease holder name: hosts may share a hostname and the supervisor's pid (containers)
+            slot = secrets.token_hex(4)
+            self._children.append(_Child("anchoring worker", ["worker", "sc-anchoring", me, slot], self.settings))
         for child in self._children:  # they import their code meanwhile, and wait for their settings
             self._spawn(child)
         try:
