@@ -38,7 +38,6 @@ from collections.abc import Sequence
 
 from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, col, select
-from web3 import Web3
 
 from backend.models import Batch, Event, EventIdentifier, EventLink, MasterData, RegistryTx, table_of
 from backend.services.lease import LeaseLostError
@@ -370,7 +369,7 @@ class AnchoringWorker:
             if isinstance(event, ev.RootAnchored) and event.root == root:
                 tx_hash = event.position.tx_hash
                 mined = next((v for v in versions if v.tx_hash == tx_hash), None)
-        block_hash = Web3.to_hex(registry.chain.w3.eth.get_block(info.block_number)["hash"])
+        block_hash = registry.chain.block_hash(info.block_number)
         return self._complete(
             batch,
             info.sequence,
@@ -459,16 +458,15 @@ class AnchoringWorker:
         if not open_:
             return 0
         chain = self.platform.registry.registry.chain
-        latest = chain.w3.eth.get_block("latest")
-        tip = (int(latest["number"]), Web3.to_hex(latest["hash"]), tuple(b.id for b in open_))
+        tip = (*chain.tip(), tuple(b.id for b in open_))
         if tip == self._tip:
             return 0  # no new block (nor a reorg: it changes the tip's hash) since the last count
         head = tip[0]
         needed = self.platform.settings.confirmations
         reorged = 0
         for batch in open_:
-            block = None if batch.block_number is None else chain.w3.eth.get_block(batch.block_number)
-            if block is None or Web3.to_hex(block["hash"]) != batch.block_hash:
+            found = None if batch.block_number is None else chain.block_hash(batch.block_number)
+            if found is None or found != batch.block_hash:
                 self._reorged(batch)
                 reorged += 1
                 continue
