@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import BigInteger, Index, Table, UniqueConstraint, text
+from sqlalchemy import BigInteger, Index, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -104,6 +104,15 @@ class Batch(SQLModel, table=True):
     anchored_at: int | None = Field(default=None, sa_type=BigInteger)
     # when its anchor was re-made on a dev chain that had been reset
     remade_at: int | None = Field(default=None, sa_type=BigInteger)
+    # 0012: the block holding the anchor (a reorg changes or removes it), the confirmations last counted, when it
+    # became final (``confirmations`` setting), re-anchorings after reorgs, when its transaction was last sent, and
+    # the earlier versions of that transaction replaced with higher fees (JSON [{"txHash", "raw"}], any may be mined)
+    block_hash: str | None = Field(default=None, max_length=66)
+    confirmations: int | None = None
+    final_at: int | None = Field(default=None, sa_type=BigInteger)
+    reorgs: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    sent_at: int | None = Field(default=None, sa_type=BigInteger)
+    earlier_txs: str | None = Field(default=None, sa_type=Text)
 
 
 class RegistryTx(SQLModel, table=True):

@@ -21,6 +21,7 @@ import importlib
 import logging
 import os
 import pickle
+import secrets
 import signal
 import socket
 import subprocess
@@ -80,7 +81,8 @@ def _serve(settings: Settings, sockets: list[socket.socket]) -> None:
 
 
 def child_main(argv: list[str]) -> None:
-    """A child's entry point: ``python -m backend.supervisor server|worker NAME PARENT_PID [FD]``, the settings
+    """A child's entry point: ``python -m backend.supervisor server NAME PARENT_PID FD`` or ``... worker NAME
+    PARENT_PID SLOT`` (SLOT: a random tag of the supervisor's worker slot, in its lease holder name), the settings
     pickled on its standard input (a small main module: the server's spawned signing processes import it again)."""
     kind, name, parent_pid = argv[0], argv[1], int(argv[2])
     # import what the child runs (seconds of web3, SQLAlchemy, FastAPI) while the supervisor migrates and deploys:
@@ -92,16 +94,23 @@ def child_main(argv: list[str]) -> None:
     _child_setup(parent_pid, name)
     if kind == "server":
         _serve(settings, [socket.socket(fileno=int(argv[3]))])
-    else:
-        run_anchoring_worker(settings)
+    else:  # one lease holder name per supervisor: its restarted worker takes the dead one's lease at once
+        run_anchoring_worker(settings, holder=f"{socket.gethostname()}:{parent_pid}:{name}:{argv[3]}")
 
 
-def run_anchoring_worker(settings: Settings, announce: Callable[[], None] | None = None) -> None:
-    """Run the anchoring worker in this process until SIGTERM or SIGINT (call from the main thread)."""
+def run_anchoring_worker(
+    settings: Settings, announce: Callable[[], None] | None = None, *, holder: str | None = None
+) -> None:
+    """Run the anchoring worker in this process until SIGTERM or SIGINT (call from the main thread).
+
+    ``holder``: the lease holder name of a supervisor's worker slot (see :meth:`Platform.restarted_anchorer`).
+    """
     from backend.services.anchoring import AnchoringWorker
     from backend.services.platform import Platform
 
     platform = Platform.open(settings)
+    if holder is not None:
+        platform.restarted_anchorer(holder)
     worker = AnchoringWorker(platform)
     stop = threading.Event()
 
@@ -173,7 +182,9 @@ class Supervisor:
             argv = ["server", f"sc-server-{n}", me, str(sock.fileno())]
             self._children.append(_Child(f"server {n}", argv, server_settings))
         if self.worker:
-            self._children.append(_Child("anchoring worker", ["worker", "sc-anchoring", me], self.settings))
+            # a random tag in its lease holder name: hosts may share a hostname and the supervisor's pid (containers)
+            slot = secrets.token_hex(4)
+            self._children.append(_Child("anchoring worker", ["worker", "sc-anchoring", me, slot], self.settings))
         for child in self._children:  # they import their code meanwhile, and wait for their settings
             self._spawn(child)
         try:

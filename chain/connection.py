@@ -18,6 +18,7 @@ from typing import Any
 import requests
 from eth_typing import HexStr
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
+from web3.exceptions import BlockNotFound
 from web3.providers.base import JSONBaseProvider
 from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
 from web3.types import BlockIdentifier, RPCEndpoint, RPCResponse
@@ -79,6 +80,21 @@ class Chain:
         """The timestamp of ``block``."""
         with map_errors(_NO_ERRORS, action=f"reading block {block!r}"):
             return int(self.w3.eth.get_block(block)["timestamp"])
+
+    def block_hash(self, block: BlockIdentifier = "latest") -> str | None:
+        """The hash of ``block`` as the node sees it now (``0x`` + 64 hex), ``None`` when it has no such block (a
+        reorganisation shortened the chain)."""
+        with map_errors(_NO_ERRORS, action=f"reading block {block!r}"):
+            try:
+                return "0x" + bytes(self.w3.eth.get_block(block)["hash"]).hex()
+            except BlockNotFound:
+                return None
+
+    def tip(self) -> tuple[int, str]:
+        """The latest block's number and hash (a reorganisation changes the hash even at the same height)."""
+        with map_errors(_NO_ERRORS, action="reading the latest block"):
+            latest = self.w3.eth.get_block("latest")
+            return int(latest["number"]), "0x" + bytes(latest["hash"]).hex()
 
     def genesis_now(self) -> str:
         """The genesis hash the node reports now (differs from :attr:`genesis_hash` after a dev-chain reset)."""

@@ -23,7 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from eth_account._utils.legacy_transactions import Transaction as LegacyTransaction
 from eth_account.signers.local import LocalAccount
+from eth_account.typed_transactions.typed_transaction import TypedTransaction
+from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
@@ -59,6 +62,7 @@ class Receipt:
     status: int
     logs: tuple[Any, ...]
     contract_address: str | None = None
+    block_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,29 @@ class PendingTransaction:
     nonce: int
     action: str
     call: dict[str, Any]
+
+    @classmethod
+    def from_raw(cls, raw: bytes, action: str) -> PendingTransaction:
+        """A signed transaction recorded as bytes (after a restart, say), with its call read back from them, so that
+        it can be sent again or :meth:`Transactor.replacement` can bump it."""
+        if raw[:1] and raw[0] < 0xC0:  # a typed transaction (EIP-2718): EIP-1559 here
+            fields = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
+            fees = {"maxFeePerGas": fields["maxFeePerGas"], "maxPriorityFeePerGas": fields["maxPriorityFeePerGas"]}
+            chain_id = int(fields["chainId"])
+        else:
+            fields = LegacyTransaction.from_bytes(HexBytes(raw)).as_dict()
+            fees = {"gasPrice": fields["gasPrice"]}
+            chain_id = (int(fields["v"]) - 35) // 2
+        call: dict[str, Any] = {
+            "data": HexBytes(fields["data"]),
+            "gas": int(fields["gas"]),
+            "chainId": chain_id,
+            **fees,
+        }
+        if fields.get("to"):
+            call["to"] = Web3.to_checksum_address(fields["to"])
+        signed_hash = "0x" + keccak(raw).hex()
+        return cls(signed_hash, bytes(raw), int(fields["nonce"]), action, call)
 
 
 class Transactor:
@@ -343,6 +370,7 @@ class Transactor:
             status=int(raw["status"]),
             logs=tuple(raw["logs"]),
             contract_address=raw.get("contractAddress"),
+            block_hash=Web3.to_hex(raw["blockHash"]) if raw.get("blockHash") is not None else None,
         )
         if receipt.status != 1:
             raise self._revert_reason(pending, receipt)

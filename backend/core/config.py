@@ -50,6 +50,33 @@ class Settings(BaseSettings):
     anchor_deadline_seconds: int = Field(300, ge=1, description="Receipts promise anchoring within this time.")
     clock_skew_seconds: int = Field(300, ge=0, description="How far in the future an event time may be.")
     registry_refresh_seconds: float = Field(2.0, ge=0, description="How old the registry mirror may be at capture.")
+    anchor_lease_seconds: float = Field(
+        10.0,
+        ge=0.5,
+        le=600,
+        description="How long the anchoring lease lasts unless renewed: when its holder dies, a worker on another "
+        "host takes over after at most this long (the holder renews it every third of it).",
+    )
+    confirmations: int = Field(
+        0,
+        ge=0,
+        le=1000,
+        description="Blocks that must hold an anchor (its own and those on top) before it is final; until then the "
+        "worker watches it for reorgs and anchors it again if its block is dropped (0 or 1: final with its receipt, "
+        "right for the dev chains).",
+    )
+    fee_bump_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=86_400,
+        description="An anchoring transaction still pending after this long is replaced at the same nonce with fees "
+        "raised by 12.5 % at least (and to what the chain asks), up to fee_ceiling_gwei.",
+    )
+    fee_ceiling_gwei: float = Field(
+        500.0,
+        gt=0,
+        description="Highest fee cap per gas (gwei) an anchoring transaction may offer when its fees are bumped.",
+    )
     run_worker: bool = Field(True, description="Run the anchoring worker (`serve`: as its own supervised process).")
     rpc_attempts: int = Field(6, ge=1, le=20, description="Tries of a request to an unreachable node (backoff: ~6 s).")
     forwarded_allow_ips: str = Field(

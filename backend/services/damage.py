@@ -259,7 +259,15 @@ def stored_anchor(
     if proof is None:
         report(session, table, row.hash_id if table == "event" else row.id, "proof", "not a JSON list of 0x-hex hashes")
         return None
-    claim = AnchorClaim(batch.sequence, batch.block_number, batch.tx_hash.lower(), batch.block_time)
+    confirmations = getattr(batch, "confirmations", None)
+    claim = AnchorClaim(
+        batch.sequence,
+        batch.block_number,
+        batch.tx_hash.lower(),
+        batch.block_time,
+        confirmations=confirmations if isinstance(confirmations, int) and confirmations > 0 else None,
+        final=getattr(batch, "final_at", None) is not None,
+    )
     return proof, bytes.fromhex(batch.root[2:]), claim
 
 

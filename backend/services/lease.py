@@ -93,9 +93,20 @@ class Lease:
         name: The job the lease is for.
         holder: This holder's name (default :func:`default_holder`).
         ttl_seconds: How long an acquire or a fence keeps the lease; a holder renews well within it.
+        restarted: ``holder`` names a process slot whose previous process is known to be dead (a supervisor restarts
+            its worker only after it exited): until this holder first holds the lease, it may take a lease still
+            held under its own name at once, with a new epoch, instead of waiting for it to run out.
     """
 
-    def __init__(self, engine: Engine, name: str = ANCHORER, *, holder: str | None = None, ttl_seconds: float = 10.0):
+    def __init__(
+        self,
+        engine: Engine,
+        name: str = ANCHORER,
+        *,
+        holder: str | None = None,
+        ttl_seconds: float = 10.0,
+        restarted: bool = False,
+    ):
         if not 0 < ttl_seconds <= 3600:
             raise ValueError(f"a lease lasts more than 0 s and at most an hour, not {ttl_seconds} s")
         self.engine = engine
@@ -103,6 +114,7 @@ class Lease:
         self.holder = holder or default_holder()
         self.ttl_ms = int(ttl_seconds * 1000)
         self.epoch: int | None = None
+        self.restarted = restarted
         self._now = _db_now_ms(engine.dialect.name)
 
     @property
@@ -119,11 +131,14 @@ class Lease:
     def acquire(self) -> bool:
         """Take the lease if it is free or expired, or extend it if this holder has it; whether it is held now."""
         mine = and_(_T.c.holder == self.holder, _T.c.epoch == (self.epoch if self.epoch is not None else -1))
+        free = or_(_T.c.expires_ms < self._now, mine)
+        if self.restarted and self.epoch is None:  # the dead predecessor's lease, under this holder's own name
+            free = or_(free, _T.c.holder == self.holder)
         with self.engine.begin() as connection:
             self._create(connection)
             row = connection.execute(
                 update(_T)
-                .where(_T.c.name == self.name, or_(_T.c.expires_ms < self._now, mine))
+                .where(_T.c.name == self.name, free)
                 .values(
                     holder=self.holder,
                     epoch=case((mine, _T.c.epoch), else_=_T.c.epoch + 1),
@@ -133,6 +148,8 @@ class Lease:
                 .returning(_T.c.epoch)
             ).one_or_none()
         self.epoch = None if row is None else int(row[0])
+        if self.epoch is not None:
+            self.restarted = False  # from now on an ordinary holder
         return self.epoch is not None
 
     def fence(self, connection: Connection | Session) -> None:
@@ -157,6 +174,21 @@ class Lease:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             lost, self.epoch = self.epoch, None
             raise LeaseLostError(f"{self.holder} lost the {self.name!r} lease (epoch {lost}) to another holder")
+
+    def renew(self) -> bool:
+        """Extend the lease if this holder still has it (its epoch is current, expired or not: nobody took it), never
+        taking it; whether it is held now (a heartbeat beside long waits, such as a receipt's)."""
+        if self.epoch is None:
+            return False
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(_T)
+                .where(_T.c.name == self.name, _T.c.holder == self.holder, _T.c.epoch == self.epoch)
+                .values(expires_ms=self._now + self.ttl_ms)
+            )
+        if result.rowcount != 1:
+            self.epoch = None
+        return self.epoch is not None
 
     def release(self) -> None:
         """End the lease now if this holder has it, so that another holder takes over at its next try."""

@@ -49,6 +49,22 @@ class Metrics:
         self.lease_live = Gauge(
             "supplychain_anchoring_lease_live", "1 while some host holds the anchoring lease", registry=registry
         )
+        self.not_final = Gauge(
+            "supplychain_batches_not_final",
+            "Anchored batches whose block has fewer confirmations than the confirmations setting (a reorg may drop "
+            "them; the worker then anchors them again)",
+            registry=registry,
+        )
+        self.least_confirmations = Gauge(
+            "supplychain_anchor_least_confirmations",
+            "Fewest confirmations among anchored batches not final yet (0 when all are final)",
+            registry=registry,
+        )
+        self.pending_tx_age = Gauge(
+            "supplychain_pending_anchor_tx_age_seconds",
+            "Seconds since the oldest in-flight anchoring transaction was last sent or replaced (0 when none)",
+            registry=registry,
+        )
         self.damaged = Counter(
             "supplychain_damaged_records",
             "Stored records met that could not be read (each counted once per process), by table and column",
@@ -63,6 +79,10 @@ class Metrics:
         self.in_flight.set(state.unfinished_count)
         self.lease_epoch.set(state.lease.epoch if state.lease else 0)
         self.lease_live.set(1 if state.lease and state.lease.live else 0)
+        self.not_final.set(state.not_final)
+        self.least_confirmations.set(state.least_confirmations or 0)
+        sent = [b["sentSecondsAgo"] for b in state.unfinished if b["sentSecondsAgo"] is not None]
+        self.pending_tx_age.set(max(sent, default=0))
 
     def count_damaged(self, record: Damaged) -> None:
         """Count a damaged record met for the first time (:class:`backend.services.damage.DamageLog`)."""

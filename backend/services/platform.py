@@ -20,6 +20,7 @@ from backend.core.config import Settings
 from backend.core.db import make_engine, migrate
 from backend.models import ApiToken, Batch, PlatformSecret, table_of
 from backend.services.damage import DamageLog
+from backend.services.lease import ANCHORER, Lease
 from backend.services.metrics import Metrics
 from backend.services.queries import page_key
 from backend.services.registry_view import RegistryView
@@ -168,6 +169,19 @@ class Platform:
             return self._signing_pool
 
     @functools.cached_property
+    def anchor_lease(self) -> Lease:
+        """This process's hold on the anchoring lease (one holder per process, whatever workers it makes: a restarted
+        process is a new holder, which waits for the old one's lease to run out)."""
+        return Lease(self.engine, ANCHORER, ttl_seconds=self.settings.anchor_lease_seconds)
+
+    def restarted_anchorer(self, holder: str) -> None:
+        """Hold the anchoring lease as ``holder``, a supervisor's worker slot restarted after its process died: the
+        dead process's lease is taken at once rather than after it runs out (:class:`Lease`, ``restarted``)."""
+        self.__dict__["anchor_lease"] = Lease(
+            self.engine, ANCHORER, holder=holder, ttl_seconds=self.settings.anchor_lease_seconds, restarted=True
+        )
+
+    @functools.cached_property
     def session_key(self) -> bytes:
         """The key of browser sessions (:mod:`backend.services.sessions`), derived from the receipt key."""
         return session_key(self.receipt_key.private_bytes())
@@ -196,7 +210,13 @@ class Platform:
         return token
 
     def close(self) -> None:
-        """Release the database and stop the signing processes."""
+        """Release the anchoring lease if this process holds it, the database, and stop the signing processes."""
         if self._signing_pool is not None:
             self._signing_pool.close()
+        lease = self.__dict__.get("anchor_lease")
+        if isinstance(lease, Lease) and lease.held:
+            try:
+                lease.release()  # another process's worker need not wait for it to run out
+            except Exception as exc:  # the database is gone: the lease runs out by itself
+                log.warning("the anchoring lease was not released (%s): it runs out by itself", exc)
         self.engine.dispose()

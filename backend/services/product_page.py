@@ -74,6 +74,7 @@ from supplychain.verify import ProofBundle, Verdict, VerdictStatus, product_gtin
 
 __all__ = [
     "CSP_PAGE",
+    "AnchorDepth",
     "OrgLabel",
     "ProductFacts",
     "RegistryState",
@@ -81,6 +82,7 @@ __all__ = [
     "ScanStats",
     "SignedName",
     "TraceFacts",
+    "anchor_depth",
     "block_origin_of",
     "count_scans",
     "ilmd_name",
@@ -278,6 +280,40 @@ def load_trace(session: Session, node: str, registry: RegistryState | None) -> T
 # --- the page's facts ---
 
 
+@dataclass(frozen=True, slots=True)
+class AnchorDepth:
+    """How deep in the chain the product's anchored events are (from its proof bundle's anchors), for the page's
+    "anchored, N confirmations" or "final".
+
+    Attributes:
+        anchored: The bundle's events that are anchored.
+        final: Of them, those past the platform's confirmation depth (the ``confirmations`` setting).
+        confirmations: The fewest confirmations among the anchored events not final yet (``None`` when all are
+            final, or none says).
+    """
+
+    anchored: int
+    final: int
+    confirmations: int | None
+
+    @property
+    def all_final(self) -> bool:
+        """Whether every anchored event of the bundle is final (a reorg can no longer move their anchors)."""
+        return self.final == self.anchored
+
+
+def anchor_depth(trace: TraceFacts | None) -> AnchorDepth | None:
+    """The depth of the product's anchors, or ``None`` without a bundle or with no event anchored yet."""
+    if trace is None or trace.bundle is None:
+        return None
+    anchors = [e.anchor for e in trace.bundle.events if e.anchor is not None]
+    if not anchors:
+        return None
+    open_ = [a.confirmations for a in anchors if a.final is False and a.confirmations is not None]
+    final = sum(1 for a in anchors if a.final is not False)  # said final, or from before depths were counted
+    return AnchorDepth(len(anchors), final, min(open_) if open_ else None)
+
+
 @dataclass(frozen=True)
 class ProductFacts:
     """Everything the product page shows, gathered once (see :func:`product_facts`).
@@ -303,6 +339,8 @@ class ProductFacts:
         names: Names of the trace's items (their owners' master data, else their owners' ILMD), by node.
         signed_name: The product's name from its owner's signed master data, when it is the name shown.
         damaged: Stored records met that do not read (left out or shown without what is damaged; the page says so).
+        anchor_depth: How deep the product's anchored events are: all final, or the fewest confirmations so far
+            (``None`` when none is anchored or there is no bundle).
     """
 
     code: ResolvedCode
@@ -324,6 +362,7 @@ class ProductFacts:
     names: Mapping[str, str] = field(default_factory=dict)
     signed_name: SignedName | None = None
     damaged: tuple[Damaged, ...] = ()
+    anchor_depth: AnchorDepth | None = None
 
 
 _NAME_KEYS = ("productName", "tradeItemDescription", "descriptionShort", "regulatedProductName", "functionalName")
@@ -526,6 +565,7 @@ def product_facts(
         facilities=facilities,
         names=names,
         signed_name=signed_name,
+        anchor_depth=anchor_depth(trace),
     )
 
 

@@ -109,6 +109,8 @@ _BATCH_COLUMNS = (
     "block_number",
     "block_time",
     "remade_at",
+    "confirmations",
+    "final_at",
 )
 
 
@@ -367,7 +369,11 @@ def anchor_json(row: Row[Any] | Any, batch: Row[Any] | Any | None) -> dict[str, 
     """An event's anchor: root, proof, sequence, transaction, block and its time, or ``{"status": "pending"}``.
 
     ``status`` is ``anchored`` once the batch's transaction is mined, else ``pending`` (with ``batchStatus``
-    ``prepared`` / ``sent`` when the event is already in a batch on its way to the chain).
+    ``prepared`` / ``sent`` when the event is already in a batch on its way to the chain). ``confirmations`` is the
+    depth of the anchor's block as the anchoring worker last counted it (1: the newest block; ``None`` for batches
+    anchored before confirmations were counted), ``final`` whether it reached the ``confirmations`` setting (until
+    then a reorg may drop the block, and the worker anchors the batch again: the root and proof stay, the block,
+    sequence and transaction may change).
     """
     if batch is None or batch.status != "anchored" or row.proof is None:
         out: dict[str, Any] = {"status": "pending"}
@@ -388,6 +394,8 @@ def anchor_json(row: Row[Any] | Any, batch: Row[Any] | Any | None) -> dict[str, 
         "blockTime": batch.block_time,
         "chainId": batch.chain_id,
         "remade": batch.remade_at is not None,
+        "confirmations": batch.confirmations if isinstance(batch.confirmations, int) else None,
+        "final": batch.final_at is not None,
     }
 
 

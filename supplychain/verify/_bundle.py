@@ -35,6 +35,7 @@ _KEYS = ("type", "version", "chainId", "registryAddress", "product", "events")
 _EVENT_KEYS = ("envelope", "proof", "root", "anchor")
 _MASTER_KEYS = ("signed", "proof", "root", "anchor")
 _ANCHOR_KEYS = ("sequence", "blockNumber", "txHash", "timestamp")
+_ANCHOR_OPTIONAL = ("confirmations", "final")
 _REFERENCE_KEYS = (
     "eventHashId", "organisationId", "keyId", "signature", "reason", "eventType", "eventTime", "bizStep",
     "identifierCount", "proof", "root", "anchor",
@@ -74,6 +75,12 @@ def _integer(value: object, field: str) -> int:
     return value
 
 
+def _boolean(value: object, field: str) -> bool:
+    if type(value) is not bool:
+        raise _fail(field, f"expected true or false, got {value!r:.40}")
+    return value
+
+
 def _bytes32(value: object, field: str) -> bytes:
     if not isinstance(value, str) or _BYTES32.fullmatch(value) is None:
         raise _fail(field, f"expected 0x + 64 lowercase hex digits, got {value!r:.80}")
@@ -97,12 +104,18 @@ class AnchorClaim:
         block_number: The block of the anchoring transaction.
         tx_hash: Its transaction hash (``0x`` + 64 hex).
         timestamp: The block's time (seconds).
+        confirmations: The depth of the anchor's block when the platform made the bundle (1: the newest block), if
+            it says (optional ``confirmations``).
+        final: Whether the platform held the anchor final then, past its confirmation depth (optional ``final``;
+            until final, a reorg may move the anchor to another block and transaction, under the same root).
     """
 
     sequence: int
     block_number: int
     tx_hash: str
     timestamp: int
+    confirmations: int | None = None
+    final: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +173,7 @@ def _proven(item: Mapping[str, Any], field: str) -> tuple[tuple[bytes, ...], byt
     if not isinstance(item["proof"], list):
         raise _fail(f"{field}.proof", "expected a list of 0x + 64 hex digits")
     proof = tuple(_bytes32(p, f"{field}.proof[{i}]") for i, p in enumerate(item["proof"]))
-    raw = _object(item["anchor"], f"{field}.anchor", _ANCHOR_KEYS)
+    raw = _object(item["anchor"], f"{field}.anchor", _ANCHOR_KEYS, _ANCHOR_OPTIONAL)
     if not isinstance(raw["txHash"], str) or _BYTES32.fullmatch(raw["txHash"]) is None:
         raise _fail(f"{field}.anchor.txHash", f"expected 0x + 64 lowercase hex digits, got {raw['txHash']!r:.80}")
     anchor = AnchorClaim(
@@ -168,6 +181,10 @@ def _proven(item: Mapping[str, Any], field: str) -> tuple[tuple[bytes, ...], byt
         block_number=_integer(raw["blockNumber"], f"{field}.anchor.blockNumber"),
         tx_hash=raw["txHash"],
         timestamp=_integer(raw["timestamp"], f"{field}.anchor.timestamp"),
+        confirmations=None
+        if raw.get("confirmations") is None
+        else _integer(raw["confirmations"], f"{field}.anchor.confirmations"),
+        final=None if raw.get("final") is None else _boolean(raw["final"], f"{field}.anchor.final"),
     )
     return proof, _bytes32(item["root"], f"{field}.root"), anchor
 
@@ -185,6 +202,10 @@ def _proof_json(proof: tuple[bytes, ...] | None, root: bytes | None, anchor: Anc
             "txHash": anchor.tx_hash,
             "timestamp": anchor.timestamp,
         }
+        if anchor.confirmations is not None:
+            out["anchor"]["confirmations"] = anchor.confirmations
+        if anchor.final is not None:
+            out["anchor"]["final"] = anchor.final
     return out
 
 

@@ -208,6 +208,7 @@ class World:
             self.db.with_name(self.db.name + suffix).unlink(missing_ok=True)
         shutil.copyfile(self.clean_db, self.db)
         self.platform = Platform.open(self.settings)
+        self.execute("UPDATE worker_lease SET expires_ms = 0")  # the copy's anchoring lease: its holder is closed
         self.platform.registry.refresh(force=True)
         self.app.state.platform = self.platform
 

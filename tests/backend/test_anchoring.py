@@ -161,6 +161,7 @@ def test_a_crash_at_any_step_anchors_each_batch_exactly_once(
 ) -> None:
     hashes = capture(client, tokens["manufacturer"], keys[MANUFACTURER], 4, prefix=crash_after)
     first = AnchoringWorker(platform)
+    assert first.hold()
     batch = first._prepare(force=True)
     assert batch is not None
     if crash_after in ("signed", "broadcast"):
@@ -191,7 +192,9 @@ def test_links_prepared_before_a_crash_are_anchored_as_prepared(
     capture(client, token, key, 1, prefix="R")
     assert AnchoringWorker(platform).run_once(force=True) == 1
     post(client, token, signed_document(key, [object_event("R0", biz_step="inspecting")]))
-    prepared = AnchoringWorker(platform)._prepare(force=True)  # its link names the first event; then the crash
+    crashing = AnchoringWorker(platform)
+    assert crashing.hold()
+    prepared = crashing._prepare(force=True)  # its link names the first event; then the crash
     assert prepared is not None
     with platform.session() as session:
         before = [(link.identifier, link.value) for link in session.exec(select(EventLink)).all()]
@@ -206,6 +209,7 @@ def test_a_batch_whose_nonce_was_taken_is_signed_anew(
 ) -> None:
     hashes = capture(client, tokens["manufacturer"], keys[MANUFACTURER], 2)
     worker = AnchoringWorker(platform)
+    assert worker.hold()
     batch = worker._prepare(force=True)
     assert batch is not None
     writer = platform.registry.writer

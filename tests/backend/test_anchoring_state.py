@@ -28,6 +28,8 @@ def test_ready_and_metrics_follow_pending_events_batches_and_the_lease(
         "oldestPendingEventAgeSeconds": None,
         "unfinishedBatches": 0,
         "inFlight": [],
+        "notFinalBatches": 0,
+        "leastConfirmations": None,
         "lease": None,
     }
     metrics = client.get("/metrics").text
@@ -45,9 +47,11 @@ def test_ready_and_metrics_follow_pending_events_batches_and_the_lease(
     assert "supplychain_events_pending 3.0" in metrics
     assert "supplychain_oldest_pending_event_age_seconds 6" in metrics  # 60-something seconds
 
+    worker = AnchoringWorker(platform)
+    assert worker.run_once(force=True) == 3  # this host's worker takes the lease (epoch 1) and anchors
+    worker.lease.release()
     lease = Lease(platform.engine, holder="host-a:42:beef", ttl_seconds=30)
-    assert lease.acquire()
-    AnchoringWorker(platform).run_once(force=True)
+    assert lease.acquire()  # another host's worker takes over (epoch 2)
     with platform.engine.begin() as connection:  # a batch whose transaction is in flight
         connection.execute(
             text(
@@ -62,15 +66,16 @@ def test_ready_and_metrics_follow_pending_events_batches_and_the_lease(
     (flight,) = state["inFlight"]  # type: ignore[misc]
     assert flight["status"] == "sent" and flight["txHash"] == "0x" + "cd" * 32 and flight["nonce"] == 7
     assert flight["ageSeconds"] > 1_000_000  # created at the epoch's start
+    assert (flight["sentSecondsAgo"], flight["replaced"], flight["reorgs"]) == (None, 0, 0)
     assert state["lease"] == {
         "holder": "host-a:42:beef",
-        "epoch": 1,
+        "epoch": 2,
         "live": True,
         "expiresInSeconds": state["lease"]["expiresInSeconds"],
     }  # type: ignore[index]
     metrics = client.get("/metrics").text
     assert "supplychain_batches_in_flight 1.0" in metrics
-    assert "supplychain_anchoring_lease_epoch 1.0" in metrics
+    assert "supplychain_anchoring_lease_epoch 2.0" in metrics
     assert "supplychain_anchoring_lease_live 1.0" in metrics
 
 
@@ -91,5 +96,16 @@ def test_damaged_times_do_not_break_ready(
     assert response.status_code == 200
     state = response.json()["checks"]["anchoring"]
     assert state["pendingEvents"] == 1 and state["oldestPendingEventAgeSeconds"] is None
-    assert state["inFlight"] == [{"batch": 1, "status": "prepared", "txHash": None, "nonce": None, "ageSeconds": None}]
+    assert state["inFlight"] == [
+        {
+            "batch": 1,
+            "status": "prepared",
+            "txHash": None,
+            "nonce": None,
+            "ageSeconds": None,
+            "sentSecondsAgo": None,
+            "replaced": 0,
+            "reorgs": 0,
+        }
+    ]
     assert client.get("/metrics").status_code == 200

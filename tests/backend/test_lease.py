@@ -99,3 +99,17 @@ def test_leases_run_out_by_the_databases_clock(engine: Engine) -> None:
         status = lease_status(connection)
     assert status is not None and not status.live and status.expires_in_ms <= -150
     assert Lease(engine, holder="next", ttl_seconds=30).acquire()
+
+
+def test_a_restarted_holder_takes_its_dead_predecessors_lease_at_once(engine: Engine) -> None:
+    """A supervisor restarts its worker only after the old process exited: the new process, under the slot's holder
+    name, takes the lease at once with a new epoch; other holders still wait for it to run out."""
+    dead = Lease(engine, holder="host-a:100:sc-anchoring", ttl_seconds=30)
+    assert dead.acquire() and dead.epoch == 1
+    assert not Lease(engine, holder="host-b:7:x", ttl_seconds=30).acquire()
+    assert not Lease(engine, holder="host-a:100:sc-anchoring", ttl_seconds=30).acquire()  # not said restarted
+    restarted = Lease(engine, holder="host-a:100:sc-anchoring", ttl_seconds=30, restarted=True)
+    assert restarted.acquire() and restarted.epoch == 2 and not restarted.restarted
+    with pytest.raises(LeaseLostError), engine.begin() as connection:
+        dead.fence(connection)  # whatever the dead process left cannot write
+    assert restarted.acquire() and restarted.epoch == 2  # renewed as an ordinary holder

@@ -218,6 +218,7 @@ def test_a_crash_after_preparing_anchors_master_data_once(
 ) -> None:
     assert publish(client, tokens, "manufacturer", signed(owned[MANUFACTURER], MANUFACTURER, data(platform))).is_success
     worker = AnchoringWorker(platform)
+    assert worker.hold()
     prepared = worker._prepare(force=True)  # the worker stops here: batch and proof written, nothing sent
     assert prepared is not None and prepared.leaf_count == 1
     assert AnchoringWorker(platform).run_once() == 1  # a new worker finishes it

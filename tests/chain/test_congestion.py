@@ -121,3 +121,17 @@ def test_a_legacy_priced_transaction_is_replaced_by_gas_price(chain: Chain) -> N
     tx.broadcast(bumped)
     chain.mine()
     assert tx.wait_any([legacy, bumped], timeout=5).tx_hash == bumped.tx_hash
+
+
+def test_block_hashes_and_the_tip_show_a_reorganisation(chain: Chain) -> None:
+    tx = transactor(chain)
+    chain.mine()
+    number, before = chain.tip()
+    assert chain.block_hash(number) == before and chain.block_hash(number + 5) is None  # no such block yet
+    tx.send(RECIPIENT, b"", gas=21_000, action="a transfer")
+    chain.mine()
+    holding = chain.tip()
+    chain.rpc("anvil_reorg", 1, [])  # the block holding it replaced by an empty one, at the same height
+    assert chain.tip()[0] == holding[0] and chain.tip()[1] != holding[1]
+    assert chain.block_hash(holding[0]) != holding[1] and chain.block_hash(number) == before
+    assert chain.w3.eth.get_block(number + 1)["transactions"] == []

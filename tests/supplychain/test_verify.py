@@ -393,6 +393,8 @@ def _set(path: str, value: object) -> Callable[[dict[str, Any]], None]:
         (_set("events/0/anchor/sequence", "7"), "events[0].anchor.sequence"),
         (_set("events/0/anchor/blockNumber", KeyError), "events[0].anchor.blockNumber"),
         (_set("events/0/anchor/gas", 1), "events[0].anchor.gas"),
+        (_set("events/0/anchor/confirmations", -1), "events[0].anchor.confirmations"),
+        (_set("events/0/anchor/final", "yes"), "events[0].anchor.final"),
         (_set("events/0/receiptTime", 1.5), "events[0].receiptTime"),
         (_set("events/0", "x"), "events[0]"),
     ],
@@ -420,6 +422,23 @@ def test_receipt_time_is_optional(bundle_json: dict[str, Any]) -> None:
     assert ProofBundle.from_json(bundle).events[0].receipt_time is None
     assert ProofBundle.from_json(bundle_json).events[0].receipt_time is not None
     assert ProofBundle.from_json(bundle_json).events[0].anchored
+
+
+def test_an_anchor_may_say_its_confirmations_and_whether_it_is_final(bundle_json: dict[str, Any]) -> None:
+    plain = ProofBundle.from_json(bundle_json).events[0].anchor
+    assert plain is not None and (plain.confirmations, plain.final) == (None, None)
+    assert set(ProofBundle.from_json(bundle_json).to_json()["events"][0]["anchor"]) == {
+        "sequence", "blockNumber", "txHash", "timestamp"
+    }  # fmt: skip
+    bundle = copy.deepcopy(bundle_json)
+    bundle["events"][0]["anchor"] |= {"confirmations": 3, "final": False}
+    read = ProofBundle.from_json(bundle)
+    anchor = read.events[0].anchor
+    assert anchor is not None and (anchor.confirmations, anchor.final) == (3, False)
+    assert read.to_json()["events"][0]["anchor"] == bundle["events"][0]["anchor"]  # written back as read
+    bundle["events"][0]["anchor"] |= {"confirmations": None, "final": None}  # null: not said
+    anchor = ProofBundle.from_json(bundle).events[0].anchor
+    assert anchor is not None and (anchor.confirmations, anchor.final) == (None, None)
 
 
 def test_a_cited_recognition_must_be_the_organisations_and_in_force_at_the_event_time() -> None:

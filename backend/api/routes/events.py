@@ -249,7 +249,10 @@ def get_event(
     ``hash_id`` is the Event Hash ID URL-encoded (``ni%3A%2F%2F%2Fsha-256%3B...%3Fver%3DCBV2.0``) or its bare
     64-hex digest. ``anchor`` is ``{"status": "pending"}`` until the event's batch is mined, then the root, the
     Merkle proof (OpenZeppelin StandardMerkleTree, leaf = the digest as bytes32), the registry sequence, the
-    transaction, its block and block time. The receipt is re-signed from the stored receipt time: Ed25519 is
+    transaction, its block and block time, ``confirmations`` (the depth of that block as the anchoring worker last
+    counted it: 1 is the newest block) and ``final`` (the depth reached the platform's ``confirmations`` setting; until
+    then a chain reorganisation may drop the block, and the platform anchors the batch again: same root and proof, a
+    new block, sequence and transaction). The receipt is re-signed from the stored receipt time: Ed25519 is
     deterministic, so it is the receipt the submitter was given.
 
     Where this differs from the EPCIS REST binding's `GET /events/{eventID}`: no token is needed (events are public

@@ -37,9 +37,11 @@ def ready(platform: PlatformDep) -> JSONResponse:
     ``supplychain_damaged_records``).
 
     ``checks.anchoring`` is read from the database, so every host says the same whichever runs the worker: pending
-    events and the oldest one's age, batches not yet anchored (``inFlight``: status, transaction hash, nonce, age),
-    and the anchoring lease (holder, epoch, whether it is live). They describe; they do not make the platform
-    unready."""
+    events and the oldest one's age, batches not yet anchored (``inFlight``: status, transaction hash, nonce, age,
+    seconds since the transaction was last sent, times it was replaced with higher fees, reorgs that took it back),
+    anchored batches not final yet (``notFinalBatches``) and the fewest confirmations among them
+    (``leastConfirmations``), and the anchoring lease (holder, epoch, whether it is live). They describe; they do not
+    make the platform unready."""
     checks: dict[str, Any] = {}
     try:
         with platform.engine.connect() as connection:
