@@ -22,6 +22,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
 from backend.pages.i18n import DOMAIN, LANGS, LOCALE_DIR, SOURCE_LANG, babel_locale
+from supplychain.audit import CODES
 
 __all__ = ["extract", "main", "problems", "update"]
 
@@ -35,7 +36,8 @@ def _po_path(lang: str) -> Path:
 
 
 def extract() -> Catalog:
-    """Every message the code and the templates use today."""
+    """Every message the code and the templates use today, and the meaning of every audit finding code (its English
+    text in :data:`supplychain.audit.CODES`, which the pure core keeps free of gettext)."""
     with MAPPING.open(encoding="utf-8") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)  # type: ignore[no-untyped-call]
     catalog = Catalog(project="supplychain", domain=DOMAIN)
@@ -43,6 +45,8 @@ def extract() -> Catalog:
         str(ROOT), method_map, options_map, strip_comment_tags=True
     ):
         catalog.add(message, None, auto_comments=comments, context=context)
+    for _severity, meaning in CODES.values():  # the audit's finding codes: their English meanings live in the core
+        catalog.add(meaning, None, auto_comments=["What an audit finding code means (supplychain.audit.CODES)."])
     return catalog
 
 
