@@ -271,6 +271,7 @@ def test_the_sign_in_page_in_both_languages_escapes_a_hostile_next(client: TestC
         text = page.text
         assert page.status_code == 200 and text.startswith("<!DOCTYPE html>") and f'<html lang="{lang}">' in text
         assert words in text and '<body class="login">' in text
+        assert '<meta name="referrer" content="same-origin">' in text  # no-referrer would post `Origin: null`
         assert "<script>" not in text and "\u202e" not in text
         assert 'value="/leader/&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\\u202E"' in text  # shown, not run
         assert f'<input type="hidden" name="lang" value="{lang}">' in text
