@@ -1,7 +1,8 @@
 """Keeping the catalogues true to the code: ``python -m backend.pages.catalogues`` (``make catalogues``) re-extracts
 every message of ``backend/`` (Python and templates, mapped by ``backend/locale/babel.cfg``) into
-``backend/locale/messages.pot`` and merges it into each language's ``.po`` (new messages arrive untranslated, gone
-ones are dropped); ``--check`` changes nothing and lists what is wrong, exit 1 (``tests/test_catalogues.py`` runs it).
+``backend/locale/messages.pot`` (with the meanings of the audit's finding codes, :func:`extract`) and merges it into
+each language's ``.po`` (new messages arrive untranslated, gone ones are dropped); ``--check`` changes nothing and
+lists what is wrong, exit 1 (``tests/test_catalogues.py`` runs it).
 
 Wrong means: the template differs from what the code says today (stale), or a catalogue lacks a message, has one the
 template does not, leaves one untranslated or fuzzy, or its translation's placeholders differ from the message's.
