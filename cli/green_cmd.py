@@ -115,7 +115,7 @@ def report(  # noqa: PLR0917 - typer options
     html: Annotated[
         Path | None, typer.Option("--html", help="Also write the report page (with its chart) here.")
     ] = None,
-    lang: Annotated[str, typer.Option(help="Language of the page: zh or en.")] = "zh",
+    lang: Annotated[str, typer.Option(help="Language of the page: zh-CN (zh too) or en.")] = "zh-CN",
     data: DataDir = None,
 ) -> None:
     """The green-supply-chain report of a manufacturer for a period: lots, green shares, inputs, lapses."""

@@ -71,7 +71,7 @@ def test_a_clean_audit_exits_0_writes_its_reports_and_the_next_run_continues(cle
     assert again.exit_code == 0 and "note: continued from block" in again.output
     assert "(no new block since block " in again.output and "(blocks 1 to " in result.output
     assert "events checked: 0 in" in again.output and "audited before, compared with their seals: 7;" in again.output
-    assert "Regulator&#x27;s audit report" in (out / "audit-report.html").read_text("utf-8")
+    assert "Regulator&#39;s audit report" in (out / "audit-report.html").read_text("utf-8")
     fresh = audit(
         clean, "--out", str(out), "--fresh", "--json", "--seed", "draw-2026", "--clock-tolerance-seconds", "2"
     )

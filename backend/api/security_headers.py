@@ -21,8 +21,8 @@ application's fixed settings (no request data), so their scripts are hashed as s
 
 Styles: ``style-src 'self' 'unsafe-inline'``, a choice. The pages carry their CSS inline (``<style>``) because they
 are made to be saved and read offline as one file (the product page, the green report, the label sheet, the audit
-report), and two carry computed ``style`` attributes (a share bar's width, a severity's colour), which hashes cannot
-allow without ``'unsafe-hashes'``. What CSP must stop here is script, and no script runs inline; inline CSS cannot
+report), and one carries a computed ``style`` attribute (a share bar's width), which hashes cannot allow without
+``'unsafe-hashes'``. What CSP must stop here is script, and no script runs inline; inline CSS cannot
 run script, and every text the pages show is escaped by their builders, so an attacker has no markup to put CSS in.
 """
 

@@ -1,4 +1,5 @@
-"""The audit's report: what was read, what was found, the spot-check draw; as JSON for machines."""
+"""The audit's report: what was read, what was found, the spot-check draw; as JSON for machines (the page for
+people: :mod:`backend.audit.html`)."""
 
 from __future__ import annotations
 
@@ -6,23 +7,27 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from backend.pages.i18n import translations
 from supplychain.audit import CODES, Finding, Severity
 
 __all__ = ["AuditReport", "blocks_text"]
 
 
 def blocks_text(blocks: dict[str, int], lang: str = "en") -> str:
-    """The blocks a run read, for people: ``blocks 17 to 20 (roots judged up to block 19)``; a continued run that
-    found no new block says so (``no new block since block 16``) rather than a range running backwards."""
+    """The blocks a run read, for people, in ``lang`` (``en`` or ``zh-CN``, from the catalogue): ``blocks 17 to 20
+    (roots judged up to block 19)``; a continued run that found no new block says so (``no new block since block
+    16``) rather than a range running backwards."""
     first, judged, last = blocks["fromBlock"], blocks["judgedBlock"], blocks["toBlock"]
-    zh = lang == "zh-CN"
+    words = translations("zh-CN" if lang == "zh-CN" else "en")
     if first > last:
-        return f"自区块 {last} 以来没有新区块" if zh else f"no new block since block {last}"
-    if zh:
-        text = f"区块 {first} 至 {last}" if first < last else f"区块 {first}"
-        return text if judged == last else f"{text}（链上根核对至区块 {judged}）"
-    text = f"blocks {first} to {last}" if first < last else f"block {first}"
-    return text if judged == last else f"{text} (roots judged up to block {judged})"
+        return words.gettext("no new block since block %(last)s") % {"last": last}
+    if first < last:
+        text = words.gettext("blocks %(first)s to %(last)s") % {"first": first, "last": last}
+    else:
+        text = words.gettext("block %(first)s") % {"first": first}
+    if judged == last:
+        return text
+    return words.gettext("%(blocks)s (roots judged up to block %(judged)s)") % {"blocks": text, "judged": judged}
 
 
 @dataclass

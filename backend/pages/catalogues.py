@@ -1,7 +1,8 @@
 """Keeping the catalogues true to the code: ``python -m backend.pages.catalogues`` (``make catalogues``) re-extracts
 every message of ``backend/`` (Python and templates, mapped by ``backend/locale/babel.cfg``) into
-``backend/locale/messages.pot`` and merges it into each language's ``.po`` (new messages arrive untranslated, gone
-ones are dropped); ``--check`` changes nothing and lists what is wrong, exit 1 (``tests/test_catalogues.py`` runs it).
+``backend/locale/messages.pot`` (with the meanings of the audit's finding codes, :func:`extract`) and merges it into
+each language's ``.po`` (new messages arrive untranslated, gone ones are dropped); ``--check`` changes nothing and
+lists what is wrong, exit 1 (``tests/test_catalogues.py`` runs it).
 
 Wrong means: the template differs from what the code says today (stale), or a catalogue lacks a message, has one the
 template does not, leaves one untranslated or fuzzy, or its translation's placeholders differ from the message's.
@@ -22,6 +23,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
 from backend.pages.i18n import DOMAIN, LANGS, LOCALE_DIR, SOURCE_LANG, babel_locale
+from supplychain.audit import CODES
 
 __all__ = ["extract", "main", "problems", "update"]
 
@@ -35,7 +37,8 @@ def _po_path(lang: str) -> Path:
 
 
 def extract() -> Catalog:
-    """Every message the code and the templates use today."""
+    """Every message the code and the templates use today, and the meaning of every audit finding code (its English
+    text in :data:`supplychain.audit.CODES`, which the pure core keeps free of gettext)."""
     with MAPPING.open(encoding="utf-8") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)  # type: ignore[no-untyped-call]
     catalog = Catalog(project="supplychain", domain=DOMAIN)
@@ -43,6 +46,8 @@ def extract() -> Catalog:
         str(ROOT), method_map, options_map, strip_comment_tags=True
     ):
         catalog.add(message, None, auto_comments=comments, context=context)
+    for _severity, meaning in CODES.values():  # the audit's finding codes: their English meanings live in the core
+        catalog.add(meaning, None, auto_comments=["What an audit finding code means (supplychain.audit.CODES)."])
     return catalog
 
 

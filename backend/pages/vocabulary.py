@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from backend.pages.i18n import N_
+from supplychain.audit import Severity
 from supplychain.registry import Level, ReasonCode, RecognitionKind, RecognitionStatus
 from supplychain.trace import Stage
 
@@ -97,3 +98,57 @@ def step(biz_step: str | None) -> str | None:
     bare = biz_step.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
     bare = bare.removeprefix("BizStep-")
     return STEPS.get(bare)
+
+
+# --- the organisations' and the regulator's pages: the leader's page, the green report, the audit report ---
+
+__all__ += ["PREFERENCES", "SEVERITIES", "STANDINGS", "SUPPLIER_WARNINGS", "kind", "level", "reason"]
+
+STANDINGS: Final[dict[str, str]] = {
+    "in_force": N_("in force"),
+    "suspended": N_("suspended"),
+    "revoked": N_("revoked"),
+    "expired": N_("expired"),
+    "not_yet_valid": N_("not yet valid"),
+}
+"""Where a recognition stands at a time (:class:`supplychain.green.Standing` values, as the JSON answers say)."""
+PREFERENCES: Final[dict[str, str]] = {
+    "preferred": N_("preferred"),
+    "review": N_("review"),
+    "not_recognised": N_("not recognised"),
+}
+"""The tiers of the rule "prefer recognised green factories" (a supplier's ``preference``)."""
+SUPPLIER_WARNINGS: Final[dict[str, str]] = {
+    **STANDINGS,
+    "expires_soon": N_("expires soon"),
+    "lapsed_since_supply": N_("lapsed since it supplied"),
+    "spot_check_failed": N_("spot check failed"),
+}
+"""The warnings of a supplier and of its recognitions (``warnings`` in the supplier list)."""
+SEVERITIES: Final[dict[str, str]] = {
+    Severity.CRITICAL.value: N_("critical"),
+    Severity.HIGH.value: N_("high"),
+    Severity.MEDIUM.value: N_("medium"),
+    Severity.INFO.value: N_("info"),
+}
+"""How serious an audit finding is. What each finding code means is its English meaning in
+:data:`supplychain.audit.CODES`, a message of the catalogue too (:func:`backend.pages.catalogues.extract`)."""
+
+
+def reason(name: str | None) -> str | None:
+    """The message of a reason as the JSON answers name it (``data_falsified``), or ``None`` for one not in
+    :data:`REASONS` (a page shows the name)."""
+    member = ReasonCode.__members__.get((name or "").upper())
+    return None if member is None else REASONS.get(member)
+
+
+def kind(name: str) -> str | None:
+    """The message of a recognition kind as the JSON answers name it (``green_factory``), ``None`` if unknown."""
+    member = RecognitionKind.__members__.get(name.upper())
+    return None if member is None else KINDS[member]
+
+
+def level(name: str) -> str | None:
+    """The message of a recognition level as the JSON answers name it (``provincial``), ``None`` if unknown."""
+    member = Level.__members__.get(name.upper())
+    return None if member is None else LEVELS[member]

@@ -13,6 +13,8 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from datetime import time as clock
 
+from backend.pages.i18n import DEFAULT_LANG, Lang
+from backend.pages.i18n import parse_lang as i18n_parse_lang
 from backend.services.queries import BadParameterError
 from supplychain.errors import Gs1ValueError
 from supplychain.green import CheckState, Standing, parse_region_filter
@@ -119,14 +121,18 @@ def parse_region(value: str | None) -> str | None:
         raise BadParameterError("region", str(exc)) from None
 
 
-def parse_lang(value: str | None) -> str:
-    """The page language: ``zh`` (zh-CN, the default) or ``en``."""
-    text = (value or "zh").strip().lower()
-    if text in ("zh", "zh-cn", "zh-hans"):
-        return "zh"
-    if text in ("en", "en-us", "en-gb"):
-        return "en"
-    raise BadParameterError("lang", f"unknown language {value!r:.20}; expected zh (the default) or en")
+def parse_lang(value: str | None) -> Lang:
+    """The page language (:func:`backend.pages.i18n.parse_lang`): ``zh-CN`` (the default; also ``zh``) or ``en``.
+
+    Raises:
+        BadParameterError: A language the pages do not speak (``lang``).
+    """
+    if value is None:
+        return DEFAULT_LANG
+    lang = i18n_parse_lang(value)
+    if lang is None:
+        raise BadParameterError("lang", f"unknown language {value!r:.20}; expected zh-CN (the default) or en")
+    return lang
 
 
 def parse_moment(value: str, parameter: str, *, end_of_day: bool = False) -> int:

@@ -6,6 +6,9 @@ view needs (bounded: every answer says when the bound cut it short: ``truncated`
 results into JSON (the pages of :mod:`backend.services.green_pages` are drawn from the same JSON). Times in answers
 are RFC 3339 UTC; quantities are numbers, shares also exact fractions (``shareExact``). The lapse notices of a
 product (the Digital Link answers) rest on its backward trace (:class:`~backend.services.tracing.SubgraphLoader`).
+
+The answers' words for people are catalogue messages (English; the Chinese of ``levelZh``, ``kindZh``, the rule and
+each supplier's ``explanation`` from ``backend/locale``), the domain's words from :mod:`backend.pages.vocabulary`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any
 from sqlmodel import Session
 
 from backend.core.errors import NotFoundError
+from backend.pages.i18n import N_, translations
+from backend.pages.vocabulary import KINDS, LEVELS
 from backend.services.green_loading import EventSet, event_ids, holder_events, organisation_events
 from backend.services.platform import Platform
 from backend.services.queries import EV, BadParameterError
@@ -56,6 +61,7 @@ from supplychain.registry import Grade, Level, ReasonCode, RecognitionKind, Reco
 from supplychain.trace import Sighting, identifier_kind, node_id
 
 __all__ = [
+    "KIND_ZH",
     "LEVEL_ZH",
     "SAMPLE_DESCRIPTION",
     "chain_now",
@@ -71,7 +77,16 @@ __all__ = [
     "suppliers_json",
 ]
 
-LEVEL_ZH = {Level.CITY: "市级", Level.PROVINCIAL: "省级", Level.NATIONAL: "国家级"}
+
+def _zh(message: str) -> str:
+    """A message in Chinese, from the catalogue (the JSON answers carry some words in both languages)."""
+    return translations("zh-CN").gettext(message)
+
+
+LEVEL_ZH = {level: _zh(word) for level, word in LEVELS.items()}
+"""The Chinese name of each level (``levelZh``), the vocabulary's word from the catalogue."""
+KIND_ZH = {kind: _zh(word) for kind, word in KINDS.items()}
+"""The Chinese name of each kind (``kindZh``), likewise."""
 _GRADES = {Grade.B: "B", Grade.A: "A", Grade.A_PLUS: "A+"}
 SAMPLE_DESCRIPTION = (
     "Eligible: every recognition in force at `at` and not exempt from spot checks then (state due or checked), "
@@ -156,7 +171,7 @@ def recognition_json(r: RecognitionState, t: int) -> dict[str, Any]:
         "holder": terms.holder,
         "holderRegion": region_json(region_of(terms.holder)),
         "kind": terms.kind.name.lower(),
-        "kindZh": terms.kind.label_zh,
+        "kindZh": KIND_ZH[terms.kind],
         "level": terms.level.name.lower(),
         "levelZh": LEVEL_ZH[terms.level],
         "grade": _GRADES.get(terms.grade),
@@ -226,30 +241,22 @@ def _cited(
 
 
 PREFERENCE_TEXT = {
-    "preferred": (
-        "优先：持有有效的绿色工厂或绿色设计产品认定",
-        "Preferred: holds a green-factory or green-product recognition in force",
+    "preferred": N_("Preferred: holds a green-factory or green-product recognition in force"),
+    "review": N_(
+        "Review: its green recognition is suspended, revoked or expired, or was in force only when it supplied"
     ),
-    "review": (
-        "复核：绿色认定已暂停、撤销（摘牌）或过期，或仅在供货时有效",
-        "Review: its green recognition is suspended, revoked or expired, or was in force only when it supplied",
-    ),
-    "not_recognised": (
-        "未认定：无绿色工厂或绿色设计产品认定",
-        "Not recognised: holds no green-factory or green-product recognition",
-    ),
+    "not_recognised": N_("Not recognised: holds no green-factory or green-product recognition"),
 }
+"""Why a supplier is where the rule puts it (English; ``explanation`` gives it in both languages)."""
+_RULE_TEXT = N_(
+    "Prefer recognised green factories as qualified suppliers: suppliers holding a green-factory or green-product "
+    "recognition in force come first (national, provincial, city), suppliers whose recognition lapsed are marked "
+    "for review, the others come last."
+)
 RULE = {
     "code": "prefer-recognised-green-factories",
-    "zh": (
-        "优先纳入绿色工厂为合格供应商：持有有效绿色工厂或绿色设计产品认定的供应商排在前面（国家级、省级、市级依次），"
-        "认定失效的供应商列为复核，其余列在最后。"
-    ),
-    "en": (
-        "Prefer recognised green factories as qualified suppliers: suppliers holding a green-factory or green-product "
-        "recognition in force come first (national, provincial, city), suppliers whose recognition lapsed are marked "
-        "for review, the others come last."
-    ),
+    "zh": _zh(_RULE_TEXT),
+    "en": _RULE_TEXT,
     "tiers": list(PREFERENCE_TEXT),
 }
 HOW_FOUND = (
@@ -271,7 +278,7 @@ def suppliers_json(
     suppliers = []
     for rank, q in enumerate(found.suppliers, start=1):
         org = mirror.organisations.get(q.org_id)
-        zh, en = PREFERENCE_TEXT[q.preference]
+        explanation = PREFERENCE_TEXT[q.preference]
         suppliers.append(
             {
                 "rank": rank,
@@ -281,7 +288,7 @@ def suppliers_json(
                 "region": region_json(region_of(q.org_id)),
                 "preference": q.preference,
                 "preferred": q.preferred,
-                "explanation": {"zh": zh, "en": en},
+                "explanation": {"zh": _zh(explanation), "en": explanation},
                 "recognitions": [
                     {
                         **recognition_json(r.recognition, now),
@@ -342,7 +349,7 @@ def share_json(share: GreenShare) -> dict[str, Any]:
     }
 
 
-GREEN_SHARE_RULE = (
+GREEN_SHARE_RULE = N_(
     "Green share = quantity of inputs from suppliers that held a green-factory or green-product recognition in force "
     "when they supplied them / total quantity of comparable inputs (one unit; other units left out). An input made "
     "by a transformation counts with its own share, rolled up through every level."
@@ -389,7 +396,7 @@ def report_json(
                 "recognitionId": lapse.recognition.recognition_id,
                 "holder": lapse.recognition.terms.holder,
                 "kind": lapse.recognition.terms.kind.name.lower(),
-                "kindZh": lapse.recognition.terms.kind.label_zh,
+                "kindZh": KIND_ZH[lapse.recognition.terms.kind],
                 "level": lapse.recognition.terms.level.name.lower(),
                 "status": lapse.standing.value,
                 "at": iso(lapse.at),
@@ -504,7 +511,7 @@ def product_lapses(session: Session, platform: Platform, identifier: str) -> lis
             "recognitionId": n.recognition.recognition_id,
             "holder": n.supplier,
             "kind": n.recognition.terms.kind.name.lower(),
-            "kindZh": n.recognition.terms.kind.label_zh,
+            "kindZh": KIND_ZH[n.recognition.terms.kind],
             "level": n.recognition.terms.level.name.lower(),
             "status": n.change.status.name.lower(),
             "since": iso(n.change.timestamp),

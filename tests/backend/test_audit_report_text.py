@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from markupsafe import escape
 
 from backend.audit import AuditReport
-from backend.audit.html import MEANINGS_ZH, render_html
+from backend.audit.html import meaning, render_html
 from backend.audit.report import blocks_text
 from cli.audit_cmd import _print_report
 from cli.common import console
@@ -57,9 +58,10 @@ def test_block_ranges_read_right(blocks: dict[str, int], en: str, zh: str) -> No
 def test_every_finding_is_explained_in_the_reports_language() -> None:
     report = _report({"fromBlock": 1, "judgedBlock": 5, "toBlock": 5}, list(CODES))
     zh, en = render_html(report, "zh-CN"), render_html(report, "en")
-    for code, (_, meaning) in CODES.items():
-        assert zh.count(MEANINGS_ZH[code]) == 2  # the finding's row and the table of codes
-        assert en.count(meaning.replace("'", "&#x27;")) == 2
-        assert meaning.replace("'", "&#x27;") not in zh
+    for code, (_, english) in CODES.items():
+        chinese = meaning(code, "zh-CN")
+        assert chinese != english and zh.count(str(escape(chinese))) == 2  # the finding's row and the table of codes
+        assert en.count(str(escape(english))) == 2
+        assert str(escape(english)) not in zh
     assert "区块 1 至 5" in zh and "blocks 1 to 5" in en
     assert "2026-01-01T00:00Z" in zh and " UTC" not in zh  # the chart's times, ISO 8601 with their zone

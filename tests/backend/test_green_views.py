@@ -235,7 +235,7 @@ def test_refusals_of_the_leader_routes(shared: Shared) -> None:
         ({"from": "2026-03-01", "to": "2026-01-31"}, "to", "the period is empty"),
         ({"from": "2000-01-01", "to": "2026-01-01"}, "from", "at most 3660"),
         ({"format": "xml"}, "format", "json or html"),
-        ({"lang": "fr", "format": "html"}, "lang", "expected zh"),
+        ({"lang": "fr", "format": "html"}, "lang", "expected zh-CN"),
     ],
 )
 def test_bad_periods_and_formats_name_the_parameter(
@@ -317,10 +317,10 @@ def test_the_report_page_has_a_chart_in_chinese_and_english(shared: Shared) -> N
     assert 'href="/reports/green-supply-chain?organisation=6901234000016&amp;format=json"' in text
     assert "<script" not in text and "http://" not in text.split("<svg", 1)[0].replace("http://www.w3.org", "")
     same = page(client.get(url, params={**params, "format": "html"}, headers=bearer(tokens, "manufacturer")))
-    assert same.split("</nav>")[1] == text.split("</nav>")[1]
+    assert same.split("</header>")[1] == text.split("</header>")[1]
     english = page(client.get(url, params={**params, "format": "html", "lang": "en"}, headers=browser), "en")
     assert "Green supply-chain report" in english and "Recognitions that lapsed in the period" in english
-    assert 'href="/reports/green-supply-chain?organisation=6901234000016&amp;format=html&amp;lang=zh"' in english
+    assert 'href="/reports/green-supply-chain?organisation=6901234000016&amp;format=html&amp;lang=zh-CN"' in english
     ok(client.get(url, params=params, headers={**bearer(tokens, "manufacturer"), "Accept": "*/*"}))  # JSON by default
 
 

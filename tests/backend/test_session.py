@@ -87,7 +87,11 @@ def test_a_bad_token_or_a_foreign_next_is_refused(client: TestClient, tokens: di
         assert signed.headers["location"] == "/login/done", target
     assert client.post("/login", content=b"token=" + b"x" * 5000).status_code == 400
     assert "English" in client.get("/login").text and "中文" in client.get("/login?lang=en").text
-    assert client.get("/login?lang=fr").status_code == 422
+    refused = client.get("/login?lang=fr")
+    assert refused.status_code == 400 and refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["parameter"] == "lang" and "expected zh-CN" in refused.json()["detail"]
+    for spelling, html_lang in (("zh", "zh-CN"), ("zh-CN", "zh-CN"), ("en", "en")):  # one convention, old links work
+        assert f'<html lang="{html_lang}">' in client.get(f"/login?lang={spelling}").text, spelling
     client.cookies.clear()
     assert client.get(SUPPLIERS).status_code == 401  # JSON clients get 401
 
@@ -257,3 +261,34 @@ def test_a_cookie_with_unicode_digits_is_refused_not_a_500(served: int, cookie: 
         connection.close()
     assert answer.status == 401, body
     assert b"sign in again" in body
+
+
+def test_the_sign_in_page_in_both_languages_escapes_a_hostile_next(client: TestClient) -> None:
+    hostile = '/leader/"><script>alert(1)</script>\u202e'
+    zh = client.get("/login", params={"next": hostile})
+    en = client.get("/login", params={"next": hostile, "lang": "en"})
+    for page, lang, words in ((zh, "zh-CN", "用贵单位的 API 令牌登录"), (en, "en", "Sign in with your organisation")):
+        text = page.text
+        assert page.status_code == 200 and text.startswith("<!DOCTYPE html>") and f'<html lang="{lang}">' in text
+        assert words in text and '<body class="login">' in text
+        assert '<meta name="referrer" content="same-origin">' in text  # no-referrer would post `Origin: null`
+        assert "<script>" not in text and "\u202e" not in text
+        assert 'value="/leader/&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\\u202E"' in text  # shown, not run
+        assert f'<input type="hidden" name="lang" value="{lang}">' in text
+    # the switch keeps where to go next, as a query value
+    switch = "/login?lang=en&amp;next=%2Fleader%2F%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E%E2%80%AE"
+    assert f'href="{switch}"' in zh.text
+    assert 'hreflang="zh-CN"' in en.text and ">中文</a>" in en.text
+
+
+def test_signing_in_without_next_lands_on_a_page_in_the_forms_language(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    for lang, landing, words in (("en", "/login/done?lang=en", "Signed in."), ("zh", "/login/done", "已登录。")):
+        fields = {"token": tokens["manufacturer"], "lang": lang, "csrf": csrf_of(client.get("/login").text)}
+        signed = client.post("/login", data=fields, follow_redirects=False)
+        assert signed.headers["location"] == landing
+        assert words in client.get(landing).text
+    fields = {"token": "sc_nope", "lang": "zh-CN", "csrf": csrf_of(client.get("/login").text)}
+    wrong = client.post("/login", data=fields)
+    assert wrong.status_code == 401 and "令牌无效或已撤销" in wrong.text and '<html lang="zh-CN">' in wrong.text

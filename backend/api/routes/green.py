@@ -3,7 +3,8 @@
 Leader (a manufacturer's own token, or the regulator's): the qualified-supplier list, the green-supply-chain report
 (JSON or a page with a chart), the leader's page. Public, like published government lists and the trace routes:
 recognised units, spot checks due and exempt, a seeded sample anyone can re-derive, and the impact list of a
-suspended or revoked recognition. Pages are zh-CN first, English with ``lang=en``.
+suspended or revoked recognition. Pages are zh-CN first, English with ``lang=en``
+(:mod:`backend.services.green_pages` builds them from templates).
 """
 
 from __future__ import annotations
@@ -249,7 +250,7 @@ def get_report(
         str | None, Query(alias="to", description="Last day (included) or RFC 3339 date-time (excluded)")
     ] = None,
     fmt: Annotated[str | None, Query(alias="format", description="json or html (default: by Accept)")] = None,
-    lang: Annotated[str | None, Query(description="Page language: zh (default) or en")] = None,
+    lang: Annotated[str | None, Query(description="Page language: zh-CN (the default; zh too) or en")] = None,
 ) -> Response:
     """The report of a manufacturer for a period (default: the 365 days up to the end of today, China Standard
     Time; at most 3660 days):
@@ -342,7 +343,7 @@ def get_impact(
     response_class=HTMLResponse,
     responses={
         200: {"description": "The page (zh-CN; `lang=en` for English)", "content": _PAGE},
-        400: _bad("lang", "unknown language 'fr'; expected zh (the default) or en"),
+        400: _bad("lang", "unknown language 'fr'; expected zh-CN (the default) or en"),
         401: _NO_TOKEN,
         403: _OTHER_TOKEN,
         404: _UNKNOWN_ORG,
@@ -357,7 +358,7 @@ def get_leader_page(
     org: Annotated[str, Path(description="The manufacturer's GLN or USCC", examples=[_ORG])],
     start: Annotated[str | None, Query(alias="from", description="First day of the report's period")] = None,
     end: Annotated[str | None, Query(alias="to", description="Last day of the report's period")] = None,
-    lang: Annotated[str | None, Query(description="zh (default) or en")] = None,
+    lang: Annotated[str | None, Query(description="zh-CN (the default; zh too) or en")] = None,
 ) -> HTMLResponse:
     """One page for a green supply-chain leader (mobile-friendly, no script): its qualified-supplier list with the
     preference rule made visible, the green-supply-chain report's summary and chart for the period (default: the

@@ -8,21 +8,27 @@ it; signing out or revoking the token ends it on the server.
 
 Both POSTs refuse another site (CSRF): a request whose ``Origin`` (or ``Sec-Fetch-Site``) names another origin is
 refused, and the sign-in form carries a signed, short-lived token bound to a pre-login cookie (double submit).
+
+The pages are templates (``login.html``, ``notice.html``), zh-CN first, English with ``lang=en``.
 """
 
 from __future__ import annotations
 
 import time
 from typing import Annotated
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
 from backend.api.deps import SESSION_COOKIE, PlatformDep, SessionDep
-from backend.api.routes.events import INVALID_REQUEST
+from backend.api.routes.events import INVALID_REQUEST, problem_doc
 from backend.models import ApiToken
+from backend.pages.i18n import DEFAULT_LANG, N_, Lang, other_lang, translations
+from backend.pages.i18n import parse_lang as i18n_parse_lang
+from backend.pages.templating import render
+from backend.services.green_params import parse_lang
 from backend.services.platform import Platform, hash_token
 from backend.services.sessions import (
     LOGIN_FORM_SECONDS,
@@ -32,7 +38,6 @@ from backend.services.sessions import (
     login_form_problem,
     open_session,
 )
-from supplychain.text import escape_html as escape
 
 __all__ = ["LOGIN_COOKIE", "router"]
 
@@ -51,45 +56,19 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _page(next_path: str, *, csrf: str, error: str | None = None, lang: str = "zh") -> str:
-    zh = lang != "en"
-    title = "登录 · 绿色供应链追溯平台" if zh else "Sign in · Green supply-chain traceability"
-    label = "API 令牌" if zh else "API token"
-    hint = (
-        "用贵单位的 API 令牌登录，查看合格供应商、绿色供应链报告等页面。"
-        "令牌不会保存在浏览器中：浏览器只保存一个登录凭证（HttpOnly Cookie），8 小时后失效，令牌撤销后立即失效。"
-        if zh
-        else "Sign in with your organisation's API token to see its supplier list and green supply-chain report. "
-        "The token is not kept in the browser: only a sign-in session (an HttpOnly cookie), which ends after 8 hours "
-        "or as soon as the token is revoked."
-    )
-    button = "登录" if zh else "Sign in"
-    other = (
-        f'<a href="/login?lang=en&amp;next={escape(next_path)}">English</a>'
-        if zh
-        else f'<a href="/login?next={escape(next_path)}">中文</a>'
-    )
-    problem = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
-    return (
-        f'<!DOCTYPE html>\n<html lang="{"zh-CN" if zh else "en"}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>"
-        "body{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem;color:#1b3a2b}"
-        "input{width:100%;padding:.6rem;font-size:1rem;box-sizing:border-box}"
-        "button{margin-top:1rem;padding:.6rem 1.2rem}"
-        ".error{color:#a30000;font-weight:600}nav{text-align:right}"
-        f"</style></head><body><nav>{other}</nav><h1>{escape(title)}</h1>{problem}<p>{escape(hint)}</p>"
-        '<form method="post" action="/login">'
-        f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
-        f'<input type="hidden" name="next" value="{escape(next_path)}">'
-        f'<input type="hidden" name="lang" value="{"zh" if zh else "en"}">'
-        f'<label>{escape(label)}<input name="token" type="password" autocomplete="current-password" required></label>'
-        f'<button type="submit">{escape(button)}</button></form></body></html>\n'
-    )
+def _page(next_path: str, *, csrf: str, error: str | None = None, lang: Lang = DEFAULT_LANG) -> str:
+    """The sign-in form (template ``login.html``); its switch keeps ``next``."""
+    switch = f"/login?{urlencode({'lang': other_lang(lang), 'next': next_path})}"
+    return render("login.html", lang, next_path=next_path, csrf=csrf, error=error, switch_href=switch)
+
+
+def _words(lang: Lang, message: str) -> str:
+    """A message of the form in the page's language."""
+    return translations(lang).gettext(message)
 
 
 def _form(
-    request: Request, platform: Platform, target: str, *, lang: str, error: str | None = None, status: int = 200
+    request: Request, platform: Platform, target: str, *, lang: Lang, error: str | None = None, status: int = 200
 ) -> HTMLResponse:
     """The sign-in page with a fresh CSRF token, and the pre-login cookie it is bound to."""
     current = request.cookies.get(LOGIN_COOKIE)
@@ -123,16 +102,30 @@ def _cross_site(request: Request, platform: Platform) -> str | None:
     return None
 
 
-@router.get("/login", response_class=HTMLResponse, summary="Sign-in page for browsers")
+@router.get(
+    "/login",
+    response_class=HTMLResponse,
+    summary="Sign-in page for browsers",
+    responses={
+        400: problem_doc(
+            400,
+            "invalid-parameter",
+            "Invalid query parameter",
+            "lang: unknown language 'fr'; expected zh-CN (the default) or en",
+            parameter="lang",
+        )
+    },
+)
 def login_page(
     request: Request,
     platform: PlatformDep,
     next: Annotated[str | None, Query(description="Where to go after signing in (a path on this site).")] = None,
-    lang: Annotated[str, Query(pattern="^(zh|en)$", description="Page language.")] = "zh",
+    lang: Annotated[str | None, Query(description="Page language: zh-CN (the default; zh too) or en.")] = None,
 ) -> HTMLResponse:
     """A form that takes an organisation's (or the regulator's) API token and sets the session cookie. It carries a
-    CSRF token (valid for an hour) bound to a pre-login cookie that this answer sets."""
-    return _form(request, platform, _safe_next(next), lang=lang)
+    CSRF token (valid for an hour) bound to a pre-login cookie that this answer sets. `400` for a language the
+    pages do not speak (`lang`)."""
+    return _form(request, platform, _safe_next(next), lang=parse_lang(lang))
 
 
 @router.post(
@@ -155,12 +148,14 @@ async def login(request: Request, session: SessionDep, platform: PlatformDep) ->
     `Authorization` header for 8 hours, or until the browser signs out or the token is revoked."""
     body = await request.body()
     if len(body) > _MAX_FORM:
-        return _form(request, platform, "/", lang="zh", error="the form is too large", status=400)
+        error = _words(DEFAULT_LANG, N_("the form is too large"))
+        return _form(request, platform, "/", lang=DEFAULT_LANG, error=error, status=400)
     try:
         fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8"), max_num_fields=10).items()}
     except (UnicodeDecodeError, ValueError):
-        return _form(request, platform, "/", lang="zh", error="the form is malformed", status=400)
-    target, lang = _safe_next(fields.get("next")), "en" if fields.get("lang") == "en" else "zh"
+        error = _words(DEFAULT_LANG, N_("the form is malformed"))
+        return _form(request, platform, "/", lang=DEFAULT_LANG, error=error, status=400)
+    target, lang = _safe_next(fields.get("next")), i18n_parse_lang(fields.get("lang")) or DEFAULT_LANG
     now = int(time.time())
     refusal = _cross_site(request, platform) or login_form_problem(
         platform.session_key, fields.get("csrf"), request.cookies.get(LOGIN_COOKIE), now=now
@@ -170,8 +165,10 @@ async def login(request: Request, session: SessionDep, platform: PlatformDep) ->
     secret = fields.get("token", "").strip()
     row = session.exec(select(ApiToken).where(col(ApiToken.token_hash) == hash_token(secret))).first()
     if not secret or row is None or row.id is None or row.revoked_at is not None:
-        error = "令牌无效或已撤销" if lang == "zh" else "the token is unknown or revoked"
+        error = _words(lang, N_("the token is unknown or revoked"))
         return _form(request, platform, target, lang=lang, error=error, status=401)
+    if target == "/login/done" and lang != DEFAULT_LANG:
+        target += f"?lang={lang}"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -187,9 +184,10 @@ async def login(request: Request, session: SessionDep, platform: PlatformDep) ->
 
 
 @router.get("/login/done", response_class=HTMLResponse, include_in_schema=False)
-def signed_in() -> HTMLResponse:
-    """Where a sign-in without `next` lands."""
-    return HTMLResponse('<!DOCTYPE html>\n<html lang="zh-CN"><meta charset="utf-8"><p>已登录 · Signed in.</p></html>\n')
+def signed_in(lang: str | None = None) -> HTMLResponse:
+    """Where a sign-in without `next` lands (Chinese unless `lang` asks for English)."""
+    chosen = i18n_parse_lang(lang) or DEFAULT_LANG
+    return HTMLResponse(render("notice.html", chosen, message=_words(chosen, N_("Signed in."))))
 
 
 @router.post(
@@ -204,9 +202,7 @@ def logout(request: Request, session: SessionDep, platform: PlatformDep) -> Resp
     """End the browser's session on the server (a copy of its cookie stops working too) and clear the cookie."""
     refusal = _cross_site(request, platform)
     if refusal is not None:
-        return HTMLResponse(
-            f'<!DOCTYPE html>\n<html lang="en"><meta charset="utf-8"><p>{escape(refusal)}</p></html>\n', 403
-        )
+        return HTMLResponse(render("notice.html", "en", message=refusal, switch=False), 403)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         end_session(session, platform.session_key, cookie, now=int(time.time()))
