@@ -20,7 +20,8 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from backend.api.routes.events import INVALID_REQUEST, problem_doc
 from backend.core.errors import NotFoundError, UnavailableError
-from backend.services.product_html import WEB_DIR, render_scan_page
+from backend.pages.templating import WEB_DIR
+from backend.services.product_html import render_scan_page
 from backend.services.product_page import page_lang
 
 __all__ = ["CSP_SCAN", "DECODER_DIR", "decoder_version", "router", "static_paths"]
