@@ -716,7 +716,7 @@ def _tree_rows(facts: ProductFacts) -> tuple[list[_Row], int]:
         if n.depth and n.quantity is not None:
             subtitle = f"{_number(n.quantity)} {_unit(n.uom, lang)} · {subtitle}"
         elif not n.depth:
-            subtitle = f"{_('This product')} · {subtitle}"
+            subtitle = _("This product") + f" · {subtitle}"
         if at is not None and n.depth:
             subtitle += f" · {when(at)[:10]}"
         maker = n.makers[0] if n.makers else None

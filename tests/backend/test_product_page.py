@@ -114,7 +114,7 @@ def test_a_verified_product(client: TestClient) -> None:
     assert steps[-1][0] == "retail"
     # the supply tree: the product and its raw lot R1 (made by the supplier), 200 kg of it went in
     assert text.count('<g class="node"') == 2 and 'data-kind="lot" data-state="not_green"' in text
-    assert "200 千克" in text
+    assert "200 千克" in text and "本产品 · " in text and "This product" not in text  # the tree's words are Chinese
     # nothing was recognised: 0% green, and every step says so
     assert 'id="green-share">0%</b>' in text and "无绿色认定" in text
     assert text.count("签名有效") == text.count('<li class="step"') > 0
