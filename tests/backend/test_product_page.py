@@ -444,7 +444,9 @@ def test_scan_page(client: TestClient) -> None:
     assert f'<script src="{paths["script"]}" defer></script>' in text and '<html lang="zh-CN">' in text
     assert f'data-decoder="{paths["decoder"]}"' in text and f'data-wasm="{paths["wasm"]}"' in text
     assert '<input type="file" id="photo" accept="image/*">' in text and "<script>" not in text
-    assert '<html lang="en">' in client.get("/scan", params={"lang": "en"}).text
+    assert response.headers["content-language"] == "zh-CN"
+    english = client.get("/scan", params={"lang": "en"})
+    assert '<html lang="en">' in english.text and english.headers["content-language"] == "en"
 
 
 def test_scan_page_files_are_served_for_a_year(client: TestClient) -> None:
