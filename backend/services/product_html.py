@@ -1,5 +1,5 @@
 """The consumer pages as a browser gets them: the product page, its refusals (never issued, recalled, invalid) and
-the scan page, with the HTTP responses the resolver and ``/scan`` send.
+the scan page, with the HTTP responses the resolver sends (headers, the scan stored after the page is sent).
 
 The facts come from :mod:`backend.services.product_page` (which knows nothing of HTML; the import goes one way, from
 here to there). This module turns them into view models (frozen dataclasses of plain text, numbers, times and the
