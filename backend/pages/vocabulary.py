@@ -1,5 +1,6 @@
 """The domain's words, defined once for every page and report: recognition kinds, levels and statuses, the reasons
-of a suspension or revocation, business steps, stages of a product's life, units of measure.
+of a suspension or revocation, business steps, stages of a product's life, units of measure, what a failed check of
+a proof bundle means.
 
 Each is a message in English (the catalogue's id, marked with :func:`~backend.pages.i18n.N_` so Babel extracts it);
 a template shows it in the page's language with ``_()``: ``{{ _(words.LEVELS[level]) }}``. The vocabulary that
@@ -15,7 +16,7 @@ from supplychain.audit import Severity
 from supplychain.registry import Level, ReasonCode, RecognitionKind, RecognitionStatus
 from supplychain.trace import Stage
 
-__all__ = ["KINDS", "LEVELS", "REASONS", "STAGES", "STATUSES", "STEPS", "UNITS", "step"]
+__all__ = ["CHECKS", "KINDS", "LEVELS", "REASONS", "STAGES", "STATUSES", "STEPS", "UNITS", "step"]
 
 KINDS: Final[dict[RecognitionKind, str]] = {
     RecognitionKind.GREEN_FACTORY: N_("green factory"),
@@ -152,3 +153,47 @@ def level(name: str) -> str | None:
     """The message of a recognition level as the JSON answers name it (``provincial``), ``None`` if unknown."""
     member = Level.__members__.get(name.upper())
     return None if member is None else LEVELS[member]
+
+
+# --- the consumer pages (product page, refusals): checks of a proof bundle ---
+
+CHECKS: Final[dict[str, str]] = {
+    "hash_mismatch": N_("the record was altered (hash mismatch)"),
+    "bad_signature": N_("invalid signature"),
+    "key_not_registered": N_("signing key not registered on chain"),
+    "key_not_yet_valid": N_("signing key not yet valid then"),
+    "key_revoked": N_("signing key revoked by then"),
+    "key_compromised": N_("signed with a key revoked as compromised before its anchoring"),
+    "organisation_not_registered": N_("organisation not registered then"),
+    "organisation_suspended": N_("organisation suspended then"),
+    "role_not_allowed": N_("organisation not allowed this step"),
+    "proof_invalid": N_("anchoring proof does not match"),
+    "root_not_anchored": N_("not anchored on chain"),
+    "anchor_mismatch": N_("anchor differs from the chain"),
+    "event_after_anchor": N_("recorded after its anchoring"),
+    "event_in_future": N_("dated in the future"),
+    "malformed_envelope": N_("malformed record"),
+    "malformed_event": N_("malformed record"),
+    "not_anchored": N_("not anchored yet"),
+    "other_chain": N_("from another chain"),
+    "other_registry": N_("from another registry"),
+    "other_product": N_("bundle about another product"),
+    "product_not_found": N_("no record names this product"),
+    "no_events": N_("no records"),
+    "received_before_event": N_("received before it happened"),
+    "received_after_anchor": N_("received after its anchoring"),
+    "duplicate_event": N_("a record listed twice"),
+    "unrelated_event": N_("a record not about this product"),
+    "event_before_origin": N_("a record dated before the item was made"),
+    "received_not_shipped": N_("received but never shipped"),
+    "sold_without_receipt": N_("sold without a receipt"),
+    "origin_missing": N_("an upstream record is missing"),
+    "unpacked_never_packed": N_("a packing record is missing"),
+    "event_dropped": N_("a record was left out"),
+    "link_missing": N_("a record has no story link"),
+    "link_invalid": N_("a story link does not hold"),
+    "event_not_shown": N_("a record is not shown"),
+    "links_not_covered": N_("some records are not covered by story links"),
+    "completeness_unproven": N_("completeness not proven"),
+}
+"""What each failed check of :func:`supplychain.verify.verify_bundle` (its ``code``) means, in a consumer's words."""

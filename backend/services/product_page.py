@@ -1,7 +1,8 @@
-"""The consumer's product page: what a person sees at a product's GS1 Digital Link (zh-CN first, ``?lang=en``).
+"""The consumer's product page, its facts: what a person sees at a product's GS1 Digital Link, gathered as data.
 
-The resolver (:mod:`backend.api.routes.resolver`) hands browsers' requests for an issued code here. The page puts
-together, for the code's product:
+The page itself (view models, templates, the HTTP responses the resolver sends) is
+:mod:`backend.services.product_html`, which imports this module; this one knows nothing of HTML. It puts together,
+for the code's product:
 
 * **traceability** (溯源信息): the product and lot (name from its owner's signed master data, else from the ILMD of
   an event by an organisation that could speak for its GTIN then, never from anyone else's; else the GTIN), its
@@ -15,7 +16,8 @@ together, for the code's product:
 
 Organisation names come from the registry: an organisation whose on-chain profile URI is a ``data:`` URI of JSON
 (``{"name": {"zh-CN": ..., "en": ...}}``) whose keccak256 is its on-chain profile hash is shown by that name;
-any other is shown by its id (GLN or unified social credit code).
+any other is shown by its id (GLN or unified social credit code). Languages are :data:`backend.pages.i18n.Lang`
+(``zh-CN``, ``en``) throughout.
 
 Scans: each page served for a code is a scan, stored (after the page is sent) with salted hashes of the client's
 network and address block, never its address; a serial looked up from many blocks over several days gets the
@@ -27,9 +29,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import json
-import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,18 +38,15 @@ from typing import Any, Protocol
 from urllib.parse import unquote, unquote_to_bytes
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col
-from starlette.background import BackgroundTask
+from sqlmodel import Session
 
-from backend.core.errors import ProblemError
 from backend.models import IssuedCode, Recall
+from backend.pages.i18n import DEFAULT_LANG, Lang, parse_lang
 from backend.services.custody import Summary
-from backend.services.damage import Damaged, met_in
+from backend.services.damage import Damaged
 from backend.services.masterdata import current_products
-from backend.services.platform import Platform, now_ms
+from backend.services.platform import Platform
 from backend.services.qr import CodeKey
 from backend.services.queries import EI
 from backend.services.scans import (
@@ -73,7 +70,6 @@ from supplychain.trace import IdentifierKind as Kind
 from supplychain.verify import ProofBundle, Verdict, VerdictStatus, product_gtin, verify_bundle
 
 __all__ = [
-    "CSP_PAGE",
     "AnchorDepth",
     "OrgLabel",
     "ProductFacts",
@@ -92,22 +88,11 @@ __all__ = [
     "origin_of",
     "page_lang",
     "product_facts",
-    "product_page_response",
     "record_scan",
-    "refusal_page_response",
     "registry_state",
     "scan_salt",
     "store_scan",
 ]
-
-CSP_PAGE = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors 'none'"
-)
-"""The product page runs no script at all."""
-
-log = logging.getLogger(__name__)
-_LANGS = {"en": "en", "en-us": "en", "en-gb": "en", "zh": "zh", "zh-cn": "zh", "zh-hans": "zh"}
 
 
 class ResolvedCode(Protocol):
@@ -138,9 +123,10 @@ class ResolvedCode(Protocol):
         """The lot in the link, else the lot the serial was issued under."""
 
 
-def page_lang(request: Request) -> str:
-    """``"en"`` for ``?lang=en`` (also ``en-US``...), else ``"zh"``: Chinese first, whatever else is asked."""
-    return _LANGS.get(request.query_params.get("lang", "").strip().lower(), "zh")
+def page_lang(request: Request) -> Lang:
+    """The language ``?lang=`` asks for (``zh``, ``zh-CN``, ``en``, ``en-US``...:
+    :func:`~backend.pages.i18n.parse_lang`), else Chinese: Chinese first, whatever else is asked."""
+    return parse_lang(request.query_params.get("lang")) or DEFAULT_LANG
 
 
 # --- organisations ---
@@ -152,30 +138,36 @@ class OrgLabel:
 
     Attributes:
         org_id: Its id (GLN or unified social credit code).
-        names: Its names by language (``zh``, ``en``) from its verified on-chain profile; empty when unknown.
+        names: Its names by language (``zh-CN``, ``en``) from its verified on-chain profile; empty when unknown.
         roles: Its business roles now (none when the registry does not know it).
         registered: Whether the registry knows it.
     """
 
     org_id: str
-    names: Mapping[str, str]
+    names: Mapping[Lang, str]
     roles: BusinessRole
     registered: bool
 
-    def name(self, lang: str) -> str | None:
+    def name(self, lang: Lang) -> str | None:
         """Its name in ``lang`` (else in the other language), or ``None``."""
         return self.names.get(lang) or next(iter(self.names.values()), None)
 
 
-_PROFILE_CACHE: dict[tuple[str, bytes], dict[str, str]] = {}
+_PROFILE_CACHE: dict[tuple[str, bytes], dict[Lang, str]] = {}
 
 
-def _profile_names(uri: str, digest: bytes) -> dict[str, str]:
+def _lang_of(tag: object) -> Lang | None:
+    """The platform's language of a BCP 47 tag (``zh-Hans-CN``: zh-CN, ``en-AU``: en), ``None`` for others."""
+    text = str(tag).lower()
+    return "zh-CN" if text.startswith("zh") else "en" if text.startswith("en") else None
+
+
+def _profile_names(uri: str, digest: bytes) -> dict[Lang, str]:
     """Names from a ``data:`` profile URI whose keccak256 is the on-chain ``digest``; empty otherwise."""
     cached = _PROFILE_CACHE.get((uri, digest))
     if cached is not None:
         return cached
-    names: dict[str, str] = {}
+    names: dict[Lang, str] = {}
     header, sep, payload = uri.partition(",")
     if sep and header.lower().startswith("data:application/json"):
         try:
@@ -187,12 +179,10 @@ def _profile_names(uri: str, digest: bytes) -> dict[str, str]:
         if isinstance(raw, str):
             raw = {"zh-CN": raw}
         if isinstance(raw, dict):
-            for lang, value in raw.items():
-                short = (
-                    "zh" if str(lang).lower().startswith("zh") else "en" if str(lang).lower().startswith("en") else ""
-                )
-                if short and isinstance(value, str) and value.strip():
-                    names.setdefault(short, value.strip()[:100])
+            for tag, value in raw.items():
+                lang = _lang_of(tag)
+                if lang and isinstance(value, str) and value.strip():
+                    names.setdefault(lang, value.strip()[:100])
     if len(_PROFILE_CACHE) > 10_000:
         _PROFILE_CACHE.clear()
     _PROFILE_CACHE[(uri, digest)] = names
@@ -320,7 +310,7 @@ class ProductFacts:
 
     Attributes:
         code: The issued code.
-        lang: ``zh`` or ``en``.
+        lang: The page's language.
         now: When the page was made (s).
         trace: The events around the product; ``None`` when none was recorded yet.
         registry: The registry, ``None`` when the chain was never reached.
@@ -344,7 +334,7 @@ class ProductFacts:
     """
 
     code: ResolvedCode
-    lang: str
+    lang: Lang
     now: int
     trace: TraceFacts | None
     registry: RegistryState | None
@@ -368,7 +358,7 @@ class ProductFacts:
 _NAME_KEYS = ("productName", "tradeItemDescription", "descriptionShort", "regulatedProductName", "functionalName")
 
 
-def _text_of(value: Any, lang: str) -> str | None:
+def _text_of(value: Any, lang: Lang) -> str | None:
     """A string, or the best of JSON-LD language values (``{"@value", "@language"}`` or a list of them)."""
     if isinstance(value, str):
         return value.strip() or None
@@ -378,13 +368,11 @@ def _text_of(value: Any, lang: str) -> str | None:
         if isinstance(item, str) and item.strip():
             found.setdefault("", item.strip())
         elif isinstance(item, dict) and isinstance(item.get("@value"), str) and item["@value"].strip():
-            language = str(item.get("@language", "")).lower()
-            short = "zh" if language.startswith("zh") else "en" if language.startswith("en") else ""
-            found.setdefault(short, item["@value"].strip())
+            found.setdefault(_lang_of(item.get("@language", "")) or "", item["@value"].strip())
     return found.get(lang) or next(iter(found.values()), None)
 
 
-def ilmd_name(index: TraceIndex, node: str, lang: str, mirror: RegistryMirror | None = None) -> str | None:
+def ilmd_name(index: TraceIndex, node: str, lang: Lang, mirror: RegistryMirror | None = None) -> str | None:
     """The item's name as its maker gave it in the ILMD of the event that made it (or made its lot).
 
     Only an event of an organisation that could speak for the item's GTIN at the event time counts (its owner or its
@@ -463,7 +451,7 @@ def _names(
     *,
     verdict: Verdict | None,
     mirror: RegistryMirror | None,
-    lang: str,
+    lang: Lang,
     now: int,
 ) -> tuple[SignedName | None, dict[str, str]]:
     """The product's signed name (unless the chain fails it) and the names of its supply tree's items (their
@@ -488,7 +476,7 @@ def product_facts(
     code: ResolvedCode,
     *,
     registry: RegistryState | None,
-    lang: str = "zh",
+    lang: Lang = DEFAULT_LANG,
     now: int | None = None,
     scans: ScanStats | None = None,
 ) -> ProductFacts:
@@ -498,7 +486,7 @@ def product_facts(
         session: A database session.
         code: The issued code.
         registry: The registry as mirrored from the chain (:func:`registry_state`), ``None`` when unreachable.
-        lang: ``zh`` or ``en`` (for the product's name).
+        lang: The page's language (for the product's name).
         now: The current time (s) for the verification; default: the wall clock.
         scans: The code's scans (:func:`count_scans`), if counted.
     """
@@ -566,94 +554,4 @@ def product_facts(
         names=names,
         signed_name=signed_name,
         anchor_depth=anchor_depth(trace),
-    )
-
-
-# --- the responses the resolver sends ---
-
-
-def _page_headers(headers: Mapping[str, str], lang: str) -> dict[str, str]:
-    return {
-        **headers,
-        "Content-Language": "en" if lang == "en" else "zh-CN",
-        "Content-Security-Policy": CSP_PAGE,
-        "Cache-Control": "no-store",
-        "Referrer-Policy": "no-referrer",
-        "X-Content-Type-Options": "nosniff",
-    }
-
-
-def _store_scan_later(platform: Platform, row: Mapping[str, Any]) -> None:
-    """Store a scan after the page was sent (a write, and its fsync, are not on the page's path)."""
-    try:
-        with platform.session() as session:
-            store_scan(session, row)
-    except SQLAlchemyError:
-        log.exception("a scan of GTIN %s could not be stored", row.get("gtin"))
-
-
-def product_page_response(
-    request: Request,
-    session: Session,
-    platform: Platform,
-    code: ResolvedCode,
-    headers: Mapping[str, str],
-    *,
-    status: int = 200,
-) -> HTMLResponse:
-    """The product page of an issued code (``status`` 410 with the recall banner for a recalled lot); a scan."""
-    from backend.services.product_html import render_product_page
-
-    lang = page_lang(request)
-    salt = scan_salt(platform.receipt_key.private_bytes())
-    host = request.client.host if request.client else None
-    scans, row = count_scans(
-        session, code.key, code.lot, origin_of(host, salt), now_ms(), block=block_origin_of(host, salt)
-    )
-    registry = registry_state(platform)
-    now = int(time.time()) + platform.settings.clock_skew_seconds  # the clock tolerance capture allowed
-    facts = product_facts(session, code, registry=registry, lang=lang, now=now, scans=scans)
-    if damaged := met_in(session):  # backend.services.damage: said on the page, the rest shown
-        facts = dataclasses.replace(facts, damaged=damaged)
-    return HTMLResponse(
-        render_product_page(facts),
-        status_code=status,
-        headers=_page_headers(headers, lang),
-        background=BackgroundTask(_store_scan_later, platform, row) if row is not None else None,
-    )
-
-
-def _issuer_of_gtin(session: Session, gtin: str) -> str | None:
-    row = session.execute(select(col(IssuedCode.org_id)).where(col(IssuedCode.gtin) == gtin).limit(1)).first()
-    return None if row is None else str(row[0])
-
-
-def refusal_page_response(
-    request: Request,
-    session: Session,
-    platform: Platform,
-    *,
-    exc: ProblemError,
-    code: ResolvedCode | None,
-    headers: Mapping[str, str],
-) -> HTMLResponse:
-    """The page of a refused code: a recalled lot (410) is its product page under the recall banner; a code never
-    issued (404) warns of a possible counterfeit and says what to do; anything else says what is wrong."""
-    from backend.services.product_html import render_refusal_page
-
-    if exc.status == 410 and code is not None:
-        return product_page_response(request, session, platform, code, headers, status=410)
-    lang = page_lang(request)
-    issuer = None
-    uri = exc.extra.get("id")
-    if exc.status == 404 and isinstance(uri, str):
-        gtin = uri.split("/01/", 1)[-1][:14] if "/01/" in uri else ""
-        owner = _issuer_of_gtin(session, gtin) if gtin.isdigit() else None
-        if owner is not None:
-            registry = registry_state(platform)
-            issuer = org_label(registry.mirror if registry is not None else None, owner)
-    return HTMLResponse(
-        render_refusal_page(exc, lang, issuer=issuer, path=request.url.path),
-        status_code=exc.status,
-        headers=_page_headers(headers, lang),
     )

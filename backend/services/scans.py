@@ -1,6 +1,6 @@
 """Consumer scans of issued codes, and the copied-code hint they raise (防伪提示：可能是被复制的二维码).
 
-Each product page served for a code is a scan (:func:`backend.services.product_page.product_page_response`). Of the
+Each product page served for a code is a scan (:func:`backend.services.product_html.product_page_response`). Of the
 client, a scan stores two salted hashes (16 hex digits; the salt is derived from a platform secret and never stored):
 of its network (/24 for IPv4, /48 for IPv6: about one household, office or phone session) and of its address block
 (/16 for IPv4, /32 for IPv6: about one operator's region or one provider); never its address.

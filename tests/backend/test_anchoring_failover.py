@@ -63,7 +63,7 @@ class Worker:
         data = tmp / f"host-{n}"
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "backend.cli", "worker"],
+                [sys.executable, "-m", "cli", "worker"],
                 env={**environment, "SUPPLYCHAIN_DATA_DIR": str(data)},
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -144,7 +144,7 @@ def register(registry: Registry) -> None:
         regulator.grant_role(ROLE_ANCHORER, dev_account("anchorer").address)
     regulator.register_organisation(ORG, BusinessRole.MANUFACTURER)
     regulator.add_key(ORG, KEY.public_key_bytes)
-    from backend.cli.common import dev_prefix
+    from chain.devchain import dev_prefix
 
     dev_prefix(registry, "6901234", ORG)
 

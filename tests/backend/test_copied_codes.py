@@ -20,7 +20,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from backend.api.app import create_app
 from backend.api.routes import copies
-from backend.services import product_page, scans
+from backend.services import product_html, scans
 from backend.services.platform import Platform
 from backend.services.qr import CodeKey
 from backend.services.scans import (
@@ -58,7 +58,7 @@ def look_up(platform: Platform, tokens: dict[str, str], monkeypatch: pytest.Monk
         assert issued.status_code in (200, 201), issued.text
 
         def look(serial: str, host: str, at_ms: int, lang: str | None = None) -> str:
-            monkeypatch.setattr(product_page, "now_ms", lambda: at_ms)
+            monkeypatch.setattr(product_html, "now_ms", lambda: at_ms)
             params = {"lang": lang} if lang else None
             answer = client.get(
                 f"/01/{GTIN}/10/{LOT}/21/{serial}", params=params, headers={**HTML, "X-Forwarded-For": host}

@@ -114,7 +114,7 @@ def test_a_verified_product(client: TestClient) -> None:
     assert steps[-1][0] == "retail"
     # the supply tree: the product and its raw lot R1 (made by the supplier), 200 kg of it went in
     assert text.count('<g class="node"') == 2 and 'data-kind="lot" data-state="not_green"' in text
-    assert "200 千克" in text
+    assert "200 千克" in text and "本产品 · " in text and "This product" not in text  # the tree's words are Chinese
     # nothing was recognised: 0% green, and every step says so
     assert 'id="green-share">0%</b>' in text and "无绿色认定" in text
     assert text.count("签名有效") == text.count('<li class="step"') > 0
@@ -155,7 +155,7 @@ def test_languages(client: TestClient, query: str, lang: str) -> None:
     text = page(client.get(PATH + query, headers=HTML), lang=lang)
     if lang == "en":
         assert "Verified: every step is validly signed and anchored on the blockchain" in text
-        assert '<a class="lang" href="?lang=zh" hreflang="zh-CN" lang="zh-CN">中文</a>' in text
+        assert '<a class="lang" href="?lang=zh-CN" hreflang="zh-CN" lang="zh-CN">中文</a>' in text
     else:
         assert "已验证" in text and '<a class="lang" href="?lang=en" hreflang="en" lang="en">English</a>' in text
 
@@ -199,12 +199,12 @@ def test_everything_is_escaped(platform: Platform, client: TestClient, tokens: d
         body = {"gtin": GTIN, "lot": lot, "serials": serials}
         assert client.post("/qr/issue", json=body, headers=bearer(tokens, "manufacturer")).status_code in (200, 201)
     text = page(client.get(f"/01/{GTIN}/10/ESC/21/X1", headers=HTML))
-    assert "&lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt;" in text  # the name, from the maker's ILMD
+    assert "&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt;" in text  # the name, from the maker's ILMD
     assert "名称来自制造商签名的生产记录" in text
-    assert "https://example.com/site?a=1&amp;b=&#x27;x&#x27;" in text  # the place
+    assert "https://example.com/site?a=1&amp;b=&#39;x&#39;" in text  # the place
     path = f"/01/{GTIN}/10/{quote(odd, safe='')}"
     lot_page = page(client.get(path, headers=HTML))
-    assert "L&lt;b&gt;&amp;&quot;&#x27;1" in lot_page  # the lot of the link
+    assert "L&lt;b&gt;&amp;&#34;&#39;1" in lot_page  # the lot of the link
     assert "签名有效" in lot_page  # its trace: the lot the maker's ILMD named, though its name needs escaping
     recall = {"gtin": GTIN, "lot": odd, "reason": "<img src=x onerror=alert(1)> 召回"}
     assert client.post("/recalls", json=recall, headers=bearer(tokens, "manufacturer")).status_code == 201
@@ -264,7 +264,7 @@ def test_never_issued_warns_of_a_counterfeit(client: TestClient, path: str, know
 
 def test_invalid_link_page_says_what_is_wrong(client: TestClient) -> None:
     text = page(client.get(f"/01/{GTIN}/10/LOT%zz", headers=HTML), 400)
-    assert "链接无效" in text and "&#x27;%&#x27; not followed by two hex digits" in text
+    assert "链接无效" in text and "&#39;%&#39; not followed by two hex digits" in text
 
 
 def test_issued_code_without_events(client: TestClient, tokens: dict[str, str]) -> None:
@@ -372,8 +372,8 @@ def _mirror(uri: str, digest: bytes) -> RegistryMirror:
 @pytest.mark.parametrize(
     ("profile", "encode", "names"),
     [
-        ({"name": {"zh-CN": "绿源汽车", "en": "Lvyuan Auto"}}, "base64", {"zh": "绿源汽车", "en": "Lvyuan Auto"}),
-        ({"name": "绿源汽车"}, "percent", {"zh": "绿源汽车"}),
+        ({"name": {"zh-CN": "绿源汽车", "en": "Lvyuan Auto"}}, "base64", {"zh-CN": "绿源汽车", "en": "Lvyuan Auto"}),
+        ({"name": "绿源汽车"}, "percent", {"zh-CN": "绿源汽车"}),
         ({"name": {"fr": "Lvyuan"}}, "base64", {}),
         (["not", "an", "object"], "base64", {}),
     ],
@@ -393,7 +393,7 @@ def test_names_come_from_the_profile_the_chain_vouches_for(profile: object, enco
 )
 def test_other_profiles_give_no_name(uri: str) -> None:
     label = org_label(_mirror(uri, keccak256(uri.encode())), MANUFACTURER)
-    assert label.registered and not label.names and label.name("zh") is None
+    assert label.registered and not label.names and label.name("zh-CN") is None
     assert not org_label(None, MANUFACTURER).registered
 
 
@@ -444,7 +444,9 @@ def test_scan_page(client: TestClient) -> None:
     assert f'<script src="{paths["script"]}" defer></script>' in text and '<html lang="zh-CN">' in text
     assert f'data-decoder="{paths["decoder"]}"' in text and f'data-wasm="{paths["wasm"]}"' in text
     assert '<input type="file" id="photo" accept="image/*">' in text and "<script>" not in text
-    assert '<html lang="en">' in client.get("/scan", params={"lang": "en"}).text
+    assert response.headers["content-language"] == "zh-CN"
+    english = client.get("/scan", params={"lang": "en"})
+    assert '<html lang="en">' in english.text and english.headers["content-language"] == "en"
 
 
 def test_scan_page_files_are_served_for_a_year(client: TestClient) -> None:

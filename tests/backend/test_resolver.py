@@ -176,7 +176,7 @@ def test_malformed_link_is_400(client: TestClient, path: str, reason: str) -> No
     assert body["type"] == "https://supplychain.dev/problems/invalid-digital-link"
     assert reason in str(body["detail"]), body["detail"]
     text = html_page(client.get(path, headers=HTML), 400)
-    assert "链接无效" in text and reason.replace("'", "&#x27;") in text
+    assert "链接无效" in text and reason.replace("'", "&#39;") in text
 
 
 def test_accept_negotiation(client: TestClient, tokens: dict[str, str]) -> None:

@@ -161,7 +161,7 @@ def test_product_page_in_english(page: Page, site: Site, tmp_path: Path) -> None
     expect(page.locator("#authenticity h2 .tag")).to_have_text("Anti-counterfeit")
     screenshot(page, tmp_path / "product-en.png")
     page.locator("a.lang").click()
-    page.wait_for_url(site.product_url("0001") + "?lang=zh")
+    page.wait_for_url(site.product_url("0001") + "?lang=zh-CN")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
 
 
@@ -242,7 +242,7 @@ def test_a_supplier_delisted_after_supplying(page: Page, site: Site) -> None:
     notice = page.locator("#lapses li")
     expect(notice).to_have_count(1)
     expect(notice).to_have_attribute("data-lapsed", "after")
-    for text in (BOARDS_NAME["zh-CN"], "绿色设计产品（市级）", "撤销（摘牌）", "环境事故", "仍计入绿色占比"):
+    for text in (BOARDS_NAME["zh-CN"], "绿色设计产品（市级）", "撤销（摘牌）", "环境事件", "仍计入绿色占比"):
         expect(notice).to_contain_text(text)
     lapsed = page.locator("svg.supply-tree g.badge.lapsed")
     expect(lapsed).to_have_count(1)

@@ -3,8 +3,9 @@
 The page reads a QR code with the phone's camera (``getUserMedia``) or from a photo, decodes it in the browser
 with `zxing-wasm <https://www.npmjs.com/package/zxing-wasm>`_ (its reader build: the script and the WebAssembly
 binary, from ``backend/web/node_modules``, installed by ``npm ci`` in ``backend/web``) and opens the product page
-when the code is a GS1 Digital Link. The script files' URLs carry their version or content hash, so they are
-cached for a year.
+when the code is a GS1 Digital Link. The page is the template ``scan.html``
+(:func:`backend.services.product_html.render_scan_page`). The script files' URLs carry their version or content hash,
+so they are cached for a year.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from backend.api.routes.events import INVALID_REQUEST, problem_doc
 from backend.core.errors import NotFoundError, UnavailableError
-from backend.services.product_html import WEB_DIR, render_scan_page
+from backend.pages.templating import WEB_DIR
+from backend.services.product_html import render_scan_page
 from backend.services.product_page import page_lang
 
 __all__ = ["CSP_SCAN", "DECODER_DIR", "decoder_version", "router", "static_paths"]
@@ -66,7 +68,7 @@ def static_paths() -> dict[str, str]:
     }
 
 
-_LANG = Query(description="`en` for English; Chinese (zh-CN) otherwise", examples=["en"])
+_LANG = Query(description="`en` for English; Chinese (`zh-CN`, also `zh`) otherwise", examples=["en"])
 
 
 @router.get(
@@ -81,8 +83,10 @@ def scan_page(request: Request, lang: Annotated[str | None, _LANG] = None) -> HT
     platform's or any resolver's); anything else is shown, not opened. Nothing is uploaded.
     """
     paths = static_paths()
-    html = render_scan_page(page_lang(request), script=paths["script"], decoder=paths["decoder"], wasm=paths["wasm"])
+    lang = page_lang(request)
+    html = render_scan_page(lang, script=paths["script"], decoder=paths["decoder"], wasm=paths["wasm"])
     headers = {
+        "Content-Language": lang,
         "Content-Security-Policy": CSP_SCAN,
         "Permissions-Policy": "camera=(self)",
         "Referrer-Policy": "no-referrer",

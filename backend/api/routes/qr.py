@@ -361,7 +361,7 @@ def signed_label(session: Session, platform: Platform, gtin: str) -> SignedLabel
     mirror = platform.registry.mirror if platform.registry.refreshed_at else None
     names = [product.names[lang] for lang in ("zh-CN", "en") if lang in product.names]
     signer = org_label(mirror, org_id)
-    return SignedLabel(" / ".join(dict.fromkeys(names)), signer.name("zh") or org_id, product.version)
+    return SignedLabel(" / ".join(dict.fromkeys(names)), signer.name("zh-CN") or org_id, product.version)
 
 
 @router.get(

@@ -4,7 +4,7 @@ The platform answers its own Digital Links, ``/01/{gtin}[/10/{lot}][/21/{serial}
 names allowed), following the GS1 Digital Link resolver conventions where they are cheap: ``linkType=all`` answers the
 RFC 9264 linkset, ``linkType=gs1:traceability`` (or another type the linkset lists) redirects to that link, a
 ``Link`` header points to the linkset, ``Vary: Accept``. Browsers get the consumer's product page
-(:mod:`backend.services.product_page`; its warning pages for a code never issued or a recalled lot);
+(:mod:`backend.services.product_html`; its warning pages for a code never issued or a recalled lot);
 ``Accept: application/json`` gets the code's description with its links.
 """
 
@@ -28,7 +28,7 @@ from backend.services.damage import as_int, issued_code_problem, report
 from backend.services.green_views import product_lapses
 from backend.services.issuance import find_issued, find_recall, list_recalls, record_recall
 from backend.services.ownership import require_gtin_speaker_now
-from backend.services.product_page import product_page_response, refusal_page_response
+from backend.services.product_html import product_page_response, refusal_page_response
 from backend.services.qr import CodeKey
 from supplychain.errors import DigitalLinkError
 from supplychain.gs1 import DigitalLink, identifier_node, parse_ai, parse_digital_link, parse_gtin
