@@ -52,6 +52,7 @@ from backend.services.damage import met_in
 from backend.services.issuance import REGULATOR
 from backend.services.platform import Platform, now_ms
 from backend.services.product_page import (
+    AnchorDepth,
     OrgLabel,
     ProductFacts,
     ResolvedCode,
@@ -249,6 +250,7 @@ class VerdictView:
         problems: What failed (or is unproven), in words.
         stale_minutes: How old the chain data is, when older than two minutes.
         truncated: The event bound cut the walk short.
+        depth: How deep the anchors are ("anchored, N confirmations" or "final"), when any event is anchored.
     """
 
     kind: str
@@ -260,6 +262,7 @@ class VerdictView:
     problems: str = ""
     stale_minutes: int | None = None
     truncated: bool = False
+    depth: AnchorDepth | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,6 +481,11 @@ def _recall(facts: ProductFacts) -> RecallView | None:
 
 
 def _verdict(facts: ProductFacts) -> VerdictView:
+    view = _verdict_of(facts)
+    return dataclasses.replace(view, depth=facts.anchor_depth) if view.kind in ("verified", "pending") else view
+
+
+def _verdict_of(facts: ProductFacts) -> VerdictView:
     lang, verdict = facts.lang, facts.verdict
     stale = int(facts.registry.age // 60) if facts.registry is not None and facts.registry.age > 120 else None
     truncated = bool(facts.trace and facts.trace.truncated)

@@ -105,7 +105,10 @@ def anchor(platform: Platform, hash_ids: Sequence[str], *, advance: int = 600) -
                 sequence=sequence,
                 block_number=block,
                 block_time=block_time,
+                block_hash=view.registry.chain.block_hash(block),
                 anchored_at=now_ms(),
+                confirmations=1,
+                final_at=now_ms(),  # as the worker records it under the default confirmation depth (0)
             )
             .returning(table_of(Batch).c.id)
         ).scalar_one()

@@ -273,3 +273,22 @@ def test_labels_show_a_hostile_name_escaped(client: TestClient, tokens: dict[str
     assert "<img" not in sheet.text and "\u202e" not in sheet.text
     assert "&lt;img src=x onerror=alert(1)&gt;&#34;\\u202E" in sheet.text
     assert '<div class="v">L&lt;1&gt;</div>' in sheet.text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_verdict_says_how_deep_the_anchors_are(lang: Lang) -> None:
+    from backend.services.product_page import AnchorDepth
+
+    view = _view(Hostile())
+    pending = ph.VerdictView("verified", "ok", "verified", records=3, organisations=1, depth=AnchorDepth(3, 1, 1))
+    final = ph.VerdictView("verified", "ok", "verified", records=3, organisations=1, depth=AnchorDepth(3, 3, None))
+    unknown = ph.VerdictView("verified", "ok", "verified", records=3, organisations=1)
+    shown = {
+        name: render("product.html", lang, view=_replace(view, verdict=verdict, recall=None, recalled=False))
+        for name, verdict in (("pending", pending), ("final", final), ("unknown", unknown))
+    }
+    assert 'id="anchor-depth" data-final="false"' in shown["pending"]
+    assert ("已锚定，目前 1 个确认" if lang == "zh-CN" else "Anchored, 1 confirmation so far") in shown["pending"]
+    assert 'id="anchor-depth" data-final="true"' in shown["final"]
+    assert ("锚定已最终确认" if lang == "zh-CN" else "Anchors final") in shown["final"]
+    assert "anchor-depth" not in shown["unknown"]

@@ -108,6 +108,7 @@ def test_a_verified_product(client: TestClient) -> None:
     text = page(client.get(PATH, headers=HTML))
     assert {"verdict", "product", "authenticity", "journey", "supply", "green", "verification"} <= sections(text)
     assert 'data-status="verified"' in text and "已验证：每一步都有有效签名并已锚定在区块链上" in text
+    assert 'id="anchor-depth" data-final="true"' in text  # depth 0 (dev chains): final once anchored
     # the journey: made, packed, shipped, received, unpacked, sold; each with its organisation
     steps = re.findall(r'<li class="(production|logistics|retail)" data-step="([a-z_]+)"', text)
     assert [s for _, s in steps] == ["commissioning", "packing", "shipping", "receiving", "unpacking", "retail_selling"]
