@@ -26,6 +26,7 @@ from backend.services.queries import page_key
 from backend.services.registry_view import RegistryView
 from backend.services.sessions import session_key
 from backend.services.signing_pool import SigningPool
+from chain.connection import Chain
 from supplychain.signing import SigningKey
 
 __all__ = ["Platform", "hash_token", "now_ms"]
@@ -105,18 +106,26 @@ class Platform:
     _registry: RegistryView | None = field(default=None, repr=False)
     _registry_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _signing_pool: SigningPool | None = field(default=None, repr=False)
+    chain: Chain | None = field(default=None, repr=False)  # connected already (see open); else settings.rpc_url
     damage: DamageLog = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.damage = DamageLog(on_new=self.metrics.count_damaged)
 
     @classmethod
-    def open(cls, settings: Settings) -> Platform:
-        """Open the database (migrated to the latest schema) and the receipt key; the chain is connected lazily."""
+    def open(cls, settings: Settings, *, chain: Chain | None = None) -> Platform:
+        """Open the database (migrated to the latest schema) and the receipt key; the chain is connected lazily.
+
+        Args:
+            settings: The platform's settings.
+            chain: A chain connected already, used instead of connecting to ``settings.rpc_url`` (the tests share one
+                in-process chain, with the registry deployed once, between the platforms they open).
+        """
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.database)
         migrate(engine)
-        platform = cls(settings, engine, _receipt_key(settings.data_dir / "keys" / "platform-receipts.key", engine))
+        key = _receipt_key(settings.data_dir / "keys" / "platform-receipts.key", engine)
+        platform = cls(settings, engine, key, chain=chain)
         if settings.regulator_token is not None:
             platform.ensure_token(settings.regulator_token.get_secret_value(), org_id=None, role="regulator")
         return platform
@@ -138,6 +147,7 @@ class Platform:
                 max_age=s.registry_refresh_seconds,
                 on_restored=self._remake_anchors,
                 attempts=s.rpc_attempts,
+                chain=self.chain,
             )
             view.refresh(force=True)
             self._registry = view

@@ -75,8 +75,12 @@ class RegistryView:
         on_restored: Callable[[RegistryView], None] | None = None,
         attempts: int = 6,
         retry_seconds: float = 5.0,
+        chain: Chain | None = None,
     ) -> None:
+        """``chain``: an already connected chain to use instead of connecting to ``rpc_url`` each time (the tests
+        share one in-process chain, which cannot be reached by URL, between the platforms they open)."""
         self.rpc_url = rpc_url
+        self._chain = chain
         self.record = record
         self._anchorer_key = anchorer_key
         self.engine = engine
@@ -97,8 +101,11 @@ class RegistryView:
 
     # --- connection ---
 
+    def _connect(self) -> Chain:
+        return self._chain if self._chain is not None else connect(self.rpc_url, attempts=self.attempts)
+
     def _attach(self) -> Registry:
-        chain = connect(self.rpc_url, attempts=self.attempts)
+        chain = self._connect()
         if self._deployment is None:
             if self.record.exists():  # checked by the first refresh: a reset chain is restored, not redeployed
                 self._deployment = Deployment.load(self.record)
@@ -286,7 +293,7 @@ class RegistryView:
                 )
             if not journal or journal[0].tx_hash != old.tx_hash:
                 raise ChainError("the journal does not start with the registry's deployment: cannot restore it")
-            chain = connect(self.rpc_url, attempts=self.attempts)
+            chain = self._connect()
             mined = replay_transactions(chain, [tx.raw for tx in journal], times=[tx.block_time for tx in journal])
             restored = Deployment(
                 address=old.address,

@@ -1,9 +1,16 @@
 """The platform for the service tests: a SQLite file in a temporary folder, the in-process chain with the registry
-and the standard cast (tests.chains), and an HTTP client on the application."""
+and the standard cast (tests.chains), and an HTTP client on the application.
+
+What every test would make alike is made once per test process and copied or rewound for each test: the migrated
+empty database (a copy per test) and the chain with the registry and the cast (:class:`tests.chains.CastChain`,
+reverted to its snapshot per test). Each test still opens its own :class:`Platform` on its own SQLite file.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -11,13 +18,13 @@ from fastapi.testclient import TestClient
 
 from backend.api.app import create_app
 from backend.core.config import Settings
+from backend.core.db import make_engine, migrate
 from backend.services.platform import Platform
 from chain.accounts import dev_account
 from chain.connection import TESTER_URL
-from chain.registry import Registry
 from supplychain.signing import SigningKey
 from tests.backend.documents import NOW_MS
-from tests.chains import MANUFACTURER, RETAILER, SUPPLIER
+from tests.chains import MANUFACTURER, RETAILER, SUPPLIER, CastChain
 
 
 @pytest.fixture
@@ -33,18 +40,44 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-def platform(settings: Settings) -> Iterator[Platform]:
-    """The platform on a fresh in-process chain: registry deployed, cast registered (see tests.chains)."""
-    opened = Platform.open(settings)
-    registry: Registry = opened.registry.registry
-    w = registry.as_signer(dev_account("regulator").account)
-    from tests.chains import cast
+@pytest.fixture(scope="session")
+def cast_chain() -> CastChain:
+    """This test process's in-process chain with the registry and the cast (each platform test reverts it)."""
+    return CastChain.deploy()
 
-    cast(w)
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database at the latest schema, made once per test process (migrating a new file takes
+    ~0.4 s; test_migrations.py and the tests that open their own platforms still migrate from nothing)."""
+    path = tmp_path_factory.mktemp("migrated") / "supplychain.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def platform(settings: Settings, cast_chain: CastChain, migrated_database: Path) -> Iterator[Platform]:
+    """The platform on the in-process chain with the registry deployed and the cast registered (see tests.chains), on
+    a new SQLite file: the chain is this process's :func:`cast_chain` reverted to its snapshot, so no transaction of
+    an earlier test is on it, and the platform finds the registry through its deployment record, as after a restart.
+    """
+    if settings.rpc_url != TESTER_URL or settings.database_url is not None:
+        pytest.fail("the platform fixture runs on the in-process chain and a SQLite file in data_dir")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(migrated_database)) as source, closing(sqlite3.connect(_db_file(settings))) as copy:
+        source.backup(copy)
+    opened = Platform.open(settings, chain=cast_chain.fresh(settings.deployment_path))
     opened.registry.refresh(force=True)
     yield opened
     opened.close()
+
+
+def _db_file(settings: Settings) -> Path:
+    prefix = "sqlite:///"
+    assert settings.database.startswith(prefix), settings.database
+    return Path(settings.database.removeprefix(prefix))
 
 
 @pytest.fixture
