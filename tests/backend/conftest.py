@@ -24,7 +24,7 @@ from chain.accounts import dev_account
 from chain.connection import TESTER_URL
 from supplychain.signing import SigningKey
 from tests.backend.documents import NOW_MS
-from tests.chains import MANUFACTURER, RETAILER, SUPPLIER, CastChain
+from tests.chains import MANUFACTURER, RETAILER, SUPPLIER, CastChain, cast
 
 
 @pytest.fixture
@@ -58,17 +58,24 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def platform(settings: Settings, cast_chain: CastChain, migrated_database: Path) -> Iterator[Platform]:
+def platform(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Platform]:
     """The platform on the in-process chain with the registry deployed and the cast registered (see tests.chains), on
     a new SQLite file: the chain is this process's :func:`cast_chain` reverted to its snapshot, so no transaction of
     an earlier test is on it, and the platform finds the registry through its deployment record, as after a restart.
+
+    A test that points ``settings`` at a node of its own (anvil, Hardhat) or at another database gets the platform
+    deploying the registry there and the cast registered on it, as the platform does on a new chain.
     """
     if settings.rpc_url != TESTER_URL or settings.database_url is not None:
-        pytest.fail("the platform fixture runs on the in-process chain and a SQLite file in data_dir")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(migrated_database)) as source, closing(sqlite3.connect(_db_file(settings))) as copy:
-        source.backup(copy)
-    opened = Platform.open(settings, chain=cast_chain.fresh(settings.deployment_path))
+        opened = Platform.open(settings)
+        cast(opened.registry.registry.as_signer(dev_account("regulator").account))
+    else:
+        cast_chain: CastChain = request.getfixturevalue("cast_chain")
+        migrated_database: Path = request.getfixturevalue("migrated_database")
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(migrated_database)) as source, closing(sqlite3.connect(_db_file(settings))) as db:
+            source.backup(db)
+        opened = Platform.open(settings, chain=cast_chain.fresh(settings.deployment_path))
     opened.registry.refresh(force=True)
     yield opened
     opened.close()
