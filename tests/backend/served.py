@@ -8,15 +8,20 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 from benchmarks.common import wait_ready
+from chain.connection import connect
 from chain.devchain import dev_prefix, free_port
 from supplychain.signing import SigningKey
+from tests.backend.documents import object_event, signed_document
 
 #: The organisation the process tests capture for, and its signing key.
 ORG = "6901234000016"
@@ -154,3 +159,54 @@ def register(served: Served) -> str:
         return platform.issue_token(org_id=ORG, role="organisation")
     finally:
         platform.close()
+
+
+class Capturer:
+    """Posts signed documents of five events each (their EPCs tagged ``tag``), one after the other, in a thread, a
+    ``pause`` between them; keeps what was accepted, when, and every failure (a refused post, a broken connection)."""
+
+    def __init__(self, served: Served, token: str, tag: str, *, pause: float = 0.05) -> None:
+        self.url = served.url + "/capture"
+        self.headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/ld+json",
+            "Prefer": "return=representation",
+        }
+        self.tag = tag
+        self.pause = pause
+        self.at_ms = connect(served.rpc).block_timestamp() * 1000 + 1000
+        self.accepted: list[str] = []
+        self.answered_at: list[float] = []
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Capturer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def _run(self) -> None:
+        n = 0
+        with httpx.Client(timeout=20) as client:
+            while not self._stop.is_set():
+                events = [object_event(f"{self.tag}{n}-{i}", at_ms=self.at_ms) for i in range(5)]
+                n += 1
+                try:
+                    answer = client.post(self.url, content=signed_document(KEY, events), headers=self.headers)
+                except httpx.HTTPError as exc:  # the server process was killed under the request: try the next
+                    self.failures.append(repr(exc))
+                    time.sleep(0.1)
+                    continue
+                if answer.status_code != 200:
+                    self.failures.append(f"{answer.status_code} {answer.text[:300]}")
+                    continue
+                self.accepted += [e["eventHashId"] for e in answer.json()["events"] if e["status"] == "ACCEPTED"]
+                self.answered_at.append(time.monotonic())
+                self._stop.wait(self.pause)
+
+    def answers_after(self, moment: float) -> int:
+        return sum(1 for t in self.answered_at if t > moment)

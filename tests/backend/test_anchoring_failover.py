@@ -19,12 +19,10 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import Engine, text
 
@@ -38,8 +36,7 @@ from chain.deploy import Deployment
 from chain.registry import ROLE_ANCHORER, Registry
 from supplychain.merkle import hash_id_to_bytes32
 from supplychain.registry import BusinessRole
-from tests.backend.documents import object_event, signed_document
-from tests.backend.served import KEY, ORG, Served, serve, wait_for
+from tests.backend.served import KEY, ORG, Capturer, serve, wait_for
 from tests.backend.test_postgres import fresh_database, socket_dir
 from tests.chains import Node, start
 
@@ -88,44 +85,6 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
-
-
-class Capturer:
-    """Posts signed documents of five events each, one after the other, in a thread; keeps what was accepted."""
-
-    def __init__(self, served: Served, token: str) -> None:
-        self.url = served.url + "/capture"
-        self.headers = {
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/ld+json",
-            "Prefer": "return=representation",
-        }
-        self.at_ms = connect(served.rpc).block_timestamp() * 1000 + 1000
-        self.accepted: list[str] = []
-        self.failures: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> Capturer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(30)
-
-    def _run(self) -> None:
-        n = 0
-        with httpx.Client(timeout=20) as client:
-            while not self._stop.is_set():
-                events = [object_event(f"F{n}-{i}", at_ms=self.at_ms) for i in range(5)]
-                n += 1
-                answer = client.post(self.url, content=signed_document(KEY, events), headers=self.headers)
-                if answer.status_code != 200:
-                    self.failures.append(f"{answer.status_code} {answer.text[:300]}")
-                else:
-                    self.accepted += [e["eventHashId"] for e in answer.json()["events"] if e["status"] == "ACCEPTED"]
-                self._stop.wait(0.1)
 
 
 def lease(engine: Engine) -> LeaseStatus | None:
@@ -190,7 +149,7 @@ def test_the_lease_holder_killed_at_random_points_another_takes_over_and_each_ev
                 return holder_pid(lease(engine)) is not None
 
             wait_for(first_holder, 90, "a worker takes the anchoring lease")
-            with Capturer(served, token) as load:
+            with Capturer(served, token, "F", pause=0.1) as load:
                 for kill in range(KILLS):
                     wait_for(lambda: len(load.accepted) > 0, 60, "captures are accepted")
                     # standbys are long-running in a deployment: the one restarted after the last kill is up first

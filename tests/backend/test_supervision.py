@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlmodel import col, func, select
 
@@ -31,8 +30,7 @@ from chain.deploy import Deployment
 from chain.registry import Registry
 from supplychain.merkle import hash_id_to_bytes32
 from supplychain.signing import SigningKey
-from tests.backend.documents import object_event, signed_document
-from tests.backend.served import KEY, Served, alive, children, comm, descendants, register, serve, wait_for
+from tests.backend.served import Capturer, Served, alive, children, comm, descendants, register, serve, wait_for
 from tests.chains import Node, start
 
 pytestmark = [pytest.mark.anvil, pytest.mark.xdist_group("served-supervision")]
@@ -50,55 +48,6 @@ def served(node: tuple[Node, Path]) -> Iterator[tuple[Served, str]]:
     chain, tmp = node
     with serve(tmp, chain.url, batch_interval_seconds="0.3", capture_workers="2") as running:
         yield running, register(running)
-
-
-class Capturer:
-    """Posts signed documents of a few events, one after the other, in a thread; keeps what was accepted."""
-
-    def __init__(self, served: Served, token: str, tag: str) -> None:
-        self.url = served.url + "/capture"
-        self.headers = {
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/ld+json",
-            "Prefer": "return=representation",
-        }
-        self.tag = tag
-        self.at_ms = connect(served.rpc).block_timestamp() * 1000 + 1000
-        self.accepted: list[str] = []
-        self.answered_at: list[float] = []
-        self.failures: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> Capturer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(30)
-
-    def _run(self) -> None:
-        n = 0
-        with httpx.Client(timeout=20) as client:
-            while not self._stop.is_set():
-                events = [object_event(f"{self.tag}{n}-{i}", at_ms=self.at_ms) for i in range(5)]
-                n += 1
-                try:
-                    answer = client.post(self.url, content=signed_document(KEY, events), headers=self.headers)
-                except httpx.HTTPError as exc:  # the server process was killed under the request: try the next
-                    self.failures.append(repr(exc))
-                    time.sleep(0.1)
-                    continue
-                if answer.status_code != 200:
-                    self.failures.append(f"{answer.status_code} {answer.text[:300]}")
-                    continue
-                self.accepted += [e["eventHashId"] for e in answer.json()["events"] if e["status"] == "ACCEPTED"]
-                self.answered_at.append(time.monotonic())
-                time.sleep(0.05)
-
-    def answers_after(self, moment: float) -> int:
-        return sum(1 for t in self.answered_at if t > moment)
 
 
 @contextmanager
