@@ -8,7 +8,11 @@ would be.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,7 +21,7 @@ from sqlmodel import select
 
 from backend.models import Batch, Event
 from backend.services.anchoring import AnchoringWorker
-from backend.services.lease import LeaseLostError, lease_status
+from backend.services.lease import Lease, LeaseLostError, lease_status
 from backend.services.platform import Platform
 from chain.registry import ANCHOR_GAS
 from supplychain.signing import SigningKey
@@ -34,6 +38,46 @@ def holder_dies(platform: Platform) -> None:
     """The holder stopped renewing and its lease ran out (the database's clock passed its expiry)."""
     with platform.engine.begin() as connection:
         connection.execute(text("UPDATE worker_lease SET expires_ms = expires_ms - 3600000"))
+
+
+class Pausable:
+    """Every use of one holder's lease (its loop's acquire and fences, its heartbeat's renewals) passes a door that
+    :meth:`paused` closes, as a process stopped by SIGSTOP or a long pause would: while it is closed and no call is
+    under way, the holder's threads touch nothing, so that another host can find its lease run out and take it."""
+
+    def __init__(self, lease: Lease):
+        self._door = threading.Condition()
+        self._open = True
+        self._inside = 0
+        for name in ("acquire", "fence", "renew"):
+            setattr(lease, name, self._gated(getattr(lease, name)))
+
+    def _gated(self, call: Callable[..., Any]) -> Callable[..., Any]:
+        def gated(*args: Any, **kwargs: Any) -> Any:
+            with self._door:
+                self._door.wait_for(lambda: self._open)
+                self._inside += 1
+            try:
+                return call(*args, **kwargs)
+            finally:
+                with self._door:
+                    self._inside -= 1
+                    self._door.notify_all()
+
+        return gated
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Close the door once no call is under way; open it on leaving."""
+        with self._door:
+            self._open = False
+            self._door.wait_for(lambda: self._inside == 0)
+        try:
+            yield
+        finally:
+            with self._door:
+                self._open = True
+                self._door.notify_all()
 
 
 def sent_count(platform: Platform) -> int:
@@ -129,6 +173,7 @@ def test_a_running_worker_whose_lease_was_taken_stands_by(
     fenced write, stops its cycle and stands by; the new holder anchors what comes next, once."""
     platform.settings = platform.settings.model_copy(update={"anchor_lease_seconds": 1.5})
     paused = AnchoringWorker(platform)
+    pausable = Pausable(paused.lease)
     paused.interval_ms = 0
     paused.start()
     hashes = capture(client, tokens["manufacturer"], keys[MANUFACTURER], 2)
@@ -136,9 +181,10 @@ def test_a_running_worker_whose_lease_was_taken_stands_by(
         if [b.status for b in batches(platform)] == ["anchored"]:
             break
         paused._stop.wait(0.05)
-    holder_dies(platform)
     other = AnchoringWorker(other_host(platform))
-    assert other.hold()
+    with pausable.paused():  # unpaused, its loop or heartbeat would extend the run-out lease before the other took it
+        holder_dies(platform)
+        assert other.hold()
     for _ in range(400):  # bounded: its heartbeat or its next cycle finds the lease gone
         if not paused.lease.held:
             break
