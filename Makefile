@@ -16,7 +16,7 @@ help:
 	@echo "make run        run the platform on a local chain with the demo supply chain, until Ctrl-C"
 	@echo "make test       lint (ruff), types (mypy --strict), every test (pytest)"
 	@echo "make contracts  recompile contracts/ into chain/artifacts/ with the pinned solc-js"
-	@echo "make catalogues  re-extract the pages' messages into backend/locale (then translate the new ones)"
+	@echo "make catalogues  re-extract the pages' messages into supplychain/locale (then translate the new ones)"
 	@echo "make bench      print the benchmark figures (supplychain bench: chain, gas, hashing, Merkle, capture, queries, page, audit, attack)"
 
 setup: $(VENV)/.installed $(NODE_MODULES) $(WEB_MODULES)

@@ -1,7 +1,7 @@
 """The pages' words: the catalogues are complete and current, and the templates' environment escapes everything.
 
-``make test`` fails here when a message in the code or a template is missing from ``backend/locale/messages.pot``
-(run ``make catalogues``) or lacks its Chinese in ``backend/locale/zh_CN/LC_MESSAGES/messages.po``.
+``make test`` fails here when a message in the code or a template is missing from ``supplychain/locale/messages.pot``
+(run ``make catalogues``) or lacks its Chinese in ``supplychain/locale/zh_CN/LC_MESSAGES/messages.po``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import jinja2
 import pytest
 from babel.messages.pofile import read_po, write_po
 
-from backend.pages import catalogues, i18n, templating, vocabulary
+from backend.pages import catalogues, templating
 from backend.pages.filters import iso, when
+from supplychain import i18n, vocabulary
 from supplychain.registry import Level, RecognitionKind
 
 

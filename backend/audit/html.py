@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from backend.audit.report import AuditReport, blocks_text
-from backend.pages.i18n import LANGS, N_, Lang, translations
 from backend.pages.templating import render
-from backend.pages.vocabulary import SEVERITIES, kind, level
 from supplychain.audit import CODES, Severity
+from supplychain.i18n import LANGS, N_, Lang, translations
+from supplychain.vocabulary import SEVERITIES, kind, level
 
 __all__ = ["LANGUAGES", "meaning", "render_html", "report_view"]
 

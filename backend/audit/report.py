@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.pages.i18n import translations
 from supplychain.audit import CODES, Finding, Severity
+from supplychain.i18n import translations
 
 __all__ = ["AuditReport", "blocks_text"]
 

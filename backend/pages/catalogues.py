@@ -1,6 +1,6 @@
 """Keeping the catalogues true to the code: ``python -m backend.pages.catalogues`` (``make catalogues``) re-extracts
-every message of ``backend/`` (Python and templates, mapped by ``backend/locale/babel.cfg``) into
-``backend/locale/messages.pot`` (with the meanings of the audit's finding codes, :func:`extract`) and merges it into
+every message of the project (Python and templates, mapped by ``supplychain/locale/babel.cfg``) into
+``supplychain/locale/messages.pot`` (with the meanings of the audit's finding codes, :func:`extract`) and merges it into
 each language's ``.po`` (new messages arrive untranslated, gone ones are dropped); ``--check`` changes nothing and
 lists what is wrong, exit 1 (``tests/test_catalogues.py`` runs it).
 
@@ -22,8 +22,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
-from backend.pages.i18n import DOMAIN, LANGS, LOCALE_DIR, SOURCE_LANG, babel_locale
 from supplychain.audit import CODES
+from supplychain.i18n import DOMAIN, LANGS, LOCALE_DIR, SOURCE_LANG, babel_locale
 
 __all__ = ["extract", "main", "problems", "update"]
 

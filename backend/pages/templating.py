@@ -7,7 +7,7 @@ instead of reordering or hiding what follows (:func:`supplychain.text.show_spoof
 text from outside. Templates only present: the page code hands them plain data (view models), and the formatting
 they share lives in the filters of :mod:`backend.pages.filters`.
 
-Text comes from the catalogues (:mod:`backend.pages.i18n`): a template writes ``{{ _("Journey") }}``, with values as
+Text comes from the catalogues (:mod:`supplychain.i18n`): a template writes ``{{ _("Journey") }}``, with values as
 keywords (``{{ _("Show the checks of %(n)s records", n=count) }}``; ``ngettext`` and ``pgettext`` likewise). The
 translated text is plain text, escaped like any value: markup belongs in the templates, never in a message. One
 environment per language, built on first use and kept (templates are compiled once per process).
@@ -25,7 +25,7 @@ import jinja2
 from markupsafe import Markup
 
 from backend.pages.filters import FILTERS
-from backend.pages.i18n import LANGS, Lang, other_lang, translations
+from supplychain.i18n import LANGS, Lang, other_lang, translations
 from supplychain.text import show_spoofing
 
 __all__ = ["STYLESHEET", "TEMPLATES_DIR", "environment", "render"]

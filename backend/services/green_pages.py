@@ -4,7 +4,7 @@ This module builds their view models, plain data drawn from the same JSON the AP
 more than the data), and renders them with the templates ``green/report.html`` and ``green/leader.html``
 (:func:`backend.pages.templating.render`: autoescape, one layout, one stylesheet). Words are catalogue messages,
 translated by the templates; the domain's words (levels, kinds, standings, reasons, business steps, units) come from
-:mod:`backend.pages.vocabulary`. The pages are plain HTML with an inline SVG chart (no script, no CDN); narrow
+:mod:`supplychain.vocabulary`. The pages are plain HTML with an inline SVG chart (no script, no CDN); narrow
 screens get one column, wide tables scroll sideways.
 """
 
@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import urlencode
 
-from backend.pages import vocabulary as words
-from backend.pages.i18n import Lang, other_lang
 from backend.pages.templating import render
+from supplychain import vocabulary as words
+from supplychain.i18n import Lang, other_lang
 
 __all__ = ["leader_page", "leader_view", "report_page", "report_view", "share_chart"]
 

@@ -13,12 +13,12 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from datetime import time as clock
 
-from backend.pages.i18n import DEFAULT_LANG, Lang
-from backend.pages.i18n import parse_lang as i18n_parse_lang
 from backend.services.queries import BadParameterError
 from supplychain.errors import Gs1ValueError
 from supplychain.green import CheckState, Standing, parse_region_filter
 from supplychain.gs1 import parse_org_id
+from supplychain.i18n import DEFAULT_LANG, Lang
+from supplychain.i18n import parse_lang as i18n_parse_lang
 from supplychain.registry import Level, RecognitionKind
 
 __all__ = [
@@ -122,7 +122,7 @@ def parse_region(value: str | None) -> str | None:
 
 
 def parse_lang(value: str | None) -> Lang:
-    """The page language (:func:`backend.pages.i18n.parse_lang`): ``zh-CN`` (the default; also ``zh``) or ``en``.
+    """The page language (:func:`supplychain.i18n.parse_lang`): ``zh-CN`` (the default; also ``zh``) or ``en``.
 
     Raises:
         BadParameterError: A language the pages do not speak (``lang``).

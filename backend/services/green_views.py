@@ -8,7 +8,7 @@ are RFC 3339 UTC; quantities are numbers, shares also exact fractions (``shareEx
 product (the Digital Link answers) rest on its backward trace (:class:`~backend.services.tracing.SubgraphLoader`).
 
 The answers' words for people are catalogue messages (English; the Chinese of ``levelZh``, ``kindZh``, the rule and
-each supplier's ``explanation`` from ``backend/locale``), the domain's words from :mod:`backend.pages.vocabulary`.
+each supplier's ``explanation`` from ``supplychain/locale``), the domain's words from :mod:`supplychain.vocabulary`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ from typing import Any
 from sqlmodel import Session
 
 from backend.core.errors import NotFoundError
-from backend.pages.i18n import N_, translations
-from backend.pages.vocabulary import KINDS, LEVELS
 from backend.services.green_loading import EventSet, event_ids, holder_events, organisation_events
 from backend.services.platform import Platform
 from backend.services.queries import EV, BadParameterError
@@ -57,8 +55,10 @@ from supplychain.green import (
     standing_at,
 )
 from supplychain.gs1 import parse_org_id
+from supplychain.i18n import N_, translations
 from supplychain.registry import Grade, Level, ReasonCode, RecognitionKind, RecognitionState, RegistryMirror
 from supplychain.trace import Sighting, identifier_kind, node_id
+from supplychain.vocabulary import KINDS, LEVELS
 
 __all__ = [
     "KIND_ZH",

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Final
 
-from backend.pages.i18n import DEFAULT_LANG, Lang
 from backend.pages.templating import environment
 from backend.services.qr import CodeKey, qr_lines, svg_path
+from supplychain.i18n import DEFAULT_LANG, Lang
 
 __all__ = ["COLUMNS", "LABELS_PER_PAGE", "ROWS", "Label", "SignedLabel", "label_sheet"]
 

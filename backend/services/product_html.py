@@ -9,8 +9,8 @@ one layout and stylesheet). zh-CN first, English with ``?lang=en``.
 
 Words: the templates hold the fixed words; the words that depend on data (a business step, a recognition, an
 organisation's name, a check that failed, the supply tree's labels, which must be measured to fit) are chosen and
-translated here, from the same catalogue (:func:`backend.pages.i18n.translations`) and the vocabulary of
-:mod:`backend.pages.vocabulary`. The product page has no script; the scan page loads only files the platform serves
+translated here, from the same catalogue (:func:`supplychain.i18n.translations`) and the vocabulary of
+:mod:`supplychain.vocabulary`. The product page has no script; the scan page loads only files the platform serves
 itself.
 """
 
@@ -38,9 +38,7 @@ from starlette.background import BackgroundTask
 from backend.core.errors import ProblemError
 from backend.models import IssuedCode
 from backend.pages.filters import when
-from backend.pages.i18n import Lang, translations
 from backend.pages.templating import render
-from backend.pages.vocabulary import CHECKS, KINDS, LEVELS, REASONS, STAGES, STATUSES, UNITS, step
 from backend.services.custody import (
     MAX_EVENT_IDENTIFIERS,
     MAX_LISTED_SUMMARIES,
@@ -68,9 +66,11 @@ from backend.services.product_page import (
 )
 from backend.services.scans import Checked, ScanStats
 from supplychain.green import covers, location_of
+from supplychain.i18n import Lang, translations
 from supplychain.registry import Grade, RecognitionState, RecognitionStatus
 from supplychain.trace import IdentifierKind, TraceNode, gtin_of, identifier_kind
 from supplychain.verify import EventVerdict, VerdictStatus
+from supplychain.vocabulary import CHECKS, KINDS, LEVELS, REASONS, STAGES, STATUSES, UNITS, step
 
 __all__ = [
     "CSP_PAGE",

@@ -16,7 +16,7 @@ for the code's product:
 
 Organisation names come from the registry: an organisation whose on-chain profile URI is a ``data:`` URI of JSON
 (``{"name": {"zh-CN": ..., "en": ...}}``) whose keccak256 is its on-chain profile hash is shown by that name;
-any other is shown by its id (GLN or unified social credit code). Languages are :data:`backend.pages.i18n.Lang`
+any other is shown by its id (GLN or unified social credit code). Languages are :data:`supplychain.i18n.Lang`
 (``zh-CN``, ``en``) throughout.
 
 Scans: each page served for a code is a scan, stored (after the page is sent) with salted hashes of the client's
@@ -42,7 +42,6 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from backend.models import IssuedCode, Recall
-from backend.pages.i18n import DEFAULT_LANG, Lang, parse_lang
 from backend.services.custody import Summary
 from backend.services.damage import Damaged
 from backend.services.masterdata import current_products
@@ -62,6 +61,7 @@ from backend.services.scans import (
 from backend.services.tracing import SubgraphLoader, bundle_of
 from chain.errors import ChainError
 from supplychain.green import GreenShare, InputShare, LapseNotice, green_share, lapse_notices, maker_of, seconds
+from supplychain.i18n import DEFAULT_LANG, Lang, parse_lang
 from supplychain.masterdata import ProductMasterData
 from supplychain.merkle import keccak256
 from supplychain.registry import BusinessRole, RegistryMirror, Scope
@@ -125,7 +125,7 @@ class ResolvedCode(Protocol):
 
 def page_lang(request: Request) -> Lang:
     """The language ``?lang=`` asks for (``zh``, ``zh-CN``, ``en``, ``en-US``...:
-    :func:`~backend.pages.i18n.parse_lang`), else Chinese: Chinese first, whatever else is asked."""
+    :func:`~supplychain.i18n.parse_lang`), else Chinese: Chinese first, whatever else is asked."""
     return parse_lang(request.query_params.get("lang")) or DEFAULT_LANG
 
 

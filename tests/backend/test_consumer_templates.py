@@ -19,13 +19,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.core.errors import ProblemError
-from backend.pages.i18n import Lang
 from backend.pages.templating import render
 from backend.services import product_html as ph
 from backend.services.labels import SignedLabel, label_sheet
 from backend.services.product_page import OrgLabel
 from backend.services.qr import CodeKey
 from backend.services.scans import Checked, ScanStats
+from supplychain.i18n import Lang
 from supplychain.registry import BusinessRole
 from tests.backend.test_qr import bearer
 

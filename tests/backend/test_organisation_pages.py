@@ -16,10 +16,11 @@ from babel.messages.pofile import read_po
 from backend.audit import AuditReport
 from backend.audit.html import render_html
 from backend.core.errors import BadParameterError
-from backend.pages import catalogues, vocabulary
-from backend.pages.i18n import Lang
+from backend.pages import catalogues
 from backend.services import green_pages, green_params, green_views
+from supplychain import vocabulary
 from supplychain.audit import CODES, finding
+from supplychain.i18n import Lang
 from supplychain.registry import Level, RecognitionKind
 
 HOSTILE = '<script>alert(1)</script>"\u202eevil'

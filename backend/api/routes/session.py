@@ -25,8 +25,6 @@ from sqlmodel import col, select
 from backend.api.deps import SESSION_COOKIE, PlatformDep, SessionDep
 from backend.api.routes.events import INVALID_REQUEST, problem_doc
 from backend.models import ApiToken
-from backend.pages.i18n import DEFAULT_LANG, N_, Lang, other_lang, translations
-from backend.pages.i18n import parse_lang as i18n_parse_lang
 from backend.pages.templating import render
 from backend.services.green_params import parse_lang
 from backend.services.platform import Platform, hash_token
@@ -38,6 +36,8 @@ from backend.services.sessions import (
     login_form_problem,
     open_session,
 )
+from supplychain.i18n import DEFAULT_LANG, N_, Lang, other_lang, translations
+from supplychain.i18n import parse_lang as i18n_parse_lang
 
 __all__ = ["LOGIN_COOKIE", "router"]
 

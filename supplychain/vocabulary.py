@@ -2,7 +2,7 @@
 of a suspension or revocation, business steps, stages of a product's life, units of measure, what a failed check of
 a proof bundle means.
 
-Each is a message in English (the catalogue's id, marked with :func:`~backend.pages.i18n.N_` so Babel extracts it);
+Each is a message in English (the catalogue's id, marked with :func:`~supplychain.i18n.N_` so Babel extracts it);
 a template shows it in the page's language with ``_()``: ``{{ _(words.LEVELS[level]) }}``. The vocabulary that
 signed credentials carry is not this one: it is part of what is signed (:mod:`supplychain.credentials`).
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from backend.pages.i18n import N_
 from supplychain.audit import Severity
+from supplychain.i18n import N_
 from supplychain.registry import Level, ReasonCode, RecognitionKind, RecognitionStatus
 from supplychain.trace import Stage
 
