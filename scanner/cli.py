@@ -1,17 +1,20 @@
 """The ``scanner`` command: verify a product's proof bundle against the chain, trusting nothing the platform says.
 
-``scanner verify INPUT [--rpc URL] [--registry ADDRESS] [--chain-id N] [--trust-file PATH] [--json] [--lang zh|en]``
-where INPUT is a photo of the QR code, its GS1 Digital Link, or a proof bundle file. The registry to trust is pinned
-by ``--registry`` or a trusted registries file (:mod:`scanner.trust`), never taken on the platform's word. Exit
-status: 0 only when everything verifies against a pinned registry; 1 when the verification fails, some events are
-not anchored yet, or no registry was pinned; 2 when the input cannot be used (unreadable image, no QR code,
-platform or node unreachable, not a bundle, a node on another chain than the pinned one), with a message saying
-what and where.
+``scanner verify INPUT [--rpc URL] [--registry ADDRESS] [--chain-id N] [--trust-file PATH] [--json]
+[--lang zh-CN|en]`` where INPUT is a photo of the QR code, its GS1 Digital Link, or a proof bundle file. The
+registry to trust is pinned by ``--registry`` or a trusted registries file (:mod:`scanner.trust`), never taken on
+the platform's word. Exit status: 0 only when everything verifies against a pinned registry; 1 when the
+verification fails, some events are not anchored yet, or no registry was pinned; 2 when the input cannot be used
+(unreadable image, no QR code, platform or node unreachable, not a bundle, a node on another chain than the pinned
+one), with a message saying what and where, or when an option is wrong (an unknown ``--lang``...).
+
+The report is in Chinese unless ``--lang`` (or ``SCANNER_LANG``) says ``en``; the project's language codes are
+``zh-CN`` and ``en`` (``zh``, ``zh-Hans``, ``en-US``... are understood, :func:`supplychain.i18n.parse_lang`). The
+``--json`` report is the same in every language (its ``message`` fields are English).
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +22,7 @@ import typer
 from rich.console import Console
 
 from scanner.errors import ScannerInputError
-from scanner.messages import Lang
+from supplychain.i18n import DEFAULT_LANG, LANGS, Lang, parse_lang
 
 __all__ = ["DEFAULT_RPC_URL", "EXIT_FAILED", "EXIT_UNUSABLE", "EXIT_VERIFIED", "app"]
 
@@ -35,11 +38,13 @@ _out = Console(highlight=False)
 _err = Console(stderr=True, highlight=False)
 
 
-class Language(StrEnum):
-    """Report language."""
-
-    zh = "zh"
-    en = "en"
+def _language(value: str) -> Lang:
+    """``--lang`` / ``SCANNER_LANG``: one of the project's languages, else a usage error (exit 2)."""
+    lang = parse_lang(value)
+    if lang is None:
+        shown = value if len(value) <= 20 else value[:20] + "…"
+        raise typer.BadParameter(f"{shown!r} is not a report language: {' or '.join(LANGS)} (zh also means zh-CN)")
+    return lang
 
 
 @app.callback()
@@ -100,8 +105,15 @@ def verify(  # noqa: PLR0917 - typer options
     ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON (for machines).")] = False,
     lang: Annotated[
-        Language, typer.Option("--lang", envvar="SCANNER_LANG", help="Report language: zh (中文) or en.")
-    ] = Language.zh,
+        Lang,
+        typer.Option(
+            "--lang",
+            envvar="SCANNER_LANG",
+            parser=_language,
+            metavar="zh-CN|en",
+            help="Report language: zh-CN (中文; zh also works) or en.",
+        ),
+    ] = DEFAULT_LANG,
     timeout: Annotated[
         float, typer.Option("--timeout", min=0.1, help="Seconds one HTTP or RPC request may take.")
     ] = 10.0,
@@ -112,7 +124,6 @@ def verify(  # noqa: PLR0917 - typer options
     from scanner.scan import scan
     from scanner.trust import default_trust_file, load_trust_file
 
-    language: Lang = "zh" if lang is Language.zh else "en"
     try:
         trusted = load_trust_file(trust_file or default_trust_file(), explicit=trust_file is not None)
         result = scan(
@@ -127,12 +138,12 @@ def verify(  # noqa: PLR0917 - typer options
     except ScannerInputError as exc:
         if as_json:
             typer.echo(error_json(exc))
-        print_error(exc, language, _err)
+        print_error(exc, lang, _err)
         raise typer.Exit(EXIT_UNUSABLE) from None
     if as_json:
         typer.echo(render_json(result))
     else:
-        print_report(result, language, _out)
+        print_report(result, lang, _out)
     raise typer.Exit(EXIT_VERIFIED if result.verified else EXIT_FAILED)
 
 

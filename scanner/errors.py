@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanner.messages import Lang, text
+from scanner.messages import ERRORS, NOTICES, say
+from supplychain.i18n import Lang
 
 __all__ = ["Notice", "ScannerInputError"]
 
@@ -15,7 +16,7 @@ class ScannerInputError(Exception):
 
     Attributes:
         code: A stable code (``no_qr_code``, ``platform_unreachable``, ``node_unreachable`` ...; see
-            :mod:`scanner.messages`).
+            :data:`scanner.messages.ERRORS`).
         params: What and where (file, URL, host, detail), filled into the message.
     """
 
@@ -25,8 +26,8 @@ class ScannerInputError(Exception):
         super().__init__(self.message("en"))
 
     def message(self, lang: Lang) -> str:
-        """The message in ``lang``."""
-        return text(lang, "error." + self.code, **self.params)
+        """The message in ``lang`` (``zh-CN`` or ``en``)."""
+        return say(lang, ERRORS[self.code], **self.params)
 
     def to_json(self) -> dict[str, Any]:
         """``{"code", "message", "params"}`` (message in English)."""
@@ -39,7 +40,8 @@ class Notice:
     address taken from the bundle itself.
 
     Attributes:
-        code: A stable code (``recalled``, ``truncated``, ``registry_from_bundle``).
+        code: A stable code (``recalled``, ``truncated``, ``registry_from_bundle``; see
+            :data:`scanner.messages.NOTICES`).
         params: Filled into the message.
     """
 
@@ -47,8 +49,8 @@ class Notice:
     params: dict[str, str] = field(default_factory=dict)
 
     def message(self, lang: Lang) -> str:
-        """The message in ``lang``."""
-        return text(lang, "notice." + self.code, **self.params)
+        """The message in ``lang`` (``zh-CN`` or ``en``)."""
+        return say(lang, NOTICES[self.code], **self.params)
 
     def to_json(self) -> dict[str, Any]:
         """``{"code", "message", "params"}`` (message in English)."""

@@ -1,4 +1,4 @@
-"""The terminal report (rich), in Chinese or English, and the JSON one.
+"""The terminal report (rich), in Chinese (``zh-CN``) or English (``en``), and the JSON one.
 
 The report opens with the verdict in plain words, then the warnings, what was trusted (chain, registry), the
 product's name as its owner signed it in its master data (and whose signature it carries) and, per
@@ -9,6 +9,11 @@ check is explained in words, with the core's detail beside it. Last, the events 
 each listed one with what was checked of it (signature, key, anchor) and what the platform says of the rest.
 Everything that came from the bundle is escaped before it is printed (it is not trusted, and could hold rich
 markup).
+
+The words come from the project's one catalogue (:mod:`supplychain.i18n`): messages are English in the code, each
+function showing words takes ``_`` (and ``ngettext``) from the report language's translations, and values are
+filled in after the translation. Recognition kinds and levels are the domain's words
+(:mod:`supplychain.vocabulary`).
 """
 
 from __future__ import annotations
@@ -22,17 +27,23 @@ from rich.console import Console
 from rich.markup import escape
 
 from scanner.errors import ScannerInputError
-from scanner.messages import Lang, has, text
+from scanner.messages import REASONS
 from scanner.scan import ScanResult
+from supplychain import vocabulary
 from supplychain.eventhash import short_hash_id
+from supplychain.i18n import N_, Lang, translations
 from supplychain.verify import Check, EventVerdict, MasterDataVerdict, Verdict, VerdictStatus
 
-__all__ = ["error_json", "print_error", "print_report", "reasons", "render_json"]
+__all__ = ["error_json", "print_error", "print_report", "reasons", "render_json", "summarised_count"]
 
-_SEPARATOR = {"zh": "；", "en": "; "}
 _UNPINNED = "registry_not_pinned"
 _GAPS = frozenset({"received_not_shipped", "sold_without_receipt", "origin_missing", "event_not_shown"})
 _MARKS = {True: "[green]✓[/]", False: "[bold red]✗[/]", None: "[yellow]…[/]"}
+_SOURCES = {
+    "image": N_("QR image {input} → {uri}"),
+    "uri": N_("Digital Link {uri}"),
+    "file": N_("bundle file {input}"),
+}
 _STATUS_STYLE = {
     VerdictStatus.VERIFIED: ("✓", "bold green"),
     VerdictStatus.FAILED: ("✗", "bold red"),
@@ -41,14 +52,16 @@ _STATUS_STYLE = {
 
 
 def _reason(lang: Lang, check: Check) -> str:
-    key = f"reason.{check.code}"
-    return text(lang, key) if check.code is not None and has(lang, key) else check.detail
+    """A failed or pending check in words (its detail when its code has none)."""
+    message = REASONS.get(check.code or "")
+    return check.detail if message is None else translations(lang).gettext(message)
 
 
 def reasons(result: ScanResult, lang: Lang, *, skip: frozenset[str] = frozenset()) -> str:
     """The failed (or, when none failed, pending) checks in words, each once, with the events concerned (bar the
     codes in ``skip``): each by its place in the story and its Event Hash ID's short form (``2 [3f9a1c2b7d0e]``),
     the name the audit gives it too."""
+    t = translations(lang)
     verdict = result.verdict
     wanted: bool | None = False if verdict.status is VerdictStatus.FAILED else None
     where: dict[str, list[tuple[int, str]]] = {}
@@ -74,9 +87,9 @@ def reasons(result: ScanResult, lang: Lang, *, skip: frozenset[str] = frozenset(
             # its place in the story and its Event Hash ID's short form, as the regulator's audit names it
             named = [f"{n} [{short_hash_id(h)}]" if h else str(n) for n, h in events[:8]]
             shown = ", ".join(named) + ("…" if len(events) > 8 else "")
-            said += f"（事件 {shown}）" if lang == "zh" else f" (event {shown})"  # noqa: PLW2901
+            said = t.gettext("{reason} (event {events})").format(reason=said, events=shown)  # noqa: PLW2901
         parts.append(said)
-    return _SEPARATOR[lang].join(parts)
+    return str(t.pgettext("between the reasons of a verdict", "; ")).join(parts)
 
 
 def _time(seconds: int) -> str:
@@ -116,7 +129,17 @@ def story_places(verdict: Verdict) -> dict[int, int]:
     return {event.index: place for place, event in enumerate(story_order(verdict), start=1)}
 
 
+def _standing(lang: Lang, recognition: str, in_force_now: bool | None) -> str:
+    """A recognition, and whether it is still in force today (when that is known)."""
+    _ = translations(lang).gettext
+    if in_force_now is None:
+        return recognition
+    said = _("{recognition} still in force") if in_force_now else _("{recognition} no longer in force")
+    return said.format(recognition=recognition)
+
+
 def _event_lines(result: ScanResult, event: EventVerdict, lang: Lang, place: int) -> list[str]:
+    _ = translations(lang).gettext
     checks = {c.name: c for c in event.checks}
     envelope = result.source.bundle.events[event.index].envelope
     when = "–" if event.event_time is None else event.event_time.isoformat()
@@ -126,34 +149,33 @@ def _event_lines(result: ScanResult, event: EventVerdict, lang: Lang, place: int
     lines = [f"[bold]{place}.[/] {head}"]
     marks = []
     for label, names in (
-        ("label.content", ("event", "event_hash")),
-        ("label.signature", ("signature",)),
-        ("label.key", ("key",)),
-        ("label.organisation", ("organisation", "role", "owner")),
+        (_("content intact"), ("event", "event_hash")),
+        (_("signature"), ("signature",)),
+        (_("key valid"), ("key",)),
+        (_("organisation"), ("organisation", "role", "owner")),
     ):
         if any(n in checks for n in names):
-            marks.append(f"{_MARKS[_combined(checks, *names)]} {text(lang, label)}")
+            marks.append(f"{_MARKS[_combined(checks, *names)]} {label}")
     anchored = _combined(checks, "proof", "anchor", "chronology")
     seen = result.anchors.get(event.index)
     if anchored is True and seen is not None:
-        where = text(lang, "label.anchored", block=seen.block_number, time=_time(seen.timestamp))
+        where = _("anchored in block {block} at {time}").format(block=seen.block_number, time=_time(seen.timestamp))
         marks.append(f"{_MARKS[True]} {where}")
     elif "chain" not in checks and "registry" not in checks:
-        marks.append(f"{_MARKS[anchored]} {text(lang, 'label.not_anchored')}")
+        marks.append(_MARKS[anchored] + " " + _("anchored"))
     if marks:
         lines.append("   " + "  ".join(marks))
     if event.green is not None:
         if event.green.recognitions:
             shown = []
             for r in event.green.recognitions:
-                kind, level = text(lang, f"kind.{r.kind.name}"), text(lang, f"level.{r.level.name}")
-                name = text(lang, "label.recognition_item", kind=kind, level=level, id=r.recognition_id)
-                if r.in_force_now is not None:
-                    name += " " + text(lang, "label.still_in_force" if r.in_force_now else "label.lapsed_since")
-                shown.append(escape(name))
-            lines.append("   " + text(lang, "label.recognitions") + text(lang, "label.list_separator").join(shown))
+                kind, level = _(vocabulary.KINDS[r.kind]), _(vocabulary.LEVELS[r.level])
+                item = _("{kind} ({level}) #{id}").format(kind=kind, level=level, id=r.recognition_id)
+                shown.append(escape(_standing(lang, item, r.in_force_now)))
+            listed = str(translations(lang).pgettext("between the items of a list", ", ")).join(shown)
+            lines.append("   " + _("green recognitions in force then: {recognitions}").format(recognitions=listed))
         else:
-            lines.append(f"   [dim]{text(lang, 'label.no_recognition')}[/]")
+            lines.append("   [dim]" + _("no green recognition in force then") + "[/]")
     for check in event.checks:
         if check.passed is not True:
             style = "red" if check.passed is False else "yellow"
@@ -164,15 +186,15 @@ def _event_lines(result: ScanResult, event: EventVerdict, lang: Lang, place: int
 
 def _master_data_lines(master: MasterDataVerdict, lang: Lang) -> list[str]:
     """The product's name as its owner signed it, whose signature it carries, and its checks."""
-    name = master.name(lang) or "–"
-    said = text(lang, "label.signed_by", name=name, org=master.organisation_id or "–", version=master.version or "–")
-    lines = [f"[bold]{text(lang, 'label.name')}[/]  {_MARKS[_status_mark(master.status)]} {escape(said)}"]
+    _ = translations(lang).gettext
+    said = _("{name} — signed by {org} (the owner's product master data, version {version})").format(
+        name=master.name(lang) or "–", org=master.organisation_id or "–", version=master.version or "–"
+    )
+    label = _("Product name")
+    lines = [f"[bold]{label}[/]  {_MARKS[_status_mark(master.status)]} {escape(said)}"]
     if master.recognition is not None:
-        item = text(lang, "label.green_product", id=master.recognition)
-        now = master.recognition_in_force_now
-        if now is not None:
-            item += " " + text(lang, "label.still_in_force" if now else "label.lapsed_since")
-        lines.append("   " + escape(item))
+        item = _("green design product recognition #{id}").format(id=master.recognition)
+        lines.append("   " + escape(_standing(lang, item, master.recognition_in_force_now)))
     for check in master.checks:
         if check.passed is not True:
             style = "red" if check.passed is False else "yellow"
@@ -187,22 +209,29 @@ def _status_mark(status: VerdictStatus) -> bool | None:
 
 def _summarised_lines(result: ScanResult, lang: Lang) -> list[str]:
     """The events the bundle names by reference only: how many, why, and each listed one with its checks."""
+    words = translations(lang)
+    _ = words.gettext
     verdict = result.verdict
     if not verdict.summarised and not verdict.summarised_counts:
         return []
-    lines = [f"\n[bold]{text(lang, 'label.summarised')}[/]"]
+    lines = ["\n[bold]" + _("Events left out") + "[/]"]
     for reason, count in sorted(verdict.summarised_counts.items()):
-        lines.append("[yellow]! [/]" + escape(text(lang, f"label.summarised.{reason}", count=count)))
+        lines.append("[yellow]! [/]" + escape(summarised_count(lang, reason, count)))
     if verdict.summarised:
-        lines.append(f"[dim]{escape(text(lang, 'label.summarised_checks'))}[/]")
+        checked = _(
+            "Only the signature, key and on-chain proof of these references were checked; their type, time and"
+            " count are what the platform says"
+        )
+        lines.append(f"[dim]{escape(checked)}[/]")
     for r in verdict.summarised:
         checks = {c.name: c for c in r.checks}
-        marks = [f"{_MARKS[_combined(checks, 'signature', 'key')]} {text(lang, 'label.signature')}"]
-        anchored = _combined(checks, "proof", "anchor")
-        marks.append(f"{_MARKS[anchored]} {text(lang, 'label.not_anchored')}")
-        head = text(
-            lang,
-            "label.summarised_item",
+        marks = [_MARKS[_combined(checks, "signature", "key")] + " " + _("signature")]
+        marks.append(_MARKS[_combined(checks, "proof", "anchor")] + " " + _("anchored"))
+        head = words.ngettext(
+            "{type} · {step} · {time} (as the platform says) · {org} · {count} identifier",
+            "{type} · {step} · {time} (as the platform says) · {org} · {count} identifiers",
+            r.identifier_count,
+        ).format(
             type=r.event_type,
             step=_biz_step(r.biz_step),
             time=_time(r.event_time),
@@ -218,52 +247,97 @@ def _summarised_lines(result: ScanResult, lang: Lang) -> list[str]:
                 lines.append(f"   [{style}]{_MARKS[check.passed]} {reason}[/] [dim]— {detail}[/]")
     unlisted = sum(verdict.summarised_counts.values()) - len(verdict.summarised)
     if unlisted > 0:
-        lines.append(f"[dim]{escape(text(lang, 'label.summarised_more', count=unlisted))}[/]")
+        more = _("{count} more not listed").format(count=unlisted)
+        lines.append(f"[dim]{escape(more)}[/]")
     return lines
+
+
+def summarised_count(lang: Lang, reason: str, count: int) -> str:
+    """How many events the bundle only references for ``reason`` (:data:`supplychain.verify.SUMMARY_REASONS`),
+    and what that means."""
+    words = translations(lang)
+    if reason == "outside_custody":
+        said = words.ngettext(
+            "{count} event by an organisation outside this product's chain of custody: not part of its record, not"
+            " in the verification above",
+            "{count} events by organisations outside this product's chain of custody: not part of its record, not"
+            " in the verification above",
+            count,
+        )
+    elif reason == "too_many_identifiers":
+        said = words.ngettext(
+            "{count} event lists too many identifiers and is only referenced: its content was not checked",
+            "{count} events list too many identifiers and are only referenced: their content was not checked",
+            count,
+        )
+    else:  # a reason of a later core: shown by its name
+        said = words.ngettext(
+            "{count} event only referenced ({reason})", "{count} events only referenced ({reason})", count
+        )
+    return said.format(count=count, reason=reason)
 
 
 def _headline(result: ScanResult, lang: Lang) -> tuple[str, str, str]:
     """The verdict's mark, style and sentence: an unpinned registry says "not verified" whatever else passed."""
+    words = translations(lang)
+    _ = words.gettext
     verdict = result.verdict
     status = verdict.status
     mark, style = _STATUS_STYLE[status]
     if status is VerdictStatus.VERIFIED:
-        return mark, style, text(lang, "verdict.verified", count=len(verdict.events))
+        count = len(verdict.events)
+        said = words.ngettext(
+            "Verified: the content, signature, key, organisation and on-chain proof of its {count} event agree with"
+            " the chain",
+            "Verified: the content, signature, key, organisation and on-chain proof of all {count} events agree with"
+            " the chain",
+            count,
+        )
+        return mark, style, said.format(count=count)
     if status is VerdictStatus.INCOMPLETE and any(c.code == _UNPINNED for c in verdict.checks):
-        rest = reasons(result, lang, skip=frozenset({_UNPINNED})) or text(lang, "verdict.rest_passed")
-        return "!", "bold red", text(lang, "verdict.unpinned", reasons=rest)
+        rest = reasons(result, lang, skip=frozenset({_UNPINNED}))
+        rest = rest or _("every other check agrees with the registry the bundle names")
+        said = _("NOT VERIFIED: no trusted registry was pinned, so a forged registry cannot be ruled out; {reasons}")
+        return "!", "bold red", said.format(reasons=rest)
     if status is VerdictStatus.INCOMPLETE and _GAPS.intersection(verdict.pending):
-        return mark, style, text(lang, "verdict.gaps", reasons=reasons(result, lang))
-    return mark, style, text(lang, f"verdict.{status.value}", reasons=reasons(result, lang))
+        said = _("Not fully verified: {reasons} (the story has gaps: an event may have been left out)")
+        return mark, style, said.format(reasons=reasons(result, lang))
+    if status is VerdictStatus.INCOMPLETE:
+        said = _("Not fully verified yet: {reasons} (what was checked holds; the rest is not checked yet)")
+        return mark, style, said.format(reasons=reasons(result, lang))
+    return mark, style, _("FAILED: {reasons}").format(reasons=reasons(result, lang))
 
 
 def print_report(result: ScanResult, lang: Lang, console: Console) -> None:
     """Print the readable report of ``result`` in ``lang``."""
+    _ = translations(lang).gettext
     verdict = result.verdict
     mark, style, headline = _headline(result, lang)
     out = console.print
     out(f"[{style}]{mark} {escape(headline)}[/]", soft_wrap=True)
     for notice in result.notices:
         notice_style = "bold red" if notice.code == "recalled" else "yellow"
-        out(f"[{notice_style}]! {text(lang, 'label.warning')}{escape(notice.message(lang))}[/]", soft_wrap=True)
+        warning = _("Warning: {message}").format(message=notice.message(lang))
+        out(f"[{notice_style}]! {escape(warning)}[/]", soft_wrap=True)
+    trusts = _("Trusting only the chain: chain {chain_id}, registry {registry} ({rpc})")
     out(
-        "[dim]"
-        + escape(text(lang, "verdict.trusts", chain_id=result.chain_id, registry=result.registry, rpc=result.rpc))
-        + "[/]",
+        "[dim]" + escape(trusts.format(chain_id=result.chain_id, registry=result.registry, rpc=result.rpc)) + "[/]",
         soft_wrap=True,
     )
     source = result.source
     rows = [
-        ("label.product", verdict.product),
-        ("label.source", text(lang, f"label.source.{source.kind}", input=source.input, uri=source.uri)),
+        (_("Product"), verdict.product),
+        (_("Source"), _(_SOURCES[source.kind]).format(input=source.input, uri=source.uri)),
         (
-            "label.chain",
-            text(lang, "label.chain_value", rpc=result.rpc, chain_id=result.chain_id, block=result.latest_block),
+            _("Chain"),
+            _("{rpc} · chain {chain_id} · latest block {block}").format(
+                rpc=result.rpc, chain_id=result.chain_id, block=result.latest_block
+            ),
         ),
-        ("label.registry", result.registry),
+        (_("Registry"), result.registry),
     ]
     for label, value in rows:
-        out(f"[bold]{text(lang, label)}[/]  {escape(value)}", soft_wrap=True)
+        out(f"[bold]{label}[/]  {escape(value)}", soft_wrap=True)
     if verdict.master_data is not None:
         for line in _master_data_lines(verdict.master_data, lang):
             out(line, soft_wrap=True)
@@ -273,7 +347,8 @@ def print_report(result: ScanResult, lang: Lang, console: Console) -> None:
             reason = escape(_reason(lang, check))
             out(f"[{style}]{_MARKS[check.passed]} {reason}[/] [dim]— {escape(check.detail)}[/]", soft_wrap=True)
     if verdict.events:
-        out(f"\n[bold]{text(lang, 'label.events')} ({len(verdict.events)})[/]")
+        events = _("Events ({count})").format(count=len(verdict.events))
+        out(f"\n[bold]{events}[/]")
     places = story_places(verdict)
     for event in story_order(verdict):
         for line in _event_lines(result, event, lang, places[event.index]):
@@ -281,12 +356,8 @@ def print_report(result: ScanResult, lang: Lang, console: Console) -> None:
     for line in _summarised_lines(result, lang):
         out(line, soft_wrap=True)
     t = result.timings
-    timing = text(
-        lang,
-        "label.timing",
-        source_ms=f"{t.source_ms:.0f}",
-        chain_ms=f"{t.chain_ms:.0f}",
-        verify_ms=f"{t.verify_ms:.0f}",
+    timing = _("Time: fetch {source_ms} ms, chain {chain_ms} ms, verification {verify_ms} ms").format(
+        source_ms=f"{t.source_ms:.0f}", chain_ms=f"{t.chain_ms:.0f}", verify_ms=f"{t.verify_ms:.0f}"
     )
     out(f"\n[dim]{timing}[/]", soft_wrap=True)
 
@@ -302,7 +373,6 @@ def error_json(error: ScannerInputError) -> str:
 
 
 def print_error(error: ScannerInputError, lang: Lang, console: Console) -> None:
-    """``错误：…`` / ``error: …`` on the error console."""
-    lead = "错误" if lang == "zh" else "error"
-    sep = "：" if lang == "zh" else ": "
-    console.print(f"[bold red]{lead}[/]{sep}{escape(error.message(lang))}", soft_wrap=True)
+    """``错误：…`` / ``error: …`` on the error console (what comes before the message in bold red)."""
+    lead, _, tail = translations(lang).gettext("error: {message}").partition("{message}")
+    console.print(f"[bold red]{escape(lead)}[/]{escape(error.message(lang))}{escape(tail)}", soft_wrap=True)

@@ -21,7 +21,7 @@ __all__ = ["CHECKS", "KINDS", "LEVELS", "REASONS", "STAGES", "STATUSES", "STEPS"
 KINDS: Final[dict[RecognitionKind, str]] = {
     RecognitionKind.GREEN_FACTORY: N_("green factory"),
     RecognitionKind.GREEN_PRODUCT: N_("green design product"),
-    RecognitionKind.GREEN_PARK: N_("green park"),
+    RecognitionKind.GREEN_PARK: N_("green industrial park"),
     RecognitionKind.GREEN_SUPPLY_CHAIN: N_("green supply-chain enterprise"),
 }
 LEVELS: Final[dict[Level, str]] = {

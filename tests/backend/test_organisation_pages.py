@@ -184,7 +184,7 @@ def test_the_audit_report_escapes_findings_in_both_languages() -> None:
         "平台",
     ):
         assert words in zh, words
-    assert "绿色园区" in zh and "国家级" in zh and "green park" in en and "national" in en
+    assert "绿色园区" in zh and "国家级" in zh and "green industrial park" in en and "national" in en
     assert "Fail: critical or high findings" in en and "1 more finding of these codes is counted" in en
     with pytest.raises(ValueError, match="unknown report language"):
         render_html(report, "fr")

@@ -630,7 +630,7 @@ def test_a_strangers_events_naming_the_product_are_left_out_and_the_scanner_says
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        "✓ Verified: the content, signature, key, organisation and on-chain proof of all 1 events agree with the chain"
+        "✓ Verified: the content, signature, key, organisation and on-chain proof of its 1 event agree with the chain"
     )
     at_left_out = lines.index("Events left out")
     assert lines[at_left_out + 1] == (
