@@ -8,7 +8,8 @@ check is explained in words, with the core's detail beside it. Last, the events 
 (``summarised``: outside the product's chain of custody, or listing too many identifiers): how many and why, and
 each listed one with what was checked of it (signature, key, anchor) and what the platform says of the rest.
 Everything that came from the bundle is escaped before it is printed (it is not trusted, and could hold rich
-markup).
+markup), and its bidirectional controls and invisible characters are written out (``\u202e``) as the pages do
+(:func:`supplychain.text.show_spoofing`), so that no value can reorder or hide what a line says.
 
 The words come from the project's one catalogue (:mod:`supplychain.i18n`): messages are English in the code, each
 function showing words takes ``_`` (and ``ngettext``) from the report language's translations, and values are
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 
 from scanner.errors import ScannerInputError
 from scanner.messages import REASONS
@@ -32,6 +33,7 @@ from scanner.scan import ScanResult
 from supplychain import vocabulary
 from supplychain.eventhash import short_hash_id
 from supplychain.i18n import N_, Lang, translations
+from supplychain.text import show_spoofing
 from supplychain.verify import Check, EventVerdict, MasterDataVerdict, Verdict, VerdictStatus
 
 __all__ = ["error_json", "print_error", "print_report", "reasons", "render_json", "summarised_count"]
@@ -49,6 +51,11 @@ _STATUS_STYLE = {
     VerdictStatus.FAILED: ("✗", "bold red"),
     VerdictStatus.INCOMPLETE: ("…", "bold yellow"),
 }
+
+
+def escape(text: str) -> str:
+    """``text`` safe to print: rich markup escaped, spoofing characters written out."""
+    return escape_markup(show_spoofing(text))
 
 
 def _reason(lang: Lang, check: Check) -> str:
@@ -96,10 +103,12 @@ def _time(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _biz_step(step: str | None) -> str:
+def _biz_step(step: str | None, lang: Lang) -> str:
+    """A business step in the domain's words (:func:`supplychain.vocabulary.step`), else its bare name."""
     if step is None:
         return "–"
-    return step.rsplit("BizStep-", 1)[-1].rsplit(":", 1)[-1]
+    words = vocabulary.step(step)
+    return translations(lang).gettext(words) if words else step.rsplit("BizStep-", 1)[-1].rsplit(":", 1)[-1]
 
 
 def _event_type(envelope: Mapping[str, Any]) -> str:
@@ -144,7 +153,7 @@ def _event_lines(result: ScanResult, event: EventVerdict, lang: Lang, place: int
     envelope = result.source.bundle.events[event.index].envelope
     when = "–" if event.event_time is None else event.event_time.isoformat()
     head = " · ".join(
-        escape(v) for v in (_event_type(envelope), _biz_step(event.biz_step), when, event.organisation_id or "–")
+        escape(v) for v in (_event_type(envelope), _biz_step(event.biz_step, lang), when, event.organisation_id or "–")
     )
     lines = [f"[bold]{place}.[/] {head}"]
     marks = []
@@ -233,7 +242,7 @@ def _summarised_lines(result: ScanResult, lang: Lang) -> list[str]:
             r.identifier_count,
         ).format(
             type=r.event_type,
-            step=_biz_step(r.biz_step),
+            step=_biz_step(r.biz_step, lang),
             time=_time(r.event_time),
             org=r.organisation_id,
             count=f"{r.identifier_count:,}",

@@ -22,7 +22,7 @@ KINDS: Final[dict[RecognitionKind, str]] = {
     RecognitionKind.GREEN_FACTORY: N_("green factory"),
     RecognitionKind.GREEN_PRODUCT: N_("green design product"),
     RecognitionKind.GREEN_PARK: N_("green industrial park"),
-    RecognitionKind.GREEN_SUPPLY_CHAIN: N_("green supply-chain enterprise"),
+    RecognitionKind.GREEN_SUPPLY_CHAIN: N_("green supply-chain management enterprise"),
 }
 LEVELS: Final[dict[Level, str]] = {
     Level.CITY: N_("city"),
@@ -195,5 +195,14 @@ CHECKS: Final[dict[str, str]] = {
     "event_not_shown": N_("a record is not shown"),
     "links_not_covered": N_("some records are not covered by story links"),
     "completeness_unproven": N_("completeness not proven"),
+    "citation_not_in_force": N_("cites a green recognition not held or not in force then"),
+    "malformed_citation": N_("cites a green recognition without naming one"),
+    "malformed_master_data": N_("malformed product information"),
+    "master_data_hash_mismatch": N_("the product information was altered (hash mismatch)"),
+    "master_data_other_product": N_("product information about another product"),
+    "not_gtin_owner": N_("product information not signed by the barcode's owner"),
+    "published_after_anchor": N_("product information published after its anchoring"),
+    "recognition_not_held": N_("cites a green design product recognition it did not hold"),
+    "registry_not_pinned": N_("registry not pinned: a forged registry cannot be ruled out"),
 }
 """What each failed check of :func:`supplychain.verify.verify_bundle` (its ``code``) means, in a consumer's words."""

@@ -17,6 +17,7 @@ from backend.pages import catalogues, templating
 from backend.pages.filters import iso, when
 from supplychain import i18n, vocabulary
 from supplychain.registry import Level, RecognitionKind
+from supplychain.verify import FAILURE_CODES, INCOMPLETE_CODES
 
 
 def test_catalogues_are_current_and_complete() -> None:
@@ -124,6 +125,15 @@ def test_every_value_is_escaped_and_spoofing_characters_shown() -> None:
     # a message's values are text too: escaped, spoofing shown
     assert "\u202e" not in env.from_string("{{ _('%(x)s', x=v) }}").render(v=hostile)
     assert "&lt;" in env.from_string("{{ _('%(x)s', x=v) }}").render(v=hostile)
+
+
+def test_every_check_a_verdict_can_fail_or_leave_open_has_words() -> None:
+    """The product page names each failed or open check in words, never by its code."""
+    codes = FAILURE_CODES | INCOMPLETE_CODES
+    assert codes - set(vocabulary.CHECKS) == set()
+    chinese = i18n.translations("zh-CN")
+    for code in codes:
+        assert chinese.gettext(vocabulary.CHECKS[code]) != vocabulary.CHECKS[code], code
 
 
 def test_undefined_names_are_errors_not_blanks() -> None:

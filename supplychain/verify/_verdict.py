@@ -58,6 +58,8 @@ FAILURE_CODES = frozenset(
         "unpacked_never_packed",
         "link_invalid",
         "event_dropped",
+        "citation_not_in_force",
+        "malformed_citation",
         "link_missing",
     }
 )

@@ -638,7 +638,7 @@ def test_a_strangers_events_naming_the_product_are_left_out_and_the_scanner_says
         " verification above"
     )
     item = next(line for line in lines[at_left_out:] if line.startswith("1. "))
-    assert "ObjectEvent · inspecting · " in item and f"· {stranger} · 1,500 identifiers" in item
+    assert "ObjectEvent · Inspected · " in item and f"· {stranger} · 1,500 identifiers" in item
     assert item.endswith("✓ signature  ✓ anchored")
     chinese = scanner(world, world.escaped_uri).stdout
     assert "4 个事件来自不在本产品流转链上的组织" in chinese and "1,500 个标识" in chinese

@@ -240,7 +240,10 @@ def test_the_report_speaks_chinese_or_english_with_the_domains_words(scenario: S
     # kinds and levels are the vocabulary's words, in the catalogue
     assert "   当时有效的绿色认定：绿色供应链管理企业（省级）#4 至今有效" in zh
     assert "   当时有效的绿色认定：绿色工厂（市级）#2 现已失效" in zh
-    assert "   green recognitions in force then: green supply-chain enterprise (provincial) #4 still in force" in en
+    assert (
+        "   green recognitions in force then: green supply-chain management enterprise (provincial) #4 still in force"
+        in en
+    )
     assert "   green recognitions in force then: green factory (city) #2 no longer in force" in en
     assert "   当时无有效绿色认定" in zh and "   no green recognition in force then" in en
     assert zh[-1] == "用时：获取 0 ms，读链 0 ms，验证 0 ms"
@@ -283,26 +286,29 @@ def test_the_verdicts_reasons_in_both_languages(scenario: Scenario) -> None:
 HOSTILE = "[bold red]✓ VERIFIED[/] \u202eevil<script>"
 
 
-def test_hostile_values_are_shown_as_they_are(scenario: Scenario, tmp_path: Path) -> None:
-    """Rich markup from a bundle or a platform is printed as text, not obeyed; other characters (bidi controls
-    included) are printed as they came, in both languages."""
+def test_hostile_values_are_shown_not_obeyed(scenario: Scenario, tmp_path: Path) -> None:
+    """Rich markup from a bundle or a platform is printed as text, not obeyed; a bidi control is written out
+    (``\\u202E``, as the pages show it) so that it cannot reorder the line, in both languages."""
     story = json.loads(json.dumps(scenario.chain.bundle_json(scenario.ids["A-1"])))
     step = "https://evil.example/[bold_green]✓[/]\u202eevil"  # a URI outside the CBV, so a valid event
     head = "4. ObjectEvent · //evil.example/[bold_green]✓[/]\u202eevil · 2023-11-16T"
     story["events"][3]["envelope"]["event"]["bizStep"] = step
+    shown, step_shown = HOSTILE.replace("\u202e", "\\u202E"), step.replace("\u202e", "\\u202E")
+    head = head.replace("\u202e", "\\u202E")
     result = _result(scenario, story, notices=(Notice("recalled", {"detail": HOSTILE}),))
     recalls = ("! 注意：召回（平台所述）：", "! Warning: RECALLED (as the platform says): ")
     for lang, recalled in zip(("zh-CN", "en"), recalls, strict=True):
         lines = _report(result, lang)
-        assert recalled + HOSTILE in lines
+        assert recalled + shown in lines
         assert any(line.startswith(head) for line in lines)
-        assert any(line.endswith("not allowed bizStep " + step) for line in lines)
+        assert any(line.endswith("not allowed bizStep " + step_shown) for line in lines)
+        assert not any("\u202e" in line for line in lines)
     error = ScannerInputError("platform_refused", url="https://p.example/x", status=500, detail=HOSTILE)
     for lang, lead in (("zh-CN", "错误：平台拒绝了请求"), ("en", "error: the platform refused")):
         console = Console(file=io.StringIO(), width=400, record=True, highlight=False)
         print_error(error, lang, console)
         said = console.export_text()
-        assert said.startswith(lead) and said.endswith(": " + HOSTILE + "\n" if lang == "en" else "：" + HOSTILE + "\n")
+        assert said.startswith(lead) and said.endswith(": " + shown + "\n" if lang == "en" else "：" + shown + "\n")
 
 
 def test_every_message_the_scanner_translates_is_in_the_catalogue() -> None:

@@ -17,8 +17,8 @@ from tests.tamper.world import RECORD, Outcome, Scene, World
 
 pytestmark = [pytest.mark.anvil, pytest.mark.xdist_group("tamper")]
 
-#: Scanner codes outside the verdict's two lists: its warnings, a citation check, and an input it could not use.
-SCANNER_OTHER_CODES = {"registry_from_bundle", "citation_not_in_force", "unusable"}
+#: Scanner codes outside the verdict's two lists: its warnings and an input it could not use.
+SCANNER_OTHER_CODES = {"registry_from_bundle", "unusable"}
 
 
 def _json(outcome: Outcome | None) -> dict[str, Any] | None:

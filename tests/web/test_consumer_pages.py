@@ -155,7 +155,7 @@ def test_product_page_in_english(page: Page, site: Site, tmp_path: Path) -> None
     )
     expect(page.locator("#journey ol.timeline > li").first).to_contain_text("Made and coded")
     assert page.locator("svg.supply-tree g.badge").all_text_contents() == [
-        "green supply-chain enterprise (national) ✓",
+        "green supply-chain management enterprise (national) ✓",
         "green factory (provincial) ✓",
     ]
     expect(page.locator("#authenticity h2 .tag")).to_have_text("Anti-counterfeit")
