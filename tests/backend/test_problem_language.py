@@ -168,6 +168,17 @@ def test_the_validators_messages_stay_english_under_a_chinese_detail(
     assert chinese["problems"] == english["problems"]
 
 
+def test_the_api_guides_example_is_the_services_answer(client: TestClient) -> None:
+    """docs/api.md shows this request's answer in both languages."""
+    chinese = _problem(client.get("/events", params={"GE_eventTime": "yesterday"}, headers=ZH))
+    assert (chinese["title"], chinese["detail"]) == (
+        "查询参数无效",
+        "GE_eventTime：应为 RFC 3339 日期时间，收到 'yesterday'",
+    )
+    guide = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    assert f'"detail": "{chinese["detail"]}"' in guide and f'"title": "{chinese["title"]}"' in guide
+
+
 def test_framework_validation_keeps_its_english_detail(client: TestClient) -> None:
     """FastAPI's own validation (422): the title is translated, the detail is pydantic's, in English."""
     english = _problem(client.get("/recognitions/0/impact"))
