@@ -45,7 +45,6 @@ it (`Content-Language` says which; the examples here are the English answers).
 """
 
 
-
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> FastAPI:
     """The application; it opens the platform (database, receipt key) at start-up unless one is given."""
     settings = settings or (platform.settings if platform else Settings())

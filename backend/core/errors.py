@@ -363,4 +363,6 @@ def install_problem_handlers(app: FastAPI) -> None:
         code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         phrase = str(exc.detail)
         detail = Text(phrase, {}) if phrase in _FRAMEWORK_WORDS else phrase
-        return answer(request, exc.status_code, code, phrase, detail)
+        response = answer(request, exc.status_code, code, phrase, detail)
+        response.headers.update(exc.headers or {})  # a 405's Allow (RFC 9110)
+        return response

@@ -345,3 +345,11 @@ def test_the_core_errors_read_in_english_as_they_did() -> None:
     syntax = EpcisSyntaxError("application/json", "Expecting value: line 1 column 1 (char 0)")
     assert str(errors._malformed(syntax)) == str(syntax)
     assert errors._malformed(EpcisError("anything")) == "anything"
+
+
+def test_a_method_not_allowed_names_the_methods_allowed(client: TestClient) -> None:
+    """RFC 9110: a 405 carries ``Allow`` (Starlette gives it; the problem handler dropped it)."""
+    refused = client.delete("/health", headers=ZH)
+    assert refused.status_code == 405
+    assert set(refused.headers["allow"].replace(" ", "").split(",")) >= {"GET"}
+    assert refused.headers["vary"] == "Accept-Language"
