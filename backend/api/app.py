@@ -40,7 +40,8 @@ DESCRIPTION = """\
 Blockchain-anchored traceability for green supply chains. Organisations post signed GS1 EPCIS 2.0 events; the
 platform checks each signature against the key the on-chain registry holds, stores the event, anchors its Event Hash
 ID in a Merkle batch on chain, and hands out receipts, proofs and GS1 Digital Link QR codes. Errors are RFC 9457
-problem+json.
+problem+json; their `title` and `detail` are in English, or in Chinese for a request whose `Accept-Language` prefers
+it (`Content-Language` says which; the examples here are the English answers).
 """
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header
 from fastapi.responses import Response
 
-from backend.core.errors import ProblemError
+from backend.core.errors import P_, ProblemError, quoted
 from backend.services.capture import ERROR_BEHAVIOURS
 
 __all__ = [
@@ -125,7 +125,7 @@ def check_versions(epcis: str | None, cbv: str | None) -> None:
         parts = value.strip().split(".")
         if not (2 <= len(parts) <= 3 and parts[:2] == ["2", "0"] and all(p.isdigit() for p in parts)):
             raise ProblemError(
-                f"{name}: only EPCIS and CBV 2.0 are read here, not {value!r:.40}",
+                P_("{header}: only EPCIS and CBV 2.0 are read here, not {value}", header=name, value=quoted(value, 40)),
                 code="unsupported-version",
                 header=name,
             )

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, col, select
 
-from backend.core.errors import ForbiddenError, UnauthorizedError
+from backend.core.errors import P_, ForbiddenError, UnauthorizedError
 from backend.models import ApiToken
 from backend.services.platform import Platform, hash_token
 from backend.services.sessions import session_token
@@ -66,25 +66,28 @@ def get_principal(
     elif request.method in ("GET", "HEAD") and (cookie := request.cookies.get(SESSION_COOKIE)):
         token = session_token(session, platform.session_key, cookie, now=int(time.time()))
         if token is None:
-            raise UnauthorizedError("the sign-in has expired, ended or is not valid: sign in again at /login")
+            raise UnauthorizedError(P_("the sign-in has expired, ended or is not valid: sign in again at /login"))
     else:
-        raise UnauthorizedError("send an API token as 'Authorization: Bearer <token>' (browsers: sign in at /login)")
+        raise UnauthorizedError(
+            P_("send an API token as 'Authorization: Bearer <token>' (browsers: sign in at /login)")
+        )
     if token is None or token.revoked_at is not None:
-        raise UnauthorizedError("the API token is unknown or revoked")
+        raise UnauthorizedError(P_("the API token is unknown or revoked"))
     return Principal(token.role, token.org_id)
 
 
 def get_organisation(principal: Annotated[Principal, Depends(get_principal)]) -> str:
     """The calling organisation's id (the regulator has none)."""
     if principal.org_id is None:
-        raise ForbiddenError("this route is for organisations; the regulator's token cannot submit events")
+        raise ForbiddenError(P_("this route is for organisations; the regulator's token cannot submit events"))
     return principal.org_id
 
 
 def get_regulator(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     """The regulator (refuses organisations' tokens)."""
     if principal.role != "regulator":
-        raise ForbiddenError("this route is for the regulator")
+        raise ForbiddenError(P_("this route is for the regulator"))
+
     return principal
 
 

@@ -36,8 +36,9 @@ from urllib.parse import unquote_to_bytes
 from fastapi import FastAPI
 
 from backend.core.config import Settings
-from backend.core.errors import PROBLEM_JSON, problem_response
+from backend.core.errors import P_, PROBLEM_JSON, Text, problem_lang, problem_response
 from supplychain.epcis.limits import DEFAULT_LIMITS
+from supplychain.i18n import N_
 from supplychain.jsondepth import nesting_depth, within_depth
 
 __all__ = ["RECURSION_LIMIT", "EdgeGuard", "EdgeLimits", "announce_limits", "restore_recursion_limit"]
@@ -96,8 +97,8 @@ class EdgeLimits:
 
 
 class _RefusedError(Exception):
-    def __init__(self, status: int, code: str, title: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
+    def __init__(self, status: int, code: str, title: str, detail: Text, **extra: Any) -> None:
+        super().__init__(str(detail))
         self.status, self.code, self.title, self.detail, self.extra = status, code, title, detail, extra
 
 
@@ -108,18 +109,26 @@ def _json_media(content_type: str | None) -> bool:
     return not base or base.endswith("json")
 
 
-def _decoded(raw: bytes, where: str, parameter: str | None = None) -> str:
+def _decoded(raw: bytes, where: str | Text, parameter: str | None = None) -> str:
     """Percent-decoded ``raw`` (``+`` is a space in a query), refusing malformed escapes and non-UTF-8."""
     named = {"parameter": parameter} if parameter is not None else {}
     if _MALFORMED_PERCENT.search(raw):
         raise _RefusedError(
-            400, "malformed-url", "Malformed URL", f"{where}: '%' not followed by two hex digits", **named
+            400,
+            "malformed-url",
+            N_("Malformed URL"),
+            P_("{where}: '%' not followed by two hex digits", where=where),
+            **named,
         )
     try:
         return unquote_to_bytes(raw).decode("utf-8")
     except UnicodeDecodeError:
         raise _RefusedError(
-            400, "malformed-url", "Malformed URL", f"{where}: percent-encoded bytes that are not UTF-8", **named
+            400,
+            "malformed-url",
+            N_("Malformed URL"),
+            P_("{where}: percent-encoded bytes that are not UTF-8", where=where),
+            **named,
         ) from None
 
 
@@ -136,33 +145,47 @@ def _check_target(scope: Scope, limits: EdgeLimits) -> None:
         raise _RefusedError(
             414,
             "query-too-long",
-            "Query string too long",
-            f"the query string is {len(query)} bytes; at most {limits.max_query_bytes} are accepted",
+            N_("Query string too long"),
+            P_(
+                "the query string is {size} bytes; at most {maximum} are accepted",
+                size=len(query),
+                maximum=limits.max_query_bytes,
+            ),
             limit="max_query_bytes",
             maximum=limits.max_query_bytes,
         )
     if not _PRINTABLE_ASCII.fullmatch(query):
-        raise _RefusedError(400, "malformed-url", "Malformed URL", "query: characters that are not percent-encoded")
+        raise _RefusedError(
+            400, "malformed-url", N_("Malformed URL"), P_("query: characters that are not percent-encoded")
+        )
     pairs = [p for p in query.split(b"&") if p]
     if len(pairs) > limits.max_query_parameters:
         raise _RefusedError(
             400,
             "too-many-parameters",
-            "Too many query parameters",
-            f"{len(pairs)} query parameters; at most {limits.max_query_parameters} are accepted",
+            N_("Too many query parameters"),
+            P_(
+                "{count} query parameters; at most {maximum} are accepted",
+                count=len(pairs),
+                maximum=limits.max_query_parameters,
+            ),
             limit="max_query_parameters",
             maximum=limits.max_query_parameters,
         )
     for pair in pairs:
         raw_name, _, raw_value = pair.partition(b"=")
-        name = _decoded(raw_name.replace(b"+", b" "), "query parameter name")
+        name = _decoded(raw_name.replace(b"+", b" "), P_("query parameter name"))
         value = _decoded(raw_value.replace(b"+", b" "), name or "query", name)
         if len(name) > limits.max_parameter_chars or len(value) > limits.max_parameter_chars:
             raise _RefusedError(
                 400,
                 "parameter-too-long",
-                "Query parameter too long",
-                f"{name[:40]}: at most {limits.max_parameter_chars} characters are accepted",
+                N_("Query parameter too long"),
+                P_(
+                    "{parameter}: at most {maximum} characters are accepted",
+                    parameter=name[:40],
+                    maximum=limits.max_parameter_chars,
+                ),
                 parameter=name[:40],
                 limit="max_parameter_chars",
                 maximum=limits.max_parameter_chars,
@@ -170,12 +193,15 @@ def _check_target(scope: Scope, limits: EdgeLimits) -> None:
 
 
 def _too_large(limit: int, size: int | None) -> _RefusedError:
-    said = f"the body is {size} bytes" if size is not None else f"the body is over {limit} bytes"
+    if size is None:
+        detail = P_("the body is over {maximum} bytes; at most {maximum} are accepted here", maximum=limit)
+    else:
+        detail = P_("the body is {size} bytes; at most {maximum} are accepted here", size=size, maximum=limit)
     return _RefusedError(
         413,
         "body-too-large",
-        "Request body too large",
-        f"{said}; at most {limit} are accepted here",
+        N_("Request body too large"),
+        detail,
         limit="max_body_bytes",
         maximum=limit,
     )
@@ -186,7 +212,7 @@ def _declared_length(scope: Scope) -> int | None:
         if name == b"content-length":
             if not (value.isdigit() and len(value) <= 19):
                 raise _RefusedError(
-                    400, "bad-content-length", "Bad Content-Length", "Content-Length is not a byte count"
+                    400, "bad-content-length", N_("Bad Content-Length"), P_("Content-Length is not a byte count")
                 )
             return int(value)
     return None
@@ -230,7 +256,13 @@ class EdgeGuard:
             body = await self._body(scope, receive)
         except _RefusedError as refusal:
             response = problem_response(
-                refusal.status, refusal.code, refusal.title, refusal.detail, scope.get("path"), **refusal.extra
+                refusal.status,
+                refusal.code,
+                refusal.title,
+                refusal.detail,
+                scope.get("path"),
+                lang=problem_lang(scope.get("headers", ())),
+                **refusal.extra,
             )
             if refusal.status == 413:
                 response.headers.update(self._capture_limits(scope))
@@ -277,16 +309,24 @@ class EdgeGuard:
                 raise _RefusedError(
                     400,
                     "malformed-json",
-                    "Malformed JSON",
-                    f"the body is not UTF-8: byte {exc.start} is {body[exc.start]:#04x}; JSON must be UTF-8",
+                    N_("Malformed JSON"),
+                    P_(
+                        "the body is not UTF-8: byte {position} is {byte}; JSON must be UTF-8",
+                        position=exc.start,
+                        byte=format(body[exc.start], "#04x"),
+                    ),
                 ) from None
             bound = self.limits.max_json_depth
             if not within_depth(body, bound) and (depth := nesting_depth(body)) > bound:
                 raise _RefusedError(
                     400,
                     "json-too-deep",
-                    "JSON nested too deep",
-                    f"the body nests arrays and objects {depth} deep; at most {bound} are accepted",
+                    N_("JSON nested too deep"),
+                    P_(
+                        "the body nests arrays and objects {depth} deep; at most {maximum} are accepted",
+                        depth=depth,
+                        maximum=bound,
+                    ),
                     limit="max_json_depth",
                     maximum=bound,
                 )

@@ -33,7 +33,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from backend.core.config import Settings
-from backend.core.errors import PROBLEM_JSON
+from backend.core.errors import P_, PROBLEM_JSON, Text, problem_lang, said
+from supplychain.i18n import N_, Lang, translations
 
 __all__ = ["TimeoutHttpProtocol", "protocol_class", "quiet_disconnects", "server_config"]
 
@@ -41,21 +42,27 @@ log = logging.getLogger(__name__)
 _PROBLEM_BASE = "https://supplychain.dev/problems/"
 
 
-def _problem_response(status: int, reason: str, code: str, detail: str) -> bytes:
-    """A whole HTTP/1.1 problem+json answer that closes the connection (written before any application runs)."""
+def _problem_response(status: int, reason: str, code: str, detail: Text, lang: Lang) -> bytes:
+    """A whole HTTP/1.1 problem+json answer that closes the connection (written before any application runs), in
+    ``lang``: the title (the status's reason phrase) and the detail translated, as the application's problems."""
+    title = str(translations(lang).gettext(reason))
     body = json.dumps(
-        {"type": _PROBLEM_BASE + code, "title": reason, "status": status, "detail": detail}, ensure_ascii=False
+        {"type": _PROBLEM_BASE + code, "title": title, "status": status, "detail": said(detail, lang)},
+        ensure_ascii=False,
     ).encode()
     head = (
-        f"HTTP/1.1 {status} {reason}\r\ncontent-type: {PROBLEM_JSON}\r\n"
-        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: {PROBLEM_JSON}\r\ncontent-language: {lang}\r\n"
+        f"vary: Accept-Language\r\ncontent-length: {len(body)}\r\nconnection: close\r\n\r\n"
     )
     return head.encode("ascii") + body
 
 
-def _timeout_response(seconds: float) -> bytes:
-    detail = f"the request body sent nothing for {seconds:g} s: send the body without pausing"
-    return _problem_response(408, "Request Timeout", "request-timeout", detail)
+def _timeout_response(seconds: float, lang: Lang) -> bytes:
+    detail = P_(
+        "the request body sent nothing for {seconds} s: send the body without pausing", seconds=format(seconds, "g")
+    )
+
+    return _problem_response(408, N_("Request Timeout"), "request-timeout", detail, lang)
 
 
 class _HeadTooLargeError(Exception):
@@ -79,7 +86,7 @@ class TimeoutHttpProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._head_count = 0
         self._raw_head = 0
-        self._head_refusal: str | None = None
+        self._head_refusal: Text | None = None
 
     # --- the header deadline ---
 
@@ -122,7 +129,7 @@ class TimeoutHttpProtocol(HttpToolsProtocol):
             return
         cycle = self.cycle
         if cycle is not None and not cycle.response_started:
-            self.transport.write(_timeout_response(self.body_timeout))
+            self.transport.write(_timeout_response(self.body_timeout, problem_lang(self.headers or ())))
         if cycle is not None:  # the application's receive() now gets http.disconnect; what it sends is dropped
             cycle.disconnected = True
             cycle.message_event.set()
@@ -148,8 +155,10 @@ class TimeoutHttpProtocol(HttpToolsProtocol):
         if self._in_headers:
             self._raw_head += len(data)
             if self._raw_head > self.max_header_bytes:
-                self._head_refusal = f"the request line and headers exceed {self.max_header_bytes} bytes"
-                self.send_400_response(self._head_refusal)
+                self._head_refusal = P_(
+                    "the request line and headers exceed {maximum} bytes", maximum=self.max_header_bytes
+                )
+                self.send_400_response(str(self._head_refusal))
                 return
         super().data_received(data)
         idle = self.cycle is None or self.cycle.response_complete
@@ -168,11 +177,13 @@ class TimeoutHttpProtocol(HttpToolsProtocol):
         self._head_bytes += size
         self._head_count += header
         if self._head_bytes > self.max_header_bytes:
-            self._head_refusal = f"the request line and headers exceed {self.max_header_bytes} bytes"
+            self._head_refusal = P_(
+                "the request line and headers exceed {maximum} bytes", maximum=self.max_header_bytes
+            )
         elif self._head_count > self.max_header_count:
-            self._head_refusal = f"the request has more than {self.max_header_count} headers"
+            self._head_refusal = P_("the request has more than {maximum} headers", maximum=self.max_header_count)
         if self._head_refusal is not None:
-            raise _HeadTooLargeError(self._head_refusal)  # httptools stops; uvicorn calls send_400_response
+            raise _HeadTooLargeError(str(self._head_refusal))  # httptools stops; uvicorn calls send_400_response
 
     def on_url(self, url: bytes) -> None:
         """Part of the request target: counted against the head's size."""
@@ -192,8 +203,15 @@ class TimeoutHttpProtocol(HttpToolsProtocol):
         self._cancel_header_timer()
         if not self.transport.is_closing():
             self.transport.write(
-                _problem_response(431, "Request Header Fields Too Large", "headers-too-large", self._head_refusal)
+                _problem_response(
+                    431,
+                    N_("Request Header Fields Too Large"),
+                    "headers-too-large",
+                    self._head_refusal,
+                    problem_lang(self.headers or ()),  # those read before the bound was passed
+                )
             )
+
             self.transport.close()
 
     def on_headers_complete(self) -> None:

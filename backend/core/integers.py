@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from backend.core.errors import BadParameterError
+from backend.core.errors import P_, BadParameterError, Text
 
 __all__ = ["INT64_MAX", "UINT256_MAX", "parse_int"]
 
@@ -30,11 +30,14 @@ def parse_int(text: str, parameter: str, *, minimum: int = 0, maximum: int = INT
     Raises:
         BadParameterError: Not such an integer; the detail names ``parameter`` and the range.
     """
-    expected = f"expected an integer {minimum}..{maximum}"
     digits = text.lstrip("0") or "0"  # leading zeros do not count towards the length bound
     if not _ASCII_DIGITS.fullmatch(text) or len(digits) > len(str(maximum)):
-        raise BadParameterError(parameter, f"{expected}, got {text!r:.30}")
+        raise BadParameterError(parameter, _expected(minimum, maximum, f"{text!r:.30}"))
     number = int(digits)
     if not minimum <= number <= maximum:
-        raise BadParameterError(parameter, f"{expected}, got {number}")
+        raise BadParameterError(parameter, _expected(minimum, maximum, number))
     return number
+
+
+def _expected(minimum: int, maximum: int, got: object) -> Text:
+    return P_("expected an integer {minimum}..{maximum}, got {value}", minimum=minimum, maximum=maximum, value=got)

@@ -57,7 +57,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from backend.core.errors import PROBLEM_BASE, BadParameterError, ProblemError
+from backend.core.errors import P_, PROBLEM_BASE, BadParameterError, ProblemError, Text, quoted
 from backend.core.integers import INT64_MAX
 from backend.models import Capture, Event, EventIdentifier, table_of
 from backend.services.ownership import fresher_mirror, request_mirror
@@ -521,16 +521,18 @@ def parse_signature_header(value: str) -> dict[str, str]:
     for part in value.split(","):
         match = _HEADER_MEMBER.fullmatch(part.strip())
         if match is None:
-            raise _bad_header(f'expected name="value" members, got {part.strip()!r:.80}')
+            raise _bad_header(P_('expected name="value" members, got {value}', value=quoted(part.strip(), 80)))
         name, text = match.group(1), match.group(2)
         if name not in _HEADER_NAMES:
-            raise _bad_header(f"unknown member {name!r:.40}; expected {', '.join(_HEADER_NAMES)}")
+            raise _bad_header(
+                P_("unknown member {name}; expected {choices}", name=quoted(name, 40), choices=", ".join(_HEADER_NAMES))
+            )
         if name in members:
-            raise _bad_header(f"member {name!r} given twice")
+            raise _bad_header(P_("member {name} given twice", name=repr(name)))
         members[name] = text
     missing = [n for n in _HEADER_NAMES if n not in members]
     if missing:
-        raise _bad_header(f"missing {', '.join(missing)}")
+        raise _bad_header(P_("missing {names}", names=", ".join(missing)))
     return members
 
 
@@ -538,8 +540,12 @@ _HEADER_NAMES = ("keyId", "eventHashId", "signature")
 _HEADER_MEMBER = re.compile(r'([A-Za-z]+)="([\x20-\x21\x23-\x5b\x5d-\x7e]*)"')
 
 
-def _bad_header(reason: str) -> ProblemError:
-    return ProblemError(f"{SIGNATURE_HEADER}: {reason}", code="invalid-header", header=SIGNATURE_HEADER)
+def _bad_header(reason: Text) -> ProblemError:
+    return ProblemError(
+        P_("{parameter}: {reason}", parameter=SIGNATURE_HEADER, reason=reason),
+        code="invalid-header",
+        header=SIGNATURE_HEADER,
+    )
 
 
 def capture_event(platform: Platform, org_id: str, data: bytes, signature: str | None) -> CaptureResult:
@@ -553,7 +559,7 @@ def capture_event(platform: Platform, org_id: str, data: bytes, signature: str |
         UnavailableError: the registry was never read since start-up (the chain is unreachable).
     """
     if signature is None:
-        raise _bad_header("the header is required: the event's signature travels in it")
+        raise _bad_header(P_("the header is required: the event's signature travels in it"))
     entry = parse_signature_header(signature)
     limits = dataclasses.replace(
         capture_limits(platform.settings.max_capture_bytes), max_events=1
@@ -565,8 +571,12 @@ def capture_event(platform: Platform, org_id: str, data: bytes, signature: str |
         computed = None  # refused below as unhashable_event, with the hasher's reason
     if computed is not None and entry["eventHashId"] != computed:
         raise ProblemError(
-            f"{SIGNATURE_HEADER}: the signature is for {entry['eventHashId']!r:.100}, but the event's Event Hash ID "
-            f"is {computed}",
+            P_(
+                "{header}: the signature is for {signed}, but the event's Event Hash ID is {computed}",
+                header=SIGNATURE_HEADER,
+                signed=quoted(entry["eventHashId"], 100),
+                computed=computed,
+            ),
             code="signature-hash-mismatch",
             header=SIGNATURE_HEADER,
             eventHashId=computed,
@@ -771,7 +781,9 @@ def list_captures(
         BadParameterError: ``perPage`` out of range, or a token this platform did not issue to this organisation.
     """
     if not 1 <= per_page <= MAX_JOBS_PER_PAGE:
-        raise BadParameterError("perPage", f"expected 1..{MAX_JOBS_PER_PAGE}, got {per_page}")
+        raise BadParameterError(
+            "perPage", P_("expected 1..{maximum}, got {value}", maximum=MAX_JOBS_PER_PAGE, value=per_page)
+        )
     table = table_of(Capture)
     columns = [table.c[n] for n in ("id", "received_at", "finished_at", "error_behaviour", "status", "total")]
     columns += [table.c[n] for n in ("accepted", "duplicates", "rejected")]
@@ -781,7 +793,8 @@ def list_captures(
         if match is None or not hmac.compare_digest(
             match.group(3), _job_token_mac(key, org_id, int(match.group(1)), match.group(2))
         ):
-            raise BadParameterError("nextPageToken", "not a token this service issued for your capture jobs")
+            raise BadParameterError("nextPageToken", P_("not a token this service issued for your capture jobs"))
+
         after, after_id = int(match.group(1)), match.group(2)
         statement = statement.where(
             or_(table.c.received_at < after, and_(table.c.received_at == after, table.c.id < after_id))

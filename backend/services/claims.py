@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
-from backend.core.errors import ConflictError, NotFoundError
+from backend.core.errors import P_, ConflictError, NotFoundError
 from backend.models import GtinClaim
 from supplychain.registry import RegistryMirror
 
@@ -61,11 +61,18 @@ def decide_claim(
     """
     claim = session.get(GtinClaim, claim_id)
     if claim is None:
-        raise NotFoundError(f"there is no GTIN claim {claim_id}", claimId=claim_id)
+        raise NotFoundError(P_("there is no GTIN claim {claim}", claim=claim_id), claimId=claim_id)
     if claim.status != "PENDING":
         raise ConflictError(
-            f"GTIN claim {claim_id} was decided already ({claim.status} at {claim.decided_at})", claimId=claim_id
+            P_(
+                "GTIN claim {claim} was decided already ({status} at {time})",
+                claim=claim_id,
+                status=claim.status,
+                time=claim.decided_at,
+            ),
+            claimId=claim_id,
         )
+
     claim.status, claim.decided_at, claim.note = _DECIDED[decision], now_ms, note
     session.add(claim)
     session.commit()

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backend.core.errors import NotFoundError, ProblemError
+from backend.core.errors import P_, NotFoundError, ProblemError
 from backend.models import Credential
 from backend.services.platform import Platform, now_ms
 from supplychain.credentials import (
@@ -25,6 +25,7 @@ from supplychain.credentials import (
     token_digest,
     verify_credential,
 )
+from supplychain.i18n import N_
 
 __all__ = [
     "MAX_CREDENTIAL_BYTES",
@@ -45,7 +46,7 @@ MAX_CREDENTIAL_BYTES = MAX_TOKEN_CHARS
 class CredentialRefusedError(ProblemError):
     """A credential the platform will not store: invalid, or not about the caller's organisation."""
 
-    status, code, title = 422, "credential-refused", "Credential refused"
+    status, code, title = 422, "credential-refused", N_("Credential refused")
 
 
 def _verifier(platform: Platform) -> Callable[[str | bytes], CredentialVerdict]:
@@ -87,14 +88,18 @@ def import_credential(platform: Platform, org_id: str, token: str | bytes) -> Im
     verdict = verify_token(platform, token)
     if not verdict.valid:
         raise CredentialRefusedError(
-            f"the credential is not valid: {verdict.message}",
+            P_("the credential is not valid: {reason}", reason=verdict.message),
             reasons=verdict.reasons,
             verdict=verdict.to_json(),
         )
     if verdict.holder != org_id:
         raise CredentialRefusedError(
-            f"the credential is about organisation {verdict.holder}, not about {org_id}: an organisation imports its "
-            "own credentials",
+            P_(
+                "the credential is about organisation {holder}, not about {organisation}: an organisation imports "
+                "its own credentials",
+                holder=verdict.holder,
+                organisation=org_id,
+            ),
             reasons=["other_organisation"],
             verdict=verdict.to_json(),
         )
@@ -135,7 +140,8 @@ def find_credential(session: Session, digest: str) -> Credential:
     """
     row = _stored(session, digest)
     if row is None:
-        raise NotFoundError(f"no credential {digest} is stored here")
+        raise NotFoundError(P_("no credential {digest} is stored here", digest=digest))
+
     return row
 
 

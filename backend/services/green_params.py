@@ -13,6 +13,7 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from datetime import time as clock
 
+from backend.core.errors import P_, quoted
 from backend.services.queries import BadParameterError
 from supplychain.errors import Gs1ValueError
 from supplychain.green import CheckState, Standing, parse_region_filter
@@ -71,7 +72,12 @@ def parse_kind(value: str | None) -> RecognitionKind | None:
         if text in (kind.name.lower(), str(int(kind)), kind.label_zh):
             return kind
     raise BadParameterError(
-        "kind", f"unknown recognition kind {value!r:.40}; expected one of {_choices(RecognitionKind)}"
+        "kind",
+        P_(
+            "unknown recognition kind {value}; expected one of {choices}",
+            value=quoted(value, 40),
+            choices=_choices(RecognitionKind),
+        ),
     )
 
 
@@ -83,7 +89,10 @@ def parse_level(value: str | None) -> Level | None:
     for level in Level:
         if text in (level.name.lower(), str(int(level))):
             return level
-    raise BadParameterError("level", f"unknown level {value!r:.40}; expected one of {_choices(Level)}")
+    raise BadParameterError(
+        "level",
+        P_("unknown level {value}; expected one of {choices}", value=quoted(value, 40), choices=_choices(Level)),
+    )
 
 
 def parse_standing(value: str | None) -> Standing | None:
@@ -96,7 +105,9 @@ def parse_standing(value: str | None) -> Standing | None:
         return Standing(text)
     except ValueError:
         known = ", ".join([*(s.value for s in Standing), "all"])
-        raise BadParameterError("status", f"unknown status {value!r:.40}; expected one of {known}") from None
+        raise BadParameterError(
+            "status", P_("unknown status {value}; expected one of {choices}", value=quoted(value, 40), choices=known)
+        ) from None
 
 
 def parse_check_states(value: str | None) -> tuple[frozenset[CheckState] | None, str]:
@@ -108,7 +119,10 @@ def parse_check_states(value: str | None) -> tuple[frozenset[CheckState] | None,
         return frozenset({CheckState(text)}), text
     except ValueError:
         known = ", ".join([*(s.value for s in CheckState), "all"])
-        raise BadParameterError("state", f"unknown spot-check state {value!r:.40}; expected one of {known}") from None
+        raise BadParameterError(
+            "state",
+            P_("unknown spot-check state {value}; expected one of {choices}", value=quoted(value, 40), choices=known),
+        ) from None
 
 
 def parse_region(value: str | None) -> str | None:
@@ -131,7 +145,9 @@ def parse_lang(value: str | None) -> Lang:
         return DEFAULT_LANG
     lang = i18n_parse_lang(value)
     if lang is None:
-        raise BadParameterError("lang", f"unknown language {value!r:.20}; expected zh-CN (the default) or en")
+        raise BadParameterError(
+            "lang", P_("unknown language {value}; expected zh-CN (the default) or en", value=quoted(value, 20))
+        )
     return lang
 
 
@@ -146,17 +162,23 @@ def parse_moment(value: str, parameter: str, *, end_of_day: bool = False) -> int
         try:
             day = date.fromisoformat(text)
         except ValueError:
-            raise BadParameterError(parameter, f"{text!r} is not a calendar date") from None
+            raise BadParameterError(parameter, P_("{value} is not a calendar date", value=repr(text))) from None
         moment = datetime.combine(day, clock(), CHINA) + (timedelta(days=1) if end_of_day else timedelta())
         return int(moment.timestamp())
     try:
         parsed = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
         raise BadParameterError(
-            parameter, f"expected a date (YYYY-MM-DD, China Standard Time) or an RFC 3339 date-time, got {value!r:.60}"
+            parameter,
+            P_(
+                "expected a date (YYYY-MM-DD, China Standard Time) or an RFC 3339 date-time, got {value}",
+                value=quoted(value, 60),
+            ),
         ) from None
     if parsed.tzinfo is None:
-        raise BadParameterError(parameter, f"the date-time {value!r:.60} needs a time zone (Z or +08:00)")
+        raise BadParameterError(
+            parameter, P_("the date-time {value} needs a time zone (Z or +08:00)", value=quoted(value, 60))
+        )
     return math.floor(parsed.timestamp())
 
 
@@ -174,9 +196,19 @@ def parse_period(start: str | None, end: str | None, now: int) -> tuple[int, int
         stop = int(datetime.combine(today + timedelta(days=1), clock(), CHINA).timestamp())
     begin = parse_moment(start, "from") if start is not None else stop - 365 * _DAY
     if begin >= stop:
-        raise BadParameterError("to", f"the period is empty: 'to' ({_iso(stop)}) is not after 'from' ({_iso(begin)})")
+        raise BadParameterError(
+            "to",
+            P_("the period is empty: 'to' ({to}) is not after 'from' ({start})", to=_iso(stop), start=_iso(begin)),
+        )
     if stop - begin > MAX_PERIOD_DAYS * _DAY:
-        raise BadParameterError("from", f"the period is {(stop - begin) // _DAY} days long; at most {MAX_PERIOD_DAYS}")
+        raise BadParameterError(
+            "from",
+            P_(
+                "the period is {days} days long; at most {maximum}",
+                days=(stop - begin) // _DAY,
+                maximum=MAX_PERIOD_DAYS,
+            ),
+        )
     return begin, stop
 
 
@@ -188,27 +220,38 @@ def _integer(value: str | int, parameter: str, low: int, high: int) -> int:
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise BadParameterError(parameter, f"expected a whole number from {low} to {high}, got {value!r:.20}") from None
+        raise BadParameterError(
+            parameter,
+            P_(
+                "expected a whole number from {low} to {high}, got {value}", low=low, high=high, value=quoted(value, 20)
+            ),
+        ) from None
     if not low <= number <= high:
-        raise BadParameterError(parameter, f"expected a whole number from {low} to {high}, got {number}")
+        raise BadParameterError(
+            parameter, P_("expected a whole number from {low} to {high}, got {value}", low=low, high=high, value=number)
+        )
     return number
 
 
 def parse_size(value: str | int | None) -> int:
     """A sample size: 1 to :data:`MAX_SAMPLE_SIZE` (required)."""
     if value is None:
-        raise BadParameterError("size", f"give the sample size, 1 to {MAX_SAMPLE_SIZE}")
+        raise BadParameterError("size", P_("give the sample size, 1 to {maximum}", maximum=MAX_SAMPLE_SIZE))
     return _integer(value, "size", 1, MAX_SAMPLE_SIZE)
 
 
 def parse_seed(value: str | None) -> str:
     """A sample seed: 1 to :data:`MAX_SEED_LENGTH` printable characters (required), e.g. a published draw number."""
     if value is None or not value:
-        raise BadParameterError("seed", "give a seed: the same seed draws the same sample from the same population")
+        raise BadParameterError("seed", P_("give a seed: the same seed draws the same sample from the same population"))
     if len(value) > MAX_SEED_LENGTH:
-        raise BadParameterError("seed", f"the seed is {len(value)} characters long; at most {MAX_SEED_LENGTH}")
+        raise BadParameterError(
+            "seed",
+            P_("the seed is {length} characters long; at most {maximum}", length=len(value), maximum=MAX_SEED_LENGTH),
+        )
     if not value.isprintable():
-        raise BadParameterError("seed", "the seed must be printable text (no control characters)")
+        raise BadParameterError("seed", P_("the seed must be printable text (no control characters)"))
+
     return value
 
 

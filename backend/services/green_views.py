@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from backend.core.errors import NotFoundError
+from backend.core.errors import P_, NotFoundError
 from backend.services.green_loading import EventSet, event_ids, holder_events, organisation_events
 from backend.services.platform import Platform
 from backend.services.queries import EV, BadParameterError
@@ -122,7 +122,10 @@ def check_organisation(session: Session, mirror: RegistryMirror, org_id: str, pa
         raise BadParameterError(parameter, str(exc)) from None
     if org_id not in mirror.organisations and not event_ids(session, EV.c.org_id == org_id)[:1]:
         raise NotFoundError(
-            f"organisation {org_id} is not registered on chain and signed no stored event", organisation=org_id
+            P_(
+                "organisation {organisation} is not registered on chain and signed no stored event", organisation=org_id
+            ),
+            organisation=org_id,
         )
     return org_id
 
@@ -439,7 +442,11 @@ def impact_json(
     recognition = mirror.recognitions.get(recognition_id)
     if recognition is None:
         raise NotFoundError(
-            f"recognition {recognition_id} was never issued (the registry holds {len(mirror.recognitions)})",
+            P_(
+                "recognition {recognition} was never issued (the registry holds {count})",
+                recognition=recognition_id,
+                count=len(mirror.recognitions),
+            ),
             recognitionId=recognition_id,
         )
     holder = recognition.terms.holder

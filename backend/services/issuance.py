@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, and_, exists, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from backend.core.errors import ConflictError, ForbiddenError, NotFoundError
+from backend.core.errors import P_, ConflictError, ForbiddenError, NotFoundError
 from backend.models import GtinClaim, IssuedCode, Recall, table_of
 from backend.services.damage import issued_code_problem, report
 from backend.services.qr import CodeKey
@@ -107,9 +107,14 @@ def issue_codes(
     )
     clashes = [c.serial for c in codes if c.serial in issued and issued[c.serial] != lot]
     if clashes:
-        shown = ", ".join(repr(s) for s in clashes[:5]) + (f" and {len(clashes) - 5} more" if len(clashes) > 5 else "")
+        shown = ", ".join(repr(s) for s in clashes[:5])
+        listed = P_("{serials} and {more} more", serials=shown, more=len(clashes) - 5) if len(clashes) > 5 else shown
         raise ConflictError(
-            f"serial(s) {shown} of GTIN {gtin14} were issued already under another lot; a serial is unique per GTIN",
+            P_(
+                "serial(s) {serials} of GTIN {gtin} were issued already under another lot; a serial is unique per GTIN",
+                serials=listed,
+                gtin=gtin14,
+            ),
             serials=clashes[:100],
         )
     rows = [
@@ -146,10 +151,17 @@ def _owned(session: Session, org_id: str, gtin: str, lot: str | None) -> ColumnE
     mine = session.exec(select(IssuedCode.id).where(where, col(IssuedCode.org_id) == org_id).limit(1)).first()
     if mine is None:
         anyone = session.exec(select(IssuedCode.org_id).where(where).limit(1)).first()
-        what = f"GTIN {gtin} lot {lot!r}" if lot is not None else f"GTIN {gtin} without a lot"
+        what = (
+            P_("GTIN {gtin} lot {lot}", gtin=gtin, lot=repr(lot))
+            if lot is not None
+            else P_("GTIN {gtin} without a lot", gtin=gtin)
+        )
         if anyone is None:
-            raise NotFoundError(f"no codes were issued for {what}", gtin=gtin, lot=lot)
-        raise ForbiddenError(f"the codes of {what} were issued by another organisation", gtin=gtin, lot=lot)
+            raise NotFoundError(P_("no codes were issued for {what}", what=what), gtin=gtin, lot=lot)
+        raise ForbiddenError(
+            P_("the codes of {what} were issued by another organisation", what=what), gtin=gtin, lot=lot
+        )
+
     return and_(where, col(IssuedCode.org_id) == org_id)
 
 
@@ -208,8 +220,15 @@ def record_recall(session: Session, *, org_id: str | None, gtin: str, lot: str, 
     existing = find_recall(session, key.gtin, lot)
     if existing is not None:
         raise ConflictError(
-            f"GTIN {key.gtin} lot {lot!r} was recalled already (recall {existing.id})", recallId=existing.id
+            P_(
+                "GTIN {gtin} lot {lot} was recalled already (recall {recall})",
+                gtin=key.gtin,
+                lot=repr(lot),
+                recall=existing.id,
+            ),
+            recallId=existing.id,
         )
+
     recall = Recall(gtin=key.gtin, lot=lot, reason=reason, org_id=org_id or REGULATOR, recalled_at=now)
     session.add(recall)
     session.commit()

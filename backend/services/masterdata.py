@@ -29,11 +29,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from backend.core.errors import (
+    P_,
     BadParameterError,
     ConflictError,
     ForbiddenError,
     NotFoundError,
     ProblemError,
+    Text,
 )
 from backend.models import Batch, MasterData, table_of
 from backend.services.damage import BATCH_STATUSES, as_int, report, stored_anchor
@@ -101,7 +103,11 @@ def _read(body: bytes) -> SignedMasterData:
     except MasterDataLimitError as exc:
         if exc.limit_name == "max_bytes":
             raise ProblemError(
-                f"the master data is {exc.actual} bytes; at most {exc.maximum} are accepted",
+                P_(
+                    "the master data is {size} bytes; at most {maximum} are accepted",
+                    size=exc.actual,
+                    maximum=exc.maximum,
+                ),
                 status=413,
                 code="limit-exceeded",
                 limit="max_master_data_bytes",
@@ -114,18 +120,26 @@ def _read(body: bytes) -> SignedMasterData:
         raise ProblemError(str(exc), code="invalid-master-data", field=exc.field) from None
 
 
-def _owner_refusal(mirror: RegistryMirror, gtin: str, org_id: str, t: int, when: str) -> ForbiddenError:
+def _owner_refusal(mirror: RegistryMirror, gtin: str, org_id: str, t: int, when: Text) -> ForbiddenError:
     owner = mirror.gtin_owner_at(gtin, t)
     prefix = mirror.company_prefix_at(gtin, t)
     if owner is None:
-        detail = (
-            f"organisation {org_id} may not publish master data for GTIN {gtin}: nobody holds its company prefix on "
-            f"chain {when}, so nobody owns it"
+        detail = P_(
+            "organisation {organisation} may not publish master data for GTIN {gtin}: nobody holds its company "
+            "prefix on chain {when}, so nobody owns it",
+            organisation=org_id,
+            gtin=gtin,
+            when=when,
         )
     else:
-        detail = (
-            f"organisation {org_id} may not publish master data for GTIN {gtin}: its owner {when} is {owner} "
-            f"(company prefix {prefix}), and {org_id} is not a delegate of it"
+        detail = P_(
+            "organisation {organisation} may not publish master data for GTIN {gtin}: its owner {when} is {owner} "
+            "(company prefix {prefix}), and {organisation} is not a delegate of it",
+            organisation=org_id,
+            gtin=gtin,
+            when=when,
+            owner=owner,
+            prefix=prefix,
         )
     return ForbiddenError(detail, code="not-gtin-owner", gtin=gtin, owner=owner, organisation=org_id)
 
@@ -134,12 +148,13 @@ def _refusal(check: Check, signed: SignedMasterData, mirror: RegistryMirror) -> 
     org, gtin = signed.organisation_id, signed.product.gtin
     code = check.code or check.name
     if code == "not_gtin_owner":
-        return _owner_refusal(mirror, gtin, org, signed.product.valid_from, f"at sc:validFrom ({_at(signed)})")
+        when = P_("at sc:validFrom ({time})", time=_at(signed))
+        return _owner_refusal(mirror, gtin, org, signed.product.valid_from, when)
     status, problem = _REFUSALS.get(code, (422, code.replace("_", "-")))
     key = mirror.keys.get(bytes.fromhex(signed.key_id[2:]))
     if code == "key_not_registered" and key is not None:
         problem = "key-of-another-organisation"
-    return ProblemError(f"{check.detail}", status=status, code=problem, check=code)
+    return ProblemError(check.detail, status=status, code=problem, check=code)  # the core's words: English
 
 
 def _at(signed: SignedMasterData) -> str:
@@ -162,21 +177,31 @@ def _check_now(platform: Platform, mirror: RegistryMirror, signed: SignedMasterD
     key = mirror.keys.get(bytes.fromhex(signed.key_id[2:]))
     if key is not None and key.revoked_at is not None:
         raise ProblemError(
-            f"key {signed.key_id} was revoked at {key.revoked_at}", status=422, code="key-revoked", check="key_revoked"
+            P_("key {key} was revoked at {time}", key=signed.key_id, time=key.revoked_at),
+            status=422,
+            code="key-revoked",
+            check="key_revoked",
         )
     state = mirror.organisations.get(org)
     if state is not None and state.suspended:
-        raise ProblemError(f"organisation {org} is suspended", status=422, code="organisation-suspended")
+        raise ProblemError(
+            P_("organisation {organisation} is suspended", organisation=org), status=422, code="organisation-suspended"
+        )
     skew = platform.settings.clock_skew_seconds
     if signed.product.valid_from > now + skew:
         raise ProblemError(
-            f"sc:validFrom {_at(signed)} is over {skew} s after now ({product_time(now)})",
+            P_(
+                "sc:validFrom {time} is over {skew} s after now ({now})",
+                time=_at(signed),
+                skew=skew,
+                now=product_time(now),
+            ),
             status=422,
             code="valid-from-in-future",
             field="document.sc:validFrom",
         )
     if not mirror.may_speak_for_gtin_at(gtin, org, now):
-        raise _owner_refusal(mirror, gtin, org, now, "now")
+        raise _owner_refusal(mirror, gtin, org, now, P_("now"))
 
 
 def publish_master_data(platform: Platform, org_id: str, gtin: str, body: bytes) -> Published:
@@ -189,13 +214,17 @@ def publish_master_data(platform: Platform, org_id: str, gtin: str, body: bytes)
     product = signed.product
     if product.gtin != gtin:
         raise ProblemError(
-            f"the document is about GTIN {product.gtin}, but it was posted for GTIN {gtin}",
+            P_("the document is about GTIN {about}, but it was posted for GTIN {gtin}", about=product.gtin, gtin=gtin),
             code="gtin-mismatch",
             field="document.gs1:gtin",
         )
     if signed.organisation_id != org_id:
         raise ForbiddenError(
-            f"the master data is signed for organisation {signed.organisation_id}; your token is {org_id}'s",
+            P_(
+                "the master data is signed for organisation {signer}; your token is {organisation}'s",
+                signer=signed.organisation_id,
+                organisation=org_id,
+            ),
             code="not-your-organisation",
         )
     mirror = _mirror(platform, signed)
@@ -218,9 +247,14 @@ def _store(platform: Platform, signed: SignedMasterData) -> Published:
         latest = _latest(session, product.gtin)
         if latest is not None and (product.version <= latest.version or product.valid_from < latest.valid_from):
             raise ConflictError(
-                f"GTIN {product.gtin} already has version {latest.version} (sc:validFrom "
-                f"{product_time(latest.valid_from)}); publish version {latest.version + 1} or later, valid from then "
-                f"or later",
+                P_(
+                    "GTIN {gtin} already has version {version} (sc:validFrom {time}); publish version {next} or "
+                    "later, valid from then or later",
+                    gtin=product.gtin,
+                    version=latest.version,
+                    time=product_time(latest.valid_from),
+                    next=latest.version + 1,
+                ),
                 code="version-conflict",
                 gtin=product.gtin,
                 latestVersion=latest.version,
@@ -243,7 +277,12 @@ def _store(platform: Platform, signed: SignedMasterData) -> Published:
         except IntegrityError:  # a concurrent publication of the same version
             session.rollback()
             raise ConflictError(
-                f"GTIN {product.gtin} version {product.version} was published meanwhile", code="version-conflict"
+                P_(
+                    "GTIN {gtin} version {version} was published meanwhile",
+                    gtin=product.gtin,
+                    version=product.version,
+                ),
+                code="version-conflict",
             ) from None
         session.refresh(row)
         return Published(row, created=True)
@@ -263,8 +302,14 @@ def find_master_data(session: Session, gtin: str, version: int | None = None) ->
     """
     found = current_master_data(session, gtin) if version is None else _version(session, gtin, version)
     if found is None:
-        which = "no master data" if version is None else f"no version {version} of the master data"
-        raise NotFoundError(f"{which} was published for GTIN {gtin}", gtin=gtin)
+        if version is None:
+            detail = P_("no master data was published for GTIN {gtin}", gtin=gtin)
+        else:
+            detail = P_(
+                "no version {version} of the master data was published for GTIN {gtin}", version=version, gtin=gtin
+            )
+        raise NotFoundError(detail, gtin=gtin)
+
     return found
 
 

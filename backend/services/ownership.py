@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from backend.core.errors import ForbiddenError, UnavailableError
+from backend.core.errors import P_, ForbiddenError, Text, UnavailableError
 from backend.services.platform import Platform
 from chain.errors import ChainError
 from supplychain.registry import RegistryMirror
@@ -41,8 +41,10 @@ def request_mirror(platform: Platform, keys: Iterable[bytes] = ()) -> RegistryMi
     mirror = view.refresh(wait=False)
     if not view.refreshed_at:
         raise UnavailableError(
-            "the registry has never been read: the chain cannot be reached, so keys and GTIN owners are unknown; "
-            "nothing was stored"
+            P_(
+                "the registry has never been read: the chain cannot be reached, so keys and GTIN owners are unknown; "
+                "nothing was stored"
+            )
         )
     if view.age() > KEY_REFRESH_AFTER and any(key not in mirror.keys for key in keys):
         mirror = view.refresh(force=True)
@@ -78,7 +80,7 @@ def fresher_mirror(platform: Platform) -> RegistryMirror | None:
     return view.refresh(force=True)
 
 
-def require_gtin_speaker_now(platform: Platform, org_id: str, gtin: str, *, doing: str) -> None:
+def require_gtin_speaker_now(platform: Platform, org_id: str, gtin: str, *, doing: Text) -> None:
     """:func:`require_gtin_speaker` now, on the platform's mirror; a refusal is looked at again with the blocks mined
     since the mirror was read (:func:`fresher_mirror`) before it stands.
 
@@ -96,11 +98,12 @@ def require_gtin_speaker_now(platform: Platform, org_id: str, gtin: str, *, doin
         require_gtin_speaker(fresher, org_id, gtin, platform.registry.now(), doing=doing)
 
 
-def require_gtin_speaker(mirror: RegistryMirror, org_id: str, gtin: str, t: int, *, doing: str) -> None:
+def require_gtin_speaker(mirror: RegistryMirror, org_id: str, gtin: str, t: int, *, doing: Text) -> None:
     """Nothing when ``org_id`` owned ``gtin`` (14 digits) at ``t`` or was a delegate of its owner then.
 
     Args:
-        doing: What the organisation asked to do, for the detail (``"issue codes of"``, ``"recall"``).
+        doing: What the organisation asked to do, for the detail: a verb phrase whose object is the GTIN
+            (``P_("issue codes of")``, ``P_("recall")``; in Chinese it names its object itself).
 
     Raises:
         ForbiddenError: ``not-gtin-owner`` or ``gtin-owner-unknown``.
@@ -110,15 +113,26 @@ def require_gtin_speaker(mirror: RegistryMirror, org_id: str, gtin: str, t: int,
     owner = mirror.gtin_owner_at(gtin, t)
     if owner is None:
         raise ForbiddenError(
-            f"no organisation holds the GS1 Company Prefix of GTIN {gtin} on chain, so nobody may {doing} it; a GS1 "
-            "registrar assigns company prefixes (supplychain authority assign-prefix)",
+            P_(
+                "no organisation holds the GS1 Company Prefix of GTIN {gtin} on chain, so nobody may {doing} it; a "
+                "GS1 registrar assigns company prefixes (supplychain authority assign-prefix)",
+                gtin=gtin,
+                doing=doing,
+            ),
             code="gtin-owner-unknown",
             gtin=gtin,
         )
     prefix = mirror.company_prefix_at(gtin, t)
     raise ForbiddenError(
-        f"GTIN {gtin} belongs to organisation {owner} (GS1 Company Prefix {prefix}), which has not delegated it to "
-        f"organisation {org_id}: only its owner or a delegate may {doing} it",
+        P_(
+            "GTIN {gtin} belongs to organisation {owner} (GS1 Company Prefix {prefix}), which has not delegated it to "
+            "organisation {organisation}: only its owner or a delegate may {doing} it",
+            gtin=gtin,
+            owner=owner,
+            prefix=prefix,
+            organisation=org_id,
+            doing=doing,
+        ),
         code="not-gtin-owner",
         gtin=gtin,
         owner=owner,

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, Table, and_, select
 from sqlmodel import Session
 
-from backend.core.errors import BadParameterError, NotFoundError
+from backend.core.errors import P_, BadParameterError, NotFoundError, quoted
 from backend.core.integers import INT64_MAX
 from backend.models import Batch, Event, EventIdentifier, table_of
 from backend.services.damage import anchored_batch_problem, as_int, batch_damage, parsed_proof, stored_document
@@ -130,7 +130,9 @@ def normalise_identifier(value: str, parameter: str) -> str:
     value = value.strip()
     node = identifier_node(value)
     if node == value and not is_uri(value):
-        raise BadParameterError(parameter, f"expected an EPC URN or a GS1 Digital Link URI, got {value!r:.120}")
+        raise BadParameterError(
+            parameter, P_("expected an EPC URN or a GS1 Digital Link URI, got {value}", value=quoted(value, 120))
+        )
     return node
 
 
@@ -140,9 +142,13 @@ def _time(value: str | None, parameter: str) -> int | None:
     try:
         parsed = datetime.fromisoformat(value.strip().replace("z", "Z"))
     except ValueError:
-        raise BadParameterError(parameter, f"expected an RFC 3339 date-time, got {value!r:.60}") from None
+        raise BadParameterError(
+            parameter, P_("expected an RFC 3339 date-time, got {value}", value=quoted(value, 60))
+        ) from None
     if parsed.tzinfo is None:
-        raise BadParameterError(parameter, f"the date-time {value!r:.60} needs a time zone (Z or +hh:mm)")
+        raise BadParameterError(
+            parameter, P_("the date-time {value} needs a time zone (Z or +hh:mm)", value=quoted(value, 60))
+        )
     return int(parsed.timestamp() * 1000)
 
 
@@ -201,17 +207,26 @@ class EventQuery:
             steps += [short, term_uri(BIZ_STEP_VOCAB, short)]
         for value in organisation:
             if not is_organisation_id(value):
-                raise BadParameterError("organisation", f"expected a GLN (13 digits) or a USCC, got {value!r:.40}")
+                raise BadParameterError(
+                    "organisation", P_("expected a GLN (13 digits) or a USCC, got {value}", value=quoted(value, 40))
+                )
         for value in event_type:
             if value not in EVENT_TYPES:
                 raise BadParameterError(
-                    "eventType", f"unknown event type {value!r:.40}; expected {sorted(EVENT_TYPES)}"
+                    "eventType",
+                    P_(
+                        "unknown event type {value}; expected {choices}",
+                        value=quoted(value, 40),
+                        choices=sorted(EVENT_TYPES),
+                    ),
                 )
         ge, lt = _time(ge_event_time, "GE_eventTime"), _time(lt_event_time, "LT_eventTime")
         given = {"MATCH_anyEPC": list(any_epc), "MATCH_epcClass": list(epc_class)}
         for name, values in (matches or {}).items():
             if name not in MATCH_ROLES:
-                raise BadParameterError(name, f"not a MATCH_ parameter; expected one of {sorted(MATCH_ROLES)}")
+                raise BadParameterError(
+                    name, P_("not a MATCH_ parameter; expected one of {choices}", choices=sorted(MATCH_ROLES))
+                )
             given.setdefault(name, []).extend(values)
         identifiers = tuple(
             (name, _unique(normalise_identifier(v, name) for v in given[name]))
@@ -277,7 +292,10 @@ def _places(values: Sequence[str], parameter: str) -> tuple[str, ...]:
     for written in values:
         value = written.strip()
         if not is_uri(value):
-            raise BadParameterError(parameter, f"expected a location URI (SGLN URN or Digital Link), got {value!r:.80}")
+            raise BadParameterError(
+                parameter,
+                P_("expected a location URI (SGLN URN or Digital Link), got {value}", value=quoted(value, 80)),
+            )
         out += (value, identifier_node(value))
     return _unique(out)
 
@@ -298,7 +316,7 @@ def _encode_token(query: EventQuery, after: int, key: bytes) -> str:
 
 
 def _decode_token(query: EventQuery, token: str, key: bytes) -> int:
-    forged = BadParameterError("nextPageToken", "not a token this service issued")
+    forged = BadParameterError("nextPageToken", P_("not a token this service issued"))
     if len(token) > _MAX_TOKEN_CHARS or not token.isascii():
         raise forged
     try:
@@ -316,7 +334,7 @@ def _decode_token(query: EventQuery, token: str, key: bytes) -> int:
     if type(after) is not int or not 0 <= after <= INT64_MAX:
         raise forged
     if digest != query.digest():
-        raise BadParameterError("nextPageToken", "the token belongs to a query with other filters")
+        raise BadParameterError("nextPageToken", P_("the token belongs to a query with other filters"))
     return after
 
 
@@ -357,7 +375,9 @@ def query_events(
         BadParameterError: ``perPage`` out of 1..1000, or a token not issued (by this platform) for this query.
     """
     if not 1 <= per_page <= MAX_PER_PAGE:
-        raise BadParameterError("perPage", f"expected 1..{MAX_PER_PAGE}, got {per_page}")
+        raise BadParameterError(
+            "perPage", P_("expected 1..{maximum}, got {value}", maximum=MAX_PER_PAGE, value=per_page)
+        )
     after = _decode_token(query, token, key) if token else 0
     rows = list(session.execute(query.statement(after=after, limit=per_page + 1)))
     next_token = _encode_token(query, rows[per_page - 1].id, key) if len(rows) > per_page else None
@@ -462,13 +482,15 @@ def find_event(session: Session, hash_id: str) -> Row[Any]:
     match = _DIGEST.fullmatch(hash_id.strip())
     if match is None:
         raise BadParameterError(
-            "hashId", f"expected ni:///sha-256;<64 hex>?ver=CBV2.0 or 64 hex digits, got {hash_id!r:.100}"
+            "hashId",
+            P_("expected ni:///sha-256;<64 hex>?ver=CBV2.0 or 64 hex digits, got {value}", value=quoted(hash_id, 100)),
         )
     canonical = f"ni:///sha-256;{match.group(1).lower()}?ver=CBV2.0"
     columns = [EV.c[name] for name in _EVENT_COLUMNS]
     row = session.execute(select(*columns).where(EV.c.hash_id == canonical)).first()
     if row is None:
-        raise NotFoundError(f"no event {canonical} is stored here", eventHashId=canonical)
+        raise NotFoundError(P_("no event {event} is stored here", event=canonical), eventHashId=canonical)
+
     return row
 
 

@@ -44,7 +44,7 @@ from sqlalchemy import func, insert, select
 from sqlmodel import Session, col
 from sqlmodel import select as select_model
 
-from backend.core.errors import NotFoundError
+from backend.core.errors import P_, NotFoundError
 from backend.models import CopyCheck, IssuedCode, Scan, table_of
 from backend.services.damage import as_int, issued_code_problem, report
 from backend.services.issuance import REGULATOR
@@ -340,7 +340,12 @@ def _issued_serial(session: Session, gtin: str, serial: str) -> IssuedCode:
         select_model(IssuedCode).where(col(IssuedCode.gtin) == gtin, col(IssuedCode.serial) == serial).limit(1)
     ).first()
     if issued is None:
-        raise NotFoundError(f"serial {serial!r} of GTIN {gtin} was not issued here", gtin=gtin, serial=serial)
+        raise NotFoundError(
+            P_("serial {serial} of GTIN {gtin} was not issued here", serial=repr(serial), gtin=gtin),
+            gtin=gtin,
+            serial=serial,
+        )
+
     return issued
 
 

@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlmodel import Session
 
-from backend.core.errors import NotFoundError
+from backend.core.errors import P_, NotFoundError
 from backend.services.capture import event_identifiers
 from backend.services.custody import (
     MAX_EVENT_IDENTIFIERS,
@@ -159,7 +159,8 @@ def resolve_identifier(session: Session, identifier: str, parameter: str = "id")
     node = node_id(normalise_identifier(identifier, parameter))
     seen = session.execute(select(EI.c.event_id).where(EI.c.identifier == node).limit(1)).first()
     if seen is None:
-        raise NotFoundError(f"no stored event names {node}", identifier=node)
+        raise NotFoundError(P_("no stored event names {identifier}", identifier=node), identifier=node)
+
     return node
 
 

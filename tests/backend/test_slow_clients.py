@@ -204,7 +204,44 @@ def test_a_head_over_its_bounds_is_refused_431(served: Served, connect: Connect,
     _answered_promptly(served)
 
 
+def test_the_servers_own_refusals_speak_the_clients_language(served: Served, connect: Connect) -> None:
+    """The 431 and 408 written by the server's protocol, before any application runs, are in the language the
+    request's ``Accept-Language`` prefers, as the application's problems (English when it names none)."""
+    many = b"".join(b"X-%d: a\r\n" % i for i in range(150))
+    heads = {}
+    for lang in (b"zh-CN", b"en"):
+        sock = connect()
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Language: " + lang + b"\r\n" + many + b"\r\n")
+        heads[lang] = _read_until_closed(sock, time.monotonic() + 10).partition(b"\r\n\r\n")
+    chinese, english = json.loads(heads[b"zh-CN"][2]), json.loads(heads[b"en"][2])
+    assert b"\r\ncontent-language: zh-CN\r\n" in heads[b"zh-CN"][0]
+    assert b"\r\ncontent-language: en\r\n" in heads[b"en"][0]
+
+    assert (chinese["title"], chinese["detail"]) == ("请求头过大", "请求头超过 100 个")
+    assert (english["title"], english["detail"]) == (
+        "Request Header Fields Too Large",
+        "the request has more than 100 headers",
+    )
+    assert {k: v for k, v in chinese.items() if k not in ("title", "detail")} == {
+        k: v for k, v in english.items() if k not in ("title", "detail")
+    }
+    stalled = connect()
+    sent = time.monotonic()
+    stalled.sendall(
+        b"POST /registry/transactions/prepare HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Language: zh-CN,en;q=0.5\r\n"
+        b'Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{"from": "0x'
+    )
+    head, _, body = _read_until_closed(stalled, sent + BODY_TIMEOUT + SLACK).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 ") and b"vary: Accept-Language" in head
+    problem = json.loads(body)
+    assert (problem["title"], problem["detail"]) == (
+        "请求超时",
+        f"请求体 {BODY_TIMEOUT:g} 秒内未发送任何数据：请连续发送请求体",
+    )
+
+
 def test_the_timeouts_are_settings(tmp_path: Path) -> None:
+
     from backend.api.protocol import TimeoutHttpProtocol, protocol_class, server_config
     from backend.core.config import Settings
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from backend.api.deps import PlatformDep
 from backend.api.routes.events import INVALID_REQUEST, problem_doc
-from backend.core.errors import NotFoundError, ProblemError
+from backend.core.errors import P_, NotFoundError, ProblemError
 from backend.core.integers import UINT256_MAX
 from backend.services.platform import Platform
 from chain.authority import AUTHORITY_FUNCTIONS, CallRefusedError, explain, jsonable, recognition_json
@@ -38,6 +38,7 @@ from chain.errors import (
     TransactionTimeoutError,
 )
 from chain.relay import RelayResult, parse_raw, prepare, relay
+from supplychain.i18n import N_
 
 __all__ = ["MAX_BODY_BYTES", "RateLimiter", "router"]
 
@@ -135,23 +136,23 @@ class RateLimiter:
 
 
 class RelayRefusedError(ProblemError):
-    status, code, title = 422, "transaction-refused", "Transaction refused"
+    status, code, title = 422, "transaction-refused", N_("Transaction refused")
 
 
 class RegistryRefusedError(ProblemError):
-    status, code, title = 422, "registry-refused", "The registry refused the call"
+    status, code, title = 422, "registry-refused", N_("The registry refused the call")
 
 
 class TooManyRequestsError(ProblemError):
-    status, code, title = 429, "too-many-requests", "Too many requests"
+    status, code, title = 429, "too-many-requests", N_("Too many requests")
 
 
 class ReceiptTimeoutError(ProblemError):
-    status, code, title = 504, "receipt-timeout", "Sent, but no receipt yet"
+    status, code, title = 504, "receipt-timeout", N_("Sent, but no receipt yet")
 
 
 class BodyTooLargeError(ProblemError):
-    status, code, title = 413, "body-too-large", "Request body too large"
+    status, code, title = 413, "body-too-large", N_("Request body too large")
 
 
 def _refused(exc: CallRefusedError) -> ProblemError:
@@ -174,7 +175,12 @@ def _limit(request: Request) -> None:
     wait = limiter.retry_after(client)
     if wait is not None:
         raise TooManyRequestsError(
-            f"at most {limiter.limit} relay requests per {limiter.window:.0f} s; try again in {wait:.0f} s",
+            P_(
+                "at most {limit} relay requests per {window} s; try again in {wait} s",
+                limit=limiter.limit,
+                window=format(limiter.window, ".0f"),
+                wait=format(wait, ".0f"),
+            ),
             retryAfter=max(1, round(wait)),
         )
 
@@ -182,16 +188,20 @@ def _limit(request: Request) -> None:
 async def _json_body(request: Request, model: type[BaseModel]) -> Any:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise BodyTooLargeError(f"the body is {length} bytes; at most {MAX_BODY_BYTES} are read")
+        raise BodyTooLargeError(
+            P_("the body is {size} bytes; at most {maximum} are read", size=length, maximum=MAX_BODY_BYTES)
+        )
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY_BYTES:
-            raise BodyTooLargeError(f"the body is over {MAX_BODY_BYTES} bytes")
+            raise BodyTooLargeError(P_("the body is over {maximum} bytes", maximum=MAX_BODY_BYTES))
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ProblemError(f"the body is not JSON: {exc}", status=400, code="malformed-json") from None
+        raise ProblemError(
+            P_("the body is not JSON: {reason}", reason=str(exc)), status=400, code="malformed-json"
+        ) from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -206,7 +216,9 @@ def _relay(platform: Platform, raw: bytes) -> RelayResult:
     except RegistryError as exc:
         raise _reverted(exc) from None
     except TransactionTimeoutError as exc:
-        raise ReceiptTimeoutError(f"look the transaction up later: {exc}", txHash=exc.tx_hash) from None
+        raise ReceiptTimeoutError(
+            P_("look the transaction up later: {reason}", reason=str(exc)), txHash=exc.tx_hash
+        ) from None
     try:
         platform.registry.refresh(force=True)  # the mirror and the journal take the transaction in at once
     except ChainError as exc:
@@ -450,4 +462,10 @@ def get_recognition(
     try:
         return JSONResponse(recognition_json(registry, recognition_id, mirror))
     except RegistryNotFoundError:
-        raise NotFoundError(f"there is no recognition {recognition_id} in the registry at {registry.address}") from None
+        raise NotFoundError(
+            P_(
+                "there is no recognition {recognition} in the registry at {registry}",
+                recognition=recognition_id,
+                registry=registry.address,
+            )
+        ) from None

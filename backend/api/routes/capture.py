@@ -22,7 +22,7 @@ from backend.api.binding import (
 )
 from backend.api.deps import CurrentOrg, PlatformDep, SessionDep
 from backend.api.routes.events import INVALID_REQUEST
-from backend.core.errors import NotFoundError, ProblemError
+from backend.core.errors import P_, NotFoundError, ProblemError, quoted
 from backend.core.integers import parse_int
 from backend.models import Capture
 from backend.services.capture import (
@@ -225,7 +225,10 @@ def _error_behaviour(value: str | None) -> str:
     behaviour = value.strip().lower()
     if behaviour not in ERROR_BEHAVIOURS:
         raise ProblemError(
-            f"GS1-Capture-Error-Behaviour must be 'rollback' (the default) or 'proceed', not {value!r:.60}",
+            P_(
+                "GS1-Capture-Error-Behaviour must be 'rollback' (the default) or 'proceed', not {value}",
+                value=quoted(value, 60),
+            ),
             code="invalid-header",
             header="GS1-Capture-Error-Behaviour",
         )
@@ -297,7 +300,10 @@ def get_capture(capture_id: str, org_id: CurrentOrg, session: SessionDep) -> JSO
     then those rolled back because of them; the rest counted by reason in `unlisted: {"count", "byReason"}`."""
     row = session.exec(select(Capture).where(col(Capture.id) == capture_id, col(Capture.org_id) == org_id)).first()
     if row is None:
-        raise NotFoundError(f"no capture {capture_id!r} by organisation {org_id}")
+        raise NotFoundError(
+            P_("no capture {capture} by organisation {organisation}", capture=repr(capture_id), organisation=org_id)
+        )
+
     try:
         outcome = json.loads(row.outcome)
         if not isinstance(outcome, dict):

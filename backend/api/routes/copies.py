@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from backend.api.deps import PlatformDep, Principal, SessionDep, get_principal
 from backend.api.routes.events import INVALID_REQUEST, UNREADABLE_BODY, problem_doc
 from backend.api.routes.qr import BAD_CODE, NO_TOKEN, code_key
+from backend.core.errors import P_
 from backend.models import CopyCheck
 from backend.services.ownership import require_gtin_speaker_now
 from backend.services.platform import Platform, now_ms
@@ -152,7 +153,7 @@ def _may_check(platform: Platform, principal: Principal, gtin: str) -> None:
     """The regulator may check any serial; an organisation, those of GTINs it owns on chain or was delegated."""
     org_id = _org(principal)
     if org_id is not None:
-        require_gtin_speaker_now(platform, org_id, gtin, doing="check the copied-code hint of")
+        require_gtin_speaker_now(platform, org_id, gtin, doing=P_("check the copied-code hint of"))
 
 
 @router.get(

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 
 from backend.api.deps import CurrentOrg, PlatformDep
 from backend.api.routes.events import INVALID_REQUEST, problem_doc
-from backend.core.errors import ProblemError
+from backend.core.errors import P_, ProblemError, either
 from backend.core.integers import INT64_MAX
 from backend.services.credentials import (
     MAX_CREDENTIAL_BYTES,
@@ -131,7 +131,7 @@ async def _token(request: Request) -> bytes:
     media = (request.headers.get("content-type") or "text/plain").split(";")[0].strip().lower()
     if media not in _TOKEN_TYPES:
         raise ProblemError(
-            f"send the credential as {' or '.join(_TOKEN_TYPES)}, not {media}",
+            P_("send the credential as {choices}, not {media}", choices=either(_TOKEN_TYPES), media=media),
             status=415,
             code="unsupported-media-type",
         )
@@ -146,7 +146,7 @@ async def _token(request: Request) -> bytes:
 
 def _too_large(size: int) -> ProblemError:
     return ProblemError(
-        f"the credential is {size} bytes; at most {MAX_CREDENTIAL_BYTES} are accepted",
+        P_("the credential is {size} bytes; at most {maximum} are accepted", size=size, maximum=MAX_CREDENTIAL_BYTES),
         status=413,
         code="limit-exceeded",
         limit="max_credential_bytes",
@@ -215,7 +215,7 @@ def get_credentials(
     `not_yet_valid`) with `statusSince` and `statusReason`. The token itself is at `href`."""
     if organisation is None and recognition is None:
         raise ProblemError(
-            "give organisation (a GLN or USCC) or recognition (an id), or both",
+            P_("give organisation (a GLN or USCC) or recognition (an id), or both"),
             code="invalid-parameter",
             parameter="organisation",
         )
@@ -253,7 +253,7 @@ def get_credential(request: Request, platform: PlatformDep, digest: str) -> Resp
     verifier; with `Accept: application/json`, its summary, the token, the credential JSON and the verdict now."""
     if not _DIGEST.fullmatch(digest):
         raise ProblemError(
-            f"{digest!r} is not a SHA-256 digest (64 lowercase hex digits)",
+            P_("{value} is not a SHA-256 digest (64 lowercase hex digits)", value=repr(digest)),
             code="invalid-parameter",
             parameter="digest",
         )

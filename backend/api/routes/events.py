@@ -18,7 +18,7 @@ from backend.api.binding import (
     version_header_docs,
 )
 from backend.api.deps import CurrentOrg, PlatformDep, SessionDep
-from backend.core.errors import ConflictError, ProblemError
+from backend.core.errors import P_, ConflictError, ProblemError
 from backend.core.integers import parse_int
 from backend.services.capture import SIGNATURE_HEADER, capture_event
 from backend.services.damage import as_int
@@ -34,6 +34,7 @@ from backend.services.queries import (
     query_events,
 )
 from supplychain.errors import EpcisMediaTypeError
+from supplychain.i18n import N_
 from supplychain.receipt import make_receipt
 
 __all__ = ["BAD_PARAMETER", "INVALID_REQUEST", "UNREADABLE_BODY", "problem_doc", "router"]
@@ -197,8 +198,10 @@ def list_events(
     if unknown:
         name = unknown[0]
         if name in NOT_OFFERED:
-            raise BadParameterError(name, "the EPCIS REST binding defines it, but this platform does not offer it")
-        raise BadParameterError(name, f"unknown query parameter; expected one of {sorted(QUERY_PARAMETERS)}")
+            raise BadParameterError(name, P_("the EPCIS REST binding defines it, but this platform does not offer it"))
+        raise BadParameterError(
+            name, P_("unknown query parameter; expected one of {choices}", choices=sorted(QUERY_PARAMETERS))
+        )
     matches = {
         "MATCH_epc": match_epc,
         "MATCH_parentID": match_parent,
@@ -293,13 +296,13 @@ _EXAMPLE_EVENT = {
 class EventRefusedError(ProblemError):
     """``POST /events``: the event was refused (``reason``: the capture's reason code)."""
 
-    status, code, title = 400, "event-refused", "Event refused"
+    status, code, title = 400, "event-refused", N_("Event refused")
 
 
 class AlreadyCapturedError(ConflictError):
     """``POST /events``: the event is already stored."""
 
-    code, title = "already-captured", "Already captured"
+    code, title = "already-captured", N_("Already captured")
 
 
 @router.options(
@@ -418,13 +421,13 @@ async def post_event(
         return JSONResponse(body, status_code=201, headers={"Location": location, **VERSION_HEADERS})
     if outcome.status == "DUPLICATE":
         raise AlreadyCapturedError(
-            f"{outcome.hash_id} is already stored",
+            P_("{event} is already stored", event=outcome.hash_id),
             eventHashId=outcome.hash_id,
             location=location,
             captureID=result.capture_id,
         )
     raise EventRefusedError(
-        f"{outcome.reason}: {outcome.detail}",
+        P_("{reason}: {detail}", reason=outcome.reason, detail=outcome.detail),  # the detail as capture stored it
         reason=outcome.reason,
         eventHashId=outcome.hash_id,
         captureID=result.capture_id,

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from backend.api.deps import PlatformDep, RegulatorDep, SessionDep
 from backend.api.routes.events import INVALID_REQUEST, problem_doc
+from backend.core.errors import P_
 from backend.services.export import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -133,7 +134,7 @@ def _page(request: Request, lines: list[bytes], last_id: int | None, limit: int)
 def _check_parameters(request: Request) -> None:
     unknown = sorted(set(request.query_params) - {"after", "limit"})
     if unknown:
-        raise BadParameterError(unknown[0], "unknown query parameter; expected 'after' and 'limit'")
+        raise BadParameterError(unknown[0], P_("unknown query parameter; expected 'after' and 'limit'"))
 
 
 @router.get(

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from backend.api.deps import PlatformDep, Principal, SessionDep, get_principal
 from backend.api.routes.events import INVALID_REQUEST, problem_doc
-from backend.core.errors import ForbiddenError, UnavailableError
+from backend.core.errors import P_, ForbiddenError, UnavailableError, quoted
 from backend.core.integers import UINT256_MAX
 from backend.services import green_pages, green_params, green_views
 from backend.services.platform import Platform
@@ -58,15 +58,19 @@ def _bad(parameter: str, detail: str) -> dict[str, Any]:
 def _mirror(platform: Platform) -> RegistryMirror:
     mirror = platform.registry.refresh(wait=False)
     if platform.registry.refreshed_at == 0:
-        raise UnavailableError("the registry was never read: the chain cannot be reached; try again later")
+        raise UnavailableError(P_("the registry was never read: the chain cannot be reached; try again later"))
     return mirror
 
 
 def _authorise(principal: Principal, org: str) -> None:
     if principal.role != "regulator" and principal.org_id != org:
         raise ForbiddenError(
-            f"a token of organisation {principal.org_id} cannot read the views of {org}: use {org}'s own token or "
-            "the regulator's",
+            P_(
+                "a token of organisation {caller} cannot read the views of {organisation}: use {organisation}'s own "
+                "token or the regulator's",
+                caller=principal.org_id,
+                organisation=org,
+            ),
             organisation=org,
         )
 
@@ -87,14 +91,17 @@ def _at(value: str | None, now: int) -> int:
         return now
     t = green_params.parse_moment(value, "at")
     if t > now:
-        raise BadParameterError("at", f"{value!r:.40} is in the future: the registry can only answer up to now")
+        raise BadParameterError(
+            "at", P_("{value} is in the future: the registry can only answer up to now", value=quoted(value, 40))
+        )
     return t
 
 
 def _wants_html(request: Request, fmt: str | None) -> bool:
     if fmt is not None:
         if fmt not in ("json", "html"):
-            raise BadParameterError("format", f"expected json or html, got {fmt!r:.20}")
+            raise BadParameterError("format", P_("expected json or html, got {value}", value=quoted(fmt, 20)))
+
         return fmt == "html"
     best = {"html": 0.0, "json": 0.0}
     for item in request.headers.get("accept", "").split(","):

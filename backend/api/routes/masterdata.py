@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from backend.api.deps import CurrentOrg, PlatformDep
 from backend.api.routes.events import INVALID_REQUEST, problem_doc
-from backend.core.errors import ProblemError
+from backend.core.errors import P_, ProblemError, either
 from backend.core.integers import parse_int
 from backend.services.masterdata import (
     MAX_MASTER_DATA_BYTES,
@@ -75,7 +75,7 @@ async def _body(request: Request) -> bytes:
     media = (request.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
     if media not in _JSON_TYPES:
         raise ProblemError(
-            f"send the signed master data as {' or '.join(_JSON_TYPES)}, not {media}",
+            P_("send the signed master data as {choices}, not {media}", choices=either(_JSON_TYPES), media=media),
             status=415,
             code="unsupported-media-type",
         )
@@ -90,7 +90,7 @@ async def _body(request: Request) -> bytes:
 
 def _too_large(size: int) -> ProblemError:
     return ProblemError(
-        f"the master data is {size} bytes; at most {MAX_MASTER_DATA_BYTES} are accepted",
+        P_("the master data is {size} bytes; at most {maximum} are accepted", size=size, maximum=MAX_MASTER_DATA_BYTES),
         status=413,
         code="limit-exceeded",
         limit="max_master_data_bytes",

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from backend.api.routes.events import INVALID_REQUEST, problem_doc
-from backend.core.errors import NotFoundError, UnavailableError
+from backend.core.errors import P_, NotFoundError, UnavailableError
 from backend.pages.templating import WEB_DIR
 from backend.services.product_html import render_scan_page
 from backend.services.product_page import page_lang
@@ -110,7 +110,13 @@ def scan_script(digest: str) -> Response:
     """The scan page's script; its URL names its content hash (an old hash is `404`)."""
     body, current = _script()
     if digest != current:
-        raise NotFoundError(f"no static file /static/scan.{digest}.js (the current script is scan.{current}.js)")
+        raise NotFoundError(
+            P_(
+                "no static file /static/scan.{digest}.js (the current script is scan.{current}.js)",
+                digest=digest,
+                current=current,
+            )
+        )
     return Response(body, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": _IMMUTABLE})
 
 
@@ -119,10 +125,18 @@ def decoder_file(version: str, name: str) -> Response:
     """The decoder's script or WebAssembly binary, from the npm package installed in `backend/web`."""
     installed = decoder_version()
     if installed is None:
-        raise UnavailableError("the QR decoder is not installed: run `npm ci` in backend/web (`make setup` does)")
+        raise UnavailableError(P_("the QR decoder is not installed: run `npm ci` in backend/web (`make setup` does)"))
     entry = _DECODER_FILES.get(name)
     if version != installed or entry is None:
         known = ", ".join(f"/static/zxing-wasm@{installed}/{n}" for n in _DECODER_FILES)
-        raise NotFoundError(f"no static file /static/zxing-wasm@{version}/{name}; the decoder's files: {known}")
+        raise NotFoundError(
+            P_(
+                "no static file /static/zxing-wasm@{version}/{name}; the decoder's files: {known}",
+                version=version,
+                name=name,
+                known=known,
+            )
+        )
+
     path: Path = DECODER_DIR / entry[0]
     return FileResponse(path, media_type=entry[1], headers={"Cache-Control": _IMMUTABLE})

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from backend.api.deps import CurrentOrg, PlatformDep, SessionDep
 from backend.api.routes.events import INVALID_REQUEST, UNREADABLE_BODY, problem_doc
-from backend.core.errors import BadParameterError, NotFoundError, ProblemError
+from backend.core.errors import P_, BadParameterError, NotFoundError, ProblemError
 from backend.core.integers import INT64_MAX
 from backend.services.issuance import find_issued, issue_codes, list_codes
 from backend.services.labels import SignedLabel, label_sheet
@@ -72,7 +72,9 @@ def code_key(gtin: str, lot: str | None = None, serial: str | None = None) -> Co
             if value is not None:
                 parse_gtin(value) if ai == "01" else parse_ai(ai, value)
         except Gs1ValueError as exc:
-            raise ProblemError(f"{name}: {exc}", code="invalid-parameter", parameter=name) from exc
+            raise ProblemError(
+                P_("{parameter}: {reason}", parameter=name, reason=str(exc)), code="invalid-parameter", parameter=name
+            ) from exc
     return CodeKey(gtin, lot, serial)
 
 
@@ -215,7 +217,7 @@ def issue(
     `productName` is not stored: it is passed on in the label sheet link.
     """
     serials = body.serial_list()
-    require_gtin_speaker_now(platform, org, CodeKey(body.gtin).gtin, doing="issue codes of")
+    require_gtin_speaker_now(platform, org, CodeKey(body.gtin).gtin, doing=P_("issue codes of"))
     outcome = issue_codes(
         session, org_id=org, gtin=body.gtin, lot=body.lot, serials=serials, now=time.time_ns() // 1_000_000
     )
@@ -288,7 +290,7 @@ def code_image(
     key = code_key(gtin, lot, serial)
     uri = key.uri(platform.settings.public_base_url)
     if find_issued(session, key) is None:
-        raise NotFoundError(f"{uri} was not issued here", uri=uri)
+        raise NotFoundError(P_("{uri} was not issued here", uri=uri), uri=uri)
     return Response(
         image_bytes(uri, fmt, scale=scale),
         media_type=_MEDIA[fmt],
@@ -302,7 +304,12 @@ def code_image(
 def _check_bulk_limit(limit: int, maximum: int) -> None:
     if limit > maximum:
         raise BadParameterError(
-            "limit", f"at most {maximum} codes per request (max_bulk_codes), got {limit}: page with offset"
+            "limit",
+            P_(
+                "at most {maximum} codes per request (max_bulk_codes), got {value}: page with offset",
+                maximum=maximum,
+                value=limit,
+            ),
         )
 
 

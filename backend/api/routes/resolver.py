@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, field_validator
 from backend.api.deps import PlatformDep, Principal, SessionDep, get_principal
 from backend.api.routes.events import INVALID_REQUEST, UNREADABLE_BODY, problem_doc
 from backend.api.routes.qr import code_key
-from backend.core.errors import GoneError, NotFoundError, ProblemError, problem_response
+from backend.core.errors import P_, GoneError, NotFoundError, ProblemError, error_response
 from backend.models import IssuedCode, Recall
 from backend.services.damage import as_int, issued_code_problem, report
 from backend.services.green_views import product_lapses
@@ -219,7 +219,12 @@ def resolve(path: str, request: Request, session: SessionDep, platform: Platform
         if resolved.recall is not None:
             recall = resolved.recall
             raise GoneError(
-                f"GTIN {recall.gtin} lot {recall.lot!r} was recalled: {recall.reason}",
+                P_(
+                    "GTIN {gtin} lot {lot} was recalled: {reason}",
+                    gtin=recall.gtin,
+                    lot=repr(recall.lot),
+                    reason=recall.reason,
+                ),
                 id=resolved.uri,
                 recall={"reason": recall.reason, "recalledAt": recall.recalled_at, "recalledBy": recall.org_id},
                 linkset=_linkset(resolved, base),
@@ -255,7 +260,7 @@ def _resolve(request: Request, session: SessionDep, base: str) -> Resolved:
     plain = all(ai in ("10", "21") for ai, _ in link.qualifiers)  # the platform issues no variants (22), no TPX (235)
     row = find_issued(session, key) if plain else None
     if row is None:
-        raise NotFoundError(f"{uri} was not issued here", id=uri)
+        raise NotFoundError(P_("{uri} was not issued here", uri=uri), id=uri)
     resolved = Resolved(key, uri, identifier_node(uri), _readable(session, row), None)
     if resolved.lot is None:
         return resolved
@@ -285,8 +290,10 @@ def _refusal_headers(exc: ProblemError) -> dict[str, str]:
 
 
 def _refusal(exc: ProblemError, request: Request) -> Response:
-    response = problem_response(exc.status, exc.code, exc.title, exc.detail, request.url.path, **exc.extra)
-    response.headers.update(_refusal_headers(exc))
+    response = error_response(exc, request)
+    headers = _refusal_headers(exc)
+    headers["Vary"] = f"{headers['Vary']}, {response.headers['Vary']}"
+    response.headers.update(headers)
     return response
 
 
@@ -304,7 +311,16 @@ def _by_link_type(
     targets = links.get(rel)
     if not targets:
         available = ", ".join(["all", *(k.replace(GS1_VOC, "gs1:") for k in links)])
-        exc = NotFoundError(f"no link of type {link_type!r} for {r.uri}; available: {available}", id=r.uri)
+        exc = NotFoundError(
+            P_(
+                "no link of type {link_type} for {uri}; available: {available}",
+                link_type=repr(link_type),
+                uri=r.uri,
+                available=available,
+            ),
+            id=r.uri,
+        )
+
         return _refusal(exc, request)
     return RedirectResponse(targets[0]["href"], status_code=307, headers=headers)
 
@@ -386,7 +402,7 @@ def post_recall(
     """
     org_id = None if principal.role == "regulator" else principal.org_id
     if org_id is not None:
-        require_gtin_speaker_now(platform, org_id, CodeKey(body.gtin).gtin, doing="recall")
+        require_gtin_speaker_now(platform, org_id, CodeKey(body.gtin).gtin, doing=P_("recall"))
     recall = record_recall(
         session, org_id=org_id, gtin=body.gtin, lot=body.lot, reason=body.reason, now=time.time_ns() // 1_000_000
     )
