@@ -353,7 +353,7 @@ _TOO_LARGE_DOC = _problem_doc(
 #: What the guard (and the server's protocol, for the head) may answer to any operation, before its route runs.
 _EVERY_OPERATION: dict[str, dict[str, Any]] = {
     "400": _problem_doc(
-        400, "too-many-parameters", "Malformed or oversized query", "101 query parameters; at most 100 are accepted"
+        400, "too-many-parameters", "Too many query parameters", "101 query parameters; at most 100 are accepted"
     ),
     "414": _problem_doc(
         414,

@@ -45,6 +45,7 @@ __all__ = [
     "ConflictError",
     "ForbiddenError",
     "GoneError",
+    "LimitExceededError",
     "NotFoundError",
     "ProblemError",
     "Text",
@@ -174,6 +175,12 @@ class ForbiddenError(ProblemError):
 
 class ConflictError(ProblemError):
     status, code, title = 409, "conflict", N_("Conflict")
+
+
+class LimitExceededError(ProblemError):
+    """A document over one of the platform's limits (``limit`` names it): the title of EPCIS documents' own."""
+
+    status, code, title = 413, "limit-exceeded", N_("Document exceeds a limit")
 
 
 class UnavailableError(ProblemError):

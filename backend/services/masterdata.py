@@ -33,6 +33,7 @@ from backend.core.errors import (
     BadParameterError,
     ConflictError,
     ForbiddenError,
+    LimitExceededError,
     NotFoundError,
     ProblemError,
     Text,
@@ -102,14 +103,12 @@ def _read(body: bytes) -> SignedMasterData:
         return read_signed(body)
     except MasterDataLimitError as exc:
         if exc.limit_name == "max_bytes":
-            raise ProblemError(
+            raise LimitExceededError(
                 P_(
                     "the master data is {size} bytes; at most {maximum} are accepted",
                     size=exc.actual,
                     maximum=exc.maximum,
                 ),
-                status=413,
-                code="limit-exceeded",
                 limit="max_master_data_bytes",
                 maximum=exc.maximum,
             ) from None

@@ -919,6 +919,7 @@ class RefusalView:
     shown: str
     issuer: str | None
     detail: str
+    detail_lang: str | None  # "en" when the detail stayed English on a page in another language (a core's words)
 
 
 def render_refusal_page(exc: ProblemError, lang: Lang, *, issuer: OrgLabel | None = None, path: str = "") -> str:
@@ -928,7 +929,8 @@ def render_refusal_page(exc: ProblemError, lang: Lang, *, issuer: OrgLabel | Non
         status=exc.status,
         shown=uri if isinstance(uri, str) else path,
         issuer=_org_text({issuer.org_id: issuer}, issuer.org_id, lang) if issuer is not None else None,
-        detail=exc.detail,
+        detail=(detail := exc.detail_in(lang)),
+        detail_lang="en" if lang != "en" and detail == exc.detail else None,
     )
     return render("refusal.html", lang, view=view)
 

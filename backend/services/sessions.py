@@ -37,6 +37,7 @@ import secrets
 from sqlalchemy import delete, update
 from sqlmodel import Session
 
+from backend.core.errors import P_, Text
 from backend.models import ApiToken, BrowserSession, table_of
 
 __all__ = [
@@ -137,11 +138,11 @@ def issue_login_form(key: bytes, *, now: int, nonce: str | None = None) -> tuple
     return nonce, f"{now + LOGIN_FORM_SECONDS}.{nonce}.{_mac(key, payload)}"
 
 
-def login_form_problem(key: bytes, field: str | None, nonce: str | None, *, now: int) -> str | None:
-    """Why a sign-in form's CSRF field does not hold (``None`` when it does): missing, forged, expired, or not the
-    form of this browser (its pre-login cookie holds another nonce, or none)."""
+def login_form_problem(key: bytes, field: str | None, nonce: str | None, *, now: int) -> Text | None:
+    """Why a sign-in form's CSRF field does not hold (``None`` when it does), words said in the form's language:
+    missing, forged, expired, or not the form of this browser (its pre-login cookie holds another nonce, or none)."""
     if not field:
-        return "the form has no CSRF token: open the sign-in page again"
+        return P_("the form has no CSRF token: open the sign-in page again")
     parts = field.split(".")
     if (
         not field.isascii()
@@ -150,9 +151,11 @@ def login_form_problem(key: bytes, field: str | None, nonce: str | None, *, now:
         or not _ID.fullmatch(parts[1])
         or not hmac.compare_digest(parts[2], _mac(key, f"login.{parts[0]}.{parts[1]}"))
     ):
-        return "the form's CSRF token is not valid: open the sign-in page again"
+        return P_("the form's CSRF token is not valid: open the sign-in page again")
     if int(parts[0]) <= now:
-        return "the sign-in form has expired: open the sign-in page again"
+        return P_("the sign-in form has expired: open the sign-in page again")
     if not nonce or not nonce.isascii() or not hmac.compare_digest(parts[1], nonce):
-        return "the form was not opened in this browser (its sign-in cookie is missing): open the sign-in page again"
+        return P_(
+            "the form was not opened in this browser (its sign-in cookie is missing): open the sign-in page again"
+        )
     return None

@@ -18,7 +18,7 @@ from html import escape
 import pytest
 from fastapi.testclient import TestClient
 
-from backend.core.errors import ProblemError
+from backend.core.errors import P_, ProblemError
 from backend.pages.templating import render
 from backend.services import product_html as ph
 from backend.services.labels import SignedLabel, label_sheet
@@ -292,3 +292,15 @@ def test_the_verdict_says_how_deep_the_anchors_are(lang: Lang) -> None:
     assert 'id="anchor-depth" data-final="true"' in shown["final"]
     assert ("锚定已最终确认" if lang == "zh-CN" else "Anchors final") in shown["final"]
     assert "anchor-depth" not in shown["unknown"]
+
+
+def test_a_refusals_problem_is_in_the_pages_language_or_marked_english() -> None:
+    """The detail of a refused link is said in the page's language where the catalogue has it; a parser's own
+    English words are marked ``lang="en"`` on a Chinese page."""
+    exc = ProblemError(P_("{uri} was not issued here", uri="https://id.example/01/1"), status=500)
+    chinese, english = (ph.render_refusal_page(exc, lang, path="/x") for lang in LANGS)
+    assert "<p>本平台未签发 https://id.example/01/1</p>" in chinese
+    assert "<p>https://id.example/01/1 was not issued here</p>" in english
+    parser = ProblemError("AI 10 is too long", status=400)
+    assert '<p lang="en">AI 10 is too long</p>' in ph.render_refusal_page(parser, "zh-CN", path="/x")
+    assert "<p>AI 10 is too long</p>" in ph.render_refusal_page(parser, "en", path="/x")

@@ -204,6 +204,8 @@ def test_bad_requests_are_problems(
     assert response.headers["content-type"] == "application/problem+json"
     if code is not None:
         assert response.json()["type"].endswith("/" + code)
+    if code == "limit-exceeded":
+        assert response.json()["title"] == "Document exceeds a limit"
 
 
 def test_the_regulator_does_not_import_credentials(client: TestClient, tokens: dict[str, str]) -> None:

@@ -164,6 +164,8 @@ def test_malformed_oversized_and_deep_bodies(
         answer = problem(publish(client, tokens, "manufacturer", body), status)
         assert str(answer["type"]).endswith("/" + code), (body[:30] if isinstance(body, bytes) else body, answer)
         assert said in str(answer["detail"]), answer
+        if code == "limit-exceeded":
+            assert answer["title"] == "Document exceeds a limit", answer
     field = problem(publish(client, tokens, "manufacturer", dict(good, version=2)), 400)["field"]
     assert field == "version"
     wrong_gtin = problem(publish(client, tokens, "manufacturer", good, "/products/06923456000209/master-data"), 400)

@@ -177,6 +177,7 @@ def test_malformed_link_is_400(client: TestClient, path: str, reason: str) -> No
     assert reason in str(body["detail"]), body["detail"]
     text = html_page(client.get(path, headers=HTML), 400)
     assert "链接无效" in text and reason.replace("'", "&#39;") in text
+    assert '<p lang="en">' in text  # the parser's own words stay English, and say so
 
 
 def test_accept_negotiation(client: TestClient, tokens: dict[str, str]) -> None:

@@ -99,7 +99,7 @@ def test_a_bad_token_or_a_foreign_next_is_refused(client: TestClient, tokens: di
 def test_the_sign_in_form_refuses_other_sites(client: TestClient, platform: Platform, tokens: dict[str, str]) -> None:
     form = client.get("/login")
     csrf = csrf_of(form.text)
-    good = {"token": tokens["manufacturer"], "next": SUPPLIERS, "csrf": csrf}
+    good = {"token": tokens["manufacturer"], "next": SUPPLIERS, "csrf": csrf, "lang": "en"}
 
     def refused(fields: dict[str, str], reason: str, headers: dict[str, str] | None = None) -> None:
         answer = client.post("/login", data=fields, headers=headers, follow_redirects=False)
@@ -125,6 +125,7 @@ def test_the_sign_in_form_refuses_other_sites(client: TestClient, platform: Plat
     # without the pre-login cookie
     client.cookies.delete(LOGIN_COOKIE, path="/login")
     refused(good, "not opened in this browser")
+    refused({**good, "lang": "zh-CN"}, "表单不是在本浏览器中打开的")  # the reason in the form's language
     # and this browser's own form, from this origin, signs in
     csrf = csrf_of(client.get("/login").text)
     same = {"Origin": str(client.base_url), "Sec-Fetch-Site": "same-origin"}
@@ -136,9 +137,9 @@ def test_an_expired_sign_in_form_is_refused() -> None:
     key = session_key(b"\x03" * 32)
     nonce, field = issue_login_form(key, now=1000)
     assert login_form_problem(key, field, nonce, now=1000) is None
-    assert "expired" in (login_form_problem(key, field, nonce, now=1000 + 3600) or "")
-    assert "not valid" in (login_form_problem(session_key(b"\x04" * 32), field, nonce, now=1000) or "")
-    assert "not opened in this browser" in (login_form_problem(key, field, "é" * 22, now=1000) or "")
+    assert "expired" in str(login_form_problem(key, field, nonce, now=1000 + 3600))
+    assert "not valid" in str(login_form_problem(session_key(b"\x04" * 32), field, nonce, now=1000))
+    assert "not opened in this browser" in str(login_form_problem(key, field, "é" * 22, now=1000))
 
 
 def test_the_cookie_is_a_session_not_the_token(client: TestClient, platform: Platform, tokens: dict[str, str]) -> None:
@@ -187,7 +188,10 @@ def test_a_copied_cookie_stops_working_after_logout(
         assert thief.get(SUPPLIERS).status_code == 200
         # signing out from another site is refused, and ends nothing
         forged = client.post("/logout", headers={"Origin": "https://evil.example"}, follow_redirects=False)
-        assert forged.status_code == 403 and "another origin" in forged.text
+        assert forged.status_code == 403 and "表单来自其他来源（&#39;https://evil.example&#39;）" in forged.text
+        english = {"Origin": "https://evil.example", "Accept-Language": "en"}
+        forged = client.post("/logout", headers=english, follow_redirects=False)
+        assert forged.status_code == 403 and "another origin (&#39;https://evil.example&#39;)" in forged.text
         assert thief.get(SUPPLIERS).status_code == 200
         out = client.post("/logout", follow_redirects=False)
         assert (out.status_code, out.headers["location"]) == (303, "/login")

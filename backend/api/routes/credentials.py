@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 
 from backend.api.deps import CurrentOrg, PlatformDep
 from backend.api.routes.events import INVALID_REQUEST, problem_doc
-from backend.core.errors import P_, ProblemError, either
+from backend.core.errors import P_, LimitExceededError, ProblemError, either
 from backend.core.integers import INT64_MAX
 from backend.services.credentials import (
     MAX_CREDENTIAL_BYTES,
@@ -116,7 +116,10 @@ _REFUSED = problem_doc(
     verdict={"valid": False, "...": "..."},
 )
 _TOO_LARGE = problem_doc(
-    413, "limit-exceeded", "Too large", f"the credential is 70000 bytes; at most {MAX_CREDENTIAL_BYTES} are accepted"
+    413,
+    "limit-exceeded",
+    "Document exceeds a limit",
+    f"the credential is 70000 bytes; at most {MAX_CREDENTIAL_BYTES} are accepted",
 )
 _MEDIA = problem_doc(
     415, "unsupported-media-type", "Unsupported media type", "send the credential as application/vc+jwt or text/plain"
@@ -145,10 +148,8 @@ async def _token(request: Request) -> bytes:
 
 
 def _too_large(size: int) -> ProblemError:
-    return ProblemError(
+    return LimitExceededError(
         P_("the credential is {size} bytes; at most {maximum} are accepted", size=size, maximum=MAX_CREDENTIAL_BYTES),
-        status=413,
-        code="limit-exceeded",
         limit="max_credential_bytes",
     )
 

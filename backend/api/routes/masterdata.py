@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from backend.api.deps import CurrentOrg, PlatformDep
 from backend.api.routes.events import INVALID_REQUEST, problem_doc
-from backend.core.errors import P_, ProblemError, either
+from backend.core.errors import P_, LimitExceededError, ProblemError, either
 from backend.core.integers import parse_int
 from backend.services.masterdata import (
     MAX_MASTER_DATA_BYTES,
@@ -89,10 +89,8 @@ async def _body(request: Request) -> bytes:
 
 
 def _too_large(size: int) -> ProblemError:
-    return ProblemError(
+    return LimitExceededError(
         P_("the master data is {size} bytes; at most {maximum} are accepted", size=size, maximum=MAX_MASTER_DATA_BYTES),
-        status=413,
-        code="limit-exceeded",
         limit="max_master_data_bytes",
         maximum=MAX_MASTER_DATA_BYTES,
     )
@@ -156,7 +154,10 @@ def _too_large(size: int) -> ProblemError:
             latestVersion=2,
         ),
         413: problem_doc(
-            413, "limit-exceeded", "Too large", f"the master data is 70000 bytes; at most {MAX_MASTER_DATA_BYTES} ..."
+            413,
+            "limit-exceeded",
+            "Document exceeds a limit",
+            f"the master data is 70000 bytes; at most {MAX_MASTER_DATA_BYTES} ...",
         ),
         415: problem_doc(415, "unsupported-media-type", "Unsupported media type", "send the signed master data as ..."),
         503: problem_doc(503, "unavailable", "Service unavailable", "the registry has never been read: ..."),

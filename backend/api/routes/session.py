@@ -24,6 +24,7 @@ from sqlmodel import col, select
 
 from backend.api.deps import SESSION_COOKIE, PlatformDep, SessionDep
 from backend.api.routes.events import INVALID_REQUEST, problem_doc
+from backend.core.errors import P_, Text, quoted
 from backend.models import ApiToken
 from backend.pages.templating import render
 from backend.services.green_params import parse_lang
@@ -36,7 +37,7 @@ from backend.services.sessions import (
     login_form_problem,
     open_session,
 )
-from supplychain.i18n import DEFAULT_LANG, N_, Lang, other_lang, translations
+from supplychain.i18n import DEFAULT_LANG, N_, Lang, from_accept_language, other_lang, translations
 from supplychain.i18n import parse_lang as i18n_parse_lang
 
 __all__ = ["LOGIN_COOKIE", "router"]
@@ -86,11 +87,11 @@ def _form(
     return response
 
 
-def _cross_site(request: Request, platform: Platform) -> str | None:
+def _cross_site(request: Request, platform: Platform) -> Text | None:
     """Why a POST comes from another site (``None`` when it does not seem to): its ``Origin`` is neither this
     request's own (scheme and ``Host``) nor the platform's public base URL, or ``Sec-Fetch-Site`` says so."""
     if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
-        return "the form was sent from another site (Sec-Fetch-Site: cross-site or same-site)"
+        return P_("the form was sent from another site (Sec-Fetch-Site: cross-site or same-site)")
     origin = request.headers.get("origin")
     if origin is None:
         return None
@@ -98,7 +99,7 @@ def _cross_site(request: Request, platform: Platform) -> str | None:
     public = urlsplit(platform.settings.public_base_url)
     own.add(f"{public.scheme}://{public.netloc}")
     if origin.rstrip("/") not in own:
-        return f"the form was sent from another origin ({origin[:100]!r}), not this site"
+        return P_("the form was sent from another origin ({origin}), not this site", origin=quoted(origin, 102))
     return None
 
 
@@ -161,7 +162,7 @@ async def login(request: Request, session: SessionDep, platform: PlatformDep) ->
         platform.session_key, fields.get("csrf"), request.cookies.get(LOGIN_COOKIE), now=now
     )
     if refusal is not None:
-        return _form(request, platform, target, lang=lang, error=refusal, status=403)
+        return _form(request, platform, target, lang=lang, error=refusal.render(lang), status=403)
     secret = fields.get("token", "").strip()
     row = session.exec(select(ApiToken).where(col(ApiToken.token_hash) == hash_token(secret))).first()
     if not secret or row is None or row.id is None or row.revoked_at is not None:
@@ -202,7 +203,8 @@ def logout(request: Request, session: SessionDep, platform: PlatformDep) -> Resp
     """End the browser's session on the server (a copy of its cookie stops working too) and clear the cookie."""
     refusal = _cross_site(request, platform)
     if refusal is not None:
-        return HTMLResponse(render("notice.html", "en", message=refusal, switch=False), 403)
+        lang = from_accept_language(request.headers.get("accept-language"), DEFAULT_LANG)
+        return HTMLResponse(render("notice.html", lang, message=refusal.render(lang), switch=False), 403)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         end_session(session, platform.session_key, cookie, now=int(time.time()))
