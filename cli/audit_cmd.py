@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-from cli.common import console, fail
-
-if TYPE_CHECKING:
-    pass
+from cli.common import _, console, fail, locale_lang, pad, word
+from supplychain.vocabulary import SEVERITIES
 
 app = typer.Typer()
 
@@ -30,42 +28,71 @@ def _say(*parts: object, **options: Any) -> None:
 
 
 def _print_report(report: Any, written: tuple[Path, Path] | None) -> None:
-    """The summary of an :class:`~backend.audit.AuditReport` on the console."""
+    """The summary of an :class:`~backend.audit.AuditReport` on the console, in the locale's language (codes,
+    identifiers and each finding's own message as the audit wrote them)."""
     from backend.audit.report import blocks_text
     from supplychain.audit import Severity
 
     chain = report.chain
     _say(
-        f"audit of {report.platform} against registry {chain['registry']} on chain {chain['chainId']} "
-        f"({blocks_text(report.blocks)})"
+        _(
+            "audit of {platform} against registry {registry} on chain {chain} ({blocks})",
+            platform=report.platform,
+            registry=chain["registry"],
+            chain=chain["chainId"],
+            blocks=blocks_text(report.blocks, locale_lang()),
+        )
     )
     for note in report.notes:
-        _say(f"  note: {note}", markup=False)
-    _say(
-        f"events checked: {report.events_checked:,}"
-        + (f" (+{report.events_rechecked:,} again)" if report.events_rechecked else "")
-        + f" in {report.wall_seconds:.2f} s = {report.events_per_second:,.0f} events/s; "
-        + (f"audited before, compared with their seals: {report.events_compared:,}; " if report.events_compared else "")
-        + f"batches {report.batches_read:,}; roots reconciled {report.roots_judged:,}; "
-        f"registry events {report.registry_events:,}"
+        _say("  " + _("note: {note}", note=note), markup=False)
+    timing = {
+        "checked": f"{report.events_checked:,}",
+        "seconds": f"{report.wall_seconds:.2f}",
+        "rate": f"{report.events_per_second:,.0f}",
+    }
+    if report.events_rechecked:
+        checked = _(
+            "events checked: {checked} (+{again} again) in {seconds} s = {rate} events/s",
+            again=format(report.events_rechecked, ","),
+            **timing,
+        )
+    else:
+        checked = _("events checked: {checked} in {seconds} s = {rate} events/s", **timing)
+    clauses = [checked]
+    if report.events_compared:
+        clauses.append(
+            _("audited before, compared with their seals: {count}", count=format(report.events_compared, ","))
+        )
+    clauses.append(
+        _(
+            "batches {batches}; roots reconciled {roots}; registry events {events}",
+            batches=format(report.batches_read, ","),
+            roots=format(report.roots_judged, ","),
+            events=format(report.registry_events, ","),
+        )
     )
+    _say(_("; ").join(clauses))
     severities = report.by_severity
-    _say("findings: " + " · ".join(f"{s.value} {severities[s.value]}" for s in Severity))
+    counts = " · ".join(f"{word(SEVERITIES[s.value])} {severities[s.value]}" for s in Severity)
+    _say(_("findings: {counts}", counts=counts))
     ordered = sorted(report.findings, key=lambda f: (f.severity.rank, f.organisation or "", f.code))
     for f in ordered[:_SHOWN]:
         style = _SEVERITY_STYLE[f.severity.value]
-        _say(f"  [{style}]{f.severity.value:<8}[/{style}] {f.code:<36} {f.organisation or 'platform':<18}", end="")
+        severity = pad(word(SEVERITIES[f.severity.value]), 8)
+        _say(f"  [{style}]{severity}[/{style}] {f.code:<36} {pad(f.organisation or _('platform'), 18)}", end="")
         _say(f" {f.message}", markup=False)
     hidden = sum(report.counts.values()) - min(len(ordered), _SHOWN)
     if hidden > 0:
-        _say(f"  ... and {hidden:,} more (see the JSON report)")
+        _say("  " + _("... and {count} more (see the JSON report)", count=format(hidden, ",")))
     if report.sample:
         drawn = ", ".join(f"#{s['recognitionId']} {s['holder']}" for s in report.sample)
-        _say(f"spot-check sample (seed {report.seed}): {drawn}")
+        _say(_("spot-check sample (seed {seed}): {drawn}", seed=report.seed, drawn=drawn))
     if written is not None:
-        _say(f"reports: {written[0]}, {written[1]}")
-    verdict = "[bold red]FAIL[/bold red]: serious findings" if report.serious else "[green]PASS[/green]"
-    _say(f"verdict: {verdict}")
+        _say(_("reports: {json}, {html}", json=written[0], html=written[1]))
+    if report.serious:
+        _say(_("verdict: [bold red]FAIL[/bold red]: serious findings"))
+    else:
+        _say(_("verdict: [green]PASS[/green]"))
 
 
 @app.command(
@@ -138,7 +165,7 @@ def audit(  # noqa: PLR0917 - typer options
     from chain.connection import default_rpc_url
 
     if lang not in LANGUAGES:
-        fail(f"--lang must be one of {', '.join(LANGUAGES)}, got {lang!r}", 2)
+        fail(_("--lang must be one of {langs}, got {lang}", langs=", ".join(LANGUAGES), lang=repr(lang)), 2)
     options = AuditOptions(
         deadline_seconds=deadline_seconds,
         window_seconds=window_seconds,

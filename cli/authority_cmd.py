@@ -37,6 +37,7 @@ from pydantic import ValidationError
 from backend.core.config import Settings
 from chain.accounts import DEV_CHAIN_IDS, account_from_key, load_authority_key, save_keyfile
 from chain.authority import (
+    KIND_NAMES,
     CallRefusedError,
     authority_function,
     decode_args,
@@ -53,7 +54,10 @@ from chain.deploy import Deployment
 from chain.errors import RegistryError, RegistryNotFoundError
 from chain.registry import Registry
 from chain.relay import describe_prepared, prepare, send, sign_prepared
-from cli.common import data_dir, fail, reported
+from cli.common import _, data_dir, fail, reported, word
+from supplychain import vocabulary
+from supplychain.i18n import N_
+from supplychain.registry import Level, ReasonCode, RecognitionStatus, Scope
 
 app = typer.Typer(
     epilog="Example: supplychain authority show 1 --rpc http://127.0.0.1:8545",
@@ -176,10 +180,10 @@ class KeySource:
         passphrase = None
         if self.key_file is not None:
             if not self.key_file.is_file():
-                raise ValueError(f"keystore {self.key_file} does not exist")
+                raise ValueError(_("keystore {path} does not exist", path=self.key_file))
             passphrase = os.environ.get(self.passphrase_env)
             if passphrase is None:
-                passphrase = str(typer.prompt(f"Passphrase of {self.key_file}", hide_input=True))
+                passphrase = str(typer.prompt(_("Passphrase of {path}", path=self.key_file), hide_input=True))
         try:
             return load_authority_key(key_file=self.key_file, passphrase=passphrase, dev=self.dev, env=self.env)
         except KeyError as exc:
@@ -227,7 +231,7 @@ def shared_options(command: Callable[..., None]) -> Callable[..., None]:
         hint = hints[param.name]
         if isinstance(hint, type) and hint in _SHARED:
             options = _SHARED[hint]
-            made[param.name] = (hint, tuple(f"{param.name}_{name}" for name, _, _ in options))
+            made[param.name] = (hint, tuple(f"{param.name}_{name}" for name, _annotation, _default in options))
             shared += [
                 inspect.Parameter(f"{param.name}_{name}", inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
                 for name, a, d in options
@@ -266,8 +270,12 @@ def _bare_deployment(chain: Chain, address: str) -> Deployment:
 def _dev_chain_only(chain_id: int, where: str) -> None:
     if chain_id not in DEV_CHAIN_IDS:
         raise ValueError(
-            f"--dev-account keys are public: they are for local dev chains only, and chain {chain_id} at {where} is "
-            "not one; give --key-file or --key-env"
+            _(
+                "--dev-account keys are public: they are for local dev chains only, and chain {chain} at {where} is "
+                "not one; give --key-file or --key-env",
+                chain=chain_id,
+                where=where,
+            )
         )
 
 
@@ -277,18 +285,19 @@ def _reported() -> Iterator[None]:
         try:
             yield
         except CallRefusedError as exc:
-            fail(f"refused ({exc.reason}): {exc}")
+            fail(_("refused ({reason}): {detail}", reason=exc.reason, detail=exc))
         except RegistryError as exc:
-            sent = f" (transaction {exc.tx_hash})" if exc.tx_hash else ""
-            fail(f"the registry refused it: {explain(exc)}{sent}")
+            if exc.tx_hash:
+                fail(_("the registry refused it: {why} (transaction {hash})", why=explain(exc), hash=exc.tx_hash))
+            fail(_("the registry refused it: {why}", why=explain(exc)))
         except PlatformError as exc:
-            fail(f"the platform refused it: {exc}")
+            fail(_("the platform refused it: {detail}", detail=exc))
         except KeyError as exc:  # an unknown development account
             fail(str(exc.args[0]) if exc.args else repr(exc))
         except ValueError as exc:  # bad input, named by the message itself
             fail(str(exc))
         except httpx.HTTPError as exc:
-            fail(f"the platform cannot be reached: {exc}")
+            fail(_("the platform cannot be reached: {detail}", detail=exc))
 
 
 def _request(client: httpx.Client, method: str, path: str, body: Any = None) -> Any:
@@ -301,10 +310,17 @@ def _request(client: httpx.Client, method: str, path: str, body: Any = None) -> 
         if isinstance(answer, Mapping) and "detail" in answer:
             code = str(answer.get("type", "")).rsplit("/", 1)[-1]
             raise PlatformError(f"{response.status_code} {code}: {answer['detail']}")
-        raise PlatformError(f"{response.status_code} {response.reason_phrase} from {path}")
+        raise PlatformError(
+            _("{status} {phrase} from {path}", status=response.status_code, phrase=response.reason_phrase, path=path)
+        )
     if answer is None:
-        raise PlatformError(f"{path} did not answer JSON")
+        raise PlatformError(_("{path} did not answer JSON", path=path))
     return answer
+
+
+def _call(function: str, args: object) -> str:
+    """A registry call as code writes it: ``suspendRecognition({...})``."""
+    return f"{function}({args})"
 
 
 def _check_prepared(prepared: Mapping[str, Any], function: str, args: Mapping[str, Any], target: Target) -> None:
@@ -313,11 +329,16 @@ def _check_prepared(prepared: Mapping[str, Any], function: str, args: Mapping[st
     wanted = decode_args(function, encode_args(function, args))
     if name != authority_function(function).name or decoded != wanted:
         raise CallRefusedError(
-            "inconsistent-transaction", f"the platform prepared {name}({decoded}), not {function}({wanted})"
+            "inconsistent-transaction",
+            _(
+                "the platform prepared {prepared}, not {asked}",
+                prepared=_call(name, decoded),
+                asked=_call(function, wanted),
+            ),
         )
     if target.registry is not None and parse_address(str(prepared.get("to"))) != parse_address(target.registry):
         raise CallRefusedError(
-            "wrong-target", f"the platform prepared a call of {prepared.get('to')}, not the registry"
+            "wrong-target", _("the platform prepared a call of {to}, not the registry", to=prepared.get("to"))
         )
 
 
@@ -361,13 +382,15 @@ def _print_result(result: Mapping[str, Any], as_json: bool, notes: Mapping[str, 
     if as_json:
         typer.echo(json.dumps({**result, **({"notes": dict(notes)} if notes else {})}, ensure_ascii=False, indent=2))
         return
-    again = " (already mined: relayed before)" if result.get("alreadyMined") else ""
-    typer.echo(f"transaction: {result['txHash']}{again}")
-    typer.echo(f"block: {result['blockNumber']}")
-    typer.echo(f"function: {result['function']} from {result['sender']}")
+    if result.get("alreadyMined"):
+        typer.echo(_("transaction: {hash} (already mined: relayed before)", hash=result["txHash"]))
+    else:
+        typer.echo(_("transaction: {hash}", hash=result["txHash"]))
+    typer.echo(_("block: {number}", number=result["blockNumber"]))
+    typer.echo(_("function: {function} from {sender}", function=result["function"], sender=result["sender"]))
     for event in result.get("events", []):
         fields = {k: v for k, v in event.items() if k not in ("event", "blockNumber", "logIndex")}
-        typer.echo(f"event: {event['event']} {' '.join(_flat(fields))}")
+        typer.echo(_("event: {event} {fields}", event=event["event"], fields=" ".join(_flat(fields))))
     for name, value in result.get("result", {}).items():
         typer.echo(f"{name}: {value}" + (f" ({_when(value)})" if name == "exemptUntil" else ""))
     for name, value in notes.items():
@@ -378,7 +401,9 @@ def _digest(path: Path, what: str) -> str:
     try:
         return "0x" + file_digest(path).hex()
     except OSError as exc:
-        raise ValueError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+        raise ValueError(
+            _("cannot read the {what} {path}: {reason}", what=_(what), path=path, reason=exc.strerror or exc)
+        ) from None
 
 
 def _run(
@@ -492,8 +517,8 @@ def issue(
     """Issue a green recognition (a certifier, up to its own level); prints the new recognition's id."""
     with _reported():
         if subject is not None and product is not None and subject != product:
-            raise ValueError("give the product's GTIN with --product or --subject, not two different ones")
-        evidence_hash = _digest(evidence, "evidence file")
+            raise ValueError(_("give the product's GTIN with --product or --subject, not two different ones"))
+        evidence_hash = _digest(evidence, N_("evidence file"))
         args: dict[str, Any] = {
             "holder": holder,
             "kind": kind,
@@ -597,7 +622,7 @@ def spot_check(
 ) -> None:
     """Record a spot check's result (the regulator); three passes in a row exempt the unit for five years."""
     with _reported():
-        report_hash = _digest(report, "report")
+        report_hash = _digest(report, N_("report"))
     _run(
         "recordSpotCheck",
         {"id": recognition_id, "passed": passed, "reportHash": report_hash},
@@ -617,35 +642,98 @@ def _recognition(recognition_id: int, target: Target) -> dict[str, Any]:
     try:
         return recognition_json(registry, recognition_id, registry.mirror())
     except RegistryNotFoundError:
-        raise ValueError(f"there is no recognition {recognition_id} in the registry at {registry.address}") from None
+        raise ValueError(
+            _("there is no recognition {id} in the registry at {address}", id=recognition_id, address=registry.address)
+        ) from None
+
+
+_KINDS = {name: kind for kind, name in KIND_NAMES.items()}
+
+
+def _named(words: Mapping[Any, str], member: Any, name: str) -> str:
+    """The vocabulary's word for ``member`` in the locale's language, else the name the JSON gives."""
+    known = words.get(member)
+    return word(known) if known else name
+
+
+def _enum_named(words: Mapping[Any, str], enum: Any, name: str | None) -> str:
+    """The word for a kebab-case name of ``enum``'s members (``environmental-incident``), else the name itself."""
+    member = enum.__members__.get((name or "").replace("-", "_").upper())
+    return _named(words, member, str(name))
+
+
+def _terms(r: Mapping[str, Any]) -> str:
+    """What a recognition recognises, in words: kind, level, grade, what it covers."""
+    terms = [
+        _named(vocabulary.KINDS, _KINDS.get(r["kind"]), r["kind"]),
+        _enum_named(vocabulary.LEVELS, Level, r["level"]),
+    ]
+    if r["grade"] != "none":
+        terms.append(_("grade {grade}", grade=r["grade"].upper()))
+    if r["subject"]:
+        scope = _enum_named(vocabulary.SCOPES, Scope, r["scope"])
+        terms.append(_("{scope} {subject}", scope=scope, subject=r["subject"]))
+    else:
+        terms.append(_("the whole enterprise"))
+    return _(", ").join(terms)
 
 
 def _print_recognition(r: Mapping[str, Any]) -> None:
-    subject = f", {r['scope']} {r['subject']}" if r["subject"] else ", the whole enterprise"
-    grade = f", grade {r['grade'].upper()}" if r["grade"] != "none" else ""
-    typer.echo(f"recognition {r['id']}: {r['kind']} ({r['kindZh']}), {r['level']}{grade}{subject}")
-    typer.echo(f"holder: {r['holder']}")
-    typer.echo(f"issuer: {r['issuer']}, issued {_when(r['issuedAt'])}")
-    typer.echo(f"standard: {r['standardRef']}")
-    until = _when(r["validUntil"]) if r["validUntil"] else "until revoked"
-    typer.echo(f"validity: {_when(r['validFrom'])} to {until}" + (" (expired)" if r["expired"] else ""))
-    typer.echo(f"evidence: {r['evidenceHash']}")
+    """A recognition as ``show`` prints it for people: domain words from the vocabulary, in the locale's language."""
+    typer.echo(_("recognition {id}: {terms}", id=r["id"], terms=_terms(r)))
+    typer.echo(_("holder: {holder}", holder=r["holder"]))
+    typer.echo(_("issuer: {issuer}, issued {when}", issuer=r["issuer"], when=_when(r["issuedAt"])))
+    typer.echo(_("standard: {standard}", standard=r["standardRef"]))
+    validity = {
+        "start": _when(r["validFrom"]),
+        "end": _when(r["validUntil"]) if r["validUntil"] else _("until revoked"),
+    }
+    if r["expired"]:
+        typer.echo(_("validity: {start} to {end} (expired)", **validity))
+    else:
+        typer.echo(_("validity: {start} to {end}", **validity))
+    typer.echo(_("evidence: {hash}", hash=r["evidenceHash"]))
     typer.echo(
-        f"status: {r['status']} since {_when(r['statusChangedAt'])}; in force now: {'yes' if r['inForce'] else 'no'}"
+        _(
+            "status: {status} since {when}; in force now: {answer}",
+            status=_enum_named(vocabulary.STATUSES, RecognitionStatus, r["status"]),
+            when=_when(r["statusChangedAt"]),
+            answer=_("yes") if r["inForce"] else _("no"),
+        )
     )
     for change in r["statusHistory"]:
-        by = f" by {change['by']}" if "by" in change else ""
+        values = {
+            "when": _when(change["timestamp"]),
+            "status": _enum_named(vocabulary.STATUSES, RecognitionStatus, change["status"]),
+            "reason": _enum_named(vocabulary.REASONS, ReasonCode, change["reasonName"])
+            if change["reasonName"]
+            else change["reason"],
+        }
+        if "by" in change:
+            typer.echo("  " + _("{when} {status} ({reason}) by {by}", by=change["by"], **values))
+        else:
+            typer.echo("  " + _("{when} {status} ({reason})", **values))
+    _print_spot_checks(r["spotChecks"])
+
+
+def _print_spot_checks(s: Mapping[str, Any]) -> None:
+    checks = {"count": s["count"], "passes": s["consecutivePasses"], "last": _when(s["lastCheckedAt"])}
+    if s["exempt"]:
         typer.echo(
-            f"  {_when(change['timestamp'])} {change['status']} ({change['reasonName'] or change['reason']}){by}"
+            _(
+                "spot checks: {count}, {passes} passed in a row, last {last}; exempt until {until}",
+                until=_when(s["exemptUntil"]),
+                **checks,
+            )
         )
-    s = r["spotChecks"]
-    typer.echo(
-        f"spot checks: {s['count']}, {s['consecutivePasses']} passed in a row, last {_when(s['lastCheckedAt'])}; "
-        + (f"exempt until {_when(s['exemptUntil'])}" if s["exempt"] else "not exempt")
-    )
+    else:
+        typer.echo(_("spot checks: {count}, {passes} passed in a row, last {last}; not exempt", **checks))
     for check in s["records"]:
-        outcome = "passed" if check["passed"] else "failed"
-        typer.echo(f"  {_when(check['timestamp'])} {outcome}, report {check['reportHash']}")
+        record = {"when": _when(check["timestamp"]), "hash": check["reportHash"]}
+        if check["passed"]:
+            typer.echo("  " + _("{when} passed, report {hash}", **record))
+        else:
+            typer.echo("  " + _("{when} failed, report {hash}", **record))
 
 
 OrganisationId = Annotated[
@@ -801,18 +889,28 @@ def evidence_check(
 ) -> None:
     """Check a document against the evidence hash on chain (exit code 1 when it does not match)."""
     with _reported():
-        digest = _digest(file, "evidence file")
+        digest = _digest(file, N_("evidence file"))
         on_chain = _recognition(recognition_id, target)["evidenceHash"]
     if digest != on_chain:
-        fail(f"{file} does not match recognition {recognition_id}: its sha256 is {digest}, the chain holds {on_chain}")
-    typer.echo(f"{file} matches the evidence of recognition {recognition_id} ({digest})")
+        fail(
+            _(
+                "{path} does not match recognition {id}: its sha256 is {digest}, the chain holds {on_chain}",
+                path=file,
+                id=recognition_id,
+                digest=digest,
+                on_chain=on_chain,
+            )
+        )
+    typer.echo(
+        _("{path} matches the evidence of recognition {id} ({digest})", path=file, id=recognition_id, digest=digest)
+    )
 
 
 def _json(text: str, what: str) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise ValueError(f"{what} is not JSON: {exc}") from None
+        raise ValueError(_("{what} is not JSON: {reason}", what=what, reason=exc)) from None
 
 
 @app.command(
@@ -841,17 +939,17 @@ def sign_tx(
     """
     with _reported():
         if (prepared_file is None) == (function is None):
-            raise ValueError("give either a FUNCTION (with --args) or --prepared FILE")
+            raise ValueError(_("give either a FUNCTION (with --args) or --prepared FILE"))
         private_key = key.load()
         if prepared_file is not None:
             prepared = _json(prepared_file.read_text(encoding="utf-8"), str(prepared_file))
             if not isinstance(prepared, dict):
-                raise ValueError(f"{prepared_file} does not hold a JSON object")
+                raise ValueError(_("{path} does not hold a JSON object", path=prepared_file))
         else:
             assert function is not None  # noqa: S101 - checked above
             args = _json(args_json or "{}", "--args")
             if not isinstance(args, dict):
-                raise ValueError("--args must be a JSON object")
+                raise ValueError(_("--args must be a JSON object"))
             sender = account_from_key(private_key).address
             if target.platform is not None:
                 with target.client() as client:
@@ -861,12 +959,17 @@ def sign_tx(
             else:
                 prepared = prepare(target.open(dev=key.dev is not None), sender, function, args)
         if key.dev is not None:
-            _dev_chain_only(int(prepared.get("chainId", 0)), "the prepared transaction")
+            _dev_chain_only(int(prepared.get("chainId", 0)), _("the prepared transaction"))
         raw = "0x" + sign_prepared(private_key, prepared).hex()
         name, decoded = describe_prepared(prepared)
         typer.echo(
-            f"signed {name}({json.dumps(decoded, ensure_ascii=False)}) to {prepared.get('to')} on chain "
-            f"{prepared.get('chainId')}, nonce {prepared.get('nonce')}",
+            _(
+                "signed {call} to {to} on chain {chain}, nonce {nonce}",
+                call=_call(name, json.dumps(decoded, ensure_ascii=False)),
+                to=prepared.get("to"),
+                chain=prepared.get("chainId"),
+                nonce=prepared.get("nonce"),
+            ),
             err=True,
         )
         if out is not None:
@@ -874,7 +977,7 @@ def sign_tx(
     if out is None:
         typer.echo(raw)
     else:
-        typer.echo(f"signed transaction written to {out}", err=True)
+        typer.echo(_("signed transaction written to {path}", path=out), err=True)
 
 
 @app.command("keyfile", epilog="Example: supplychain authority keyfile --out certifier.json")
@@ -893,15 +996,21 @@ def keyfile(
     """
     with _reported():
         if out.exists():
-            raise ValueError(f"{out} already exists; refusing to overwrite it")
+            raise ValueError(_("{path} already exists; refusing to overwrite it", path=out))
         if key_env is not None or dev_account is not None:
             private_key = load_authority_key(dev=dev_account, env=key_env)
         else:
             private_key = "0x" + secrets.token_hex(32)
         passphrase = os.environ.get(passphrase_env)
         if passphrase is None:
-            passphrase = str(typer.prompt("Passphrase for the keystore", hide_input=True, confirmation_prompt=True))
+            passphrase = str(
+                typer.prompt(
+                    _("Passphrase for the keystore"),
+                    hide_input=True,
+                    confirmation_prompt=_("Repeat for confirmation"),
+                )
+            )
         if not passphrase:
-            raise ValueError("an empty passphrase would leave the key unprotected")
+            raise ValueError(_("an empty passphrase would leave the key unprotected"))
         address = save_keyfile(private_key, out, passphrase)
     typer.echo(address)

@@ -14,7 +14,7 @@ from chain.deploy import Deployment, check_deployment, ensure_registry
 from chain.devchain import ENGINES, NodeProcess, is_alive, read_record, start_node, stop_node
 from chain.errors import ChainError, ChainResetError
 from chain.registry import ROLE_ANCHORER, Registry
-from cli.common import console, data_dir, fail, reported
+from cli.common import _, console, data_dir, fail, reported
 
 app = typer.Typer(
     epilog="Example: supplychain chain up --engine anvil",
@@ -49,7 +49,7 @@ def ensure_node(root: Path, engine: str, port: int) -> tuple[NodeProcess, subpro
     anvil keeps its state in ``root/chain/anvil-state.json``; the node's output goes to ``root/chain/<engine>.log``.
     """
     if engine not in ENGINES:
-        fail(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")
+        fail(_("unknown engine {engine}; use one of: {engines}", engine=repr(engine), engines=", ".join(ENGINES)))
     record = running_node(root)
     if record is not None:
         return record, None
@@ -59,7 +59,15 @@ def ensure_node(root: Path, engine: str, port: int) -> tuple[NodeProcess, subpro
         engine, port=port, log_path=root / "chain" / f"{engine}.log", state_path=state, genesis_time=genesis
     )
     record.save(node_record_path(root))
-    console.print(f"started {record.engine} at {record.url} (pid {record.pid}, log {record.log_path})")
+    console.print(
+        _(
+            "started {engine} at {url} (pid {pid}, log {log})",
+            engine=record.engine,
+            url=record.url,
+            pid=record.pid,
+            log=record.log_path,
+        )
+    )
     return record, process
 
 
@@ -113,7 +121,7 @@ def _restore_if_reset(chain: Chain, root: Path, url: str) -> None:
         finally:
             platform.close()
         if restored:
-            console.print(f"the chain at {url} was reset: registry restored from the platform's journal")
+            console.print(_("the chain at {url} was reset: registry restored from the platform's journal", url=url))
 
 
 @app.command("up", epilog="Example: supplychain chain up --engine anvil --port 8545")
@@ -131,13 +139,20 @@ def up(
     with reported():
         record, process = ensure_node(root, engine, port)
         if process is None:
-            console.print(f"{record.engine} already running at {record.url} (pid {record.pid})")
+            console.print(
+                _("{engine} already running at {url} (pid {pid})", engine=record.engine, url=record.url, pid=record.pid)
+            )
         registry, created = prepare_registry(record.url, root)
-    verb = "deployed" if created else "found"
-    console.print(
-        f"registry {verb} at {registry.address} (chain {registry.chain.chain_id}, "
-        f"block {registry.deployment.block_number}); record: {deployment_path(root)}"
-    )
+    values = {
+        "address": registry.address,
+        "chain": registry.chain.chain_id,
+        "block": registry.deployment.block_number,
+        "record": deployment_path(root),
+    }
+    if created:
+        console.print(_("registry deployed at {address} (chain {chain}, block {block}); record: {record}", **values))
+    else:
+        console.print(_("registry found at {address} (chain {chain}, block {block}); record: {record}", **values))
 
 
 @app.command("down", epilog="Example: supplychain chain down --data-dir data")
@@ -148,10 +163,13 @@ def down(data: DataDir = None) -> None:
     with reported():
         record = read_record(path)
     if record is None:
-        fail(f"no dev chain was started from {root} (no {path})")
+        fail(_("no dev chain was started from {root} (no {path})", root=root, path=path))
     stopped = stop_node(record.pid)
     path.unlink(missing_ok=True)
-    console.print(f"stopped {record.engine} (pid {record.pid})" if stopped else f"{record.engine} was not running")
+    if stopped:
+        console.print(_("stopped {engine} (pid {pid})", engine=record.engine, pid=record.pid))
+    else:
+        console.print(_("{engine} was not running", engine=record.engine))
 
 
 @app.command("status", epilog="Example: supplychain chain status --rpc http://127.0.0.1:8545")
@@ -165,18 +183,38 @@ def status(
         record = running_node(root)
     url = rpc or (record.url if record else None)
     if url is None:
-        fail(f"no dev chain is running from {root}: start one with `supplychain chain up`")
+        fail(_("no dev chain is running from {root}: start one with `supplychain chain up`", root=root))
     if record:
-        console.print(f"node: {record.engine}, pid {record.pid}, {record.url}, log {record.log_path}")
+        console.print(
+            _(
+                "node: {engine}, pid {pid}, {url}, log {log}",
+                engine=record.engine,
+                pid=record.pid,
+                url=record.url,
+                log=record.log_path,
+            )
+        )
     try:
         chain = connect(url, attempts=1)
-        console.print(f"chain: id {chain.chain_id}, block {chain.block_number()}, genesis {chain.genesis_hash}")
+        console.print(
+            _(
+                "chain: id {chain}, block {block}, genesis {genesis}",
+                chain=chain.chain_id,
+                block=chain.block_number(),
+                genesis=chain.genesis_hash,
+            )
+        )
         deployment = Deployment.load(deployment_path(root))
         check_deployment(chain, deployment)
     except ChainError as exc:
         fail(str(exc))
     registry = Registry(chain, deployment, check=False)
     console.print(
-        f"registry: {deployment.address} (deployed in block {deployment.block_number}), "
-        f"{registry.anchor_count()} roots anchored, {registry.recognition_count()} recognitions"
+        _(
+            "registry: {address} (deployed in block {block}), {roots} roots anchored, {recognitions} recognitions",
+            address=deployment.address,
+            block=deployment.block_number,
+            roots=registry.anchor_count(),
+            recognitions=registry.recognition_count(),
+        )
     )

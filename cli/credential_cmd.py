@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -27,7 +26,8 @@ from chain.deploy import Deployment
 from chain.errors import ChainError
 from chain.registry import Registry
 from cli.chain_cmd import deployment_path
-from cli.common import data_dir, fail, reported
+from cli.common import _, data_dir, fail, locale_lang, pad, pgettext, reported, speaking, term
+from supplychain import vocabulary
 from supplychain.credentials import (
     SCHEMES,
     CredentialFormatError,
@@ -39,7 +39,8 @@ from supplychain.credentials import (
     token_digest,
     verify_credential,
 )
-from supplychain.registry import Level, RecognitionKind, RecognitionStatus
+from supplychain.i18n import N_, parse_lang
+from supplychain.registry import Level, RecognitionKind, RecognitionStatus, Scope
 
 app = typer.Typer(
     epilog="Example: supplychain credential verify recognition-1.jwt --lang zh",
@@ -59,28 +60,6 @@ PlatformUrl = Annotated[str, typer.Option("--platform", help="The platform's bas
 
 UNUSABLE = 2
 DEFAULT_PASSPHRASE_ENV = "SUPPLYCHAIN_KEY_PASSPHRASE"  # noqa: S105 - a variable's name
-_ZH_CHECKS = {
-    "format": "格式",
-    "signature": "签名",
-    "key": "签名密钥",
-    "chain": "链",
-    "registry": "注册合约",
-    "recognition": "认定记录",
-    "issuer": "签发方",
-    "certifier": "认证机构资格",
-    "claims": "声明内容",
-    "evidence": "评价报告",
-    "status": "当前状态",
-}
-_ZH_STATUS = {
-    "in_force": "有效",
-    "suspended": "暂停",
-    "revoked": "已撤销·摘牌",
-    "expired": "已过期",
-    "not_yet_valid": "尚未生效",
-    "unknown": "未知",
-}
-_ZH_SCOPE = {"ENTERPRISE": "企业", "FACILITY": "设施", "PRODUCT": "产品"}
 
 
 def _unusable(message: str) -> NoReturn:
@@ -93,7 +72,7 @@ def _when(t: int | None) -> str:
     try:
         return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     except (OverflowError, OSError, ValueError):
-        return f"{t} (Unix seconds)"
+        return _("{seconds} (Unix seconds)", seconds=t)
 
 
 def open_registry(rpc: str | None, registry: str | None, data: Path | None) -> Registry:
@@ -163,7 +142,7 @@ def issue(  # noqa: PLR0917 - typer options
     if key_file is not None:
         passphrase = os.environ.get(passphrase_env)
         if passphrase is None:
-            passphrase = typer.prompt("Keystore passphrase", hide_input=True)
+            passphrase = typer.prompt(_("Keystore passphrase"), hide_input=True)
     with reported():
         try:
             key = load_authority_key(key_file=key_file, passphrase=passphrase, dev=dev_account, env=key_env)
@@ -172,7 +151,7 @@ def issue(  # noqa: PLR0917 - typer options
         reg = open_registry(rpc, registry, data)
         chain_id = reg.chain.chain_id
         if dev_account is not None and chain_id not in DEV_CHAIN_IDS:
-            fail(f"--dev-account is for local dev chains only; chain {chain_id} is not one")
+            fail(_("--dev-account is for local dev chains only; chain {chain} is not one", chain=chain_id))
         info = reg.recognition(recognition)
         token = issue_credential(
             recognition,
@@ -187,16 +166,27 @@ def issue(  # noqa: PLR0917 - typer options
         if out is not None:
             out.write_text(token + "\n", encoding="ascii")
     terms = info.terms
-    what = f"{SCHEMES[terms.kind].en.lower()} ({terms.level.name.lower()}) of {terms.holder}"
-    note = f"credential of recognition {recognition}, {what}, signed by {info.issuer}; digest {token_digest(token)}"
+    note = _(
+        "credential of recognition {id}, {kind} ({level}) of {holder}, signed by {issuer}; digest {digest}",
+        id=recognition,
+        kind=term(vocabulary.KINDS, terms.kind),
+        level=term(vocabulary.LEVELS, terms.level),
+        holder=terms.holder,
+        issuer=info.issuer,
+        digest=token_digest(token),
+    )
     if out is None:
         typer.echo(token)
         typer.echo(note, err=True)
     else:
-        typer.echo(f"{note}; written to {out}")
+        typer.echo(_("{note}; written to {path}", note=note, path=out))
     if info.status is not RecognitionStatus.ACTIVE:
         typer.echo(
-            f"warning: recognition {recognition} is {info.status.name.lower()} on chain: verifiers will say so",
+            _(
+                "warning: recognition {id} is {status} on chain: verifiers will say so",
+                id=recognition,
+                status=term(vocabulary.STATUSES, info.status),
+            ),
             err=True,
         )
 
@@ -208,7 +198,7 @@ def _read(path: Path, what: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        _unusable(f"cannot read {what} {path}: {exc.strerror or exc}")
+        _unusable(_("cannot read {what} {path}: {reason}", what=_(what), path=path, reason=exc.strerror or exc))
 
 
 def _payload(token: bytes) -> dict[str, Any]:
@@ -218,82 +208,115 @@ def _payload(token: bytes) -> dict[str, Any]:
         return {}
 
 
-_LABELS = {
-    "en": ("Credential", "Issuer", "Holder", "Recognition", "Validity", "Checks", "Status", "Result"),
-    "zh": ("凭证", "签发方", "持有单位", "认定", "有效期", "核验项", "状态", "结论"),
-}
+def _check_name(name: str) -> str:
+    """What a check of :func:`~supplychain.credentials.verify_credential` is about (its ``name``), in words."""
+    names = {
+        "format": pgettext("credential check", "format"),
+        "signature": pgettext("credential check", "signature"),
+        "key": pgettext("credential check", "key"),
+        "chain": pgettext("credential check", "chain"),
+        "registry": pgettext("credential check", "registry"),
+        "recognition": pgettext("credential check", "recognition"),
+        "issuer": pgettext("credential check", "issuer"),
+        "certifier": pgettext("credential check", "certifier"),
+        "claims": pgettext("credential check", "claims"),
+        "evidence": pgettext("credential check", "evidence"),
+        "status": pgettext("credential check", "status"),
+    }
+    return names.get(name, name)
 
 
-def _recognition_lines(rec: dict[str, Any], zh: bool) -> tuple[str, str]:
-    """The recognition (kind, level, grade, scope, standard) and its validity, in words."""
-    kind = SCHEMES[RecognitionKind[rec["kind"]]]
+def _status_word(status: str) -> str:
+    """A credential's status (``in_force``, ``suspended``... or ``unknown``) in words."""
+    return _("unknown") if status == "unknown" else term(vocabulary.STANDINGS, status)
+
+
+def _recognition_lines(rec: dict[str, Any]) -> tuple[str, str]:
+    """The recognition (kind, level, grade, scope, standard) and its validity, in words: the scheme's and the level's
+    names are the credential's own (:mod:`supplychain.credentials`), in the language of the messages."""
+    scheme = SCHEMES[RecognitionKind[rec["kind"]]]
     level_zh, level_en = level_label(Level[rec["level"]])
-    text = f"{level_zh}{kind.zh}" if zh else f"{kind.zh} {kind.en.lower()} · {level_en} ({level_zh})"
+    chinese = locale_lang() == "zh-CN"
+    kind, level = (scheme.zh, level_zh) if chinese else (scheme.en.lower(), level_en)
+    parts = [_("{level} {kind}", level=level, kind=kind)]
     if rec["grade"] != "NONE":
-        text += " · " + rec["grade"].replace("_PLUS", "+")
+        parts.append(rec["grade"].replace("_PLUS", "+"))
     if rec["scope"] != "ENTERPRISE":
-        text += f" · {_ZH_SCOPE[rec['scope']] if zh else rec['scope'].lower()} {rec['subject']}"
-    text += f" · {rec['standardRef']}"
-    until = _when(rec["validUntil"]) if rec["validUntil"] else ("撤销前长期有效" if zh else "until revoked")
-    return text, f"{_when(rec['validFrom'])} → {until}"
+        parts.append(_("{scope} {subject}", scope=term(vocabulary.SCOPES, Scope[rec["scope"]]), subject=rec["subject"]))
+    parts.append(rec["standardRef"])
+    until = _when(rec["validUntil"]) if rec["validUntil"] else _("until revoked")
+    return " · ".join(parts), f"{_when(rec['validFrom'])} → {until}"
 
 
-def _status_line(verdict: CredentialVerdict, zh: bool) -> str:
-    status = verdict.status.value
-    text = _ZH_STATUS[status] if zh else status.replace("_", " ").upper()
-    if verdict.status_since is not None:
-        text += f" 自 {_when(verdict.status_since)}" if zh else f" since {_when(verdict.status_since)}"
+def _status_line(verdict: CredentialVerdict) -> str:
+    status = _status_word(verdict.status.value).upper()  # English in capitals: SUSPENDED
     reason = verdict.status_reason
-    if reason is not None and status != "in_force":
-        text += f",原因 {reason.code}:{reason.label('zh')}" if zh else f" — reason {reason.code}: {reason.label()}"
+    if reason is not None and verdict.status.value != "in_force":
+        label = reason.label("zh" if locale_lang() == "zh-CN" else "en")  # the credential's own words
+        if verdict.status_since is not None:
+            text = _(
+                "{status} since {when} — reason {code}: {reason}",
+                status=status,
+                when=_when(verdict.status_since),
+                code=reason.code,
+                reason=label,
+            )
+        else:
+            text = _("{status} — reason {code}: {reason}", status=status, code=reason.code, reason=label)
+    elif verdict.status_since is not None:
+        text = _("{status} since {when}", status=status, when=_when(verdict.status_since))
+    else:
+        text = status
     if not verdict.valid and verdict.recognition is not None:
-        text += "(链上认定的状态;本凭证无效)" if zh else " (the chain's recognition; this credential is not valid)"
+        text = _("{status} (the chain's recognition; this credential is not valid)", status=text)
     return text
 
 
-def _pad(text: str, columns: int) -> str:
-    """``text`` padded to ``columns`` terminal columns (CJK characters take two)."""
-    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * max(columns - used, 1)
-
-
-def _outcome(verdict: CredentialVerdict, zh: bool) -> str:
+def _outcome(verdict: CredentialVerdict) -> str:
     if verdict.in_force:
-        return "凭证有效,认定当前有效" if zh else "VALID and IN FORCE"
+        return _("VALID and IN FORCE")
     if verdict.valid:
-        status = verdict.status.value
-        return f"凭证有效,但认定当前不在有效状态({_ZH_STATUS[status]})" if zh else f"VALID, but NOT IN FORCE ({status})"
-    return f"凭证无效({verdict.reason})" if zh else f"INVALID ({verdict.reason})"
+        return _("VALID, but NOT IN FORCE ({status})", status=_status_word(verdict.status.value))
+    return _("INVALID ({reason})", reason=verdict.reason)
 
 
-def report(verdict: CredentialVerdict, payload: dict[str, Any], lang: str = "en") -> list[str]:
-    """The verdict as lines for people, in English or Chinese (check details stay as the verifier wrote them)."""
-    zh = lang == "zh"
-    labels = _LABELS[lang]
+def report(verdict: CredentialVerdict, payload: dict[str, Any]) -> list[str]:
+    """The verdict as lines for people, in the language of the messages (check details stay as the verifier wrote
+    them)."""
     width = 13
     subject = payload.get("credentialSubject", {})
     green, party = subject.get("greenRecognition", {}), subject.get("issuedToParty", {})
     issuer_name, holder_name = payload.get("issuer", {}).get("name"), party.get("name")
     rid = verdict.recognition_id if verdict.recognition_id is not None else "?"
     chain, registry = green.get("chainId", "?"), green.get("registryAddress", "?")
-    values = [
-        f"认定编号 {rid} · 链 {chain} · 注册合约 {registry}"
-        if zh
-        else f"recognition {rid} · chain {chain} · {registry}",
-        (verdict.issuer or "?") + (f" ({issuer_name})" if issuer_name else ""),
-        (verdict.holder or "?") + (f" ({holder_name})" if holder_name else ""),
+    rows = [
+        (
+            pgettext("credential report", "Credential"),
+            _("recognition {id} · chain {chain} · {registry}", id=rid, chain=chain, registry=registry),
+        ),
+        (
+            pgettext("credential report", "Issuer"),
+            (verdict.issuer or "?") + (f" ({issuer_name})" if issuer_name else ""),
+        ),
+        (
+            pgettext("credential report", "Holder"),
+            (verdict.holder or "?") + (f" ({holder_name})" if holder_name else ""),
+        ),
     ]
     if verdict.recognition is not None:
-        values += _recognition_lines(verdict.recognition, zh)
-    lines = [_pad(label, width) + value for label, value in zip(labels, values, strict=False)]
-    lines.append(labels[5])
+        recognition, validity = _recognition_lines(verdict.recognition)
+        rows += [
+            (pgettext("credential report", "Recognition"), recognition),
+            (pgettext("credential report", "Validity"), validity),
+        ]
+    lines = [pad(label, width) + value for label, value in rows]
+    lines.append(pgettext("credential report", "Checks"))
     for check in verdict.checks:
         mark = {True: "✓", False: "✗", None: "·"}[check.passed]
-        name = _ZH_CHECKS[check.name] if zh else check.name
         code = f" [{check.code}]" if check.code else ""
-        lines.append(f"  {mark} {_pad(name, 13)}{check.detail}{code}")
-    lines.append(_pad(labels[6], width) + _status_line(verdict, zh))
-    lines.append(_pad(labels[7], width) + _outcome(verdict, zh))
+        lines.append(f"  {mark} {pad(_check_name(check.name), 13)}{check.detail}{code}")
+    lines.append(pad(pgettext("credential report", "Status"), width) + _status_line(verdict))
+    lines.append(pad(pgettext("credential report", "Result"), width) + _outcome(verdict))
     return lines
 
 
@@ -307,17 +330,21 @@ def verify(  # noqa: PLR0917 - typer options
         Path | None, typer.Option("--evidence", help="The evaluation report: its SHA-256 must be on chain.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
-    lang: Annotated[str, typer.Option("--lang", help="Language of the report: en or zh.")] = "en",
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="Language of the report: zh-CN (zh too) or en (default: the locale's)."),
+    ] = None,
 ) -> None:
     """Verify a credential against the chain; exit 0 when valid and in force, 1 otherwise, 2 when unusable.
 
     Checks its signature, the issuer's authority, every claim, the evidence (with --evidence) and the recognition's
     status now.
     """
-    if lang not in ("en", "zh"):
-        _unusable(f"--lang must be en or zh, not {lang!r}")
-    token = _read(file, "credential")
-    document = _read(evidence, "evidence") if evidence is not None else None
+    language = parse_lang(lang) if lang is not None else locale_lang()
+    if language is None:
+        _unusable(_("--lang must be zh-CN or en, not {lang}", lang=repr(lang)))
+    token = _read(file, N_("credential"))
+    document = _read(evidence, N_("evidence")) if evidence is not None else None
     try:
         reg = open_registry(rpc, registry, data)
         mirror = reg.mirror()
@@ -330,8 +357,9 @@ def verify(  # noqa: PLR0917 - typer options
     if as_json:
         typer.echo(json.dumps(verdict.to_json(), ensure_ascii=False, indent=2))
     else:
-        for text in report(verdict, _payload(token), lang):
-            typer.echo(text)
+        with speaking(language):
+            for text in report(verdict, _payload(token)):
+                typer.echo(text)
     raise typer.Exit(0 if verdict.in_force else 1)
 
 
@@ -344,8 +372,8 @@ def _problem(response: httpx.Response) -> str:
     except ValueError:
         return f"HTTP {response.status_code}: {response.text[:200]}"
     reasons = body.get("reasons")
-    tail = f" (reasons: {', '.join(reasons)})" if reasons else ""
-    return f"HTTP {response.status_code}: {body.get('detail', body)}{tail}"
+    detail = f"HTTP {response.status_code}: {body.get('detail', body)}"
+    return _("{detail} (reasons: {reasons})", detail=detail, reasons=", ".join(reasons)) if reasons else detail
 
 
 @app.command(
@@ -360,7 +388,7 @@ def import_(
     token: Annotated[str, typer.Option("--token", envvar="SUPPLYCHAIN_TOKEN", help="Your organisation's API token.")],
 ) -> None:
     """Upload a credential of your organisation to the platform (it must be valid and about your organisation)."""
-    credential = _read(file, "credential")
+    credential = _read(file, N_("credential"))
     try:
         response = httpx.post(
             platform.rstrip("/") + "/credentials",
@@ -369,15 +397,22 @@ def import_(
             timeout=60,
         )
     except httpx.HTTPError as exc:
-        fail(f"cannot reach the platform at {platform}: {exc}")
+        fail(_("cannot reach the platform at {url}: {detail}", url=platform, detail=exc))
     if response.status_code not in (200, 201):
         fail(_problem(response))
     body = response.json()
-    verb = "stored" if response.status_code == 201 else "already stored"
-    typer.echo(
-        f"{verb}: credential {body['digest']} of recognition {body['recognitionId']} ({body['organisationId']}), "
-        f"status {body['status']}"
-    )
+    stored = {
+        "digest": body["digest"],
+        "id": body["recognitionId"],
+        "organisation": body["organisationId"],
+        "status": term(vocabulary.STANDINGS, body["status"]),
+    }
+    if response.status_code == 201:
+        typer.echo(_("stored: credential {digest} of recognition {id} ({organisation}), status {status}", **stored))
+    else:
+        typer.echo(
+            _("already stored: credential {digest} of recognition {id} ({organisation}), status {status}", **stored)
+        )
 
 
 @app.command(
@@ -401,15 +436,23 @@ def export(
             fail(_problem(listed))
         credentials = listed.json()["credentials"]
         if not credentials:
-            fail(f"the platform at {platform} holds no credential of recognition {recognition}")
+            fail(_("the platform at {url} holds no credential of recognition {id}", url=platform, id=recognition))
         latest = credentials[-1]
         response = httpx.get(base + latest["href"], headers={"Accept": "application/vc+jwt"}, timeout=60)
     except httpx.HTTPError as exc:
-        fail(f"cannot reach the platform at {platform}: {exc}")
+        fail(_("cannot reach the platform at {url}: {detail}", url=platform, detail=exc))
     if response.status_code != 200:
         fail(_problem(response))
     if out is None:
         typer.echo(response.text)
     else:
         out.write_text(response.text + "\n", encoding="ascii")
-        typer.echo(f"credential {latest['digest']} of recognition {recognition} ({latest['status']}) written to {out}")
+        typer.echo(
+            _(
+                "credential {digest} of recognition {id} ({status}) written to {path}",
+                digest=latest["digest"],
+                id=recognition,
+                status=term(vocabulary.STANDINGS, latest["status"]),
+                path=out,
+            )
+        )

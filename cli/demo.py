@@ -22,13 +22,15 @@ from typing import Annotated
 
 import typer
 from eth_utils.crypto import keccak
+from rich.cells import cell_len
 from rich.table import Table
 
 from chain.accounts import dev_account
 from chain.devchain import ENGINES, dev_prefix, stop_node
-from chain.registry import Registry
+from chain.registry import ROLE_REGISTRAR, Registry
 from cli.chain_cmd import DataDir, ensure_node, node_record_path, prepare_registry
-from cli.common import console, data_dir, reported
+from cli.common import _, console, data_dir, ngettext, pad, reported, term
+from supplychain import vocabulary
 from supplychain.registry import BusinessRole, Grade, Level, RecognitionKind, Scope
 from supplychain.registry import events as ev
 from supplychain.signing import SigningKey, encrypt_private_key
@@ -131,49 +133,78 @@ def load_demo_supply_chain(registry: Registry, keys_dir: Path) -> list[str]:
         account = dev_account(role)
         if registry.certifier_level(account.address) != level:
             regulator.register_certifier(account.address, level)
-            done.append(f"certifier {account.address} ({role}, level {level})")
+            done.append(
+                _("certifier {address} ({role}, level {level})", address=account.address, role=role, level=level)
+            )
     keys_dir.mkdir(parents=True, exist_ok=True)
     for org in DEMO_ORGANISATIONS:
         if not registry.is_registered(org.org_id):
             regulator.register_organisation(
                 org.org_id, org.roles, profile_hash=keccak(org.profile), profile_uri=org.profile_uri
             )
-            done.append(f"organisation {org.org_id} {org.name_zh} ({', '.join(org.roles.names())})")
+            done.append(
+                _(
+                    "organisation {id} {name} ({roles})",
+                    id=org.org_id,
+                    name=org.name_zh,
+                    roles=", ".join(org.roles.names()),
+                )
+            )
         key = demo_key(org.org_id)
         if key.public_key_bytes not in registry.keys_of(org.org_id):
             regulator.add_key(org.org_id, key.public_key_bytes)
-            done.append(f"signing key {key.key_id} for {org.org_id}")
+            done.append(_("signing key {key} for {organisation}", key=key.key_id, organisation=org.org_id))
         key_file = keys_dir / f"{org.org_id}.key"
         if not key_file.exists():
             key_file.write_bytes(encrypt_private_key(key, DEMO_PASSPHRASE))
             key_file.chmod(0o600)
+    registrar = dev_account("gs1-registrar").address
     for org_id, prefix in DEMO_PREFIXES.items():
-        done += dev_prefix(registry, prefix, org_id)
+        was_registrar = registry.has_role(ROLE_REGISTRAR, registrar)
+        held = registry.prefix_holder_at(prefix, registry.chain.block_timestamp()) == org_id
+        dev_prefix(registry, prefix, org_id)  # its own lines are English: the demo says what it did in words
+        if not was_registrar:
+            done.append(_("GS1 registrar {address}", address=registrar))
+        if not held:
+            done.append(_("GS1 Company Prefix {prefix} for {organisation}", prefix=prefix, organisation=org_id))
     mirror = registry.mirror()
     now = registry.chain.block_timestamp()
     for issuer_role, terms in _demo_recognitions(now):
         if not any(r.terms.kind == terms.kind for r in mirror.recognitions_of(terms.holder)):
-            recognition_id, _ = registry.as_signer(dev_account(issuer_role).account).issue_recognition(terms)
+            recognition_id, _receipt = registry.as_signer(dev_account(issuer_role).account).issue_recognition(terms)
             done.append(
-                f"recognition #{recognition_id}: {terms.kind.label_zh} ({terms.level.name.lower()}) for {terms.holder}"
+                _(
+                    "recognition #{id}: {kind} ({level}) for {holder}",
+                    id=recognition_id,
+                    kind=term(vocabulary.KINDS, terms.kind),
+                    level=term(vocabulary.LEVELS, terms.level),
+                    holder=terms.holder,
+                )
             )
     return done
 
 
 def _summary(registry: Registry) -> Table:
     mirror = registry.mirror()
-    table = Table(title=f"Demo supply chain on chain {registry.chain.chain_id}")  # the registry: printed before it
-    table.add_column("organisation", no_wrap=True, min_width=18)  # ids and keys are never cut
-    for column in ("name", "roles", "company prefixes"):
+    # the registry's address is printed before the table
+    table = Table(title=_("Demo supply chain on chain {chain}", chain=registry.chain.chain_id))
+    table.add_column(_("organisation"), no_wrap=True, min_width=18)  # ids and keys are never cut
+    for column in (_("name"), _("roles"), _("company prefixes")):
         table.add_column(column)
-    table.add_column("signing keys", no_wrap=True, min_width=15)
-    table.add_column("green recognitions")
+    table.add_column(_("signing keys"), no_wrap=True, min_width=15)
+    table.add_column(_("green recognitions"))
     names = {o.org_id: o.name_zh for o in DEMO_ORGANISATIONS}
     now = registry.chain.block_timestamp()
     for org_id, org in mirror.organisations.items():
         keys = [f"0x{k.key.hex()[:12]}…" for k in mirror.keys.values() if k.org_id == org_id]
         recognitions = [
-            f"#{r.recognition_id} {r.terms.kind.label_zh} {r.terms.level.name.lower()} {r.status.name.lower()}"
+            _(
+                "#{id} {level} {kind}, {status}",
+                id=r.recognition_id,
+                level=term(vocabulary.LEVELS, r.terms.level),
+                kind=term(vocabulary.KINDS, r.terms.kind),
+                status=term(vocabulary.STATUSES, r.status),
+            )
             for r in mirror.recognitions_of(org_id)
         ]
         prefixes = ", ".join(mirror.prefixes_of(org_id, now))
@@ -218,7 +249,10 @@ def demo(  # noqa: PLR0917 - typer options
             rpc = record.url
         try:
             registry, created = prepare_registry(rpc, root)
-            console.print(f"registry {'deployed' if created else 'found'} at {registry.address}")
+            if created:
+                console.print(_("registry deployed at {address}", address=registry.address))
+            else:
+                console.print(_("registry found at {address}", address=registry.address))
             for line in load_demo_supply_chain(registry, root / "keys"):
                 console.print(f"  + {line}")
             console.print(_summary(registry))
@@ -227,7 +261,7 @@ def demo(  # noqa: PLR0917 - typer options
             _print_urls(base, root)
             _print_audit(registry, rpc, base, root)
             if not once:
-                console.print(f"serving: chain {rpc}, data {root}. Press Ctrl-C to stop.")
+                console.print(_("serving: chain {rpc}, data {root}. Press Ctrl-C to stop.", rpc=rpc, root=root))
                 _wait_for_signal()
             else:
                 _wait_anchored(root)
@@ -237,7 +271,7 @@ def demo(  # noqa: PLR0917 - typer options
             if started is not None:
                 stop_node(started[0].pid, process=started[1])
                 node_record_path(root).unlink(missing_ok=True)
-                console.print(f"stopped {engine}")
+                console.print(_("stopped {engine}", engine=engine))
 
 
 @dataclass
@@ -270,7 +304,7 @@ def _serve(root: Path, rpc: str, port: int) -> tuple[_Service, str]:
     except OSError:
         service.stop()
         raise
-    console.print(f"platform serving at {base} (server process and anchoring worker process, supervised)")
+    console.print(_("platform serving at {url} (server process and anchoring worker process, supervised)", url=base))
     return service, base
 
 
@@ -285,7 +319,7 @@ def _wait_ready(base: str, supervising: threading.Thread, seconds: float = 120) 
         except httpx.HTTPError:
             pass
         if not supervising.is_alive() or time.monotonic() > deadline:
-            raise OSError(f"the HTTP service did not start at {base}")
+            raise OSError(_("the HTTP service did not start at {url}", url=base))
         time.sleep(0.2)
 
 
@@ -297,7 +331,7 @@ def _post_story(registry: Registry, base: str, root: Path) -> None:
 
     marker = root / "demo-posted.json"
     if marker.exists():
-        console.print(f"demo events already posted (remove {marker} and the database to start over)")
+        console.print(_("demo events already posted (remove {marker} and the database to start over)", marker=marker))
         return
     roles = {
         "manufacturer": DEMO_ORGANISATIONS[0].org_id,
@@ -313,16 +347,23 @@ def _post_story(registry: Registry, base: str, root: Path) -> None:
     start = registry.chain.block_timestamp() + 1
     held = registry.mirror().recognitions_of(roles["supplier"])
     recognition = next((r.recognition_id for r in held if r.terms.kind is RecognitionKind.GREEN_FACTORY), None)
-    console.print("publishing the makers' signed product master data:")
+    console.print(_("publishing the makers' signed product master data:"))
     for line in publish_demo_master_data(base, registry.chain.block_timestamp(), roles, keys, tokens):
         console.print(f"  {line}")
-    console.print("posting the demo supply chain's signed events:")
+    console.print(_("posting the demo supply chain's signed events:"))
     for line in post_demo_story(base, start, roles, keys, tokens, recognition=recognition):
         console.print(f"  {line}")
     if recognition is not None:
         _demo_credential(registry, base, recognition, tokens[roles["supplier"]], root / "credentials")
     saved = save_demo_codes(base, tokens[roles["manufacturer"]], root / "qr")
-    console.print(f"QR codes of lot {DEMO_LOT}: {len(saved) - 2} PNG files, codes.zip, labels.html in {root / 'qr'}")
+    console.print(
+        _(
+            "QR codes of lot {lot}: {count} PNG files, codes.zip, labels.html in {folder}",
+            lot=DEMO_LOT,
+            count=len(saved) - 2,
+            folder=root / "qr",
+        )
+    )
     marker.write_text(json.dumps({"tokens": tokens}, indent=2) + "\n", encoding="utf-8")
     marker.chmod(0o600)
 
@@ -357,7 +398,7 @@ def audit_command(registry: str, rpc: str, base: str, token: str, out: Path) -> 
 def _print_audit(registry: Registry, rpc: str, base: str, root: Path) -> None:
     """Print the exact audit command of the demo, with a regulator token made for it."""
     command = audit_command(registry.address, rpc, base, _regulator_token(root, rpc), root / "audit")
-    console.print("  审计 audit it (as the regulator):")
+    console.print("  " + _("audit it (as the regulator):"))
     console.print(f"    {command}", soft_wrap=True)
 
 
@@ -388,8 +429,14 @@ def _demo_credential(registry: Registry, base: str, recognition: int, token: str
         timeout=30,
     )
     if answer.status_code not in (200, 201):
-        raise RuntimeError(f"the demo credential was refused: {answer.text}")
-    console.print(f"green-factory credential of recognition #{recognition} signed by the certifier: {path}")
+        raise RuntimeError(_("the demo credential was refused: {answer}", answer=answer.text))
+    console.print(
+        _(
+            "green-factory credential of recognition #{id} signed by the certifier: {path}",
+            id=recognition,
+            path=path,
+        )
+    )
 
 
 def _wait_anchored(root: Path, timeout: float = 60.0) -> None:
@@ -414,7 +461,10 @@ def _wait_anchored(root: Path, timeout: float = 60.0) -> None:
             time.sleep(0.2)
     finally:
         engine.dispose()
-    console.print("every demo event is anchored" if not pending else f"{pending} demo events not anchored yet")
+    if pending:
+        console.print(ngettext("{count} demo event not anchored yet", "{count} demo events not anchored yet", pending))
+    else:
+        console.print(_("every demo event is anchored"))
 
 
 def _print_urls(base: str, root: Path) -> None:
@@ -423,24 +473,30 @@ def _print_urls(base: str, root: Path) -> None:
 
     product = f"{base}/01/{DEMO_PRODUCT_GTIN}/10/{DEMO_LOT}/21/{DEMO_SERIALS[0]}"
     dl = f"https://id.gs1.org/01/{DEMO_PRODUCT_GTIN}/21/{DEMO_SERIALS[0]}"
-    console.print("open:")
-    console.print(f"  产品页 product page     {product}")
-    console.print(f"  扫码页 scan page        {base}/scan")
-    console.print(f"  溯源 journey (JSON)     {base}/trace/journey?id={dl}")
-    console.print(f"  证明包 proof bundle     {base}/bundles?id={dl}")
-    console.print(f"  产品主数据 master data  {base}/products/{DEMO_PRODUCT_GTIN}/master-data")
     supplier, leader = DEMO_ORGANISATIONS[1].org_id, DEMO_ORGANISATIONS[0].org_id
-    console.print(f"  绿色凭证 credentials    {base}/credentials?organisation={supplier}")
-    console.print(f"  绿色名录 recognitions   {base}/recognitions")
-    console.print(f"  抽查 spot-check sample  {base}/spot-checks/sample?seed=demo&size=1")
-    console.print(f"  供应商 suppliers        {base}/organisations/{leader}/suppliers (sign in: {base}/login)")
     deployment = Deployment.load(root / "deployment.json")  # the trust anchors the scanner is to pin
     pinned = f"--registry {deployment.address} --chain-id {deployment.chain_id}"
-    console.print(f"  独立验证 verify it      scanner verify {product} {pinned}")
-    console.print(f"  API (OpenAPI)          {base}/docs")
-    console.print(f"  metrics                {base}/metrics")
-    console.print(f"  QR codes, label sheet  {root / 'qr'}")
-    console.print(f"  API tokens of the demo {root / 'demo-posted.json'}")
+    suppliers = f"{base}/organisations/{leader}/suppliers"
+    places = [
+        (_("product page"), product),
+        (_("scan page"), f"{base}/scan"),
+        (_("journey (JSON)"), f"{base}/trace/journey?id={dl}"),
+        (_("proof bundle"), f"{base}/bundles?id={dl}"),
+        (_("master data"), f"{base}/products/{DEMO_PRODUCT_GTIN}/master-data"),
+        (_("credentials"), f"{base}/credentials?organisation={supplier}"),
+        (_("recognitions"), f"{base}/recognitions"),
+        (_("spot-check sample"), f"{base}/spot-checks/sample?seed=demo&size=1"),
+        (_("suppliers"), _("{url} (sign in: {login})", url=suppliers, login=base + "/login")),
+        (_("verify it"), f"scanner verify {product} {pinned}"),
+        (_("API (OpenAPI)"), f"{base}/docs"),
+        (_("metrics"), f"{base}/metrics"),
+        (_("QR codes, label sheet"), str(root / "qr")),
+        (_("API tokens of the demo"), str(root / "demo-posted.json")),
+    ]
+    console.print(_("open:"))
+    width = max(cell_len(label) for label, _where in places) + 2
+    for label, where in places:
+        console.print(f"  {pad(label, width)}{where}")
 
 
 def _wait_for_signal() -> None:

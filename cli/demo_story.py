@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from cli.common import _
 from supplychain.masterdata import ProductMasterData, build_product, sign_master_data
 from supplychain.signing import SigningKey, sign_document
 
@@ -272,7 +273,8 @@ def post_demo_story(
             )
             body = response.json()
             if response.status_code != 200 or body.get("rejectedCount"):
-                raise RuntimeError(f"the demo event of the {role} was refused: {json.dumps(body, ensure_ascii=False)}")
+                answer = json.dumps(body, ensure_ascii=False)
+                raise RuntimeError(_("the demo event of the {role} was refused: {answer}", role=role, answer=answer))
             outcome = body["events"][0]
             cited = outcome.get("recognition")
             note = f"  recognition {cited['id']}: {cited['status']}" if cited else ""
@@ -303,10 +305,11 @@ def publish_demo_master_data(
             )
             body = response.json()
             if response.status_code == 403 and str(body.get("type", "")).endswith("/not-gtin-owner"):
-                lines.append(f"{role:<12} {gtin} not published: {body['detail']}")
+                lines.append(f"{role:<12} " + _("{gtin} not published: {detail}", gtin=gtin, detail=body["detail"]))
                 continue
             if response.status_code not in (200, 201):
-                raise RuntimeError(f"the {role}'s master data was refused: {json.dumps(body, ensure_ascii=False)}")
+                answer = json.dumps(body, ensure_ascii=False)
+                raise RuntimeError(_("the {role}'s master data was refused: {answer}", role=role, answer=answer))
             named = f"{names['zh-CN']} / {names['en']}"
             lines.append(f"{role:<12} {gtin} {named} v{body['version']} {body['documentHash']}")
     return lines
@@ -329,7 +332,7 @@ def save_demo_codes(base_url: str, token: str, folder: Path) -> list[Path]:
             },
         )
         if issued.status_code not in (200, 201):
-            raise RuntimeError(f"issuing the demo QR codes failed: {issued.text}")
+            raise RuntimeError(_("issuing the demo QR codes failed: {answer}", answer=issued.text))
         query = {"gtin": DEMO_PRODUCT_GTIN, "lot": DEMO_LOT}
         for serial in DEMO_SERIALS:
             png = client.get("/qr/code.png", params={**query, "serial": serial})

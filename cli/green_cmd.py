@@ -18,7 +18,8 @@ import typer
 
 from backend.core.errors import ProblemError
 from cli.chain_cmd import DataDir
-from cli.common import console, fail, reported
+from cli.common import _, console, fail, locale_lang, pgettext, reported, term, word
+from supplychain import vocabulary
 
 app = typer.Typer(epilog="Example: supplychain green suppliers 6901234000016", no_args_is_help=True)
 
@@ -46,7 +47,12 @@ def _run(data: Path | None, view: Callable[[Any, Any, Any, int], dict[str, Any]]
     try:
         mirror = platform.registry.refresh(force=True)
         if platform.registry.refreshed_at == 0:
-            fail(f"the registry cannot be read: the chain at {platform.settings.rpc_url} cannot be reached")
+            fail(
+                _(
+                    "the registry cannot be read: the chain at {url} cannot be reached",
+                    url=platform.settings.rpc_url,
+                )
+            )
         with platform.session() as session:
             return view(platform, session, mirror, chain_now(platform))
     finally:
@@ -59,7 +65,24 @@ def _print_json(answer: dict[str, Any]) -> None:
 
 def _truncated(answer: dict[str, Any]) -> None:
     if answer.get("truncated"):
-        console.print(f"[yellow]too many events: only {answer['eventsLoaded']} were read; the answer is incomplete[/]")
+        message = _("too many events: only {count} were read; the answer is incomplete", count=answer["eventsLoaded"])
+        console.print(f"[yellow]{message}[/]")
+
+
+def _recognised(level: str, kind: str) -> str:
+    """A recognition's level and kind in words (``provincial green factory``, ``省级绿色工厂``)."""
+    level_word, kind_word = vocabulary.level(level), vocabulary.kind(kind)
+    return _(
+        "{level} {kind}",
+        level=word(level_word) if level_word else level,
+        kind=word(kind_word) if kind_word else kind,
+    )
+
+
+def _unit(code: str | None) -> str:
+    """A unit of measure in words (``pcs`` for none or H87), else its UN/ECE code."""
+    known = vocabulary.UNITS.get(code)
+    return word(known) if known else str(code)
 
 
 @app.command("suppliers", epilog="Example: supplychain green suppliers 6901234000016 --warn-days 60")
@@ -84,20 +107,38 @@ def suppliers(
     if as_json:
         _print_json(answer)
         return
-    typer.echo(f"合格供应商 qualified suppliers of {org} (as at {answer['at']})")
-    typer.echo(answer["rule"]["en"])
+    typer.echo(_("qualified suppliers of {org} (as at {at})", org=org, at=answer["at"]))
+    typer.echo(word(answer["rule"]["en"]))
     for s in answer["suppliers"]:
-        warnings = ", ".join(s["warnings"]) or "no warnings"
+        words = [term(vocabulary.SUPPLIER_WARNINGS, w) for w in s["warnings"]]
+        warnings = pgettext("a list of words", ", ").join(words) or _("no warnings")
         typer.echo(
-            f"{s['rank']}. {s['organisationId']}  {s['preference']}  "
-            f"green supplies {s['greenSupplies']}/{s['supplyCount']}  ({warnings})"
+            _(
+                "{rank}. {org}  {preference}  green supplies {green}/{supplies}  ({warnings})",
+                rank=s["rank"],
+                org=s["organisationId"],
+                preference=term(vocabulary.PREFERENCES, s["preference"]),
+                green=s["greenSupplies"],
+                supplies=s["supplyCount"],
+                warnings=warnings,
+            )
         )
         for r in s["recognitions"]:
-            left = f", {r['expiresInDays']} days left" if r["expiresInDays"] is not None else ""
-            typer.echo(
-                f"   #{r['recognitionId']} {r['level']} {r['kind']}: {r['status']}{left}"
-                f" (when it last supplied: {r['statusAtLastSupply']})"
-            )
+            values = {
+                "id": r["recognitionId"],
+                "recognition": _recognised(r["level"], r["kind"]),
+                "status": term(vocabulary.STANDINGS, r["status"]),
+                "then": term(vocabulary.STANDINGS, r["statusAtLastSupply"]),
+            }
+            if r["expiresInDays"] is None:
+                line = _("#{id} {recognition}: {status} (when it last supplied: {then})", **values)
+            else:
+                line = _(
+                    "#{id} {recognition}: {status}, {days} days left (when it last supplied: {then})",
+                    days=r["expiresInDays"],
+                    **values,
+                )
+            typer.echo("   " + line)
     _truncated(answer)
 
 
@@ -141,22 +182,44 @@ def report(  # noqa: PLR0917 - typer options
     if as_json:
         _print_json(answer)
         return
-    typer.echo(f"绿色供应链报告 green-supply-chain report of {org}: {answer['from']} – {answer['to']}")
+    typer.echo(
+        _("green-supply-chain report of {org}: {start} – {end}", org=org, start=answer["from"], end=answer["to"])
+    )
     for lot in answer["lots"]:
         share = "-" if lot["share"] is None else f"{lot['share'] * 100:.1f}% ({lot['shareExact']})"
         typer.echo(
-            f"{lot['identifier']}  made {lot['madeAt']}  green share {share}  "
-            f"{lot['greenQuantity']} / {lot['totalQuantity']} {lot['unit'] or 'items'}"
+            _(
+                "{lot}  made {made}  green share {share}  {green} / {total} {unit}",
+                lot=lot["identifier"],
+                made=lot["madeAt"],
+                share=share,
+                green=lot["greenQuantity"],
+                total=lot["totalQuantity"],
+                unit=_unit(lot["unit"]),
+            )
         )
     for total in answer["totals"]:
-        typer.echo(f"total ({total['unit'] or 'items'}): {total['share'] * 100:.1f}% of {total['totalQuantity']}")
+        typer.echo(
+            _(
+                "total ({unit}): {share} of {total}",
+                unit=_unit(total["unit"]),
+                share=format(total["share"], ".1%"),
+                total=total["totalQuantity"],
+            )
+        )
     for lapse in answer["lapses"]:
         typer.echo(
-            f"lapsed {lapse['at']}: recognition #{lapse['recognitionId']} of {lapse['holder']} "
-            f"({lapse['level']} {lapse['kind']}) {lapse['status']}"
+            _(
+                "lapsed {at}: recognition #{id} of {holder} ({recognition}) {status}",
+                at=lapse["at"],
+                id=lapse["recognitionId"],
+                holder=lapse["holder"],
+                recognition=_recognised(lapse["level"], lapse["kind"]),
+                status=term(vocabulary.STANDINGS, lapse["status"]),
+            )
         )
     if html is not None:
-        typer.echo(f"page written to {html}")
+        typer.echo(_("page written to {path}", path=html))
     _truncated(answer)
 
 
@@ -181,15 +244,27 @@ def impact(
     if as_json:
         _print_json(answer)
         return
-    state = answer["recognition"]["status"]
+    state = term(vocabulary.STANDINGS, answer["recognition"]["status"])
+    recognition = {"id": recognition_id, "holder": answer["holder"], "status": state}
     if not answer["lapsed"]:
-        typer.echo(f"recognition #{recognition_id} of {answer['holder']} is {state}: it impacts nothing")
+        typer.echo(_("recognition #{id} of {holder} is {status}: it impacts nothing", **recognition))
         return
-    typer.echo(f"recognition #{recognition_id} of {answer['holder']}: {state} since {answer['lapsedAt']}")
+    typer.echo(_("recognition #{id} of {holder}: {status} since {at}", at=answer["lapsedAt"], **recognition))
     for item in answer["items"]:
         seen = item["lastSeen"]
-        where = f"last seen {seen['bizStep']} at {seen['location']} by {seen['organisationId']} ({seen['eventTime']})"
-        typer.echo(f"{item['identifier']}  {item['kind']}  made by {item['madeBy'] or '-'}  {where if seen else ''}")
+        made = _("made by {organisation}", organisation=item["madeBy"] or "-")
+        if seen:
+            step = vocabulary.step(seen["bizStep"])
+            where = _(
+                "last seen at {location} by {organisation} ({time}): {step}",
+                location=seen["location"],
+                organisation=seen["organisationId"],
+                time=seen["eventTime"],
+                step=word(step) if step else seen["bizStep"],
+            )
+            typer.echo(f"{item['identifier']}  {item['kind']}  {made}  {where}")
+        else:
+            typer.echo(f"{item['identifier']}  {item['kind']}  {made}")
     _truncated(answer)
 
 
@@ -214,7 +289,7 @@ def sample(  # noqa: PLR0917 - typer options
 
         def view(platform: Any, session: Any, mirror: Any, now: int) -> dict[str, Any]:
             if when is not None and when > now:
-                fail(f"at: {at!r} is in the future: the registry can only answer up to now")
+                fail(_("at: {at} is in the future: the registry can only answer up to now", at=repr(at)))
             t = now if when is None else when
             return green_views.sample_json(
                 mirror, t, chosen_seed, chosen_size, kind=filters[0], level=filters[1], region=filters[2]
@@ -225,11 +300,19 @@ def sample(  # noqa: PLR0917 - typer options
         _print_json(answer)
         return
     typer.echo(
-        f"seed {answer['seed']!r} at {answer['at']} (unix {answer['atUnix']}): {len(answer['drawn'])} of "
-        f"{answer['eligibleCount']} eligible ({answer['algorithm']['name']})"
+        _(
+            "seed {seed} at {at} (unix {unix}): {drawn} of {eligible} eligible ({algorithm})",
+            seed=repr(answer["seed"]),
+            at=answer["at"],
+            unix=answer["atUnix"],
+            drawn=len(answer["drawn"]),
+            eligible=answer["eligibleCount"],
+            algorithm=answer["algorithm"]["name"],
+        )
     )
+    region = "nameZh" if locale_lang() == "zh-CN" else "nameEn"
     for d in answer["drawn"]:
         typer.echo(
-            f"{d['rank'][:16]}  #{d['recognitionId']}  {d['holder']}  {d['holderRegion']['nameEn']}  "
-            f"{d['level']} {d['kind']}  {d['status']}"
+            f"{d['rank'][:16]}  #{d['recognitionId']}  {d['holder']}  {d['holderRegion'][region]}  "
+            f"{_recognised(d['level'], d['kind'])}  {term(vocabulary.STANDINGS, d['status'])}"
         )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from cli.common import error
 from supplychain.errors import TraceError
 from supplychain.eventhash import hash_document
 
@@ -35,11 +36,11 @@ def hash_command(
         try:
             lines = hash_document(path.read_bytes(), prehash=prehash)
         except OSError as exc:
-            typer.echo(f"error: {path}: {exc.strerror or exc}", err=True)
+            error(f"{path}: {exc.strerror or exc}")
             failed = True
             continue
         except TraceError as exc:
-            typer.echo(f"error: {path}: {exc}", err=True)
+            error(f"{path}: {exc}")
             failed = True
             continue
         for line in lines:

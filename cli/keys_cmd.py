@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
+from cli.common import _, fail, ngettext
 from supplychain.errors import TraceError
+from supplychain.i18n import N_
 from supplychain.signing import (
     SigningKey,
     decrypt_private_key,
@@ -38,26 +40,24 @@ _PassphraseEnv = Annotated[
 ]
 
 
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
-
-
 def _passphrase(env_var: str | None, *, confirm: bool) -> str:
     if env_var is not None:
         value = os.environ.get(env_var)
         if value is None:
-            _fail(f"environment variable {env_var} is not set")
+            fail(_("environment variable {name} is not set", name=env_var))
         return value
-    entered: str = typer.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+    entered: str = typer.prompt(
+        _("Passphrase"), hide_input=True, confirmation_prompt=_("Repeat for confirmation") if confirm else False
+    )
     return entered
 
 
 def _read(path: Path, what: str) -> bytes:
+    """The file's bytes; ``what`` it is (a message: "key file", "document") names it when it cannot be read."""
     try:
         return path.read_bytes()
     except OSError as exc:
-        _fail(f"cannot read {what} {path}: {exc.strerror or exc}")
+        fail(_("cannot read {what} {path}: {reason}", what=_(what), path=path, reason=exc.strerror or exc))
 
 
 def _write_new(path: Path, data: bytes, *, mode: int) -> None:
@@ -65,20 +65,20 @@ def _write_new(path: Path, data: bytes, *, mode: int) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except FileExistsError:
-        _fail(f"{path} already exists; refusing to overwrite it")
+        fail(_("{path} already exists; refusing to overwrite it", path=path))
     except OSError as exc:
-        _fail(f"cannot create {path}: {exc.strerror or exc}")
+        fail(_("cannot create {path}: {reason}", path=path, reason=exc.strerror or exc))
     with os.fdopen(fd, "wb") as out:
         os.fchmod(out.fileno(), mode)
         out.write(data)
 
 
 def _load_key(path: Path, passphrase_env: str | None) -> SigningKey:
-    data = _read(path, "key file")
+    data = _read(path, N_("key file"))
     try:
         return decrypt_private_key(data, _passphrase(passphrase_env, confirm=False))
     except TraceError as exc:
-        _fail(f"{path}: {exc}")
+        fail(f"{path}: {exc}")
 
 
 @app.command(epilog="Example: supplychain keys generate --out data/keys/maker.key")
@@ -88,13 +88,13 @@ def generate(
 ) -> None:
     """Generate an Ed25519 signing key, write it encrypted, and print its key id (register that on chain)."""
     if out.exists():
-        _fail(f"{out} already exists; refusing to overwrite it")
+        fail(_("{path} already exists; refusing to overwrite it", path=out))
     passphrase = _passphrase(passphrase_env, confirm=True)
     key = generate_signing_key()
     try:
         data = encrypt_private_key(key, passphrase)
     except TraceError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _write_new(out, data, mode=0o600)
     typer.echo(key.key_id)
 
@@ -106,8 +106,8 @@ def show(
 ) -> None:
     """Open a key file and print its key id (0x + hex of the raw Ed25519 public key)."""
     key = _load_key(file, passphrase_env)
-    typer.echo(f"key id:     {key.key_id}")
-    typer.echo(f"public key: {key.public_key_bytes.hex()} (Ed25519, raw 32 bytes)")
+    typer.echo(_("key id:     {key_id}", key_id=key.key_id))
+    typer.echo(_("public key: {hex} (Ed25519, raw 32 bytes)", hex=key.public_key_bytes.hex()))
 
 
 def _sign_document(data: bytes, key: SigningKey, organisation_id: str) -> list[dict[str, Any]]:
@@ -131,8 +131,11 @@ def _sign_document(data: bytes, key: SigningKey, organisation_id: str) -> list[d
 class _UnsignableError(Exception):
     def __init__(self, index: int) -> None:
         super().__init__(
-            f"event {index} cannot be signed on its own: its Event Hash ID depends on the document "
-            "(e.g. ignoreFields), so a verifier could not recompute it from the envelope"
+            _(
+                "event {index} cannot be signed on its own: its Event Hash ID depends on the document "
+                "(e.g. ignoreFields), so a verifier could not recompute it from the envelope",
+                index=index,
+            )
         )
 
 
@@ -179,33 +182,41 @@ def sign(  # noqa: PLR0917 - typer passes the options by keyword
     signature).
     """
     if out is not None and out.exists():
-        _fail(f"{out} already exists; refusing to overwrite it")
+        fail(_("{path} already exists; refusing to overwrite it", path=out))
     if organisation_id is None and not event_header:
-        _fail("--org is required (the signer's GLN or USCC) unless --event-header is given")
-    data = _read(file, "document")
+        fail(_("--org is required (the signer's GLN or USCC) unless --event-header is given"))
+    data = _read(file, N_("document"))
     key = _load_key(key_file, passphrase_env)
     if event_header:
         try:
             text = _event_header(data, key) + "\n"
         except TraceError as exc:
-            _fail(f"{file}: {exc}")
+            fail(f"{file}: {exc}")
         if out is None:
             typer.echo(text, nl=False)
         else:
             _write_new(out, text.encode("utf-8"), mode=0o644)
-            typer.echo(f"SC-Event-Signature value written to {out}", err=True)
+            typer.echo(_("SC-Event-Signature value written to {path}", path=out), err=True)
         return
     assert organisation_id is not None  # noqa: S101 - checked above
     try:
         envelopes = _sign_document(data, key, organisation_id)
     except (TraceError, _UnsignableError) as exc:
-        _fail(f"{file}: {exc}")
+        fail(f"{file}: {exc}")
     text = json.dumps(envelopes, ensure_ascii=False, indent=2) + "\n"
     if out is None:
         typer.echo(text, nl=False)
     else:
         _write_new(out, text.encode("utf-8"), mode=0o644)
-        typer.echo(f"{len(envelopes)} signed event(s) written to {out}", err=True)
+        typer.echo(
+            ngettext(
+                "{count} signed event written to {path}",
+                "{count} signed events written to {path}",
+                len(envelopes),
+                path=out,
+            ),
+            err=True,
+        )
 
 
 @app.command(
@@ -229,19 +240,20 @@ def sign_master_data_command(
     from supplychain.masterdata import MAX_SIGNED_BYTES, decode_json, sign_master_data
 
     if out is not None and out.exists():
-        _fail(f"{out} already exists; refusing to overwrite it")
-    data = _read(file, "document")
+        fail(_("{path} already exists; refusing to overwrite it", path=out))
+    data = _read(file, N_("document"))
     try:
         document = decode_json(data, max_bytes=MAX_SIGNED_BYTES)
         if not isinstance(document, dict):
-            _fail(f"{file}: a gs1:Product document is a JSON object")
+            fail(_("{path}: a gs1:Product document is a JSON object", path=file))
         key = _load_key(key_file, passphrase_env)
         envelope = sign_master_data(key, organisation_id, document)
     except TraceError as exc:
-        _fail(f"{file}: {exc}")
+        fail(f"{file}: {exc}")
     text = json.dumps(envelope, ensure_ascii=False, indent=2) + "\n"
     if out is None:
         typer.echo(text, nl=False)
     else:
         _write_new(out, text.encode("utf-8"), mode=0o644)
-        typer.echo(f"master data of GTIN {envelope['document']['gs1:gtin']} signed: {out}", err=True)
+        gtin = envelope["document"]["gs1:gtin"]
+        typer.echo(_("master data of GTIN {gtin} signed: {path}", gtin=gtin, path=out), err=True)

@@ -30,6 +30,8 @@ from cli.authority_cmd import (
     app,
     shared_options,
 )
+from cli.common import _
+from supplychain.i18n import N_
 from supplychain.registry import gtin14
 
 __all__: list[str] = []
@@ -236,8 +238,8 @@ def delegate_gtin(
     """
     with _reported():
         if (request is None) == (request_hash is None):
-            raise ValueError("give the owner's signed request: exactly one of --request FILE and --request-hash")
-        digest = _digest(request, "request") if request is not None else request_hash
+            raise ValueError(_("give the owner's signed request: exactly one of --request FILE and --request-hash"))
+        digest = _digest(request, N_("request")) if request is not None else request_hash
     args: dict[str, Any] = {"gtin": gtin, "delegate": delegate, "requestHash": digest}
     if last_gtin is not None:
         args["lastGtin"] = last_gtin

@@ -13,7 +13,7 @@ import typer
 
 from backend.core.config import Settings
 from cli.chain_cmd import DataDir
-from cli.common import console, fail, reported
+from cli.common import _, console, fail, ngettext, reported
 
 app = typer.Typer()
 tokens_app = typer.Typer(
@@ -31,7 +31,7 @@ def load_settings(data: Path | None = None, **overrides: object) -> Settings:
     try:
         return Settings(**values)  # type: ignore[arg-type]
     except ValueError as exc:
-        fail(f"invalid settings: {exc}")
+        fail(_("invalid settings: {reason}", reason=exc))
 
 
 @app.command("serve", epilog="Example: supplychain serve --port 8000 --processes 2")
@@ -70,11 +70,22 @@ def serve(
     signal.signal(signal.SIGINT, handler)
     with reported():
         supervisor.start()
-    console.print(
-        f"serving on http://{settings.host}:{supervisor.port} (data {settings.data_dir.resolve()}, "
-        f"{processes} server process{'es' if processes > 1 else ''}"
-        + (", anchoring worker)" if worker else "; run `supplychain worker` for the anchoring)")
-    )
+    values = {"url": f"http://{settings.host}:{supervisor.port}", "data": settings.data_dir.resolve()}
+    if worker:
+        serving = ngettext(
+            "serving on {url} (data {data}, {count} server process, anchoring worker)",
+            "serving on {url} (data {data}, {count} server processes, anchoring worker)",
+            processes,
+            **values,
+        )
+    else:
+        serving = ngettext(
+            "serving on {url} (data {data}, {count} server process; run `supplychain worker` for the anchoring)",
+            "serving on {url} (data {data}, {count} server processes; run `supplychain worker` for the anchoring)",
+            processes,
+            **values,
+        )
+    console.print(serving)
     supervisor.run(stop)
 
 
@@ -85,7 +96,7 @@ def worker_command(data: DataDir = None) -> None:
 
     settings = load_settings(data)
     with reported():
-        run_anchoring_worker(settings, announce=lambda: console.print("anchoring worker running; Ctrl-C to stop"))
+        run_anchoring_worker(settings, announce=lambda: console.print(_("anchoring worker running; Ctrl-C to stop")))
 
 
 @tokens_app.command("create", epilog="Example: supplychain tokens create --org 6901234000016 --label erp")
@@ -100,7 +111,7 @@ def create_token(
     from supplychain.gs1 import parse_org_id
 
     if regulator == (org is not None):
-        fail("give either --org ID or --regulator")
+        fail(_("give either --org ID or --regulator"))
     with reported():
         org_id = parse_org_id(org) if org else None
         platform = Platform.open(load_settings(data))

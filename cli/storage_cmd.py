@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.chain_cmd import DataDir
-from cli.common import reported
+from cli.common import _, ngettext, reported
 from cli.serve_cmd import load_settings
 
 app = typer.Typer()
@@ -43,5 +43,7 @@ def check_storage_command(
         finally:
             platform.close()
     if not as_json:
-        typer.echo(f"{found} damaged row(s)" if found else "no damaged row found")
+        typer.echo(
+            ngettext("{count} damaged row", "{count} damaged rows", found) if found else _("no damaged row found")
+        )
     raise typer.Exit(1 if found else 0)

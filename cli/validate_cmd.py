@@ -15,6 +15,7 @@ from typing import Any
 import typer
 
 from backend.services.capture import capture_limits
+from cli.common import error, ngettext
 from supplychain.epcis import DEFAULT_LIMITS, EpcisDocument, Limits
 from supplychain.epcis.parse import parse_document_or_event
 from supplychain.errors import (
@@ -93,17 +94,32 @@ def validate_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> Verdict:
 
 
 def _print(verdict: Verdict) -> None:
+    """The verdict for people, in the locale's language (each problem as the checks worded it)."""
     if verdict.status == UNREADABLE:
-        typer.echo(f"error: {verdict.file}: {verdict.reason}", err=True)
+        error(f"{verdict.file}: {verdict.reason}")
         return
     if verdict.status == VALID:
-        unit = "event" if verdict.events == 1 else "events"
-        typer.echo(f"{verdict.file}: valid {verdict.kind} ({verdict.events} {unit})")
+        typer.echo(
+            ngettext(
+                "{file}: valid {kind} ({count} event)",
+                "{file}: valid {kind} ({count} events)",
+                verdict.events,
+                file=verdict.file,
+                kind=verdict.kind,
+            )
+        )
         return
-    count = len(verdict.problems)
-    typer.echo(
-        f"{verdict.file}: invalid, {count} problem{'s' if count != 1 else ''}" + (" (cap reached)" * verdict.truncated)
-    )
+    count, file = len(verdict.problems), verdict.file
+    if verdict.truncated:
+        line = ngettext(
+            "{file}: invalid, {count} problem (cap reached)",
+            "{file}: invalid, {count} problems (cap reached)",
+            count,
+            file=file,
+        )
+    else:
+        line = ngettext("{file}: invalid, {count} problem", "{file}: invalid, {count} problems", count, file=file)
+    typer.echo(line)
     for problem in verdict.problems:
         typer.echo(f"  {problem}")
 

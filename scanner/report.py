@@ -161,7 +161,7 @@ def _event_lines(result: ScanResult, event: EventVerdict, lang: Lang, place: int
         (_("content intact"), ("event", "event_hash")),
         (_("signature"), ("signature",)),
         (_("key valid"), ("key",)),
-        (_("organisation"), ("organisation", "role", "owner")),
+        (translations(lang).pgettext("check", "organisation"), ("organisation", "role", "owner")),
     ):
         if any(n in checks for n in names):
             marks.append(f"{_MARKS[_combined(checks, *names)]} {label}")

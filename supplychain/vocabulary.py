@@ -13,10 +13,10 @@ from typing import Final
 
 from supplychain.audit import Severity
 from supplychain.i18n import N_
-from supplychain.registry import Level, ReasonCode, RecognitionKind, RecognitionStatus
+from supplychain.registry import Level, ReasonCode, RecognitionKind, RecognitionStatus, Scope
 from supplychain.trace import Stage
 
-__all__ = ["CHECKS", "KINDS", "LEVELS", "REASONS", "STAGES", "STATUSES", "STEPS", "UNITS", "step"]
+__all__ = ["CHECKS", "KINDS", "LEVELS", "REASONS", "SCOPES", "STAGES", "STATUSES", "STEPS", "UNITS", "step"]
 
 KINDS: Final[dict[RecognitionKind, str]] = {
     RecognitionKind.GREEN_FACTORY: N_("green factory"),
@@ -29,6 +29,12 @@ LEVELS: Final[dict[Level, str]] = {
     Level.PROVINCIAL: N_("provincial"),
     Level.NATIONAL: N_("national"),
 }
+SCOPES: Final[dict[Scope, str]] = {
+    Scope.ENTERPRISE: N_("enterprise"),
+    Scope.FACILITY: N_("facility"),
+    Scope.PRODUCT: N_("product"),
+}
+"""What a recognition covers: the whole enterprise, one facility (by GLN) or one product (by GTIN)."""
 STATUSES: Final[dict[RecognitionStatus, str]] = {
     RecognitionStatus.ACTIVE: N_("in force"),
     RecognitionStatus.SUSPENDED: N_("suspended"),

@@ -15,6 +15,11 @@ from hypothesis import settings
 settings.register_profile("minimal", max_examples=1, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+# The command line speaks the locale's language (cli.common): the tests that read its English must not depend on the
+# developer's LANG. Every test process, and each process it starts with os.environ (CliRunner, `python -m cli`),
+# runs under C.UTF-8; the tests of other languages set the locale themselves (tests/test_cli_locale.py).
+os.environ["LC_ALL"] = "C.UTF-8"
+
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT.parent / "shared" / "vectors"
 

@@ -38,7 +38,9 @@ def clean(world: World) -> World:
     return world
 
 
-def audit(world: World, *args: str, token: str | None = None, rpc: str | None = None) -> Result:
+def audit(
+    world: World, *args: str, token: str | None = None, rpc: str | None = None, env: dict[str, str] | None = None
+) -> Result:
     return CliRunner().invoke(
         app,
         [
@@ -55,6 +57,7 @@ def audit(world: World, *args: str, token: str | None = None, rpc: str | None = 
             "0",
             *args,
         ],
+        env=env,
     )
 
 
@@ -72,6 +75,11 @@ def test_a_clean_audit_exits_0_writes_its_reports_and_the_next_run_continues(cle
     assert "(no new block since block " in again.output and "(blocks 1 to " in result.output
     assert "events checked: 0 in" in again.output and "audited before, compared with their seals: 7;" in again.output
     assert "Regulator&#39;s audit report" in (out / "audit-report.html").read_text("utf-8")
+    chinese = audit(clean, "--out", str(out), env={"LC_ALL": "zh_CN.UTF-8"})
+    assert chinese.exit_code == 0, chinese.output
+    assert "已核验事件：0，用时 " in chinese.output and "此前已审计、与其封存摘要比对：7" in chinese.output
+    assert "发现问题：严重 0 · 高 0 · 中 0 · 提示 0" in chinese.output and "结论：通过" in chinese.output
+    assert f"上的注册合约 {clean.registry.address} 审计 {clean.url}（" in chinese.output  # the values as they are
     fresh = audit(
         clean, "--out", str(out), "--fresh", "--json", "--seed", "draw-2026", "--clock-tolerance-seconds", "2"
     )

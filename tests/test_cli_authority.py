@@ -178,7 +178,7 @@ def test_a_recognition_expires_when_its_validity_ends(
     assert "in force now: yes" in ok(cli("show", str(rid), *on(node, data)))
     deployed.chain.increase_time(7200)  # evm_increaseTime + evm_mine: the validity ends
     text = ok(cli("show", str(rid), *on(node, data)))
-    assert "(expired)" in text and "in force now: no" in text and "status: active" in text
+    assert "(expired)" in text and "in force now: no" in text and "status: in force since" in text
     record = show(node, data, rid)
     assert record["expired"] and not record["inForce"]
 
@@ -197,8 +197,16 @@ def test_suspend_reinstate_and_revoke(node: Node, data: Path, files: dict[str, P
         f"the registry refused it: RegistryInvalidRecognitionStatus: recognition {rid} is revoked",
     )
     text = ok(cli("show", str(rid), *on(node, data)))
-    assert "environmental-incident) by " + dev_account("provincial-certifier").address in text
-    assert "revoked (data-falsified) by " + dev_account("regulator").address in text
+    assert "environmental incident) by " + dev_account("provincial-certifier").address in text
+    assert "revoked (data falsified) by " + dev_account("regulator").address in text
+    chinese = ok(cli("show", str(rid), *on(node, data), env={"LC_ALL": "zh_CN.UTF-8"}))
+    assert "撤销（摘牌），原因：弄虚作假，操作方 " + dev_account("regulator").address in chinese
+    assert f"认定 {rid}：绿色工厂，省级，设施 {FACILITY}" in chinese
+    refused_in_chinese = cli("reinstate", str(rid), *as_issuer, env={"LC_ALL": "zh_CN.UTF-8"})
+    assert refused_in_chinese.exit_code == 1
+    assert refused_in_chinese.stderr.startswith(
+        f"错误：注册合约拒绝了：RegistryInvalidRecognitionStatus: recognition {rid}"
+    )
     refused(cli("suspend", str(rid), "--reason", "sorry", *as_issuer), "'sorry' is not a reason code")
     refused(
         cli("suspend", str(rid), "--reason", "1", "--dev-account", "stranger", *on(node, data)),

@@ -1,5 +1,6 @@
 """``make run``'s output in a log: what ``supplychain demo`` prints, written to a pipe with ``COLUMNS`` unset (where
-rich would lay everything out at 80 columns), keeps every URL, address, key and command whole on one line."""
+rich would lay everything out at 80 columns), keeps every URL, address, key and command whole on one line, in English
+and in Chinese (``LANG=zh_CN.UTF-8``: the words change, the values do not)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from chain.accounts import dev_account
 from chain.deploy import Deployment
@@ -23,6 +26,8 @@ TOKEN = "sc_" + "r" * 60
 PRINTING = f"""
 import sys
 from pathlib import Path
+
+import pytest
 
 from chain.accounts import dev_account
 from chain.connection import TESTER_URL, connect
@@ -46,8 +51,32 @@ _print_audit(registry, {RPC!r}, {BASE!r}, root)
 """
 
 
-def test_the_demo_output_keeps_urls_hashes_and_commands_whole_in_a_log(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "FORCE_COLUMNS", "TERM_WIDTH")}
+def _signing_key_line(lang: str, key_id: str, org_id: str) -> str:
+    return f"{org_id} 的签名密钥 {key_id}" if lang.startswith("zh") else f"signing key {key_id} for {org_id}"
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("C", ["open:", "product page", "signing keys", "recognition #1: green factory (provincial) for"]),
+        (
+            "zh_CN.UTF-8",
+            [
+                "打开：",
+                "产品页",
+                "签名密钥",
+                "认定 #1：91320200MA1MX7K3GD 的绿色工厂（省级）",
+                "审计（以监管部门身份）：",
+            ],
+        ),
+    ],
+)
+def test_the_demo_output_keeps_urls_hashes_and_commands_whole_in_a_log(
+    tmp_path: Path, lang: str, words: list[str]
+) -> None:
+    hidden = ("COLUMNS", "LINES", "FORCE_COLUMNS", "TERM_WIDTH", "LC_ALL", "LC_MESSAGES")
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
+    env["LANG"] = lang
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     result = subprocess.run(
         [sys.executable, "-c", PRINTING, str(tmp_path)],
@@ -73,13 +102,14 @@ def test_the_demo_output_keeps_urls_hashes_and_commands_whole_in_a_log(tmp_path:
         f"{BASE}/products/{DEMO_PRODUCT_GTIN}/master-data",
         f"{BASE}/credentials?organisation={supplier}",
         f"{BASE}/spot-checks/sample?seed=demo&size=1",
-        f"{BASE}/organisations/{leader}/suppliers (sign in: {BASE}/login)",
+        f"{BASE}/organisations/{leader}/suppliers ",  # followed by a space in both languages: no word sticks to it
+        f"{BASE}/login",
         f"scanner verify {product} --registry {registry} --chain-id {deployment.chain_id}",
         f"supplychain audit --registry {registry} --rpc {RPC} --platform {BASE} --token {TOKEN} "
         f"--anchorer {dev_account('anchorer').address} --out {tmp_path / 'audit'}",
-        *(f"signing key {demo_key(org.org_id).key_id} for {org.org_id}" for org in DEMO_ORGANISATIONS),
+        *(_signing_key_line(lang, demo_key(org.org_id).key_id, org.org_id) for org in DEMO_ORGANISATIONS),
         *(org.org_id for org in DEMO_ORGANISATIONS),
         *(f"0x{demo_key(org.org_id).public_key_bytes.hex()[:12]}…" for org in DEMO_ORGANISATIONS),
     ]
-    broken = [text for text in whole if not any(text in line for line in lines)]
+    broken = [text for text in whole + words if not any(text in line for line in lines)]
     assert broken == [], result.stdout

@@ -81,9 +81,18 @@ def refused(result: Result, *fragments: str) -> str:
 def test_suppliers(env: dict[str, str], story: GreenChain) -> None:
     out = ok(green(env, "suppliers", MANUFACTURER))
     assert out.index(C_ID) < out.index(SUPPLIER) < out.index(B_ID)
-    for word in ("preferred", "review", "not_recognised", "expires_soon", "suspended", "Prefer recognised"):
+    for word in ("preferred", "review", "not recognised", "expires soon", "suspended", "Prefer recognised"):
         assert word in out, word
+    chinese = ok(green({**env, "LC_ALL": "zh_CN.UTF-8"}, "suppliers", MANUFACTURER))
+    assert f"{MANUFACTURER} 的合格供应商（截至 " in chinese and "优先" in chinese and "未认定" in chinese
+    assert chinese.index(C_ID) < chinese.index(SUPPLIER) < chinese.index(B_ID)  # the same list, in Chinese
     body = as_json(green(env, "suppliers", MANUFACTURER, "--json", "--warn-days", "30"))
+    assert (
+        as_json(green({**env, "LC_ALL": "zh_CN.UTF-8"}, "suppliers", MANUFACTURER, "--json", "--warn-days", "30"))[
+            "suppliers"
+        ]
+        == body["suppliers"]
+    )  # what scripts read does not change with the locale
     assert [(s["organisationId"], s["preference"]) for s in body["suppliers"]] == [
         (C_ID, "preferred"),
         (SUPPLIER, "review"),
@@ -96,7 +105,7 @@ def test_suppliers(env: dict[str, str], story: GreenChain) -> None:
 def test_report_and_its_page(env: dict[str, str], story: GreenChain, tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     out = ok(green(env, "report", MANUFACTURER, "--html", str(page), "--lang", "en"))
-    assert "75.0% (3/4)" in out and "37.5% (3/8)" in out and "total (H87): 50.0% of 150" in out
+    assert "75.0% (3/4)" in out and "37.5% (3/8)" in out and "total (pcs): 50.0% of 150" in out
     assert f"recognition #{story.recognitions['A']} of {SUPPLIER}" in out and f"page written to {page}" in out
     text = page.read_text(encoding="utf-8")
     assert '<html lang="en">' in text and "<svg" in text and "Green supply-chain report" in text
@@ -119,10 +128,12 @@ def test_impact(env: dict[str, str], story: GreenChain) -> None:
     a = str(story.recognitions["A"])
     out = ok(green(env, "impact", a))
     assert f"recognition #{a}" in out and "suspended since" in out
-    assert story.ids["P-3"] in out and "receiving" in out and story.ids["P-1"] not in out
+    assert story.ids["P-3"] in out and "): Received" in out and story.ids["P-1"] not in out
     body = as_json(green(env, "impact", a, "--json", "--organisation", MANUFACTURER))
     assert set(body["serials"]) == {story.ids["P-3"], story.ids["P-4"]} and story.ids["S2"] not in body["lots"]
     assert "impacts nothing" in ok(green(env, "impact", str(story.recognitions["C"])))
+    chinese = ok(green({**env, "LC_ALL": "zh_CN.UTF-8"}, "impact", a))
+    assert f"的认定 #{a}：自 " in chinese and "起暂停" in chinese and "最后记录：收货，" in chinese
 
 
 def test_sample(env: dict[str, str], story: GreenChain) -> None:
@@ -149,6 +160,8 @@ def test_refusals(env: dict[str, str]) -> None:
     refused(green(env, "sample", "--seed", "x" * 129, "--size", "1"), "seed:", "at most 128")
     refused(green(env, "sample", "--seed", "x", "--size", "1", "--kind", "factory"), "kind:")
     refused(green(env, "sample", "--seed", "x", "--size", "1", "--at", "2999-01-01"), "in the future")
+    chinese = green({**env, "LC_ALL": "zh_CN.UTF-8"}, "sample", "--seed", "x", "--size", "1", "--at", "2999-01-01")
+    assert chinese.exit_code == 1 and chinese.stderr.strip().splitlines()[-1].startswith("错误：at：'2999-01-01'")
     result = green(env, "impact", "0")
     assert result.exit_code == 2 and "greater than or equal to" in result.output  # refused before anything runs
 

@@ -129,7 +129,7 @@ def test_sign_writes_envelopes_that_verify_on_their_own(
     envelopes = json.loads(out.read_text())
     expected = _hash_ids(vectors_dir, source.stem)
     assert [e["eventHashId"] for e in envelopes] == expected
-    assert f"{len(expected)} signed event(s)" in result.stderr
+    assert f"{len(expected)} signed event{'s' if len(expected) > 1 else ''} written to {out}" in result.stderr
     key = decrypt_private_key(key_file.read_bytes(), SECRET)
     for envelope in envelopes:
         assert envelope["organisationId"] == GLN
