@@ -68,6 +68,26 @@ def test_untranslated_fuzzy_and_wrong_placeholders_are_reported(locale_copy: Pat
     assert any("'Packed' is marked fuzzy" in line for line in found)
 
 
+@pytest.mark.parametrize(
+    ("message", "translation"),
+    [
+        ("{path} already exists; refusing to overwrite it", "{file} 已存在；拒绝覆盖"),  # a renamed placeholder
+        ("{path} already exists; refusing to overwrite it", "已存在；拒绝覆盖"),  # a dropped one
+        ("{path} already exists; refusing to overwrite it", "{path!r} 已存在；拒绝覆盖"),  # another conversion
+    ],
+)
+def test_a_translation_with_other_placeholders_is_reported(locale_copy: Path, message: str, translation: str) -> None:
+    po = locale_copy / "zh_CN/LC_MESSAGES/messages.po"
+
+    def damage(catalog: object) -> None:
+        catalog[message].string = translation  # type: ignore[index]
+
+    _edit(po, damage)
+    assert f"zh_CN/LC_MESSAGES/messages.po: {message!r}: the translation's {{placeholders}} differ" in (
+        catalogues.problems()
+    )
+
+
 def test_update_adds_new_messages_untranslated_and_keeps_translations(locale_copy: Path) -> None:
     _edit(locale_copy / "messages.pot", lambda c: c.delete("Sold"))
     _edit(locale_copy / "zh_CN/LC_MESSAGES/messages.po", lambda c: c.delete("Sold"))

@@ -1,7 +1,7 @@
 """The command line speaks the locale's language, as gettext tools do: Chinese under ``LANG=zh_CN.UTF-8``, English
 under ``LANG=C`` (``LC_ALL`` first, then ``LC_MESSAGES``, then ``LANG``). In both the exit codes and what scripts read
 (``--json``, key ids, the values in every message) are the same; a refusal names what is wrong; ``--help`` stays
-English. The messages' Chinese keeps every placeholder of their English.
+English. (That the messages' Chinese keeps every placeholder of their English: tests/test_catalogues.py.)
 
 (``tests/conftest.py`` pins ``LC_ALL=C.UTF-8`` for every other test: the locales here are set per command.)
 """
@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import json
 import os
-import string
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from babel.messages.catalog import Message
-from babel.messages.pofile import read_po
 from typer.testing import CliRunner, Result
 
 from cli import authority_cmd
 from cli.demo_story import CONTEXT, _event
 from cli.main import app
-from supplychain.i18n import LOCALE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 ZH: dict[str, str | None] = {"LC_ALL": None, "LC_MESSAGES": None, "LANG": "zh_CN.UTF-8"}
@@ -262,36 +258,3 @@ def test_a_recognition_is_shown_in_the_vocabularys_words(
     for line in lines:
         assert line in out, (line, out)
     assert "0x" + "ab" * 32 in "".join(out) and "0x" + "cd" * 32 in "".join(out)  # values as they are
-
-
-def _fields(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-
-
-def misplaced_fields(catalog_path: Path) -> list[str]:
-    """The messages (``python-brace-format``, as the command line's are) whose translation does not name exactly
-    the placeholders of its English: a translation that drops ``{path}`` would hide it, one that adds a name
-    would raise KeyError when the message is shown."""
-    with catalog_path.open("rb") as po:
-        catalog = read_po(po)
-    wrong = []
-    message: Message
-    for message in catalog:
-        if not message.id or "python-brace-format" not in message.flags:
-            continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        expected = set().union(*map(_fields, ids))
-        wrong += [ids[0] for text in strings if text and _fields(text) != expected]
-    return wrong
-
-
-def test_every_translation_keeps_the_placeholders_of_its_message(tmp_path: Path) -> None:
-    po = LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po"
-    assert misplaced_fields(po) == []
-    damaged = tmp_path / "messages.po"
-    text = po.read_text(encoding="utf-8")
-    wrong = 'msgstr "{path} 已存在；拒绝覆盖"'
-    assert wrong in text
-    damaged.write_text(text.replace(wrong, 'msgstr "{file} 已存在；拒绝覆盖"'), encoding="utf-8")
-    assert misplaced_fields(damaged) == ["{path} already exists; refusing to overwrite it"]

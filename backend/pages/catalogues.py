@@ -5,19 +5,21 @@ each language's ``.po`` (new messages arrive untranslated, gone ones are dropped
 lists what is wrong, exit 1 (``tests/test_catalogues.py`` runs it).
 
 Wrong means: the template differs from what the code says today (stale), or a catalogue lacks a message, has one the
-template does not, leaves one untranslated or fuzzy, or its translation's placeholders differ from the message's.
+template does not, leaves one untranslated or fuzzy, or its translation's placeholders differ from the message's
+(``%`` formats as Babel checks them, ``{name}`` fields as :func:`_misplaced` does).
 Files are written sorted, without source locations or line wrapping, so that two changes touching different messages
 merge without conflict.
 """
 
 from __future__ import annotations
 
+import string
 import sys
 from io import BytesIO
 from pathlib import Path
 from typing import Final
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
@@ -112,7 +114,30 @@ def problems() -> list[str]:
         for message, errors in catalog.check():
             for error in errors:
                 found.append(f"{where}: {_id(message.id)!r}: {error}")
+        found += [f"{where}: {_id(m.id)!r}: the translation's {{placeholders}} differ" for m in _misplaced(catalog)]
     return found
+
+
+def _fields(text: str | None) -> set[tuple[str, str | None, str | None]]:
+    return {(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(text or "") if name is not None}
+
+
+def _misplaced(catalog: Catalog) -> list[Message]:
+    """The ``{placeholder}`` messages whose translation does not name exactly the placeholders of the English (Babel
+    checks only ``%`` formats): one that drops ``{path}`` would hide it, one that adds a name would raise KeyError
+    when shown. A plural's forms together name the placeholders of its English forms."""
+    wrong = []
+    for message in catalog:
+        if not message.id or "python-brace-format" not in message.flags:
+            continue
+        ids = message.id if isinstance(message.id, tuple | list) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
+        expected = set().union(*map(_fields, ids))
+        if any(text and not _fields(text) <= expected for text in strings) or (
+            all(strings) and set().union(*map(_fields, strings)) != expected
+        ):
+            wrong.append(message)
+    return wrong
 
 
 def main(argv: list[str] | None = None) -> int:
