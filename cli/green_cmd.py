@@ -33,7 +33,7 @@ def _refusals() -> Iterator[None]:
         try:
             yield
         except ProblemError as exc:
-            fail(exc.detail)
+            fail(exc.detail_in(locale_lang()))
 
 
 def _run(data: Path | None, view: Callable[[Any, Any, Any, int], dict[str, Any]]) -> dict[str, Any]:
