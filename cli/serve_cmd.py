@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
 from backend.core.config import Settings
 from cli.chain_cmd import DataDir
-from cli.common import _, console, fail, ngettext, reported
+from cli.common import _, console, fail, ngettext, pgettext, reported
 
 app = typer.Typer()
 tokens_app = typer.Typer(
@@ -118,6 +122,90 @@ def create_token(
         token = platform.issue_token(org_id=org_id, role="regulator" if regulator else "organisation", label=label)
         platform.close()
     typer.echo(token)
+
+
+@tokens_app.command("list", epilog="Example: supplychain tokens list --json")
+def list_tokens(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one object per token).")] = False,
+    data: DataDir = None,
+) -> None:
+    """List the API tokens: id, organisation or regulator, label, when created and revoked (never the tokens
+    themselves: only their hashes are stored)."""
+    from backend.services.platform import Platform
+
+    with reported():
+        platform = Platform.open(load_settings(data))
+        try:
+            rows = platform.tokens()
+        finally:
+            platform.close()
+    listed = [
+        {
+            "id": t.id,
+            "organisation": t.org_id,
+            "role": t.role,
+            "label": t.label,
+            "createdAt": _when(t.created_at),
+            "revokedAt": _when(t.revoked_at),
+        }
+        for t in rows
+    ]
+    if as_json:
+        typer.echo(json.dumps(listed, ensure_ascii=False, indent=2))
+        return
+    if not listed:
+        console.print(_("no tokens yet: create one with supplychain tokens create"))
+        return
+    table = Table(box=None, pad_edge=False)
+    for header in (
+        pgettext("token", "id"),
+        pgettext("token", "for"),
+        pgettext("token", "label"),
+        pgettext("token", "created"),
+        pgettext("token", "revoked"),
+    ):
+        table.add_column(header, no_wrap=True)
+    for t in rows:
+        table.add_row(
+            str(t.id),
+            t.org_id or _("the regulator"),
+            escape(t.label),
+            _when(t.created_at),
+            _when(t.revoked_at) or "–",
+        )
+    console.print(table)
+
+
+@tokens_app.command("revoke", epilog="Example: supplychain tokens revoke 3")
+def revoke_token(
+    token_id: Annotated[int, typer.Argument(help="The token's id (supplychain tokens list).", min=1, max=2**62)],
+    data: DataDir = None,
+) -> None:
+    """Revoke an API token at once: its requests are refused from now on (401), and so are browser sessions signed
+    in with it. Revoking a revoked token changes nothing."""
+    from backend.services.platform import Platform
+
+    with reported():
+        platform = Platform.open(load_settings(data))
+        try:
+            already = next((t.revoked_at for t in platform.tokens() if t.id == token_id), None)
+            token = platform.revoke_token(token_id)
+        finally:
+            platform.close()
+    if token is None:
+        fail(_("there is no token {id}: supplychain tokens list shows them", id=token_id))
+    who = token.org_id or _("the regulator")
+    if already is not None:
+        console.print(_("token {id} ({who}) was already revoked at {when}", id=token_id, who=who, when=_when(already)))
+    else:
+        console.print(_("revoked token {id} ({who})", id=token_id, who=who))
+
+
+def _when(ms: int | None) -> str | None:
+    """A stored time (ms since the epoch) as ISO 8601 UTC, to the second."""
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 logging.getLogger("uvicorn.error").setLevel(logging.WARNING)

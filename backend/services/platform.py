@@ -219,6 +219,26 @@ class Platform:
         self.ensure_token(token, org_id=org_id, role=role, label=label)
         return token
 
+    def tokens(self) -> list[ApiToken]:
+        """Every API token as stored (their hashes, never the tokens), oldest first."""
+        with self.session() as session:
+            return list(session.exec(select(ApiToken).order_by(col(ApiToken.id))).all())
+
+    def revoke_token(self, token_id: int) -> ApiToken | None:
+        """Revoke the token ``token_id`` now (its requests get 401 from then on, and so do browser sessions signed in
+        with it); the token as stored, or ``None`` when there is none with this id. Revoking twice keeps the first
+        time."""
+        with self.session() as session:
+            token = session.get(ApiToken, token_id)
+            if token is None:
+                return None
+            if token.revoked_at is None:
+                token.revoked_at = now_ms()
+                session.add(token)
+                session.commit()
+                session.refresh(token)
+            return token
+
     def close(self) -> None:
         """Release the anchoring lease if this process holds it, the database, and stop the signing processes."""
         if self._signing_pool is not None:
