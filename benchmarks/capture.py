@@ -288,7 +288,8 @@ def bench_capture_processes(  # noqa: PLR0915 - the start of every process, then
                 accepted: int = answer.json()["acceptedCount"]
                 return accepted
 
-        where = f"{processes} server processes" + ("" if database_url is None else f" on {hosts} hosts")
+        where = f"{processes} server process{'es' if processes > 1 else ''}"
+        where += "" if database_url is None else f" on {hosts} host{'s' if hosts > 1 else ''}"
         rates = []
         for r in range(rounds):
             jobs = [(urls[c % hosts], _document(key, _events(bulk, now_ms, f"M{r}-{c}-"))) for c in range(clients)]
