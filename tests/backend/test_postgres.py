@@ -184,3 +184,22 @@ def test_hosts_starting_together_share_one_receipt_key_on_postgresql(postgres: D
     finally:
         for p in opened:
             p.engine.dispose()
+
+
+def test_a_throwaway_server_stops_and_leaves_nothing_behind() -> None:
+    """``backend.core.devdb`` (the tests' and ``bench capture --database postgresql``'s server): after writes, its
+    stop waits for the server's shutdown, then its folder is gone."""
+    import psycopg
+
+    from backend.core.devdb import start_postgres
+
+    server = start_postgres()
+    url = server.create_database()
+    engine = make_engine(url)
+    migrate(engine)  # some writes for the shutdown's checkpoint
+    engine.dispose()
+    server.stop()
+    assert server.process.poll() is not None
+    assert not server.root.exists()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(host=str(server.root), port=server.port, user=server.user, dbname="postgres", connect_timeout=2)
