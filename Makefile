@@ -17,7 +17,7 @@ help:
 	@echo "make test       lint (ruff), types (mypy --strict), every test (pytest)"
 	@echo "make contracts  recompile contracts/ into chain/artifacts/ with the pinned solc-js"
 	@echo "make catalogues  re-extract the pages' messages into supplychain/locale (then translate the new ones)"
-	@echo "make bench      print the benchmark figures (supplychain bench: chain, gas, hashing, Merkle, capture, queries, page, audit, attack)"
+	@echo "make bench      print the benchmark figures (supplychain bench: chain, gas, hashing, Merkle, capture, anchoring, queries, page, audit, attack)"
 
 setup: $(VENV)/.installed $(NODE_MODULES) $(WEB_MODULES)
 
@@ -81,13 +81,15 @@ contracts: setup
 catalogues: setup
 	$(PY) -m backend.pages.catalogues
 
-bench: setup
+bench: setup postgres-server
 	$(VENV)/bin/supplychain bench chain --engine hardhat
 	$(VENV)/bin/supplychain bench chain --engine anvil
 	$(VENV)/bin/supplychain bench gas
 	$(VENV)/bin/supplychain bench hash
 	$(VENV)/bin/supplychain bench merkle
 	$(VENV)/bin/supplychain bench capture --processes 2 --clients 2
+	$(VENV)/bin/supplychain bench capture --processes 2 --clients 2 --database postgresql
+	$(VENV)/bin/supplychain bench anchoring
 	$(VENV)/bin/supplychain bench queries
 	$(VENV)/bin/supplychain bench page
 	$(VENV)/bin/supplychain bench audit -n 1000000

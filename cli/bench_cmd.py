@@ -20,7 +20,8 @@ from cli.common import reported
 
 app = typer.Typer(
     epilog="Example: supplychain bench capture --processes 2 --clients 2",
-    help="Benchmarks: this machine's figures (chain, gas, hashing, Merkle, capture, queries, page, audit, attack).",
+    help="Benchmarks: this machine's figures (chain, gas, hashing, Merkle, capture, anchoring, queries, page, audit, "
+    "attack).",
     no_args_is_help=True,
 )
 
@@ -75,32 +76,70 @@ def merkle(
     bench_merkle(leaves)
 
 
-@app.command("capture", epilog="Example: supplychain bench capture --processes 2 --clients 2")
+@app.command(
+    "capture",
+    epilog="Example: supplychain bench capture --database postgresql --processes 2 --clients 2",
+)
 def capture(  # noqa: PLR0917 - typer options
     engine: Annotated[str, typer.Option(help="Dev chain to start: anvil or hardhat.")] = "anvil",
     bulk: Annotated[int, typer.Option(min=1, help="Events per bulk document.")] = 10_000,
     rounds: Annotated[int, typer.Option(min=1, help="Bulk documents to time.")] = 3,
     seconds: Annotated[float, typer.Option(min=1, help="Duration of the steady-load latency run.")] = 15.0,
     processes: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=1,
-            help="Above 1: also time concurrent clients against `serve --processes N` beside `supplychain worker`.",
+            help="Also time concurrent clients against N server processes beside `supplychain worker` (SQLite: "
+            "`serve --processes N`; PostgreSQL: N hosts of one process each, their own data folders).",
         ),
-    ] = 1,
+    ] = None,
     clients: Annotated[int, typer.Option(min=1, help="Concurrent submitters in the multi-process run.")] = 2,
+    database: Annotated[
+        str,
+        typer.Option(
+            help="sqlite (in the data folder) or postgresql (a throwaway server from Debian's package, started and "
+            "removed by the benchmark).",
+        ),
+    ] = "sqlite",
 ) -> None:
     """Bulk capture rate over HTTP, event-to-anchor latency p50/p99, gas per event.
 
     Signed events, durable when answered. With --processes N, also the aggregate rate of concurrent clients against N
     server processes beside one worker process.
     """
-    from benchmarks.capture import bench_capture, bench_capture_processes
+    from benchmarks.capture import DATABASES, bench_capture, bench_capture_processes
+
+    db = next((d for d in DATABASES if d == database), None)
+    if db is None:
+        raise typer.BadParameter(f"{database!r}: expected sqlite or postgresql", param_hint="'--database'")
+    with reported():
+        bench_capture(engine=engine, bulk=bulk, rounds=rounds, seconds=seconds, database=db)
+        if processes is not None:
+            bench_capture_processes(
+                engine=engine, bulk=bulk, rounds=rounds, processes=processes, clients=clients, database=db
+            )
+
+
+@app.command("anchoring", epilog="Example: supplychain bench anchoring --seconds 60 --block-time 1 --confirmations 2")
+def anchoring(
+    seconds: Annotated[float, typer.Option(min=1, help="Duration of the steady capture load.")] = 60.0,
+    block_time: Annotated[int, typer.Option(min=1, help="Seconds between two blocks anvil mines.")] = 1,
+    confirmations: Annotated[
+        int, typer.Option(min=0, max=1000, help="Blocks holding an anchor before it is final.")
+    ] = 2,
+    rate: Annotated[float, typer.Option(min=0.1, help="Events per second posted over HTTP.")] = 10.0,
+) -> None:
+    """Event to anchored and event to final anchor p50/p99, on anvil mining a block every --block-time seconds.
+
+    Starts anvil and `supplychain serve` (batch interval 1 s, the given confirmation depth) on a temporary data
+    folder, posts signed events over HTTP at a steady rate, waits until every anchor is final; prints the latencies,
+    the events and batches, and the reorgs and fee bumps the worker met. Exit 1 if an event's anchor is not final.
+    """
+    from benchmarks.anchoring import bench_anchoring
 
     with reported():
-        bench_capture(engine=engine, bulk=bulk, rounds=rounds, seconds=seconds)
-        if processes > 1:
-            bench_capture_processes(engine=engine, bulk=bulk, rounds=rounds, processes=processes, clients=clients)
+        figures = bench_anchoring(seconds=seconds, block_time=block_time, confirmations=confirmations, rate=rate)
+    raise typer.Exit(0 if figures.final == figures.events else 1)
 
 
 @app.command("queries", epilog="Example: supplychain bench queries -n 100000")

@@ -17,7 +17,7 @@ from cli.bench_cmd import ATTACK_KINDS
 from cli.main import app
 
 ROOT = typer.main.get_command(app)
-BENCHMARKS = ["chain", "gas", "hash", "merkle", "capture", "queries", "page", "audit", "attack"]
+BENCHMARKS = ["chain", "gas", "hash", "merkle", "capture", "anchoring", "queries", "page", "audit", "attack"]
 OLD_NAMES = ["bench-audit", "bench-attack", "bench-capture", "bench-queries", "bench-chain", "bench-gas", "bench-hash"]
 OLD_NAMES += ["bench-merkle", "bench-page"]
 

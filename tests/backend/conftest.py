@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from backend.api.app import create_app
 from backend.core.config import Settings
 from backend.core.db import make_engine, migrate
+from backend.core.devdb import DevDatabaseError, DevPostgres, start_postgres
 from backend.services.platform import Platform
 from chain.accounts import dev_account
 from chain.connection import TESTER_URL
@@ -55,6 +56,19 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     migrate(engine)
     engine.dispose()
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[DevPostgres]:
+    """A throwaway PostgreSQL server (Debian's package; ``make test`` installs it where it is missing) for this test
+    process, started when a test first asks for it; each test makes its own database on it
+    (:meth:`DevPostgres.create_database`). Mark such tests ``xdist_group("postgres")``: one server for all of them."""
+    try:
+        server = start_postgres()
+    except DevDatabaseError as exc:
+        pytest.fail(str(exc))
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@ of its cycle while an organisation captures over HTTP: another worker takes over
 anchored exactly once, and the registry's ``verifyEvent`` accepts each proof.
 
 Processes as deployed: ``supplychain serve --no-worker`` (one host's HTTP servers) and three ``supplychain worker``
-processes, each with its own data folder (three hosts), all on one PostgreSQL server that the module starts from
-Debian's package (tests/backend/test_postgres.py). The lease lasts 2 s here (``SUPPLYCHAIN_ANCHOR_LEASE_SECONDS``) so
-that takeovers come quickly; each kill waits until every worker's loop runs (standbys are long-running in a
-deployment: a restarted process takes seconds to import on a loaded machine). The failover times are printed, not
-asserted (``-s`` shows them).
+processes, each with its own data folder (three hosts), all on one PostgreSQL server that the tests start from
+Debian's package (the ``postgres`` fixture, :mod:`backend.core.devdb`). The lease lasts 2 s here
+(``SUPPLYCHAIN_ANCHOR_LEASE_SECONDS``) so that takeovers come quickly; each kill waits until every worker's loop runs
+(standbys are long-running in a deployment: a restarted process takes seconds to import on a loaded machine). The
+failover times are printed, not asserted (``-s`` shows them).
 ``SC_FAILOVER_KILLS`` sets how many leaders are killed (default 4).
 """
 
@@ -28,6 +28,7 @@ from sqlalchemy import Engine, text
 
 from backend.core.config import Settings
 from backend.core.db import make_engine
+from backend.core.devdb import DevPostgres
 from backend.services.lease import LeaseStatus, lease_status
 from backend.services.platform import Platform
 from chain.accounts import dev_account
@@ -37,11 +38,9 @@ from chain.registry import ROLE_ANCHORER, Registry
 from supplychain.merkle import hash_id_to_bytes32
 from supplychain.registry import BusinessRole
 from tests.backend.served import KEY, ORG, Capturer, serve, wait_for
-from tests.backend.test_postgres import fresh_database, socket_dir
 from tests.chains import Node, start
 
 pytestmark = [pytest.mark.anvil, pytest.mark.xdist_group("postgres")]
-__all__ = ["socket_dir"]  # the module's PostgreSQL server (a fixture)
 
 LEASE_SECONDS = "2"
 KILLS = int(os.environ.get("SC_FAILOVER_KILLS", "4"))
@@ -109,9 +108,9 @@ def register(registry: Registry) -> None:
 
 
 def test_the_lease_holder_killed_at_random_points_another_takes_over_and_each_event_is_anchored_once(
-    node: Node, socket_dir: Path, tmp_path: Path
+    node: Node, postgres: DevPostgres, tmp_path: Path
 ) -> None:
-    url = fresh_database(socket_dir)
+    url = postgres.create_database()
     shared = {
         "SUPPLYCHAIN_DATABASE_URL": url,
         "SUPPLYCHAIN_BATCH_INTERVAL_SECONDS": "0.3",

@@ -1,23 +1,14 @@
 """The platform on PostgreSQL: the same migrations, capture, anchoring, queries and bundles as on SQLite.
 
 A throwaway PostgreSQL server (Debian's ``postgresql`` package; ``make test`` installs it where it is missing) is
-started in a temporary folder for this module, listening on a Unix socket only.
+started in a temporary folder for the test process (the ``postgres`` fixture, :mod:`backend.core.devdb`), listening on
+a Unix socket only; each test makes its own database on it.
 """
 
 from __future__ import annotations
 
-import getpass
-import glob
-import os
-import shutil
-import subprocess
-import tempfile
-import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -27,75 +18,21 @@ from sqlmodel import SQLModel
 from backend.api.app import create_app
 from backend.core.config import Settings
 from backend.core.db import make_engine, migrate
+from backend.core.devdb import DevPostgres
 from backend.services.anchoring import AnchoringWorker
 from backend.services.platform import Platform
 from chain.accounts import dev_account
 from chain.connection import TESTER_URL
-from chain.devchain import free_port
 from supplychain.signing import SigningKey
 from supplychain.verify import ProofBundle, VerdictStatus, verify_bundle
 from tests.backend import documents
 from tests.chains import MANUFACTURER, cast
 
 pytestmark = pytest.mark.xdist_group("postgres")
-PORT = free_port()  # the server listens on a Unix socket only; the port names the socket file
 
 
-def _binaries() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not found:
-        pytest.fail("PostgreSQL's server is not installed: `apt-get install postgresql` (make test does it as root)")
-    return Path(found[-1]).parent
-
-
-def _as_server_user(cmd: list[str]) -> list[str]:
-    # PostgreSQL refuses to run as root: run it as the package's `postgres` user then
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-@pytest.fixture(scope="module")
-def socket_dir() -> Iterator[Path]:
-    # not under pytest's temporary folder: that one is private to the user running the tests
-    bin_dir, root = _binaries(), Path(tempfile.mkdtemp(prefix="sc-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-    user = "postgres" if os.geteuid() == 0 else getpass.getuser()
-    subprocess.run(
-        _as_server_user([str(bin_dir / "initdb"), "-D", str(root / "data"), "-A", "trust", "-U", user]),
-        check=True,
-        capture_output=True,
-    )
-    server = subprocess.Popen(
-        _as_server_user(
-            [str(bin_dir / "postgres"), "-D", str(root / "data"), "-k", str(root), "-p", str(PORT), "-h", ""]
-        ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while subprocess.run(
-        [str(bin_dir / "pg_isready"), "-h", str(root), "-p", str(PORT)], capture_output=True
-    ).returncode:
-        if time.monotonic() > deadline or server.poll() is not None:
-            server.kill()
-            pytest.fail("the PostgreSQL test server did not start")
-        time.sleep(0.2)
-    yield root
-    server.terminate()
-    server.wait(timeout=30)
-    shutil.rmtree(root, ignore_errors=True)
-
-
-def fresh_database(socket_dir: Path) -> str:
-    user = "postgres" if os.geteuid() == 0 else getpass.getuser()
-    name = f"sc_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(host=str(socket_dir), port=PORT, user=user, dbname="postgres", autocommit=True) as db:
-        db.execute(f"CREATE DATABASE {name}")  # a generated name: nothing to inject
-    return f"postgresql+psycopg://{user}@/{name}?host={socket_dir}&port={PORT}"
-
-
-def test_models_and_migrations_agree_on_postgresql(socket_dir: Path) -> None:
-    engine = make_engine(fresh_database(socket_dir))
+def test_models_and_migrations_agree_on_postgresql(postgres: DevPostgres) -> None:
+    engine = make_engine(postgres.create_database())
     migrate(engine)
     migrate(engine)
     with engine.connect() as connection:
@@ -104,11 +41,11 @@ def test_models_and_migrations_agree_on_postgresql(socket_dir: Path) -> None:
     assert diff == []
 
 
-def test_capture_anchor_query_and_verify_on_postgresql(socket_dir: Path, tmp_path: Path) -> None:
+def test_capture_anchor_query_and_verify_on_postgresql(postgres: DevPostgres, tmp_path: Path) -> None:
     settings = Settings(
         environment="test",
         data_dir=tmp_path / "data",
-        database_url=fresh_database(socket_dir),
+        database_url=postgres.create_database(),
         rpc_url=TESTER_URL,
         run_worker=False,
         capture_workers=0,
@@ -157,7 +94,7 @@ def test_capture_anchor_query_and_verify_on_postgresql(socket_dir: Path, tmp_pat
         platform.close()
 
 
-def test_the_anchoring_lease_has_one_holder_under_a_race_on_postgresql(socket_dir: Path) -> None:
+def test_the_anchoring_lease_has_one_holder_under_a_race_on_postgresql(postgres: DevPostgres) -> None:
     """Eight hosts race for an expired lease, five times: each time exactly one wins; the epoch rises by one when the
     lease changes hands (a holder that wins its own expired lease back keeps it); a holder that lost the lease cannot
     write (its fenced transaction rolls back)."""
@@ -167,7 +104,7 @@ def test_the_anchoring_lease_has_one_holder_under_a_race_on_postgresql(socket_di
 
     from backend.services.lease import Lease, LeaseLostError, lease_status
 
-    engine = make_engine(fresh_database(socket_dir))
+    engine = make_engine(postgres.create_database())
     migrate(engine)
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE work (what TEXT)"))
@@ -214,12 +151,12 @@ def test_the_anchoring_lease_has_one_holder_under_a_race_on_postgresql(socket_di
     engine.dispose()
 
 
-def test_hosts_starting_together_share_one_receipt_key_on_postgresql(socket_dir: Path, tmp_path: Path) -> None:
+def test_hosts_starting_together_share_one_receipt_key_on_postgresql(postgres: DevPostgres, tmp_path: Path) -> None:
     """Four hosts with their own data folders start at once on one database: migrations take turns, and all four
     sign with the one key the first stored."""
     import threading
 
-    url = fresh_database(socket_dir)
+    url = postgres.create_database()
     opened: list[Platform] = []
     gate = threading.Barrier(4)
 
@@ -247,3 +184,22 @@ def test_hosts_starting_together_share_one_receipt_key_on_postgresql(socket_dir:
     finally:
         for p in opened:
             p.engine.dispose()
+
+
+def test_a_throwaway_server_stops_and_leaves_nothing_behind() -> None:
+    """``backend.core.devdb`` (the tests' and ``bench capture --database postgresql``'s server): after writes, its
+    stop waits for the server's shutdown, then its folder is gone."""
+    import psycopg
+
+    from backend.core.devdb import start_postgres
+
+    server = start_postgres()
+    url = server.create_database()
+    engine = make_engine(url)
+    migrate(engine)  # some writes for the shutdown's checkpoint
+    engine.dispose()
+    server.stop()
+    assert server.process.poll() is not None
+    assert not server.root.exists()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(host=str(server.root), port=server.port, user=server.user, dbname="postgres", connect_timeout=2)
