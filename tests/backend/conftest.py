@@ -3,7 +3,8 @@ and the standard cast (tests.chains), and an HTTP client on the application.
 
 What every test would make alike is made once per test process and copied or rewound for each test: the migrated
 empty database (a copy per test) and the chain with the registry and the cast (:class:`tests.chains.CastChain`,
-reverted to its snapshot per test). Each test still opens its own :class:`Platform` on its own SQLite file.
+reverted to its snapshot per test; a test that asks for the cast's signing keys gets the snapshot that holds them).
+Each test still opens its own :class:`Platform` on its own SQLite file.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from chain.accounts import dev_account
 from chain.connection import TESTER_URL
 from supplychain.signing import SigningKey
 from tests.backend.documents import NOW_MS
-from tests.chains import MANUFACTURER, RETAILER, SUPPLIER, CastChain, cast
+from tests.chains import MANUFACTURER, RETAILER, SUPPLIER, CastChain, cast, cast_keys
 
 
 @pytest.fixture
@@ -75,7 +76,8 @@ def platform(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Pla
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(migrated_database)) as source, closing(sqlite3.connect(_db_file(settings))) as db:
             source.backup(db)
-        opened = Platform.open(settings, chain=cast_chain.fresh(settings.deployment_path))
+        keys = "keys" in request.fixturenames  # the chain with the cast's keys registered already (see keys)
+        opened = Platform.open(settings, chain=cast_chain.fresh(settings.deployment_path, keys=keys))
     opened.registry.refresh(force=True)
     yield opened
     opened.close()
@@ -106,13 +108,15 @@ def tokens(platform: Platform) -> dict[str, str]:
 
 @pytest.fixture
 def keys(platform: Platform) -> dict[str, SigningKey]:
-    """A registered signing key for each organisation of the cast."""
-    regulator = platform.registry.registry.as_signer(dev_account("regulator").account)
-    out = {}
-    for i, org in enumerate((MANUFACTURER, SUPPLIER, RETAILER)):
-        key = SigningKey.from_private_bytes(bytes([i + 1]) * 32)
-        regulator.add_key(org, key.public_key_bytes)
-        out[org] = key
+    """A registered signing key for each organisation of the cast, registered by the regulator just before the test
+    (on the in-process chain, the platform fixture reverted it to a snapshot holding them: :class:`CastChain`)."""
+    registry = platform.registry.registry
+    regulator = registry.as_signer(dev_account("regulator").account)
+    out = cast_keys()
+    now = registry.chain.block_timestamp()
+    for org, key in out.items():
+        if not platform.registry.mirror.key_valid_at(key.public_key_bytes, org, now):
+            regulator.add_key(org, key.public_key_bytes)
     platform.registry.refresh(force=True)
-    NOW_MS[0] = platform.registry.registry.chain.block_timestamp() * 1000 + 500
+    NOW_MS[0] = registry.chain.block_timestamp() * 1000 + 500
     return out
