@@ -2,15 +2,15 @@
 and the standard cast (tests.chains), and an HTTP client on the application.
 
 What every test would make alike is made once per test process and copied or rewound for each test: the migrated
-empty database (a copy per test) and the chain with the registry and the cast (:class:`tests.chains.CastChain`,
-reverted to its snapshot per test; a test that asks for the cast's signing keys gets the snapshot that holds them).
-Each test still opens its own :class:`Platform` on its own SQLite file.
+database with the registry's transactions journaled (a copy per test) and the chain with the registry and the cast
+(:class:`tests.chains.CastChain`, reverted to its snapshot per test; a test that asks for the cast's signing keys gets
+the snapshot that holds them). Each test still opens its own :class:`Platform` on its own SQLite file.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from backend.api.app import create_app
 from backend.core.config import Settings
 from backend.core.db import make_engine, migrate
 from backend.services.platform import Platform
+from backend.services.registry_view import RegistryView
 from chain.accounts import dev_account
 from chain.connection import TESTER_URL
 from supplychain.signing import SigningKey
@@ -58,6 +59,36 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def journaled_databases(
+    cast_chain: CastChain, migrated_database: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[bool], Path]:
+    """The migrated database with the registry's transactions on the :class:`CastChain` snapshot (with or without the
+    cast's keys) journaled, as a platform's first look at the chain journals them (``registry_tx``): a platform
+    opened on a copy only reads the chain's events, and journals nothing again (~25 ms a test). Made once per test
+    process and snapshot, by the platform's own registry view."""
+    made: dict[bool, Path] = {}
+
+    def journaled(keys: bool) -> Path:
+        if keys not in made:
+            folder = tmp_path_factory.mktemp("journaled")
+            path = folder / "supplychain.db"
+            with closing(sqlite3.connect(migrated_database)) as source, closing(sqlite3.connect(path)) as db:
+                source.backup(db)
+            engine = make_engine(f"sqlite:///{path}")
+            settings = Settings(environment="test", data_dir=folder, rpc_url=TESTER_URL)
+            chain = cast_chain.fresh(settings.deployment_path, keys=keys)
+            view = RegistryView(
+                TESTER_URL, settings.deployment_path, settings.anchorer_private_key, engine, max_age=0, chain=chain
+            )
+            view.refresh(force=True)
+            engine.dispose()
+            made[keys] = path
+        return made[keys]
+
+    return journaled
+
+
 @pytest.fixture
 def platform(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Platform]:
     """The platform on the in-process chain with the registry deployed and the cast registered (see tests.chains), on
@@ -72,11 +103,11 @@ def platform(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Pla
         cast(opened.registry.registry.as_signer(dev_account("regulator").account))
     else:
         cast_chain: CastChain = request.getfixturevalue("cast_chain")
-        migrated_database: Path = request.getfixturevalue("migrated_database")
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(migrated_database)) as source, closing(sqlite3.connect(_db_file(settings))) as db:
-            source.backup(db)
         keys = "keys" in request.fixturenames  # the chain with the cast's keys registered already (see keys)
+        template = request.getfixturevalue("journaled_databases")(keys)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(_db_file(settings))) as db:
+            source.backup(db)
         opened = Platform.open(settings, chain=cast_chain.fresh(settings.deployment_path, keys=keys))
     opened.registry.refresh(force=True)
     yield opened
