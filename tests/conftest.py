@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +62,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 CORE_TESTS = ("tests/supplychain/", "tests/test_i18n.py")
 
 
+_untraced = [False]  # whether a test ran untraced in this process since the core's caches were last emptied
+
+
+def _empty_the_cores_caches() -> None:
+    """Empty every ``functools`` cache of the core's modules: what an untraced test made the core compute and keep
+    (a canonical Digital Link, a prefix's holder, a catalogue) is computed again, traced, when a core test asks."""
+    for name, module in list(sys.modules.items()):
+        if name == "supplychain" or name.startswith("supplychain."):
+            for value in list(vars(module).values()):
+                clear = getattr(value, "cache_clear", None)
+                if callable(clear):
+                    clear()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     """Measure coverage (``--cov``) only while a test of :data:`CORE_TESTS` runs, setup and teardown included.
@@ -69,9 +84,16 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     own tests, and tracing every call they make (the EVM, SQLAlchemy, pydantic) made them half as fast again in
     ``make test``. Every running measurement is paused: a pytest-xdist worker runs two (pytest-cov starts one when
     it reads ``-n`` and the worker's own at the session's start), and stopping the latest resumes the one before.
+    The core's caches are emptied before a core test that follows untraced ones, so that which lines the core's
+    tests cover does not depend on which tests ran before them in the same process.
     """
     paused: list[coverage.Coverage] = []
-    if not item.nodeid.startswith(CORE_TESTS):
+    if item.nodeid.startswith(CORE_TESTS):
+        if _untraced[0]:
+            _empty_the_cores_caches()
+            _untraced[0] = False
+    else:
+        _untraced[0] = True
         while (running := coverage.Coverage.current()) is not None:
             running.stop()
             paused.append(running)
