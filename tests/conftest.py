@@ -43,7 +43,13 @@ def dead_url() -> Iterator[str]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep ``--dist loadgroup`` grouping: pytest-xdist 3.8 marks a group by rewriting ``item._nodeid``, which pytest
     9.2 no longer reads (a node id is ``item._id`` now), so every ``xdist_group`` was split over the workers and each
-    started its own chain or server. The group suffix goes where pytest keeps the id."""
+    started its own chain or server. The group suffix goes where pytest keeps the id.
+
+    The modules holding a test marked ``slow`` go first (in their order): pytest-xdist hands tests out in this order,
+    so the longest ones start while the other worker still has the short ones to do, instead of ending the run alone.
+    """
+    slow = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.path not in slow)  # stable: each module's tests keep their order
     if not getattr(config.option, "loadgroup", False):
         return
     from _pytest.nodeid import NodeId

@@ -115,6 +115,7 @@ def _first_demo_run(tmp_path: Path, port: str, http: str) -> None:
     assert f"signing key {key.key_id} for 6901234000016" in first.stdout.replace("\n", "")
 
 
+@pytest.mark.slow
 def test_the_demo_sets_up_once_a_fresh_node_gets_the_registry_back_and_anvil_keeps_it(tmp_path: Path) -> None:
     data, port, http = str(tmp_path), str(free_port()), str(free_port())
     _first_demo_run(tmp_path, port, http)
@@ -156,6 +157,7 @@ def journal_times(database: Path) -> dict[str, int]:
         return dict(db.execute("SELECT tx_hash, block_time FROM registry_tx").fetchall())
 
 
+@pytest.mark.slow
 def test_bench_capture_prints_its_figures_in_one_and_in_several_processes() -> None:
     args = ["--bulk", "300", "--rounds", "1", "--seconds", "1", "--processes", "2", "--clients", "2"]
     result = run("bench", "capture", *args, timeout=300)

@@ -36,6 +36,8 @@ from tests.chains import MANUFACTURER, Node, cast, start
 ROOT = Path(__file__).resolve().parents[2]
 KEY = SigningKey.from_private_bytes(b"\x42" * 32)
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def hardhat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:

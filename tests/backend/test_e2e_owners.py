@@ -28,7 +28,7 @@ from tests.backend import documents
 from tests.backend.test_e2e import Service
 from tests.chains import MANUFACTURER, RETAILER, SUPPLIER, Node, cast, start
 
-pytestmark = pytest.mark.xdist_group("e2e-owners")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e-owners")]
 
 GTIN = "06901234009910"  # the maker's (company prefix 6901234)
 KEYS = {org: SigningKey.from_private_bytes(bytes([0x60 + n]) * 32) for n, org in enumerate((MANUFACTURER, SUPPLIER))}
