@@ -2,9 +2,10 @@
 and the standard cast (tests.chains), and an HTTP client on the application.
 
 What every test would make alike is made once per test process and copied or rewound for each test: the migrated
-database with the registry's transactions journaled (a copy per test) and the chain with the registry and the cast
+database with the registry's transactions journaled (a copy per test), the chain with the registry and the cast
 (:class:`tests.chains.CastChain`, reverted to its snapshot per test; a test that asks for the cast's signing keys gets
-the snapshot that holds them). Each test still opens its own :class:`Platform` on its own SQLite file.
+the snapshot that holds them) and the registry's mirror as read there (each platform starts from a copy). Each test
+still opens its own :class:`Platform` on its own SQLite file.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ from backend.services.platform import Platform
 from backend.services.registry_view import RegistryView
 from chain.accounts import dev_account
 from chain.connection import TESTER_URL
+from supplychain.registry import RegistryMirror
 from supplychain.signing import SigningKey
 from tests.backend.documents import NOW_MS
 from tests.chains import MANUFACTURER, RETAILER, SUPPLIER, CastChain, cast, cast_keys
@@ -59,17 +62,27 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class Journaled:
+    """A migrated database with the registry's transactions on a :class:`CastChain` snapshot journaled, and the
+    registry as a platform reads it there (its mirror, and the first block after the snapshot)."""
+
+    database: Path
+    seen: tuple[RegistryMirror, int]
+
+
 @pytest.fixture(scope="session")
 def journaled_databases(
     cast_chain: CastChain, migrated_database: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[bool], Path]:
-    """The migrated database with the registry's transactions on the :class:`CastChain` snapshot (with or without the
-    cast's keys) journaled, as a platform's first look at the chain journals them (``registry_tx``): a platform
-    opened on a copy only reads the chain's events, and journals nothing again (~25 ms a test). Made once per test
-    process and snapshot, by the platform's own registry view."""
-    made: dict[bool, Path] = {}
+) -> Callable[[bool], Journaled]:
+    """What a platform's first look at a :class:`CastChain` snapshot (with or without the cast's keys) reads and
+    writes, made once per test process and snapshot by the platform's own registry view: the registry's
+    transactions journaled (``registry_tx``) in a copy of the migrated database, and the mirror. A platform opened on
+    a copy of the database, from that mirror (``Platform.open(seen=...)``), neither reads the registry's history
+    again nor journals it (~60 ms a test)."""
+    made: dict[bool, Journaled] = {}
 
-    def journaled(keys: bool) -> Path:
+    def journaled(keys: bool) -> Journaled:
         if keys not in made:
             folder = tmp_path_factory.mktemp("journaled")
             path = folder / "supplychain.db"
@@ -83,7 +96,7 @@ def journaled_databases(
             )
             view.refresh(force=True)
             engine.dispose()
-            made[keys] = path
+            made[keys] = Journaled(path, (view.mirror, view.next_block))
         return made[keys]
 
     return journaled
@@ -104,11 +117,12 @@ def platform(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Pla
     else:
         cast_chain: CastChain = request.getfixturevalue("cast_chain")
         keys = "keys" in request.fixturenames  # the chain with the cast's keys registered already (see keys)
-        template = request.getfixturevalue("journaled_databases")(keys)
+        journaled: Journaled = request.getfixturevalue("journaled_databases")(keys)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(_db_file(settings))) as db:
+        with closing(sqlite3.connect(journaled.database)) as source, closing(sqlite3.connect(_db_file(settings))) as db:
             source.backup(db)
-        opened = Platform.open(settings, chain=cast_chain.fresh(settings.deployment_path, keys=keys))
+        chain = cast_chain.fresh(settings.deployment_path, keys=keys)
+        opened = Platform.open(settings, chain=chain, seen=journaled.seen)
     opened.registry.refresh(force=True)
     yield opened
     opened.close()
