@@ -1,12 +1,15 @@
-"""Shared fixtures: where the reference vectors are, where the project's root is, an address nobody answers."""
+"""Shared fixtures: where the reference vectors are, where the project's root is, an address nobody answers; the
+core's coverage, measured during the core's own tests only."""
 
 from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import coverage
 import pytest
 from hypothesis import settings
 
@@ -45,7 +48,13 @@ def dead_url() -> Iterator[str]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep ``--dist loadgroup`` grouping: pytest-xdist 3.8 marks a group by rewriting ``item._nodeid``, which pytest
     9.2 no longer reads (a node id is ``item._id`` now), so every ``xdist_group`` was split over the workers and each
-    started its own chain or server. The group suffix goes where pytest keeps the id."""
+    started its own chain or server. The group suffix goes where pytest keeps the id.
+
+    The modules holding a test marked ``slow`` go first (in their order): pytest-xdist hands tests out in this order,
+    so the longest ones start while the other worker still has the short ones to do, instead of ending the run alone.
+    """
+    slow = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.path not in slow)  # stable: each module's tests keep their order
     if not getattr(config.option, "loadgroup", False):
         return
     from _pytest.nodeid import NodeId
@@ -57,3 +66,50 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         suffix = "@" + "_".join(names)
         if names and not item.nodeid.endswith(suffix):
             item._id = NodeId.parse(item.nodeid + suffix)
+
+
+#: The tests whose runs count towards the core's coverage (``supplychain/`` at 100%, pyproject.toml's
+#: ``[tool.coverage]``): the core's own tests, which must cover every line of it.
+CORE_TESTS = ("tests/supplychain/", "tests/test_i18n.py")
+
+
+_untraced = [False]  # whether a test ran untraced in this process since the core's caches were last emptied
+
+
+def _empty_the_cores_caches() -> None:
+    """Empty every ``functools`` cache of the core's modules: what an untraced test made the core compute and keep
+    (a canonical Digital Link, a prefix's holder, a catalogue) is computed again, traced, when a core test asks."""
+    for name, module in list(sys.modules.items()):
+        if name == "supplychain" or name.startswith("supplychain."):
+            for value in list(vars(module).values()):
+                clear = getattr(value, "cache_clear", None)
+                if callable(clear):
+                    clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Measure coverage (``--cov``) only while a test of :data:`CORE_TESTS` runs, setup and teardown included.
+
+    The platform's, the chain's and the command line's tests run the core too, but they must not stand in for its
+    own tests, and tracing every call they make (the EVM, SQLAlchemy, pydantic) made them half as fast again in
+    ``make test``. Every running measurement is paused: a pytest-xdist worker runs two (pytest-cov starts one when
+    it reads ``-n`` and the worker's own at the session's start), and stopping the latest resumes the one before.
+    The core's caches are emptied before a core test that follows untraced ones, so that which lines the core's
+    tests cover does not depend on which tests ran before them in the same process.
+    """
+    paused: list[coverage.Coverage] = []
+    if item.nodeid.startswith(CORE_TESTS):
+        if _untraced[0]:
+            _empty_the_cores_caches()
+            _untraced[0] = False
+    else:
+        _untraced[0] = True
+        while (running := coverage.Coverage.current()) is not None:
+            running.stop()
+            paused.append(running)
+    try:
+        yield
+    finally:
+        for measurement in reversed(paused):
+            measurement.start()

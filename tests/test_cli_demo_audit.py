@@ -19,6 +19,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from chain.accounts import dev_account
 from chain.devchain import free_port
 
@@ -59,6 +61,7 @@ def _wait_anchored(database: Path, seconds: float = 60) -> None:
     raise AssertionError(f"{pending} demo events were not anchored")
 
 
+@pytest.mark.slow
 def test_the_demo_prints_its_audit_command_and_the_audit_runs_clean(tmp_path: Path) -> None:
     port, http = str(free_port()), str(free_port())
     env = {

@@ -4,6 +4,7 @@ line (``cli``) and the benchmarks (``benchmarks``) sit above everything and noth
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,7 @@ FORBIDDEN_IN_CORE = {
 }
 
 
+@functools.cache  # each package is parsed once per test process (the tests only read what it returns)
 def _imports(package: str) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for path in (ROOT / package).rglob("*.py"):
@@ -94,6 +96,7 @@ def test_importing_the_audit_loads_no_database_module() -> None:
     assert out.stdout.strip() == ""
 
 
+@functools.cache
 def _module_level_imports(package: str) -> dict[str, set[str]]:
     """The imports each file runs when it is imported (not those inside functions, which run when called)."""
     found: dict[str, set[str]] = {}

@@ -27,6 +27,7 @@ from backend.services.registry_view import RegistryView
 from backend.services.sessions import session_key
 from backend.services.signing_pool import SigningPool
 from chain.connection import Chain
+from supplychain.registry import RegistryMirror
 from supplychain.signing import SigningKey
 
 __all__ = ["Platform", "hash_token", "now_ms"]
@@ -107,25 +108,31 @@ class Platform:
     _registry_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _signing_pool: SigningPool | None = field(default=None, repr=False)
     chain: Chain | None = field(default=None, repr=False)  # connected already (see open); else settings.rpc_url
+    seen: tuple[RegistryMirror, int] | None = field(default=None, repr=False)  # see open
     damage: DamageLog = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.damage = DamageLog(on_new=self.metrics.count_damaged)
 
     @classmethod
-    def open(cls, settings: Settings, *, chain: Chain | None = None) -> Platform:
+    def open(
+        cls, settings: Settings, *, chain: Chain | None = None, seen: tuple[RegistryMirror, int] | None = None
+    ) -> Platform:
         """Open the database (migrated to the latest schema) and the receipt key; the chain is connected lazily.
 
         Args:
             settings: The platform's settings.
             chain: A chain connected already, used instead of connecting to ``settings.rpc_url`` (the tests share one
                 in-process chain, with the registry deployed once, between the platforms they open).
+            seen: The registry as read up to a block (not included), with its transactions journaled in the database
+                already: the registry view starts from it (see :class:`RegistryView`; the tests' platforms open on
+                copies of one journaled database and one chain snapshot).
         """
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.database)
         migrate(engine)
         key = _receipt_key(settings.data_dir / "keys" / "platform-receipts.key", engine)
-        platform = cls(settings, engine, key, chain=chain)
+        platform = cls(settings, engine, key, chain=chain, seen=seen)
         if settings.regulator_token is not None:
             platform.ensure_token(settings.regulator_token.get_secret_value(), org_id=None, role="regulator")
         return platform
@@ -148,6 +155,7 @@ class Platform:
                 on_restored=self._remake_anchors,
                 attempts=s.rpc_attempts,
                 chain=self.chain,
+                seen=self.seen,
             )
             view.refresh(force=True)
             self._registry = view

@@ -76,9 +76,13 @@ class RegistryView:
         attempts: int = 6,
         retry_seconds: float = 5.0,
         chain: Chain | None = None,
+        seen: tuple[RegistryMirror, int] | None = None,
     ) -> None:
         """``chain``: an already connected chain to use instead of connecting to ``rpc_url`` each time (the tests
-        share one in-process chain, which cannot be reached by URL, between the platforms they open)."""
+        share one in-process chain, which cannot be reached by URL, between the platforms they open). ``seen``: the
+        registry as read up to a block (not included), its transactions journaled in ``engine``'s database already:
+        the view starts from a copy of that mirror instead of reading the registry's history again (the tests open
+        hundreds of platforms on copies of one journaled database, on one chain snapshot)."""
         self.rpc_url = rpc_url
         self._chain = chain
         self.record = record
@@ -94,8 +98,9 @@ class RegistryView:
         self._registry: Registry | None = None
         self._writer: RegistryWriter | None = None
         self._deployment: Deployment | None = None
-        self.mirror = RegistryMirror()
+        self.mirror = RegistryMirror() if seen is None else copy.deepcopy(seen[0])
         self._next_block = 0
+        self._seen_up_to = None if seen is None else seen[1]
         self.refreshed_at = 0.0
         self.restored_at: int | None = None
 
@@ -111,7 +116,8 @@ class RegistryView:
                 self._deployment = Deployment.load(self.record)
             else:
                 self._deployment, _ = ensure_registry(chain, self.record, dev_account("regulator").account)
-            self._next_block = self._deployment.block_number
+            self._next_block = self._deployment.block_number if self._seen_up_to is None else self._seen_up_to
+            self._seen_up_to = None
         self._registry = Registry(chain, self._deployment, check=False)
         self._writer = self._registry.as_signer(account_from_key(self._anchorer_key))
         return self._registry

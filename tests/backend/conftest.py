@@ -2,15 +2,18 @@
 and the standard cast (tests.chains), and an HTTP client on the application.
 
 What every test would make alike is made once per test process and copied or rewound for each test: the migrated
-empty database (a copy per test) and the chain with the registry and the cast (:class:`tests.chains.CastChain`,
-reverted to its snapshot per test). Each test still opens its own :class:`Platform` on its own SQLite file.
+database with the registry's transactions journaled (a copy per test), the chain with the registry and the cast
+(:class:`tests.chains.CastChain`, reverted to its snapshot per test; a test that asks for the cast's signing keys gets
+the snapshot that holds them) and the registry's mirror as read there (each platform starts from a copy). Each test
+still opens its own :class:`Platform` on its own SQLite file.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,11 +24,13 @@ from backend.core.config import Settings
 from backend.core.db import make_engine, migrate
 from backend.core.devdb import DevDatabaseError, DevPostgres, start_postgres
 from backend.services.platform import Platform
+from backend.services.registry_view import RegistryView
 from chain.accounts import dev_account
 from chain.connection import TESTER_URL
+from supplychain.registry import RegistryMirror
 from supplychain.signing import SigningKey
 from tests.backend.documents import NOW_MS
-from tests.chains import MANUFACTURER, RETAILER, SUPPLIER, CastChain, cast
+from tests.chains import MANUFACTURER, RETAILER, SUPPLIER, CastChain, cast, cast_keys
 
 
 @pytest.fixture
@@ -71,6 +76,46 @@ def postgres() -> Iterator[DevPostgres]:
     server.stop()
 
 
+@dataclass(frozen=True)
+class Journaled:
+    """A migrated database with the registry's transactions on a :class:`CastChain` snapshot journaled, and the
+    registry as a platform reads it there (its mirror, and the first block after the snapshot)."""
+
+    database: Path
+    seen: tuple[RegistryMirror, int]
+
+
+@pytest.fixture(scope="session")
+def journaled_databases(
+    cast_chain: CastChain, migrated_database: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[bool], Journaled]:
+    """What a platform's first look at a :class:`CastChain` snapshot (with or without the cast's keys) reads and
+    writes, made once per test process and snapshot by the platform's own registry view: the registry's
+    transactions journaled (``registry_tx``) in a copy of the migrated database, and the mirror. A platform opened on
+    a copy of the database, from that mirror (``Platform.open(seen=...)``), neither reads the registry's history
+    again nor journals it (~60 ms a test)."""
+    made: dict[bool, Journaled] = {}
+
+    def journaled(keys: bool) -> Journaled:
+        if keys not in made:
+            folder = tmp_path_factory.mktemp("journaled")
+            path = folder / "supplychain.db"
+            with closing(sqlite3.connect(migrated_database)) as source, closing(sqlite3.connect(path)) as db:
+                source.backup(db)
+            engine = make_engine(f"sqlite:///{path}")
+            settings = Settings(environment="test", data_dir=folder, rpc_url=TESTER_URL)
+            chain = cast_chain.fresh(settings.deployment_path, keys=keys)
+            view = RegistryView(
+                TESTER_URL, settings.deployment_path, settings.anchorer_private_key, engine, max_age=0, chain=chain
+            )
+            view.refresh(force=True)
+            engine.dispose()
+            made[keys] = Journaled(path, (view.mirror, view.next_block))
+        return made[keys]
+
+    return journaled
+
+
 @pytest.fixture
 def platform(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Platform]:
     """The platform on the in-process chain with the registry deployed and the cast registered (see tests.chains), on
@@ -85,11 +130,13 @@ def platform(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Pla
         cast(opened.registry.registry.as_signer(dev_account("regulator").account))
     else:
         cast_chain: CastChain = request.getfixturevalue("cast_chain")
-        migrated_database: Path = request.getfixturevalue("migrated_database")
+        keys = "keys" in request.fixturenames  # the chain with the cast's keys registered already (see keys)
+        journaled: Journaled = request.getfixturevalue("journaled_databases")(keys)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(migrated_database)) as source, closing(sqlite3.connect(_db_file(settings))) as db:
+        with closing(sqlite3.connect(journaled.database)) as source, closing(sqlite3.connect(_db_file(settings))) as db:
             source.backup(db)
-        opened = Platform.open(settings, chain=cast_chain.fresh(settings.deployment_path))
+        chain = cast_chain.fresh(settings.deployment_path, keys=keys)
+        opened = Platform.open(settings, chain=chain, seen=journaled.seen)
     opened.registry.refresh(force=True)
     yield opened
     opened.close()
@@ -120,13 +167,15 @@ def tokens(platform: Platform) -> dict[str, str]:
 
 @pytest.fixture
 def keys(platform: Platform) -> dict[str, SigningKey]:
-    """A registered signing key for each organisation of the cast."""
-    regulator = platform.registry.registry.as_signer(dev_account("regulator").account)
-    out = {}
-    for i, org in enumerate((MANUFACTURER, SUPPLIER, RETAILER)):
-        key = SigningKey.from_private_bytes(bytes([i + 1]) * 32)
-        regulator.add_key(org, key.public_key_bytes)
-        out[org] = key
+    """A registered signing key for each organisation of the cast, registered by the regulator just before the test
+    (on the in-process chain, the platform fixture reverted it to a snapshot holding them: :class:`CastChain`)."""
+    registry = platform.registry.registry
+    regulator = registry.as_signer(dev_account("regulator").account)
+    out = cast_keys()
+    now = registry.chain.block_timestamp()
+    for org, key in out.items():
+        if not platform.registry.mirror.key_valid_at(key.public_key_bytes, org, now):
+            regulator.add_key(org, key.public_key_bytes)
     platform.registry.refresh(force=True)
-    NOW_MS[0] = platform.registry.registry.chain.block_timestamp() * 1000 + 500
+    NOW_MS[0] = registry.chain.block_timestamp() * 1000 + 500
     return out

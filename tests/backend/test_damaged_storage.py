@@ -39,6 +39,8 @@ LOT = "L1"
 PAGE = f"/01/{GTIN}/10/{LOT}/21/{SERIAL}"
 DL = f"https://id.gs1.org/01/{GTIN}/21/{SERIAL}"
 
+pytestmark = pytest.mark.xdist_group("damaged-storage")  # one worker builds the world (~4 s), not both
+
 
 @dataclass
 class World:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ from tests.backend import documents
 from tests.backend.test_e2e import Service
 from tests.chains import MANUFACTURER, RETAILER, SUPPLIER, Node, cast, start
 
-pytestmark = pytest.mark.xdist_group("e2e-owners")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e-owners")]
 
 GTIN = "06901234009910"  # the maker's (company prefix 6901234)
 KEYS = {org: SigningKey.from_private_bytes(bytes([0x60 + n]) * 32) for n, org in enumerate((MANUFACTURER, SUPPLIER))}
@@ -57,9 +56,8 @@ def test_a_rival_cannot_squat_recall_or_rename_and_a_delegate_can_make(hardhat: 
         cast(regulator)
         for org, key in KEYS.items():
             regulator.add_key(org, key.public_key_bytes)
-        with ThreadPoolExecutor(3) as pool:  # each CLI process takes seconds to start
-            made = {org: pool.submit(service.cli, "tokens", "create", "--org", org) for org in KEYS.keys() | {RETAILER}}
-            tokens = {org: {"Authorization": f"Bearer {future.result()}"} for org, future in made.items()}
+        made = {org: service.cli("tokens", "create", "--org", org) for org in KEYS.keys() | {RETAILER}}
+        tokens = {org: {"Authorization": f"Bearer {token}"} for org, token in made.items()}
         with httpx.Client(base_url=service.url, timeout=30) as client:
 
             def capture(org: str, events: list[dict[str, Any]]) -> dict[str, Any]:

@@ -10,9 +10,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
 from backend.api.app import create_app
 from backend.core.config import Settings
+from backend.core.db import make_engine, migrate
+from backend.models import RegistryTx
 from backend.services import registry_view
 from backend.services.anchoring import AnchoringWorker
 from backend.services.platform import Platform
@@ -20,6 +23,7 @@ from backend.services.registry_view import RegistryView
 from chain.accounts import dev_account
 from chain.connection import answers
 from chain.devchain import free_port, start_node, stop_node
+from chain.registry import Registry
 from supplychain.signing import SigningKey
 from tests.chains import MANUFACTURER, RETAILER, cast
 
@@ -41,6 +45,47 @@ def test_a_registry_change_swaps_in_a_changed_copy_and_anchors_are_added_in_plac
     after_anchor = view.refresh(force=True)
     assert after_anchor is changed and len(after_anchor.anchors) == anchors_before + 1
     assert AnchoringWorker(platform).run_once(force=True) == 0  # nothing pending: nothing else changed
+
+
+def test_a_view_started_from_what_another_read_goes_on_from_there(
+    platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``seen`` (the tests' platforms start so): a view given another's mirror and first unread block, over a
+    database where that one journaled, reads and journals only the later blocks, and knows what a view that read the
+    whole history knows."""
+    settings, view = platform.settings, platform.registry
+    seen = (view.refresh(force=True), view.next_block)
+    held = vars(seen[0]).copy()
+    fresh = SigningKey.from_private_bytes(b"\x56" * 32)
+    view.registry.as_signer(dev_account("regulator").account).add_key(RETAILER, fresh.public_key_bytes)
+
+    def journaled() -> int:
+        with platform.session() as session:
+            return len(session.exec(select(RegistryTx)).all())
+
+    before = journaled()
+    chain = view.registry.chain
+    args = (settings.rpc_url, settings.deployment_path, settings.anchorer_private_key)
+    resumed = RegistryView(*args, platform.engine, max_age=0, chain=chain, seen=seen)
+    reads: list[int | None] = []
+    real = Registry.history
+
+    def history(self: Registry, *, from_block: int | None = None, to_block: int | None = None) -> Any:
+        reads.append(from_block)
+        return real(self, from_block=from_block, to_block=to_block)
+
+    monkeypatch.setattr(Registry, "history", history)
+    mirror = resumed.refresh(force=True)
+    assert reads == [seen[1]]  # from the first block it had not seen, not from the registry's deployment
+    monkeypatch.undo()
+    assert fresh.public_key_bytes in mirror.keys and journaled() == before + 1  # the new block only
+    assert vars(seen[0]) == held  # the given mirror was copied, not changed
+    assert resumed.next_block == chain.block_number() + 1
+    other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    migrate(other)
+    whole = RegistryView(*args, other, max_age=0, chain=chain).refresh(force=True)  # from the deployment on
+    assert vars(whole) == vars(mirror)
+    other.dispose()
 
 
 def _counted(calls: list[Any], real: Callable[..., Any]) -> Callable[..., Any]:

@@ -29,11 +29,18 @@ KEY = SigningKey.from_private_bytes(b"\x31" * 32)
 PREFIX = "6901234"
 
 
-def open_platform(tmp_path: Path, rpc_url: str, *, prefixes: bool = True) -> tuple[Platform, dict[str, str]]:
+def open_platform(
+    tmp_path: Path, rpc_url: str, *, prefixes: bool = True, rpc_attempts: int = 6
+) -> tuple[Platform, dict[str, str]]:
     """The platform on ``rpc_url`` with the cast registered (with its company prefixes unless the test assigns them),
     the manufacturer's key, and its request headers."""
     settings = Settings(
-        environment="test", data_dir=tmp_path / "data", rpc_url=rpc_url, run_worker=False, registry_refresh_seconds=0
+        environment="test",
+        data_dir=tmp_path / "data",
+        rpc_url=rpc_url,
+        run_worker=False,
+        registry_refresh_seconds=0,
+        rpc_attempts=rpc_attempts,
     )
     platform = Platform.open(settings)
     registry = platform.registry.registry
@@ -124,7 +131,7 @@ def test_a_restarted_hardhat_node_is_restored_and_every_event_verifies_again(tmp
 def test_while_the_node_is_down_capture_goes_on_and_anchoring_waits(tmp_path: Path) -> None:
     port, state = free_port(), tmp_path / "anvil-state.json"
     node, process = start_node("anvil", port=port, state_path=state, log_path=tmp_path / "anvil.log")
-    platform, headers = open_platform(tmp_path, node.url)
+    platform, headers = open_platform(tmp_path, node.url, rpc_attempts=1)  # one try each: no ~6 s backoff per request
     try:
         worker = AnchoringWorker(platform)
         with TestClient(create_app(platform=platform)) as client:

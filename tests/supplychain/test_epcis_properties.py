@@ -174,7 +174,7 @@ events: st.SearchStrategy[Event] = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(events)
 def test_valid_events_round_trip(event: Event) -> None:
     emitted = json.loads(json.dumps(to_jsonld(event)))

@@ -150,13 +150,13 @@ def web_uris(draw: st.DrawFn) -> str:
     return host + path
 
 
-@settings(max_examples=3000)
+@settings(max_examples=1000)
 @given(epc_uris())
 def test_agrees_with_reference_on_epc_uris(uri: str) -> None:
     assert canonical_dl(uri) == reference_normaliser(uri)
 
 
-@settings(max_examples=3000)
+@settings(max_examples=1000)
 @given(web_uris())
 def test_agrees_with_reference_on_web_uris(uri: str) -> None:
     assert canonical_dl(uri) == reference_normaliser(uri)

@@ -1,9 +1,11 @@
 """A real headless Chromium (Debian's ``chromium``) driven by Playwright, and the platform it browses.
 
-One platform (:mod:`tests.web.site`) and one browser per test module; each test gets a fresh browser context (no
-cookies, a phone-sized window). Chromium starts with a fake camera that films a QR code of the demo's serial 0005
-(``--use-file-for-fake-video-capture``), so the scan page's camera path runs for real. Playwright's own browser
-downloads are never used (``executable_path``).
+One platform (:mod:`tests.web.site`) and one browser for the package's tests: both modules are in the xdist group
+``browser`` and run one after the other on one worker, so serving the platform and starting Chromium are paid once
+(each test is written for a platform that the other tests browse and post to as well: its own serials, or what nobody
+changes). Each test gets a fresh browser context (no cookies, a phone-sized window). Chromium starts with a fake
+camera that films a QR code of the demo's serial 0005 (``--use-file-for-fake-video-capture``), so the scan page's
+camera path runs for real. Playwright's own browser downloads are never used (``executable_path``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ CHROMIUM_ARGS = [
 CAMERA_SERIAL = "0005"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The platform with the demo supply chain, served on a free port."""
     with demo_site(tmp_path_factory.mktemp("site")) as running:
@@ -50,7 +52,7 @@ def qr_video(png: bytes, path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.exists() or shutil.which("chromium") is None:
         pytest.fail("Debian's chromium is missing: `apt-get install chromium` (the Makefile's chromium target)")
@@ -58,7 +60,7 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright, site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     query = {"gtin": DEMO_PRODUCT_GTIN, "lot": DEMO_LOT, "serial": CAMERA_SERIAL}
     png = httpx.get(f"{site.base}/qr/code.png", params=query).content

@@ -40,7 +40,7 @@ from supplychain.signing import SigningKey, sign_document
 from tests.web.conftest import CAMERA_SERIAL
 from tests.web.site import BOARDS_NAME, DELISTED_LOT, MAKER, RECALL_REASON, RECALLED_LOT, Site
 
-pytestmark = pytest.mark.xdist_group("browser")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 STRANGER = "6909999000005"  # a registered logistics firm that never handled the demo's modules
 STRANGER_KEY = SigningKey.from_private_bytes(b"\x77" * 32)

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tests.web.site import MAKER, Site
 
-pytestmark = pytest.mark.xdist_group("browser")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 
 def fits_the_screen(page: Page) -> None:
