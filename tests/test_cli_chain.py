@@ -87,7 +87,7 @@ def _first_demo_run(tmp_path: Path, port: str, http: str) -> None:
         "+ organisation 6901234000016 绿源汽车制造有限公司 (manufacturer)",
         "+ organisation 91320200MA1MX7K3GD",
         "+ recognition #1: green factory (provincial) for 91320200MA1MX7K3GD",
-        "+ recognition #2: green supply-chain enterprise (national) for 6901234000016",
+        "+ recognition #2: green supply-chain management enterprise (national) for 6901234000016",
         f"platform serving at http://127.0.0.1:{http}",
         "retailer     retail_selling  ACCEPTED",
         f"http://127.0.0.1:{http}/01/06901234000108/10/LY-20261121/21/0001",

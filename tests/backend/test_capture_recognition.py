@@ -103,7 +103,9 @@ def test_the_cited_recognition_is_checked_at_the_event_time_and_recorded(
 def test_validity_bounds_of_the_cited_recognition(
     client: TestClient, platform: Platform, tokens: dict[str, str], keys: dict[str, SigningKey]
 ) -> None:
-    now = platform.registry.registry.chain.block_timestamp()
+    chain = platform.registry.registry.chain
+    chain.mine()  # the latest block at the wall clock's time, not the shared snapshot's (minutes old on a long run)
+    now = chain.block_timestamp()
     future = issue(platform, SUPPLIER, valid_from=now + YEAR, valid_until=now + 2 * YEAR)
     now_after_chain(platform)
     body = post(client, tokens["supplier"], signed_document(keys[SUPPLIER], [shipping("V-early", future)]))
