@@ -7,10 +7,12 @@
 from __future__ import annotations
 
 import shutil
+from copy import deepcopy
 from pathlib import Path
 
 import jinja2
 import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 from backend.pages import catalogues, templating
@@ -24,13 +26,21 @@ def test_catalogues_are_current_and_complete() -> None:
     assert catalogues.problems() == [], "run `make catalogues`, then translate what it added"
 
 
+@pytest.fixture(scope="session")
+def extracted() -> Catalog:
+    """Every message the code uses today (:func:`catalogues.extract` walks the whole code and the templates: ~1.5 s),
+    read once per test process: the tests below damage the catalogues, never the code."""
+    return catalogues.extract()
+
+
 @pytest.fixture
-def locale_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The catalogues copied aside, for tests that damage them."""
+def locale_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extracted: Catalog) -> Path:
+    """The catalogues copied aside, for tests that damage them (the code's messages: :func:`extracted`)."""
     copy = tmp_path / "locale"
     shutil.copytree(i18n.LOCALE_DIR, copy)
     monkeypatch.setattr(catalogues, "LOCALE_DIR", copy)
     monkeypatch.setattr(catalogues, "TEMPLATE", copy / "messages.pot")
+    monkeypatch.setattr(catalogues, "extract", lambda: deepcopy(extracted))
     return copy
 
 

@@ -185,8 +185,7 @@ def test_a_real_process_speaks_its_locale(documents: dict[str, Path]) -> None:
     assert zh.returncode == en.returncode == 1
     assert f"{good}：有效的 EPCISDocument（1 个事件）" in zh.stdout and f"{bad}：无效，1 个问题" in zh.stdout
     assert f"{good}: valid EPCISDocument (1 event)" in en.stdout and f"{bad}: invalid, 1 problem" in en.stdout
-    scripts = [_cli(lang, "validate", good, bad, "--json") for lang in ("zh_CN.UTF-8", "C")]
-    assert scripts[0].returncode == scripts[1].returncode == 1 and scripts[0].stdout == scripts[1].stdout
+    # (that --json does not change with the locale: test_validate_speaks_chinese_or_english_and_exits_alike)
 
 
 RECOGNITION = {

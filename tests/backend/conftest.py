@@ -11,6 +11,7 @@ still opens its own :class:`Platform` on its own SQLite file.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -168,14 +169,21 @@ def tokens(platform: Platform) -> dict[str, str]:
 @pytest.fixture
 def keys(platform: Platform) -> dict[str, SigningKey]:
     """A registered signing key for each organisation of the cast, registered by the regulator just before the test
-    (on the in-process chain, the platform fixture reverted it to a snapshot holding them: :class:`CastChain`)."""
+    (on the in-process chain, the platform fixture reverted it to a snapshot holding them: :class:`CastChain`).
+
+    The chain's latest block is then as recent as right after registering them: the snapshot's blocks may be minutes
+    old, while the next block is mined at the wall clock's time (a test's "latest block + 30 s" would be in the past
+    of its next transaction), so a block is mined at the wall clock's time when they are behind it.
+    """
     registry = platform.registry.registry
     regulator = registry.as_signer(dev_account("regulator").account)
     out = cast_keys()
     now = registry.chain.block_timestamp()
-    for org, key in out.items():
-        if not platform.registry.mirror.key_valid_at(key.public_key_bytes, org, now):
-            regulator.add_key(org, key.public_key_bytes)
+    missing = [(o, k) for o, k in out.items() if not platform.registry.mirror.key_valid_at(k.public_key_bytes, o, now)]
+    for org, key in missing:
+        regulator.add_key(org, key.public_key_bytes)
+    if not missing and registry.chain.block_timestamp() < time.time():
+        registry.chain.mine()  # at the wall clock's time
     platform.registry.refresh(force=True)
     NOW_MS[0] = registry.chain.block_timestamp() * 1000 + 500
     return out
